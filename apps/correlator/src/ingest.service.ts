@@ -1,0 +1,52 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { parseMessage, type ParseOptions } from '@not/events';
+import { PoisonMessageError, type AmqpMessage } from '@not/messaging';
+import { BatchWriter } from './batch.writer.js';
+import { CorrelatorSettings } from './correlator.config.js';
+import { CorrelatorMetrics } from './correlator.metrics.js';
+
+/** Parses one message and resolves when its events are committed to the graph. */
+@Injectable()
+export class IngestService {
+  private readonly log = new Logger(IngestService.name);
+  private readonly parseOptions: ParseOptions;
+
+  constructor(
+    private readonly writer: BatchWriter,
+    private readonly metrics: CorrelatorMetrics,
+    settings: CorrelatorSettings,
+  ) {
+    const p = settings.config.parse;
+    this.parseOptions = { maxBytes: p.maxBytes, workItemPatterns: p.workItemPatterns, repositoryAliases: p.repositoryAliases };
+  }
+
+  async accept(msg: AmqpMessage): Promise<void> {
+    const [, site = 'unknown', , format = 'unknown'] = msg.routingKey.split('.');
+    const parsed = parseMessage(
+      { body: msg.body, headers: msg.headers, routingKey: msg.routingKey },
+      { ...this.parseOptions, receivedAt: new Date() },
+    );
+    if (!parsed.ok) {
+      const { reason, field } = parsed.rejection;
+      const text = field ? `${field}: ${reason}` : reason;
+      this.metrics.events.inc({ site, format, stage: 'none', result: 'rejected' });
+      this.metrics.deadLetters.inc({ reason: 'parse' });
+      this.log.warn(`rejected message on ${msg.routingKey}: ${text}`);
+      throw new PoisonMessageError(text);
+    }
+    try {
+      const result = await this.writer.submit(parsed.events);
+      const now = Date.now();
+      for (const e of parsed.events) {
+        this.metrics.events.inc({ site: e.site, format: e.format, stage: e.stage, result: 'accepted' });
+        const t = Date.parse(e.time);
+        if (Number.isFinite(t)) this.metrics.latency.observe({ from: 'event' }, Math.max(0, (now - t) / 1000));
+      }
+      if (msg.timestamp) this.metrics.latency.observe({ from: 'shovel' }, Math.max(0, now / 1000 - msg.timestamp));
+      void result;
+    } catch (err) {
+      if (err instanceof PoisonMessageError) this.metrics.deadLetters.inc({ reason: 'write' });
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,36 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { configPath, ConfigError, loadConfigFile, StartupError } from '@not/config';
+import { BrokerAdmin } from '@not/messaging';
+import { HealthRegistry, JsonLogger, runMain } from '@not/observability';
+import { relayConfigSchema } from './relay.config.js';
+import { RelayModule } from './relay.module.js';
+import { ReconcileService } from './reconcile.service.js';
+
+async function bootstrap(): Promise<void> {
+  const file = configPath(process.argv, 'RELAY_CONFIG');
+  if (!file) throw new ConfigError('command line', ['no configuration file: pass --config <file> or set RELAY_CONFIG']);
+  const config = loadConfigFile(file, relayConfigSchema);
+  const logger = new JsonLogger('relay', config.logLevel);
+
+  // Every site broker must answer at start: a wrong URL or password is a config problem to report now.
+  for (const [i, broker] of config.brokers.entries()) {
+    await new BrokerAdmin(broker.management).overview().catch((err: Error) => {
+      throw new StartupError(`site broker "${broker.name}": ${err.message}`, `brokers[${i}].management`);
+    });
+  }
+
+  const app = await NestFactory.create(RelayModule.forConfig(config), { logger, abortOnError: false });
+  app.enableShutdownHooks();
+  const health = app.get(HealthRegistry);
+  for (const broker of config.brokers) {
+    health.register(`broker:${broker.name}`, async () => void (await new BrokerAdmin(broker.management, 2000).overview()));
+  }
+  const reconciler = app.get(ReconcileService);
+  await reconciler.reconcile();
+  reconciler.start();
+  await app.listen(config.http.port, config.http.host);
+  logger.log(`relay for site ${config.site} on ${config.http.host}:${config.http.port}`, 'Bootstrap');
+}
+
+void runMain('relay', bootstrap);

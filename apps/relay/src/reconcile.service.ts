@@ -1,0 +1,132 @@
+import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { BrokerAdmin, type ShovelDefinition } from '@not/messaging';
+import { RelaySettings, type SourceConfig } from './relay.config.js';
+import { RelayMetrics } from './relay.metrics.js';
+import { RELAY_PREFIX, shovelName, SiteBroker } from './site-broker.js';
+
+/**
+ * Keeps each site broker in the state the config describes: a durable buffer
+ * queue per source and a shovel from it to the central exchange. Run once at start by
+ * the bootstrap, then every `reconcileIntervalSeconds`; logs each change once.
+ */
+@Injectable()
+export class ReconcileService implements OnApplicationShutdown {
+  private readonly log = new Logger(ReconcileService.name);
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private lastProblem = new Map<string, string>();
+
+  constructor(
+    private readonly settings: RelaySettings,
+    private readonly metrics: RelayMetrics,
+  ) {}
+
+  start(): void {
+    const tick = (): void => {
+      this.running = this.reconcile()
+        .catch((err: Error) => this.log.error(`reconcile failed: ${err.message}`))
+        .finally(() => {
+          this.timer = setTimeout(tick, this.settings.config.reconcileIntervalSeconds * 1000);
+        });
+    };
+    this.timer = setTimeout(tick, this.settings.config.reconcileIntervalSeconds * 1000);
+  }
+
+  /** One pass over every broker; resolves when done. */
+  async reconcile(): Promise<void> {
+    const { config } = this.settings;
+    for (const broker of config.brokers) {
+      const admin = new BrokerAdmin(broker.management);
+      const site = new SiteBroker(broker);
+      const sources = config.sources.filter((s) => s.broker === broker.name);
+      try {
+        await this.reconcileBroker(admin, site, sources);
+        this.clearProblem(broker.name);
+      } catch (err) {
+        this.metrics.reconcileErrors.inc({ site: config.site });
+        this.reportProblem(broker.name, `broker "${broker.name}": ${(err as Error).message}`);
+        for (const s of sources) this.metrics.linkUp.set({ site: config.site, source: s.name, mode: s.mode }, 0);
+      }
+    }
+  }
+
+  private async reconcileBroker(admin: BrokerAdmin, site: SiteBroker, sources: SourceConfig[]): Promise<void> {
+    const { config } = this.settings;
+    const existing = new Map((await admin.listShovelParameters()).map((p) => [p.name, p.value]));
+    const wanted = new Map<string, ShovelDefinition>();
+    for (const source of sources) {
+      const queue = await site.declareBuffer(config.site, source);
+      wanted.set(shovelName(config.site, source.name), {
+        'src-protocol': 'amqp091',
+        'src-uri': site.config.url,
+        'src-queue': queue,
+        'dest-protocol': 'amqp091',
+        'dest-uri': config.central.urls.length === 1 ? config.central.urls[0]! : config.central.urls,
+        'dest-exchange': config.central.exchange,
+        'dest-exchange-key': `site.${config.site}.${source.name}.${source.format}`,
+        'ack-mode': 'on-confirm',
+        'dest-add-forward-headers': true,
+        'dest-add-timestamp-header': true,
+        'reconnect-delay': 5,
+      });
+    }
+    for (const [name, def] of wanted) {
+      const current = existing.get(name);
+      if (!current) {
+        await admin.putShovel(name, def);
+        this.action('created', `created shovel ${name} → ${def['dest-exchange']} (${def['dest-exchange-key']})`);
+      } else if (!sameDefinition(current, def)) {
+        await admin.putShovel(name, def);
+        this.action('replaced', `replaced shovel ${name}: its definition differed from the config`);
+      }
+    }
+    const ownPrefix = `${RELAY_PREFIX}-${config.site}-`;
+    for (const name of existing.keys()) {
+      if (name.startsWith(ownPrefix) && !wanted.has(name)) {
+        await admin.deleteShovel(name);
+        this.action('deleted', `deleted shovel ${name}: its source is no longer configured`);
+      }
+    }
+    const states = new Map((await admin.shovelStatus()).map((s) => [s.name, s]));
+    for (const source of sources) {
+      const name = shovelName(config.site, source.name);
+      const st = states.get(name);
+      const up = st?.state === 'running';
+      this.metrics.linkUp.set({ site: config.site, source: source.name, mode: source.mode }, up ? 1 : 0);
+      if (!up) this.reportProblem(name, `shovel ${name} is ${st?.state ?? 'not reported'}${st?.reason ? `: ${st.reason}` : ''}`);
+      else this.clearProblem(name);
+      const q = await admin.queue(wantedQueue(wanted, name)).catch(() => undefined);
+      if (q?.messages !== undefined) this.metrics.bufferMessages.set({ site: config.site, source: source.name }, q.messages);
+    }
+  }
+
+  private action(action: string, message: string): void {
+    this.metrics.reconcileActions.inc({ site: this.settings.config.site, action });
+    this.log.log(message);
+  }
+
+  /** Logs a problem once, not on every tick, until it clears. */
+  private reportProblem(key: string, message: string): void {
+    if (this.lastProblem.get(key) === message) return;
+    this.lastProblem.set(key, message);
+    this.log.warn(message);
+  }
+
+  private clearProblem(key: string): void {
+    if (this.lastProblem.delete(key)) this.log.log(`${key}: recovered`);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearTimeout(this.timer);
+    await this.running;
+  }
+}
+
+function wantedQueue(wanted: Map<string, ShovelDefinition>, name: string): string {
+  return wanted.get(name)!['src-queue'];
+}
+
+function sameDefinition(a: unknown, b: ShovelDefinition): boolean {
+  const x = a as Record<string, unknown>;
+  return Object.entries(b).every(([k, v]) => JSON.stringify(x[k]) === JSON.stringify(v));
+}

@@ -1,0 +1,62 @@
+import { amqpUrl, httpSchema, httpUrl, identifier } from '@not/config';
+import { z } from 'zod';
+
+const FORMAT_NAMES = ['eiffel', 'cdevents', 'jenkins', 'gerrit', 'github', 'gitlab', 'gitea', 'git-hook', 'nexus', 'artifactory', 'verdaccio'] as const;
+
+const brokerSchema = z.strictObject({
+  name: identifier,
+  /** AMQP URL of the tool broker (the relay declares buffer queues through it; shovels read from it). */
+  url: amqpUrl,
+  management: z.strictObject({ url: httpUrl, user: z.string().min(1), password: z.string().min(1) }),
+});
+
+const sourceSchema = z.strictObject({
+  name: identifier,
+  broker: identifier,
+  format: z.enum(FORMAT_NAMES),
+  exchange: z.string().min(1),
+  exchangeType: z.enum(['topic', 'direct', 'fanout', 'headers']).default('topic'),
+  bindingKeys: z.array(z.string()).min(1).default(['#']),
+  mode: z.enum(['shovel', 'federation']).default('shovel'),
+  /** Buffer queue length limit; beyond it the broker refuses new messages (reject-publish), never drops. */
+  maxLength: z.number().int().min(1).default(1_000_000),
+});
+
+export const relayConfigSchema = z
+  .strictObject({
+    site: identifier,
+    central: z.strictObject({
+      /** One or more URIs, tried in order (failover); the shovel publishes with these credentials. */
+      urls: z.array(amqpUrl).min(1),
+      exchange: z.string().min(1).default('not.central'),
+    }),
+    brokers: z.array(brokerSchema).min(1),
+    sources: z.array(sourceSchema).default([]),
+    reconcileIntervalSeconds: z.number().min(1).default(10),
+    http: httpSchema,
+    logLevel: z.enum(['debug', 'log', 'warn', 'error']).default('log'),
+  })
+  .superRefine((cfg, ctx) => {
+    const brokers = new Set(cfg.brokers.map((b) => b.name));
+    cfg.sources.forEach((s, i) => {
+      if (!brokers.has(s.broker)) {
+        ctx.addIssue({ code: 'custom', path: ['sources', i, 'broker'], message: `no broker named "${s.broker}" in brokers[]` });
+      }
+      if (s.mode === 'federation') {
+        ctx.addIssue({ code: 'custom', path: ['sources', i, 'mode'], message: 'federation mode is not supported yet; use "shovel"' });
+      }
+    });
+    const seen = new Set<string>();
+    cfg.sources.forEach((s, i) => {
+      if (seen.has(s.name)) ctx.addIssue({ code: 'custom', path: ['sources', i, 'name'], message: `duplicate source name "${s.name}"` });
+      seen.add(s.name);
+    });
+  });
+
+export type RelayConfig = z.output<typeof relayConfigSchema>;
+export type SourceConfig = RelayConfig['sources'][number];
+export type BrokerConfig = RelayConfig['brokers'][number];
+
+export class RelaySettings {
+  constructor(readonly config: RelayConfig) {}
+}

@@ -1,0 +1,36 @@
+import { describeConnectError, maskUrl } from '@not/messaging';
+import amqp from 'amqplib';
+import type { BrokerConfig, SourceConfig } from './relay.config.js';
+
+/** Names of everything the relay owns on a site broker: one recognisable prefix. */
+export const RELAY_PREFIX = 'not-relay';
+export const bufferQueueName = (site: string, source: string): string => `${RELAY_PREFIX}.${site}.${source}`;
+export const shovelName = (site: string, source: string): string => `${RELAY_PREFIX}-${site}-${source}`;
+
+/** AMQP access to one site broker: declares the source exchange, the buffer queue and its bindings. */
+export class SiteBroker {
+  constructor(readonly config: BrokerConfig) {}
+
+  async declareBuffer(site: string, source: SourceConfig): Promise<string> {
+    const queue = bufferQueueName(site, source.name);
+    let conn: amqp.ChannelModel;
+    try {
+      conn = await amqp.connect(this.config.url);
+    } catch (err) {
+      throw new Error(`site broker "${this.config.name}" at ${maskUrl(this.config.url)}: ${describeConnectError(err)}`);
+    }
+    try {
+      const ch = await conn.createChannel();
+      await ch.assertExchange(source.exchange, source.exchangeType, { durable: true });
+      await ch.assertQueue(queue, {
+        durable: true,
+        arguments: { 'x-queue-type': 'quorum', 'x-max-length': source.maxLength, 'x-overflow': 'reject-publish' },
+      });
+      for (const key of source.bindingKeys) await ch.bindQueue(queue, source.exchange, key);
+      await ch.close();
+    } finally {
+      await conn.close().catch(() => undefined);
+    }
+    return queue;
+  }
+}

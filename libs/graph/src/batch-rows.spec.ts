@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { TraceEvent } from '@not/events';
+import { contentHash, toBatchRows } from './batch-rows.js';
+import { cypherIdent } from './graph.schema.js';
+
+const base: TraceEvent = {
+  id: 'e1',
+  type: 'EiffelArtifactCreatedEvent',
+  stage: 'artifact',
+  time: '2026-01-01T00:00:00.000Z',
+  site: 'site-a',
+  source: 'ci',
+  format: 'eiffel',
+  props: { number: 42, name: 'x' },
+  links: [{ type: 'CAUSE', target: 'e0' }],
+  about: [{ entity: { label: 'Artifact', key: 'purl:pkg:maven/a/b@1' }, role: 'created' }],
+  entities: [{ label: 'Artifact', key: 'purl:pkg:maven/a/b@1', props: { purl: 'pkg:maven/a/b@1' } }],
+  relations: [],
+};
+
+describe('toBatchRows', () => {
+  it('keeps the first of two events with the same id in one batch and counts the other', () => {
+    const rows = toBatchRows([base, { ...base }]);
+    assert.equal(rows.events.length, 1);
+    assert.equal(rows.duplicatesInBatch, 1);
+  });
+
+  it('groups links by type and entities by label', () => {
+    const rows = toBatchRows([base, { ...base, id: 'e2', links: [{ type: 'CONTEXT', target: 'e1' }] }]);
+    assert.deepEqual([...rows.links.keys()].sort(), ['CAUSE', 'CONTEXT']);
+    assert.equal(rows.entities.get('Artifact')!.length, 1);
+    assert.equal(rows.about.get('Artifact')!.length, 2);
+  });
+
+  it('stores integers as Neo4j integers, not floats', () => {
+    const rows = toBatchRows([base]);
+    const props = rows.events[0]!.props as Record<string, unknown>;
+    assert.equal(typeof props.number, 'object');
+    assert.equal(String(props.number), '42');
+  });
+});
+
+describe('contentHash', () => {
+  it('is the same for a redelivery from another site and differs when the content differs', () => {
+    assert.equal(contentHash(base), contentHash({ ...base, site: 'site-b' }));
+    assert.notEqual(contentHash(base), contentHash({ ...base, props: { number: 43, name: 'x' } }));
+  });
+});
+
+describe('cypherIdent', () => {
+  it('refuses anything that could change the query text', () => {
+    assert.equal(cypherIdent('CAUSE'), '`CAUSE`');
+    assert.throws(() => cypherIdent('CAUSE]->() DETACH DELETE n //'), /unsafe graph identifier/);
+  });
+});

@@ -1,0 +1,109 @@
+import { createHash } from 'node:crypto';
+import type { Properties, TraceEvent } from '@not/events';
+import neo4j, { type Integer } from 'neo4j-driver';
+
+type CypherValue = string | number | boolean | null | Integer | readonly (string | number)[];
+export type Row = Record<string, CypherValue | Record<string, CypherValue>>;
+
+/** The rows one batch writes, grouped so that each statement has one fixed query text. */
+export interface BatchRows {
+  readonly events: Row[];
+  /** link type -> rows {from, to, illegal} */
+  readonly links: Map<string, Row[]>;
+  /** label -> rows {key, props, aliases} */
+  readonly entities: Map<string, Row[]>;
+  /** label -> rows {event, key, role} */
+  readonly about: Map<string, Row[]>;
+  /** `FromLabel|TYPE|ToLabel` -> rows {from, to} */
+  readonly relations: Map<string, Row[]>;
+  readonly sites: string[];
+  /** Events dropped because the same id appeared earlier in the same batch. */
+  readonly duplicatesInBatch: number;
+}
+
+/** A stable fingerprint of an event's content, to tell a redelivery from a conflicting event with the same id. */
+export function contentHash(e: TraceEvent): string {
+  const { site: _s, source: _src, ...content } = e;
+  return createHash('sha256').update(stableJson(content)).digest('hex').slice(0, 32);
+}
+
+export function toBatchRows(events: readonly TraceEvent[]): BatchRows {
+  const seen = new Set<string>();
+  const rows: BatchRows = {
+    events: [],
+    links: new Map(),
+    entities: new Map(),
+    about: new Map(),
+    relations: new Map(),
+    sites: [],
+    duplicatesInBatch: 0,
+  };
+  const sites = new Set<string>();
+  const entityKeys = new Set<string>();
+  let dups = 0;
+  for (const e of events) {
+    if (seen.has(e.id)) {
+      dups++;
+      continue;
+    }
+    seen.add(e.id);
+    sites.add(e.site);
+    rows.events.push({
+      id: e.id,
+      hash: contentHash(e),
+      props: toProps({
+        ...e.props,
+        type: e.type,
+        stage: e.stage,
+        phase: e.phase ?? null,
+        outcome: e.outcome ?? null,
+        site: e.site,
+        source: e.source,
+        format: e.format,
+      }),
+      time: e.time,
+    });
+    for (const l of e.links) push(rows.links, l.type, { from: e.id, to: l.target, illegal: l.illegal ?? null });
+    for (const ent of e.entities) {
+      const k = `${ent.label}|${ent.key}`;
+      // The first occurrence in a batch carries the properties; later ones only add aliases.
+      if (entityKeys.has(k) && !ent.aliases?.length) continue;
+      entityKeys.add(k);
+      push(rows.entities, ent.label, { key: ent.key, props: toProps(ent.props), aliases: [...(ent.aliases ?? [])] });
+    }
+    for (const a of e.about) push(rows.about, a.entity.label, { event: e.id, key: a.entity.key, role: a.role });
+    for (const r of e.relations) {
+      push(rows.relations, `${r.from.label}|${r.type}|${r.to.label}`, { from: r.from.key, to: r.to.key });
+    }
+  }
+  rows.sites.push(...sites);
+  return { ...rows, duplicatesInBatch: dups };
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+/** Integers become Neo4j integers (JS numbers would be stored as floats); `undefined` is dropped. */
+function toProps(p: Properties | Record<string, unknown>): Record<string, CypherValue> {
+  const out: Record<string, CypherValue> = {};
+  for (const [k, v] of Object.entries(p)) {
+    if (v === undefined) continue;
+    if (typeof v === 'number' && Number.isInteger(v)) out[k] = neo4j.int(v);
+    else out[k] = v as CypherValue;
+  }
+  return out;
+}
+
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}

@@ -1,0 +1,22 @@
+import { ENTITY_LABELS } from '@not/events';
+
+/** Every uniqueness constraint and index the graph relies on; created at start if missing. */
+export const SCHEMA_STATEMENTS: readonly string[] = [
+  'CREATE CONSTRAINT event_id IF NOT EXISTS FOR (n:Event) REQUIRE n.id IS UNIQUE',
+  ...ENTITY_LABELS.map(
+    (label) => `CREATE CONSTRAINT ${label.toLowerCase()}_key IF NOT EXISTS FOR (n:${label}) REQUIRE n.key IS UNIQUE`,
+  ),
+  'CREATE INDEX event_time IF NOT EXISTS FOR (n:Event) ON (n.time)',
+  'CREATE INDEX event_type IF NOT EXISTS FOR (n:Event) ON (n.type)',
+  'CREATE INDEX event_site IF NOT EXISTS FOR (n:Event) ON (n.site)',
+  'CREATE INDEX event_stage IF NOT EXISTS FOR (n:Event) ON (n.stage)',
+  'CREATE INDEX commit_sha IF NOT EXISTS FOR (n:Commit) ON (n.sha)',
+];
+
+const IDENT = /^[A-Z][A-Za-z0-9_]*$/;
+
+/** Relationship types and labels cannot be query parameters: only safe identifiers are ever put into query text. */
+export function cypherIdent(name: string): string {
+  if (!IDENT.test(name)) throw new Error(`unsafe graph identifier "${name}"`);
+  return '`' + name + '`';
+}

@@ -1,0 +1,3 @@
+export * from './graph.repository.js';
+export * from './graph.schema.js';
+export * from './batch-rows.js';

@@ -1,0 +1,84 @@
+import { identifier, loadConfigFile, port } from '@not/config';
+import { isAbsolute, resolve } from 'node:path';
+import { z } from 'zod';
+
+const rabbitPorts = z.strictObject({
+  amqpPort: port,
+  managementPort: port,
+  prometheusPort: port,
+  distPort: port,
+});
+
+const sourceSchema = z.strictObject({
+  name: identifier,
+  format: z.enum(['eiffel', 'cdevents', 'jenkins', 'gerrit', 'github', 'gitlab', 'gitea', 'git-hook', 'nexus', 'artifactory', 'verdaccio']),
+  exchange: z.string().min(1),
+});
+
+export const meshConfigSchema = z
+  .strictObject({
+    /** Where node data, logs, generated configs and secrets live (relative to the repository root). */
+    stateDir: z.string().default('.state/mesh'),
+    central: z.strictObject({ rabbitmq: rabbitPorts }),
+    sites: z
+      .array(
+        z.strictObject({
+          id: identifier,
+          rabbitmq: rabbitPorts,
+          relayPort: port,
+          sources: z.array(sourceSchema).min(1),
+        }),
+      )
+      .min(1),
+    neo4j: z.strictObject({ boltPort: port, heapMb: z.number().int().min(128).default(512), pageCacheMb: z.number().int().min(16).default(256) }),
+    prometheus: z.strictObject({ port, scrapeIntervalSeconds: z.number().int().min(1).default(5) }),
+    correlator: z.strictObject({ port }),
+    explorer: z.strictObject({ port }),
+  })
+  .superRefine((cfg, ctx) => {
+    const used = new Map<number, string>();
+    const claim = (p: number, what: string, path: (string | number)[]): void => {
+      const other = used.get(p);
+      if (other) ctx.addIssue({ code: 'custom', path, message: `port ${p} is also used by ${other}` });
+      else used.set(p, what);
+      if ([5672, 15672, 15692, 25672, 4369].includes(p)) {
+        ctx.addIssue({ code: 'custom', path, message: `port ${p} belongs to the machine's own RabbitMQ service; choose another` });
+      }
+    };
+    const rabbit = (r: z.infer<typeof rabbitPorts>, what: string, path: (string | number)[]): void => {
+      for (const k of ['amqpPort', 'managementPort', 'prometheusPort', 'distPort'] as const) claim(r[k], `${what} ${k}`, [...path, k]);
+    };
+    rabbit(cfg.central.rabbitmq, 'central', ['central', 'rabbitmq']);
+    cfg.sites.forEach((s, i) => {
+      rabbit(s.rabbitmq, `site ${s.id}`, ['sites', i, 'rabbitmq']);
+      claim(s.relayPort, `relay ${s.id}`, ['sites', i, 'relayPort']);
+    });
+    claim(cfg.neo4j.boltPort, 'neo4j', ['neo4j', 'boltPort']);
+    claim(cfg.prometheus.port, 'prometheus', ['prometheus', 'port']);
+    claim(cfg.correlator.port, 'correlator', ['correlator', 'port']);
+    claim(cfg.explorer.port, 'explorer', ['explorer', 'port']);
+    const ids = new Set<string>();
+    cfg.sites.forEach((s, i) => {
+      if (ids.has(s.id)) ctx.addIssue({ code: 'custom', path: ['sites', i, 'id'], message: `duplicate site id "${s.id}"` });
+      ids.add(s.id);
+    });
+  });
+
+export type MeshConfig = z.output<typeof meshConfigSchema>;
+export type MeshSite = MeshConfig['sites'][number];
+
+export const DEFAULT_MESH_FILE = 'deploy/local/mesh.yaml';
+
+export interface LoadedMesh {
+  readonly config: MeshConfig;
+  readonly root: string;
+  readonly stateDir: string;
+  readonly file: string;
+}
+
+export function loadMesh(file: string = DEFAULT_MESH_FILE, root: string = process.cwd()): LoadedMesh {
+  const abs = isAbsolute(file) ? file : resolve(root, file);
+  const config = loadConfigFile(abs, meshConfigSchema);
+  const stateDir = isAbsolute(config.stateDir) ? config.stateDir : resolve(root, config.stateDir);
+  return { config, root, stateDir, file: abs };
+}

@@ -1,0 +1,335 @@
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BrokerAdmin } from '@not/messaging';
+import { stringify } from 'yaml';
+import type { LoadedMesh, MeshSite } from './mesh.config.js';
+import { Neo4jServer } from './neo4j-server.js';
+import { ensurePrerequisites, PROMETHEUS_BIN, type Progress } from './prerequisites.js';
+import { httpOk, isAlive, portOpen, startDetached, stopProcess, waitFor } from './process.js';
+import { RabbitNode } from './rabbit-node.js';
+import { loadOrCreateState, readState, writeState, type MeshState } from './state.js';
+
+export interface Endpoint {
+  readonly up: boolean;
+}
+
+export interface MeshStatus {
+  readonly stateDir: string;
+  readonly central: Endpoint & { amqp: string; management: string; prometheus: string; user: string; password: string; exchange: string };
+  readonly sites: Array<
+    Endpoint & {
+      id: string;
+      amqp: string;
+      management: string;
+      prometheus: string;
+      user: string;
+      password: string;
+      relay: { url: string; up: boolean };
+      sources: Array<{ name: string; format: string; exchange: string }>;
+    }
+  >;
+  readonly neo4j: Endpoint & { bolt: string; user: string; password: string };
+  readonly prometheus: Endpoint & { url: string };
+  readonly correlator: Endpoint & { url: string };
+  readonly explorer: Endpoint & { url: string };
+}
+
+const APPS = ['correlator', 'explorer'] as const;
+
+/** Starts, inspects and stops the local mesh described by one mesh config. */
+export class Mesh {
+  constructor(
+    private readonly mesh: LoadedMesh,
+    private readonly progress: Progress = () => undefined,
+  ) {}
+
+  private get cfg() {
+    return this.mesh.config;
+  }
+
+  private nodes(state: MeshState): { central: RabbitNode; sites: Map<string, RabbitNode> } {
+    const pw = state.secrets.rabbitAdminPassword;
+    return {
+      central: new RabbitNode('central', this.cfg.central.rabbitmq, this.mesh.stateDir, pw),
+      sites: new Map(this.cfg.sites.map((s) => [s.id, new RabbitNode(s.id, s.rabbitmq, this.mesh.stateDir, pw)])),
+    };
+  }
+
+  private neo4j(state: MeshState): Neo4jServer {
+    const n = this.cfg.neo4j;
+    return new Neo4jServer(this.mesh.root, this.mesh.stateDir, n.boltPort, state.secrets.neo4jPassword, n);
+  }
+
+  /** Idempotent: starts whatever is not running yet. */
+  async up(options: { apps?: boolean } = {}): Promise<MeshStatus> {
+    ensurePrerequisites(this.mesh.root, this.progress);
+    const state = loadOrCreateState(this.mesh.stateDir, this.cfg.sites.map((s) => s.id));
+    const { central, sites } = this.nodes(state);
+
+    for (const node of [central, ...sites.values()]) {
+      this.progress(`RabbitMQ ${node.nodeName}: ${node.running() ? 'already running' : 'starting'} (AMQP ${node.ports.amqpPort})`);
+      await node.start();
+    }
+    await this.provisionCentralUsers(central, state);
+
+    this.progress(`Neo4j: ${isAlive(state.pids.neo4j) ? 'already running' : 'starting'} (Bolt ${this.cfg.neo4j.boltPort})`);
+    state.pids.neo4j = await this.neo4j(state).start(state.pids.neo4j);
+    writeState(this.mesh.stateDir, state);
+
+    this.writeAppConfigs(state);
+    if (options.apps !== false) {
+      await this.startApp(state, 'correlator', this.cfg.correlator.port);
+      await this.startApp(state, 'explorer', this.cfg.explorer.port);
+      for (const site of this.cfg.sites) await this.startApp(state, `relay-${site.id}`, site.relayPort);
+    }
+    await this.startPrometheus(state);
+    return this.status();
+  }
+
+  /** Stops exactly what `up` started, by recorded process ids; keeps data unless purge. */
+  async down(options: { purge?: boolean } = {}): Promise<void> {
+    const state = readState(this.mesh.stateDir);
+    if (state) {
+      const apps = Object.keys(state.pids).filter((k) => k !== 'neo4j');
+      for (const name of apps) {
+        this.progress(`stopping ${name}`);
+        await stopProcess(state.pids[name]);
+        delete state.pids[name];
+      }
+      if (state.pids.neo4j) {
+        this.progress('stopping Neo4j');
+        await stopProcess(state.pids.neo4j, 60_000);
+        delete state.pids.neo4j;
+      }
+      const { central, sites } = this.nodes(state);
+      for (const node of [...sites.values(), central]) {
+        if (node.running()) {
+          this.progress(`stopping RabbitMQ ${node.nodeName}`);
+          await node.stop();
+        }
+      }
+      writeState(this.mesh.stateDir, state);
+    }
+    if (options.purge && existsSync(this.mesh.stateDir)) {
+      this.progress(`removing ${this.mesh.stateDir}`);
+      rmSync(this.mesh.stateDir, { recursive: true, force: true });
+    }
+  }
+
+  async status(): Promise<MeshStatus> {
+    const state = readState(this.mesh.stateDir) ?? loadOrCreateState(this.mesh.stateDir, this.cfg.sites.map((s) => s.id));
+    const { central, sites } = this.nodes(state);
+    const rabbitUp = async (n: RabbitNode): Promise<boolean> => n.running() && (await portOpen(n.ports.amqpPort));
+    const appUrl = (port: number): string => `http://127.0.0.1:${port}`;
+    const appUp = async (name: string, port: number): Promise<boolean> =>
+      isAlive(state.pids[name]) && (await httpOk(`${appUrl(port)}/health/live`));
+    const admin = state.secrets.rabbitAdminPassword;
+    return {
+      stateDir: this.mesh.stateDir,
+      central: {
+        amqp: central.amqpUrl(),
+        management: central.managementUrl(),
+        prometheus: `http://127.0.0.1:${central.ports.prometheusPort}/metrics`,
+        user: 'admin',
+        password: admin,
+        exchange: 'not.central',
+        up: await rabbitUp(central),
+      },
+      sites: await Promise.all(
+        this.cfg.sites.map(async (s) => {
+          const node = sites.get(s.id)!;
+          return {
+            id: s.id,
+            amqp: node.amqpUrl(),
+            management: node.managementUrl(),
+            prometheus: `http://127.0.0.1:${node.ports.prometheusPort}/metrics`,
+            user: 'admin',
+            password: admin,
+            up: await rabbitUp(node),
+            relay: { url: appUrl(s.relayPort), up: await appUp(`relay-${s.id}`, s.relayPort) },
+            sources: s.sources.map((src) => ({ ...src })),
+          };
+        }),
+      ),
+      neo4j: {
+        bolt: `bolt://127.0.0.1:${this.cfg.neo4j.boltPort}`,
+        user: 'neo4j',
+        password: state.secrets.neo4jPassword,
+        up: isAlive(state.pids.neo4j) && (await portOpen(this.cfg.neo4j.boltPort)),
+      },
+      prometheus: {
+        url: appUrl(this.cfg.prometheus.port),
+        up: isAlive(state.pids.prometheus) && (await httpOk(`${appUrl(this.cfg.prometheus.port)}/-/ready`)),
+      },
+      correlator: { url: appUrl(this.cfg.correlator.port), up: await appUp('correlator', this.cfg.correlator.port) },
+      explorer: { url: appUrl(this.cfg.explorer.port), up: await appUp('explorer', this.cfg.explorer.port) },
+    };
+  }
+
+  /** Stops the mesh's Neo4j (for fault tests and maintenance); `startNeo4j` brings it back on the same data. */
+  async stopNeo4j(): Promise<void> {
+    const state = readState(this.mesh.stateDir);
+    if (!state?.pids.neo4j) return;
+    await stopProcess(state.pids.neo4j, 60_000);
+    delete state.pids.neo4j;
+    writeState(this.mesh.stateDir, state);
+  }
+
+  async startNeo4j(): Promise<void> {
+    const state = loadOrCreateState(this.mesh.stateDir, this.cfg.sites.map((s) => s.id));
+    state.pids.neo4j = await this.neo4j(state).start(state.pids.neo4j);
+    writeState(this.mesh.stateDir, state);
+  }
+
+  /** Stops and starts one app process (used by tests and by `traces mesh restart <app>`). */
+  async stopApp(name: string): Promise<void> {
+    const state = readState(this.mesh.stateDir);
+    if (!state) return;
+    await stopProcess(state.pids[name]);
+    delete state.pids[name];
+    writeState(this.mesh.stateDir, state);
+  }
+
+  async startAppByName(name: string): Promise<void> {
+    const state = loadOrCreateState(this.mesh.stateDir, this.cfg.sites.map((s) => s.id));
+    await this.startApp(state, name, this.portOf(name));
+  }
+
+  configFile(app: string): string {
+    return join(this.mesh.stateDir, 'config', `${app}.yaml`);
+  }
+
+  private portOf(name: string): number {
+    if (name === 'correlator') return this.cfg.correlator.port;
+    if (name === 'explorer') return this.cfg.explorer.port;
+    const site = this.cfg.sites.find((s) => `relay-${s.id}` === name);
+    if (!site) throw new Error(`no app named "${name}" in this mesh`);
+    return site.relayPort;
+  }
+
+  private async provisionCentralUsers(central: RabbitNode, state: MeshState): Promise<void> {
+    // Each site's shovel publishes as its own user, allowed to write only `site.<its id>.#`.
+    const admin = new BrokerAdmin({ url: central.managementUrl(), user: 'admin', password: state.secrets.rabbitAdminPassword });
+    for (const site of this.cfg.sites) {
+      const user = `site-${site.id}`;
+      await admin.putUser(user, state.secrets.sitePasswords[site.id]!);
+      await admin.putPermissions(user, { configure: '^$', write: '^not\\.central$', read: '^$' });
+      await admin.putTopicPermissions(user, { exchange: 'not.central', write: `^site\\.${escapeRe(site.id)}\\.`, read: '^$' });
+    }
+  }
+
+  private writeAppConfigs(state: MeshState): void {
+    const dir = join(this.mesh.stateDir, 'config');
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const { central, sites } = this.nodes(state);
+    const neo4j = { url: `bolt://127.0.0.1:${this.cfg.neo4j.boltPort}`, user: 'neo4j', password: state.secrets.neo4jPassword };
+    const write = (name: string, value: unknown): void =>
+      writeFileSync(join(dir, `${name}.yaml`), stringify(value), { mode: 0o600 });
+    write('correlator', {
+      amqp: { url: central.amqpUrl() },
+      neo4j,
+      http: { port: this.cfg.correlator.port },
+    });
+    write('explorer', { neo4j, http: { port: this.cfg.explorer.port } });
+    for (const site of this.cfg.sites) write(`relay-${site.id}`, this.relayConfig(site, central, sites.get(site.id)!, state));
+  }
+
+  private relayConfig(site: MeshSite, central: RabbitNode, node: RabbitNode, state: MeshState): unknown {
+    return {
+      site: site.id,
+      central: { urls: [central.amqpUrl(`site-${site.id}`, state.secrets.sitePasswords[site.id])], exchange: 'not.central' },
+      brokers: [
+        {
+          name: 'main',
+          url: node.amqpUrl(),
+          management: { url: node.managementUrl(), user: 'admin', password: state.secrets.rabbitAdminPassword },
+        },
+      ],
+      sources: site.sources.map((s) => ({ name: s.name, broker: 'main', format: s.format, exchange: s.exchange })),
+      reconcileIntervalSeconds: 5,
+      http: { port: site.relayPort },
+    };
+  }
+
+  private async startApp(state: MeshState, name: string, port: number): Promise<void> {
+    if (isAlive(state.pids[name]) && (await httpOk(`http://127.0.0.1:${port}/health/live`))) {
+      this.progress(`${name}: already running (http://127.0.0.1:${port})`);
+      return;
+    }
+    if (await portOpen(port)) throw new Error(`port ${port} for ${name} is already in use; change it in the mesh config`);
+    const app = name.startsWith('relay-') ? 'relay' : name;
+    const main = join(this.mesh.root, 'dist', 'apps', app, 'src', 'main.js');
+    if (!existsSync(main)) throw new Error(`${main} is missing: run "npm run build" first`);
+    const logDir = join(this.mesh.stateDir, 'logs');
+    mkdirSync(logDir, { recursive: true });
+    const log = join(logDir, `${name}.log`);
+    this.progress(`${name}: starting (http://127.0.0.1:${port}, log ${log})`);
+    const pid = startDetached(process.execPath, ['--enable-source-maps', main, '--config', this.configFile(name)], { log, cwd: this.mesh.root });
+    state.pids[name] = pid;
+    writeState(this.mesh.stateDir, state);
+    await waitFor(
+      name,
+      async () => {
+        if (!isAlive(pid)) throw new Error(`${name} exited during start-up; see ${log}`);
+        return httpOk(`http://127.0.0.1:${port}/health/ready`);
+      },
+      90_000,
+      () => `see ${log}`,
+    );
+  }
+
+  private async startPrometheus(state: MeshState): Promise<void> {
+    const port = this.cfg.prometheus.port;
+    if (isAlive(state.pids.prometheus) && (await httpOk(`http://127.0.0.1:${port}/-/ready`))) {
+      this.progress('Prometheus: already running');
+      return;
+    }
+    const dir = join(this.mesh.stateDir, 'prometheus');
+    mkdirSync(join(dir, 'data'), { recursive: true });
+    const configFile = join(dir, 'prometheus.yml');
+    writeFileSync(configFile, stringify(this.prometheusConfig()));
+    this.progress(`Prometheus: starting (http://127.0.0.1:${port})`);
+    const pid = startDetached(
+      PROMETHEUS_BIN,
+      [
+        `--config.file=${configFile}`,
+        `--storage.tsdb.path=${join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        '--web.enable-lifecycle',
+        '--storage.tsdb.retention.time=2d',
+      ],
+      { log: join(dir, 'prometheus.log') },
+    );
+    state.pids.prometheus = pid;
+    writeState(this.mesh.stateDir, state);
+    await waitFor('Prometheus', async () => httpOk(`http://127.0.0.1:${port}/-/ready`), 60_000, () => `see ${join(dir, 'prometheus.log')}`);
+  }
+
+  /** Scrape config for the mesh: the apps and every RabbitMQ node's prometheus plugin. */
+  prometheusConfig(): unknown {
+    const c = this.cfg;
+    const target = (p: number): string => `127.0.0.1:${p}`;
+    return {
+      global: { scrape_interval: `${c.prometheus.scrapeIntervalSeconds}s`, evaluation_interval: `${c.prometheus.scrapeIntervalSeconds}s` },
+      scrape_configs: [
+        {
+          job_name: 'relay',
+          static_configs: c.sites.map((s) => ({ targets: [target(s.relayPort)], labels: { site: s.id } })),
+        },
+        { job_name: 'correlator', static_configs: [{ targets: [target(c.correlator.port)] }] },
+        { job_name: 'explorer', static_configs: [{ targets: [target(c.explorer.port)] }] },
+        {
+          job_name: 'rabbitmq',
+          static_configs: [
+            { targets: [target(c.central.rabbitmq.prometheusPort)], labels: { node: 'central' } },
+            ...c.sites.map((s) => ({ targets: [target(s.rabbitmq.prometheusPort)], labels: { node: s.id } })),
+          ],
+        },
+      ],
+    };
+  }
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&');
+}

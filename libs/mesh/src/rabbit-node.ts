@@ -1,0 +1,146 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isAlive, portOpen, sleep, startDetached } from './process.js';
+
+export const RABBIT_BIN = '/usr/lib/rabbitmq/bin';
+
+export interface RabbitPorts {
+  readonly amqpPort: number;
+  readonly managementPort: number;
+  readonly prometheusPort: number;
+  readonly distPort: number;
+}
+
+export const RABBIT_PLUGINS = [
+  'rabbitmq_management',
+  'rabbitmq_shovel',
+  'rabbitmq_shovel_management',
+  'rabbitmq_federation',
+  'rabbitmq_federation_management',
+  'rabbitmq_prometheus',
+];
+
+/** One RabbitMQ node of the local mesh: its own name, ports, data and log folders under the state folder. */
+export class RabbitNode {
+  readonly dir: string;
+  readonly nodeName: string;
+
+  constructor(
+    readonly name: string,
+    readonly ports: RabbitPorts,
+    stateDir: string,
+    private readonly adminPassword: string,
+  ) {
+    this.dir = join(stateDir, 'rabbitmq', name);
+    this.nodeName = `not-${name}@localhost`;
+  }
+
+  get pidFile(): string {
+    return join(this.dir, 'rabbit.pid');
+  }
+
+  get logFile(): string {
+    return join(this.dir, 'log', 'console.log');
+  }
+
+  pid(): number | undefined {
+    if (!existsSync(this.pidFile)) return undefined;
+    const n = Number(readFileSync(this.pidFile, 'utf8').trim());
+    return Number.isFinite(n) && n > 0 ? n : undefined;
+  }
+
+  running(): boolean {
+    return isAlive(this.pid());
+  }
+
+  amqpUrl(user = 'admin', password = this.adminPassword): string {
+    return `amqp://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${this.ports.amqpPort}/%2F`;
+  }
+
+  managementUrl(): string {
+    return `http://127.0.0.1:${this.ports.managementPort}`;
+  }
+
+  private env(): NodeJS.ProcessEnv {
+    return {
+      ...process.env,
+      HOME: this.dir,
+      RABBITMQ_NODENAME: this.nodeName,
+      RABBITMQ_NODE_IP_ADDRESS: '127.0.0.1',
+      RABBITMQ_NODE_PORT: String(this.ports.amqpPort),
+      RABBITMQ_DIST_PORT: String(this.ports.distPort),
+      RABBITMQ_MNESIA_BASE: join(this.dir, 'mnesia'),
+      RABBITMQ_LOG_BASE: join(this.dir, 'log'),
+      RABBITMQ_CONFIG_FILE: join(this.dir, 'rabbitmq.conf'),
+      RABBITMQ_ENABLED_PLUGINS_FILE: join(this.dir, 'enabled_plugins'),
+      RABBITMQ_PID_FILE: this.pidFile,
+      RABBITMQ_ALLOW_INPUT: '',
+    };
+  }
+
+  private writeConfig(): void {
+    mkdirSync(join(this.dir, 'mnesia'), { recursive: true });
+    mkdirSync(join(this.dir, 'log'), { recursive: true });
+    writeFileSync(
+      join(this.dir, 'rabbitmq.conf'),
+      [
+        `listeners.tcp.default = 127.0.0.1:${this.ports.amqpPort}`,
+        `management.tcp.ip = 127.0.0.1`,
+        `management.tcp.port = ${this.ports.managementPort}`,
+        `prometheus.tcp.ip = 127.0.0.1`,
+        `prometheus.tcp.port = ${this.ports.prometheusPort}`,
+        // Per-object metrics (per queue) for the buffer-depth dashboards.
+        `prometheus.return_per_object_metrics = true`,
+        `loopback_users = none`,
+        `default_user = admin`,
+        `default_pass = ${this.adminPassword}`,
+        `default_user_tags.administrator = true`,
+        `default_permissions.configure = .*`,
+        `default_permissions.read = .*`,
+        `default_permissions.write = .*`,
+        `log.console = false`,
+        `log.file.level = info`,
+        '',
+      ].join('\n'),
+      { mode: 0o600 },
+    );
+    writeFileSync(join(this.dir, 'enabled_plugins'), `[${RABBIT_PLUGINS.join(',')}].\n`);
+  }
+
+  /** Starts the node if it is not running and waits until RabbitMQ and its plugins are up. */
+  async start(): Promise<number> {
+    if (this.running()) return this.pid()!;
+    for (const p of [this.ports.amqpPort, this.ports.managementPort, this.ports.distPort]) {
+      if (await portOpen(p)) throw new Error(`port ${p} is already in use by another program; change it in the mesh config`);
+    }
+    this.writeConfig();
+    startDetached(join(RABBIT_BIN, 'rabbitmq-server'), [], { env: this.env(), log: join(this.dir, 'server.out'), cwd: this.dir });
+    // `wait` may fail while the node registers with epmd: retry until the deadline.
+    const deadline = Date.now() + 120_000;
+    let last = '';
+    while (Date.now() < deadline) {
+      const r = spawnSync(join(RABBIT_BIN, 'rabbitmqctl'), ['-n', this.nodeName, 'wait', this.pidFile, '--timeout', '60'], {
+        env: this.env(),
+        encoding: 'utf8',
+      });
+      if (r.status === 0 && this.running()) return this.pid()!;
+      last = (r.stderr || r.stdout).trim().split('\n').slice(-2).join(' ');
+      await sleep(1000);
+    }
+    throw new Error(`RabbitMQ node ${this.nodeName} did not start: ${last} (log: ${join(this.dir, 'server.out')})`);
+  }
+
+  async stop(): Promise<void> {
+    const pid = this.pid();
+    if (!isAlive(pid)) return;
+    spawnSync(join(RABBIT_BIN, 'rabbitmqctl'), ['-n', this.nodeName, 'stop', this.pidFile], {
+      env: this.env(),
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    const deadline = Date.now() + 20_000;
+    while (isAlive(pid) && Date.now() < deadline) await sleep(200);
+    if (isAlive(pid)) process.kill(pid!, 'SIGKILL');
+  }
+}

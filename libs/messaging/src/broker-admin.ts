@@ -1,0 +1,156 @@
+import { Histogram, type Registry } from 'prom-client';
+
+/** Connection details for one broker's management HTTP API. */
+export interface ManagementEndpoint {
+  readonly url: string;
+  readonly user: string;
+  readonly password: string;
+}
+
+export class ManagementApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly method: string,
+    readonly path: string,
+    detail: string,
+  ) {
+    super(`management API ${method} ${path} answered ${status}: ${detail}`);
+    this.name = 'ManagementApiError';
+  }
+}
+
+/** The shovel definition fields the relay sets (see RabbitMQ's dynamic shovel docs). */
+export interface ShovelDefinition {
+  readonly 'src-protocol': 'amqp091';
+  readonly 'src-uri': string | readonly string[];
+  readonly 'src-queue': string;
+  readonly 'dest-protocol': 'amqp091';
+  readonly 'dest-uri': string | readonly string[];
+  readonly 'dest-exchange': string;
+  readonly 'dest-exchange-key': string;
+  readonly 'ack-mode': 'on-confirm' | 'on-publish' | 'no-ack';
+  readonly 'dest-add-forward-headers': boolean;
+  readonly 'dest-add-timestamp-header': boolean;
+  readonly 'reconnect-delay': number;
+  readonly 'src-prefetch-count'?: number;
+}
+
+export interface ShovelStatus {
+  readonly name: string;
+  readonly vhost: string;
+  readonly type: 'dynamic' | 'static';
+  readonly state: 'starting' | 'running' | 'terminated' | string;
+  readonly reason?: string;
+}
+
+export interface QueueInfo {
+  readonly name: string;
+  readonly messages?: number;
+  readonly type?: string;
+}
+
+/**
+ * The RabbitMQ management HTTP API, as the project uses it: shovels, users,
+ * permissions, queues. Holds no business rules; every call is timed.
+ */
+export class BrokerAdmin {
+  private static histogram?: Histogram<'method' | 'result'>;
+
+  constructor(
+    private readonly endpoint: ManagementEndpoint,
+    private readonly timeoutMs = 5000,
+  ) {}
+
+  /** Times every call into `not_<app>_management_api_duration_seconds`. */
+  static instrument(registry: Registry, app: string): void {
+    BrokerAdmin.histogram ??= new Histogram({
+      name: `not_${app}_management_api_duration_seconds`,
+      help: 'RabbitMQ management API call duration',
+      labelNames: ['method', 'result'],
+      registers: [registry],
+    });
+  }
+
+  get url(): string {
+    return this.endpoint.url;
+  }
+
+  overview(): Promise<{ rabbitmq_version: string; node: string }> {
+    return this.request('GET', '/api/overview');
+  }
+
+  async listShovelParameters(vhost = '/'): Promise<Array<{ name: string; value: ShovelDefinition }>> {
+    return this.request('GET', `/api/parameters/shovel/${enc(vhost)}`);
+  }
+
+  putShovel(name: string, value: ShovelDefinition, vhost = '/'): Promise<void> {
+    return this.request('PUT', `/api/parameters/shovel/${enc(vhost)}/${enc(name)}`, { value });
+  }
+
+  deleteShovel(name: string, vhost = '/'): Promise<void> {
+    return this.request('DELETE', `/api/parameters/shovel/${enc(vhost)}/${enc(name)}`);
+  }
+
+  /** Restarts a dynamic shovel (RabbitMQ 3.7+). */
+  restartShovel(name: string, vhost = '/'): Promise<void> {
+    return this.request('DELETE', `/api/shovels/vhost/${enc(vhost)}/${enc(name)}/restart`);
+  }
+
+  shovelStatus(vhost = '/'): Promise<ShovelStatus[]> {
+    return this.request('GET', `/api/shovels/${enc(vhost)}`);
+  }
+
+  queue(name: string, vhost = '/'): Promise<QueueInfo> {
+    return this.request('GET', `/api/queues/${enc(vhost)}/${enc(name)}`);
+  }
+
+  putUser(name: string, password: string, tags = ''): Promise<void> {
+    return this.request('PUT', `/api/users/${enc(name)}`, { password, tags });
+  }
+
+  putPermissions(user: string, perms: { configure: string; write: string; read: string }, vhost = '/'): Promise<void> {
+    return this.request('PUT', `/api/permissions/${enc(vhost)}/${enc(user)}`, perms);
+  }
+
+  putTopicPermissions(user: string, perms: { exchange: string; write: string; read: string }, vhost = '/'): Promise<void> {
+    return this.request('PUT', `/api/topic-permissions/${enc(vhost)}/${enc(user)}`, perms);
+  }
+
+  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const end = BrokerAdmin.histogram?.startTimer({ method });
+    const auth = Buffer.from(`${this.endpoint.user}:${this.endpoint.password}`).toString('base64');
+    let res: Response;
+    try {
+      res = await fetch(new URL(path, this.endpoint.url), {
+        method,
+        headers: { authorization: `Basic ${auth}`, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (err) {
+      end?.({ result: 'unreachable' });
+      const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+      throw new Error(`management API at ${this.endpoint.url} is unreachable (${cause})`);
+    }
+    end?.({ result: res.ok ? 'ok' : String(res.status) });
+    const text = await res.text();
+    if (!res.ok) {
+      const detail = res.status === 401 ? 'credentials rejected' : safeReason(text);
+      throw new ManagementApiError(res.status, method, path, detail);
+    }
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+}
+
+function enc(s: string): string {
+  return encodeURIComponent(s);
+}
+
+function safeReason(text: string): string {
+  try {
+    const j = JSON.parse(text) as { reason?: unknown; error?: unknown };
+    return String(j.reason ?? j.error ?? text);
+  } catch {
+    return text.slice(0, 200);
+  }
+}

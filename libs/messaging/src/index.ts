@@ -1,0 +1,5 @@
+export * from './broker-admin.js';
+export * from './amqp-url.js';
+export * from './central-topology.js';
+export * from './rascal.server.js';
+export * from './publisher.js';

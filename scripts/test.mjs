@@ -1,0 +1,95 @@
+// `npm test`: install what is missing, start what the tests need, run every tier
+// (unit, integration against real RabbitMQ and Neo4j, e2e against the local mesh),
+// stop what it started, and print one summary line.
+//   npm test                 all tiers
+//   npm test -- unit         one tier (unit | integration | e2e)
+import { spawn } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { prepare, root, say, traces } from './prepare.mjs';
+
+const TIERS = {
+  unit: { dirs: ['dist/libs', 'dist/apps'], suffix: '.spec.js', needsMesh: false },
+  integration: { dirs: ['dist/test/integration'], suffix: '.test.js', needsMesh: true },
+  e2e: { dirs: ['dist/test/e2e'], suffix: '.test.js', needsMesh: true },
+};
+const TEST_MESH = 'test/mesh.test.yaml';
+
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+for (const t of wanted) {
+  if (!(t in TIERS)) {
+    say(`unknown tier "${t}": use ${Object.keys(TIERS).join(', ')}`);
+    process.exit(2);
+  }
+}
+const tiers = wanted.length ? wanted : Object.keys(TIERS);
+
+function files(dir, suffix) {
+  const abs = join(root, dir);
+  let entries;
+  try {
+    entries = readdirSync(abs);
+  } catch {
+    return [];
+  }
+  return entries.flatMap((e) => {
+    const p = join(abs, e);
+    if (statSync(p).isDirectory()) return files(relative(root, p), suffix);
+    return e.endsWith(suffix) ? [relative(root, p)] : [];
+  }).sort();
+}
+
+function runTier(name, list) {
+  return new Promise((resolve) => {
+    say(`${name}: ${list.length} test file(s)`);
+    const child = spawn(
+      process.execPath,
+      ['--enable-source-maps', '--test', '--test-reporter=spec', '--test-concurrency=1', ...list],
+      { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NOT_TEST_MESH: join(root, TEST_MESH) } },
+    );
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      process.stdout.write(d);
+    });
+    child.on('close', (code) => {
+      const count = (label) => Number(new RegExp(`^ℹ ${label} (\\d+)`, 'm').exec(out)?.[1] ?? 0);
+      resolve({ code, pass: count('pass'), fail: count('fail'), skipped: count('skipped') + count('todo') });
+    });
+  });
+}
+
+prepare();
+let pass = 0;
+let fail = 0;
+let skipped = 0;
+let meshUp = false;
+let failedTier = false;
+try {
+  for (const tier of tiers) {
+    const spec = TIERS[tier];
+    const list = spec.dirs.flatMap((d) => files(d, spec.suffix));
+    if (list.length === 0) {
+      say(`${tier}: no test files found`);
+      failedTier = true;
+      continue;
+    }
+    if (spec.needsMesh && !meshUp) {
+      say('starting the test mesh (RabbitMQ nodes, Neo4j, Prometheus, the three apps)');
+      traces(['mesh', 'up', '--config', TEST_MESH], 'starting the test mesh');
+      meshUp = true;
+    }
+    const r = await runTier(tier, list);
+    pass += r.pass;
+    fail += r.fail;
+    skipped += r.skipped;
+    if (r.code !== 0 && r.fail === 0) failedTier = true;
+  }
+} finally {
+  if (meshUp) {
+    say('stopping the test mesh');
+    traces(['mesh', 'down', '--config', TEST_MESH, '--purge'], 'stopping the test mesh');
+  }
+}
+process.stdout.write(`\ntests: ${pass} passed, ${fail} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
+process.exit(fail > 0 || failedTier ? 1 : 0);
