@@ -30,7 +30,7 @@ export const meshConfigSchema = z
         }),
       )
       .min(1),
-    neo4j: z.strictObject({ boltPort: port, heapMb: z.number().int().min(128).default(512), pageCacheMb: z.number().int().min(16).default(256) }),
+    neo4j: z.strictObject({ boltPort: port, heapMb: z.number().int().min(128).default(512) }),
     prometheus: z.strictObject({ port, scrapeIntervalSeconds: z.number().int().min(1).default(5) }),
     correlator: z.strictObject({ port }),
     explorer: z.strictObject({ port }),

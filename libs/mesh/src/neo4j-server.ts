@@ -12,7 +12,7 @@ export class Neo4jServer {
     stateDir: string,
     readonly boltPort: number,
     private readonly password: string,
-    private readonly memory: { heapMb: number; pageCacheMb: number },
+    private readonly memory: { heapMb: number },
   ) {
     this.dir = join(stateDir, 'neo4j');
   }
@@ -33,7 +33,7 @@ export class Neo4jServer {
     writeFileSync(passwordFile, this.password, { mode: 0o600 });
     const cp = [join(neo4jDir(this.root), 'target', 'classes'), readFileSync(neo4jClasspathFile(this.root), 'utf8').trim()].join(':');
     const args = [
-      `-Xms${this.memory.heapMb}m`,
+      '-Xms128m',
       `-Xmx${this.memory.heapMb}m`,
       ...JVM_OPENS,
       '-cp',
@@ -45,8 +45,6 @@ export class Neo4jServer {
       String(this.boltPort),
       '--password-file',
       passwordFile,
-      '--page-cache',
-      `${this.memory.pageCacheMb}m`,
     ];
     writeFileSync(this.logFile, '');
     const pid = startDetached('java', args, { log: this.logFile });
@@ -67,10 +65,11 @@ export class Neo4jServer {
 
 /** Module openings the Neo4j 5 engine asks for on Java 17. */
 export const JVM_OPENS = [
+  '-XX:+UseG1GC',
+  '-XX:+ExitOnOutOfMemoryError',
   '--add-opens=java.base/java.nio=ALL-UNNAMED',
   '--add-opens=java.base/java.io=ALL-UNNAMED',
   '--add-opens=java.base/sun.nio.ch=ALL-UNNAMED',
-  '--add-opens=java.base/java.util.concurrent=ALL-UNNAMED',
-  '--add-opens=java.base/java.lang=ALL-UNNAMED',
-  '--add-exports=java.base/sun.nio.ch=ALL-UNNAMED',
+  '--enable-native-access=ALL-UNNAMED',
+  '-Dio.netty.tryReflectionSetAccessible=true',
 ];

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { RABBIT_BIN } from './rabbit-node.js';
 
@@ -44,10 +44,15 @@ export function ensurePrerequisites(root: string, progress: Progress): void {
   }
   const cp = neo4jClasspathFile(root);
   const pom = join(neo4jDir(root), 'pom.xml');
-  if (!existsSync(cp) || statSync(cp).mtimeMs < statSync(pom).mtimeMs) {
+  if (!existsSync(cp) || statSync(cp).mtimeMs < statSync(pom).mtimeMs || !classpathIntact(cp)) {
     progress('building the Neo4j launcher with Maven (first time: downloads Neo4j from Maven Central, a few minutes)');
     run('mvn', ['-q', '-B', '-f', pom, 'package', 'dependency:build-classpath', `-Dmdep.outputFile=${cp}`], 'the Maven build of the Neo4j launcher');
   }
+}
+
+/** The class path points into ~/.m2: rebuild when a jar has gone (a cleaned Maven repository). */
+function classpathIntact(file: string): boolean {
+  return readFileSync(file, 'utf8').trim().split(':').every((jar) => jar === '' || existsSync(jar));
 }
 
 function run(cmd: string, args: string[], what: string, env: Record<string, string> = {}): void {
