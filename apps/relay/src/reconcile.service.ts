@@ -54,6 +54,7 @@ export class ReconcileService implements OnApplicationShutdown {
     const { config } = this.settings;
     const existing = new Map((await admin.listShovelParameters()).map((p) => [p.name, p.value]));
     const wanted = new Map<string, ShovelDefinition>();
+    const changed = new Set<string>();
     for (const source of sources) {
       const queue = await site.declareBuffer(config.site, source);
       wanted.set(shovelName(config.site, source.name), {
@@ -74,9 +75,11 @@ export class ReconcileService implements OnApplicationShutdown {
       const current = existing.get(name);
       if (!current) {
         await admin.putShovel(name, def);
+        changed.add(name);
         this.action('created', `created shovel ${name} → ${def['dest-exchange']} (${def['dest-exchange-key']})`);
       } else if (!sameDefinition(current, def)) {
         await admin.putShovel(name, def);
+        changed.add(name);
         this.action('replaced', `replaced shovel ${name}: its definition differed from the config`);
       }
     }
@@ -93,8 +96,9 @@ export class ReconcileService implements OnApplicationShutdown {
       const st = states.get(name);
       const up = st?.state === 'running';
       this.metrics.linkUp.set({ site: config.site, source: source.name, mode: source.mode }, up ? 1 : 0);
-      if (!up) this.reportProblem(name, `shovel ${name} is ${st?.state ?? 'not reported'}${st?.reason ? `: ${st.reason}` : ''}`);
-      else this.clearProblem(name);
+      // A shovel created or replaced in this pass is still starting: judge it on the next pass.
+      if (!up && !changed.has(name)) this.reportProblem(name, `shovel ${name} is ${st?.state ?? 'not reported'}${st?.reason ? `: ${st.reason}` : ''}`);
+      else if (up) this.clearProblem(name);
       const q = await admin.queue(wantedQueue(wanted, name)).catch(() => undefined);
       if (q?.messages !== undefined) this.metrics.bufferMessages.set({ site: config.site, source: source.name }, q.messages);
     }

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { isAlive, portOpen, sleep, startDetached } from './process.js';
 
 export const RABBIT_BIN = '/usr/lib/rabbitmq/bin';
@@ -33,7 +33,8 @@ export class RabbitNode {
     private readonly adminPassword: string,
   ) {
     this.dir = join(stateDir, 'rabbitmq', name);
-    this.nodeName = `not-${name}@localhost`;
+    // Node names are machine-wide (epmd): the state folder's name keeps two meshes apart.
+    this.nodeName = `not-${basename(stateDir).replace(/[^A-Za-z0-9-]/g, '')}-${name}@localhost`;
   }
 
   get pidFile(): string {
