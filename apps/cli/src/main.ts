@@ -2,6 +2,7 @@ import { ConfigError } from '@not/config';
 import { DEMO_PIPELINE, loadMesh, Mesh, publishToSite, splitEvents, type MeshStatus } from '@not/mesh';
 import { readFileSync } from 'node:fs';
 import { checkKnown, parseArgs, requireOption, UsageError, type ParsedArgs } from './args.js';
+import { replayCommand } from './replay.command.js';
 
 const USAGE = `traces — Network of Traces command line
 
@@ -11,6 +12,8 @@ const USAGE = `traces — Network of Traces command line
   traces publish --site ID --source NAME [--config FILE] FILE|-
                                                  publish a JSON array or NDJSON of events to a site
   traces demo [--config FILE]                    publish the demo pipeline across the first two sites
+  traces replay --from TIME [--to TIME] [--site ID[,ID]] [--url AMQP_URL | --config FILE]
+                                                 re-read the central archive into the graph (idempotent)
 
 The mesh config defaults to deploy/local/mesh.yaml.`;
 
@@ -25,6 +28,10 @@ async function main(argv: string[]): Promise<number> {
       return publishCommand(parseArgs(rest, ['site', 'source', 'config']));
     case 'demo':
       return demoCommand(parseArgs(rest, ['config']));
+    case 'replay': {
+      const args = parseArgs(rest, ['from', 'to', 'site', 'config', 'url']);
+      return replayCommand(args, () => meshOf(args).status(), progress);
+    }
     case undefined:
     case 'help':
     case '--help':

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Counter, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 @Injectable()
 export class CorrelatorMetrics {
@@ -11,6 +11,8 @@ export class CorrelatorMetrics {
   readonly retries: Counter;
   readonly deadLetters: Counter<'reason'>;
   readonly latency: Histogram<'from'>;
+  readonly ingestLag: Gauge;
+  readonly placeholders: Gauge;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -59,6 +61,16 @@ export class CorrelatorMetrics {
       help: 'From the event time (from=event) or shovel timestamp (from=shovel) to commit',
       labelNames: ['from'],
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600],
+      registers,
+    });
+    this.ingestLag = new Gauge({
+      name: 'not_correlator_ingest_queue_messages',
+      help: 'Messages waiting in the central ingest queue (consumer lag)',
+      registers,
+    });
+    this.placeholders = new Gauge({
+      name: 'not_correlator_placeholders_outstanding',
+      help: 'Links whose target event has not arrived yet',
       registers,
     });
   }

@@ -1,12 +1,14 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { GraphRepository } from '@not/graph';
-import { HealthRegistry, ObservabilityModule } from '@not/observability';
+import { CENTRAL, centralRascalConfig, RascalServer } from '@not/messaging';
+import { ObservabilityModule } from '@not/observability';
 import { Registry } from 'prom-client';
 import { BatchWriter } from './batch.writer.js';
 import { CorrelatorSettings, type CorrelatorConfig } from './correlator.config.js';
 import { CorrelatorMetrics } from './correlator.metrics.js';
 import { IngestController } from './ingest.controller.js';
 import { IngestService } from './ingest.service.js';
+import { MonitorService } from './monitor.service.js';
 
 @Module({})
 export class CorrelatorModule {
@@ -19,14 +21,25 @@ export class CorrelatorModule {
         { provide: CorrelatorSettings, useValue: new CorrelatorSettings(config) },
         {
           provide: GraphRepository,
-          inject: [Registry, HealthRegistry],
-          useFactory: (registry: Registry, health: HealthRegistry) => {
+          inject: [Registry],
+          useFactory: (registry: Registry) => {
             const graph = new GraphRepository(config.neo4j);
             graph.instrument(registry, 'correlator');
-            health.register('neo4j', () => graph.ping());
             return graph;
           },
         },
+        {
+          provide: RascalServer,
+          useFactory: () =>
+            new RascalServer({
+              config: centralRascalConfig(config.amqp),
+              subscription: CENTRAL.ingestSubscription,
+              deadLetterPublication: CENTRAL.deadPublication,
+              patternOf: (m) => m.routingKey.split('.')[3] ?? '*',
+              url: config.amqp.url,
+            }),
+        },
+        MonitorService,
         CorrelatorMetrics,
         BatchWriter,
         IngestService,

@@ -2,10 +2,11 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { configPath, ConfigError, loadConfigFile, StartupError } from '@not/config';
 import { GraphRepository } from '@not/graph';
-import { CENTRAL, centralRascalConfig, RascalServer } from '@not/messaging';
-import { HealthRegistry, JsonLogger, runMain } from '@not/observability';
+import { CENTRAL, RascalServer } from '@not/messaging';
+import { JsonLogger, runMain } from '@not/observability';
 import { correlatorConfigSchema } from './correlator.config.js';
 import { CorrelatorModule } from './correlator.module.js';
+import { MonitorService } from './monitor.service.js';
 
 async function bootstrap(): Promise<void> {
   const file = configPath(process.argv, 'CORRELATOR_CONFIG');
@@ -21,20 +22,12 @@ async function bootstrap(): Promise<void> {
   await graph.verify();
   await graph.ensureSchema();
 
-  const server = new RascalServer({
-    config: centralRascalConfig({ url: config.amqp.url, prefetch: config.amqp.prefetch, deliveryLimit: config.amqp.deliveryLimit, archiveMaxAge: config.amqp.archiveMaxAge }),
-    subscription: CENTRAL.ingestSubscription,
-    deadLetterPublication: CENTRAL.deadPublication,
-    patternOf: (m) => m.routingKey.split('.')[3] ?? '*',
-    url: config.amqp.url,
-  });
-  app.get(HealthRegistry).register('broker', async () => {
-    if (!server.unwrap()) throw new Error('not connected to the central broker');
-  });
+  const server = app.get(RascalServer);
   app.connectMicroservice({ strategy: server }, { inheritAppConfig: true });
   await app.startAllMicroservices().catch((err: Error) => {
     throw new StartupError(err.message, 'amqp.url');
   });
+  app.get(MonitorService).start();
   await app.listen(config.http.port, config.http.host);
   logger.log(`correlator consuming ${CENTRAL.ingestQueue}; HTTP on ${config.http.host}:${config.http.port}`, 'Bootstrap');
 }

@@ -3,3 +3,4 @@ export * from './amqp-url.js';
 export * from './central-topology.js';
 export * from './rascal.server.js';
 export * from './publisher.js';
+export * from './replay.js';

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { BaseRpcContext, Server, type CustomTransportStrategy } from '@nestjs/microservices';
+import { BaseRpcContext, RpcException, Server, type CustomTransportStrategy } from '@nestjs/microservices';
 import type { Message } from 'amqplib';
 import rascal, { type AckOrNack, type BrokerAsPromised } from 'rascal';
 import { isObservable, lastValueFrom } from 'rxjs';
@@ -14,11 +14,16 @@ export interface AmqpMessage {
   readonly timestamp?: number;
 }
 
+/** Set by `traces replay`: the routing key the message had when it first reached central. */
+export const REPLAY_ROUTING_KEY_HEADER = 'x-not-routing-key';
+
 /** Thrown by a handler to dead-letter a message with a reason instead of retrying it. */
-export class PoisonMessageError extends Error {
+export class PoisonMessageError extends RpcException {
   constructor(reason: string) {
-    super(reason);
+    // Nest's RPC exception filter passes `getError()` on: keep the name so the transport recognises it.
+    super({ name: 'PoisonMessageError', message: reason });
     this.name = 'PoisonMessageError';
+    this.message = reason;
   }
 }
 
@@ -77,10 +82,13 @@ export class RascalServer extends Server implements CustomTransportStrategy {
   }
 
   private async dispatch(message: Message, ackOrNack: AckOrNack): Promise<void> {
+    const headers = message.properties.headers ?? {};
+    const replayed = headers[REPLAY_ROUTING_KEY_HEADER];
     const msg: AmqpMessage = {
       body: message.content,
-      headers: message.properties.headers ?? {},
-      routingKey: message.fields.routingKey,
+      headers,
+      // A replayed message keeps the routing key it first arrived with.
+      routingKey: typeof replayed === 'string' ? replayed : message.fields.routingKey,
       redelivered: message.fields.redelivered,
       timestamp: typeof message.properties.timestamp === 'number' ? message.properties.timestamp : undefined,
     };
@@ -111,6 +119,26 @@ export class RascalServer extends Server implements CustomTransportStrategy {
       publication: this.options.deadLetterPublication,
       options: { options: { headers: { 'x-not-reason': reason.slice(0, 1024) } } },
     };
+  }
+
+  /** Opens (and closes) a connection to the broker: fails when the broker is unreachable. */
+  async checkBroker(): Promise<void> {
+    if (!this.broker) throw new Error('not connected to the central broker');
+    const conn = (await this.broker.connect('/')) as { close(): Promise<void> };
+    await conn.close();
+  }
+
+  /** Messages waiting in a queue (ready, not yet delivered): the consumer lag. */
+  async queueDepth(queue: string): Promise<number> {
+    if (!this.broker) throw new Error('not connected to the central broker');
+    const conn = (await this.broker.connect('/')) as import('amqplib').ChannelModel;
+    try {
+      const ch = await conn.createChannel();
+      const q = await ch.checkQueue(queue);
+      return q.messageCount;
+    } finally {
+      await conn.close().catch(() => undefined);
+    }
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,53 @@
+import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { GraphRepository } from '@not/graph';
+import { CENTRAL, RascalServer } from '@not/messaging';
+import { HealthRegistry } from '@not/observability';
+import { CorrelatorMetrics } from './correlator.metrics.js';
+
+const INTERVAL_MS = 15_000;
+
+/**
+ * Readiness (Neo4j and the central broker answer) and the slow-moving gauges:
+ * consumer lag (ingest queue depth) and placeholders still waiting for their event.
+ */
+@Injectable()
+export class MonitorService implements OnApplicationShutdown {
+  private readonly log = new Logger(MonitorService.name);
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly server: RascalServer,
+    private readonly graph: GraphRepository,
+    private readonly metrics: CorrelatorMetrics,
+    health: HealthRegistry,
+  ) {
+    health.register('neo4j', () => graph.ping());
+    health.register('broker', () => server.checkBroker());
+  }
+
+  start(): void {
+    const tick = (): void => {
+      void this.sample().finally(() => {
+        this.timer = setTimeout(tick, INTERVAL_MS);
+      });
+    };
+    tick();
+  }
+
+  async sample(): Promise<void> {
+    await Promise.all([
+      this.server.queueDepth(CENTRAL.ingestQueue).then(
+        (n) => this.metrics.ingestLag.set(n),
+        (err: Error) => this.log.debug(`queue depth unavailable: ${err.message}`),
+      ),
+      this.graph.read<{ n: number }>('MATCH (p:Placeholder) RETURN count(p) AS n').then(
+        (rows) => this.metrics.placeholders.set(rows[0]?.n ?? 0),
+        (err: Error) => this.log.debug(`placeholder count unavailable: ${err.message}`),
+      ),
+    ]);
+  }
+
+  onApplicationShutdown(): void {
+    clearTimeout(this.timer);
+  }
+}
