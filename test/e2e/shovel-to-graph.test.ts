@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { publishToSite, type MeshStatus } from '@not/mesh';
-import amqp from 'amqplib';
 import type { Driver } from 'neo4j-driver';
-import { countEvents, managementGet, metricSum, neo4jDriver, referenceStream, testStatus, waitUntil } from '../support/mesh.js';
+import { countEvents, findInArchive, managementGet, metricSum, neo4jDriver, referenceStream, testStatus, waitUntil } from '../support/mesh.js';
 
 describe('events travel site → shovel → central → correlator → Neo4j', () => {
   let status: MeshStatus;
@@ -44,7 +43,7 @@ describe('events travel site → shovel → central → correlator → Neo4j', (
     );
     assert.ok(shovels.some((s) => s.name === 'not-relay-site-a-ci' && s.state === 'running'), JSON.stringify(shovels));
     const wanted = atA[0]!.meta.id;
-    const found = await findInArchive(status.central.amqp, (body) => body.includes(wanted));
+    const found = await findInArchive(status.central.amqp, (m) => m.body.includes(wanted));
     assert.equal(found.routingKey, 'site.site-a.ci.eiffel');
     // RabbitMQ 3.10 keeps only the timestamp when both forward and timestamp headers are asked for.
     assert.ok(found.headers['x-shovelled'] ?? found.headers['x-shovelled-timestamp'], `no shovel header: ${JSON.stringify(Object.keys(found.headers))}`);
@@ -70,29 +69,3 @@ describe('events travel site → shovel → central → correlator → Neo4j', (
   });
 });
 
-/** Reads the central archive stream from its start until a message matches. */
-async function findInArchive(url: string, match: (body: string) => boolean): Promise<{ routingKey: string; headers: Record<string, unknown>; body: string }> {
-  const conn = await amqp.connect(url);
-  try {
-    const ch = await conn.createChannel();
-    await ch.prefetch(500);
-    return await new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('message not found in not.archive within 20 s')), 20_000);
-      void ch.consume(
-        'not.archive',
-        (m) => {
-          if (!m) return;
-          ch.ack(m);
-          const body = m.content.toString('utf8');
-          if (match(body)) {
-            clearTimeout(timer);
-            resolve({ routingKey: m.fields.routingKey, headers: m.properties.headers ?? {}, body });
-          }
-        },
-        { arguments: { 'x-stream-offset': 'first' } },
-      );
-    });
-  } finally {
-    await conn.close();
-  }
-}

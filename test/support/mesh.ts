@@ -67,3 +67,44 @@ export async function metricSum(url: string, name: string, labels: Record<string
   }
   return sum;
 }
+
+/** Reads a central archive stream from its start until a message matches (or the time runs out). */
+export async function findInArchive(
+  url: string,
+  match: (m: { body: string; headers: Record<string, unknown>; routingKey: string }) => boolean,
+  timeoutMs = 30_000,
+): Promise<{ routingKey: string; headers: Record<string, unknown>; body: string }> {
+  const { default: amqp } = await import('amqplib');
+  const deadline = Date.now() + timeoutMs;
+  // The shovel may still be carrying it: read the stream again until it shows up.
+  for (;;) {
+    const conn = await amqp.connect(url);
+    try {
+      const ch = await conn.createChannel();
+      await ch.prefetch(1000);
+      const found = await new Promise<{ routingKey: string; headers: Record<string, unknown>; body: string } | undefined>((resolve) => {
+        let idle = setTimeout(() => resolve(undefined), 2000);
+        void ch.consume(
+          'not.archive',
+          (m) => {
+            if (!m) return;
+            clearTimeout(idle);
+            idle = setTimeout(() => resolve(undefined), 2000);
+            ch.ack(m);
+            const candidate = { routingKey: m.fields.routingKey, headers: m.properties.headers ?? {}, body: m.content.toString('utf8') };
+            if (match(candidate)) {
+              clearTimeout(idle);
+              resolve(candidate);
+            }
+          },
+          { arguments: { 'x-stream-offset': 'first' } },
+        );
+      });
+      if (found) return found;
+    } finally {
+      await conn.close().catch(() => undefined);
+    }
+    if (Date.now() > deadline) throw new Error(`no matching message in not.archive within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}

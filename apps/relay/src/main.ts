@@ -20,7 +20,8 @@ async function bootstrap(): Promise<void> {
     });
   }
 
-  const app = await NestFactory.create(RelayModule.forConfig(config), { logger, abortOnError: false });
+  // No body parser: webhook bodies are read raw, so signatures are checked on the exact bytes and published as they came.
+  const app = await NestFactory.create(RelayModule.forConfig(config), { logger, abortOnError: false, bodyParser: false });
   app.enableShutdownHooks();
   const health = app.get(HealthRegistry);
   for (const broker of config.brokers) {

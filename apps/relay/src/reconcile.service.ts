@@ -1,8 +1,8 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { BrokerAdmin, type ShovelDefinition } from '@not/messaging';
-import { RelaySettings, type SourceConfig } from './relay.config.js';
+import { RelaySettings, WEBHOOK_SOURCE, type RelayConfig } from './relay.config.js';
 import { RelayMetrics } from './relay.metrics.js';
-import { RELAY_PREFIX, shovelName, SiteBroker } from './site-broker.js';
+import { RELAY_PREFIX, shovelName, SiteBroker, type BufferedLink } from './site-broker.js';
 
 /**
  * Keeps each site broker in the state the config describes: a durable buffer
@@ -38,7 +38,7 @@ export class ReconcileService implements OnApplicationShutdown {
     for (const broker of config.brokers) {
       const admin = new BrokerAdmin(broker.management);
       const site = new SiteBroker(broker);
-      const sources = config.sources.filter((s) => s.broker === broker.name);
+      const sources = linksOf(config).filter((s) => s.broker === broker.name);
       try {
         await this.reconcileBroker(admin, site, sources);
         this.clearProblem(broker.name);
@@ -50,7 +50,7 @@ export class ReconcileService implements OnApplicationShutdown {
     }
   }
 
-  private async reconcileBroker(admin: BrokerAdmin, site: SiteBroker, sources: SourceConfig[]): Promise<void> {
+  private async reconcileBroker(admin: BrokerAdmin, site: SiteBroker, sources: BufferedLink[]): Promise<void> {
     const { config } = this.settings;
     const existing = new Map((await admin.listShovelParameters()).map((p) => [p.name, p.value]));
     const wanted = new Map<string, ShovelDefinition>();
@@ -64,7 +64,7 @@ export class ReconcileService implements OnApplicationShutdown {
         'dest-protocol': 'amqp091',
         'dest-uri': config.central.urls.length === 1 ? config.central.urls[0]! : config.central.urls,
         'dest-exchange': config.central.exchange,
-        'dest-exchange-key': `site.${config.site}.${source.name}.${source.format}`,
+        ...(source.centralKey ? { 'dest-exchange-key': source.centralKey } : {}),
         'ack-mode': 'on-confirm',
         'dest-add-forward-headers': true,
         'dest-add-timestamp-header': true,
@@ -76,7 +76,7 @@ export class ReconcileService implements OnApplicationShutdown {
       if (!current) {
         await admin.putShovel(name, def);
         changed.add(name);
-        this.action('created', `created shovel ${name} → ${def['dest-exchange']} (${def['dest-exchange-key']})`);
+        this.action('created', `created shovel ${name} → ${def['dest-exchange']} (${def['dest-exchange-key'] ?? 'routing key kept'})`);
       } else if (!sameDefinition(current, def)) {
         await admin.putShovel(name, def);
         changed.add(name);
@@ -126,11 +126,33 @@ export class ReconcileService implements OnApplicationShutdown {
   }
 }
 
+/** Every buffered link the config asks for: its sources, plus the webhook exchange when webhooks are on. */
+export function linksOf(config: RelayConfig): Array<BufferedLink & { broker: string }> {
+  const links: Array<BufferedLink & { broker: string }> = config.sources.map((s) => ({
+    ...s,
+    centralKey: `site.${config.site}.${s.name}.${s.format}`,
+  }));
+  if (config.webhooks) {
+    links.push({
+      name: WEBHOOK_SOURCE,
+      broker: config.webhooks.broker,
+      exchange: config.webhooks.exchange,
+      exchangeType: 'topic',
+      // Only what the relay itself published for this site.
+      bindingKeys: [`site.${config.site}.${WEBHOOK_SOURCE}.#`],
+      maxLength: 1_000_000,
+      mode: 'shovel',
+    });
+  }
+  return links;
+}
+
 function wantedQueue(wanted: Map<string, ShovelDefinition>, name: string): string {
   return wanted.get(name)!['src-queue'];
 }
 
 function sameDefinition(a: unknown, b: ShovelDefinition): boolean {
   const x = a as Record<string, unknown>;
-  return Object.entries(b).every(([k, v]) => JSON.stringify(x[k]) === JSON.stringify(v));
+  const keys = new Set([...Object.keys(b), 'dest-exchange-key']);
+  return [...keys].every((k) => JSON.stringify(x[k]) === JSON.stringify((b as unknown as Record<string, unknown>)[k]));
 }

@@ -22,6 +22,21 @@ const sourceSchema = z.strictObject({
   maxLength: z.number().int().min(1).default(1_000_000),
 });
 
+export const WEBHOOK_KINDS = ['github', 'gitlab', 'gitea', 'nexus', 'artifactory', 'verdaccio', 'jenkins', 'git-hook', 'generic'] as const;
+export type WebhookKind = (typeof WEBHOOK_KINDS)[number];
+
+const webhooksSchema = z.strictObject({
+  /** The site broker the webhooks are published to (a name from brokers[]). */
+  broker: identifier,
+  /** The relay's own exchange on that broker; a buffer queue and shovel carry it to central like any source. */
+  exchange: z.string().min(1).default('not-relay.webhooks'),
+  maxBytes: z.number().int().min(1024).default(1024 * 1024),
+  /** Seconds to wait for the broker's confirm before answering 503. */
+  confirmTimeoutSeconds: z.number().min(1).default(10),
+  /** Per endpoint: the shared secret or token; when set, requests must prove it (else 401). */
+  secrets: z.partialRecord(z.enum(WEBHOOK_KINDS), z.string().min(1)).default({}),
+});
+
 export const relayConfigSchema = z
   .strictObject({
     site: identifier,
@@ -32,6 +47,7 @@ export const relayConfigSchema = z
     }),
     brokers: z.array(brokerSchema).min(1),
     sources: z.array(sourceSchema).default([]),
+    webhooks: webhooksSchema.optional(),
     reconcileIntervalSeconds: z.number().min(1).default(10),
     http: httpSchema,
     logLevel: z.enum(['debug', 'log', 'warn', 'error']).default('log'),
@@ -46,7 +62,10 @@ export const relayConfigSchema = z
         ctx.addIssue({ code: 'custom', path: ['sources', i, 'mode'], message: 'federation mode is not supported yet; use "shovel"' });
       }
     });
-    const seen = new Set<string>();
+    if (cfg.webhooks && !brokers.has(cfg.webhooks.broker)) {
+      ctx.addIssue({ code: 'custom', path: ['webhooks', 'broker'], message: `no broker named "${cfg.webhooks.broker}" in brokers[]` });
+    }
+    const seen = new Set<string>(['webhooks']);
     cfg.sources.forEach((s, i) => {
       if (seen.has(s.name)) ctx.addIssue({ code: 'custom', path: ['sources', i, 'name'], message: `duplicate source name "${s.name}"` });
       seen.add(s.name);
@@ -56,6 +75,10 @@ export const relayConfigSchema = z
 export type RelayConfig = z.output<typeof relayConfigSchema>;
 export type SourceConfig = RelayConfig['sources'][number];
 export type BrokerConfig = RelayConfig['brokers'][number];
+export type WebhooksConfig = NonNullable<RelayConfig['webhooks']>;
+
+/** The name under which webhook traffic travels (routing key `site.<site>.webhooks.<format>`). */
+export const WEBHOOK_SOURCE = 'webhooks';
 
 export class RelaySettings {
   constructor(readonly config: RelayConfig) {}

@@ -7,6 +7,7 @@ export class RelayMetrics {
   readonly bufferMessages: Gauge<'site' | 'source'>;
   readonly reconcileActions: Counter<'site' | 'action'>;
   readonly reconcileErrors: Counter<'site'>;
+  readonly webhooks: Counter<'endpoint' | 'result'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -32,6 +33,12 @@ export class RelayMetrics {
       name: 'not_relay_reconcile_errors_total',
       help: 'Reconcile passes that failed',
       labelNames: ['site'],
+      registers,
+    });
+    this.webhooks = new Counter({
+      name: 'not_relay_webhook_requests_total',
+      help: 'Webhook requests by endpoint and result (accepted or the HTTP status)',
+      labelNames: ['endpoint', 'result'],
       registers,
     });
   }

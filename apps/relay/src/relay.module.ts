@@ -5,6 +5,9 @@ import { Registry } from 'prom-client';
 import { RelaySettings, type RelayConfig } from './relay.config.js';
 import { RelayMetrics } from './relay.metrics.js';
 import { ReconcileService } from './reconcile.service.js';
+import { WebhookController } from './webhook.controller.js';
+import { WebhookPublisher } from './webhook.publisher.js';
+import { WebhookService } from './webhook.service.js';
 
 @Module({})
 export class RelayModule {
@@ -23,7 +26,10 @@ export class RelayModule {
           },
         },
         ReconcileService,
+        WebhookPublisher,
+        WebhookService,
       ],
+      controllers: [WebhookController],
     };
   }
 }

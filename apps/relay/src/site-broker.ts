@@ -1,6 +1,18 @@
 import { describeConnectError, maskUrl } from '@not/messaging';
 import amqp from 'amqplib';
-import type { BrokerConfig, SourceConfig } from './relay.config.js';
+import type { BrokerConfig } from './relay.config.js';
+
+/** What the relay carries from one site exchange to central: a source, or the relay's own webhook exchange. */
+export interface BufferedLink {
+  readonly name: string;
+  readonly exchange: string;
+  readonly exchangeType: 'topic' | 'direct' | 'fanout' | 'headers';
+  readonly bindingKeys: readonly string[];
+  readonly maxLength: number;
+  readonly mode: 'shovel' | 'federation';
+  /** Routing key at central; absent: keep the key the message was published with. */
+  readonly centralKey?: string;
+}
 
 /** Names of everything the relay owns on a site broker: one recognisable prefix. */
 export const RELAY_PREFIX = 'not-relay';
@@ -11,7 +23,7 @@ export const shovelName = (site: string, source: string): string => `${RELAY_PRE
 export class SiteBroker {
   constructor(readonly config: BrokerConfig) {}
 
-  async declareBuffer(site: string, source: SourceConfig): Promise<string> {
+  async declareBuffer(site: string, source: BufferedLink): Promise<string> {
     const queue = bufferQueueName(site, source.name);
     let conn: amqp.ChannelModel;
     try {

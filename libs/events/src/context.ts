@@ -82,14 +82,14 @@ export class EventBuilder {
   private readonly about = new Map<string, About>();
   readonly links: EventLink[] = [];
 
-  entity(label: EntityLabel, key: string, props: Properties = {}, aliases: readonly string[] = []): EntityRef {
+  entity(label: EntityLabel, key: string, props: Props = {}, aliases: readonly string[] = []): EntityRef {
     const k = `${label}|${key}`;
     const existing = this.entities.get(k);
     if (existing) {
-      for (const [p, v] of Object.entries(props)) if (existing.props[p] === undefined) existing.props[p] = v;
+      for (const [p, v] of Object.entries(props)) if (existing.props[p] === undefined && v !== undefined) existing.props[p] = v;
       for (const a of aliases) if (a !== key) existing.aliases.add(a);
     } else {
-      this.entities.set(k, { label, key, props: { ...props }, aliases: new Set(aliases.filter((a) => a !== key)) });
+      this.entities.set(k, { label, key, props: dropUndefined(props), aliases: new Set(aliases.filter((a) => a !== key)) });
     }
     return { label, key };
   }
@@ -108,7 +108,7 @@ export class EventBuilder {
   }
 
   /** A commit in a repository, with the repository and (optionally) the work items its message names. */
-  commit(ctx: ParseContext, repository: string, sha: string, props: Properties = {}, message?: string): EntityRef {
+  commit(ctx: ParseContext, repository: string, sha: string, props: Props = {}, message?: string): EntityRef {
     const repoRef = this.entity('Repository', repository, {});
     const ref = this.entity('Commit', `${repository}@${sha.toLowerCase()}`, { sha: sha.toLowerCase(), repository, ...props });
     this.relate(ref, 'IN_REPOSITORY', repoRef);

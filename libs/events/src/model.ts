@@ -169,4 +169,10 @@ export interface ParseOptions {
   readonly repositoryAliases?: Readonly<Record<string, string>>;
   /** Used when an event carries no time of its own. */
   readonly receivedAt?: Date;
+  /**
+   * What to do when an Eiffel event claims the current version of a known type but breaks its official
+   * schema: `reject` (default) or accept it with a warning. Older and newer versions are never checked
+   * beyond the envelope, and link problems never reject.
+   */
+  readonly eiffelSchema?: 'reject' | 'warn';
 }

@@ -24,7 +24,7 @@ export interface MeshStatus {
       prometheus: string;
       user: string;
       password: string;
-      relay: { url: string; up: boolean };
+      relay: { url: string; up: boolean; webhooks: string; webhookSecret: string };
       sources: Array<{ name: string; format: string; exchange: string }>;
     }
   >;
@@ -146,7 +146,12 @@ export class Mesh {
             user: 'admin',
             password: admin,
             up: await rabbitUp(node),
-            relay: { url: appUrl(s.relayPort), up: await appUp(`relay-${s.id}`, s.relayPort) },
+            relay: {
+              url: appUrl(s.relayPort),
+              up: await appUp(`relay-${s.id}`, s.relayPort),
+              webhooks: `${appUrl(s.relayPort)}/webhooks`,
+              webhookSecret: state.secrets.webhookSecret ?? '',
+            },
             sources: s.sources.map((src) => ({ ...src })),
           };
         }),
@@ -246,6 +251,12 @@ export class Mesh {
         },
       ],
       sources: site.sources.map((s) => ({ name: s.name, broker: 'main', format: s.format, exchange: s.exchange })),
+      webhooks: {
+        broker: 'main',
+        secrets: Object.fromEntries(
+          ['github', 'gitlab', 'gitea', 'nexus', 'artifactory', 'verdaccio', 'jenkins', 'git-hook', 'generic'].map((k) => [k, state.secrets.webhookSecret]),
+        ),
+      },
       reconcileIntervalSeconds: 5,
       http: { port: site.relayPort },
     };

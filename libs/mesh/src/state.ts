@@ -9,6 +9,8 @@ export interface MeshState {
     neo4jPassword: string;
     /** Per-site passwords for the site users on the central broker. */
     sitePasswords: Record<string, string>;
+    /** The relays' webhook secret (every endpoint checks it). */
+    webhookSecret?: string;
   };
   pids: Record<string, number>;
 }
@@ -30,6 +32,7 @@ export function loadOrCreateState(stateDir: string, siteIds: readonly string[]):
     pids: {},
   };
   for (const id of siteIds) state.secrets.sitePasswords[id] ??= secret();
+  state.secrets.webhookSecret ??= secret();
   writeState(stateDir, state);
   return state;
 }

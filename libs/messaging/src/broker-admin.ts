@@ -27,7 +27,7 @@ export interface ShovelDefinition {
   readonly 'dest-protocol': 'amqp091';
   readonly 'dest-uri': string | readonly string[];
   readonly 'dest-exchange': string;
-  readonly 'dest-exchange-key': string;
+  readonly 'dest-exchange-key'?: string;
   readonly 'ack-mode': 'on-confirm' | 'on-publish' | 'no-ack';
   readonly 'dest-add-forward-headers': boolean;
   readonly 'dest-add-timestamp-header': boolean;

@@ -1,0 +1,112 @@
+import { BadRequestException, HttpException, HttpStatus, Injectable, PayloadTooLargeException, ServiceUnavailableException, UnauthorizedException } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { isFormat } from '@not/events';
+import { RelaySettings, WEBHOOK_SOURCE, type WebhookKind } from './relay.config.js';
+import { RelayMetrics } from './relay.metrics.js';
+import { BrokerUnavailableError, WebhookPublisher } from './webhook.publisher.js';
+import { deliveryId, REQUIRED_EVENT_HEADER, toolEvent, verifyWebhook } from './webhook.verifier.js';
+
+export interface Accepted {
+  readonly status: 'accepted';
+  readonly deliveryId: string;
+  readonly routingKey: string;
+}
+
+/** The format each endpoint's payload is parsed as at central. */
+const FORMAT_OF: Record<Exclude<WebhookKind, 'generic'>, string> = {
+  github: 'github',
+  gitlab: 'gitlab',
+  gitea: 'gitea',
+  nexus: 'nexus',
+  artifactory: 'artifactory',
+  verdaccio: 'verdaccio',
+  jenkins: 'jenkins',
+  'git-hook': 'git-hook',
+};
+
+/**
+ * Takes a webhook request: size limit, signature, shape; publishes the body
+ * byte for byte with its format and delivery id in headers; answers 202 only
+ * after the site broker confirmed.
+ */
+@Injectable()
+export class WebhookService {
+  constructor(
+    private readonly settings: RelaySettings,
+    private readonly publisher: WebhookPublisher,
+    private readonly metrics: RelayMetrics,
+  ) {}
+
+  async accept(kind: WebhookKind, req: IncomingMessage, formatParam?: string): Promise<Accepted> {
+    try {
+      const result = await this.handle(kind, req, formatParam);
+      this.metrics.webhooks.inc({ endpoint: kind, result: 'accepted' });
+      return result;
+    } catch (err) {
+      const status = err instanceof HttpException ? err.getStatus() : 500;
+      this.metrics.webhooks.inc({ endpoint: kind, result: String(status) });
+      throw err;
+    }
+  }
+
+  private async handle(kind: WebhookKind, req: IncomingMessage, formatParam?: string): Promise<Accepted> {
+    const cfg = this.settings.config.webhooks;
+    if (!cfg) throw new HttpException('webhooks are not enabled on this relay (no "webhooks" section in its config)', HttpStatus.NOT_FOUND);
+    const body = await readBody(req, cfg.maxBytes);
+    const secret = cfg.secrets[kind];
+    if (secret) {
+      const problem = verifyWebhook(kind, secret, req.headers, body);
+      if (problem) throw new UnauthorizedException(problem);
+    }
+    const format = kind === 'generic' ? this.genericFormat(formatParam) : FORMAT_OF[kind];
+    const required = REQUIRED_EVENT_HEADER[kind];
+    if (required && !req.headers[required.toLowerCase()]) throw new BadRequestException(`missing ${required} header`);
+    const contentType = (req.headers['content-type'] ?? 'application/json').split(';')[0]!.trim();
+    if (contentType !== 'application/json') throw new BadRequestException(`content type must be application/json, not ${contentType}`);
+    try {
+      JSON.parse(body.toString('utf8'));
+    } catch (err) {
+      throw new BadRequestException(`the body is not valid JSON: ${(err as Error).message}`);
+    }
+    const id = deliveryId(kind, req.headers) ?? `sha256:${createHash('sha256').update(body).digest('hex')}`;
+    const headers: Record<string, string> = { 'x-not-format': format, 'x-not-delivery-id': id, 'x-not-endpoint': kind };
+    const event = toolEvent(kind, req.headers);
+    if (event) headers['x-not-event'] = event;
+    const routingKey = `site.${this.settings.config.site}.${WEBHOOK_SOURCE}.${format}`;
+    try {
+      await this.publisher.publish(routingKey, body, headers, contentType);
+    } catch (err) {
+      if (err instanceof BrokerUnavailableError) throw new ServiceUnavailableException(`could not hand the event to the site broker (${err.message}); retry later`);
+      throw err;
+    }
+    return { status: 'accepted', deliveryId: id, routingKey };
+  }
+
+  private genericFormat(formatParam?: string): string {
+    if (!formatParam) throw new BadRequestException('the generic endpoint needs ?format=<format> (eiffel, cdevents, jenkins, …)');
+    if (!isFormat(formatParam)) throw new BadRequestException(`unknown format "${formatParam}"`);
+    return formatParam;
+  }
+}
+
+/** Reads the raw body, refusing (413) past the limit without buffering the rest. */
+function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > max) return Promise.reject(new PayloadTooLargeException(`the body is ${declared} bytes; the limit is ${max}`));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > max) {
+        reject(new PayloadTooLargeException(`the body is over the limit of ${max} bytes`));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}

@@ -1,0 +1,39 @@
+/** `@not/events`: message bytes + headers + routing key -> canonical trace events. Pure: no I/O, no Nest. */
+export * from './model.js';
+export { parseMessage, DEFAULT_MAX_BYTES } from './parse.js';
+export { parseOrigin, FORMAT_HEADER, type OriginResult } from './origin.js';
+export {
+  normalizeRepositoryUrl,
+  repositoryKey,
+  commitKey,
+  changeKey,
+  gerritChangeKey,
+  buildKey,
+  runKey,
+  jenkinsBuildFromUrl,
+  releaseKey,
+  environmentKey,
+  artifactKey,
+  digestKey,
+  normalizePurl,
+  gavFromPurl,
+  purlFromGav,
+  npmPurl,
+  normalizeHost,
+  isFullSha,
+  isNullSha,
+  type ArtifactIdentity,
+  type JenkinsBuildRef,
+} from './keys.js';
+export { findWorkItems, DEFAULT_WORK_ITEM_PATTERNS, type WorkItemOptions } from './work-items.js';
+export { validateEiffel, eiffelSchemaVersion, type SchemaIssue } from './eiffel/eiffel.validator.js';
+export {
+  eiffelLinkProblem,
+  eiffelLinkTargetProblem,
+  eiffelTypeRules,
+  knownEiffelTypes,
+  missingRequiredEiffelLinks,
+  type EiffelLinkRule,
+  type EiffelTypeRules,
+} from './eiffel/eiffel-legality.js';
+export { EIFFEL_RUN_INSTANCE } from './eiffel/eiffel.parser.js';
