@@ -77,7 +77,7 @@ describe('the relay takes webhooks', () => {
     const delivery = randomUUID();
     const res = await github(JSON.stringify({ marker: delivery }), delivery, 'not-the-secret');
     assert.equal(res.status, 401);
-    assert.match((await res.json()).message, /X-Hub-Signature-256 does not match the body/);
+    assert.match(((await res.json()) as { message: string }).message, /X-Hub-Signature-256 does not match the body/);
     await assert.rejects(
       findInArchive(status.central.amqp, (m) => m.headers['x-not-delivery-id'] === delivery, 3000),
       /no matching message/,
@@ -91,7 +91,7 @@ describe('the relay takes webhooks', () => {
     assert.equal((await github(big, randomUUID())).status, 413);
     const res = await fetch(`${base}/svn`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
     assert.equal(res.status, 404);
-    assert.match((await res.json()).message, /unknown webhook endpoint; use one of \/webhooks\/github/);
+    assert.match(((await res.json()) as { message: string }).message, /unknown webhook endpoint; use one of \/webhooks\/github/);
     const generic = await fetch(`${base}/generic?format=svn`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
     assert.equal(generic.status, 400);
   });
@@ -118,7 +118,7 @@ describe('the relay takes webhooks', () => {
         body: '{"meta":{}}',
       });
       assert.equal(res.status, 503);
-      assert.match((await res.json()).message, /could not hand the event to the site broker .*connection refused.*retry later/);
+      assert.match(((await res.json()) as { message: string }).message, /could not hand the event to the site broker .*connection refused.*retry later/);
       const ready = await fetch(`http://127.0.0.1:${PORT + 1}/health/ready`);
       assert.equal(ready.status, 200, 'management API answers; the AMQP side is reported through 503s');
       assert.equal(await metricSum(`http://127.0.0.1:${PORT + 1}`, 'not_relay_webhook_requests_total', { endpoint: 'generic', result: '503' }), 1);

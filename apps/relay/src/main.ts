@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { configPath, ConfigError, loadConfigFile, StartupError } from '@not/config';
-import { BrokerAdmin } from '@not/messaging';
+import { BrokerAdmin, describeConnectError, maskUrl } from '@not/messaging';
+import amqp from 'amqplib';
 import { HealthRegistry, JsonLogger, runMain } from '@not/observability';
 import { relayConfigSchema } from './relay.config.js';
 import { RelayModule } from './relay.module.js';
@@ -27,11 +28,28 @@ async function bootstrap(): Promise<void> {
   for (const broker of config.brokers) {
     health.register(`broker:${broker.name}`, async () => void (await new BrokerAdmin(broker.management, 2000).overview()));
   }
+  // Ready only while the central broker answers too (the shovels need it).
+  health.register('central', () => checkCentral(config.central.urls));
   const reconciler = app.get(ReconcileService);
   await reconciler.reconcile();
   reconciler.start();
   await app.listen(config.http.port, config.http.host);
   logger.log(`relay for site ${config.site} on ${config.http.host}:${config.http.port}`, 'Bootstrap');
+}
+
+/** Connects to the first central URL that answers; fails with every URL's reason. */
+async function checkCentral(urls: readonly string[]): Promise<void> {
+  const reasons: string[] = [];
+  for (const url of urls) {
+    try {
+      const conn = await amqp.connect(url, { timeout: 2000 });
+      await conn.close();
+      return;
+    } catch (err) {
+      reasons.push(`${maskUrl(url)}: ${describeConnectError(err)}`);
+    }
+  }
+  throw new Error(`central broker unreachable (${reasons.join('; ')})`);
 }
 
 void runMain('relay', bootstrap);

@@ -35,6 +35,7 @@ export class ReconcileService implements OnApplicationShutdown {
   /** One pass over every broker; resolves when done. */
   async reconcile(): Promise<void> {
     const { config } = this.settings;
+    let ok = true;
     for (const broker of config.brokers) {
       const admin = new BrokerAdmin(broker.management);
       const site = new SiteBroker(broker);
@@ -43,11 +44,19 @@ export class ReconcileService implements OnApplicationShutdown {
         await this.reconcileBroker(admin, site, sources);
         this.clearProblem(broker.name);
       } catch (err) {
+        ok = false;
         this.metrics.reconcileErrors.inc({ site: config.site });
         this.reportProblem(broker.name, `broker "${broker.name}": ${(err as Error).message}`);
-        for (const s of sources) this.metrics.linkUp.set({ site: config.site, source: s.name, mode: s.mode }, 0);
+        for (const s of sources) this.setLink(s, 'unknown');
       }
     }
+    if (ok) this.metrics.lastReconcile.set({ site: config.site }, Date.now() / 1000);
+  }
+
+  private setLink(source: BufferedLink, state: string): void {
+    const labels = { site: this.settings.config.site, source: source.name, mode: source.mode };
+    this.metrics.linkUp.set(labels, state === 'running' ? 1 : 0);
+    for (const s of LINK_STATES) this.metrics.linkState.set({ ...labels, state: s }, s === state ? 1 : 0);
   }
 
   private async reconcileBroker(admin: BrokerAdmin, site: SiteBroker, sources: BufferedLink[]): Promise<void> {
@@ -95,7 +104,7 @@ export class ReconcileService implements OnApplicationShutdown {
       const name = shovelName(config.site, source.name);
       const st = states.get(name);
       const up = st?.state === 'running';
-      this.metrics.linkUp.set({ site: config.site, source: source.name, mode: source.mode }, up ? 1 : 0);
+      this.setLink(source, st ? (LINK_STATES.includes(st.state) ? st.state : 'other') : 'missing');
       // A shovel created or replaced in this pass is still starting: judge it on the next pass.
       if (!up && !changed.has(name)) this.reportProblem(name, `shovel ${name} is ${st?.state ?? 'not reported'}${st?.reason ? `: ${st.reason}` : ''}`);
       else if (up) this.clearProblem(name);
@@ -125,6 +134,8 @@ export class ReconcileService implements OnApplicationShutdown {
     await this.running;
   }
 }
+
+const LINK_STATES = ['running', 'starting', 'terminated', 'blocked', 'flow', 'missing', 'unknown', 'other'];
 
 /** Every buffered link the config asks for: its sources, plus the webhook exchange when webhooks are on. */
 export function linksOf(config: RelayConfig): Array<BufferedLink & { broker: string }> {

@@ -4,6 +4,8 @@ import { Counter, Gauge, Registry } from 'prom-client';
 @Injectable()
 export class RelayMetrics {
   readonly linkUp: Gauge<'site' | 'source' | 'mode'>;
+  readonly linkState: Gauge<'site' | 'source' | 'mode' | 'state'>;
+  readonly lastReconcile: Gauge<'site'>;
   readonly bufferMessages: Gauge<'site' | 'source'>;
   readonly reconcileActions: Counter<'site' | 'action'>;
   readonly reconcileErrors: Counter<'site'>;
@@ -15,6 +17,18 @@ export class RelayMetrics {
       name: 'not_relay_link_up',
       help: '1 when the shovel or federation link of a source is running, else 0',
       labelNames: ['site', 'source', 'mode'],
+      registers,
+    });
+    this.linkState = new Gauge({
+      name: 'not_relay_link_state',
+      help: '1 for the current state of each source link (running, starting, terminated, missing), 0 for the others',
+      labelNames: ['site', 'source', 'mode', 'state'],
+      registers,
+    });
+    this.lastReconcile = new Gauge({
+      name: 'not_relay_last_reconcile_success_timestamp_seconds',
+      help: 'When the last reconcile pass over every broker succeeded (Unix time)',
+      labelNames: ['site'],
       registers,
     });
     this.bufferMessages = new Gauge({

@@ -25,6 +25,9 @@ export interface MeshStatus {
       user: string;
       password: string;
       relay: { url: string; up: boolean; webhooks: string; webhookSecret: string };
+      /** The site's own user on the central broker: may publish only `site.<id>.#` to not.central. */
+      centralUser: string;
+      centralPassword: string;
       sources: Array<{ name: string; format: string; exchange: string }>;
     }
   >;
@@ -153,6 +156,8 @@ export class Mesh {
               webhookSecret: state.secrets.webhookSecret ?? '',
             },
             sources: s.sources.map((src) => ({ ...src })),
+            centralUser: `site-${s.id}`,
+            centralPassword: state.secrets.sitePasswords[s.id] ?? '',
           };
         }),
       ),
@@ -184,6 +189,24 @@ export class Mesh {
     const state = loadOrCreateState(this.mesh.stateDir, this.cfg.sites.map((s) => s.id));
     state.pids.neo4j = await this.neo4j(state).start(state.pids.neo4j);
     writeState(this.mesh.stateDir, state);
+  }
+
+  /** Stops one RabbitMQ node of the mesh (`central` or a site id), for fault tests. */
+  async stopNode(name: string): Promise<void> {
+    const state = loadOrCreateState(this.mesh.stateDir, this.cfg.sites.map((s) => s.id));
+    await this.node(state, name).stop();
+  }
+
+  async startNode(name: string): Promise<void> {
+    const state = loadOrCreateState(this.mesh.stateDir, this.cfg.sites.map((s) => s.id));
+    await this.node(state, name).start();
+  }
+
+  private node(state: MeshState, name: string): RabbitNode {
+    const { central, sites } = this.nodes(state);
+    const node = name === 'central' ? central : sites.get(name);
+    if (!node) throw new Error(`no RabbitMQ node "${name}" in this mesh`);
+    return node;
   }
 
   /** Stops and starts one app process (used by tests and by `traces mesh restart <app>`). */
