@@ -43,7 +43,7 @@ describe('events travel site → shovel → central → correlator → Neo4j', (
     );
     assert.ok(shovels.some((s) => s.name === 'not-relay-site-a-ci' && s.state === 'running'), JSON.stringify(shovels));
     const wanted = atA[0]!.meta.id;
-    const found = await findInArchive(status.central.amqp, (m) => m.body.includes(wanted));
+    const found = await findInArchive(status.central.amqp, (m) => m.body.includes(wanted) && JSON.parse(m.body).meta?.id === wanted);
     assert.equal(found.routingKey, 'site.site-a.ci.eiffel');
     // RabbitMQ 3.10 keeps only the timestamp when both forward and timestamp headers are asked for.
     assert.ok(found.headers['x-shovelled'] ?? found.headers['x-shovelled-timestamp'], `no shovel header: ${JSON.stringify(Object.keys(found.headers))}`);
