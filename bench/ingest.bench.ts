@@ -1,0 +1,155 @@
+/**
+ * Ingest benchmark (`npm run bench:ingest`): against the local mesh
+ * (deploy/local/mesh.yaml, started if needed), measures
+ *   (a) the raw ceiling: parsed events written straight to Neo4j in batches, no broker;
+ *   (b) the full path: events published at two sites, through the shovels, the
+ *       correlator and Neo4j — sustained events/s for a burst, and publish→commit
+ *       latency at a fixed offered load.
+ * Prints a table and the ratio (b)/(a). Not a test: figures depend on the machine.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseMessage, type TraceEvent } from '@not/events';
+import { GraphRepository } from '@not/graph';
+import { loadMesh, Mesh, publishToSite, type MeshStatus } from '@not/mesh';
+import neo4j from 'neo4j-driver';
+
+const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
+const BURST = Number(args.get('events') ?? 20_000);
+const RATE = Number(args.get('rate') ?? 500);
+const RATE_SECONDS = Number(args.get('seconds') ?? 20);
+const BATCH = Number(args.get('batch') ?? 500);
+
+type Raw = { meta: { id: string; time: number; type: string }; links: Array<{ type: string; target: string }> };
+const reference = JSON.parse(readFileSync(join(process.env.NOT_SHARED_DIR ?? join(process.cwd(), '..', 'shared'), 'fixtures', 'eiffel', 'reference-50.json'), 'utf8')) as Raw[];
+
+/** n fresh events shaped like the reference stream, with links kept inside the generated set. */
+function generate(n: number, timeMs = () => Date.now()): Raw[] {
+  const out: Raw[] = [];
+  const idMap = new Map<string, string>();
+  for (let i = 0; i < n; i++) {
+    const src = reference[i % reference.length]!;
+    if (i % reference.length === 0) idMap.clear();
+    const id = randomUUID();
+    idMap.set(src.meta.id, id);
+    out.push({
+      ...src,
+      meta: { ...src.meta, id, time: timeMs() },
+      links: src.links.map((l) => ({ ...l, target: idMap.get(l.target) ?? randomUUID() })),
+    });
+  }
+  return out;
+}
+
+function pct(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+async function countIds(status: MeshStatus, ids: string[]): Promise<number> {
+  const d = neo4j.driver(status.neo4j.bolt, neo4j.auth.basic(status.neo4j.user, status.neo4j.password));
+  try {
+    const r = await d.executeQuery('UNWIND $ids AS id MATCH (e:Event {id: id}) WHERE NOT e:Placeholder RETURN count(e) AS n', { ids }, { database: 'neo4j' });
+    return r.records[0]!.get('n').toNumber();
+  } finally {
+    await d.close();
+  }
+}
+
+async function rawCeiling(status: MeshStatus): Promise<number> {
+  const graph = new GraphRepository({ url: status.neo4j.bolt, user: status.neo4j.user, password: status.neo4j.password, database: 'neo4j' });
+  const events: TraceEvent[] = [];
+  for (const e of generate(BURST)) {
+    const r = parseMessage({ body: Buffer.from(JSON.stringify(e)), headers: {}, routingKey: 'site.bench.ci.eiffel' });
+    if (r.ok) events.push(...r.events);
+  }
+  const t0 = performance.now();
+  for (let i = 0; i < events.length; i += BATCH) await graph.writeEvents(events.slice(i, i + BATCH));
+  const s = (performance.now() - t0) / 1000;
+  await graph.onModuleDestroy();
+  return events.length / s;
+}
+
+async function fullPathBurst(status: MeshStatus): Promise<number> {
+  const events = generate(BURST);
+  const ids = events.map((e) => e.meta.id);
+  const half = BURST / 2;
+  const t0 = performance.now();
+  await Promise.all([
+    publishToSite(status, status.sites[0]!.id, 'ci', events.slice(0, half).map((e) => Buffer.from(JSON.stringify(e)))),
+    publishToSite(status, status.sites[1]!.id, 'ci', events.slice(half).map((e) => Buffer.from(JSON.stringify(e)))),
+  ]);
+  for (;;) {
+    const n = await countIds(status, ids);
+    if (n === ids.length) break;
+    if (performance.now() - t0 > 600_000) throw new Error(`only ${n} of ${ids.length} arrived within 10 minutes`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return BURST / ((performance.now() - t0) / 1000);
+}
+
+/** Offers RATE events/s for RATE_SECONDS; latency = commit seen minus publish time, per event (polled every 100 ms). */
+async function latencyAtRate(status: MeshStatus): Promise<{ p50: number; p99: number; max: number; n: number }> {
+  const published = new Map<string, number>();
+  const committed = new Map<string, number>();
+  const d = neo4j.driver(status.neo4j.bolt, neo4j.auth.basic(status.neo4j.user, status.neo4j.password));
+  let done = false;
+  const poller = (async () => {
+    while (!done || committed.size < published.size) {
+      const pending = [...published.keys()].filter((id) => !committed.has(id));
+      if (pending.length) {
+        const r = await d.executeQuery('UNWIND $ids AS id MATCH (e:Event {id: id}) WHERE NOT e:Placeholder RETURN e.id AS id', { ids: pending }, { database: 'neo4j' });
+        const now = performance.now();
+        for (const rec of r.records) committed.set(rec.get('id') as string, now);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  const tickMs = 100;
+  const perTick = Math.max(1, Math.round((RATE * tickMs) / 1000));
+  const start = performance.now();
+  let tick = 0;
+  while (performance.now() - start < RATE_SECONDS * 1000) {
+    const batch = generate(perTick);
+    const site = status.sites[tick % status.sites.length]!.id;
+    const at = performance.now();
+    await publishToSite(status, site, 'ci', batch.map((e) => Buffer.from(JSON.stringify(e))));
+    for (const e of batch) published.set(e.meta.id, at);
+    tick++;
+    const next = start + tick * tickMs;
+    await new Promise((r) => setTimeout(r, Math.max(0, next - performance.now())));
+  }
+  done = true;
+  await poller;
+  await d.close();
+  const lat = [...published].map(([id, t]) => (committed.get(id)! - t) / 1000).sort((a, b) => a - b);
+  return { p50: pct(lat, 50), p99: pct(lat, 99), max: lat[lat.length - 1]!, n: lat.length };
+}
+
+async function main(): Promise<void> {
+  const mesh = new Mesh(loadMesh(args.get('config') ?? 'deploy/local/mesh.yaml'), (m) => process.stderr.write(`• ${m}\n`));
+  let status = await mesh.status();
+  if (!status.correlator.up || !status.neo4j.up) status = await mesh.up();
+  process.stderr.write(`• raw ceiling: writing ${BURST} parsed events straight to Neo4j in batches of ${BATCH}\n`);
+  const raw = await rawCeiling(status);
+  process.stderr.write(`• full path: ${BURST} events published at two sites as fast as confirms allow\n`);
+  const full = await fullPathBurst(status);
+  process.stderr.write(`• latency: ${RATE} events/s offered for ${RATE_SECONDS} s\n`);
+  const lat = await latencyAtRate(status);
+  const rows = [
+    ['raw ceiling (driver, no broker)', `${raw.toFixed(0)} events/s`],
+    ['full path sustained (2 sites → shovels → correlator → Neo4j)', `${full.toFixed(0)} events/s`],
+    ['full path / raw ceiling', `${((full / raw) * 100).toFixed(0)} %`],
+    [`publish→commit at ${RATE}/s: p50`, `${(lat.p50 * 1000).toFixed(0)} ms`],
+    [`publish→commit at ${RATE}/s: p99`, `${(lat.p99 * 1000).toFixed(0)} ms`],
+    [`publish→commit at ${RATE}/s: max (n=${lat.n})`, `${(lat.max * 1000).toFixed(0)} ms`],
+  ];
+  const w = Math.max(...rows.map((r) => r[0]!.length));
+  for (const [k, v] of rows) process.stdout.write(`${k!.padEnd(w)}  ${v}\n`);
+  process.exit(0);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench:ingest: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
