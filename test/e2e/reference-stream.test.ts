@@ -31,7 +31,7 @@ describe('the Eiffel reference stream across two sites, shuffled, with redeliver
   after(async () => driver?.close());
 
   it('ends as one event per id, one relationship per link and no placeholder left', async () => {
-    const stream = referenceStream() as Array<{ meta: { id: string }; links: Array<{ type: string; target: string }> }>;
+    const stream = referenceStream() as unknown as Array<{ meta: { id: string }; links: Array<{ type: string; target: string }> }>;
     const ids = stream.map((e) => e.meta.id);
     const order = shuffled(stream, 42);
     const twice = order.filter((_, i) => i % 10 === 0);
