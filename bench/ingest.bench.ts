@@ -19,7 +19,7 @@ const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split
 const BURST = Number(args.get('events') ?? 20_000);
 const RATE = Number(args.get('rate') ?? 500);
 const RATE_SECONDS = Number(args.get('seconds') ?? 20);
-const BATCH = Number(args.get('batch') ?? 500);
+const BATCH = Number(args.get('batch') ?? 1000);
 
 type Raw = { meta: { id: string; time: number; type: string }; links: Array<{ type: string; target: string }> };
 const reference = JSON.parse(readFileSync(join(process.env.NOT_SHARED_DIR ?? join(process.cwd(), '..', 'shared'), 'fixtures', 'eiffel', 'reference-50.json'), 'utf8')) as Raw[];

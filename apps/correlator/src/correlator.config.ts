@@ -4,17 +4,17 @@ import { z } from 'zod';
 export const correlatorConfigSchema = z.strictObject({
   amqp: z.strictObject({
     url: amqpUrl,
-    prefetch: z.number().int().min(1).max(5000).default(500),
+    prefetch: z.number().int().min(1).max(10000).default(2000),
     deliveryLimit: z.number().int().min(1).default(20),
     archiveMaxAge: z.string().regex(/^\d+[YMDhms]$/, 'must be like 7D, 30D, 12h').default('30D'),
   }),
   neo4j: neo4jSchema,
   batch: z
     .strictObject({
-      size: z.number().int().min(1).max(20000).default(500),
+      size: z.number().int().min(1).max(20000).default(1000),
       maxWaitMs: z.number().int().min(0).max(10000).default(50),
     })
-    .default({ size: 500, maxWaitMs: 50 }),
+    .default({ size: 1000, maxWaitMs: 50 }),
   parse: z
     .strictObject({
       maxBytes: z.number().int().min(1024).default(1024 * 1024),

@@ -1,19 +1,18 @@
 import { createHash } from 'node:crypto';
 import type { Properties, TraceEvent } from '@not/events';
 import neo4j, { type Integer } from 'neo4j-driver';
+import { cypherIdent } from './graph.schema.js';
 
-type CypherValue = string | number | boolean | null | Integer | readonly (string | number)[];
+type CypherValue = string | number | boolean | null | Integer | readonly (string | number)[] | ReadonlyArray<Record<string, string>>;
 export type Row = Record<string, CypherValue | Record<string, CypherValue>>;
 
 /** The rows one batch writes, grouped so that each statement has one fixed query text. */
 export interface BatchRows {
   readonly events: Row[];
-  /** link type -> rows {from, to, illegal} */
-  readonly links: Map<string, Row[]>;
-  /** label -> rows {key, props, aliases} */
+  /** rows {from, to, type, illegal}; the type is checked to be a plain identifier */
+  readonly links: Row[];
+  /** label -> rows {key, props, aliases, about: [{event, role}]} */
   readonly entities: Map<string, Row[]>;
-  /** label -> rows {event, key, role} */
-  readonly about: Map<string, Row[]>;
   /** `FromLabel|TYPE|ToLabel` -> rows {from, to} */
   readonly relations: Map<string, Row[]>;
   readonly sites: string[];
@@ -31,15 +30,14 @@ export function toBatchRows(events: readonly TraceEvent[]): BatchRows {
   const seen = new Set<string>();
   const rows: BatchRows = {
     events: [],
-    links: new Map(),
+    links: [],
     entities: new Map(),
-    about: new Map(),
     relations: new Map(),
     sites: [],
     duplicatesInBatch: 0,
   };
   const sites = new Set<string>();
-  const entityKeys = new Set<string>();
+  const entityRows = new Map<string, Row & { aliases: string[]; about: Array<{ event: string; role: string }> }>();
   let dups = 0;
   for (const e of events) {
     if (seen.has(e.id)) {
@@ -63,15 +61,32 @@ export function toBatchRows(events: readonly TraceEvent[]): BatchRows {
       }),
       time: e.time,
     });
-    for (const l of e.links) push(rows.links, l.type, { from: e.id, to: l.target, illegal: l.illegal ?? null });
+    for (const l of e.links) {
+      cypherIdent(l.type);
+      rows.links.push({ from: e.id, to: l.target, type: l.type, illegal: l.illegal ?? null });
+    }
     for (const ent of e.entities) {
       const k = `${ent.label}|${ent.key}`;
+      const existing = entityRows.get(k);
       // The first occurrence in a batch carries the properties; later ones only add aliases.
-      if (entityKeys.has(k) && !ent.aliases?.length) continue;
-      entityKeys.add(k);
-      push(rows.entities, ent.label, { key: ent.key, props: toProps(ent.props), aliases: [...(ent.aliases ?? [])] });
+      if (existing) existing.aliases.push(...(ent.aliases ?? []).filter((a) => !existing.aliases.includes(a)));
+      else {
+        const row = { key: ent.key, props: toProps(ent.props), aliases: [...(ent.aliases ?? [])], about: [] };
+        entityRows.set(k, row);
+        push(rows.entities, ent.label, row);
+      }
     }
-    for (const a of e.about) push(rows.about, a.entity.label, { event: e.id, key: a.entity.key, role: a.role });
+    for (const a of e.about) {
+      const k = `${a.entity.label}|${a.entity.key}`;
+      let row = entityRows.get(k);
+      if (!row) {
+        // About an entity the event did not describe: create it bare.
+        row = { key: a.entity.key, props: {}, aliases: [], about: [] };
+        entityRows.set(k, row);
+        push(rows.entities, a.entity.label, row);
+      }
+      row.about.push({ event: e.id, role: a.role });
+    }
     for (const r of e.relations) {
       push(rows.relations, `${r.from.label}|${r.type}|${r.to.label}`, { from: r.from.key, to: r.to.key });
     }

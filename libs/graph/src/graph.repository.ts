@@ -129,26 +129,24 @@ async function writeBatch(tx: ManagedTransaction, rows: BatchRows): Promise<Writ
   if (rows.sites.length) await tx.run('UNWIND $sites AS s MERGE (:Site {key: s})', { sites: rows.sites });
   for (const [label, list] of rows.entities) {
     await tx.run(
-      `UNWIND $rows AS r MERGE (x:${cypherIdent(label)} {key: r.key}) SET x += r.props
-       SET x.aliases = coalesce(x.aliases, []) + [a IN r.aliases WHERE NOT a IN coalesce(x.aliases, [])]`,
+      `UNWIND $rows AS r
+       MERGE (x:${cypherIdent(label)} {key: r.key}) SET x += r.props
+       SET x.aliases = coalesce(x.aliases, []) + [a IN r.aliases WHERE NOT a IN coalesce(x.aliases, [])]
+       WITH x, r UNWIND r.about AS ab
+       MATCH (e:Event {id: ab.event})
+       MERGE (e)-[:ABOUT {role: ab.role}]->(x)`,
       { rows: list },
     );
   }
-  for (const [type, list] of rows.links) {
+  if (rows.links.length > 0) {
+    // One statement for every link type: the relationship type is a parameter, checked to be a plain identifier.
     await tx.run(
       `UNWIND $rows AS l
        MATCH (a:Event {id: l.from})
        MERGE (b:Event {id: l.to}) ON CREATE SET b:Placeholder
-       MERGE (a)-[r:${cypherIdent(type)}]->(b)
+       MERGE (a)-[r:$(l.type)]->(b)
        ON CREATE SET r.illegal = l.illegal`,
-      { rows: list },
-    );
-  }
-  for (const [label, list] of rows.about) {
-    await tx.run(
-      `UNWIND $rows AS r MATCH (e:Event {id: r.event}) MATCH (x:${cypherIdent(label)} {key: r.key})
-       MERGE (e)-[:ABOUT {role: r.role}]->(x)`,
-      { rows: list },
+      { rows: rows.links },
     );
   }
   for (const [k, list] of rows.relations) {
