@@ -8,10 +8,13 @@ import type { Driver } from 'neo4j-driver';
 import { IsolatedCentral } from '../support/central.js';
 import { countEvents, neo4jDriver, referenceStream, testStatus, waitUntil } from '../support/mesh.js';
 
+/** n events shaped like the reference stream (cycling through it), each with a fresh id. */
 function freshEvents(n: number) {
-  return referenceStream()
-    .slice(0, n)
-    .map((e) => ({ ...e, meta: { ...e.meta, id: randomUUID() } }));
+  const stream = referenceStream();
+  return Array.from({ length: n }, (_, i) => {
+    const e = stream[i % stream.length]!;
+    return { ...e, meta: { ...e.meta, id: randomUUID() } };
+  });
 }
 
 async function allOnce(driver: Driver, ids: string[]): Promise<boolean> {
@@ -70,28 +73,46 @@ describe('the correlator through faults', () => {
     }
   });
 
-  it('dead-letters bad messages with a readable reason and writes every good one', async () => {
+  it('dead-letters 1,000 bad messages of every kind with readable reasons and writes all 10,000 good ones', async () => {
     const central = await new IsolatedCentral(status).create();
     try {
-      const good = freshEvents(200);
+      const good = freshEvents(10_000);
       const ids = good.map((e) => e.meta.id);
-      const bad = ['{not json', '{"meta": {"type": "EiffelActivityTriggeredEvent"}}', Buffer.from([0xff, 0xfe, 0x00]), '[]'];
-      const correlator = await central.startCorrelator(8954);
-      const mixed: Array<string | Buffer | object> = [];
-      good.forEach((e, i) => {
-        mixed.push(e);
-        if (i % 50 === 0) mixed.push(bad[(i / 50) % bad.length]!);
-      });
-      await central.publish(mixed);
-      await waitUntil('all good events written', () => allOnce(driver, ids), 60_000, 500);
-      await waitUntil('the bad messages in the dead-letter queue', async () => (await central.queue('not.dead')).ready === 4, 30_000, 1000);
-      const dead = await central.drain('not.dead', 10);
-      assert.equal(dead.length, 4);
-      for (const d of dead) {
-        const reason = d.headers['x-not-reason'];
-        assert.equal(typeof reason, 'string', `reason header on ${d.body}`);
-        assert.ok((reason as string).length > 5, `readable reason: ${String(reason)}`);
+      const valid = good[0]!;
+      const badKinds: Array<{ body: () => Buffer; routingKey?: string; reason: RegExp }> = [
+        { body: () => Buffer.from('{not json'), reason: /^body: body is not valid JSON/ },
+        { body: () => Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]), reason: /^body: body is not valid UTF-8 text/ },
+        { body: () => Buffer.from(JSON.stringify({ ...valid, meta: { ...valid.meta, id: undefined } })), reason: /^meta\.id: required string is missing/ },
+        { body: () => Buffer.from(JSON.stringify({ ...valid, meta: { ...valid.meta, id: randomUUID(), time: 'yesterday' } })), reason: /^meta\.time: expected a number/ },
+        { body: () => Buffer.from(JSON.stringify({ ...valid, pad: 'x'.repeat(5000) })), reason: /^body: body is \d+ bytes, more than the limit of 4096 bytes/ },
+        { body: () => Buffer.from(JSON.stringify(valid)), routingKey: 'site.site-x.ci.cdevents', reason: /^routingKey: the routing key says cdevents but the body looks like eiffel/ },
+      ];
+      const correlator = await central.startCorrelator(8954, { size: 500, maxWaitMs: 20 }, { parse: { maxBytes: 4096 } });
+      // 10 good, 1 bad, in turn, kinds rotating: 10,000 good and 1,000 bad.
+      for (let chunk = 0; chunk < 10; chunk++) {
+        const byKey = new Map<string, Buffer[]>();
+        const add = (key: string, b: Buffer) => byKey.set(key, [...(byKey.get(key) ?? []), b]);
+        for (let i = chunk * 1000; i < (chunk + 1) * 1000; i++) {
+          add('site.site-x.ci.eiffel', Buffer.from(JSON.stringify(good[i])));
+          if (i % 10 === 9) {
+            const kind = badKinds[Math.floor(i / 10) % badKinds.length]!;
+            add(kind.routingKey ?? 'site.site-x.ci.eiffel', kind.body());
+          }
+        }
+        for (const [key, bodies] of byKey) await central.publish(bodies, key);
       }
+      await waitUntil('all 10,000 good events written', () => allOnce(driver, ids), 300_000, 2000);
+      await waitUntil('1,000 messages in the dead-letter queue', async () => (await central.queue('not.dead')).ready === 1000, 60_000, 1000);
+      const dead = await central.drain('not.dead', 2000);
+      assert.equal(dead.length, 1000);
+      const perKind = badKinds.map(() => 0);
+      for (const d of dead) {
+        const reason = String(d.headers['x-not-reason']);
+        const k = badKinds.findIndex((b) => b.reason.test(reason));
+        assert.ok(k >= 0, `unexpected reason: ${reason}`);
+        perKind[k]!++;
+      }
+      assert.ok(perKind.every((n) => n >= 166), `every kind dead-lettered: ${perKind.join(', ')}`);
       assert.equal(correlator.exitCode, null, 'the correlator never restarts');
     } finally {
       await central.stop();

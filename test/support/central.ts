@@ -38,7 +38,7 @@ export class IsolatedCentral {
   }
 
   /** Starts a correlator on this vhost and waits until it is ready. */
-  async startCorrelator(port: number, batch = { size: 50, maxWaitMs: 20 }): Promise<Correlator> {
+  async startCorrelator(port: number, batch = { size: 50, maxWaitMs: 20 }, extra: Record<string, unknown> = {}): Promise<Correlator> {
     const s = this.status;
     const child = startApp(
       'correlator',
@@ -47,6 +47,7 @@ export class IsolatedCentral {
         neo4j: { url: s.neo4j.bolt, user: s.neo4j.user, password: s.neo4j.password },
         batch,
         http: { port },
+        ...extra,
       }),
     );
     this.correlators.push(child);
