@@ -5,6 +5,17 @@ import { BatchWriter } from './batch.writer.js';
 import { CorrelatorSettings } from './correlator.config.js';
 import { CorrelatorMetrics } from './correlator.metrics.js';
 
+/**
+ * When the message reached the system, for events that carry no time of their
+ * own: taken from the message (publisher timestamp, else the shovel's), so a
+ * redelivery parses to the same event and is not mistaken for a conflict.
+ */
+function receivedAt(msg: AmqpMessage): Date {
+  const shovelled = Number(msg.headers['x-shovelled-timestamp']);
+  const seconds = msg.timestamp ?? (Number.isFinite(shovelled) && shovelled > 0 ? shovelled : undefined);
+  return seconds ? new Date(seconds * 1000) : new Date();
+}
+
 /** Parses one message and resolves when its events are committed to the graph. */
 @Injectable()
 export class IngestService {
@@ -24,7 +35,7 @@ export class IngestService {
     const [, site = 'unknown', , format = 'unknown'] = msg.routingKey.split('.');
     const parsed = parseMessage(
       { body: msg.body, headers: msg.headers, routingKey: msg.routingKey },
-      { ...this.parseOptions, receivedAt: new Date() },
+      { ...this.parseOptions, receivedAt: receivedAt(msg) },
     );
     if (!parsed.ok) {
       const { reason, field } = parsed.rejection;

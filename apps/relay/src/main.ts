@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { configPath, ConfigError, loadConfigFile, StartupError } from '@not/config';
 import { BrokerAdmin, describeConnectError, maskUrl } from '@not/messaging';
 import amqp from 'amqplib';
+import { readFileSync } from 'node:fs';
 import { HealthRegistry, JsonLogger, runMain } from '@not/observability';
 import { relayConfigSchema } from './relay.config.js';
 import { RelayModule } from './relay.module.js';
@@ -29,7 +30,8 @@ async function bootstrap(): Promise<void> {
     health.register(`broker:${broker.name}`, async () => void (await new BrokerAdmin(broker.management, 2000).overview()));
   }
   // Ready only while the central broker answers too (the shovels need it).
-  health.register('central', () => checkCentral(config.central.urls));
+  const tls = config.central.tls ? { ca: [readCa(file, config.central.tls.caFile)], servername: config.central.tls.serverName } : undefined;
+  health.register('central', () => checkCentral(config.central.urls, tls));
   const reconciler = app.get(ReconcileService);
   await reconciler.reconcile();
   reconciler.start();
@@ -37,12 +39,20 @@ async function bootstrap(): Promise<void> {
   logger.log(`relay for site ${config.site} on ${config.http.host}:${config.http.port}`, 'Bootstrap');
 }
 
+function readCa(configFile: string, caFile: string): Buffer {
+  try {
+    return readFileSync(caFile);
+  } catch (err) {
+    throw new ConfigError(configFile, [`central.tls.caFile: cannot read ${caFile} (${(err as NodeJS.ErrnoException).code ?? String(err)})`]);
+  }
+}
+
 /** Connects to the first central URL that answers; fails with every URL's reason. */
-async function checkCentral(urls: readonly string[]): Promise<void> {
+async function checkCentral(urls: readonly string[], tls?: { ca: Buffer[]; servername?: string }): Promise<void> {
   const reasons: string[] = [];
   for (const url of urls) {
     try {
-      const conn = await amqp.connect(url, { timeout: 2000 });
+      const conn = await amqp.connect(url, { timeout: 2000, ...(url.startsWith('amqps://') ? tls : {}) });
       await conn.close();
       return;
     } catch (err) {

@@ -71,7 +71,7 @@ export class ReconcileService implements OnApplicationShutdown {
         'src-uri': site.config.url,
         'src-queue': queue,
         'dest-protocol': 'amqp091',
-        'dest-uri': config.central.urls.length === 1 ? config.central.urls[0]! : config.central.urls,
+        'dest-uri': centralUris(config),
         'dest-exchange': config.central.exchange,
         ...(source.centralKey ? { 'dest-exchange-key': source.centralKey } : {}),
         'ack-mode': 'on-confirm',
@@ -133,6 +133,20 @@ export class ReconcileService implements OnApplicationShutdown {
     clearTimeout(this.timer);
     await this.running;
   }
+}
+
+/** Central URIs as the shovel takes them: amqps ones carry the TLS options as query parameters. */
+export function centralUris(config: RelayConfig): string | string[] {
+  const tls = config.central.tls;
+  const uris = config.central.urls.map((url) => {
+    if (!url.startsWith('amqps://') || !tls) return url;
+    const u = new URL(url);
+    u.searchParams.set('cacertfile', tls.caFile);
+    u.searchParams.set('verify', 'verify_peer');
+    u.searchParams.set('server_name_indication', tls.serverName ?? u.hostname);
+    return u.toString();
+  });
+  return uris.length === 1 ? uris[0]! : uris;
 }
 
 const LINK_STATES = ['running', 'starting', 'terminated', 'blocked', 'flow', 'missing', 'unknown', 'other'];

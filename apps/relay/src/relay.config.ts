@@ -44,6 +44,14 @@ export const relayConfigSchema = z
       /** One or more URIs, tried in order (failover); the shovel publishes with these credentials. */
       urls: z.array(amqpUrl).min(1),
       exchange: z.string().min(1).default('not.central'),
+      /** For amqps:// URLs: the CA that signed central's certificate, and the name to check in it. */
+      tls: z
+        .strictObject({
+          /** PEM file; the path must also exist on each site broker's host, whose shovels read it. */
+          caFile: z.string().min(1),
+          serverName: z.string().min(1).optional(),
+        })
+        .optional(),
     }),
     brokers: z.array(brokerSchema).min(1),
     sources: z.array(sourceSchema).default([]),

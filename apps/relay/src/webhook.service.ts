@@ -70,7 +70,13 @@ export class WebhookService {
       throw new BadRequestException(`the body is not valid JSON: ${(err as Error).message}`);
     }
     const id = deliveryId(kind, req.headers) ?? `sha256:${createHash('sha256').update(body).digest('hex')}`;
-    const headers: Record<string, string> = { 'x-not-format': format, 'x-not-delivery-id': id, 'x-not-endpoint': kind };
+    const headers: Record<string, string> = {
+      'x-not-format': format,
+      'x-not-delivery-id': id,
+      'x-not-endpoint': kind,
+      // The time of an event whose payload has none.
+      'x-not-received-at': new Date().toISOString(),
+    };
     const event = toolEvent(kind, req.headers);
     if (event) headers['x-not-event'] = event;
     const routingKey = `site.${this.settings.config.site}.${WEBHOOK_SOURCE}.${format}`;

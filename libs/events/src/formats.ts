@@ -1,6 +1,10 @@
 import type { ParseContext } from './context.js';
 import { parseEiffel, looksLikeEiffel } from './eiffel/eiffel.parser.js';
 import { fail } from './errors.js';
+import { parseJenkins } from './jenkins/jenkins.parser.js';
+import { parseGitHook } from './vcs/git-hook.parser.js';
+import { parseGitea, parseGithub } from './vcs/github.parser.js';
+import { parseGitlab } from './vcs/gitlab.parser.js';
 import { isObject, type Json } from './json.js';
 import type { Format, TraceEvent } from './model.js';
 
@@ -14,12 +18,12 @@ function notYet(format: Format): FormatParser {
 export const FORMAT_PARSERS: Readonly<Record<Format, FormatParser>> = {
   eiffel: parseEiffel,
   cdevents: notYet('cdevents'),
-  jenkins: notYet('jenkins'),
+  jenkins: parseJenkins,
   gerrit: notYet('gerrit'),
-  github: notYet('github'),
-  gitlab: notYet('gitlab'),
-  gitea: notYet('gitea'),
-  'git-hook': notYet('git-hook'),
+  github: parseGithub,
+  gitlab: parseGitlab,
+  gitea: parseGitea,
+  'git-hook': parseGitHook,
   nexus: notYet('nexus'),
   artifactory: notYet('artifactory'),
   verdaccio: notYet('verdaccio'),

@@ -11,6 +11,7 @@ const PROMETHEUS_BIN = '/usr/bin/prometheus';
 const DEBIAN_PACKAGES: ReadonlyArray<{ pkg: string; file: string }> = [
   { pkg: 'rabbitmq-server', file: join(RABBIT_BIN, 'rabbitmq-server') },
   { pkg: 'prometheus', file: PROMETHEUS_BIN },
+  { pkg: 'chromium', file: '/usr/bin/chromium' },
 ];
 
 export function neo4jDir(root: string): string {

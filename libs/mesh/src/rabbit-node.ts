@@ -31,6 +31,8 @@ export class RabbitNode {
     readonly ports: RabbitPorts,
     stateDir: string,
     private readonly adminPassword: string,
+    /** More rabbitmq.conf lines (for instance a TLS listener). */
+    private readonly extraConfig: readonly string[] = [],
   ) {
     this.dir = join(stateDir, 'rabbitmq', name);
     // Node names are machine-wide (epmd): the state folder's name keeps two meshes apart.
@@ -102,6 +104,7 @@ export class RabbitNode {
         `default_permissions.write = .*`,
         `log.console = false`,
         `log.file.level = info`,
+        ...this.extraConfig,
         '',
       ].join('\n'),
       { mode: 0o600 },

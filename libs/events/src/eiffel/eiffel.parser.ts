@@ -122,12 +122,11 @@ function parseEiffelEvent(ctx: ParseContext, value: Json, base: string): TraceEv
     missingLinks: missing.length ? missing : undefined,
     knownType: schemaVersion !== undefined,
   };
-  const shape = describeType(ctx, b, type, id, data, dp, props, firstTarget(parsed, type));
+  const shape = describeType(ctx, b, type, id, data, dp, props, firstTarget(parsed));
   return b.build(ctx, { id, type, stage: shape.stage, phase: shape.phase, outcome: shape.outcome, time, props });
 }
 
-function firstTarget(links: readonly { type: string; target: string }[], type: string): (linkType: string) => string | undefined {
-  void type;
+function firstTarget(links: readonly { type: string; target: string }[]): (linkType: string) => string | undefined {
   return (linkType) => links.find((l) => l.type === linkType)?.target;
 }
 

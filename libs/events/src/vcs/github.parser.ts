@@ -50,7 +50,7 @@ function parseHub(ctx: ParseContext, body: Json, host: Host): TraceEvent[] {
     case 'push':
       return [push(ctx, o, id)];
     case 'pull_request':
-      return [pullRequest(ctx, o, id, host)];
+      return [pullRequest(ctx, o, id)];
     default:
       return [other(ctx, o, id, name)];
   }
@@ -105,7 +105,7 @@ function push(ctx: ParseContext, o: JsonObject, id: string): TraceEvent {
   });
 }
 
-function pullRequest(ctx: ParseContext, o: JsonObject, id: string, host: Host): TraceEvent {
+function pullRequest(ctx: ParseContext, o: JsonObject, id: string): TraceEvent {
   const action = reqString(o, 'action', '');
   const pr = reqObject(o, 'pull_request', '');
   const pp = 'pull_request';
@@ -136,7 +136,6 @@ function pullRequest(ctx: ParseContext, o: JsonObject, id: string, host: Host): 
   const phase: Phase = action === 'opened' || action === 'reopened' ? 'created' : closed ? 'finished' : 'modified';
   const outcome: Outcome | undefined = closed ? (merged ? 'success' : 'canceled') : undefined;
   const stamp = optString(pr, closed && merged ? 'merged_at' : 'updated_at', pp) ?? optString(pr, 'updated_at', pp);
-  void host;
   return b.build(ctx, {
     id,
     type: `pull_request.${action}`,
