@@ -67,11 +67,65 @@ describe('the relay reconciles shovels on a real site broker', () => {
   it('replaces a shovel whose definition drifted and deletes the shovel of a removed source', async () => {
     const drifted = (await admin.listShovelParameters()).find((p) => p.name === 'not-relay-site-it-one')!;
     await admin.putShovel('not-relay-site-it-one', { ...drifted.value, 'dest-exchange-key': 'tampered' });
+    // Someone else's shovel, and another site's, on the same broker.
+    await admin.putShovel('someone-elses-shovel', { ...drifted.value, 'src-queue': 'someone-else' });
+    await admin.putShovel('not-relay-site-other-ci', { ...drifted.value, 'src-queue': 'someone-else' });
     const { service } = reconciler([{ name: 'one', exchange: 'it.one' }]);
     await service.reconcile();
     const params = await admin.listShovelParameters();
     assert.equal(params.find((p) => p.name === 'not-relay-site-it-one')!.value['dest-exchange-key'], 'site.site-it.one.eiffel');
     assert.equal(params.find((p) => p.name === 'not-relay-site-it-two'), undefined);
-    assert.ok(params.some((p) => p.name === 'not-relay-site-a-ci'), 'leaves shovels it does not own alone');
+    assert.ok(params.some((p) => p.name === 'someone-elses-shovel'), 'leaves shovels it does not own alone');
+    assert.ok(params.some((p) => p.name === 'not-relay-site-other-ci'), "leaves another site's shovels alone");
+    await admin.deleteShovel('someone-elses-shovel');
+    await admin.deleteShovel('not-relay-site-other-ci');
+  });
+});
+
+describe('the relay repairs what is broken by hand', () => {
+  let status: MeshStatus;
+  let admin: BrokerAdmin;
+
+  before(async () => {
+    status = await testStatus();
+    const s = status.sites[0]!;
+    admin = new BrokerAdmin({ url: s.management, user: s.user, password: s.password });
+  });
+  after(async () => {
+    await admin.deleteShovel('not-relay-site-fix-ci').catch(() => undefined);
+  });
+
+  function service() {
+    const s = status.sites[0]!;
+    const config = validateConfig(
+      {
+        site: 'site-fix',
+        central: { urls: [status.central.amqp] },
+        brokers: [{ name: 'main', url: s.amqp, management: { url: s.management, user: s.user, password: s.password } }],
+        sources: [{ name: 'ci', broker: 'main', format: 'eiffel', exchange: 'fix.ci' }],
+        http: { port: 1 },
+      },
+      relayConfigSchema,
+      'test',
+    );
+    const registry = new Registry();
+    return { service: new ReconcileService(new RelaySettings(config), new RelayMetrics(registry)), registry };
+  }
+
+  it('recreates a shovel and a buffer queue deleted by hand in one pass, and counts it', async () => {
+    const { service: relay, registry } = service();
+    await relay.reconcile();
+    await admin.deleteShovel('not-relay-site-fix-ci');
+    const auth = `Basic ${Buffer.from(`${status.sites[0]!.user}:${status.sites[0]!.password}`).toString('base64')}`;
+    const del = await fetch(`${status.sites[0]!.management}/api/queues/%2F/not-relay.site-fix.ci`, { method: 'DELETE', headers: { authorization: auth } });
+    assert.ok(del.ok, `delete queue: ${del.status}`);
+    await relay.reconcile();
+    assert.ok((await admin.listShovelParameters()).some((p) => p.name === 'not-relay-site-fix-ci'), 'shovel recreated');
+    assert.equal((await admin.queue('not-relay.site-fix.ci')).type, 'quorum', 'queue recreated');
+    await waitUntil('the recreated shovel running', async () => {
+      await relay.reconcile();
+      return (await admin.shovelStatus()).some((x) => x.name === 'not-relay-site-fix-ci' && x.state === 'running');
+    }, 60_000, 1000);
+    assert.match(await registry.metrics(), /not_relay_reconcile_actions_total\{site="site-fix",action="created"\} 2/);
   });
 });

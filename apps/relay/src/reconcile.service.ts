@@ -15,6 +15,7 @@ export class ReconcileService implements OnApplicationShutdown {
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private lastProblem = new Map<string, string>();
+  private readonly stuck = new Map<string, { passes: number; attempts: number; wait: number }>();
 
   constructor(
     private readonly settings: RelaySettings,
@@ -106,10 +107,35 @@ export class ReconcileService implements OnApplicationShutdown {
       const up = st?.state === 'running';
       this.setLink(source, st ? (LINK_STATES.includes(st.state) ? st.state : 'other') : 'missing');
       // A shovel created or replaced in this pass is still starting: judge it on the next pass.
-      if (!up && !changed.has(name)) this.reportProblem(name, `shovel ${name} is ${st?.state ?? 'not reported'}${st?.reason ? `: ${st.reason}` : ''}`);
-      else if (up) this.clearProblem(name);
+      if (!up && !changed.has(name)) {
+        this.reportProblem(name, `shovel ${name} is ${st?.state ?? 'not reported'}${st?.reason ? `: ${st.reason}` : ''}`);
+        if (st) await this.restartIfStuck(admin, name);
+      } else if (up) {
+        this.clearProblem(name);
+        this.stuck.delete(name);
+      }
       const q = await admin.queue(wantedQueue(wanted, name)).catch(() => undefined);
       if (q?.messages !== undefined) this.metrics.bufferMessages.set({ site: config.site, source: source.name }, q.messages);
+    }
+  }
+
+  /**
+   * A shovel not running on consecutive passes is restarted, with back-off
+   * (1, 2, 4 … up to 32 passes between attempts) so a broken link is not hammered.
+   */
+  private async restartIfStuck(admin: BrokerAdmin, name: string): Promise<void> {
+    const s = this.stuck.get(name) ?? { passes: 0, attempts: 0, wait: 1 };
+    s.passes++;
+    this.stuck.set(name, s);
+    if (s.passes < s.wait) return;
+    s.passes = 0;
+    s.attempts++;
+    s.wait = Math.min(32, s.wait * 2);
+    try {
+      await admin.restartShovel(name);
+      this.action('restarted', `restarted shovel ${name} (attempt ${s.attempts})`);
+    } catch (err) {
+      this.reportProblem(`${name}:restart`, `could not restart shovel ${name}: ${(err as Error).message}`);
     }
   }
 
