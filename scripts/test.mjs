@@ -2,7 +2,7 @@
 // (unit, integration against real RabbitMQ and Neo4j, e2e against the local mesh),
 // stop what it started, and print one summary line.
 //   npm test                 all tiers
-//   npm test -- unit         one tier (unit | integration | e2e)
+//   npm test -- unit         one tier (unit | integration | ops | e2e)
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -11,6 +11,7 @@ import { prepare, root, say, traces } from './prepare.mjs';
 const TIERS = {
   unit: { dirs: ['dist/libs', 'dist/apps'], suffix: '.spec.js', needsMesh: false },
   integration: { dirs: ['dist/test/integration'], suffix: '.test.js', needsMesh: true },
+  ops: { dirs: ['dist/test/ops'], suffix: '.test.js', needsMesh: true },
   e2e: { dirs: ['dist/test/e2e'], suffix: '.test.js', needsMesh: true },
 };
 const TEST_MESH = 'test/mesh.test.yaml';

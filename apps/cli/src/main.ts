@@ -3,6 +3,8 @@ import { DEMO_PIPELINE, loadMesh, Mesh, publishToSite, splitEvents, type MeshSta
 import { readFileSync } from 'node:fs';
 import { checkKnown, parseArgs, requireOption, UsageError, type ParsedArgs } from './args.js';
 import { replayCommand } from './replay.command.js';
+import { EXPLORER_USAGE, explorerCommand } from './explorer.command.js';
+import { ExplorerError } from './explorer.client.js';
 
 const USAGE = `traces — Network of Traces command line
 
@@ -14,6 +16,7 @@ const USAGE = `traces — Network of Traces command line
   traces demo [--config FILE]                    publish the demo pipeline across the first two sites
   traces replay --from TIME [--to TIME] [--site ID[,ID]] [--url AMQP_URL | --config FILE]
                                                  re-read the central archive into the graph (idempotent)
+${EXPLORER_USAGE}
 
 The mesh config defaults to deploy/local/mesh.yaml.`;
 
@@ -32,6 +35,11 @@ async function main(argv: string[]): Promise<number> {
       const args = parseArgs(rest, ['from', 'to', 'site', 'config', 'url']);
       return replayCommand(args, () => meshOf(args).status(), progress);
     }
+    // The explorer's commands (apps/cli/src/explorer.command.ts).
+    case 'trace':
+    case 'release':
+    case 'lead-time':
+      return explorerCommand(command, rest);
     case undefined:
     case 'help':
     case '--help':
@@ -141,6 +149,10 @@ main(process.argv.slice(2)).then(
     if (err instanceof UsageError) {
       process.stderr.write(`traces: ${err.message}\n\n${USAGE}\n`);
       process.exit(2);
+    }
+    if (err instanceof ExplorerError) {
+      process.stderr.write(`traces: ${err.message}\n`);
+      process.exit(err.exitCode);
     }
     if (err instanceof ConfigError) {
       process.stderr.write(`traces: ${err.message}\n`);

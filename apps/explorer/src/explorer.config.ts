@@ -1,10 +1,48 @@
-import { httpSchema, neo4jSchema } from '@not/config';
+import { httpSchema, loadConfigFile, neo4jSchema, validateConfig } from '@not/config';
 import { z } from 'zod';
+
+/**
+ * Where the explorer's bearer tokens come from when the file names none: the
+ * `EXPLORER_TOKEN` environment variable, else the local mesh's documented
+ * development token (the explorer listens on 127.0.0.1 by default).
+ */
+export const DEFAULT_TOKEN_REFERENCE = '${EXPLORER_TOKEN:-local-explorer-token}';
+export const LOCAL_DEVELOPMENT_TOKEN = 'local-explorer-token';
 
 export const explorerConfigSchema = z.strictObject({
   neo4j: neo4jSchema,
   http: httpSchema,
   logLevel: z.enum(['debug', 'log', 'warn', 'error']).default('log'),
+  auth: z.strictObject({
+    /** Bearer tokens accepted on /api/*; /health/*, /metrics and the page itself are open. */
+    tokens: z.array(z.string().min(12, 'a token needs at least 12 characters')).min(1, 'give at least one token'),
+  }),
+  /** How areas are named for lead time: repository key prefix -> area name (first match wins); else the repository. */
+  areas: z.array(z.strictObject({ name: z.string().min(1), repositoryPrefix: z.string().min(1) })).default([]),
+  limits: z
+    .strictObject({
+      /** Steps a walk through the graph may take before it stops (a guard against cycles of bad links). */
+      walkSteps: z.number().int().min(1).max(200).default(40),
+      /** Most events one trace or release returns. */
+      events: z.number().int().min(10).max(1_000_000).default(20_000),
+      /** Most changes one lead-time query considers. */
+      leadTimeChanges: z.number().int().min(1).max(1_000_000).default(20_000),
+    })
+    .default({ walkSteps: 40, events: 20_000, leadTimeChanges: 20_000 }),
+  stream: z
+    .strictObject({
+      pollMs: z.number().int().min(100).max(60_000).default(1000),
+      /** Events whose own time is older than this when they arrive are not streamed (clocks differ across sites). */
+      lookbackSeconds: z.number().int().min(10).default(3600),
+    })
+    .default({ pollMs: 1000, lookbackSeconds: 3600 }),
 });
 
 export type ExplorerConfig = z.output<typeof explorerConfigSchema>;
+
+/** Reads the explorer's YAML file; without an `auth` section the tokens come from {@link DEFAULT_TOKEN_REFERENCE}. */
+export function loadExplorerConfig(file: string): ExplorerConfig {
+  const raw = loadConfigFile(file, z.unknown());
+  const withAuth = raw && typeof raw === 'object' && !Array.isArray(raw) && !('auth' in raw) ? { ...raw, auth: { tokens: [DEFAULT_TOKEN_REFERENCE] } } : raw;
+  return validateConfig(withAuth, explorerConfigSchema, file);
+}

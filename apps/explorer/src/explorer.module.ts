@@ -1,10 +1,23 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { GraphRepository } from '@not/graph';
+import { ExplorerReads, GraphRepository } from '@not/graph';
 import { HealthRegistry, ObservabilityModule } from '@not/observability';
 import { Registry } from 'prom-client';
+import { BearerGuard } from './auth.guard.js';
+import { EiffelController } from './eiffel.controller.js';
+import { EiffelService } from './eiffel.service.js';
 import type { ExplorerConfig } from './explorer.config.js';
-import { EventsController } from './events.controller.js';
-import { EventsService } from './events.service.js';
+import { EXPLORER_CONFIG } from './explorer.tokens.js';
+import { LeadTimeController } from './lead-time.controller.js';
+import { LeadTimeService } from './lead-time.service.js';
+import { OpenApiController } from './openapi.controller.js';
+import { ReleaseController } from './release.controller.js';
+import { ReleaseService } from './release.service.js';
+import { StreamController } from './stream.controller.js';
+import { StreamService } from './stream.service.js';
+import { TraceController } from './trace.controller.js';
+import { TraceService } from './trace.service.js';
+import { WalkService } from './walk.service.js';
+import { WebController } from './web.controller.js';
 
 @Module({})
 export class ExplorerModule {
@@ -12,8 +25,9 @@ export class ExplorerModule {
     return {
       module: ExplorerModule,
       imports: [ObservabilityModule.forApp('explorer')],
-      controllers: [EventsController],
+      controllers: [TraceController, ReleaseController, LeadTimeController, EiffelController, StreamController, OpenApiController, WebController],
       providers: [
+        { provide: EXPLORER_CONFIG, useValue: config },
         {
           provide: GraphRepository,
           inject: [Registry, HealthRegistry],
@@ -24,7 +38,14 @@ export class ExplorerModule {
             return graph;
           },
         },
-        EventsService,
+        { provide: ExplorerReads, inject: [GraphRepository], useFactory: (graph: GraphRepository) => new ExplorerReads(graph) },
+        BearerGuard,
+        WalkService,
+        TraceService,
+        ReleaseService,
+        LeadTimeService,
+        EiffelService,
+        StreamService,
       ],
     };
   }

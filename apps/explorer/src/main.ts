@@ -1,15 +1,15 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { configPath, ConfigError, loadConfigFile } from '@not/config';
+import { configPath, ConfigError } from '@not/config';
 import { GraphRepository } from '@not/graph';
 import { JsonLogger, runMain } from '@not/observability';
-import { explorerConfigSchema } from './explorer.config.js';
+import { loadExplorerConfig } from './explorer.config.js';
 import { ExplorerModule } from './explorer.module.js';
 
 async function bootstrap(): Promise<void> {
   const file = configPath(process.argv, 'EXPLORER_CONFIG');
   if (!file) throw new ConfigError('command line', ['no configuration file: pass --config <file> or set EXPLORER_CONFIG']);
-  const config = loadConfigFile(file, explorerConfigSchema);
+  const config = loadExplorerConfig(file);
   const logger = new JsonLogger('explorer', config.logLevel);
   const app = await NestFactory.create(ExplorerModule.forConfig(config), { logger, abortOnError: false });
   app.enableShutdownHooks();

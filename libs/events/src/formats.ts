@@ -1,6 +1,10 @@
 import type { ParseContext } from './context.js';
+import { looksLikeCdevents, parseCdevents } from './cdevents/cdevents.parser.js';
 import { parseEiffel, looksLikeEiffel } from './eiffel/eiffel.parser.js';
-import { fail } from './errors.js';
+import { parseGerrit } from './gerrit/gerrit.parser.js';
+import { parseArtifactory } from './artifacts/artifactory.parser.js';
+import { parseNexus } from './artifacts/nexus.parser.js';
+import { parseVerdaccio } from './artifacts/verdaccio.parser.js';
 import { parseJenkins } from './jenkins/jenkins.parser.js';
 import { parseGitHook } from './vcs/git-hook.parser.js';
 import { parseGitea, parseGithub } from './vcs/github.parser.js';
@@ -10,23 +14,19 @@ import type { Format, TraceEvent } from './model.js';
 
 export type FormatParser = (ctx: ParseContext, body: Json) => TraceEvent[];
 
-function notYet(format: Format): FormatParser {
-  return () => fail(`the ${format} format is not supported by this version of the parser`, 'routingKey');
-}
-
 /** One parser per format; a `Record` over `Format` so that adding a format without a parser does not compile. */
 export const FORMAT_PARSERS: Readonly<Record<Format, FormatParser>> = {
   eiffel: parseEiffel,
-  cdevents: notYet('cdevents'),
+  cdevents: parseCdevents,
   jenkins: parseJenkins,
-  gerrit: notYet('gerrit'),
+  gerrit: parseGerrit,
   github: parseGithub,
   gitlab: parseGitlab,
   gitea: parseGitea,
   'git-hook': parseGitHook,
-  nexus: notYet('nexus'),
-  artifactory: notYet('artifactory'),
-  verdaccio: notYet('verdaccio'),
+  nexus: parseNexus,
+  artifactory: parseArtifactory,
+  verdaccio: parseVerdaccio,
 };
 
 /** A best guess at what format a body really is, to explain a rejection; undefined when unsure. */
@@ -36,16 +36,16 @@ export function sniffFormat(body: Json, headers: Readonly<Record<string, unknown
   if (h('x-github-event')) return 'github';
   if (h('x-gitlab-event')) return 'gitlab';
   if (h('x-gitea-event')) return 'gitea';
-  if (h('ce-specversion') || h('cloudevents:specversion') || h('cloudevents_specversion')) return 'cdevents';
+  if (h('x-nexus-webhook-id')) return 'nexus';
+  if (h('ce-specversion') || h('ce_specversion') || h('cloudevents:specversion') || h('cloudevents_specversion')) return 'cdevents';
+  if (looksLikeCdevents(body)) return 'cdevents';
   if (!isObject(body)) return undefined;
-  const ctx = body['context'];
-  if (isObject(ctx) && (typeof ctx['specversion'] === 'string' || String(ctx['type'] ?? '').startsWith('dev.cdevents'))) return 'cdevents';
-  if (typeof body['type'] === 'string' && String(body['type']).startsWith('dev.cdevents')) return 'cdevents';
   if (typeof body['object_kind'] === 'string') return 'gitlab';
   if ('build_job_name' in body && 'state' in body) return 'jenkins';
   if (typeof body['type'] === 'string' && ('change' in body || 'refUpdate' in body || 'patchSet' in body)) return 'gerrit';
   if (typeof body['repository'] === 'string' && typeof body['ref'] === 'string' && Array.isArray(body['commits'])) return 'git-hook';
   if (typeof body['nodeId'] === 'string' && ('asset' in body || 'component' in body)) return 'nexus';
   if (typeof body['domain'] === 'string' && typeof body['event_type'] === 'string') return 'artifactory';
+  if (typeof body['name'] === 'string' && (typeof body['publishedPackage'] === 'string' || isObject(body['dist']))) return 'verdaccio';
   return undefined;
 }

@@ -37,3 +37,4 @@ export {
   type EiffelTypeRules,
 } from './eiffel/eiffel-legality.js';
 export { EIFFEL_RUN_INSTANCE } from './eiffel/eiffel.parser.js';
+export { cdeventsEventId } from './cdevents/cdevents.parser.js';

@@ -1,3 +1,4 @@
 export * from './graph.repository.js';
 export * from './graph.schema.js';
 export * from './batch-rows.js';
+export * from './explorer.reads.js';

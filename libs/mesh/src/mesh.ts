@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BrokerAdmin } from '@not/messaging';
 import { stringify } from 'yaml';
@@ -321,6 +321,15 @@ export class Mesh {
     const dir = join(this.mesh.stateDir, 'prometheus');
     mkdirSync(join(dir, 'data'), { recursive: true });
     const configFile = join(dir, 'prometheus.yml');
+    // The alert rules are the ones deployments use (deploy/prometheus/rules), copied so that a
+    // test may swap in a rendering with shorter `for:` durations and reload.
+    const rulesDir = join(dir, 'rules');
+    rmSync(rulesDir, { recursive: true, force: true });
+    mkdirSync(rulesDir, { recursive: true });
+    const source = join(this.mesh.root, 'deploy', 'prometheus', 'rules');
+    if (existsSync(source)) {
+      for (const f of readdirSync(source).filter((n) => n.endsWith('.rules.yml'))) copyFileSync(join(source, f), join(rulesDir, f));
+    }
     writeFileSync(configFile, stringify(this.prometheusConfig()));
     this.progress(`Prometheus: starting (http://127.0.0.1:${port})`);
     const pid = startDetached(
@@ -345,9 +354,12 @@ export class Mesh {
     const target = (p: number): string => `127.0.0.1:${p}`;
     return {
       global: { scrape_interval: `${c.prometheus.scrapeIntervalSeconds}s`, evaluation_interval: `${c.prometheus.scrapeIntervalSeconds}s` },
+      rule_files: [join(this.mesh.stateDir, 'prometheus', 'rules', '*.rules.yml')],
       scrape_configs: [
         {
           job_name: 'relay',
+          // The relay labels its own series with its site; keep that rather than an `exported_site` copy.
+          honor_labels: true,
           static_configs: c.sites.map((s) => ({ targets: [target(s.relayPort)], labels: { site: s.id } })),
         },
         { job_name: 'correlator', static_configs: [{ targets: [target(c.correlator.port)] }] },

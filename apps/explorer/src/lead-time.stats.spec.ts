@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { dora, groupStats, percentile, segmentsOf, summarize } from './lead-time.stats.js';
+
+const at = (min: number): string => new Date(Date.UTC(2030, 0, 1, 0, min)).toISOString();
+
+describe('lead-time arithmetic', () => {
+  it('splits a change into its six segments that add up to the total', () => {
+    const { total, segments } = segmentsOf({ commit: at(0), merge: at(30), buildStart: at(35), buildEnd: at(52), testEnd: at(100), promotion: at(110), reached: at(130) });
+    assert.equal(total, 130 * 60);
+    assert.deepEqual(segments, {
+      coding: 1800,
+      'waiting-for-build': 300,
+      build: 1020,
+      test: 2880,
+      'waiting-for-promotion': 600,
+      'promotion-to-release': 1200,
+    });
+  });
+
+  it('gives a missing point zero length and never lets a segment run backwards', () => {
+    const { total, segments } = segmentsOf({ commit: at(0), merge: at(30), buildStart: at(20), reached: at(60) });
+    assert.equal(total, 3600);
+    assert.equal(segments['waiting-for-build'], 0);
+    assert.equal(segments.build, 0);
+    assert.equal(segments['promotion-to-release'], 1800);
+    assert.equal(Object.values(segments).reduce((a, b) => a + b, 0), total);
+  });
+
+  it('takes nearest-rank percentiles', () => {
+    assert.equal(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.5), 5);
+    assert.equal(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.9), 9);
+    assert.equal(percentile([7], 0.9), 7);
+    assert.equal(percentile([], 0.5), null);
+    assert.deepEqual(summarize([3, 1, 2]), { count: 3, p50: 2, p90: 3, max: 3, sum: 6 });
+  });
+
+  it('names the segment with the largest share as the bottleneck, by waiting and by working time', () => {
+    const s = groupStats([
+      { total: 100, segments: { coding: 10, 'waiting-for-build': 50, build: 10, test: 20, 'waiting-for-promotion': 5, 'promotion-to-release': 5 } },
+      { total: 100, segments: { coding: 25, 'waiting-for-build': 10, build: 10, test: 45, 'waiting-for-promotion': 5, 'promotion-to-release': 5 } },
+    ]);
+    assert.deepEqual(s.bottleneck.overall, { segment: 'test', share: 0.325 });
+    assert.deepEqual(s.bottleneck.waiting, { segment: 'waiting-for-build', share: 0.3 });
+    assert.deepEqual(s.bottleneck.working, { segment: 'test', share: 0.325 });
+  });
+
+  it('computes the DORA figures: frequency, lead time, failure rate, time to restore per service', () => {
+    const d = dora(
+      [
+        { time: at(0), failed: false, service: 'prod' },
+        { time: at(10), failed: true, service: 'prod' },
+        { time: at(40), failed: false, service: 'prod' },
+        { time: at(50), failed: true, service: 'staging' },
+      ],
+      [100, 300, 200],
+      2,
+    );
+    assert.deepEqual(d, { deployments: 2, deploymentFrequencyPerDay: 1, leadTimeForChangesSeconds: 200, changeFailureRate: 0.5, timeToRestoreSeconds: 1800 });
+  });
+});

@@ -1,0 +1,130 @@
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { ExplorerReads, type EventRow } from '@not/graph';
+import { Observable, Subject, filter, map } from 'rxjs';
+import type { ExplorerConfig } from './explorer.config.js';
+import { EXPLORER_CONFIG } from './explorer.tokens.js';
+import { WalkService } from './walk.service.js';
+
+export interface StreamFilter {
+  readonly commit?: string;
+  readonly workItem?: string;
+  readonly release?: string;
+  readonly site?: string;
+}
+
+/** What the stream says about one new event: the event and what it belongs to. */
+export interface GraphChange {
+  readonly kind: 'event' | 'failure';
+  readonly event: Pick<EventRow, 'id' | 'type' | 'stage' | 'phase' | 'outcome' | 'time' | 'site'>;
+  readonly commits: string[];
+  readonly workItems: string[];
+  readonly releases: string[];
+}
+
+export interface SseMessage {
+  readonly type: string;
+  readonly id: string;
+  readonly data: GraphChange;
+}
+
+const FAILED = new Set(['failure', 'error']);
+
+/**
+ * Polls the graph for events it has not seen (newest first, within the
+ * configured look-back) while anyone listens, works out which commits, work
+ * items and releases each belongs to (a walk upstream), and fans the changes
+ * out to the subscribers whose filter matches.
+ */
+@Injectable()
+export class StreamService implements OnModuleDestroy {
+  private readonly log = new Logger(StreamService.name);
+  private readonly changes = new Subject<GraphChange>();
+  private readonly seen = new Map<string, string>();
+  private subscribers = 0;
+  private timer?: NodeJS.Timeout;
+  private primed = false;
+  private polling = false;
+
+  constructor(
+    private readonly reads: ExplorerReads,
+    private readonly walker: WalkService,
+    @Inject(EXPLORER_CONFIG) private readonly config: ExplorerConfig,
+  ) {}
+
+  subscribe(f: StreamFilter): Observable<SseMessage> {
+    return new Observable<GraphChange>((sub) => {
+      const s = this.changes.subscribe(sub);
+      if (this.subscribers++ === 0) this.start();
+      return () => {
+        s.unsubscribe();
+        if (--this.subscribers === 0) this.stop();
+      };
+    }).pipe(
+      filter((c) => matches(c, f)),
+      map((c) => ({ type: c.kind, id: c.event.id, data: c })),
+    );
+  }
+
+  onModuleDestroy(): void {
+    this.stop();
+    this.changes.complete();
+  }
+
+  private start(): void {
+    this.timer = setInterval(() => void this.poll(), this.config.stream.pollMs);
+    void this.poll();
+  }
+
+  private stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    // The next listener starts from what is there then, not from what arrived while nobody listened.
+    this.primed = false;
+    this.seen.clear();
+  }
+
+  /** One poll; the first only learns what is already there, so a new listener gets what happens next. */
+  async poll(): Promise<void> {
+    if (this.polling) return;
+    this.polling = true;
+    try {
+      const lookback = this.config.stream.lookbackSeconds * 1000;
+      const since = new Date(Date.now() - lookback).toISOString();
+      // Events dated in the future beyond the look-back (a wrong clock, generated data) are not live news.
+      const until = new Date(Date.now() + lookback).toISOString();
+      const rows = await this.reads.eventsSince(since, until, 1000);
+      const fresh = rows.filter((e) => !this.seen.has(e.id)).reverse();
+      for (const e of rows) this.seen.set(e.id, e.time);
+      for (const [id, t] of this.seen) if (t < since) this.seen.delete(id);
+      if (!this.primed) {
+        this.primed = true;
+        return;
+      }
+      if (!fresh.length) return;
+      const up = await this.walker.walk(fresh.map((e) => ({ origin: e.id, events: [e.id] })), 'up', 5000);
+      for (const e of fresh) {
+        const ents = [...(up.get(e.id)?.entities.values() ?? [])];
+        const keys = (label: string): string[] => ents.filter((x) => x.label === label).map((x) => x.key).sort();
+        this.changes.next({
+          kind: FAILED.has(e.outcome ?? '') ? 'failure' : 'event',
+          event: { id: e.id, type: e.type, stage: e.stage, phase: e.phase, outcome: e.outcome, time: e.time, site: e.site },
+          commits: keys('Commit'),
+          workItems: keys('WorkItem'),
+          releases: keys('Release'),
+        });
+      }
+    } catch (err) {
+      this.log.warn(`stream poll failed: ${(err as Error).message}`);
+    } finally {
+      this.polling = false;
+    }
+  }
+}
+
+export function matches(c: GraphChange, f: StreamFilter): boolean {
+  if (f.site && c.event.site !== f.site) return false;
+  if (f.commit && !c.commits.some((k) => (k.split('@').pop() ?? '').startsWith(f.commit!) || k === f.commit)) return false;
+  if (f.workItem && !c.workItems.includes(f.workItem)) return false;
+  if (f.release && !c.releases.includes(f.release)) return false;
+  return true;
+}

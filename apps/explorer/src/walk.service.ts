@@ -1,0 +1,119 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ExplorerReads, type Direction, type EntityRow, type Tagged } from '@not/graph';
+import type { ExplorerConfig } from './explorer.config.js';
+import { EXPLORER_CONFIG } from './explorer.tokens.js';
+
+/**
+ * Link types never followed when walking a journey: they point at history
+ * (an earlier version, the base a change started from) or at shared context
+ * (a flow context, an environment), not at cause and effect, and following
+ * them would pull every later commit or every run in the same context in.
+ */
+export const SKIPPED_LINKS: readonly string[] = [
+  'PREVIOUS_VERSION',
+  'BASE',
+  'FLOW_CONTEXT',
+  'ENVIRONMENT',
+  'RUNTIME_ENVIRONMENT',
+  'MODIFIED_ANNOUNCEMENT',
+];
+
+/** Entities whose events take part in a journey (a repository, site or environment is shared by too much). */
+export const EXPANDED_LABELS: readonly string[] = ['Commit', 'Change', 'Build', 'TestRun', 'Artifact', 'Release'];
+/** Entities collected on the way (reported, not expanded). */
+export const COLLECTED_LABELS: readonly string[] = [...EXPANDED_LABELS, 'WorkItem', 'Environment'];
+
+export interface WalkSeed {
+  readonly origin: string;
+  readonly entities?: readonly EntityRow[];
+  readonly events?: readonly string[];
+}
+
+export interface WalkResult {
+  readonly events: Set<string>;
+  /** element id -> entity */
+  readonly entities: Map<string, EntityRow>;
+  /** True when the walk stopped at a limit rather than at the end of the graph. */
+  truncated: boolean;
+}
+
+/**
+ * Walks the two layers together from seeds, one step per round trip, for many
+ * origins at once: events linked to events (down: those that link here; up:
+ * those linked to), events to the entities they are about, entities to
+ * related entities, and entities back to their events.
+ */
+@Injectable()
+export class WalkService {
+  constructor(
+    private readonly reads: ExplorerReads,
+    @Inject(EXPLORER_CONFIG) private readonly config: ExplorerConfig,
+  ) {}
+
+  async walk(seeds: readonly WalkSeed[], direction: Direction, maxEvents = this.config.limits.events): Promise<Map<string, WalkResult>> {
+    const out = new Map<string, WalkResult>();
+    let entFrontier: Tagged[] = [];
+    let evFrontier: Tagged[] = [];
+    // Events reached through a link, or given as seeds, tell what they are about; an event reached
+    // because it is about a known entity does not (a push about ten commits must not pull the other nine in).
+    let describe: Tagged[] = [];
+    for (const s of seeds) {
+      const r: WalkResult = out.get(s.origin) ?? { events: new Set(), entities: new Map(), truncated: false };
+      out.set(s.origin, r);
+      for (const e of s.entities ?? []) {
+        if (r.entities.has(e.eid)) continue;
+        r.entities.set(e.eid, e);
+        entFrontier.push({ o: s.origin, id: e.eid });
+      }
+      for (const id of s.events ?? []) {
+        if (r.events.has(id)) continue;
+        r.events.add(id);
+        evFrontier.push({ o: s.origin, id });
+        describe.push({ o: s.origin, id });
+      }
+    }
+    const addEvent = (o: string, id: string, into: Tagged[]): boolean => {
+      const r = out.get(o)!;
+      if (r.events.has(id)) return false;
+      if (r.events.size >= maxEvents) {
+        r.truncated = true;
+        return false;
+      }
+      r.events.add(id);
+      into.push({ o, id });
+      return true;
+    };
+    const addEntity = (o: string, x: EntityRow, into: Tagged[]): void => {
+      const r = out.get(o)!;
+      if (r.entities.has(x.eid)) return;
+      r.entities.set(x.eid, x);
+      into.push({ o, id: x.eid });
+    };
+    for (let step = 0; step < this.config.limits.walkSteps && (entFrontier.length || evFrontier.length || describe.length); step++) {
+      const nextEnt: Tagged[] = [];
+      const nextEv: Tagged[] = [];
+      const expandable = entFrontier.filter((t) => EXPANDED_LABELS.includes(out.get(t.o)!.entities.get(t.id)!.label));
+      const [viaAbout, neighbours, reached] = await Promise.all([
+        // With one origin, what it already has is left out in the database (a release reaches tens of thousands).
+        this.reads.eventsAbout(expandable, out.size === 1 ? [...[...out.values()][0]!.events] : []),
+        this.reads.step({ entities: entFrontier, expand: [], events: [], describe }, direction, SKIPPED_LINKS, COLLECTED_LABELS),
+        this.reads.closure(evFrontier, direction, SKIPPED_LINKS, COLLECTED_LABELS),
+      ]);
+      for (const r of viaAbout) addEvent(r.o, r.id, nextEv);
+      for (const r of neighbours) if (r.x) addEntity(r.o, r.x, nextEnt);
+      // The closure already holds everything linked beyond these events: they need no further link step.
+      const closed: Tagged[] = [];
+      for (const r of reached) {
+        addEvent(r.o, r.id, closed);
+        for (const x of r.xs) addEntity(r.o, x, nextEnt);
+      }
+      entFrontier = nextEnt;
+      evFrontier = nextEv;
+      describe = [];
+      if (step === this.config.limits.walkSteps - 1 && (entFrontier.length || evFrontier.length)) {
+        for (const t of [...entFrontier, ...evFrontier]) out.get(t.o)!.truncated = true;
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * Query benchmark (`npm run bench:query`): grows a generated graph to each size
+ * (default 10k, 100k and 1M events: multi-site Eiffel pipelines spread over a year,
+ * plus one release of 10,000 commits) straight through GraphRepository, and at
+ * each size times the explorer's services in-process:
+ *   trace-by-commit, release contents (10,000 commits), lead time over 30 days,
+ *   and a 5-level upstream search.
+ * Prints p50 / p95 per query and size. Not a test: figures depend on the machine.
+ *
+ *   npm run bench:query -- --config=deploy/local/mesh.yaml --sizes=10000,100000,1000000 --samples=200
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { parseMessage, type TraceEvent } from '@not/events';
+import { ExplorerReads, GraphRepository } from '@not/graph';
+import { loadMesh, Mesh } from '@not/mesh';
+import { EiffelService } from '../apps/explorer/src/eiffel.service.js';
+import { explorerConfigSchema } from '../apps/explorer/src/explorer.config.js';
+import { LeadTimeService } from '../apps/explorer/src/lead-time.service.js';
+import { ReleaseService } from '../apps/explorer/src/release.service.js';
+import { eiffelPipeline, type Pipeline } from '../apps/explorer/src/testing/eiffel-pipeline.js';
+import { TraceService } from '../apps/explorer/src/trace.service.js';
+import { WalkService } from '../apps/explorer/src/walk.service.js';
+
+const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
+const SIZES = (args.get('sizes') ?? '10000,100000,1000000').split(',').map(Number);
+const SAMPLES = Number(args.get('samples') ?? 200);
+const SLOW_SAMPLES = Number(args.get('slow-samples') ?? 5);
+const RELEASE_COMMITS = Number(args.get('release-commits') ?? 10_000);
+const BATCH = Number(args.get('batch') ?? 2000);
+const YEAR = Date.UTC(2027, 0, 1);
+const DAY = 86_400_000;
+
+const run = randomBytes(3).toString('hex');
+const log = (m: string): void => void process.stderr.write(`• ${m}\n`);
+
+function parse(site: string, event: unknown): TraceEvent[] {
+  const r = parseMessage({ body: Buffer.from(JSON.stringify(event)), headers: {}, routingKey: `site.${site}.ci.eiffel` }, { eiffelSchema: 'warn' });
+  if (!r.ok) throw new Error(`generated event rejected: ${r.rejection.reason}`);
+  return [...r.events];
+}
+
+/** A release of n commits: each commit → merge → build → artifact; one composition names every artifact. */
+function bigRelease(n: number): { events: Array<{ site: string; event: unknown }>; product: string } {
+  const product = `bench-${run}-big`;
+  const events: Array<{ site: string; event: unknown }> = [];
+  const id = (k: string): string => {
+    const h = createHash('sha256').update(`${run}:${k}`).digest('hex');
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+  };
+  const t = YEAR + 200 * DAY;
+  const meta = (type: string, version: string, k: string, ms: number) => ({ id: id(k), type, version, time: ms, source: { domainId: 'bench' } });
+  const elements: Array<{ type: string; target: string }> = [];
+  for (let i = 0; i < n; i++) {
+    const sha = createHash('sha1').update(`${run}:big:${i}`).digest('hex');
+    const git = { commitId: sha, repoUri: `https://git.example.com/bench/${product}.git`, branch: `feature/BIG${run.toUpperCase()}-${i}` };
+    events.push({ site: 'site-a', event: { meta: meta('EiffelSourceChangeCreatedEvent', '5.0.1', `scc${i}`, t + i), data: { gitIdentifier: git }, links: [] } });
+    events.push({ site: 'site-a', event: { meta: meta('EiffelSourceChangeSubmittedEvent', '4.0.1', `scs${i}`, t + i + 1000), data: { gitIdentifier: { ...git, branch: 'main' } }, links: [{ type: 'CHANGE', target: id(`scc${i}`) }] } });
+    events.push({ site: 'site-a', event: { meta: meta('EiffelActivityTriggeredEvent', '5.0.1', `act${i}`, t + i + 2000), data: { name: 'build' }, links: [{ type: 'CAUSE', target: id(`scs${i}`) }] } });
+    const hex = createHash('sha256').update(`${run}:big-art:${i}`).digest('hex');
+    events.push({ site: 'site-a', event: { meta: meta('EiffelArtifactCreatedEvent', '4.0.2', `art${i}`, t + i + 3000), data: { identity: `pkg:generic/big-${i}@1`, fileInformation: [{ name: 'x', integrityProtection: { alg: 'SHA-256', digest: hex } }] }, links: [{ type: 'CONTEXT', target: id(`act${i}`) }] } });
+    elements.push({ type: 'ELEMENT', target: id(`art${i}`) });
+  }
+  events.push({ site: 'site-b', event: { meta: meta('EiffelCompositionDefinedEvent', '4.0.1', 'cd', t + n + 10_000), data: { name: product, version: '1' }, links: elements } });
+  return { events, product };
+}
+
+function stats(ms: number[]): string {
+  const s = [...ms].sort((a, b) => a - b);
+  const p = (q: number): number => s[Math.max(0, Math.ceil(q * s.length) - 1)]!;
+  return `p50 ${p(0.5).toFixed(1)} ms, p95 ${p(0.95).toFixed(1)} ms (n=${s.length})`;
+}
+
+async function time(n: number, fn: (i: number) => Promise<unknown>): Promise<number[]> {
+  await fn(0); // warm-up
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await fn(i + 1);
+    out.push(performance.now() - t0);
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const mesh = new Mesh(loadMesh(args.get('config')), log);
+  let status = await mesh.status();
+  if (!status.neo4j.up) status = await mesh.up({ apps: false });
+  const neo4jConfig = { url: status.neo4j.bolt, user: status.neo4j.user, password: status.neo4j.password, database: 'neo4j' };
+  const graph = new GraphRepository(neo4jConfig);
+  await graph.verify();
+  await graph.ensureSchema();
+  const config = explorerConfigSchema.parse({ neo4j: neo4jConfig, http: { port: 1 }, auth: { tokens: ['bench-token-000000'] } });
+  const reads = new ExplorerReads(graph);
+  const walker = new WalkService(reads, config);
+  const traces = new TraceService(reads, walker);
+  const releases = new ReleaseService(reads, walker, traces);
+  const leadTimes = new LeadTimeService(reads, walker, config);
+  const eiffel = new EiffelService(reads, config);
+
+  const pipelines: Pipeline[] = [];
+  let written = 0;
+  let pending: TraceEvent[] = [];
+  const flush = async (): Promise<void> => {
+    for (let i = 0; i < pending.length; i += BATCH) await graph.writeEvents(pending.slice(i, i + BATCH));
+    written += pending.length;
+    pending = [];
+  };
+  let big: { product: string } | undefined;
+  const results: string[] = [];
+  for (const size of SIZES) {
+    const t0 = Date.now();
+    if (!big && size >= RELEASE_COMMITS * 5) {
+      const b = bigRelease(RELEASE_COMMITS);
+      for (const e of b.events) pending.push(...parse(e.site, e.event));
+      await flush();
+      big = b;
+    }
+    while (written + pending.length < size) {
+      const p = eiffelPipeline(`b${run}x${pipelines.length}`, YEAR + Math.floor(Math.random() * 365) * DAY + Math.floor(Math.random() * 20) * 3_600_000);
+      pipelines.push(p);
+      for (const e of p.events) pending.push(...parse(`site-${e.site}`, e.event));
+      if (pending.length >= 20_000) await flush();
+    }
+    await flush();
+    const [total] = await graph.read<{ n: number }>('MATCH (e:Event) RETURN count(e) AS n');
+    log(`graph grown to ${written} generated events (${pipelines.length} pipelines; ${total?.n ?? '?'} events in the database) in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+
+    const pick = (i: number): Pipeline => pipelines[(i * 7919) % pipelines.length]!;
+    const trace = await time(SAMPLES, (i) => traces.forCommit(pick(i).commits.C1.sha));
+    const search = await time(SAMPLES, (i) => eiffel.search(pick(i).releaseEvents[2]!, { ult: ['ALL'], dlt: [], levels: 5, limit: 1000 }));
+    const lead = await time(SLOW_SAMPLES, (i) => {
+      const from = YEAR + ((i * 37) % 300) * DAY;
+      return leadTimes.leadTime({ from: new Date(from).toISOString(), to: new Date(from + 30 * DAY).toISOString(), until: 'release', groupBy: 'stage' });
+    });
+    const release = big ? await time(SLOW_SAMPLES, () => releases.contents(big!.product, '1')) : undefined;
+    if (big) {
+      const r = await releases.contents(big.product, '1');
+      if (r.commits.length !== RELEASE_COMMITS) throw new Error(`the big release lists ${r.commits.length} commits, not ${RELEASE_COMMITS}`);
+    }
+    results.push(
+      [
+        `${written} generated events (${total?.n ?? '?'} in the database):`,
+        `  trace-by-commit          ${stats(trace)}`,
+        `  release (${RELEASE_COMMITS} commits) ${release ? stats(release) : '— (graph smaller than the release)'}`,
+        `  lead time over 30 days   ${stats(lead)}`,
+        `  upstream search, 5 levels ${stats(search)}`,
+      ].join('\n'),
+    );
+    process.stdout.write(results[results.length - 1] + '\n');
+  }
+  await graph.onModuleDestroy();
+  process.stdout.write(`\nquery benchmark (run ${run}):\n${results.join('\n')}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench:query: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,30 @@
+# syntax=docker/dockerfile:1.7
+# The relay. Build from the repository root:
+#   docker build -f deploy/docker/relay.Dockerfile -t network-of-traces/relay .
+# Run with its YAML config mounted at /etc/not/relay.yaml (http.host 0.0.0.0, http.port 8110);
+# secrets come from the environment through ${NAME} references in that file.
+
+FROM node:20.19-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY apps ./apps
+COPY libs ./libs
+RUN npm run build && npm prune --omit=dev --ignore-scripts
+
+FROM node:20.19-bookworm-slim AS runtime
+ENV NODE_ENV=production \
+    RELAY_CONFIG=/etc/not/relay.yaml \
+    HEALTH_PORT=8110
+WORKDIR /app
+COPY --from=build --chown=root:root /app/package.json ./
+COPY --from=build --chown=root:root /app/node_modules ./node_modules
+COPY --from=build --chown=root:root /app/dist/libs ./dist/libs
+COPY --from=build --chown=root:root /app/dist/apps/relay ./dist/apps/relay
+# The image's own unprivileged user (uid 1000); the code is owned by root and read-only to it.
+USER node
+EXPOSE 8110
+HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + process.env.HEALTH_PORT + '/health/live').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+ENTRYPOINT ["node", "--enable-source-maps", "dist/apps/relay/src/main.js"]

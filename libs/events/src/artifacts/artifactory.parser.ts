@@ -1,0 +1,116 @@
+/**
+ * JFrog Artifactory (JFrog Platform) webhooks: `{domain, event_type, data, subscription_key, jpd_origin, source}`.
+ *
+ * - `artifact` deployed / deleted / moved / copied, `docker` pushed / deleted / promoted: an artifact keyed by
+ *   its `sha256` (else purl from the path's Maven or npm layout, else `path:<repo>/<path>`).
+ *   Deploys and pushes are publications, moves and copies between repositories are promotions, deletions
+ *   have the `deleted` phase.
+ * - `build` uploaded / deleted / promoted: the build info of `<jpd_origin host>/<build_name>#<build_number>`.
+ * - `release_bundle` / `release_bundle_v2` events: a Release `<name>@<version>`.
+ * - Other domains are kept as generic events. `data` may be an object or (newer event service) a JSON string.
+ * - The id is `x-not-delivery-id`, else the body's `id`, else a hash of the body. Artifactory sends no
+ *   event time except a build's start, so the time is `x-not-received-at` (set it in the relay).
+ */
+import { EventBuilder, fallbackTime, hashId, header, type ParseContext } from '../context.js';
+import { coordinatesFromPath, hexDigest } from '../artifact-ids.js';
+import { fail } from '../errors.js';
+import { asObject, isObject, optArray, optId, optNumber, optString, reqId, reqString, type Json, type JsonObject } from '../json.js';
+import { buildKey, normalizeHost, releaseKey } from '../keys.js';
+import type { Outcome, Phase, Stage, TraceEvent } from '../model.js';
+import { isoFromText } from '../time.js';
+import { actionPhase, addArtifact } from './artifact-event.js';
+
+function dataOf(o: JsonObject): JsonObject {
+  const d = o['data'];
+  if (typeof d === 'string') {
+    try {
+      return asObject(JSON.parse(d) as Json, 'data');
+    } catch {
+      fail('expected an object (or its JSON text)', 'data');
+    }
+  }
+  if (d === undefined || d === null) fail('required object is missing', 'data');
+  return asObject(d, 'data');
+}
+
+export function parseArtifactory(ctx: ParseContext, body: Json): TraceEvent[] {
+  const o = asObject(body, 'body');
+  const domain = reqString(o, 'domain', '');
+  const eventType = reqString(o, 'event_type', '');
+  const data = dataOf(o);
+  const delivery = header(ctx, 'x-not-delivery-id') ?? optId(o, 'id', '');
+  const id = delivery ? `artifactory:${delivery.trim()}` : hashId('artifactory', ctx.body);
+  const origin = optString(o, 'jpd_origin', '');
+  const b = new EventBuilder();
+  let stage: Stage = 'other';
+  let phase: Phase | undefined;
+  let outcome: Outcome | undefined;
+  const time = fallbackTime(ctx);
+  const props: Record<string, string | number | boolean | readonly string[] | undefined> = { domain, eventType, origin, source: optString(o, 'source', '') };
+
+  switch (domain) {
+    case 'artifact':
+    case 'docker': {
+      const repoKey = reqString(data, 'repo_key', 'data');
+      const path = reqString(data, 'path', 'data');
+      const sha256 = hexDigest('sha256', optString(data, 'sha256', 'data'));
+      const image = optString(data, 'image_name', 'data');
+      const tag = optString(data, 'tag', 'data');
+      const coords = domain === 'docker' ? undefined : coordinatesFromPath(path);
+      const purl = image && tag ? `pkg:docker/${image}@${encodeURIComponent(tag)}` : coords?.purl;
+      const from = optString(data, 'source_repo_path', 'data');
+      const to = optString(data, 'target_repo_path', 'data');
+      const platforms = optArray(data, 'platforms', 'data').map((p, i) => {
+        const po = asObject(p, `data.platforms[${i}]`);
+        return [optString(po, 'os', `data.platforms[${i}]`), optString(po, 'architecture', `data.platforms[${i}]`)].filter(Boolean).join('/');
+      });
+      addArtifact(
+        ctx,
+        b,
+        { digests: sha256 ? [sha256] : [], purl, gav: coords?.gav, path: `${repoKey}/${path}` },
+        { name: optString(data, 'name', 'data'), size: optNumber(data, 'size', 'data'), repository: repoKey, image, tag },
+        eventType,
+      );
+      Object.assign(props, { repository: repoKey, path, image, tag, fromRepository: from, toRepository: to, platforms: platforms.length ? platforms : undefined });
+      if (eventType === 'moved' || eventType === 'copied' || eventType === 'promoted') {
+        stage = 'promotion';
+        phase = 'finished';
+        outcome = 'success';
+      } else {
+        stage = 'publication';
+        phase = actionPhase(eventType);
+        outcome = phase === 'created' ? 'success' : undefined;
+      }
+      break;
+    }
+    case 'build': {
+      const name = reqString(data, 'build_name', 'data');
+      const number = reqId(data, 'build_number', 'data');
+      const started = optString(data, 'build_started', 'data');
+      const instance = normalizeHost(origin ?? ctx.origin.source);
+      b.concerns(b.entity('Build', buildKey(instance, name, number), { job: name, number, startedAt: started ? isoFromText(started, 'data.build_started') : undefined }), eventType);
+      Object.assign(props, { buildName: name, buildNumber: number, buildRepository: optString(data, 'build_repo', 'data') });
+      stage = eventType === 'promoted' ? 'promotion' : 'publication';
+      phase = eventType === 'promoted' ? 'finished' : actionPhase(eventType);
+      outcome = phase === 'deleted' ? undefined : 'success';
+      break;
+    }
+    case 'release_bundle':
+    case 'release_bundle_v2': {
+      const name = reqString(data, 'release_bundle_name', 'data');
+      const version = reqId(data, 'release_bundle_version', 'data');
+      const environment = optString(data, 'environment', 'data');
+      b.concerns(b.entity('Release', releaseKey(name, version), { product: name, version }), eventType);
+      if (environment) b.concerns(b.entity('Environment', environment, { name: environment }), 'environment');
+      Object.assign(props, { releaseBundle: name, version, environment });
+      const failed = /failed/.test(eventType);
+      stage = /promot|distribut/.test(eventType) ? 'promotion' : 'release';
+      phase = /deleted|delete_completed/.test(eventType) ? 'deleted' : /started/.test(eventType) ? 'started' : /completed|signed|created/.test(eventType) ? 'finished' : 'modified';
+      outcome = failed ? 'failure' : phase === 'finished' ? 'success' : undefined;
+      break;
+    }
+    default:
+      if (!isObject(data)) fail('expected an object', 'data');
+  }
+  return [b.build(ctx, { id, type: `${domain}.${eventType}`, stage, phase, outcome, time, props })];
+}

@@ -1,0 +1,202 @@
+/**
+ * Gerrit stream events as the events-rabbitmq plugin publishes them (the body is the stream event's JSON):
+ * `patchset-created`, `change-merged`, `comment-added`, `change-abandoned` and `ref-updated`; other
+ * types are kept as generic events.
+ *
+ * - Gerrit host: the `x-not-gerrit-host` header (relay configuration) wins; then the host of `change.url`;
+ *   then the plugin's `gerrit-front-url` header (canonicalWebUrl), then its `gerrit-host` header. A
+ *   `ref-updated` event has no change, so its host comes from the headers only.
+ * - Change: `gerritChangeKey(host, Change-Id)`, i.e. `<host>/<Change-Id>`, the key the Jenkins parser
+ *   builds from Gerrit Trigger parameters; `<repository>!<number>` is an alias.
+ * - Repository: `<host>/<project>` (normalised, so it equals `ssh://host:29418/project`).
+ * - Commits: `patchSet.revision` (with its parents) and, for a merge, `newRev`; `ref-updated` names the
+ *   ref's new commit. Work items come from the change's subject and commit message.
+ * - The stream carries no event id: the id is `x-not-delivery-id` when the relay sets one, else a hash
+ *   of the body. The time is `eventCreatedOn` (epoch seconds).
+ */
+import { EventBuilder, deliveryOrHashId, fallbackTime, header, repo, workItems, type ParseContext, type Props } from '../context.js';
+import { fail } from '../errors.js';
+import { asObject, join, optArray, optId, optNumber, optObject, optString, optStrings, reqId, reqObject, reqString, type Json, type JsonObject } from '../json.js';
+import { changeKey, gerritChangeKey, isFullSha, isNullSha } from '../keys.js';
+import type { Outcome, Phase, Stage, TraceEvent } from '../model.js';
+import { isoFromEpoch } from '../time.js';
+import { addPush, pushProps } from '../vcs/push.js';
+
+/** Host name of a URL or bare host, lower case, without scheme, credentials, port or path. */
+function hostOf(value: string): string | undefined {
+  const v = value.trim();
+  if (!v) return undefined;
+  const m = /^(?:[a-z][a-z0-9+.-]*:\/\/)?(?:[^@/]*@)?([^/:?#]+)/i.exec(v);
+  return m?.[1]?.toLowerCase();
+}
+
+function gerritHost(ctx: ParseContext, changeUrl: string | undefined): string | undefined {
+  for (const candidate of [header(ctx, 'x-not-gerrit-host'), changeUrl, header(ctx, 'gerrit-front-url'), header(ctx, 'gerrit-host')]) {
+    const h = candidate ? hostOf(candidate) : undefined;
+    if (h) return h;
+  }
+  return undefined;
+}
+
+function account(o: JsonObject, key: string, path: string): string | undefined {
+  const a = optObject(o, key, path);
+  if (!a) return undefined;
+  const ap = join(path, key);
+  return optString(a, 'username', ap) ?? optString(a, 'email', ap) ?? optString(a, 'name', ap);
+}
+
+export function parseGerrit(ctx: ParseContext, body: Json): TraceEvent[] {
+  const o = asObject(body, 'body');
+  const type = reqString(o, 'type', '');
+  const created = optNumber(o, 'eventCreatedOn', '');
+  const time = created !== undefined ? isoFromEpoch(created, 'eventCreatedOn') : fallbackTime(ctx);
+  const id = deliveryOrHashId(ctx);
+  if (type === 'ref-updated') return [refUpdated(ctx, o, id, time)];
+  if (o['change'] !== undefined || type === 'patchset-created' || type === 'change-merged' || type === 'comment-added' || type === 'change-abandoned') {
+    return [changeEvent(ctx, o, type, id, time)];
+  }
+  return [new EventBuilder().build(ctx, { id, type, stage: 'other', time, props: { gerritName: header(ctx, 'gerrit-name') } })];
+}
+
+function changeEvent(ctx: ParseContext, o: JsonObject, type: string, id: string, time: string): TraceEvent {
+  const change = reqObject(o, 'change', '');
+  const cp = 'change';
+  const project = reqString(change, 'project', cp);
+  const changeId = reqString(change, 'id', cp);
+  const number = reqId(change, 'number', cp);
+  const url = optString(change, 'url', cp);
+  const subject = optString(change, 'subject', cp);
+  const commitMessage = optString(change, 'commitMessage', cp);
+  const host = gerritHost(ctx, url);
+  if (!host) fail('cannot tell which Gerrit server this change is on: no change.url, and no x-not-gerrit-host, gerrit-front-url or gerrit-host header', 'change.url');
+  const repoUrl = `${host}/${project}`;
+  const repository = repo(ctx, repoUrl);
+  const b = new EventBuilder();
+  const changeRef = b.entity(
+    'Change',
+    gerritChangeKey(host, changeId),
+    {
+      number,
+      changeId,
+      project,
+      branch: optString(change, 'branch', cp),
+      title: subject?.slice(0, 200),
+      url,
+      status: optString(change, 'status', cp),
+      author: account(change, 'owner', cp),
+      merged: type === 'change-merged' ? true : undefined,
+    },
+    [changeKey(repository, number)],
+  );
+  b.relate(changeRef, 'IN_REPOSITORY', b.entity('Repository', repository, { url: repoUrl }));
+  b.concerns(changeRef, 'change');
+  for (const wi of workItems(ctx, [subject, commitMessage].filter(Boolean).join('\n'), repository)) b.relate(changeRef, 'REFERENCES', b.entity('WorkItem', wi, {}));
+
+  const patchSet = type === 'patchset-created' ? reqObject(o, 'patchSet', '') : optObject(o, 'patchSet', '');
+  const pp = 'patchSet';
+  let patchSetNumber: string | undefined;
+  if (patchSet) {
+    patchSetNumber = optId(patchSet, 'number', pp);
+    const revision = type === 'patchset-created' ? reqString(patchSet, 'revision', pp) : optString(patchSet, 'revision', pp);
+    if (revision) {
+      const author = optObject(patchSet, 'author', pp);
+      const createdOn = optNumber(patchSet, 'createdOn', pp);
+      const commit = b.commit(
+        ctx,
+        repository,
+        revision,
+        {
+          title: subject?.slice(0, 200),
+          authorName: author ? optString(author, 'name', join(pp, 'author')) : undefined,
+          authorEmail: author ? optString(author, 'email', join(pp, 'author')) : undefined,
+          authoredAt: createdOn !== undefined ? isoFromEpoch(createdOn, join(pp, 'createdOn')) : undefined,
+        },
+        commitMessage,
+      );
+      for (const parent of optStrings(patchSet, 'parents', pp)) b.relate(commit, 'PARENT', b.commit(ctx, repository, parent));
+      b.relate(changeRef, 'INCLUDES', commit);
+      b.concerns(commit, 'head');
+    }
+  }
+
+  const props: Props = {
+    project,
+    branch: optString(change, 'branch', cp),
+    changeNumber: number,
+    changeId,
+    patchSet: patchSetNumber,
+    patchSetKind: patchSet ? optString(patchSet, 'kind', pp) : undefined,
+    ref: patchSet ? optString(patchSet, 'ref', pp) : undefined,
+    gerritName: header(ctx, 'gerrit-name'),
+  };
+  let stage: Stage = 'review';
+  let phase: Phase | undefined;
+  let outcome: Outcome | undefined;
+  switch (type) {
+    case 'patchset-created':
+      phase = patchSetNumber === '1' ? 'created' : 'modified';
+      props['uploader'] = account(o, 'uploader', '');
+      break;
+    case 'change-merged': {
+      stage = 'merge';
+      phase = 'finished';
+      outcome = 'success';
+      props['submitter'] = account(o, 'submitter', '');
+      const newRev = optString(o, 'newRev', '');
+      props['newRev'] = newRev;
+      if (newRev && isFullSha(newRev) && !isNullSha(newRev)) {
+        const merge = b.commit(ctx, repository, newRev);
+        b.relate(changeRef, 'INCLUDES', merge);
+        b.concerns(merge, 'merge');
+      }
+      break;
+    }
+    case 'comment-added': {
+      phase = 'modified';
+      props['author'] = account(o, 'author', '');
+      const approvals = optArray(o, 'approvals', '').map((a, i) => {
+        const ap = join('approvals', i);
+        const ao = asObject(a, ap);
+        return { label: reqString(ao, 'type', ap), value: Number(optId(ao, 'value', ap) ?? '0') };
+      });
+      props['approvals'] = approvals.map((a) => `${a.label}=${a.value}`);
+      const verified = approvals.find((a) => a.label === 'Verified');
+      if (verified && verified.value !== 0) outcome = verified.value > 0 ? 'success' : 'failure';
+      props['comment'] = optString(o, 'comment', '')?.slice(0, 500);
+      break;
+    }
+    case 'change-abandoned':
+      phase = 'finished';
+      outcome = 'canceled';
+      props['abandoner'] = account(o, 'abandoner', '');
+      props['reason'] = optString(o, 'reason', '')?.slice(0, 500);
+      break;
+    default:
+      stage = 'review';
+  }
+  return b.build(ctx, { id, type, stage, phase, outcome, time, props });
+}
+
+function refUpdated(ctx: ParseContext, o: JsonObject, id: string, time: string): TraceEvent {
+  const u = reqObject(o, 'refUpdate', '');
+  const up = 'refUpdate';
+  const project = reqString(u, 'project', up);
+  const ref = reqString(u, 'refName', up);
+  const before = reqString(u, 'oldRev', up);
+  const after = reqString(u, 'newRev', up);
+  const host = gerritHost(ctx, undefined);
+  if (!host) fail('cannot tell which Gerrit server this ref is on: set the x-not-gerrit-host header, or gerrit.canonicalWebUrl / gerrit.hostname in the events-rabbitmq plugin', 'headers');
+  // Gerrit's ref names may be short (`master`) in events from old versions.
+  const fullRef = ref.startsWith('refs/') ? ref : `refs/heads/${ref}`;
+  const push = { repositoryUrl: `${host}/${project}`, ref: fullRef, before, after, pusher: account(o, 'submitter', ''), commits: [] };
+  const b = new EventBuilder();
+  const { repository } = addPush(ctx, b, push);
+  return b.build(ctx, {
+    id,
+    type: 'ref-updated',
+    stage: 'commit',
+    phase: isNullSha(after) ? 'deleted' : 'created',
+    time,
+    props: { ...pushProps(push), repository, project, commitCount: undefined, gerritName: header(ctx, 'gerrit-name') },
+  });
+}

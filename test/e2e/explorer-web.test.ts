@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { publishToSite, type MeshStatus } from '@not/mesh';
+import type { Driver } from 'neo4j-driver';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { eiffelPipeline, type Pipeline } from '../../apps/explorer/src/testing/eiffel-pipeline.js';
+import { countEvents, neo4jDriver, testStatus, waitUntil } from '../support/mesh.js';
+
+const TOKEN = process.env.EXPLORER_TOKEN ?? 'local-explorer-token';
+const SHOTS = join(process.cwd(), 'test-results', 'explorer');
+
+describe('explorer web page in headless Chromium', () => {
+  let status: MeshStatus;
+  let driver: Driver;
+  let p: Pipeline;
+  let context: BrowserContext;
+  let page: Page;
+  let profile: string;
+  let release: Buffer;
+
+  const publish = async (ids: readonly string[]): Promise<void> => {
+    for (const site of ['a', 'b'] as const) {
+      const bodies = p.events.filter((e) => e.site === site && ids.includes(e.event.meta.id)).map((e) => Buffer.from(JSON.stringify(e.event)));
+      if (bodies.length) await publishToSite(status, `site-${site}`, 'ci', bodies);
+    }
+    await waitUntil('published events in Neo4j', async () => [...(await countEvents(driver, ids)).values()].every((n) => n === 1), 120_000);
+  };
+
+  before(async () => {
+    status = await testStatus();
+    driver = neo4jDriver(status);
+    // Dated now, so that the release published last is live news for the stream.
+    p = eiffelPipeline(`w${randomBytes(3).toString('hex')}`, Date.now() - 130 * 60_000);
+    const cd10 = p.releaseEvents[0]!;
+    release = Buffer.from(cd10);
+    await publish(p.events.map((e) => e.event.meta.id).filter((id) => id !== cd10));
+    mkdirSync(SHOTS, { recursive: true });
+    profile = mkdtempSync(join(tmpdir(), 'explorer-chromium-'));
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      viewport: { width: 1400, height: 1000 },
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    // The page must work without any outside network: fail every request that leaves the explorer.
+    const origin = new URL(status.explorer.url).origin;
+    await context.route('**/*', (route) => (route.request().url().startsWith(origin) ? route.continue() : route.abort()));
+  });
+
+  after(async () => {
+    await context?.close();
+    if (profile) rmSync(profile, { recursive: true, force: true });
+    await driver?.close();
+  });
+
+  it('searches a commit and shows its stages as a pipeline graph', async () => {
+    await page.goto(status.explorer.url);
+    await page.fill('#token', TOKEN);
+    await page.dispatchEvent('#token', 'change');
+    await page.fill('#q', p.commits.C1.sha.slice(0, 10));
+    await page.click('#go');
+    await page.waitForSelector('#stages li[data-stage="promotion"]', { timeout: 30_000 });
+    const stages = await page.$$eval('#stages li[data-stage]', (els) => els.map((e) => e.getAttribute('data-stage')));
+    assert.deepEqual(stages, ['commit', 'merge', 'build', 'artifact', 'test', 'promotion']);
+    assert.equal(await page.textContent('[data-testid="furthest"]'), 'promotion');
+    assert.equal(await page.getAttribute('#graph', 'data-nodes'), String(p.commits.C1.journey.length - 1));
+    assert.ok(await page.$('#graph canvas'), 'the graph is drawn by the layout library');
+    await page.waitForSelector('#live.on', { timeout: 30_000 });
+    await page.screenshot({ path: join(SHOTS, 'trace.png'), fullPage: true });
+  });
+
+  it('shows a newly published release without a reload', async () => {
+    await publish([release.toString()]);
+    await page.waitForSelector('#stages li[data-stage="release"]', { timeout: 60_000 });
+    assert.equal(await page.textContent('[data-testid="furthest"]'), 'release');
+    assert.ok(await page.$(`#feed li[data-event="${release.toString()}"]`), 'the live feed lists the new event');
+    await page.screenshot({ path: join(SHOTS, 'trace-live.png'), fullPage: true });
+  });
+
+  it('shows a failing build in red', async () => {
+    await page.fill('#q', p.commits.C3.sha);
+    await page.click('#go');
+    await page.waitForSelector('#stages li.failure[data-stage="build"]', { timeout: 30_000 });
+    assert.match((await page.textContent('[data-testid="stopped"]')) ?? '', /stopped at build/);
+    await page.screenshot({ path: join(SHOTS, 'trace-failed.png'), fullPage: true });
+  });
+
+  it('shows release contents and the diff', async () => {
+    await page.fill('#q', `${p.product}@1.1`);
+    await page.click('#go');
+    await page.waitForSelector('#release-view:not([hidden])', { timeout: 30_000 });
+    await page.fill('#diff', '1.0');
+    await page.click('#diff-form button');
+    await page.waitForSelector('[data-testid="diff"]', { timeout: 30_000 });
+    const artifacts = await page.$$eval('#release-artifacts li', (els) => els.map((e) => e.textContent));
+    assert.deepEqual(artifacts, [p.artifacts.A2, p.artifacts.A3, p.artifacts.A4].sort());
+    assert.match((await page.textContent('[data-testid="diff"]')) ?? '', new RegExp(p.artifacts.A1));
+    await page.screenshot({ path: join(SHOTS, 'release.png'), fullPage: true });
+  });
+
+  it('charts lead time per stage with the bottleneck highlighted', async () => {
+    await page.click('#lead-time-go');
+    const day = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+    await page.fill('#lt-from', day(p.base - 86_400_000));
+    await page.fill('#lt-to', day(Date.now() + 2 * 86_400_000));
+    await page.click('#lead-form button');
+    await page.waitForSelector('[data-testid="bottleneck"]', { timeout: 30_000 });
+    assert.ok(await page.$('#lead-chart'), 'a chart canvas');
+    assert.ok(((await page.textContent('#lead-table')) ?? '').includes('waiting-for-build'));
+    await page.screenshot({ path: join(SHOTS, 'lead-time.png'), fullPage: true });
+  });
+});
