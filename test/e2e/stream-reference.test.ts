@@ -1,3 +1,4 @@
+// Runs after shovel-to-graph (file order): it republishes reference ids from both sites.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { publishToSite, type MeshStatus } from '@not/mesh';
