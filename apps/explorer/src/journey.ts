@@ -10,17 +10,7 @@ export type JourneyStage = (typeof JOURNEY_ORDER)[number];
 
 const FAILED = new Set(['failure', 'error', 'canceled']);
 
-export interface EventDto {
-  readonly id: string;
-  readonly type: string;
-  readonly stage: string;
-  readonly phase: string | null;
-  readonly outcome: string | null;
-  readonly time: string;
-  readonly site: string;
-  readonly source: string;
-  readonly format: string;
-  readonly props: Record<string, unknown>;
+export interface EventDto extends EventRow {
   readonly links: Array<{ type: string; target: string }>;
   readonly about: Array<{ label: string; key: string; role: string }>;
 }
