@@ -84,4 +84,89 @@ describe('GraphRepository against a real Neo4j', () => {
     const rows = await graph.read<{ n: number }>('UNWIND $ids AS id MATCH (e:Event {id: id}) RETURN count(e) AS n', { ids: events.map((e) => e.id) });
     assert.equal(rows[0]!.n, 200);
   });
+
+  describe('an entity known by several keys is one node, whatever order its keys arrive in', () => {
+    /** Three events about one artifact: one knows only its purl, one only its digest, one both (and its path). */
+    function artifactEvents(tag: string) {
+      const sha = `sha256:${tag.padEnd(64, '0')}`;
+      const purl = `purl:pkg:maven/com.acme/app-${tag}@1.4.128`;
+      const path = `path:libs-release/com/acme/app-${tag}/1.4.128/app-${tag}-1.4.128.jar`;
+      const build = `ci.example.com/jenkins/acme/app-${tag}#128`;
+      const published = traceEvent({
+        type: 'nexus.component.created',
+        stage: 'publication',
+        site: 'site-a',
+        about: [{ entity: { label: 'Artifact', key: purl }, role: 'created' }],
+        entities: [{ label: 'Artifact', key: purl, props: { repository: 'maven-releases' } }, { label: 'Build', key: build, props: {} }],
+        relations: [{ from: { label: 'Build', key: build }, type: 'PRODUCED', to: { label: 'Artifact', key: purl } }],
+      });
+      const deployed = traceEvent({
+        type: 'dev.cdevents.service.deployed.0.2.0',
+        stage: 'deployment',
+        site: 'site-b',
+        about: [{ entity: { label: 'Artifact', key: sha }, role: 'deployed' }],
+        entities: [{ label: 'Artifact', key: sha, props: {} }, { label: 'Environment', key: `prod-${tag}`, props: {} }],
+        relations: [{ from: { label: 'Artifact', key: sha }, type: 'DEPLOYED_TO', to: { label: 'Environment', key: `prod-${tag}` } }],
+      });
+      const copied = traceEvent({
+        type: 'artifact.copied',
+        stage: 'promotion',
+        site: 'site-b',
+        about: [{ entity: { label: 'Artifact', key: sha }, role: 'copied' }],
+        entities: [{ label: 'Artifact', key: sha, props: { size: 3 }, aliases: [purl, path] }],
+      });
+      return { sha, purl, path, build, events: [published, deployed, copied] };
+    }
+
+    const orders = [
+      [0, 1, 2],
+      [0, 2, 1],
+      [1, 0, 2],
+      [1, 2, 0],
+      [2, 0, 1],
+      [2, 1, 0],
+    ];
+    for (const order of orders) {
+      it(`in the order ${order.join(', ')}, one batch each`, async () => {
+        const tag = randomUUID().replace(/-/g, '').slice(0, 12);
+        const a = artifactEvents(tag);
+        for (const i of order) await graph.writeEvents([a.events[i]!]);
+        const rows = await graph.read<{ n: number; key: string; aliases: string[]; about: string[]; built: string[]; envs: string[]; size: number; repository: string }>(
+          `MATCH (:Alias {id: 'Artifact|' + $purl})-[:ALIAS_OF]->(x:Artifact)
+           RETURN count(x) AS n, x.key AS key, x.aliases AS aliases, x.size AS size, x.repository AS repository,
+                  [(e:Event)-[:ABOUT]->(x) | e.id] AS about,
+                  [(b:Build)-[:PRODUCED]->(x) | b.key] AS built,
+                  [(x)-[:DEPLOYED_TO]->(v:Environment) | v.key] AS envs`,
+          { purl: a.purl },
+        );
+        assert.equal(rows.length, 1);
+        const x = rows[0]!;
+        assert.equal(x.key, a.sha);
+        assert.deepEqual([...x.aliases].sort(), [a.path, a.purl].sort());
+        assert.deepEqual([...x.about].sort(), a.events.map((e) => e.id).sort());
+        assert.deepEqual(x.built, [a.build]);
+        assert.deepEqual(x.envs, [`prod-${tag}`]);
+        assert.equal(x.size, 3);
+        assert.equal(x.repository, 'maven-releases');
+        const nodes = await graph.read<{ n: number }>('MATCH (x:Artifact) WHERE x.key IN $keys OR any(k IN $keys WHERE k IN x.aliases) RETURN count(x) AS n', { keys: [a.sha, a.purl, a.path] });
+        assert.equal(nodes[0]!.n, 1, 'exactly one Artifact node carries these keys');
+        const aliases = await graph.read<{ id: string; n: number }>('MATCH (al:Alias)-[:ALIAS_OF]->(t) WHERE al.id IN $ids RETURN al.id AS id, count(t) AS n', {
+          ids: [a.sha, a.purl, a.path].map((k) => `Artifact|${k}`),
+        });
+        assert.equal(aliases.length, 3);
+        for (const al of aliases) assert.equal(al.n, 1, `${al.id} leads to one node`);
+      });
+    }
+
+    it('all three in one batch, and again from two writers at once', async () => {
+      const a = artifactEvents(randomUUID().replace(/-/g, '').slice(0, 12));
+      await Promise.all([graph.writeEvents(a.events), graph.writeEvents([...a.events].reverse())]);
+      const rows = await graph.read<{ n: number; about: number }>(
+        `MATCH (x:Artifact) WHERE x.key IN $keys OR any(k IN $keys WHERE k IN x.aliases) RETURN count(x) AS n, sum(COUNT { (:Event)-[:ABOUT]->(x) }) AS about`,
+        { keys: [a.sha, a.purl, a.path] },
+      );
+      assert.equal(rows[0]!.n, 1);
+      assert.equal(rows[0]!.about, 3);
+    });
+  });
 });

@@ -1,5 +1,21 @@
 import { amqpUrl, httpSchema, neo4jSchema } from '@not/config';
+import { checkArtifactBuildRule } from '@not/events';
 import { z } from 'zod';
+
+/** Which build produced an artifact, by the artifact's keys (see libs/events provenance.ts and docs/graph-model.md). */
+const artifactBuildRule = z
+  .strictObject({
+    match: z.string().min(1),
+    ci: z.string().min(1),
+    job: z.string().min(1),
+    number: z.string().min(1),
+  })
+  .superRefine((rule, ctx) => {
+    for (const problem of checkArtifactBuildRule(rule)) {
+      const field = problem.slice(0, problem.indexOf(':'));
+      ctx.addIssue({ code: 'custom', path: [field], message: problem.slice(field.length + 2) });
+    }
+  });
 
 export const correlatorConfigSchema = z.strictObject({
   amqp: z.strictObject({
@@ -20,6 +36,7 @@ export const correlatorConfigSchema = z.strictObject({
       maxBytes: z.number().int().min(1024).default(1024 * 1024),
       workItemPatterns: z.array(z.string()).optional(),
       repositoryAliases: z.record(z.string(), z.string()).optional(),
+      artifactBuilds: z.array(artifactBuildRule).optional(),
     })
     .default({ maxBytes: 1024 * 1024 }),
   http: httpSchema,

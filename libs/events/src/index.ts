@@ -37,4 +37,5 @@ export {
   type EiffelTypeRules,
 } from './eiffel/eiffel-legality.js';
 export { EIFFEL_RUN_INSTANCE } from './eiffel/eiffel.parser.js';
+export { applyArtifactBuilds, checkArtifactBuildRule, producingBuild } from './provenance.js';
 export { cdeventsEventId } from './cdevents/cdevents.parser.js';

@@ -175,4 +175,21 @@ export interface ParseOptions {
    * beyond the envelope, and link problems never reject.
    */
   readonly eiffelSchema?: 'reject' | 'warn';
+  /**
+   * Which build produced an artifact, for repositories whose webhooks do not say (Nexus, Artifactory,
+   * Verdaccio): the first rule whose `match` matches one of the artifact's keys relates the build
+   * `buildKey(ci, job, number)` to it with `PRODUCED`, `${name}` in ci/job/number being the match's named groups.
+   */
+  readonly artifactBuilds?: readonly ArtifactBuildRule[];
+}
+
+export interface ArtifactBuildRule {
+  /** A regular expression over an artifact key (`purl:pkg:maven/com.acme/app@1.4.128`, `path:raw/app/128/app.tgz`, `sha256:…`). */
+  readonly match: string;
+  /** The CI instance, e.g. `ci.example.com/jenkins`. */
+  readonly ci: string;
+  /** The job, e.g. `platform/app` or `${job}`. */
+  readonly job: string;
+  /** The build number, e.g. `${number}`. */
+  readonly number: string;
 }

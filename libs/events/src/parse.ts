@@ -4,6 +4,7 @@ import type { Json } from './json.js';
 import type { Format, InboundMessage, ParseOptions, ParseResult, TraceEvent } from './model.js';
 import { parseOrigin } from './origin.js';
 import { FORMAT_PARSERS, sniffFormat } from './formats.js';
+import { applyArtifactBuilds } from './provenance.js';
 
 export const DEFAULT_MAX_BYTES = 1024 * 1024;
 
@@ -64,7 +65,7 @@ function parseOrThrow(msg: InboundMessage, options: ParseOptions): ParseResult {
   for (const ev of events) {
     if (typeof ev.id !== 'string' || ev.id === '') return reject(`a ${format} event came out without an id`, 'id');
   }
-  return { ok: true, events, warnings: ctx.warnings };
+  return { ok: true, events: applyArtifactBuilds(events, options.artifactBuilds), warnings: ctx.warnings };
 }
 
 function reject(reason: string, field?: string): ParseResult {

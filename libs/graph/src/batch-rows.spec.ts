@@ -29,12 +29,47 @@ describe('toBatchRows', () => {
   it('keeps every link and groups entities by label with the events about them', () => {
     const rows = toBatchRows([base, { ...base, id: 'e2', links: [{ type: 'CONTEXT', target: 'e1' }] }]);
     assert.deepEqual(rows.links.map((l) => l.type), ['CAUSE', 'CONTEXT']);
-    const artifacts = rows.entities.get('Artifact')!;
+    const artifacts = rows.aliased.get('Artifact')!;
     assert.equal(artifacts.length, 1);
+    assert.equal(rows.entities.get('Artifact'), undefined);
     assert.deepEqual(artifacts[0]!.about, [
       { event: 'e1', role: 'created' },
       { event: 'e2', role: 'created' },
     ]);
+  });
+
+  it('joins the rows of entities that share any key, best key first, whatever order the events came in', () => {
+    const purlOnly: TraceEvent = { ...base, id: 'n1', about: [{ entity: { label: 'Artifact', key: 'purl:pkg:maven/a/b@1' }, role: 'published' }], entities: [{ label: 'Artifact', key: 'purl:pkg:maven/a/b@1', props: { repository: 'releases' } }] };
+    const digestOnly: TraceEvent = { ...base, id: 'n2', about: [{ entity: { label: 'Artifact', key: 'sha256:ab' }, role: 'deployed' }], entities: [{ label: 'Artifact', key: 'sha256:ab', props: {} }] };
+    const bridge: TraceEvent = {
+      ...base,
+      id: 'n3',
+      about: [{ entity: { label: 'Artifact', key: 'sha256:ab' }, role: 'copied' }],
+      entities: [{ label: 'Artifact', key: 'sha256:ab', props: { size: 3 }, aliases: ['path:libs/a/b/1/b-1.jar', 'purl:pkg:maven/a/b@1'] }],
+    };
+    const other: TraceEvent = { ...base, id: 'n4', about: [{ entity: { label: 'Artifact', key: 'purl:pkg:npm/x@1' }, role: 'published' }], entities: [{ label: 'Artifact', key: 'purl:pkg:npm/x@1', props: {} }] };
+    for (const order of [[purlOnly, digestOnly, bridge, other], [bridge, other, digestOnly, purlOnly], [other, digestOnly, purlOnly, bridge]]) {
+      const rows = toBatchRows(order).aliased.get('Artifact')!;
+      assert.equal(rows.length, 2);
+      const joined = rows.find((r) => r.keys.includes('sha256:ab'))!;
+      assert.deepEqual(joined.keys, ['sha256:ab', 'purl:pkg:maven/a/b@1', 'path:libs/a/b/1/b-1.jar']);
+      assert.deepEqual(joined.ids, ['Artifact|sha256:ab', 'Artifact|purl:pkg:maven/a/b@1', 'Artifact|path:libs/a/b/1/b-1.jar']);
+      assert.deepEqual(joined.about.map((a) => a.event).sort(), ['n1', 'n2', 'n3']);
+    }
+  });
+
+  it('ranks a CI job#number build key before a run id, and leaves single-key labels alone', () => {
+    const ev: TraceEvent = {
+      ...base,
+      about: [],
+      entities: [
+        { label: 'Build', key: 'tekton.example/run/77', props: {}, aliases: ['ci.example/app#12'] },
+        { label: 'Commit', key: 'git.example/app@abc', props: {} },
+      ],
+    };
+    const rows = toBatchRows([ev]);
+    assert.deepEqual(rows.aliased.get('Build')![0]!.keys, ['ci.example/app#12', 'tekton.example/run/77']);
+    assert.equal(rows.entities.get('Commit')!.length, 1);
   });
 
   it('refuses a link type that is not a plain identifier', () => {

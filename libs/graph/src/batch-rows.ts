@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Properties, TraceEvent } from '@not/events';
 import neo4j, { type Integer } from 'neo4j-driver';
+import { ALIASED_LABELS, aliasId, rankKeys } from './entity-keys.js';
 import { cypherIdent } from './graph.schema.js';
 
 type CypherValue = string | number | boolean | null | Integer | readonly (string | number)[] | ReadonlyArray<Record<string, string>>;
@@ -11,13 +12,34 @@ export interface BatchRows {
   readonly events: Row[];
   /** rows {from, to, type, illegal}; the type is checked to be a plain identifier */
   readonly links: Row[];
-  /** label -> rows {key, props, aliases, about: [{event, role}]} */
+  /** label -> rows {key, props, aliases, about: [{event, role}]}, for labels with one key per entity */
   readonly entities: Map<string, Row[]>;
+  /**
+   * label -> rows for entities known by several keys (see entity-keys.ts): rows that share any key in the
+   * batch are one row, with every key best first and the alias node ids.
+   */
+  readonly aliased: Map<string, AliasedRow[]>;
   /** `FromLabel|TYPE|ToLabel` -> rows {from, to} */
   readonly relations: Map<string, Row[]>;
   readonly sites: string[];
   /** Events dropped because the same id appeared earlier in the same batch. */
   readonly duplicatesInBatch: number;
+}
+
+interface EntityRow {
+  key: string;
+  props: Record<string, CypherValue>;
+  aliases: string[];
+  about: Array<{ event: string; role: string }>;
+}
+
+export interface AliasedRow {
+  /** Every key of the entity in this batch, best first. */
+  readonly keys: string[];
+  /** `<Label>|<key>` for each key, in the same order. */
+  readonly ids: string[];
+  readonly props: Record<string, CypherValue>;
+  readonly about: Array<{ event: string; role: string }>;
 }
 
 /** A stable fingerprint of an event's content, to tell a redelivery from a conflicting event with the same id. */
@@ -32,12 +54,14 @@ export function toBatchRows(events: readonly TraceEvent[]): BatchRows {
     events: [],
     links: [],
     entities: new Map(),
+    aliased: new Map(),
     relations: new Map(),
     sites: [],
     duplicatesInBatch: 0,
   };
   const sites = new Set<string>();
-  const entityRows = new Map<string, Row & { aliases: string[]; about: Array<{ event: string; role: string }> }>();
+  const entityRows = new Map<string, EntityRow>();
+  const byLabel = new Map<string, EntityRow[]>();
   let dups = 0;
   for (const e of events) {
     if (seen.has(e.id)) {
@@ -71,9 +95,9 @@ export function toBatchRows(events: readonly TraceEvent[]): BatchRows {
       // The first occurrence in a batch carries the properties; later ones only add aliases.
       if (existing) existing.aliases.push(...(ent.aliases ?? []).filter((a) => !existing.aliases.includes(a)));
       else {
-        const row = { key: ent.key, props: toProps(ent.props), aliases: [...(ent.aliases ?? [])], about: [] };
+        const row: EntityRow = { key: ent.key, props: toProps(ent.props), aliases: [...(ent.aliases ?? [])], about: [] };
         entityRows.set(k, row);
-        push(rows.entities, ent.label, row);
+        push(byLabel, ent.label, row);
       }
     }
     for (const a of e.about) {
@@ -83,7 +107,7 @@ export function toBatchRows(events: readonly TraceEvent[]): BatchRows {
         // About an entity the event did not describe: create it bare.
         row = { key: a.entity.key, props: {}, aliases: [], about: [] };
         entityRows.set(k, row);
-        push(rows.entities, a.entity.label, row);
+        push(byLabel, a.entity.label, row);
       }
       row.about.push({ event: e.id, role: a.role });
     }
@@ -92,7 +116,38 @@ export function toBatchRows(events: readonly TraceEvent[]): BatchRows {
     }
   }
   rows.sites.push(...sites);
+  for (const [label, list] of byLabel) {
+    if (ALIASED_LABELS.has(label)) rows.aliased.set(label, groupByKeys(label, list));
+    else rows.entities.set(label, list as unknown as Row[]);
+  }
   return { ...rows, duplicatesInBatch: dups };
+}
+
+/** Joins the rows of one label that share a key (union-find over keys); the first row's properties win. */
+function groupByKeys(label: string, list: readonly EntityRow[]): AliasedRow[] {
+  const parent = list.map((_, i) => i);
+  const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i]!)));
+  const owner = new Map<string, number>();
+  list.forEach((row, i) => {
+    for (const k of [row.key, ...row.aliases]) {
+      const j = owner.get(k);
+      if (j === undefined) owner.set(k, i);
+      else parent[find(i)] = find(j);
+    }
+  });
+  const groups = new Map<number, { keys: Set<string>; props: Record<string, CypherValue>; about: Array<{ event: string; role: string }> }>();
+  list.forEach((row, i) => {
+    const root = find(i);
+    let g = groups.get(root);
+    if (!g) groups.set(root, (g = { keys: new Set(), props: {}, about: [] }));
+    for (const k of [row.key, ...row.aliases]) g.keys.add(k);
+    for (const [p, v] of Object.entries(row.props)) if (!(p in g.props)) g.props[p] = v;
+    g.about.push(...row.about);
+  });
+  return [...groups.values()].map((g) => {
+    const keys = rankKeys(label, g.keys);
+    return { keys, ids: keys.map((k) => aliasId(label, k)), props: g.props, about: g.about };
+  });
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {

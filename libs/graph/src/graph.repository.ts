@@ -3,7 +3,8 @@ import { StartupError, type Neo4jConfig } from '@not/config';
 import type { TraceEvent } from '@not/events';
 import neo4j, { type Driver, type ManagedTransaction, type QueryResult, type RecordShape } from 'neo4j-driver';
 import { Histogram, type Registry } from 'prom-client';
-import { toBatchRows, type BatchRows } from './batch-rows.js';
+import { toBatchRows, type AliasedRow, type BatchRows } from './batch-rows.js';
+import { ALIASED_LABELS, aliasId, rankKeys } from './entity-keys.js';
 import { cypherIdent, SCHEMA_STATEMENTS } from './graph.schema.js';
 
 export interface WriteResult {
@@ -138,6 +139,7 @@ async function writeBatch(tx: ManagedTransaction, rows: BatchRows): Promise<Writ
       { rows: list },
     );
   }
+  for (const [label, list] of rows.aliased) await writeAliased(tx, label, list);
   if (rows.links.length > 0) {
     // One statement for every link type: the relationship type is a parameter, checked to be a plain identifier.
     await tx.run(
@@ -151,13 +153,113 @@ async function writeBatch(tx: ManagedTransaction, rows: BatchRows): Promise<Writ
   }
   for (const [k, list] of rows.relations) {
     const [from, type, to] = k.split('|') as [string, string, string];
-    await tx.run(
-      `UNWIND $rows AS r MERGE (a:${cypherIdent(from)} {key: r.from}) MERGE (b:${cypherIdent(to)} {key: r.to})
-       MERGE (a)-[:${cypherIdent(type)}]->(b)`,
-      { rows: list },
-    );
+    // Both ends were written above; an entity known by several keys is found through its alias node.
+    const end = (v: 'a' | 'b', label: string, field: 'from' | 'to') =>
+      ALIASED_LABELS.has(label)
+        ? `MATCH (:Alias {id: '${label}|' + r.${field}})-[:ALIAS_OF]->(${v})`
+        : `MERGE (${v}:${cypherIdent(label)} {key: r.${field}})`;
+    cypherIdent(from);
+    cypherIdent(to);
+    await tx.run(`UNWIND $rows AS r ${end('a', from, 'from')} ${end('b', to, 'to')} MERGE (a)-[:${cypherIdent(type)}]->(b)`, { rows: list });
   }
   return { created, duplicates, conflicts };
+}
+
+interface FoundNode {
+  readonly id: string;
+  readonly key: string;
+  readonly aliases: readonly string[] | null;
+}
+
+/**
+ * Entities known by several keys. Each key's alias node is merged first (which also serialises concurrent
+ * writers of the same key); the nodes those keys already lead to are then one entity: none -> a new node,
+ * one -> that node, several -> merged into the one with the best key. The node ends with the best key of
+ * all it is known by and the rest as aliases, whatever order the keys arrived in.
+ */
+async function writeAliased(tx: ManagedTransaction, label: string, list: readonly AliasedRow[]): Promise<void> {
+  const L = cypherIdent(label);
+  const found = await tx.run(
+    `UNWIND range(0, size($rows) - 1) AS i
+     WITH i, $rows[i] AS r
+     CALL (r) {
+       UNWIND r.ids AS id
+       MERGE (al:Alias {id: id})
+       WITH al
+       OPTIONAL MATCH (al)-[:ALIAS_OF]->(x)
+       RETURN collect(DISTINCT x) AS viaAlias
+     }
+     CALL (r) {
+       OPTIONAL MATCH (y:${L}) WHERE y.key IN r.keys
+       RETURN collect(DISTINCT y) AS viaKey
+     }
+     WITH i, viaAlias + viaKey AS xs
+     RETURN i, [x IN xs | {id: elementId(x), key: x.key, aliases: x.aliases}] AS nodes`,
+    { rows: list.map((r) => ({ ids: r.ids, keys: r.keys })) },
+  );
+  const fresh: Array<Record<string, unknown>> = [];
+  const existing: Array<Record<string, unknown>> = [];
+  for (const rec of found.records) {
+    const row = list[rec.get('i') as number]!;
+    const nodes = uniqueNodes(rec.get('nodes') as FoundNode[]);
+    const keys = rankKeys(label, [...row.keys, ...nodes.flatMap((n) => [n.key, ...(n.aliases ?? [])])]);
+    const [key, ...aliases] = keys;
+    const out = { key, aliases, ids: keys.map((k) => aliasId(label, k)), props: row.props, about: row.about };
+    if (nodes.length === 0) {
+      fresh.push(out);
+      continue;
+    }
+    const ranked = rankKeys(label, nodes.map((n) => n.key));
+    const survivor = nodes.find((n) => n.key === ranked[0])!;
+    const others = nodes.filter((n) => n !== survivor).map((n) => n.id);
+    if (others.length) await mergeNodes(tx, survivor.id, others);
+    existing.push({ ...out, node: survivor.id });
+  }
+  const tail = `SET x += r.props, x.key = r.key, x.aliases = r.aliases
+     WITH x, r
+     CALL (x, r) {
+       UNWIND r.ids AS id
+       MERGE (al:Alias {id: id})
+       MERGE (al)-[:ALIAS_OF]->(x)
+     }
+     WITH x, r UNWIND r.about AS ab
+     MATCH (e:Event {id: ab.event})
+     MERGE (e)-[:ABOUT {role: ab.role}]->(x)`;
+  if (fresh.length) await tx.run(`UNWIND $rows AS r MERGE (x:${L} {key: r.key}) ${tail}`, { rows: fresh });
+  if (existing.length) await tx.run(`UNWIND $rows AS r MATCH (x) WHERE elementId(x) = r.node ${tail}`, { rows: existing });
+}
+
+function uniqueNodes(nodes: readonly FoundNode[]): FoundNode[] {
+  const seen = new Map<string, FoundNode>();
+  for (const n of nodes) if (n.id !== null && !seen.has(n.id)) seen.set(n.id, n);
+  return [...seen.values()];
+}
+
+/** Moves every relationship of `others` onto `survivor` (same types and roles), keeps the survivor's properties where both have one, and deletes the others. */
+async function mergeNodes(tx: ManagedTransaction, survivor: string, others: readonly string[]): Promise<void> {
+  await tx.run(
+    `MATCH (s) WHERE elementId(s) = $survivor
+     UNWIND $others AS oid
+     MATCH (o) WHERE elementId(o) = oid
+     CALL (s, o) {
+       MATCH (e)-[r:ABOUT]->(o)
+       MERGE (e)-[:ABOUT {role: r.role}]->(s)
+     }
+     CALL (s, o) {
+       MATCH (a)-[r]->(o) WHERE type(r) <> 'ABOUT' AND a <> s AND a <> o
+       MERGE (a)-[:$(type(r))]->(s)
+     }
+     CALL (s, o) {
+       MATCH (o)-[r]->(b) WHERE b <> s AND b <> o
+       MERGE (s)-[:$(type(r))]->(b)
+     }
+     REMOVE o.key, o.aliases
+     WITH s, o, properties(o) AS theirs, properties(s) AS ours
+     SET s += theirs
+     SET s += ours
+     DETACH DELETE o`,
+    { survivor, others },
+  );
 }
 
 /** Turns driver errors into messages naming the setting to change. */

@@ -6,6 +6,7 @@ export const SCHEMA_STATEMENTS: readonly string[] = [
   ...ENTITY_LABELS.map(
     (label) => `CREATE CONSTRAINT ${label.toLowerCase()}_key IF NOT EXISTS FOR (n:${label}) REQUIRE n.key IS UNIQUE`,
   ),
+  'CREATE CONSTRAINT alias_id IF NOT EXISTS FOR (n:Alias) REQUIRE n.id IS UNIQUE',
   'CREATE INDEX event_time IF NOT EXISTS FOR (n:Event) ON (n.time)',
   'CREATE INDEX event_type IF NOT EXISTS FOR (n:Event) ON (n.type)',
   'CREATE INDEX event_site IF NOT EXISTS FOR (n:Event) ON (n.site)',
