@@ -141,15 +141,20 @@
     } else $('release-diff').innerHTML = '';
   }
 
+  let leadTimeRequest = 0;
   async function showLeadTime() {
     say('');
+    const mine = ++leadTimeRequest;
     const params = new URLSearchParams();
     if ($('lt-from').value) params.set('from', $('lt-from').value);
     if ($('lt-to').value) params.set('to', $('lt-to').value);
     params.set('until', $('lt-until').value);
+    // The form is part of the view: show it at once, so the window can be changed while the figures load.
+    show('lead-time-view');
+    $('lead-summary').textContent = 'computing lead time…';
     try {
       const lt = await api('lead-time?' + params);
-      show('lead-time-view');
+      if (mine !== leadTimeRequest) return; // a newer window was asked for meanwhile
       const segs = Object.keys(lt.overall.segments);
       const b = lt.overall.bottleneck;
       $('lead-summary').innerHTML = lt.changes + ' changes; lead time p50 ' + dur(lt.overall.total.p50) + ', p90 ' + dur(lt.overall.total.p90) + ', max ' + dur(lt.overall.total.max) +

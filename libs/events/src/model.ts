@@ -178,7 +178,8 @@ export interface ParseOptions {
   /**
    * Which build produced an artifact, for repositories whose webhooks do not say (Nexus, Artifactory,
    * Verdaccio): the first rule whose `match` matches one of the artifact's keys relates the build
-   * `buildKey(ci, job, number)` to it with `PRODUCED`, `${name}` in ci/job/number being the match's named groups.
+   * `buildKey(ci, job, number)` to it with `PRODUCED`, `$<name>` in ci/job/number being the match's named groups
+   * (as in `String.prototype.replace`; `${…}` in config files is an environment variable).
    */
   readonly artifactBuilds?: readonly ArtifactBuildRule[];
 }
@@ -188,8 +189,8 @@ export interface ArtifactBuildRule {
   readonly match: string;
   /** The CI instance, e.g. `ci.example.com/jenkins`. */
   readonly ci: string;
-  /** The job, e.g. `platform/app` or `${job}`. */
+  /** The job, e.g. `platform/app` or `$<job>`. */
   readonly job: string;
-  /** The build number, e.g. `${number}`. */
+  /** The build number, e.g. `$<number>`. */
   readonly number: string;
 }

@@ -10,10 +10,10 @@ const nexus = Object.fromEntries(localSamples('nexus').map((s) => [s.file, s.jso
 const versionIsBuild: ArtifactBuildRule = {
   match: '^purl:pkg:maven/com\\.example\\.platform/(?<job>[^@]+)@1\\.4\\.(?<number>\\d+)$',
   ci: 'https://ci.site-b.example.com/jenkins/',
-  job: 'platform/${job}',
-  number: '${number}',
+  job: 'platform/$<job>',
+  number: '$<number>',
 };
-const pathIsBuild: ArtifactBuildRule = { match: '^path:raw-builds/(?<job>.+)/(?<number>\\d+)/[^/]+$', ci: 'ci.lund.example.com/jenkins', job: '${job}', number: '${number}' };
+const pathIsBuild: ArtifactBuildRule = { match: '^path:raw-builds/(?<job>.+)/(?<number>\\d+)/[^/]+$', ci: 'ci.lund.example.com/jenkins', job: '$<job>', number: '$<number>' };
 
 describe('artifact provenance rules', () => {
   it('relates the build a rule names to the artifact, with the build key the Jenkins parser uses', () => {
@@ -33,12 +33,12 @@ describe('artifact provenance rules', () => {
   it('adds nothing when no rule matches or the number is not a number', () => {
     const ev = single(parseMessage(message('nexus', nexus['asset-created-npm-scoped.json']), { artifactBuilds: [versionIsBuild] }));
     assert.equal(ev.relations.filter((r) => r.type === 'PRODUCED').length, 0);
-    assert.equal(producingBuild([{ ...pathIsBuild, number: '${job}' }], ['path:raw-builds/app/128/a.tgz']), undefined);
+    assert.equal(producingBuild([{ ...pathIsBuild, number: '$<job>' }], ['path:raw-builds/app/128/a.tgz']), undefined);
   });
 
   it('names what is wrong with a rule', () => {
     assert.deepEqual(checkArtifactBuildRule(versionIsBuild), []);
     assert.match(checkArtifactBuildRule({ ...pathIsBuild, match: '^(unclosed' })[0]!, /^match: not a valid regular expression/);
-    assert.deepEqual(checkArtifactBuildRule({ ...pathIsBuild, number: '${build}' }), ['number: uses ${build} but match has no group named "build" (groups: job, number)']);
+    assert.deepEqual(checkArtifactBuildRule({ ...pathIsBuild, number: '$<build>' }), ['number: uses $<build> but match has no group named "build" (groups: job, number)']);
   });
 });

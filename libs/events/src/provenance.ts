@@ -1,7 +1,7 @@
 /**
  * Artifact provenance by rule: artifact repositories' webhooks do not say which build produced an
  * artifact, but most organisations put the build into the artifact's version or path by convention
- * (`1.4.${BUILD_NUMBER}`, `raw/app/128/app.tgz`). A rule says that convention once, in the correlator's
+ * (`1.4.<build number>`, `raw/app/128/app.tgz`). A rule says that convention once, in the correlator's
  * configuration, and every artifact event then carries the `Build -PRODUCED-> Artifact` relation that
  * joins the artifact to the build's commit.
  */
@@ -25,8 +25,8 @@ export function checkArtifactBuildRule(rule: ArtifactBuildRule): string[] {
   const groups = new Set([...rule.match.matchAll(/\(\?<([A-Za-z_][A-Za-z0-9_]*)>/g)].map((m) => m[1]!));
   const problems: string[] = [];
   for (const field of ['ci', 'job', 'number'] as const) {
-    for (const m of rule[field].matchAll(/\$\{([^}]*)\}/g)) {
-      if (!groups.has(m[1]!)) problems.push(`${field}: uses \${${m[1]}} but match has no group named "${m[1]}" (groups: ${[...groups].join(', ') || 'none'})`);
+    for (const m of rule[field].matchAll(/\$<([^>]*)>/g)) {
+      if (!groups.has(m[1]!)) problems.push(`${field}: uses $<${m[1]}> but match has no group named "${m[1]}" (groups: ${[...groups].join(', ') || 'none'})`);
     }
   }
   return problems;
@@ -42,7 +42,7 @@ function compile(rules: readonly ArtifactBuildRule[]): CompiledRule[] {
 }
 
 function fill(template: string, groups: Record<string, string | undefined>): string {
-  return template.replace(/\$\{([^}]*)\}/g, (_, name: string) => groups[name] ?? '');
+  return template.replace(/\$<([^>]*)>/g, (_, name: string) => groups[name] ?? '');
 }
 
 /** The build that produced an artifact with these keys, by the first matching rule. */

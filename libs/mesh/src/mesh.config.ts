@@ -32,7 +32,11 @@ export const meshConfigSchema = z
       .min(1),
     neo4j: z.strictObject({ boltPort: port, heapMb: z.number().int().min(128).default(512) }),
     prometheus: z.strictObject({ port, scrapeIntervalSeconds: z.number().int().min(1).default(5) }),
-    correlator: z.strictObject({ port }),
+    correlator: z.strictObject({
+      port,
+      /** Passed to the correlator as `parse.artifactBuilds` (which build produced an artifact; docs/graph-model.md). */
+      artifactBuilds: z.array(z.strictObject({ match: z.string(), ci: z.string(), job: z.string(), number: z.string() })).optional(),
+    }),
     explorer: z.strictObject({ port }),
   })
   .superRefine((cfg, ctx) => {

@@ -256,6 +256,7 @@ export class Mesh {
     write('correlator', {
       amqp: { url: central.amqpUrl() },
       neo4j,
+      ...(this.cfg.correlator.artifactBuilds ? { parse: { artifactBuilds: this.cfg.correlator.artifactBuilds } } : {}),
       http: { port: this.cfg.correlator.port },
     });
     write('explorer', { neo4j, http: { port: this.cfg.explorer.port } });
