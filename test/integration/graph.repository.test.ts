@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { GraphRepository } from '@not/graph';
 import type { MeshStatus } from '@not/mesh';
 import { traceEvent } from '../support/factories.js';
-import { testStatus } from '../support/mesh.js';
+import { neo4jDriver, testStatus } from '../support/mesh.js';
 
 describe('GraphRepository against a real Neo4j', () => {
   let status: MeshStatus;
@@ -157,6 +157,21 @@ describe('GraphRepository against a real Neo4j', () => {
         for (const al of aliases) assert.equal(al.n, 1, `${al.id} leads to one node`);
       });
     }
+
+    it('finds entities written before alias nodes existed, once the schema step indexed their keys', async () => {
+      const a = artifactEvents(randomUUID().replace(/-/g, '').slice(0, 12));
+      // As an earlier version left it: keyed by purl, no alias nodes, no key rank.
+      const driver = neo4jDriver(status);
+      await driver.executeQuery('CREATE (:Artifact {key: $purl, aliases: [$path]})', { purl: a.purl, path: a.path }, { database: 'neo4j' });
+      await driver.close();
+      await graph.ensureSchema();
+      await graph.writeEvents([a.events[2]!]);
+      const rows = await graph.read<{ n: number; key: string }>(
+        'MATCH (x:Artifact) WHERE x.key IN $keys OR any(k IN $keys WHERE k IN x.aliases) RETURN count(x) AS n, collect(x.key)[0] AS key',
+        { keys: [a.sha, a.purl, a.path] },
+      );
+      assert.deepEqual(rows[0], { n: 1, key: a.sha });
+    });
 
     it('all three in one batch, and again from two writers at once', async () => {
       const a = artifactEvents(randomUUID().replace(/-/g, '').slice(0, 12));

@@ -7,7 +7,7 @@
 export const ALIASED_LABELS: ReadonlySet<string> = new Set(['Artifact', 'Build', 'TestRun']);
 
 /** Lower is better. Artifacts: sha256 digest, other digest, purl, GAV, path. Runs: CI job#number before run ids. */
-function rank(label: string, key: string): number {
+export function keyRank(label: string, key: string): number {
   if (label === 'Artifact') {
     if (key.startsWith('sha256:')) return 0;
     if (key.startsWith('purl:')) return 2;
@@ -20,7 +20,7 @@ function rank(label: string, key: string): number {
 
 /** The keys best first: the first is the node's key, the rest its aliases. Deterministic for any input order. */
 export function rankKeys(label: string, keys: Iterable<string>): string[] {
-  return [...new Set(keys)].sort((a, b) => rank(label, a) - rank(label, b) || (a < b ? -1 : a > b ? 1 : 0));
+  return [...new Set(keys)].sort((a, b) => keyRank(label, a) - keyRank(label, b) || (a < b ? -1 : a > b ? 1 : 0));
 }
 
 export function aliasId(label: string, key: string): string {

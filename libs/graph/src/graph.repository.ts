@@ -4,7 +4,7 @@ import type { TraceEvent } from '@not/events';
 import neo4j, { type Driver, type ManagedTransaction, type QueryResult, type RecordShape } from 'neo4j-driver';
 import { Histogram, type Registry } from 'prom-client';
 import { toBatchRows, type AliasedRow, type BatchRows } from './batch-rows.js';
-import { ALIASED_LABELS, aliasId, rankKeys } from './entity-keys.js';
+import { ALIASED_LABELS, aliasId, keyRank, rankKeys } from './entity-keys.js';
 import { cypherIdent, SCHEMA_STATEMENTS } from './graph.schema.js';
 
 export interface WriteResult {
@@ -65,6 +65,39 @@ export class GraphRepository implements OnModuleDestroy {
     for (const statement of SCHEMA_STATEMENTS) {
       await this.driver.executeQuery(statement, {}, { database: this.config.database });
     }
+    await this.indexAliases();
+  }
+
+  /**
+   * Gives entities written before alias nodes existed (no `keyRank` yet) an alias node per key, so they are
+   * found by every key like the rest. Nothing to do on a graph written by this version.
+   */
+  private async indexAliases(): Promise<void> {
+    let total = 0;
+    for (const label of ALIASED_LABELS) {
+      for (;;) {
+        const res = await this.driver.executeQuery(
+          `MATCH (x:${cypherIdent(label)}) WHERE x.keyRank IS NULL RETURN elementId(x) AS id, x.key AS key, x.aliases AS aliases LIMIT 1000`,
+          {},
+          { database: this.config.database },
+        );
+        if (res.records.length === 0) break;
+        const rows = res.records.map((r) => {
+          const keys = [r.get('key') as string, ...((r.get('aliases') as string[] | null) ?? [])];
+          return { id: r.get('id') as string, rank: keyRank(label, keys[0]!), ids: keys.map((k) => aliasId(label, k)) };
+        });
+        await this.driver.executeQuery(
+          `UNWIND $rows AS r MATCH (x) WHERE elementId(x) = r.id
+           SET x.keyRank = r.rank
+           WITH x, r UNWIND r.ids AS id
+           MERGE (al:Alias {id: id}) MERGE (al)-[:ALIAS_OF]->(x)`,
+          { rows },
+          { database: this.config.database },
+        );
+        total += rows.length;
+      }
+    }
+    if (total > 0) this.log.log(`indexed the keys of ${total} entities written by an earlier version`);
   }
 
   /** Writes a batch of events in one transaction; idempotent and order-free (see docs/graph-model.md). */
@@ -172,14 +205,15 @@ interface FoundNode {
 }
 
 /**
- * Entities known by several keys. Each key's alias node is merged first (which also serialises concurrent
- * writers of the same key); the nodes those keys already lead to are then one entity: none -> a new node,
- * one -> that node, several -> merged into the one with the best key. The node ends with the best key of
- * all it is known by and the rest as aliases, whatever order the keys arrived in.
+ * Entities known by several keys (see entity-keys.ts). Every key of such an entity has an alias node,
+ * merged first, which serialises concurrent writers of the same key. One statement handles the common
+ * cases: the keys lead to no node yet (one is created) or to one node (it is updated, taking the better
+ * key when this row brings one). Rows whose keys lead to two or more nodes come back and are merged.
  */
 async function writeAliased(tx: ManagedTransaction, label: string, list: readonly AliasedRow[]): Promise<void> {
   const L = cypherIdent(label);
-  const found = await tx.run(
+  const rows = list.map((r) => ({ ...r, ranks: r.keys.map((k) => keyRank(label, k)) }));
+  const res = await tx.run(
     `UNWIND range(0, size($rows) - 1) AS i
      WITH i, $rows[i] AS r
      CALL (r) {
@@ -187,46 +221,68 @@ async function writeAliased(tx: ManagedTransaction, label: string, list: readonl
        MERGE (al:Alias {id: id})
        WITH al
        OPTIONAL MATCH (al)-[:ALIAS_OF]->(x)
-       RETURN collect(DISTINCT x) AS viaAlias
+       RETURN collect(DISTINCT x) AS xs, collect(al) AS als
      }
-     CALL (r) {
-       OPTIONAL MATCH (y:${L}) WHERE y.key IN r.keys
-       RETURN collect(DISTINCT y) AS viaKey
+     WITH i, r, xs, als WHERE size(xs) <= 1
+     CALL (r, xs) {
+       WITH r, xs WHERE size(xs) = 0
+       MERGE (n:${L} {key: r.keys[0]}) ON CREATE SET n.keyRank = r.ranks[0]
+       RETURN n
+       UNION
+       WITH xs WHERE size(xs) = 1
+       RETURN xs[0] AS n
      }
-     WITH i, viaAlias + viaKey AS xs
-     RETURN i, [x IN xs | {id: elementId(x), key: x.key, aliases: x.aliases}] AS nodes`,
-    { rows: list.map((r) => ({ ids: r.ids, keys: r.keys })) },
+     WITH i, r, als, n, n.key AS old,
+          (r.ranks[0] < coalesce(n.keyRank, 99) OR (r.ranks[0] = coalesce(n.keyRank, 99) AND r.keys[0] < n.key)) AS better
+     SET n += r.props,
+         n.key = CASE WHEN better THEN r.keys[0] ELSE old END,
+         n.keyRank = CASE WHEN better THEN r.ranks[0] ELSE n.keyRank END
+     WITH i, r, als, n, reduce(acc = [], k IN coalesce(n.aliases, []) + [old] + r.keys | CASE WHEN k IN acc THEN acc ELSE acc + k END) AS known
+     SET n.aliases = [k IN known WHERE k <> n.key]
+     FOREACH (al IN als | MERGE (al)-[:ALIAS_OF]->(n))
+     WITH i, r, n
+     CALL (r, n) {
+       UNWIND r.about AS ab
+       MATCH (e:Event {id: ab.event})
+       MERGE (e)-[:ABOUT {role: ab.role}]->(n)
+     }
+     RETURN collect(i) AS done`,
+    { rows },
   );
-  const fresh: Array<Record<string, unknown>> = [];
-  const existing: Array<Record<string, unknown>> = [];
-  for (const rec of found.records) {
-    const row = list[rec.get('i') as number]!;
-    const nodes = uniqueNodes(rec.get('nodes') as FoundNode[]);
-    const keys = rankKeys(label, [...row.keys, ...nodes.flatMap((n) => [n.key, ...(n.aliases ?? [])])]);
-    const [key, ...aliases] = keys;
-    const out = { key, aliases, ids: keys.map((k) => aliasId(label, k)), props: row.props, about: row.about };
-    if (nodes.length === 0) {
-      fresh.push(out);
-      continue;
-    }
-    const ranked = rankKeys(label, nodes.map((n) => n.key));
-    const survivor = nodes.find((n) => n.key === ranked[0])!;
-    const others = nodes.filter((n) => n !== survivor).map((n) => n.id);
-    if (others.length) await mergeNodes(tx, survivor.id, others);
-    existing.push({ ...out, node: survivor.id });
-  }
-  const tail = `SET x += r.props, x.key = r.key, x.aliases = r.aliases
-     WITH x, r
-     CALL (x, r) {
-       UNWIND r.ids AS id
+  const done = new Set((res.records[0]?.get('done') as number[] | undefined) ?? []);
+  for (let i = 0; i < rows.length; i++) if (!done.has(i)) await mergeAndWrite(tx, label, rows[i]!);
+}
+
+/** A row whose keys lead to two or more nodes: they become one (the best-keyed survives), then the row is written to it. */
+async function mergeAndWrite(tx: ManagedTransaction, label: string, row: AliasedRow): Promise<void> {
+  const found = await tx.run(
+    `UNWIND $ids AS id
+     MATCH (:Alias {id: id})-[:ALIAS_OF]->(x)
+     WITH DISTINCT x
+     RETURN elementId(x) AS id, x.key AS key, x.aliases AS aliases`,
+    { ids: row.ids },
+  );
+  const nodes = uniqueNodes(found.records.map((r) => r.toObject() as FoundNode));
+  const keys = rankKeys(label, [...row.keys, ...nodes.flatMap((n) => [n.key, ...(n.aliases ?? [])])]);
+  const ranked = rankKeys(label, nodes.map((n) => n.key));
+  const survivor = nodes.find((n) => n.key === ranked[0])!;
+  await mergeNodes(tx, survivor.id, nodes.filter((n) => n !== survivor).map((n) => n.id));
+  const [key, ...aliases] = keys;
+  await tx.run(
+    `MATCH (x) WHERE elementId(x) = $node
+     SET x += $props, x.key = $key, x.keyRank = $rank, x.aliases = $aliases
+     WITH x
+     CALL (x) {
+       UNWIND $ids AS id
        MERGE (al:Alias {id: id})
        MERGE (al)-[:ALIAS_OF]->(x)
      }
-     WITH x, r UNWIND r.about AS ab
+     WITH x
+     UNWIND $about AS ab
      MATCH (e:Event {id: ab.event})
-     MERGE (e)-[:ABOUT {role: ab.role}]->(x)`;
-  if (fresh.length) await tx.run(`UNWIND $rows AS r MERGE (x:${L} {key: r.key}) ${tail}`, { rows: fresh });
-  if (existing.length) await tx.run(`UNWIND $rows AS r MATCH (x) WHERE elementId(x) = r.node ${tail}`, { rows: existing });
+     MERGE (e)-[:ABOUT {role: ab.role}]->(x)`,
+    { node: survivor.id, props: row.props, key, rank: keyRank(label, key!), aliases, ids: keys.map((k) => aliasId(label, k)), about: row.about },
+  );
 }
 
 function uniqueNodes(nodes: readonly FoundNode[]): FoundNode[] {
