@@ -149,39 +149,47 @@ export class GraphRepository implements OnModuleDestroy {
 }
 
 async function writeBatch(tx: ManagedTransaction, rows: BatchRows): Promise<WriteResult> {
-  const res = await tx.run(WRITE_EVENTS, { events: rows.events });
+  // Statements that do not depend on each other's results are sent together (the driver pipelines them on
+  // the transaction's connection and the server runs them in order), so Neo4j never waits for a round trip.
+  const first: Array<PromiseLike<QueryResult>> = [tx.run(WRITE_EVENTS, { events: rows.events })];
+  if (rows.sites.length) first.push(tx.run('UNWIND $sites AS s MERGE (:Site {key: s})', { sites: rows.sites }));
+  for (const [label, list] of rows.entities) {
+    first.push(
+      tx.run(
+        `UNWIND $rows AS r
+         MERGE (x:${cypherIdent(label)} {key: r.key}) SET x += r.props
+         SET x.aliases = coalesce(x.aliases, []) + [a IN r.aliases WHERE NOT a IN coalesce(x.aliases, [])]
+         WITH x, r UNWIND r.about AS ab
+         MATCH (e:Event {id: ab.event})
+         MERGE (e)-[:ABOUT {role: ab.role}]->(x)`,
+        { rows: list },
+      ),
+    );
+  }
+  const [res] = await Promise.all(first);
   let created = 0;
   let duplicates = rows.duplicatesInBatch;
   const conflicts: string[] = [];
-  for (const r of res.records) {
+  for (const r of res!.records) {
     if (r.get('fresh')) created++;
     else {
       duplicates++;
       if (r.get('conflict')) conflicts.push(r.get('id') as string);
     }
   }
-  if (rows.sites.length) await tx.run('UNWIND $sites AS s MERGE (:Site {key: s})', { sites: rows.sites });
-  for (const [label, list] of rows.entities) {
-    await tx.run(
-      `UNWIND $rows AS r
-       MERGE (x:${cypherIdent(label)} {key: r.key}) SET x += r.props
-       SET x.aliases = coalesce(x.aliases, []) + [a IN r.aliases WHERE NOT a IN coalesce(x.aliases, [])]
-       WITH x, r UNWIND r.about AS ab
-       MATCH (e:Event {id: ab.event})
-       MERGE (e)-[:ABOUT {role: ab.role}]->(x)`,
-      { rows: list },
-    );
-  }
   for (const [label, list] of rows.aliased) await writeAliased(tx, label, list);
+  const last: Array<PromiseLike<QueryResult>> = [];
   if (rows.links.length > 0) {
     // One statement for every link type: the relationship type is a parameter, checked to be a plain identifier.
-    await tx.run(
-      `UNWIND $rows AS l
-       MATCH (a:Event {id: l.from})
-       MERGE (b:Event {id: l.to}) ON CREATE SET b:Placeholder
-       MERGE (a)-[r:$(l.type)]->(b)
-       ON CREATE SET r.illegal = l.illegal`,
-      { rows: rows.links },
+    last.push(
+      tx.run(
+        `UNWIND $rows AS l
+         MATCH (a:Event {id: l.from})
+         MERGE (b:Event {id: l.to}) ON CREATE SET b:Placeholder
+         MERGE (a)-[r:$(l.type)]->(b)
+         ON CREATE SET r.illegal = l.illegal`,
+        { rows: rows.links },
+      ),
     );
   }
   for (const [k, list] of rows.relations) {
@@ -193,8 +201,9 @@ async function writeBatch(tx: ManagedTransaction, rows: BatchRows): Promise<Writ
         : `MERGE (${v}:${cypherIdent(label)} {key: r.${field}})`;
     cypherIdent(from);
     cypherIdent(to);
-    await tx.run(`UNWIND $rows AS r ${end('a', from, 'from')} ${end('b', to, 'to')} MERGE (a)-[:${cypherIdent(type)}]->(b)`, { rows: list });
+    last.push(tx.run(`UNWIND $rows AS r ${end('a', from, 'from')} ${end('b', to, 'to')} MERGE (a)-[:${cypherIdent(type)}]->(b)`, { rows: list }));
   }
+  await Promise.all(last);
   return { created, duplicates, conflicts };
 }
 
