@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { parseMessage, type TraceEvent } from '@not/events';
 import { GraphRepository } from '@not/graph';
 import type { MeshStatus } from '@not/mesh';
 import { traceEvent } from '../support/factories.js';
@@ -171,6 +172,37 @@ describe('GraphRepository against a real Neo4j', () => {
         { keys: [a.sha, a.purl, a.path] },
       );
       assert.deepEqual(rows[0], { n: 1, key: a.sha });
+    });
+
+    it('an Eiffel activity and the Jenkins build that ran it are one build, whichever is reported first', async () => {
+      const parse = (format: string, body: unknown): readonly TraceEvent[] => {
+        const r = parseMessage({ body: Buffer.from(JSON.stringify(body)), headers: {}, routingKey: `site.site-b.ci.${format}` });
+        assert.ok(r.ok, JSON.stringify(r));
+        return r.events;
+      };
+      for (const jenkinsFirst of [true, false]) {
+        const run = randomUUID();
+        const number = Math.floor(Math.random() * 1e6);
+        const url = `https://ci.site-b.example.com/job/acme/job/app/${number}/`;
+        const triggered = parse('eiffel', { meta: { id: run, type: 'EiffelActivityTriggeredEvent', version: '4.0.0', time: 1_790_000_000_000 }, data: { name: 'app build' }, links: [] });
+        const started = parse('eiffel', {
+          meta: { id: randomUUID(), type: 'EiffelActivityStartedEvent', version: '4.0.0', time: 1_790_000_001_000 },
+          data: { executionUri: url },
+          links: [{ type: 'ACTIVITY_EXECUTION', target: run }],
+        });
+        const completed = parse('jenkins', { state: 'COMPLETED', url, build_job_name: 'acme/app', build_number: number, status: 'SUCCESS', parameters: [] });
+        const batches = jenkinsFirst ? [completed, triggered, started] : [triggered, started, completed];
+        for (const b of batches) await graph.writeEvents(b);
+        const key = `ci.site-b.example.com/acme/app#${number}`;
+        const rows = await graph.read<{ n: number; key: string; about: string[] }>(
+          `MATCH (:Alias {id: 'Build|' + $key})-[:ALIAS_OF]->(b:Build) RETURN count(b) AS n, b.key AS key, [(e:Event)-[:ABOUT]->(b) | e.type] AS about`,
+          { key },
+        );
+        assert.equal(rows.length, 1);
+        assert.equal(rows[0]!.n, 1);
+        assert.equal(rows[0]!.key, key, 'keyed by the CI job and number');
+        assert.deepEqual([...new Set(rows[0]!.about)].sort(), ['EiffelActivityStartedEvent', 'EiffelActivityTriggeredEvent', 'jenkins.completed']);
+      }
     });
 
     it('all three in one batch, and again from two writers at once', async () => {
