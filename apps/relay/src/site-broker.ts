@@ -17,7 +17,9 @@ export interface BufferedLink {
 /** Names of everything the relay owns on a site broker: one recognisable prefix. */
 export const RELAY_PREFIX = 'not-relay';
 export const bufferQueueName = (site: string, source: string): string => `${RELAY_PREFIX}.${site}.${source}`;
-export const shovelName = (site: string, source: string): string => `${RELAY_PREFIX}-${site}-${source}`;
+/** The name of a source's link objects: its shovel, or its federation upstream, policy and central shovel. */
+export const linkName = (site: string, source: string): string => `${RELAY_PREFIX}-${site}-${source}`;
+export const shovelName = linkName;
 
 /** AMQP access to one site broker: declares the source exchange, the buffer queue and its bindings. */
 export class SiteBroker {
