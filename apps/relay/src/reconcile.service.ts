@@ -179,7 +179,8 @@ export class ReconcileService implements OnApplicationShutdown {
         this.action(existingPolicies.has(name) ? 'replaced' : 'created', `${existingPolicies.has(name) ? 'replaced' : 'created'} federation policy ${name} on central for queue ${queue}`);
       }
       if (!existingQueues.has(queue)) {
-        await admin.putQueue(queue, { durable: true, arguments: { 'x-queue-type': 'quorum' } }, vhost);
+        // Classic: a transit queue (the durable buffer is the site's), and only classic queues can be deleted if-empty.
+        await admin.putQueue(queue, { durable: true, arguments: { 'x-queue-type': 'classic' } }, vhost);
         changed.add(name);
         this.action('created', `created federated queue ${queue} on central`);
       }
@@ -204,27 +205,32 @@ export class ReconcileService implements OnApplicationShutdown {
         this.action('deleted', `deleted federation upstream ${name} on central: its source is no longer federated`);
       }
     }
-    // ... then, on a later pass (no policy left), let the shovel empty the queue and remove both.
-    for (const queue of existingQueues.keys()) {
+    // ... then, on a later pass (no policy left), once the shovel has emptied the queue, remove both:
+    // the shovel first (whatever it holds unacknowledged goes back to the queue), then the queue only
+    // if it is empty (the broker checks, atomically); if it is not, the shovel comes back to drain it.
+    for (const [queue, info] of existingQueues) {
       if (!queue.startsWith(ownQueue)) continue;
       const name = linkName(config.site, queue.slice(ownQueue.length));
       if (wanted.has(name) || existingPolicies.has(name)) continue;
+      const shovel = existingShovels.get(name);
+      if ((info.messages ?? 0) > 0) {
+        this.reportProblem(`${name}:drain`, `central queue ${queue} still holds ${info.messages} messages; its shovel ${name} stays until it is empty`);
+        continue;
+      }
+      if (shovel) await admin.deleteShovel(name, vhost);
       try {
         await admin.deleteQueueIfEmpty(queue, vhost);
       } catch (err) {
+        if (shovel) await admin.putShovel(name, shovel, vhost);
         if (err instanceof ManagementApiError && err.status === 400) {
           this.reportProblem(`${name}:drain`, `central queue ${queue} still holds messages; its shovel ${name} stays until it is empty`);
           continue;
         }
         throw err;
       }
+      existingShovels.delete(name);
       this.clearProblem(`${name}:drain`);
-      this.action('deleted', `deleted federated queue ${queue} on central (empty; its source is no longer federated)`);
-      if (existingShovels.has(name)) {
-        await admin.deleteShovel(name, vhost);
-        existingShovels.delete(name);
-        this.action('deleted', `deleted central shovel ${name}: its source is no longer federated`);
-      }
+      this.action('deleted', `deleted federated queue ${queue}${shovel ? ` and its shovel ${name}` : ''} on central: empty, and its source is no longer federated`);
     }
     for (const name of existingShovels.keys()) {
       if (name.startsWith(ownName) && !wanted.has(name) && !existingQueues.has(bufferQueueName(config.site, name.slice(ownName.length)))) {

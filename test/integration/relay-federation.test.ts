@@ -1,0 +1,157 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { BrokerAdmin, publishConfirmed } from '@not/messaging';
+import type { MeshStatus } from '@not/mesh';
+import amqp from 'amqplib';
+import { IsolatedCentral } from '../support/central.js';
+import { metricSum, testStatus, waitUntil } from '../support/mesh.js';
+import { startApp, stopChild, writeTempConfig } from '../support/processes.js';
+
+const PORT = 8981;
+const site = 'site-fed';
+const name = `not-relay-${site}-ci`;
+const queue = `not-relay.${site}.ci`;
+
+/**
+ * Federation mode against real RabbitMQ nodes: the relay keeps, on the central
+ * broker, a federation upstream + policy that pull the site's buffer queue into
+ * a central queue, and a local shovel from there to the central exchange.
+ * Central is a vhost of its own on the test mesh's central node.
+ */
+describe('the relay federates a source into central', () => {
+  let status: MeshStatus;
+  let central: IsolatedCentral;
+  let centralAdmin: BrokerAdmin;
+  let siteAdmin: BrokerAdmin;
+  let relay: ReturnType<typeof startApp> | undefined;
+  const exchange = `fed.ci.${randomUUID().slice(0, 8)}`;
+
+  function startRelay(sources: unknown[]) {
+    const s = status.sites[0]!;
+    return startApp(
+      'relay',
+      writeTempConfig('relay', {
+        site,
+        central: {
+          urls: [central.url],
+          management: { url: status.central.management, user: status.central.user, password: status.central.password },
+        },
+        brokers: [{ name: 'main', url: s.amqp, management: { url: s.management, user: s.user, password: s.password } }],
+        sources,
+        http: { port: PORT },
+        reconcileIntervalSeconds: 1,
+      }),
+    );
+  }
+
+  async function ready(child: ReturnType<typeof startApp>): Promise<{ checks: Record<string, { status: string }> }> {
+    let body: { checks: Record<string, { status: string }> } | undefined;
+    await waitUntil('the federation relay to be ready', async () => {
+      if (child.exitCode !== null) throw new Error(`relay exited: ${child.output()}`);
+      const res = await fetch(`http://127.0.0.1:${PORT}/health/ready`).catch(() => undefined);
+      if (res?.ok) body = (await res.json()) as typeof body;
+      return !!res?.ok;
+    }, 60_000);
+    return body!;
+  }
+
+  before(async () => {
+    status = await testStatus();
+    central = await new IsolatedCentral(status).create();
+    centralAdmin = new BrokerAdmin({ url: status.central.management, user: status.central.user, password: status.central.password });
+    const s = status.sites[0]!;
+    siteAdmin = new BrokerAdmin({ url: s.management, user: s.user, password: s.password });
+    const conn = await amqp.connect(central.url);
+    const ch = await conn.createChannel();
+    await ch.assertExchange('not.central', 'topic', { durable: true });
+    await ch.assertQueue('fed-count', { durable: true });
+    await ch.bindQueue('fed-count', 'not.central', 'site.#');
+    await conn.close();
+  });
+
+  after(async () => {
+    if (relay) await stopChild(relay);
+    await central?.stop();
+    const s = status.sites[0]!;
+    const auth = `Basic ${Buffer.from(`${s.user}:${s.password}`).toString('base64')}`;
+    await fetch(`${s.management}/api/queues/%2F/${encodeURIComponent(queue)}`, { method: 'DELETE', headers: { authorization: auth } }).catch(() => undefined);
+    await fetch(`${s.management}/api/exchanges/%2F/${encodeURIComponent(exchange)}`, { method: 'DELETE', headers: { authorization: auth } }).catch(() => undefined);
+  });
+
+  it('creates the upstream, policy, queue and shovel on central, none on the site, and reports the link running', async () => {
+    relay = startRelay([{ name: 'ci', broker: 'main', format: 'eiffel', exchange, mode: 'federation', maxLength: 50_000 }]);
+    const health = await ready(relay);
+    assert.equal(health.checks['central-management']?.status, 'ok', JSON.stringify(health));
+    const v = central.vhost;
+    const upstream = (await centralAdmin.listFederationUpstreams(v)).find((u) => u.name === name);
+    assert.ok(upstream, 'federation upstream on central');
+    assert.equal(upstream.value.queue, queue);
+    assert.equal(upstream.value['ack-mode'], 'on-confirm');
+    const policy = (await centralAdmin.listPolicies(v)).find((p) => p.name === name);
+    assert.deepEqual(policy?.definition, { 'federation-upstream': name });
+    assert.equal((await centralAdmin.queue(queue, v)).type, 'classic');
+    const shovel = (await centralAdmin.listShovelParameters(v)).find((p) => p.name === name);
+    assert.equal(shovel?.value['dest-exchange-key'], `site.${site}.ci.eiffel`);
+    assert.equal((await siteAdmin.listShovelParameters()).find((p) => p.name === name), undefined, 'no shovel on the site broker in federation mode');
+    assert.equal((await siteAdmin.queue(queue)).type, 'quorum', 'the site keeps its buffer queue');
+    await waitUntil('the link reported up', async () => (await metricSum(`http://127.0.0.1:${PORT}`, 'not_relay_link_up', { site, source: 'ci', mode: 'federation' })) === 1, 30_000);
+    const links = await centralAdmin.federationLinks(v);
+    assert.equal(links.find((l) => l.upstream === name)?.status, 'running');
+    assert.equal(await metricSum(`http://127.0.0.1:${PORT}`, 'not_relay_link_state', { site, source: 'ci', state: 'running' }), 1);
+    assert.equal(await metricSum(`http://127.0.0.1:${PORT}`, 'not_relay_buffer_limit_messages', { site, source: 'ci' }), 50_000);
+  });
+
+  it('carries every event published at the source to the central exchange exactly once, byte for byte, with the site routing key', async () => {
+    const n = 2000;
+    const bodies = Array.from({ length: n }, (_, i) => Buffer.from(JSON.stringify({ meta: { id: randomUUID(), type: 'EiffelActivityTriggeredEvent' }, seq: i })));
+    await publishConfirmed(status.sites[0]!.amqp, exchange, bodies.map((body, i) => ({ body, routingKey: `ci.${i % 7}` })));
+    const got = new Map<string, number>();
+    const keys = new Set<string>();
+    const conn = await amqp.connect(central.url);
+    try {
+      const ch = await conn.createChannel();
+      await ch.prefetch(500);
+      await ch.consume('fed-count', (m) => {
+        if (!m) return;
+        const body = m.content.toString('utf8');
+        got.set(body, (got.get(body) ?? 0) + 1);
+        keys.add(m.fields.routingKey);
+        ch.ack(m);
+      });
+      await waitUntil(`${n} events at central`, async () => got.size >= n, 60_000, 200);
+      // Anything duplicated would arrive right behind: keep listening a moment.
+      await new Promise((r) => setTimeout(r, 3000));
+    } finally {
+      await conn.close();
+    }
+    assert.equal(got.size, n, 'every event arrived');
+    for (const b of bodies) assert.equal(got.get(b.toString('utf8')), 1, `exactly once: ${b.toString('utf8')}`);
+    assert.deepEqual([...keys], [`site.${site}.ci.eiffel`]);
+    assert.equal((await central.queue(queue)).ready, 0, 'the central federated queue is drained');
+  });
+
+  it('removes the upstream, policy, queue and shovel of a removed source, and leaves what it does not own', async () => {
+    const v = central.vhost;
+    // Someone else's policy and another site's upstream in the same vhost.
+    await centralAdmin.putPolicy('someone-elses-policy', { pattern: '^other$', 'apply-to': 'queues', priority: 0, definition: { 'max-length': 10 } }, v);
+    await centralAdmin.putFederationUpstream('not-relay-site-other-ci', { uri: status.sites[0]!.amqp, queue: 'x', 'ack-mode': 'on-confirm', 'reconnect-delay': 5 }, v);
+    await stopChild(relay!);
+    relay = startRelay([]);
+    await ready(relay);
+    await waitUntil('the federation objects of the removed source gone from central', async () => {
+      const [ups, pols, shovels, queues] = await Promise.all([
+        centralAdmin.listFederationUpstreams(v),
+        centralAdmin.listPolicies(v),
+        centralAdmin.listShovelParameters(v),
+        centralAdmin.listQueues(v),
+      ]);
+      return !ups.some((u) => u.name === name) && !pols.some((p) => p.name === name) && !shovels.some((s) => s.name === name) && !queues.some((q) => q.name === queue);
+    }, 30_000);
+    assert.ok((await centralAdmin.listPolicies(v)).some((p) => p.name === 'someone-elses-policy'), 'leaves policies it does not own');
+    assert.ok((await centralAdmin.listFederationUpstreams(v)).some((u) => u.name === 'not-relay-site-other-ci'), "leaves another site's upstream");
+    assert.equal((await centralAdmin.federationLinks(v)).filter((l) => l.upstream === name).length, 0, 'no federation link left running');
+    // Policy and upstream at once; queue and shovel (one action) on a later pass.
+    assert.equal(await metricSum(`http://127.0.0.1:${PORT}`, 'not_relay_reconcile_actions_total', { site, action: 'deleted' }), 3);
+  });
+});
