@@ -1,4 +1,4 @@
-import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationShutdown } from '@nestjs/common';
 import { BrokerAdmin, ManagementApiError, type ShovelDefinition } from '@not/messaging';
 import { centralShovel, centralVhost, federationPolicy, federationUpstream, linksOf, sameFields, siteShovel, type Link } from './link-definitions.js';
 import { RelaySettings } from './relay.config.js';
@@ -16,7 +16,7 @@ export { centralUris, linksOf } from './link-definitions.js';
  * by the bootstrap, then every `reconcileIntervalSeconds`; logs each change once.
  */
 @Injectable()
-export class ReconcileService implements OnApplicationShutdown {
+export class ReconcileService implements BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly log = new Logger(ReconcileService.name);
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
@@ -298,7 +298,13 @@ export class ReconcileService implements OnApplicationShutdown {
     if (this.lastProblem.delete(key)) this.log.log(`${key}: recovered`);
   }
 
-  /** Stops the timer and waits for a pass in progress, so no broker change is left half made. */
+  /** Shutdown: no new pass starts. */
+  beforeApplicationShutdown(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+  }
+
+  /** Waits for a pass in progress, so no broker change is left half made. */
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
