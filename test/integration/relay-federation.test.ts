@@ -37,7 +37,11 @@ describe('the relay federates a source into central', () => {
           urls: [central.url],
           management: { url: status.central.management, user: status.central.user, password: status.central.password },
         },
-        brokers: [{ name: 'main', url: s.amqp, management: { url: s.management, user: s.user, password: s.password } }],
+        brokers: [
+          { name: 'main', url: s.amqp, management: { url: s.management, user: s.user, password: s.password } },
+          // The same broker, but central is told to pull from a port nothing listens on: a link that cannot come up.
+          { name: 'unreachable', url: s.amqp, federationUrl: 'amqp://admin:x@127.0.0.1:1/%2F', management: { url: s.management, user: s.user, password: s.password } },
+        ],
         sources,
         http: { port: PORT },
         reconcileIntervalSeconds: 1,
@@ -62,6 +66,8 @@ describe('the relay federates a source into central', () => {
     centralAdmin = new BrokerAdmin({ url: status.central.management, user: status.central.user, password: status.central.password });
     const s = status.sites[0]!;
     siteAdmin = new BrokerAdmin({ url: s.management, user: s.user, password: s.password });
+    // A source switched from shovel mode: its buffer queue is still the quorum queue shovel mode made.
+    await siteAdmin.putQueue(`not-relay.${site}.switch`, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
     const conn = await amqp.connect(central.url);
     const ch = await conn.createChannel();
     await ch.assertExchange('not.central', 'topic', { durable: true });
@@ -75,12 +81,18 @@ describe('the relay federates a source into central', () => {
     await central?.stop();
     const s = status.sites[0]!;
     const auth = `Basic ${Buffer.from(`${s.user}:${s.password}`).toString('base64')}`;
-    await fetch(`${s.management}/api/queues/%2F/${encodeURIComponent(queue)}`, { method: 'DELETE', headers: { authorization: auth } }).catch(() => undefined);
+    for (const q of [queue, `not-relay.${site}.cut`, `not-relay.${site}.switch`]) {
+      await fetch(`${s.management}/api/queues/%2F/${encodeURIComponent(q)}`, { method: 'DELETE', headers: { authorization: auth } }).catch(() => undefined);
+    }
     await fetch(`${s.management}/api/exchanges/%2F/${encodeURIComponent(exchange)}`, { method: 'DELETE', headers: { authorization: auth } }).catch(() => undefined);
   });
 
   it('creates the upstream, policy, queue and shovel on central, none on the site, and reports the link running', async () => {
-    relay = startRelay([{ name: 'ci', broker: 'main', format: 'eiffel', exchange, mode: 'federation', maxLength: 50_000 }]);
+    relay = startRelay([
+      { name: 'ci', broker: 'main', format: 'eiffel', exchange, mode: 'federation', maxLength: 50_000 },
+      { name: 'cut', broker: 'unreachable', format: 'eiffel', exchange, mode: 'federation' },
+      { name: 'switch', broker: 'main', format: 'eiffel', exchange, mode: 'federation' },
+    ]);
     const health = await ready(relay);
     assert.equal(health.checks['central-management']?.status, 'ok', JSON.stringify(health));
     const v = central.vhost;
@@ -94,7 +106,7 @@ describe('the relay federates a source into central', () => {
     const shovel = (await centralAdmin.listShovelParameters(v)).find((p) => p.name === name);
     assert.equal(shovel?.value['dest-exchange-key'], `site.${site}.ci.eiffel`);
     assert.equal((await siteAdmin.listShovelParameters()).find((p) => p.name === name), undefined, 'no shovel on the site broker in federation mode');
-    assert.equal((await siteAdmin.queue(queue)).type, 'quorum', 'the site keeps its buffer queue');
+    assert.equal((await siteAdmin.queue(queue)).type, 'classic', 'the site keeps a buffer queue (classic: RabbitMQ 3.10 queue federation breaks on quorum upstreams)');
     await waitUntil('the link reported up', async () => (await metricSum(`http://127.0.0.1:${PORT}`, 'not_relay_link_up', { site, source: 'ci', mode: 'federation' })) === 1, 30_000);
     const links = await centralAdmin.federationLinks(v);
     assert.equal(links.find((l) => l.upstream === name)?.status, 'running');
@@ -102,8 +114,26 @@ describe('the relay federates a source into central', () => {
     assert.equal(await metricSum(`http://127.0.0.1:${PORT}`, 'not_relay_buffer_limit_messages', { site, source: 'ci' }), 50_000);
   });
 
+  it('reports a federation link that cannot reach the site broker as down, with the state the broker gives', async () => {
+    const url = `http://127.0.0.1:${PORT}`;
+    await waitUntil('the unreachable link reported in error', async () => (await metricSum(url, 'not_relay_link_state', { site, source: 'cut', state: 'error' })) === 1, 30_000);
+    assert.equal(await metricSum(url, 'not_relay_link_up', { site, source: 'cut', mode: 'federation' }), 0);
+    assert.equal(await metricSum(url, 'not_relay_link_up', { site, source: 'ci', mode: 'federation' }), 1, 'the other link is unaffected');
+    // Logged from the pass after the one that created it.
+    await waitUntil('the reason logged', async () => /federation link not-relay-site-fed-cut is error: .*econnrefused/i.test(relay!.output()), 10_000);
+  });
+
+  it('refuses to federate a buffer queue of the wrong type, says what to do, and creates nothing for it on central', async () => {
+    const url = `http://127.0.0.1:${PORT}`;
+    assert.equal(await metricSum(url, 'not_relay_link_state', { site, source: 'switch', state: 'other' }), 1);
+    assert.equal(await metricSum(url, 'not_relay_link_up', { site, source: 'switch' }), 0);
+    assert.match(relay!.output(), /buffer queue not-relay\.site-fed\.switch on broker \\"main\\" is a quorum queue, but federation mode needs a classic one: switch the source back to shovel mode until the queue is empty/);
+    assert.equal((await centralAdmin.listFederationUpstreams(central.vhost)).find((u) => u.name === `not-relay-${site}-switch`), undefined);
+    assert.equal((await siteAdmin.queue(`not-relay.${site}.switch`)).type, 'quorum', 'the queue and what it holds are left alone');
+  });
+
   it('carries every event published at the source to the central exchange exactly once, byte for byte, with the site routing key', async () => {
-    const n = 2000;
+    const n = 5000;
     const bodies = Array.from({ length: n }, (_, i) => Buffer.from(JSON.stringify({ meta: { id: randomUUID(), type: 'EiffelActivityTriggeredEvent' }, seq: i })));
     await publishConfirmed(status.sites[0]!.amqp, exchange, bodies.map((body, i) => ({ body, routingKey: `ci.${i % 7}` })));
     const got = new Map<string, number>();
@@ -146,12 +176,13 @@ describe('the relay federates a source into central', () => {
         centralAdmin.listShovelParameters(v),
         centralAdmin.listQueues(v),
       ]);
-      return !ups.some((u) => u.name === name) && !pols.some((p) => p.name === name) && !shovels.some((s) => s.name === name) && !queues.some((q) => q.name === queue);
+      const ours = (n: string) => n.startsWith(`not-relay-${site}-`) || n.startsWith(`not-relay.${site}.`);
+      return ![...ups, ...pols, ...shovels, ...queues].some((x) => ours(x.name));
     }, 30_000);
     assert.ok((await centralAdmin.listPolicies(v)).some((p) => p.name === 'someone-elses-policy'), 'leaves policies it does not own');
     assert.ok((await centralAdmin.listFederationUpstreams(v)).some((u) => u.name === 'not-relay-site-other-ci'), "leaves another site's upstream");
     assert.equal((await centralAdmin.federationLinks(v)).filter((l) => l.upstream === name).length, 0, 'no federation link left running');
-    // Policy and upstream at once; queue and shovel (one action) on a later pass.
-    assert.equal(await metricSum(`http://127.0.0.1:${PORT}`, 'not_relay_reconcile_actions_total', { site, action: 'deleted' }), 3);
+    // For each of the two sources: policy and upstream at once; queue and shovel (one action) on a later pass.
+    assert.equal(await metricSum(`http://127.0.0.1:${PORT}`, 'not_relay_reconcile_actions_total', { site, action: 'deleted' }), 6);
   });
 });

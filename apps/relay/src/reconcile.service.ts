@@ -3,7 +3,7 @@ import { BrokerAdmin, ManagementApiError, type ShovelDefinition } from '@not/mes
 import { centralShovel, centralVhost, federationPolicy, federationUpstream, linksOf, sameFields, siteShovel, type Link } from './link-definitions.js';
 import { RelaySettings } from './relay.config.js';
 import { RelayMetrics } from './relay.metrics.js';
-import { bufferQueueName, linkName, RELAY_PREFIX, SiteBroker } from './site-broker.js';
+import { bufferQueueName, bufferQueueType, linkName, RELAY_PREFIX, SiteBroker } from './site-broker.js';
 
 export { centralUris, linksOf } from './link-definitions.js';
 
@@ -23,6 +23,8 @@ export class ReconcileService implements BeforeApplicationShutdown, OnApplicatio
   private stopped = false;
   private lastProblem = new Map<string, string>();
   private readonly stuck = new Map<string, { passes: number; attempts: number; wait: number }>();
+  /** Sources whose buffer queue exists with the other type (after a mode change): not linked until resolved. */
+  private readonly bufferConflicts = new Set<string>();
 
   constructor(
     private readonly settings: RelaySettings,
@@ -88,8 +90,34 @@ export class ReconcileService implements BeforeApplicationShutdown, OnApplicatio
     const existing = new Map((await admin.listShovelParameters()).map((p) => [p.name, p.value]));
     const wanted = new Map<string, ShovelDefinition>();
     const changed = new Set<string>();
-    // Every mode reads the same durable buffer queue on the site broker.
+    // Every mode reads a durable buffer queue on the site broker, of the same name.
     for (const source of sources) {
+      const queue = bufferQueueName(config.site, source.name);
+      const type = bufferQueueType(source);
+      const current = await admin.queue(queue).catch((err: unknown) => {
+        if (err instanceof ManagementApiError && err.status === 404) return undefined;
+        throw err;
+      });
+      if (current?.type && current.type !== type && source.mode === 'shovel') {
+        // Left by federation mode: a shovel reads a classic queue as well; redeclaring it would fail.
+        this.reportProblem(`${queue}:type`, `buffer queue ${queue} on broker "${site.config.name}" is a ${current.type} queue (left by federation mode); the shovel uses it as it is`);
+        wanted.set(linkName(config.site, source.name), siteShovel(config, site.config, source));
+        continue;
+      }
+      if (current?.type && current.type !== type) {
+        // Queue federation cannot read it safely; a redeclare would fail; deleting it could lose events. An operator decides.
+        this.bufferConflicts.add(source.name);
+        this.metrics.reconcileErrors.inc({ site: config.site });
+        this.setLink(source, 'other');
+        this.reportProblem(
+          `${queue}:type`,
+          `buffer queue ${queue} on broker "${site.config.name}" is a ${current.type} queue, but federation mode needs a ${type} one: ` +
+            `switch the source back to shovel mode until the queue is empty, delete the queue, then switch to federation (the relay recreates it)`,
+        );
+        continue;
+      }
+      this.bufferConflicts.delete(source.name);
+      this.clearProblem(`${queue}:type`);
       await site.declareBuffer(config.site, source);
       if (source.mode === 'shovel') wanted.set(linkName(config.site, source.name), siteShovel(config, site.config, source));
     }
@@ -166,6 +194,8 @@ export class ReconcileService implements BeforeApplicationShutdown, OnApplicatio
       const queue = bufferQueueName(config.site, link.name);
       const broker = config.brokers.find((b) => b.name === link.broker)!;
       wanted.add(name);
+      // Its site buffer queue has the wrong type (reported by the site pass): keep what exists, create nothing.
+      if (this.bufferConflicts.has(link.name)) continue;
       const upstream = federationUpstream(broker, config.site, link);
       if (!existingUpstreams.has(name) || !sameFields(existingUpstreams.get(name), upstream)) {
         await admin.putFederationUpstream(name, upstream, vhost);
@@ -242,6 +272,7 @@ export class ReconcileService implements BeforeApplicationShutdown, OnApplicatio
     if (links.length === 0) return;
     const [fedLinks, shovelStates] = await Promise.all([admin.federationLinks(vhost), admin.shovelStatus(vhost)]);
     for (const link of links) {
+      if (this.bufferConflicts.has(link.name)) continue;
       const name = linkName(config.site, link.name);
       const queue = bufferQueueName(config.site, link.name);
       const fed = fedLinks.find((l) => l.upstream === name && l.queue === queue);
