@@ -17,6 +17,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Logger } from '@nestjs/common';
 import { validateConfig } from '@not/config';
 import { BrokerAdmin } from '@not/messaging';
 import { loadMesh, Mesh, type MeshStatus } from '@not/mesh';
@@ -288,6 +289,8 @@ async function webhooks(bench: Bench): Promise<{ rps: number; accepted: number; 
 }
 
 async function main(): Promise<void> {
+  // The reconciler's change log would interleave with the table.
+  Logger.overrideLogger(['error']);
   const mesh = new Mesh(loadMesh(CONFIG), (m) => process.stderr.write(`• ${m}\n`));
   let status = await mesh.status();
   if (!status.central.up || !status.sites[0]?.up) status = await mesh.up();
