@@ -185,4 +185,39 @@ describe('the relay federates a source into central', () => {
     // For each of the two sources: policy and upstream at once; queue and shovel (one action) on a later pass.
     assert.equal(await metricSum(`http://127.0.0.1:${PORT}`, 'not_relay_reconcile_actions_total', { site, action: 'deleted' }), 6);
   });
+
+  it('keeps the central queue of a removed source, and its shovel, until the shovel has emptied it', async () => {
+    const v = central.vhost;
+    const drainName = `not-relay-${site}-drain`;
+    const drainQueue = `not-relay.${site}.drain`;
+    await stopChild(relay!);
+    relay = startRelay([{ name: 'drain', broker: 'main', format: 'eiffel', exchange, mode: 'federation' }]);
+    await ready(relay);
+    await waitUntil('the drain link running', async () => (await metricSum(`http://127.0.0.1:${PORT}`, 'not_relay_link_up', { site, source: 'drain' })) === 1, 30_000);
+    await stopChild(relay);
+    // While no relay runs: the central shovel stalls (it reads a queue that does not exist) with events left in the central queue.
+    const good = (await centralAdmin.listShovelParameters(v)).find((p) => p.name === drainName)!.value;
+    await centralAdmin.putShovel(drainName, { ...good, 'src-queue': 'nowhere' }, v);
+    const markers = Array.from({ length: 10 }, () => randomUUID());
+    const conn = await amqp.connect(central.url);
+    const ch = await conn.createConfirmChannel();
+    for (const m of markers) ch.sendToQueue(drainQueue, Buffer.from(JSON.stringify({ marker: m })), { persistent: true });
+    await ch.waitForConfirms();
+    await conn.close();
+    relay = startRelay([]);
+    await ready(relay);
+    await waitUntil('the drain reported', async () => /central queue not-relay\.site-fed\.drain still holds/.test(relay!.output()), 30_000);
+    await new Promise((r) => setTimeout(r, 3000));
+    assert.ok((await centralAdmin.listQueues(v)).some((q) => q.name === drainQueue), 'the queue stays while it holds events');
+    assert.ok((await centralAdmin.listShovelParameters(v)).some((p) => p.name === drainName), 'its shovel stays');
+    assert.ok(!(await centralAdmin.listPolicies(v)).some((p) => p.name === drainName), 'the federation policy is gone at once');
+    // The shovel recovers: it empties the queue to the central exchange, and then the relay removes both.
+    await centralAdmin.putShovel(drainName, good, v);
+    await waitUntil('the drained queue and its shovel removed', async () => {
+      const [queues, shovels] = await Promise.all([centralAdmin.listQueues(v), centralAdmin.listShovelParameters(v)]);
+      return !queues.some((q) => q.name === drainQueue) && !shovels.some((p) => p.name === drainName);
+    }, 30_000);
+    const bodies = (await central.drain('fed-count', 100)).map((m) => m.body);
+    for (const m of markers) assert.equal(bodies.filter((b) => b.includes(m)).length, 1, `event ${m} reached central once`);
+  });
 });

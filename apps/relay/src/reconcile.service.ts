@@ -244,7 +244,12 @@ export class ReconcileService implements BeforeApplicationShutdown, OnApplicatio
       if (wanted.has(name) || existingPolicies.has(name)) continue;
       const shovel = existingShovels.get(name);
       if ((info.messages ?? 0) > 0) {
-        this.reportProblem(`${name}:drain`, `central queue ${queue} still holds ${info.messages} messages; its shovel ${name} stays until it is empty`);
+        this.reportProblem(
+          `${name}:drain`,
+          shovel
+            ? `central queue ${queue} still holds ${info.messages} messages; its shovel ${name} stays until it is empty`
+            : `central queue ${queue} still holds ${info.messages} messages and has no shovel: move them to ${config.central.exchange} by hand (or configure the source again), then the relay deletes it`,
+        );
         continue;
       }
       if (shovel) await admin.deleteShovel(name, vhost);
