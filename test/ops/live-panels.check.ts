@@ -27,7 +27,6 @@ const PENDING_METRICS = [
   'not_explorer_lead_time_seconds',
   'not_explorer_stage_changes',
   'not_explorer_stage_oldest_seconds',
-  'not_relay_buffer_limit_messages',
 ];
 
 /** Series Prometheus itself adds to every target. */

@@ -8,6 +8,7 @@ import { HealthRegistry, JsonLogger, runMain } from '@not/observability';
 import { relayConfigSchema } from './relay.config.js';
 import { RelayModule } from './relay.module.js';
 import { ReconcileService } from './reconcile.service.js';
+import { centralVhost } from './link-definitions.js';
 
 async function bootstrap(): Promise<void> {
   const file = configPath(process.argv, 'RELAY_CONFIG');
@@ -22,9 +23,18 @@ async function bootstrap(): Promise<void> {
     });
   }
 
+  const central = config.central.management;
+  if (central) {
+    await new BrokerAdmin(central).overview().catch((err: Error) => {
+      throw new StartupError(`central broker: ${err.message}`, 'central.management');
+    });
+  }
+
   // No body parser: webhook bodies are read raw, so signatures are checked on the exact bytes and published as they came.
-  const app = await NestFactory.create(RelayModule.forConfig(config), { logger, abortOnError: false, bodyParser: false });
-  app.enableShutdownHooks();
+  // On SIGTERM/SIGINT: new requests get 503 (Connection: close) while in-flight webhook
+  // publishes finish (see WebhookPublisher), then the process exits 0.
+  const app = await NestFactory.create(RelayModule.forConfig(config), { logger, abortOnError: false, bodyParser: false, return503OnClosing: true });
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
   const health = app.get(HealthRegistry);
   for (const broker of config.brokers) {
     health.register(`broker:${broker.name}`, async () => void (await new BrokerAdmin(broker.management, 2000).overview()));
@@ -32,6 +42,12 @@ async function bootstrap(): Promise<void> {
   // Ready only while the central broker answers too (the shovels need it).
   const tls = config.central.tls ? { ca: [readCa(file, config.central.tls.caFile)], servername: config.central.tls.serverName } : undefined;
   health.register('central', () => checkCentral(config.central.urls, tls));
+  // Federation links live on the central broker: ready only while its management API (and federation plugin) answers.
+  if (central) {
+    const admin = new BrokerAdmin(central, 2000);
+    const vhost = centralVhost(config);
+    health.register('central-management', async () => void (await admin.federationLinks(vhost)));
+  }
   const reconciler = app.get(ReconcileService);
   await reconciler.reconcile();
   reconciler.start();

@@ -1,21 +1,30 @@
-import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { BrokerAdmin, type ShovelDefinition } from '@not/messaging';
-import { RelaySettings, WEBHOOK_SOURCE, type RelayConfig } from './relay.config.js';
+import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationShutdown } from '@nestjs/common';
+import { BrokerAdmin, ManagementApiError, type ShovelDefinition } from '@not/messaging';
+import { centralShovel, centralVhost, federationPolicy, federationUpstream, linksOf, sameFields, siteShovel, type Link } from './link-definitions.js';
+import { RelaySettings } from './relay.config.js';
 import { RelayMetrics } from './relay.metrics.js';
-import { RELAY_PREFIX, shovelName, SiteBroker, type BufferedLink } from './site-broker.js';
+import { bufferQueueName, bufferQueueType, linkName, RELAY_PREFIX, SiteBroker } from './site-broker.js';
+
+export { centralUris, linksOf } from './link-definitions.js';
 
 /**
- * Keeps each site broker in the state the config describes: a durable buffer
- * queue per source and a shovel from it to the central exchange. Run once at start by
- * the bootstrap, then every `reconcileIntervalSeconds`; logs each change once.
+ * Keeps the brokers in the state the config describes: on each site broker a
+ * durable buffer queue per source and, in shovel mode, a shovel from it to the
+ * central exchange; in federation mode, on the central broker, a federation
+ * upstream + policy pulling that buffer queue into a central queue of the same
+ * name and a local shovel from there to the central exchange. Run once at start
+ * by the bootstrap, then every `reconcileIntervalSeconds`; logs each change once.
  */
 @Injectable()
-export class ReconcileService implements OnApplicationShutdown {
+export class ReconcileService implements BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly log = new Logger(ReconcileService.name);
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
+  private stopped = false;
   private lastProblem = new Map<string, string>();
   private readonly stuck = new Map<string, { passes: number; attempts: number; wait: number }>();
+  /** Sources whose buffer queue exists with the other type (after a mode change): not linked until resolved. */
+  private readonly bufferConflicts = new Set<string>();
 
   constructor(
     private readonly settings: RelaySettings,
@@ -24,10 +33,11 @@ export class ReconcileService implements OnApplicationShutdown {
 
   start(): void {
     const tick = (): void => {
+      if (this.stopped) return;
       this.running = this.reconcile()
         .catch((err: Error) => this.log.error(`reconcile failed: ${err.message}`))
         .finally(() => {
-          this.timer = setTimeout(tick, this.settings.config.reconcileIntervalSeconds * 1000);
+          if (!this.stopped) this.timer = setTimeout(tick, this.settings.config.reconcileIntervalSeconds * 1000);
         });
     };
     this.timer = setTimeout(tick, this.settings.config.reconcileIntervalSeconds * 1000);
@@ -36,11 +46,13 @@ export class ReconcileService implements OnApplicationShutdown {
   /** One pass over every broker; resolves when done. */
   async reconcile(): Promise<void> {
     const { config } = this.settings;
+    const links = linksOf(config);
+    for (const l of links) this.metrics.bufferLimit.set({ site: config.site, source: l.name }, l.maxLength);
     let ok = true;
     for (const broker of config.brokers) {
       const admin = new BrokerAdmin(broker.management);
       const site = new SiteBroker(broker);
-      const sources = linksOf(config).filter((s) => s.broker === broker.name);
+      const sources = links.filter((s) => s.broker === broker.name);
       try {
         await this.reconcileBroker(admin, site, sources);
         this.clearProblem(broker.name);
@@ -48,38 +60,66 @@ export class ReconcileService implements OnApplicationShutdown {
         ok = false;
         this.metrics.reconcileErrors.inc({ site: config.site });
         this.reportProblem(broker.name, `broker "${broker.name}": ${(err as Error).message}`);
-        for (const s of sources) this.setLink(s, 'unknown');
+        // Federation links are judged from the central side, which may still reach this broker.
+        for (const s of sources) if (s.mode === 'shovel') this.setLink(s, 'unknown');
+      }
+    }
+    if (config.central.management) {
+      const federated = links.filter((l) => l.mode === 'federation');
+      try {
+        await this.reconcileCentral(new BrokerAdmin(config.central.management), federated);
+        this.clearProblem('central');
+      } catch (err) {
+        ok = false;
+        this.metrics.reconcileErrors.inc({ site: config.site });
+        this.reportProblem('central', `central broker: ${(err as Error).message}`);
+        for (const s of federated) this.setLink(s, 'unknown');
       }
     }
     if (ok) this.metrics.lastReconcile.set({ site: config.site }, Date.now() / 1000);
   }
 
-  private setLink(source: BufferedLink, state: string): void {
+  private setLink(source: Link, state: string): void {
     const labels = { site: this.settings.config.site, source: source.name, mode: source.mode };
     this.metrics.linkUp.set(labels, state === 'running' ? 1 : 0);
     for (const s of LINK_STATES) this.metrics.linkState.set({ ...labels, state: s }, s === state ? 1 : 0);
   }
 
-  private async reconcileBroker(admin: BrokerAdmin, site: SiteBroker, sources: BufferedLink[]): Promise<void> {
+  private async reconcileBroker(admin: BrokerAdmin, site: SiteBroker, sources: Link[]): Promise<void> {
     const { config } = this.settings;
     const existing = new Map((await admin.listShovelParameters()).map((p) => [p.name, p.value]));
     const wanted = new Map<string, ShovelDefinition>();
     const changed = new Set<string>();
+    // Every mode reads a durable buffer queue on the site broker, of the same name.
     for (const source of sources) {
-      const queue = await site.declareBuffer(config.site, source);
-      wanted.set(shovelName(config.site, source.name), {
-        'src-protocol': 'amqp091',
-        'src-uri': site.config.url,
-        'src-queue': queue,
-        'dest-protocol': 'amqp091',
-        'dest-uri': centralUris(config),
-        'dest-exchange': config.central.exchange,
-        ...(source.centralKey ? { 'dest-exchange-key': source.centralKey } : {}),
-        'ack-mode': 'on-confirm',
-        'dest-add-forward-headers': true,
-        'dest-add-timestamp-header': true,
-        'reconnect-delay': 5,
+      const queue = bufferQueueName(config.site, source.name);
+      const type = bufferQueueType(source);
+      const current = await admin.queue(queue).catch((err: unknown) => {
+        if (err instanceof ManagementApiError && err.status === 404) return undefined;
+        throw err;
       });
+      if (current?.type && current.type !== type && source.mode === 'shovel') {
+        // Left by federation mode: a shovel reads a classic queue as well; redeclaring it would fail.
+        this.reportProblem(`${queue}:type`, `buffer queue ${queue} on broker "${site.config.name}" is a ${current.type} queue (left by federation mode); the shovel uses it as it is`);
+        wanted.set(linkName(config.site, source.name), siteShovel(config, site.config, source));
+        continue;
+      }
+      if (current?.type && current.type !== type) {
+        // Queue federation cannot read it safely; a redeclare would fail; deleting it could lose events. An operator decides.
+        this.bufferConflicts.add(source.name);
+        this.metrics.reconcileErrors.inc({ site: config.site });
+        this.setLink(source, 'other');
+        this.reportProblem(
+          `${queue}:type`,
+          `buffer queue ${queue} on broker "${site.config.name}" is a ${current.type} queue, but federation mode needs a ${type} one: ` +
+            `switch the source back to shovel mode until the queue is empty, delete the queue, then switch to federation (the relay recreates it)`,
+        );
+        continue;
+      }
+      this.bufferConflicts.delete(source.name);
+      this.clearProblem(`${queue}:type`);
+      await site.declareBuffer(config.site, source);
+      if (source.mode === 'shovel') wanted.set(linkName(config.site, source.name), siteShovel(config, site.config, source));
     }
     for (const [name, def] of wanted) {
       const current = existing.get(name);
@@ -87,22 +127,26 @@ export class ReconcileService implements OnApplicationShutdown {
         await admin.putShovel(name, def);
         changed.add(name);
         this.action('created', `created shovel ${name} → ${def['dest-exchange']} (${def['dest-exchange-key'] ?? 'routing key kept'})`);
-      } else if (!sameDefinition(current, def)) {
+      } else if (!sameFields(current, def, ['dest-exchange-key'])) {
         await admin.putShovel(name, def);
         changed.add(name);
         this.action('replaced', `replaced shovel ${name}: its definition differed from the config`);
       }
     }
+    // Shovels of sources no longer configured, or now federated, go; their buffer queues stay (they may hold events).
     const ownPrefix = `${RELAY_PREFIX}-${config.site}-`;
     for (const name of existing.keys()) {
       if (name.startsWith(ownPrefix) && !wanted.has(name)) {
         await admin.deleteShovel(name);
-        this.action('deleted', `deleted shovel ${name}: its source is no longer configured`);
+        this.action('deleted', `deleted shovel ${name}: its source is no longer configured in shovel mode`);
       }
     }
     const states = new Map((await admin.shovelStatus()).map((s) => [s.name, s]));
     for (const source of sources) {
-      const name = shovelName(config.site, source.name);
+      const q = await admin.queue(bufferQueueName(config.site, source.name)).catch(() => undefined);
+      if (q?.messages !== undefined) this.metrics.bufferMessages.set({ site: config.site, source: source.name }, q.messages);
+      if (source.mode !== 'shovel') continue;
+      const name = linkName(config.site, source.name);
       const st = states.get(name);
       const up = st?.state === 'running';
       this.setLink(source, st ? (LINK_STATES.includes(st.state) ? st.state : 'other') : 'missing');
@@ -114,8 +158,143 @@ export class ReconcileService implements OnApplicationShutdown {
         this.clearProblem(name);
         this.stuck.delete(name);
       }
-      const q = await admin.queue(wantedQueue(wanted, name)).catch(() => undefined);
-      if (q?.messages !== undefined) this.metrics.bufferMessages.set({ site: config.site, source: source.name }, q.messages);
+    }
+  }
+
+  /**
+   * Federation mode, on the central broker (in the vhost of the first central
+   * URL): upstream, policy, federated queue and local shovel per federated
+   * source; what belongs to sources no longer federated is removed — the
+   * policy and upstream at once, the queue and its shovel once the queue is empty.
+   */
+  private async reconcileCentral(admin: BrokerAdmin, links: Link[]): Promise<void> {
+    const { config } = this.settings;
+    const vhost = centralVhost(config);
+    const ownName = `${RELAY_PREFIX}-${config.site}-`;
+    const ownQueue = `${RELAY_PREFIX}.${config.site}.`;
+    const [upstreams, policies, shovels, queues] = await Promise.all([
+      admin.listFederationUpstreams(vhost).catch((err: unknown) => {
+        throw err instanceof ManagementApiError && err.status === 404
+          ? new Error('the federation plugin is not enabled on the central broker (rabbitmq-plugins enable rabbitmq_federation rabbitmq_federation_management)')
+          : err;
+      }),
+      admin.listPolicies(vhost),
+      admin.listShovelParameters(vhost),
+      admin.listQueues(vhost),
+    ]);
+    const existingUpstreams = new Map(upstreams.map((u) => [u.name, u.value]));
+    const existingPolicies = new Map(policies.map((p) => [p.name, p]));
+    const existingShovels = new Map(shovels.map((s) => [s.name, s.value]));
+    const existingQueues = new Map(queues.map((q) => [q.name, q]));
+    const wanted = new Set<string>();
+    const changed = new Set<string>();
+
+    for (const link of links) {
+      const name = linkName(config.site, link.name);
+      const queue = bufferQueueName(config.site, link.name);
+      const broker = config.brokers.find((b) => b.name === link.broker)!;
+      wanted.add(name);
+      // Its site buffer queue has the wrong type (reported by the site pass): keep what exists, create nothing.
+      if (this.bufferConflicts.has(link.name)) continue;
+      const upstream = federationUpstream(broker, config.site, link);
+      if (!existingUpstreams.has(name) || !sameFields(existingUpstreams.get(name), upstream)) {
+        await admin.putFederationUpstream(name, upstream, vhost);
+        changed.add(name);
+        this.action(existingUpstreams.has(name) ? 'replaced' : 'created', `${existingUpstreams.has(name) ? 'replaced' : 'created'} federation upstream ${name} on central → ${broker.name}/${queue}`);
+      }
+      const policy = federationPolicy(config.site, link);
+      if (!existingPolicies.has(name) || !sameFields(existingPolicies.get(name), policy)) {
+        await admin.putPolicy(name, policy, vhost);
+        changed.add(name);
+        this.action(existingPolicies.has(name) ? 'replaced' : 'created', `${existingPolicies.has(name) ? 'replaced' : 'created'} federation policy ${name} on central for queue ${queue}`);
+      }
+      if (!existingQueues.has(queue)) {
+        // Classic: a transit queue (the durable buffer is the site's), and only classic queues can be deleted if-empty.
+        await admin.putQueue(queue, { durable: true, arguments: { 'x-queue-type': 'classic' } }, vhost);
+        changed.add(name);
+        this.action('created', `created federated queue ${queue} on central`);
+      }
+      const shovel = centralShovel(config, link);
+      if (!existingShovels.has(name) || !sameFields(existingShovels.get(name), shovel, ['dest-exchange-key'])) {
+        await admin.putShovel(name, shovel, vhost);
+        changed.add(name);
+        this.action(existingShovels.has(name) ? 'replaced' : 'created', `${existingShovels.has(name) ? 'replaced' : 'created'} central shovel ${name} → ${shovel['dest-exchange']} (${shovel['dest-exchange-key']})`);
+      }
+    }
+
+    // Leftovers of sources no longer federated: stop pulling first ...
+    for (const name of existingPolicies.keys()) {
+      if (name.startsWith(ownName) && !wanted.has(name)) {
+        await admin.deletePolicy(name, vhost);
+        this.action('deleted', `deleted federation policy ${name} on central: its source is no longer federated`);
+      }
+    }
+    for (const name of existingUpstreams.keys()) {
+      if (name.startsWith(ownName) && !wanted.has(name)) {
+        await admin.deleteFederationUpstream(name, vhost);
+        this.action('deleted', `deleted federation upstream ${name} on central: its source is no longer federated`);
+      }
+    }
+    // ... then, on a later pass (no policy left), once the shovel has emptied the queue, remove both:
+    // the shovel first (whatever it holds unacknowledged goes back to the queue), then the queue only
+    // if it is empty (the broker checks, atomically); if it is not, the shovel comes back to drain it.
+    for (const [queue, info] of existingQueues) {
+      if (!queue.startsWith(ownQueue)) continue;
+      const name = linkName(config.site, queue.slice(ownQueue.length));
+      if (wanted.has(name) || existingPolicies.has(name)) continue;
+      const shovel = existingShovels.get(name);
+      if ((info.messages ?? 0) > 0) {
+        this.reportProblem(
+          `${name}:drain`,
+          shovel
+            ? `central queue ${queue} still holds ${info.messages} messages; its shovel ${name} stays until it is empty`
+            : `central queue ${queue} still holds ${info.messages} messages and has no shovel: move them to ${config.central.exchange} by hand (or configure the source again), then the relay deletes it`,
+        );
+        continue;
+      }
+      if (shovel) await admin.deleteShovel(name, vhost);
+      try {
+        await admin.deleteQueueIfEmpty(queue, vhost);
+      } catch (err) {
+        if (shovel) await admin.putShovel(name, shovel, vhost);
+        if (err instanceof ManagementApiError && err.status === 400) {
+          this.reportProblem(`${name}:drain`, `central queue ${queue} still holds messages; its shovel ${name} stays until it is empty`);
+          continue;
+        }
+        throw err;
+      }
+      existingShovels.delete(name);
+      this.clearProblem(`${name}:drain`);
+      this.action('deleted', `deleted federated queue ${queue}${shovel ? ` and its shovel ${name}` : ''} on central: empty, and its source is no longer federated`);
+    }
+    for (const name of existingShovels.keys()) {
+      if (name.startsWith(ownName) && !wanted.has(name) && !existingQueues.has(bufferQueueName(config.site, name.slice(ownName.length)))) {
+        await admin.deleteShovel(name, vhost);
+        this.action('deleted', `deleted central shovel ${name}: its source is no longer federated`);
+      }
+    }
+
+    if (links.length === 0) return;
+    const [fedLinks, shovelStates] = await Promise.all([admin.federationLinks(vhost), admin.shovelStatus(vhost)]);
+    for (const link of links) {
+      if (this.bufferConflicts.has(link.name)) continue;
+      const name = linkName(config.site, link.name);
+      const queue = bufferQueueName(config.site, link.name);
+      const fed = fedLinks.find((l) => l.upstream === name && l.queue === queue);
+      const st = shovelStates.find((s) => s.name === name);
+      // Up only when both halves run: the federation link (site → central queue) and the shovel (→ central exchange).
+      const state = !fed ? 'missing' : fed.status !== 'running' ? fed.status : (st?.state ?? 'missing');
+      this.setLink(link, LINK_STATES.includes(state) ? state : 'other');
+      const key = `central:${name}`;
+      if (state !== 'running' && !changed.has(name)) {
+        const why = fed && fed.status !== 'running' ? `federation link ${name} is ${fed.status}${fed.error ? `: ${fed.error}` : ''}` : !fed ? `federation link ${name} is not reported by the central broker` : `central shovel ${name} is ${st?.state ?? 'not reported'}${st?.reason ? `: ${st.reason}` : ''}`;
+        this.reportProblem(key, why);
+        // Federation links reconnect by themselves (reconnect-delay); a stuck central shovel is restarted like a site one.
+        if (fed?.status === 'running' && st) await this.restartIfStuck(admin, name, vhost, key);
+      } else if (state === 'running') {
+        this.clearProblem(key);
+        this.stuck.delete(key);
+      }
     }
   }
 
@@ -123,19 +302,19 @@ export class ReconcileService implements OnApplicationShutdown {
    * A shovel not running on consecutive passes is restarted, with back-off
    * (1, 2, 4 … up to 32 passes between attempts) so a broken link is not hammered.
    */
-  private async restartIfStuck(admin: BrokerAdmin, name: string): Promise<void> {
-    const s = this.stuck.get(name) ?? { passes: 0, attempts: 0, wait: 1 };
+  private async restartIfStuck(admin: BrokerAdmin, name: string, vhost = '/', key = name): Promise<void> {
+    const s = this.stuck.get(key) ?? { passes: 0, attempts: 0, wait: 1 };
     s.passes++;
-    this.stuck.set(name, s);
+    this.stuck.set(key, s);
     if (s.passes < s.wait) return;
     s.passes = 0;
     s.attempts++;
     s.wait = Math.min(32, s.wait * 2);
     try {
-      await admin.restartShovel(name);
+      await admin.restartShovel(name, vhost);
       this.action('restarted', `restarted shovel ${name} (attempt ${s.attempts})`);
     } catch (err) {
-      this.reportProblem(`${name}:restart`, `could not restart shovel ${name}: ${(err as Error).message}`);
+      this.reportProblem(`${key}:restart`, `could not restart shovel ${name}: ${(err as Error).message}`);
     }
   }
 
@@ -155,55 +334,18 @@ export class ReconcileService implements OnApplicationShutdown {
     if (this.lastProblem.delete(key)) this.log.log(`${key}: recovered`);
   }
 
+  /** Shutdown: no new pass starts. */
+  beforeApplicationShutdown(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+  }
+
+  /** Waits for a pass in progress, so no broker change is left half made. */
   async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
     clearTimeout(this.timer);
     await this.running;
   }
 }
 
-/** Central URIs as the shovel takes them: amqps ones carry the TLS options as query parameters. */
-export function centralUris(config: RelayConfig): string | string[] {
-  const tls = config.central.tls;
-  const uris = config.central.urls.map((url) => {
-    if (!url.startsWith('amqps://') || !tls) return url;
-    const u = new URL(url);
-    u.searchParams.set('cacertfile', tls.caFile);
-    u.searchParams.set('verify', 'verify_peer');
-    u.searchParams.set('server_name_indication', tls.serverName ?? u.hostname);
-    return u.toString();
-  });
-  return uris.length === 1 ? uris[0]! : uris;
-}
-
-const LINK_STATES = ['running', 'starting', 'terminated', 'blocked', 'flow', 'missing', 'unknown', 'other'];
-
-/** Every buffered link the config asks for: its sources, plus the webhook exchange when webhooks are on. */
-export function linksOf(config: RelayConfig): Array<BufferedLink & { broker: string }> {
-  const links: Array<BufferedLink & { broker: string }> = config.sources.map((s) => ({
-    ...s,
-    centralKey: `site.${config.site}.${s.name}.${s.format}`,
-  }));
-  if (config.webhooks) {
-    links.push({
-      name: WEBHOOK_SOURCE,
-      broker: config.webhooks.broker,
-      exchange: config.webhooks.exchange,
-      exchangeType: 'topic',
-      // Only what the relay itself published for this site.
-      bindingKeys: [`site.${config.site}.${WEBHOOK_SOURCE}.#`],
-      maxLength: 1_000_000,
-      mode: 'shovel',
-    });
-  }
-  return links;
-}
-
-function wantedQueue(wanted: Map<string, ShovelDefinition>, name: string): string {
-  return wanted.get(name)!['src-queue'];
-}
-
-function sameDefinition(a: unknown, b: ShovelDefinition): boolean {
-  const x = a as Record<string, unknown>;
-  const keys = new Set([...Object.keys(b), 'dest-exchange-key']);
-  return [...keys].every((k) => JSON.stringify(x[k]) === JSON.stringify((b as unknown as Record<string, unknown>)[k]));
-}
+const LINK_STATES = ['running', 'starting', 'terminated', 'blocked', 'flow', 'error', 'shutdown', 'missing', 'unknown', 'other'];

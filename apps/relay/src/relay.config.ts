@@ -3,11 +3,15 @@ import { z } from 'zod';
 
 const FORMAT_NAMES = ['eiffel', 'cdevents', 'jenkins', 'gerrit', 'github', 'gitlab', 'gitea', 'git-hook', 'nexus', 'artifactory', 'verdaccio'] as const;
 
+const managementSchema = z.strictObject({ url: httpUrl, user: z.string().min(1), password: z.string().min(1) });
+
 const brokerSchema = z.strictObject({
   name: identifier,
   /** AMQP URL of the tool broker (the relay declares buffer queues through it; shovels read from it). */
   url: amqpUrl,
-  management: z.strictObject({ url: httpUrl, user: z.string().min(1), password: z.string().min(1) }),
+  /** Federation mode: the AMQP URL the central broker pulls from (when central reaches this broker by another name); default `url`. */
+  federationUrl: amqpUrl.optional(),
+  management: managementSchema,
 });
 
 const sourceSchema = z.strictObject({
@@ -44,6 +48,11 @@ export const relayConfigSchema = z
       /** One or more URIs, tried in order (failover); the shovel publishes with these credentials. */
       urls: z.array(amqpUrl).min(1),
       exchange: z.string().min(1).default('not.central'),
+      /**
+       * The central broker's management API: needed by sources in federation mode, whose
+       * federation upstream, policy, queue and shovel the relay keeps on the central broker.
+       */
+      management: managementSchema.optional(),
       /** For amqps:// URLs: the CA that signed central's certificate, and the name to check in it. */
       tls: z
         .strictObject({
@@ -66,8 +75,18 @@ export const relayConfigSchema = z
       if (!brokers.has(s.broker)) {
         ctx.addIssue({ code: 'custom', path: ['sources', i, 'broker'], message: `no broker named "${s.broker}" in brokers[]` });
       }
-      if (s.mode === 'federation') {
-        ctx.addIssue({ code: 'custom', path: ['sources', i, 'mode'], message: 'federation mode is not supported yet; use "shovel"' });
+      if (s.mode === 'federation' && !cfg.central.management) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sources', i, 'mode'],
+          message: 'federation mode needs central.management (url, user, password): the relay keeps the federation upstream and policy on the central broker',
+        });
+      }
+    });
+    const centralApi = cfg.central.management?.url.replace(/\/+$/, '');
+    cfg.brokers.forEach((b, i) => {
+      if (centralApi && b.management.url.replace(/\/+$/, '') === centralApi) {
+        ctx.addIssue({ code: 'custom', path: ['brokers', i, 'management', 'url'], message: 'is the central broker\'s management API; a site broker must be a different broker' });
       }
     });
     if (cfg.webhooks && !brokers.has(cfg.webhooks.broker)) {

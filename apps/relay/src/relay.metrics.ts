@@ -7,6 +7,7 @@ export class RelayMetrics {
   readonly linkState: Gauge<'site' | 'source' | 'mode' | 'state'>;
   readonly lastReconcile: Gauge<'site'>;
   readonly bufferMessages: Gauge<'site' | 'source'>;
+  readonly bufferLimit: Gauge<'site' | 'source'>;
   readonly reconcileActions: Counter<'site' | 'action'>;
   readonly reconcileErrors: Counter<'site'>;
   readonly webhooks: Counter<'endpoint' | 'result'>;
@@ -34,6 +35,12 @@ export class RelayMetrics {
     this.bufferMessages = new Gauge({
       name: 'not_relay_buffer_messages',
       help: 'Messages waiting in a source buffer queue on the site broker',
+      labelNames: ['site', 'source'],
+      registers,
+    });
+    this.bufferLimit = new Gauge({
+      name: 'not_relay_buffer_limit_messages',
+      help: 'The configured length limit (maxLength) of a source buffer queue; past it the broker refuses new messages',
       labelNames: ['site', 'source'],
       registers,
     });

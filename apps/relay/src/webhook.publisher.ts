@@ -1,4 +1,4 @@
-import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationShutdown } from '@nestjs/common';
 import { describeConnectError, maskUrl } from '@not/messaging';
 import amqp from 'amqplib';
 import { RelaySettings, type WebhooksConfig } from './relay.config.js';
@@ -12,7 +12,7 @@ export class BrokerUnavailableError extends Error {
  * long-lived connection, reconnecting on the next publish after a failure.
  */
 @Injectable()
-export class WebhookPublisher implements OnApplicationShutdown {
+export class WebhookPublisher implements BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly log = new Logger(WebhookPublisher.name);
   private channel?: Promise<amqp.ConfirmChannel>;
   private connection?: amqp.ChannelModel;
@@ -84,6 +84,17 @@ export class WebhookPublisher implements OnApplicationShutdown {
         reject(new BrokerUnavailableError(`publish failed: ${(err as Error).message}`));
       }
     });
+  }
+
+  /**
+   * Shutdown, before the HTTP server closes: no new publish starts (503), and
+   * every publish already handed to the broker finishes — confirmed (202) or
+   * not within confirmTimeoutSeconds (503) — so no request is left half done.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.closing = true;
+    if (this.inFlight.size > 0) this.log.log(`shutting down: waiting for ${this.inFlight.size} webhook publishes in flight`);
+    await Promise.allSettled([...this.inFlight]);
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -43,6 +43,37 @@ export interface ShovelStatus {
   readonly reason?: string;
 }
 
+/** A federation upstream's fields as the relay sets them (see RabbitMQ's federation reference). */
+export interface FederationUpstreamDefinition {
+  readonly uri: string | readonly string[];
+  /** Queue federation: the upstream queue to consume from. */
+  readonly queue?: string;
+  /** Exchange federation: the upstream exchange. */
+  readonly exchange?: string;
+  readonly 'ack-mode': 'on-confirm' | 'on-publish' | 'no-ack';
+  readonly 'prefetch-count'?: number;
+  readonly 'reconnect-delay': number;
+  readonly 'trust-user-id'?: boolean;
+}
+
+export interface PolicyDefinition {
+  readonly pattern: string;
+  readonly 'apply-to': 'queues' | 'exchanges' | 'all';
+  readonly priority: number;
+  readonly definition: Record<string, unknown>;
+}
+
+/** One running (or failing) federation link, from the federation management plugin. */
+export interface FederationLinkStatus {
+  readonly upstream: string;
+  readonly vhost: string;
+  readonly type: 'queue' | 'exchange';
+  readonly queue?: string;
+  readonly exchange?: string;
+  readonly status: 'starting' | 'running' | 'error' | 'shutdown' | string;
+  readonly error?: string;
+}
+
 export interface QueueInfo {
   readonly name: string;
   readonly messages?: number;
@@ -50,8 +81,8 @@ export interface QueueInfo {
 }
 
 /**
- * The RabbitMQ management HTTP API, as the project uses it: shovels, users,
- * permissions, queues. Holds no business rules; every call is timed.
+ * The RabbitMQ management HTTP API, as the project uses it: shovels, federation
+ * upstreams and policies, users, permissions, queues. Holds no business rules; every call is timed.
  */
 export class BrokerAdmin {
   private static histogram?: Histogram<'method' | 'result'>;
@@ -102,6 +133,49 @@ export class BrokerAdmin {
 
   queue(name: string, vhost = '/'): Promise<QueueInfo> {
     return this.request('GET', `/api/queues/${enc(vhost)}/${enc(name)}`);
+  }
+
+  listFederationUpstreams(vhost = '/'): Promise<Array<{ name: string; value: FederationUpstreamDefinition }>> {
+    return this.request('GET', `/api/parameters/federation-upstream/${enc(vhost)}`);
+  }
+
+  putFederationUpstream(name: string, value: FederationUpstreamDefinition, vhost = '/'): Promise<void> {
+    return this.request('PUT', `/api/parameters/federation-upstream/${enc(vhost)}/${enc(name)}`, { value });
+  }
+
+  deleteFederationUpstream(name: string, vhost = '/'): Promise<void> {
+    return this.request('DELETE', `/api/parameters/federation-upstream/${enc(vhost)}/${enc(name)}`);
+  }
+
+  /** Status of every federation link in a vhost (needs the rabbitmq_federation_management plugin). */
+  federationLinks(vhost = '/'): Promise<FederationLinkStatus[]> {
+    return this.request('GET', `/api/federation-links/${enc(vhost)}`);
+  }
+
+  listPolicies(vhost = '/'): Promise<Array<PolicyDefinition & { name: string }>> {
+    return this.request('GET', `/api/policies/${enc(vhost)}`);
+  }
+
+  putPolicy(name: string, policy: PolicyDefinition, vhost = '/'): Promise<void> {
+    return this.request('PUT', `/api/policies/${enc(vhost)}/${enc(name)}`, policy);
+  }
+
+  deletePolicy(name: string, vhost = '/'): Promise<void> {
+    return this.request('DELETE', `/api/policies/${enc(vhost)}/${enc(name)}`);
+  }
+
+  /** Declares a queue (idempotent when the arguments match). */
+  putQueue(name: string, spec: { durable: boolean; arguments: Record<string, unknown> }, vhost = '/'): Promise<void> {
+    return this.request('PUT', `/api/queues/${enc(vhost)}/${enc(name)}`, { auto_delete: false, ...spec });
+  }
+
+  /** Deletes a queue only if it holds no message; the broker refuses (400) otherwise. */
+  deleteQueueIfEmpty(name: string, vhost = '/'): Promise<void> {
+    return this.request('DELETE', `/api/queues/${enc(vhost)}/${enc(name)}?if-empty=true`);
+  }
+
+  listQueues(vhost = '/'): Promise<QueueInfo[]> {
+    return this.request('GET', `/api/queues/${enc(vhost)}?columns=name,messages,type`);
   }
 
   putUser(name: string, password: string, tags = ''): Promise<void> {
