@@ -149,6 +149,7 @@ export class DeliveryGauges {
   readonly changeFailure: Gauge<'area'>;
   readonly timeToRestore: Gauge<'area'>;
   readonly lastSuccess: Gauge;
+  readonly windowEnd: Gauge;
   readonly failures: Counter;
   readonly duration: Histogram;
 
@@ -205,6 +206,11 @@ export class DeliveryGauges {
     this.lastSuccess = new Gauge({
       name: 'not_explorer_delivery_metrics_last_success_timestamp_seconds',
       help: 'When the delivery figures were last computed successfully (Unix time); 0 until the first success',
+      registers,
+    });
+    this.windowEnd = new Gauge({
+      name: 'not_explorer_delivery_metrics_window_end_timestamp_seconds',
+      help: 'The end of the window the exported delivery figures cover: when their computation started (Unix time)',
       registers,
     });
     this.failures = new Counter({
@@ -287,9 +293,11 @@ export class DeliveryMetricsService implements OnApplicationBootstrap, OnModuleD
   private async refresh(): Promise<void> {
     const end = this.gauges.duration.startTimer();
     try {
-      const snapshot = await this.compute(Date.now());
+      const now = Date.now();
+      const snapshot = await this.compute(now);
       if (this.stopped) return;
       this.gauges.apply(snapshot);
+      this.gauges.windowEnd.set(now / 1000);
       this.gauges.lastSuccess.set(Date.now() / 1000);
       if (this.failing) this.log.log('delivery metrics computed again after failures');
       this.failing = false;
