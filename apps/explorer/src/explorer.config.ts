@@ -36,6 +36,18 @@ export const explorerConfigSchema = z.strictObject({
       lookbackSeconds: z.number().int().min(10).default(3600),
     })
     .default({ pollMs: 1000, lookbackSeconds: 3600 }),
+  /** The delivery figures on /metrics (lead time, bottleneck, waiting changes, DORA), recomputed in the background. */
+  deliveryMetrics: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** How often the figures are recomputed. */
+      intervalSeconds: z.number().int().min(5).max(86_400).default(60),
+      /** The window they cover, ending now. */
+      windowDays: z.number().min(1 / 24).max(366).default(30),
+      /** The stage at which a change counts as delivered (lead time ends there; its events are the deployments). */
+      until: z.enum(['merge', 'build', 'artifact', 'test', 'publication', 'promotion', 'deployment', 'release']).default('release'),
+    })
+    .default({ enabled: true, intervalSeconds: 60, windowDays: 30, until: 'release' }),
 });
 
 export type ExplorerConfig = z.output<typeof explorerConfigSchema>;

@@ -3,6 +3,7 @@ import { ExplorerReads, GraphRepository } from '@not/graph';
 import { HealthRegistry, ObservabilityModule } from '@not/observability';
 import { Registry } from 'prom-client';
 import { BearerGuard } from './auth.guard.js';
+import { DeliveryMetricsService } from './delivery.metrics.js';
 import { EiffelController } from './eiffel.controller.js';
 import { EiffelService } from './eiffel.service.js';
 import type { ExplorerConfig } from './explorer.config.js';
@@ -46,6 +47,7 @@ export class ExplorerModule {
         LeadTimeService,
         EiffelService,
         StreamService,
+        DeliveryMetricsService,
       ],
     };
   }

@@ -1,0 +1,182 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { ConfigError } from '@not/config';
+import type { EventRow } from '@not/graph';
+import { Registry } from 'prom-client';
+import { DeliveryGauges, doraByArea, leadTimeSeries, positionOf, waitingSeries, type DeliverySnapshot } from './delivery.metrics.js';
+import { loadExplorerConfig } from './explorer.config.js';
+import { groupStats, SEGMENTS, segmentsOf, type Segment } from './lead-time.stats.js';
+
+const H = 3_600_000;
+const T0 = Date.UTC(2026, 10, 1, 8, 0, 0);
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+function ev(stage: string, atHours: number, phase: string | null = null, outcome: string | null = null): EventRow {
+  return { id: `${stage}-${atHours}-${phase}`, type: 'T', stage, phase, outcome, time: iso(T0 + atHours * H), site: 's', source: 'ci', format: 'eiffel', props: {} };
+}
+
+/** One change's segments from hours after T0 for each point. */
+function change(area: string, points: { merge: number; buildStart: number; buildEnd: number; testEnd: number; promotion: number; reached: number }) {
+  const m = segmentsOf({
+    commit: iso(T0),
+    merge: iso(T0 + points.merge * H),
+    buildStart: iso(T0 + points.buildStart * H),
+    buildEnd: iso(T0 + points.buildEnd * H),
+    testEnd: iso(T0 + points.testEnd * H),
+    promotion: iso(T0 + points.promotion * H),
+    reached: iso(T0 + points.reached * H),
+  });
+  return { area, ...m };
+}
+
+describe('delivery metrics: lead-time answer to series', () => {
+  it('exports p50 and p90 of each stage and of the total, and each stage share, per area', () => {
+    const core = [
+      change('core', { merge: 1, buildStart: 2, buildEnd: 3, testEnd: 5, promotion: 6, reached: 10 }),
+      change('core', { merge: 2, buildStart: 3, buildEnd: 4, testEnd: 8, promotion: 9, reached: 12 }),
+      change('core', { merge: 1, buildStart: 5, buildEnd: 6, testEnd: 7, promotion: 7, reached: 8 }),
+    ];
+    const web = [change('web', { merge: 1, buildStart: 1, buildEnd: 2, testEnd: 2, promotion: 3, reached: 4 })];
+    const { leadTime, bottleneck } = leadTimeSeries({ groups: [{ name: 'core', ...groupStats(core) }, { name: 'web', ...groupStats(web) }] });
+    const value = (stage: string, area: string, q: string): number | undefined => leadTime.find((x) => x.stage === stage && x.area === area && x.quantile === q)?.seconds;
+    // core totals 10 h, 12 h, 8 h: nearest-rank p50 = 10 h, p90 = 12 h.
+    assert.equal(value('total', 'core', '0.5'), 10 * 3600);
+    assert.equal(value('total', 'core', '0.9'), 12 * 3600);
+    // core test segments: 2 h, 4 h, 1 h -> p50 2 h, p90 4 h.
+    assert.equal(value('test', 'core', '0.5'), 2 * 3600);
+    assert.equal(value('test', 'core', '0.9'), 4 * 3600);
+    assert.equal(value('waiting-for-build', 'core', '0.9'), 4 * 3600);
+    assert.equal(value('total', 'web', '0.5'), 4 * 3600);
+    assert.equal(leadTime.length, 2 * 2 * (SEGMENTS.length + 1));
+    // core: promotion-to-release 4 + 3 + 1 = 8 h of 30 h.
+    const share = (stage: Segment, area: string): number | undefined => bottleneck.find((x) => x.stage === stage && x.area === area)?.ratio;
+    assert.ok(Math.abs(share('promotion-to-release', 'core')! - 8 / 30) < 1e-12);
+    const coreShares = bottleneck.filter((x) => x.area === 'core').reduce((a, x) => a + x.ratio, 0);
+    assert.ok(Math.abs(coreShares - 1) < 1e-12, 'the shares of one area add up to 1');
+    assert.equal(bottleneck.length, 2 * SEGMENTS.length);
+  });
+
+  it('exports nothing for an empty window', () => {
+    assert.deepEqual(leadTimeSeries({ groups: [] }), { leadTime: [], bottleneck: [] });
+    assert.deepEqual(doraByArea([], [], 30), []);
+    assert.deepEqual(waitingSeries([], Date.now()), []);
+  });
+});
+
+describe('delivery metrics: DORA per area', () => {
+  it('counts for an area the deployments that carried its commits, failures and the time to restore', () => {
+    const d = (hours: number, failed: boolean, areas: string[], service = 'prod') => ({ time: iso(T0 + hours * H), failed, service, areas });
+    const deployments = [d(0, false, ['core']), d(10, true, ['core', 'web']), d(13, false, ['core']), d(20, false, ['web']), d(30, false, [])];
+    const changes = [
+      { area: 'core', total: 100 },
+      { area: 'core', total: 300 },
+      { area: 'core', total: 200 },
+      { area: 'web', total: 50 },
+    ];
+    const byArea = new Map(doraByArea(deployments, changes, 2).map((x) => [x.area, x]));
+    assert.deepEqual([...byArea.keys()], ['core', 'web']);
+    assert.deepEqual(byArea.get('core'), { area: 'core', deploymentsPerDay: 1, leadTimeSeconds: 200, changeFailureRatio: 1 / 3, timeToRestoreSeconds: 3 * 3600 });
+    assert.deepEqual(byArea.get('web'), { area: 'web', deploymentsPerDay: 0.5, leadTimeSeconds: 50, changeFailureRatio: 0.5, timeToRestoreSeconds: 10 * 3600 });
+  });
+});
+
+describe('delivery metrics: where a change waits', () => {
+  const until = 'release';
+  it('puts a change at the segment after the last point it passed, since it passed it', () => {
+    const cases: Array<[EventRow[], Segment, number]> = [
+      [[ev('commit', 0)], 'coding', 0],
+      [[ev('commit', 0), ev('merge', 1)], 'waiting-for-build', 1],
+      [[ev('commit', 0), ev('merge', 1), ev('build', 2, 'triggered')], 'build', 2],
+      [[ev('commit', 0), ev('merge', 1), ev('build', 2, 'triggered'), ev('build', 3, 'finished', 'success')], 'test', 3],
+      [[ev('commit', 0), ev('build', 2, 'triggered'), ev('build', 3, 'finished', 'success'), ev('test', 4, 'started'), ev('test', 5, 'finished', 'success')], 'waiting-for-promotion', 5],
+      [[ev('commit', 0), ev('build', 3, 'finished', 'success'), ev('test', 5, 'finished', 'success'), ev('promotion', 6)], 'promotion-to-release', 6],
+    ];
+    for (const [journey, stage, since] of cases) assert.deepEqual(positionOf(journey, until), { stage, since: iso(T0 + since * H) }, stage);
+  });
+
+  it('keeps a change whose builds failed at build, and one whose tests failed at test', () => {
+    assert.deepEqual(positionOf([ev('commit', 0), ev('build', 2, 'started'), ev('build', 3, 'finished', 'failure')], until), { stage: 'build', since: iso(T0 + 2 * H) });
+    assert.deepEqual(
+      positionOf([ev('commit', 0), ev('build', 2, 'started'), ev('build', 3, 'finished', 'success'), ev('test', 4, 'finished', 'failure')], until),
+      { stage: 'test', since: iso(T0 + 3 * H) },
+    );
+    // A build retried successfully moves on.
+    assert.equal(positionOf([ev('commit', 0), ev('build', 2, 'finished', 'failure'), ev('build', 4, 'finished', 'success')], until)?.stage, 'test');
+  });
+
+  it('does not count a change that reached the end stage', () => {
+    assert.equal(positionOf([ev('commit', 0), ev('release', 9)], until), undefined);
+    assert.equal(positionOf([ev('commit', 0), ev('publication', 9)], 'publication'), undefined);
+    assert.equal(positionOf([], until), undefined);
+  });
+
+  it('counts the waiting changes per stage and area and the age of the oldest', () => {
+    const now = T0 + 10 * H;
+    const w = waitingSeries(
+      [
+        { area: 'core', stage: 'build', since: iso(T0 + 8 * H) },
+        { area: 'core', stage: 'build', since: iso(T0 + 1 * H) },
+        { area: 'core', stage: 'coding', since: iso(T0) },
+        { area: 'web', stage: 'build', since: iso(T0 + 9 * H) },
+      ],
+      now,
+    );
+    assert.deepEqual(w, [
+      { stage: 'coding', area: 'core', changes: 1, oldestSeconds: 10 * 3600 },
+      { stage: 'build', area: 'core', changes: 2, oldestSeconds: 9 * 3600 },
+      { stage: 'build', area: 'web', changes: 1, oldestSeconds: 3600 },
+    ]);
+  });
+});
+
+describe('delivery metrics: gauges', () => {
+  const snapshot = (area: string, seconds: number): DeliverySnapshot => ({
+    leadTime: [{ stage: 'total', area, quantile: '0.9', seconds }],
+    bottleneck: [{ stage: 'test', area, ratio: 0.5 }],
+    waiting: [{ stage: 'build', area, changes: 2, oldestSeconds: 60 }],
+    dora: [{ area, deploymentsPerDay: 1.5, leadTimeSeconds: seconds, changeFailureRatio: null, timeToRestoreSeconds: null }],
+  });
+
+  it('replaces every series with the new snapshot, and leaves out figures that are not defined', async () => {
+    const registry = new Registry();
+    const gauges = new DeliveryGauges(registry);
+    gauges.apply(snapshot('core', 100));
+    gauges.apply(snapshot('web', 200));
+    const text = await registry.metrics();
+    assert.match(text, /^not_explorer_lead_time_seconds\{stage="total",area="web",quantile="0.9"\} 200$/m);
+    assert.doesNotMatch(text, /area="core"/, 'series of an area that left the window are gone');
+    assert.match(text, /^not_explorer_stage_changes\{stage="build",area="web"\} 2$/m);
+    assert.match(text, /^not_explorer_stage_oldest_seconds\{stage="build",area="web"\} 60$/m);
+    assert.match(text, /^not_explorer_bottleneck_share_ratio\{stage="test",area="web"\} 0.5$/m);
+    assert.match(text, /^not_explorer_dora_deployments_per_day\{area="web"\} 1.5$/m);
+    assert.match(text, /^not_explorer_dora_lead_time_seconds\{area="web"\} 200$/m);
+    assert.doesNotMatch(text, /^not_explorer_dora_change_failure_ratio\{/m, 'no failure ratio without deployments');
+  });
+});
+
+describe('delivery metrics: configuration', () => {
+  const file = (text: string): string => {
+    const f = join(mkdtempSync(join(tmpdir(), 'explorer-config-')), 'explorer.yaml');
+    writeFileSync(f, text);
+    return f;
+  };
+  const base = 'neo4j: { url: "bolt://127.0.0.1:7687", password: secret }\nhttp: { port: 8080 }\n';
+
+  it('computes every minute over 30 days up to the release by default', () => {
+    assert.deepEqual(loadExplorerConfig(file(base)).deliveryMetrics, { enabled: true, intervalSeconds: 60, windowDays: 30, until: 'release' });
+  });
+
+  it('rejects an interval under 5 seconds, an empty window and an unknown stage, all at once', () => {
+    assert.throws(
+      () => loadExplorerConfig(file(`${base}deliveryMetrics: { intervalSeconds: 1, windowDays: 0, until: shipped }\n`)),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        /deliveryMetrics.intervalSeconds/.test(e.message) &&
+        /deliveryMetrics.windowDays/.test(e.message) &&
+        /deliveryMetrics.until/.test(e.message),
+    );
+  });
+});

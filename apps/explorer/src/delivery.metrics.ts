@@ -1,0 +1,363 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { ExplorerReads, type EntityRow, type EventRow } from '@not/graph';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ExplorerConfig } from './explorer.config.js';
+import { EXPLORER_CONFIG } from './explorer.tokens.js';
+import { LeadTimeService, type ChangeLeadTimeDto, type LeadTimeDto } from './lead-time.service.js';
+import { dora, SEGMENTS, type Deployment, type Segment } from './lead-time.stats.js';
+import { WalkService } from './walk.service.js';
+
+/**
+ * Delivery figures for Prometheus (the Delivery dashboard and the
+ * NotChangeStuckAtStage alert): lead time per stage and area, the bottleneck,
+ * the changes waiting at each stage and the oldest of them, and the four DORA
+ * figures per area. Computed in the background every `deliveryMetrics.intervalSeconds`
+ * over the last `deliveryMetrics.windowDays`; a scrape only reads the last result.
+ */
+
+/** `stage` is a lead-time segment, or `total` for commit to the chosen end stage. */
+export type DeliveryStage = Segment | 'total';
+
+export interface DeliverySnapshot {
+  readonly leadTime: ReadonlyArray<{ stage: DeliveryStage; area: string; quantile: '0.5' | '0.9'; seconds: number }>;
+  readonly bottleneck: ReadonlyArray<{ stage: Segment; area: string; ratio: number }>;
+  readonly waiting: ReadonlyArray<{ stage: Segment; area: string; changes: number; oldestSeconds: number }>;
+  readonly dora: ReadonlyArray<{
+    area: string;
+    deploymentsPerDay: number;
+    leadTimeSeconds: number | null;
+    changeFailureRatio: number | null;
+    timeToRestoreSeconds: number | null;
+  }>;
+}
+
+const FAILED = new Set(['failure', 'error']);
+
+/** The area a repository belongs to: the first configured prefix that matches, else the repository itself (as the lead-time API does). */
+export function areaOf(areas: ExplorerConfig['areas'], repository: string): string {
+  return areas.find((a) => repository.startsWith(a.repositoryPrefix))?.name ?? repository;
+}
+
+/** A commit entity's repository: its property, else the part of its key before `@`. */
+export function repositoryOf(commit: Pick<EntityRow, 'key' | 'props'>): string {
+  const repo = commit.props['repository'];
+  return typeof repo === 'string' ? repo : commit.key.split('@')[0]!;
+}
+
+/** Lead time (p50, p90 of each segment and of the total) and each segment's share, per area, from a lead-time answer grouped by area. */
+export function leadTimeSeries(lt: Pick<LeadTimeDto, 'groups'>): Pick<DeliverySnapshot, 'leadTime' | 'bottleneck'> {
+  const leadTime: Array<DeliverySnapshot['leadTime'][number]> = [];
+  const bottleneck: Array<DeliverySnapshot['bottleneck'][number]> = [];
+  for (const g of lt.groups) {
+    const add = (stage: DeliveryStage, s: { p50: number | null; p90: number | null }): void => {
+      if (s.p50 !== null) leadTime.push({ stage, area: g.name, quantile: '0.5', seconds: s.p50 });
+      if (s.p90 !== null) leadTime.push({ stage, area: g.name, quantile: '0.9', seconds: s.p90 });
+    };
+    add('total', g.total);
+    for (const s of SEGMENTS) {
+      add(s, g.segments[s]);
+      if (g.total.count > 0) bottleneck.push({ stage: s, area: g.name, ratio: g.segments[s].share });
+    }
+  }
+  return { leadTime, bottleneck };
+}
+
+/** A deployment (an event of the chosen end stage) with the areas of the commits it carried. */
+export interface AreaDeployment extends Deployment {
+  readonly areas: readonly string[];
+}
+
+/**
+ * The DORA figures per area: an area's deployments are those that carried at
+ * least one of its commits; its lead time for changes is the median of its
+ * changes' lead times. A deployment with no known commit counts for no area.
+ */
+export function doraByArea(deployments: readonly AreaDeployment[], changes: ReadonlyArray<Pick<ChangeLeadTimeDto, 'area' | 'total'>>, days: number): DeliverySnapshot['dora'] {
+  const areas = new Set<string>([...deployments.flatMap((d) => d.areas), ...changes.map((c) => c.area)]);
+  return [...areas].sort().map((area) => {
+    const d = dora(
+      deployments.filter((x) => x.areas.includes(area)),
+      changes.filter((c) => c.area === area).map((c) => c.total),
+      days,
+    );
+    return {
+      area,
+      deploymentsPerDay: d.deploymentFrequencyPerDay,
+      leadTimeSeconds: d.leadTimeForChangesSeconds,
+      changeFailureRatio: d.changeFailureRate,
+      timeToRestoreSeconds: d.timeToRestoreSeconds,
+    };
+  });
+}
+
+/**
+ * Where a change that has not reached `until` is now, from its journey (events
+ * sorted by time): the lead-time segment it is in and since when. The segments
+ * follow the lead-time definitions: waiting for build after the merge, build
+ * from the first trigger until a build finishes, test until the tests finish,
+ * waiting for promotion until a promotion, then promotion to the end stage.
+ * A change whose builds all failed stays at `build` (since the build started);
+ * one whose tests all failed stays at `test` (since its build finished).
+ * Undefined when the change has reached `until`.
+ */
+export function positionOf(journey: readonly EventRow[], until: string): { stage: Segment; since: string } | undefined {
+  if (journey.length === 0 || journey.some((e) => e.stage === until)) return undefined;
+  const first = (pred: (e: EventRow) => boolean): EventRow | undefined => journey.find(pred);
+  const commit = first((e) => e.stage === 'commit') ?? journey[0]!;
+  const promotion = first((e) => e.stage === 'promotion');
+  if (promotion) return { stage: 'promotion-to-release', since: promotion.time };
+  const buildStart = first((e) => e.stage === 'build' && (e.phase === 'triggered' || e.phase === 'queued' || e.phase === 'started'));
+  const builds = journey.filter((e) => e.stage === 'build' && e.phase === 'finished');
+  const buildOk = builds.find((e) => !FAILED.has(e.outcome ?? ''));
+  const tests = journey.filter((e) => e.stage === 'test' && (e.phase === 'finished' || e.phase === 'canceled'));
+  if (buildOk || (builds.length === 0 && tests.length > 0)) {
+    const buildEnd = buildOk?.time ?? buildStart?.time ?? commit.time;
+    if (tests.length === 0) return { stage: 'test', since: buildEnd };
+    if (tests.every((e) => FAILED.has(e.outcome ?? ''))) return { stage: 'test', since: buildEnd };
+    return { stage: 'waiting-for-promotion', since: tests[tests.length - 1]!.time };
+  }
+  if (builds.length > 0) return { stage: 'build', since: (buildStart ?? builds[0]!).time };
+  if (buildStart) return { stage: 'build', since: buildStart.time };
+  const merge = first((e) => e.stage === 'merge');
+  if (merge) return { stage: 'waiting-for-build', since: merge.time };
+  return { stage: 'coding', since: commit.time };
+}
+
+/** Changes waiting per stage and area, and how long the oldest of them has waited at `now`. */
+export function waitingSeries(positions: ReadonlyArray<{ area: string; stage: Segment; since: string }>, now: number): DeliverySnapshot['waiting'] {
+  const by = new Map<string, { stage: Segment; area: string; changes: number; oldestSeconds: number }>();
+  for (const p of positions) {
+    const key = `${p.stage}\u0000${p.area}`;
+    const age = Math.max(0, (now - Date.parse(p.since)) / 1000);
+    const cur = by.get(key);
+    if (cur) {
+      cur.changes++;
+      cur.oldestSeconds = Math.max(cur.oldestSeconds, age);
+    } else by.set(key, { stage: p.stage, area: p.area, changes: 1, oldestSeconds: age });
+  }
+  return [...by.values()].sort((a, b) => (a.area < b.area ? -1 : a.area > b.area ? 1 : SEGMENTS.indexOf(a.stage) - SEGMENTS.indexOf(b.stage)));
+}
+
+/** The gauges, set from one snapshot at a time (all series of a snapshot replace the previous ones at once). */
+export class DeliveryGauges {
+  readonly leadTime: Gauge<'stage' | 'area' | 'quantile'>;
+  readonly bottleneck: Gauge<'stage' | 'area'>;
+  readonly stageChanges: Gauge<'stage' | 'area'>;
+  readonly stageOldest: Gauge<'stage' | 'area'>;
+  readonly deploymentsPerDay: Gauge<'area'>;
+  readonly doraLeadTime: Gauge<'area'>;
+  readonly changeFailure: Gauge<'area'>;
+  readonly timeToRestore: Gauge<'area'>;
+  readonly lastSuccess: Gauge;
+  readonly windowEnd: Gauge;
+  readonly failures: Counter;
+  readonly duration: Histogram;
+
+  constructor(registry: Registry) {
+    const registers = [registry];
+    this.leadTime = new Gauge({
+      name: 'not_explorer_lead_time_seconds',
+      help: 'Time changes that reached the end stage in the window spent in each stage (stage="total": commit to end stage), by quantile',
+      labelNames: ['stage', 'area', 'quantile'],
+      registers,
+    });
+    this.bottleneck = new Gauge({
+      name: 'not_explorer_bottleneck_share_ratio',
+      help: "Each stage's share (0..1) of the summed lead time of the changes that reached the end stage in the window",
+      labelNames: ['stage', 'area'],
+      registers,
+    });
+    this.stageChanges = new Gauge({
+      name: 'not_explorer_stage_changes',
+      help: 'Changes (first commit in the window) that are at this stage now and have not reached the end stage',
+      labelNames: ['stage', 'area'],
+      registers,
+    });
+    this.stageOldest = new Gauge({
+      name: 'not_explorer_stage_oldest_seconds',
+      help: 'How long the longest-waiting change at this stage has been there',
+      labelNames: ['stage', 'area'],
+      registers,
+    });
+    this.deploymentsPerDay = new Gauge({
+      name: 'not_explorer_dora_deployments_per_day',
+      help: "Successful deployments (end-stage events) carrying the area's commits, per day over the window",
+      labelNames: ['area'],
+      registers,
+    });
+    this.doraLeadTime = new Gauge({
+      name: 'not_explorer_dora_lead_time_seconds',
+      help: 'Median time from first commit to the end stage of the changes that reached it in the window',
+      labelNames: ['area'],
+      registers,
+    });
+    this.changeFailure = new Gauge({
+      name: 'not_explorer_dora_change_failure_ratio',
+      help: 'Failed deployments / all deployments carrying the area\'s commits over the window (0..1)',
+      labelNames: ['area'],
+      registers,
+    });
+    this.timeToRestore = new Gauge({
+      name: 'not_explorer_dora_time_to_restore_seconds',
+      help: 'Median time from a failed deployment to the next successful one of the same target, over the window',
+      labelNames: ['area'],
+      registers,
+    });
+    this.lastSuccess = new Gauge({
+      name: 'not_explorer_delivery_metrics_last_success_timestamp_seconds',
+      help: 'When the delivery figures were last computed successfully (Unix time); 0 until the first success',
+      registers,
+    });
+    this.windowEnd = new Gauge({
+      name: 'not_explorer_delivery_metrics_window_end_timestamp_seconds',
+      help: 'The end of the window the exported delivery figures cover: when their computation started (Unix time)',
+      registers,
+    });
+    this.failures = new Counter({
+      name: 'not_explorer_delivery_metrics_failures_total',
+      help: 'Computations of the delivery figures that failed (the previous figures stay exported)',
+      registers,
+    });
+    this.duration = new Histogram({
+      name: 'not_explorer_delivery_metrics_duration_seconds',
+      help: 'How long one computation of the delivery figures took',
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+      registers,
+    });
+  }
+
+  /** Replaces every delivery series with the snapshot's, synchronously (a scrape sees one snapshot or the other). */
+  apply(s: DeliverySnapshot): void {
+    for (const g of [this.leadTime, this.bottleneck, this.stageChanges, this.stageOldest, this.deploymentsPerDay, this.doraLeadTime, this.changeFailure, this.timeToRestore]) {
+      g.reset();
+    }
+    for (const x of s.leadTime) this.leadTime.set({ stage: x.stage, area: x.area, quantile: x.quantile }, x.seconds);
+    for (const x of s.bottleneck) this.bottleneck.set({ stage: x.stage, area: x.area }, x.ratio);
+    for (const x of s.waiting) {
+      this.stageChanges.set({ stage: x.stage, area: x.area }, x.changes);
+      this.stageOldest.set({ stage: x.stage, area: x.area }, x.oldestSeconds);
+    }
+    for (const x of s.dora) {
+      this.deploymentsPerDay.set({ area: x.area }, x.deploymentsPerDay);
+      if (x.leadTimeSeconds !== null) this.doraLeadTime.set({ area: x.area }, x.leadTimeSeconds);
+      if (x.changeFailureRatio !== null) this.changeFailure.set({ area: x.area }, x.changeFailureRatio);
+      if (x.timeToRestoreSeconds !== null) this.timeToRestore.set({ area: x.area }, x.timeToRestoreSeconds);
+    }
+  }
+}
+
+/**
+ * Recomputes the delivery figures in the background and keeps the last good
+ * ones on `/metrics`. A failure is logged when it starts (and when it clears),
+ * counted every time, and leaves the previous figures in place.
+ */
+@Injectable()
+export class DeliveryMetricsService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly log = new Logger(DeliveryMetricsService.name);
+  private readonly gauges: DeliveryGauges;
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private failing = false;
+  private stopped = false;
+
+  constructor(
+    private readonly leadTimes: LeadTimeService,
+    private readonly reads: ExplorerReads,
+    private readonly walker: WalkService,
+    @Inject(EXPLORER_CONFIG) private readonly config: ExplorerConfig,
+    registry: Registry,
+  ) {
+    this.gauges = new DeliveryGauges(registry);
+  }
+
+  onApplicationBootstrap(): void {
+    if (!this.config.deliveryMetrics.enabled) return;
+    this.timer = setInterval(() => void this.tick(), this.config.deliveryMetrics.intervalSeconds * 1000);
+    this.timer.unref();
+    void this.tick();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** One round, unless the previous one is still running (a slow graph must not pile rounds up). */
+  tick(): Promise<void> {
+    if (this.running || this.stopped) return this.running ?? Promise.resolve();
+    this.running = this.refresh().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async refresh(): Promise<void> {
+    const end = this.gauges.duration.startTimer();
+    try {
+      const now = Date.now();
+      const snapshot = await this.compute(now);
+      if (this.stopped) return;
+      this.gauges.apply(snapshot);
+      this.gauges.windowEnd.set(now / 1000);
+      this.gauges.lastSuccess.set(Date.now() / 1000);
+      if (this.failing) this.log.log('delivery metrics computed again after failures');
+      this.failing = false;
+    } catch (err) {
+      this.gauges.failures.inc();
+      if (!this.failing) {
+        this.log.error(
+          `delivery metrics could not be computed; the previous figures stay exported and the computation is retried every ` +
+            `${this.config.deliveryMetrics.intervalSeconds} s (logged once until it succeeds): ${err instanceof Error ? err.message : String(err)}`,
+        );
+      }
+      this.failing = true;
+    } finally {
+      end();
+    }
+  }
+
+  /** The figures for the window that ends at `now`. */
+  async compute(now: number): Promise<DeliverySnapshot> {
+    const { windowDays, until } = this.config.deliveryMetrics;
+    const to = new Date(now).toISOString();
+    const from = new Date(now - windowDays * 86_400_000).toISOString();
+    const lt = await this.leadTimes.leadTime({ from, to, until, groupBy: 'area' });
+    const { leadTime, bottleneck } = leadTimeSeries(lt);
+    const deployments = await this.deployments(from, to, until);
+    const waiting = waitingSeries(await this.positions(from, to, until), now);
+    return { leadTime, bottleneck, waiting, dora: doraByArea(deployments, lt.perChange, windowDays) };
+  }
+
+  /** The end-stage events in the window, each with the areas of the commits upstream of it. */
+  private async deployments(from: string, to: string, until: string): Promise<AreaDeployment[]> {
+    const targets = await this.reads.eventsInWindow(until, from, to, this.config.limits.leadTimeChanges);
+    const up = await this.walker.walk(targets.map((t) => ({ origin: t.id, events: [t.id] })), 'up');
+    return targets.map((t) => {
+      const areas = new Set<string>();
+      for (const x of up.get(t.id)?.entities.values() ?? []) if (x.label === 'Commit') areas.add(areaOf(this.config.areas, repositoryOf(x)));
+      return { time: t.time, failed: FAILED.has(t.outcome ?? ''), service: t.site, areas: [...areas] };
+    });
+  }
+
+  /** Where each change first committed in the window, and not yet at `until`, is now. */
+  private async positions(from: string, to: string, until: string): Promise<Array<{ area: string; stage: Segment; since: string }>> {
+    const limit = this.config.limits.leadTimeChanges;
+    const commitEvents = await this.reads.eventsInWindow('commit', from, to, limit);
+    const about = await this.reads.aboutEntities(commitEvents.map((e) => ({ o: e.id, id: e.id })), ['Commit']);
+    const commits = new Map<string, EntityRow>();
+    for (const { x } of about) if (commits.size < limit) commits.set(x.key, x);
+    const down = await this.walker.walk([...commits.values()].map((c) => ({ origin: c.key, entities: [c] })), 'down');
+    const ids = new Set<string>();
+    for (const r of down.values()) for (const id of r.events) ids.add(id);
+    const events = new Map((await this.reads.eventTimes([...ids])).map((e) => [e.id, e]));
+    const out: Array<{ area: string; stage: Segment; since: string }> = [];
+    for (const [key, c] of commits) {
+      const journey = [...(down.get(key)?.events ?? [])]
+        .map((id) => events.get(id))
+        .filter((e): e is EventRow => !!e)
+        .sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
+      const p = positionOf(journey, until);
+      if (p) out.push({ area: areaOf(this.config.areas, repositoryOf(c)), ...p });
+    }
+    return out;
+  }
+}
