@@ -8,8 +8,14 @@
  * Prints p50 / p95 per query and size. Not a test: figures depend on the machine.
  *
  *   npm run bench:query -- --config=deploy/local/mesh.yaml --sizes=10000,100000,1000000 --samples=200
+ *
+ * What it generated is recorded in `<stateDir>/bench-query.json`; `--reuse` times the
+ * queries again on that graph (growing it only where a size asks for more), so a
+ * change to the queries can be measured before and after on the same data.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseMessage, type TraceEvent } from '@not/events';
 import { ExplorerReads, GraphRepository } from '@not/graph';
 import { loadMesh, Mesh } from '@not/mesh';
@@ -30,7 +36,17 @@ const BATCH = Number(args.get('batch') ?? 2000);
 const YEAR = Date.UTC(2027, 0, 1);
 const DAY = 86_400_000;
 
-const run = randomBytes(3).toString('hex');
+const REUSE = args.has('reuse');
+
+/** What a run generated, enough to rebuild its pipelines without writing them again. */
+interface BenchRecord {
+  run: string;
+  big: string | null;
+  written: number;
+  pipelines: Array<[string, number]>;
+}
+
+let run = randomBytes(3).toString('hex');
 const log = (m: string): void => void process.stderr.write(`• ${m}\n`);
 
 function parse(site: string, event: unknown): TraceEvent[] {
@@ -99,13 +115,28 @@ async function main(): Promise<void> {
 
   const pipelines: Pipeline[] = [];
   let written = 0;
+  let big: { product: string } | undefined;
+  const recordFile = join(status.stateDir, 'bench-query.json');
+  if (REUSE) {
+    if (!existsSync(recordFile)) throw new Error(`--reuse: ${recordFile} is missing; run once without --reuse to generate a graph`);
+    const record = JSON.parse(readFileSync(recordFile, 'utf8')) as BenchRecord;
+    run = record.run;
+    written = record.written;
+    if (record.big) big = { product: record.big };
+    for (const [name, base] of record.pipelines) pipelines.push(eiffelPipeline(name, base));
+    log(`reusing run ${run}: ${written} generated events, ${pipelines.length} pipelines${big ? `, release ${big.product}` : ''}`);
+  }
+  const save = (): void => {
+    const record: BenchRecord = { run, big: big?.product ?? null, written, pipelines: pipelines.map((p) => [p.run, p.base]) };
+    writeFileSync(recordFile, JSON.stringify(record));
+  };
   let pending: TraceEvent[] = [];
   const flush = async (): Promise<void> => {
     for (let i = 0; i < pending.length; i += BATCH) await graph.writeEvents(pending.slice(i, i + BATCH));
     written += pending.length;
     pending = [];
+    save();
   };
-  let big: { product: string } | undefined;
   const results: string[] = [];
   for (const size of SIZES) {
     const t0 = Date.now();

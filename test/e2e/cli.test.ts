@@ -23,7 +23,19 @@ describe('the traces command line', () => {
     for (const e of ups) assert.equal(e.up, true, JSON.stringify(e));
   });
 
-  it('mesh up again is idempotent and changes nothing', () => {
+  it('mesh status --json gives the explorer token the mesh generated, and the explorer takes it', async () => {
+    const s = JSON.parse(traces('mesh', 'status', '--json', '--config', meshFile).stdout);
+    assert.equal(typeof s.explorer.token, 'string');
+    assert.ok(s.explorer.token.length >= 12, s.explorer.token);
+    assert.notEqual(s.explorer.token, 'local-explorer-token');
+    const call = (token?: string) =>
+      fetch(`${s.explorer.url}/api/v1/events?pageSize=1`, { headers: token ? { authorization: `Bearer ${token}` } : {} }).then((r) => r.status);
+    assert.equal(await call(s.explorer.token), 200);
+    assert.equal(await call(), 401);
+    assert.equal(await call('local-explorer-token'), 401);
+  });
+
+  it('mesh up again is idempotent and changes nothing, the explorer token included', () => {
     const before = JSON.parse(traces('mesh', 'status', '--json', '--config', meshFile).stdout);
     const r = traces('mesh', 'up', '--config', meshFile);
     assert.equal(r.status, 0, r.stderr);

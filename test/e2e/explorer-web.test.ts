@@ -10,7 +10,6 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { eiffelPipeline, type Pipeline } from '../../apps/explorer/src/testing/eiffel-pipeline.js';
 import { countEvents, neo4jDriver, testStatus, waitUntil } from '../support/mesh.js';
 
-const TOKEN = process.env.EXPLORER_TOKEN ?? 'local-explorer-token';
 const SHOTS = join(process.cwd(), 'test-results', 'explorer');
 
 describe('explorer web page in headless Chromium', () => {
@@ -60,7 +59,7 @@ describe('explorer web page in headless Chromium', () => {
 
   it('searches a commit and shows its stages as a pipeline graph', async () => {
     await page.goto(status.explorer.url);
-    await page.fill('#token', TOKEN);
+    await page.fill('#token', status.explorer.token);
     await page.dispatchEvent('#token', 'change');
     await page.fill('#q', p.commits.C1.sha.slice(0, 10));
     await page.click('#go');

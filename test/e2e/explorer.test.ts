@@ -7,7 +7,6 @@ import type { Driver } from 'neo4j-driver';
 import { eiffelPipeline, expectedSegments, type Pipeline } from '../../apps/explorer/src/testing/eiffel-pipeline.js';
 import { countEvents, neo4jDriver, testStatus, waitUntil } from '../support/mesh.js';
 
-const TOKEN = process.env.EXPLORER_TOKEN ?? 'local-explorer-token';
 const SEGMENTS = ['coding', 'waiting-for-build', 'build', 'test', 'waiting-for-promotion', 'promotion-to-release'];
 
 /** Nearest-rank percentile, as the explorer documents it. */
@@ -18,12 +17,15 @@ function pct(values: number[], q: number): number {
 
 describe('explorer on the mesh: a multi-site pipeline, traced, released, measured', () => {
   let status: MeshStatus;
+  /** The token the mesh generated for its explorer (or the EXPLORER_TOKEN it was started with). */
+  let TOKEN: string;
   let driver: Driver;
   let p: Pipeline;
   let api: <T = Record<string, unknown>>(path: string, init?: RequestInit & { token?: string | null }) => Promise<{ status: number; body: T }>;
 
   before(async () => {
     status = await testStatus();
+    TOKEN = status.explorer.token;
     driver = neo4jDriver(status);
     const run = `e${randomBytes(3).toString('hex')}`;
     // A day of its own, far from other tests' events, so the lead-time window holds only this pipeline.
@@ -236,5 +238,24 @@ describe('explorer on the mesh: a multi-site pipeline, traced, released, measure
     const missing = cli('trace', 'commit', '0000000000000000000000000000000000000000');
     assert.equal(missing.status, 5);
     assert.match(missing.stderr, /no commit/);
+  });
+
+  it('finds the local mesh\'s explorer and its token without being told, and keeps that token from other explorers', () => {
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    for (const k of ['TRACES_TOKEN', 'EXPLORER_TOKEN', 'TRACES_EXPLORER_URL']) delete env[k];
+    const meshFile = process.env.NOT_TEST_MESH ?? 'test/mesh.test.yaml';
+    const plain = spawnSync(process.execPath, ['bin/traces.js', 'trace', 'commit', p.commits.C1.sha, '--config', meshFile, '--json'], { encoding: 'utf8', env });
+    assert.equal(plain.status, 0, plain.stderr);
+    assert.equal(JSON.parse(plain.stdout).subject.key, `${p.repository}@${p.commits.C1.sha}`);
+    // The same explorer by URL still gets the mesh's token; another one gets none, and the command says so.
+    const byUrl = spawnSync(process.execPath, ['bin/traces.js', 'release', p.product, '1.0', '--config', meshFile, '--url', status.explorer.url], { encoding: 'utf8', env });
+    assert.equal(byUrl.status, 0, byUrl.stderr);
+    const other = spawnSync(process.execPath, ['bin/traces.js', 'trace', 'commit', p.commits.C1.sha, '--config', meshFile, '--url', 'http://127.0.0.1:9'], { encoding: 'utf8', env });
+    assert.equal(other.status, 4);
+    assert.match(other.stderr, /no token for the explorer at http:\/\/127\.0\.0\.1:9: pass --token or set TRACES_TOKEN/);
+    // EXPLORER_TOKEN overrides the mesh's token: a wrong one is refused.
+    const overridden = spawnSync(process.execPath, ['bin/traces.js', 'trace', 'commit', p.commits.C1.sha, '--config', meshFile], { encoding: 'utf8', env: { ...env, EXPLORER_TOKEN: 'not-the-mesh-token-0' } });
+    assert.equal(overridden.status, 4);
+    assert.match(overridden.stderr, /rejected the token/);
   });
 });

@@ -1,6 +1,6 @@
-import { loadMesh } from '@not/mesh';
+import { loadMesh, Mesh } from '@not/mesh';
 import { checkKnown, parseArgs, UsageError, type ParsedArgs } from './args.js';
-import { explorerGet, type ExplorerTarget } from './explorer.client.js';
+import { ExplorerError, explorerGet, type ExplorerTarget } from './explorer.client.js';
 import { duration, table } from './explorer.format.js';
 
 /** The explorer's commands: `trace`, `release`, `lead-time`. */
@@ -10,10 +10,9 @@ export const EXPLORER_USAGE = `  traces trace commit SHA [--repo REPO] | work-it
   traces lead-time [--from DATE] [--to DATE] [--until STAGE] [--area AREA] [--group-by stage|area|site]
                                                  lead time per stage, the bottleneck and the DORA figures
     explorer options: --json (machine-readable), --url URL (or TRACES_EXPLORER_URL; default: the mesh's explorer),
-                      --token TOKEN (or TRACES_TOKEN; default: EXPLORER_TOKEN, else the local mesh's development token)`;
+                      --token TOKEN (or TRACES_TOKEN; default: EXPLORER_TOKEN, else the token the local mesh generated)`;
 
 const COMMON = ['url', 'token', 'config'];
-const LOCAL_DEVELOPMENT_TOKEN = 'local-explorer-token';
 
 export async function explorerCommand(command: 'trace' | 'release' | 'lead-time', argv: readonly string[], out: (s: string) => void = (s) => void process.stdout.write(s + '\n')): Promise<number> {
   switch (command) {
@@ -56,14 +55,45 @@ export async function explorerCommand(command: 'trace' | 'release' | 'lead-time'
   }
 }
 
+/**
+ * Where the explorer is and which token to send: `--url`, else `TRACES_EXPLORER_URL`, else the
+ * explorer of the mesh file; `--token`, else `TRACES_TOKEN`, else `EXPLORER_TOKEN`, else — when
+ * the URL is that mesh's explorer — the token the mesh generated at its first `up`.
+ */
 function target(args: ParsedArgs): ExplorerTarget {
   const url = args.options.get('url');
   const token = args.options.get('token');
   const config = args.options.get('config');
-  return {
-    url: typeof url === 'string' ? url : (process.env.TRACES_EXPLORER_URL ?? `http://127.0.0.1:${loadMesh(typeof config === 'string' ? config : undefined).config.explorer.port}`),
-    token: typeof token === 'string' ? token : (process.env.TRACES_TOKEN ?? process.env.EXPLORER_TOKEN ?? LOCAL_DEVELOPMENT_TOKEN),
+  const given = typeof url === 'string' ? url : process.env.TRACES_EXPLORER_URL;
+  let mesh: { url: string; token: string | undefined } | undefined;
+  const local = (): { url: string; token: string | undefined } => {
+    if (!mesh) {
+      const m = new Mesh(loadMesh(typeof config === 'string' ? config : undefined));
+      mesh = { url: m.explorerUrl(), token: m.explorerToken() };
+    }
+    return mesh;
   };
+  const target = given ?? local().url;
+  const chosen = typeof token === 'string' ? token : (process.env.TRACES_TOKEN ?? process.env.EXPLORER_TOKEN);
+  if (chosen !== undefined) return { url: target, token: chosen };
+  // The mesh's own token goes only to the mesh's own explorer.
+  const meshToken = given === undefined ? local().token : sameOrigin(given, () => local().url) ? local().token : undefined;
+  if (meshToken === undefined) {
+    throw new ExplorerError(
+      `no token for the explorer at ${target}: pass --token or set TRACES_TOKEN (the local mesh's token is in "traces mesh status --json" once "traces mesh up" has run)`,
+      4,
+    );
+  }
+  return { url: target, token: meshToken };
+}
+
+/** Whether `url` is the mesh's explorer; false when it is not a URL or there is no readable mesh file. */
+function sameOrigin(url: string, meshUrl: () => string): boolean {
+  try {
+    return new URL(url).origin === new URL(meshUrl()).origin;
+  } catch {
+    return false;
+  }
 }
 
 interface TraceBody {

@@ -62,7 +62,8 @@ async function meshCommand(argv: string[]): Promise<number> {
   switch (sub) {
     case 'up': {
       checkKnown(args, ['config', 'no-apps']);
-      const status = await meshOf(args).up({ apps: !args.options.has('no-apps') });
+      // EXPLORER_TOKEN, when set, is the explorer's token in place of the one the mesh generated.
+      const status = await meshOf(args).up({ apps: !args.options.has('no-apps'), explorerToken: process.env.EXPLORER_TOKEN || undefined });
       printStatus(status);
       return allUp(status, !args.options.has('no-apps')) ? 0 : 1;
     }

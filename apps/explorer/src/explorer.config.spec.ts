@@ -14,10 +14,16 @@ const file = (text: string): string => {
 const base = 'neo4j: { url: "bolt://127.0.0.1:7687", password: secret }\nhttp: { port: 8080 }\n';
 
 describe('explorer configuration', () => {
-  it('turns authentication on even without an auth section, with the documented development token', () => {
-    const c = loadExplorerConfig(file(base));
-    assert.equal(c.auth.tokens.length, 1);
-    assert.ok(c.auth.tokens[0] === 'local-explorer-token' || c.auth.tokens[0] === process.env.EXPLORER_TOKEN);
+  it('refuses a file without tokens: there is no built-in token', () => {
+    assert.throws(
+      () => loadExplorerConfig(file(base)),
+      (e: unknown) => e instanceof ConfigError && /- auth: required/.test(e.message),
+    );
+  });
+
+  it('reads the tokens and fills in the limits', () => {
+    const c = loadExplorerConfig(file(`${base}auth: { tokens: [explorer-token-0123] }\n`));
+    assert.deepEqual(c.auth.tokens, ['explorer-token-0123']);
     assert.equal(c.limits.walkSteps, 40);
   });
 

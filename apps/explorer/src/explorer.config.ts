@@ -1,18 +1,11 @@
-import { httpSchema, loadConfigFile, neo4jSchema, validateConfig } from '@not/config';
+import { httpSchema, loadConfigFile, neo4jSchema } from '@not/config';
 import { z } from 'zod';
-
-/**
- * Where the explorer's bearer tokens come from when the file names none: the
- * `EXPLORER_TOKEN` environment variable, else the local mesh's documented
- * development token (the explorer listens on 127.0.0.1 by default).
- */
-export const DEFAULT_TOKEN_REFERENCE = '${EXPLORER_TOKEN:-local-explorer-token}';
-export const LOCAL_DEVELOPMENT_TOKEN = 'local-explorer-token';
 
 export const explorerConfigSchema = z.strictObject({
   neo4j: neo4jSchema,
   http: httpSchema,
   logLevel: z.enum(['debug', 'log', 'warn', 'error']).default('log'),
+  /** Always on: there is no built-in token (the local mesh writes the one it generated). */
   auth: z.strictObject({
     /** Bearer tokens accepted on /api/*; /health/*, /metrics and the page itself are open. */
     tokens: z.array(z.string().min(12, 'a token needs at least 12 characters')).min(1, 'give at least one token'),
@@ -52,9 +45,7 @@ export const explorerConfigSchema = z.strictObject({
 
 export type ExplorerConfig = z.output<typeof explorerConfigSchema>;
 
-/** Reads the explorer's YAML file; without an `auth` section the tokens come from {@link DEFAULT_TOKEN_REFERENCE}. */
+/** Reads the explorer's YAML file. */
 export function loadExplorerConfig(file: string): ExplorerConfig {
-  const raw = loadConfigFile(file, z.unknown());
-  const withAuth = raw && typeof raw === 'object' && !Array.isArray(raw) && !('auth' in raw) ? { ...raw, auth: { tokens: [DEFAULT_TOKEN_REFERENCE] } } : raw;
-  return validateConfig(withAuth, explorerConfigSchema, file);
+  return loadConfigFile(file, explorerConfigSchema);
 }

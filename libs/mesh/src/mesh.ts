@@ -1,13 +1,13 @@
-import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BrokerAdmin } from '@not/messaging';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import type { LoadedMesh, MeshSite } from './mesh.config.js';
 import { Neo4jServer } from './neo4j-server.js';
 import { ensurePrerequisites, PROMETHEUS_BIN, type Progress } from './prerequisites.js';
 import { httpOk, isAlive, portOpen, startDetached, stopProcess, waitFor } from './process.js';
 import { RabbitNode } from './rabbit-node.js';
-import { loadOrCreateState, readState, writeState, type MeshState } from './state.js';
+import { explorerToken, loadOrCreateState, readState, writeState, type MeshState } from './state.js';
 
 export interface Endpoint {
   readonly up: boolean;
@@ -34,7 +34,18 @@ export interface MeshStatus {
   readonly neo4j: Endpoint & { bolt: string; user: string; password: string };
   readonly prometheus: Endpoint & { url: string };
   readonly correlator: Endpoint & { url: string };
-  readonly explorer: Endpoint & { url: string };
+  /** `token`: the bearer token the explorer accepts (generated at the first `up`, or the one given to `up`). */
+  readonly explorer: Endpoint & { url: string; token: string };
+}
+
+export interface MeshUpOptions {
+  /** Start the apps too (default); false starts only the brokers, Neo4j and Prometheus. */
+  readonly apps?: boolean;
+  /**
+   * A bearer token for the explorer in place of the generated one (the CLI passes `EXPLORER_TOKEN`).
+   * Remembered until an `up` without one; at least 12 characters.
+   */
+  readonly explorerToken?: string;
 }
 
 const APPS = ['correlator', 'explorer'] as const;
@@ -64,9 +75,22 @@ export class Mesh {
   }
 
   /** Idempotent: starts whatever is not running yet. */
-  async up(options: { apps?: boolean } = {}): Promise<MeshStatus> {
+  async up(options: MeshUpOptions = {}): Promise<MeshStatus> {
+    if (options.explorerToken !== undefined && options.explorerToken.length < 12) {
+      throw new Error('the explorer token given to "mesh up" (EXPLORER_TOKEN) has fewer than 12 characters; give a longer one, or unset it to use the generated token');
+    }
     ensurePrerequisites(this.mesh.root, this.progress);
     const state = loadOrCreateState(this.mesh.stateDir, this.cfg.sites.map((s) => s.id));
+    if (options.explorerToken !== undefined) state.explorerTokenOverride = options.explorerToken;
+    else delete state.explorerTokenOverride;
+    writeState(this.mesh.stateDir, state);
+    if (options.apps !== false && isAlive(state.pids.explorer) && !this.explorerConfigHasToken(explorerToken(state))) {
+      // A running explorer read its tokens at start (or was started by a version that wrote none): restart it below.
+      this.progress('explorer: its token changed, restarting it');
+      await stopProcess(state.pids.explorer);
+      delete state.pids.explorer;
+      writeState(this.mesh.stateDir, state);
+    }
     const { central, sites } = this.nodes(state);
 
     for (const node of [central, ...sites.values()]) {
@@ -172,8 +196,19 @@ export class Mesh {
         up: isAlive(state.pids.prometheus) && (await httpOk(`${appUrl(this.cfg.prometheus.port)}/-/ready`)),
       },
       correlator: { url: appUrl(this.cfg.correlator.port), up: await appUp('correlator', this.cfg.correlator.port) },
-      explorer: { url: appUrl(this.cfg.explorer.port), up: await appUp('explorer', this.cfg.explorer.port) },
+      explorer: { url: appUrl(this.cfg.explorer.port), token: explorerToken(state), up: await appUp('explorer', this.cfg.explorer.port) },
     };
+  }
+
+  /** The explorer's address (nothing probed). */
+  explorerUrl(): string {
+    return `http://127.0.0.1:${this.cfg.explorer.port}`;
+  }
+
+  /** The explorer's bearer token without probing anything; undefined when this mesh was never started. */
+  explorerToken(): string | undefined {
+    const state = readState(this.mesh.stateDir);
+    return state ? explorerToken(state) || undefined : undefined;
   }
 
   /** Stops the mesh's Neo4j (for fault tests and maintenance); `startNeo4j` brings it back on the same data. */
@@ -235,6 +270,14 @@ export class Mesh {
     return site.relayPort;
   }
 
+  /** Whether the explorer's file, as last written, accepts exactly this token. */
+  private explorerConfigHasToken(token: string): boolean {
+    const file = this.configFile('explorer');
+    if (!existsSync(file)) return false;
+    const tokens = (parse(readFileSync(file, 'utf8')) as { auth?: { tokens?: unknown } } | null)?.auth?.tokens;
+    return Array.isArray(tokens) && tokens.length === 1 && tokens[0] === token;
+  }
+
   private async provisionCentralUsers(central: RabbitNode, state: MeshState): Promise<void> {
     // Each site's shovel publishes as its own user, allowed to write only `site.<its id>.#`.
     const admin = new BrokerAdmin({ url: central.managementUrl(), user: 'admin', password: state.secrets.rabbitAdminPassword });
@@ -259,7 +302,7 @@ export class Mesh {
       ...(this.cfg.correlator.artifactBuilds ? { parse: { artifactBuilds: this.cfg.correlator.artifactBuilds } } : {}),
       http: { port: this.cfg.correlator.port },
     });
-    write('explorer', { neo4j, http: { port: this.cfg.explorer.port } });
+    write('explorer', { neo4j, http: { port: this.cfg.explorer.port }, auth: { tokens: [explorerToken(state)] } });
     for (const site of this.cfg.sites) write(`relay-${site.id}`, this.relayConfig(site, central, sites.get(site.id)!, state));
   }
 

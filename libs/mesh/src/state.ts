@@ -11,7 +11,11 @@ export interface MeshState {
     sitePasswords: Record<string, string>;
     /** The relays' webhook secret (every endpoint checks it). */
     webhookSecret?: string;
+    /** The explorer's bearer token, generated at the first `mesh up` (states from older versions get one at their next load). */
+    explorerToken?: string;
   };
+  /** A token given to `mesh up` in place of the generated one (`EXPLORER_TOKEN`); absent when the generated one is in use. */
+  explorerTokenOverride?: string;
   pids: Record<string, number>;
 }
 
@@ -33,6 +37,7 @@ export function loadOrCreateState(stateDir: string, siteIds: readonly string[]):
   };
   for (const id of siteIds) state.secrets.sitePasswords[id] ??= secret();
   state.secrets.webhookSecret ??= secret();
+  state.secrets.explorerToken ??= secret();
   writeState(stateDir, state);
   return state;
 }
@@ -41,6 +46,11 @@ export function writeState(stateDir: string, state: MeshState): void {
   const file = statePath(stateDir);
   writeFileSync(file, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
   chmodSync(file, 0o600);
+}
+
+/** The token the mesh's explorer accepts: the one given to `mesh up`, else the generated one. */
+export function explorerToken(state: MeshState): string {
+  return state.explorerTokenOverride ?? state.secrets.explorerToken ?? '';
 }
 
 function secret(): string {
