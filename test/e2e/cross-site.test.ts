@@ -171,7 +171,7 @@ describe('cross-site correlation: commit at site-a, build at site-b, publication
   });
 
   it('lets the explorer trace the commit to the promotion at the other site', async () => {
-    const token = (status.explorer as { token?: string }).token ?? process.env.EXPLORER_TOKEN ?? 'local-explorer-token';
+    const token = status.explorer.token;
     const res = await fetch(`${status.explorer.url}/api/v1/trace/commit/${sha}`, { headers: { authorization: `Bearer ${token}` } });
     assert.equal(res.status, 200, await res.clone().text());
     const body = (await res.json()) as { furthestStage?: string; events?: Array<{ site: string; stage: string }> };
