@@ -239,7 +239,7 @@ async function rawConfirmedSingles(url: string, exchange: string, n: number): Pr
 }
 
 /** The relay process with webhooks on; REQUESTS POSTs with CONCURRENCY in flight, each counted only on 202. */
-async function webhooks(bench: Bench): Promise<{ rps: number; accepted: number; arrived: boolean }> {
+async function webhooks(bench: Bench): Promise<{ rps: number; accepted: number; arrived: boolean; httpCeiling: number }> {
   const s = bench.status.sites[0]!;
   const dir = mkdtempSync(join(tmpdir(), 'bench-relay-'));
   const file = join(dir, 'relay.yaml');
@@ -267,6 +267,18 @@ async function webhooks(bench: Bench): Promise<{ rps: number; accepted: number; 
     const url = `http://127.0.0.1:${HTTP_PORT}/webhooks/generic?format=eiffel`;
     const post = (i: number) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body(i) }).then(async (r) => (await r.arrayBuffer(), r.status));
     for (let i = 0; i < 200; i++) await post(i); // warm-up
+    // The relay's bare HTTP ceiling on this machine: the same load on an endpoint that does nothing.
+    let probe = 0;
+    const p0 = performance.now();
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (probe < REQUESTS) {
+          probe++;
+          await (await fetch(`http://127.0.0.1:${HTTP_PORT}/health/live`)).arrayBuffer();
+        }
+      }),
+    );
+    const httpCeiling = REQUESTS / ((performance.now() - p0) / 1000);
     const consumer = await consumeUntil(bench.centralUrl, 'bench.count', REQUESTS + 200, 300_000);
     let next = 0;
     let accepted = 0;
@@ -281,7 +293,7 @@ async function webhooks(bench: Bench): Promise<{ rps: number; accepted: number; 
     const rps = accepted / ((performance.now() - t0) / 1000);
     const arrived = await consumer.done.then(() => true, () => false);
     await consumer.close();
-    return { rps, accepted, arrived };
+    return { rps, accepted, arrived, httpCeiling };
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
@@ -328,6 +340,7 @@ async function main(): Promise<void> {
       [`raw RabbitMQ: single confirmed publishes, ${CONCURRENCY} in flight (site node)`, `${rawSingles.toFixed(0)} msg/s`],
       [`webhooks: POST → 202 after confirm, ${CONCURRENCY} in flight`, `${wh.rps.toFixed(0)} requests/s (${((wh.rps / rawSingles) * 100).toFixed(0)} % of raw)`],
       [`  accepted / sent; all accepted at central`, `${wh.accepted} / ${REQUESTS}; ${wh.arrived ? 'yes' : 'NO'}`],
+      [`relay HTTP ceiling: GET /health/live, ${CONCURRENCY} in flight (no broker)`, `${wh.httpCeiling.toFixed(0)} requests/s (webhooks reach ${((wh.rps / wh.httpCeiling) * 100).toFixed(0)} % of it)`],
     );
   } finally {
     await bench.tearDown();
