@@ -163,7 +163,7 @@ describe('delivery metrics: configuration', () => {
     writeFileSync(f, text);
     return f;
   };
-  const base = 'neo4j: { url: "bolt://127.0.0.1:7687", password: secret }\nhttp: { port: 8080 }\n';
+  const base = 'neo4j: { url: "bolt://127.0.0.1:7687", password: secret }\nhttp: { port: 8080 }\nauth: { tokens: [a-token-for-tests] }\n';
 
   it('computes every minute over 30 days up to the release by default', () => {
     assert.deepEqual(loadExplorerConfig(file(base)).deliveryMetrics, { enabled: true, intervalSeconds: 60, windowDays: 30, until: 'release' });
