@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { publishToSite, type MeshStatus } from '@not/mesh';
 import type { Driver } from 'neo4j-driver';
 import { eiffelPipeline, expectedSegments, type Pipeline } from '../../apps/explorer/src/testing/eiffel-pipeline.js';
-import { countEvents, neo4jDriver, testStatus, waitUntil } from '../support/mesh.js';
+import { countEvents, neo4jDriver, publishIncident, testStatus, waitUntil } from '../support/mesh.js';
 
 const SEGMENTS = ['coding', 'waiting-for-build', 'build', 'test', 'waiting-for-promotion', 'promotion-to-release'];
 
@@ -21,13 +21,14 @@ describe('explorer on the mesh: a multi-site pipeline, traced, released, measure
   let TOKEN: string;
   let driver: Driver;
   let p: Pipeline;
+  let run: string;
   let api: <T = Record<string, unknown>>(path: string, init?: RequestInit & { token?: string | null }) => Promise<{ status: number; body: T }>;
 
   before(async () => {
     status = await testStatus();
     TOKEN = status.explorer.token;
     driver = neo4jDriver(status);
-    const run = `e${randomBytes(3).toString('hex')}`;
+    run = `e${randomBytes(3).toString('hex')}`;
     // A day of its own, far from other tests' events, so the lead-time window holds only this pipeline.
     p = eiffelPipeline(run, Date.UTC(2031, 0, 1) + randomInt(0, 3000) * 86_400_000);
     api = async (path, init = {}) => {
@@ -145,6 +146,22 @@ describe('explorer on the mesh: a multi-site pipeline, traced, released, measure
     });
     const bySite = (await api<Record<string, any>>(`/api/v1/lead-time?from=${from}&to=${to}&groupBy=site`)).body;
     assert.deepEqual(bySite.groups.map((g: { name: string; total: { count: number } }) => [g.name, g.total.count]), [['site-a', 3]]);
+  });
+
+  it('counts a production incident on a released artifact as a failed deployment of its area, restored when resolved', async () => {
+    // P@1.0 (artifact A1) was released at +130 min; the incident names A1 by its package URL.
+    await publishIncident(status, 'site-a', run, p.purls.A1, p.base + 200 * 60_000, p.base + 230 * 60_000);
+    await waitUntil('the incident in Neo4j, about A1', async () => {
+      const r = await driver.executeQuery('MATCH (e:Event {subjectId: $id})-[:ABOUT]->(:Artifact {key: $a}) RETURN count(e) AS n', { id: `incident-${run}`, a: p.artifacts.A1 });
+      return Number(r.records[0]!.get('n')) === 2;
+    });
+    const from = new Date(p.base).toISOString();
+    const to = new Date(p.base + 86_400_000).toISOString();
+    const mine = (await api<Record<string, any>>(`/api/v1/lead-time?from=${from}&to=${to}&area=${encodeURIComponent(p.repository)}`)).body;
+    const totals = (['C1', 'C2', 'C4'] as const).map((c) => expectedSegments(p.commits[c].times).total);
+    assert.deepEqual(mine.dora, { deployments: 3, deploymentFrequencyPerDay: 3, leadTimeForChangesSeconds: pct(totals, 0.5), changeFailureRate: 1 / 3, timeToRestoreSeconds: 30 * 60 });
+    const other = (await api<Record<string, any>>(`/api/v1/lead-time?from=${from}&to=${to}&area=no-such-area`)).body;
+    assert.deepEqual(other.dora, { deployments: 0, deploymentFrequencyPerDay: 0, leadTimeForChangesSeconds: null, changeFailureRate: null, timeToRestoreSeconds: null }, 'another area has none of these deployments');
   });
 
   it('answers as an Eiffel event repository: events by type with paging, and upstream / downstream search', async () => {

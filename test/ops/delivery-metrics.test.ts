@@ -4,17 +4,21 @@ import { after, before, describe, it } from 'node:test';
 import { publishToSite, type MeshStatus } from '@not/mesh';
 import type { Driver } from 'neo4j-driver';
 import { eiffelPipeline, expectedSegments, type Pipeline } from '../../apps/explorer/src/testing/eiffel-pipeline.js';
-import { countEvents, neo4jDriver, testStatus, waitUntil } from '../support/mesh.js';
+import { countEvents, neo4jDriver, publishIncident, testStatus, waitUntil } from '../support/mesh.js';
 import { promQuery } from './support/ops.js';
 
 // The explorer's delivery figures, as Prometheus scrapes them from the mesh explorer, for a
 // multi-site pipeline published now (its own repository, so its own area): every value is
 // computed here from the published events, by the definitions in docs/explorer.md.
+// A production incident (CDEvents, through the site relay's webhook) names the artifact of the
+// first release: that release failed, and the incident's resolution is the time to restore.
 
 const SEGMENTS = ['coding', 'waiting-for-build', 'build', 'test', 'waiting-for-promotion', 'promotion-to-release'] as const;
 const M = 60_000;
 /** The mesh explorer's defaults (deliveryMetrics in docs/explorer.md). */
 const WINDOW_DAYS = 30;
+/** When the incident on the first release's artifact (P@1.0, released at +130 min) was detected and resolved, after the pipeline's start. */
+const INCIDENT = { detected: 200 * M, resolved: 230 * M };
 
 /** Nearest-rank percentile, as the explorer documents it. */
 function pct(values: readonly number[], q: number): number {
@@ -52,8 +56,18 @@ describe('delivery figures on the explorer /metrics, through the mesh Prometheus
     const at = (s: 'a' | 'b') => p.events.filter((e) => e.site === s).map((e) => Buffer.from(JSON.stringify(e.event)));
     await publishToSite(status, 'site-a', 'ci', at('a'));
     await publishToSite(status, 'site-b', 'ci', at('b'));
+    await publishIncident(status, 'site-a', run, p.purls.A1, p.base + INCIDENT.detected, p.base + INCIDENT.resolved);
     const ids = p.events.map((e) => e.event.meta.id);
     await waitUntil('the pipeline in Neo4j', async () => [...(await countEvents(driver, ids)).values()].every((n) => n === 1), 120_000, 1000);
+    await waitUntil(
+      'the incident in Neo4j, about the first release\'s artifact',
+      async () => {
+        const r = await driver.executeQuery('MATCH (e:Event {subjectId: $id})-[:ABOUT]->(:Artifact {key: $a}) RETURN count(e) AS n', { id: `incident-${run}`, a: p.artifacts.A1 });
+        return Number(r.records[0]!.get('n')) === 2;
+      },
+      120_000,
+      1000,
+    );
     const stored = Date.now() / 1000;
     // Wait for figures computed from a window that ended after every event was stored (a computation
     // that started earlier may have seen part of the pipeline), scraped by Prometheus.
@@ -110,12 +124,13 @@ describe('delivery figures on the explorer /metrics, through the mesh Prometheus
     assert.deepEqual(stages.sort(), [key('not_explorer_stage_changes', { stage: 'build' }), key('not_explorer_stage_changes', { stage: 'test' })].sort(), 'no other change of the area waits');
   });
 
-  it('exports the DORA figures of the area: three good releases, the median lead time, no failure, nothing to restore', () => {
+  it('exports the DORA figures of the area: three releases, the median lead time, one failed by the incident, its time to restore', () => {
     const totals = changes().map((c) => c.total);
     close(series.get(key('not_explorer_dora_deployments_per_day', {})), 3 / WINDOW_DAYS, 'deployments per day');
     close(series.get(key('not_explorer_dora_lead_time_seconds', {})), pct(totals, 0.5), 'lead time for changes');
-    close(series.get(key('not_explorer_dora_change_failure_ratio', {})), 0, 'change failure ratio');
-    assert.equal(series.get(key('not_explorer_dora_time_to_restore_seconds', {})), undefined, 'no failed release, so no time to restore');
+    // Releases: P@1.0 {A1}, lib@1 {A4}, P@1.1 {A2, A3}; the incident names A1, so P@1.0 failed.
+    close(series.get(key('not_explorer_dora_change_failure_ratio', {})), 1 / 3, 'change failure ratio');
+    close(series.get(key('not_explorer_dora_time_to_restore_seconds', {})), (INCIDENT.resolved - INCIDENT.detected) / 1000, 'time to restore');
   });
 
   it('reports when the figures were last computed, and counts failed computations', async () => {

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { DEMO_PIPELINE, publishToSite, type MeshStatus } from '@not/mesh';
 import { eiffelPipeline } from '../../apps/explorer/src/testing/eiffel-pipeline.js';
-import { testStatus, waitUntil } from '../support/mesh.js';
+import { publishIncident, testStatus, waitUntil } from '../support/mesh.js';
 import {
   alertRules,
   allPanels,
@@ -127,11 +127,14 @@ describe('dashboard panels against the mesh Prometheus', { timeout: 1_200_000 },
     await waitUntil('every Prometheus target to be up', async () => (down = await targetsDown(prom)).length === 0, 120_000, 2000).catch((err: Error) => {
       throw new Error(`${err.message}; still down: ${down.join('; ')}`);
     });
-    // Delivery panels: a pipeline that reaches releases, timed within the explorer's window (which ends now).
-    const p = eiffelPipeline(`p${randomBytes(3).toString('hex')}`, Date.now() - 390 * 60_000);
+    // Delivery panels: a pipeline that reaches releases, timed within the explorer's window (which ends now),
+    // and an incident on its first release's artifact, resolved (the change-failure and time-to-restore panels).
+    const run = `p${randomBytes(3).toString('hex')}`;
+    const p = eiffelPipeline(run, Date.now() - 390 * 60_000);
     for (const s of ['a', 'b'] as const) {
       await publishToSite(status, `site-${s}`, 'ci', p.events.filter((e) => e.site === s).map((e) => Buffer.from(JSON.stringify(e.event))));
     }
+    await publishIncident(status, 'site-a', run, p.purls.A1, p.base + 200 * 60_000, p.base + 230 * 60_000);
     // This test's own traffic must reach the scraped correlator: counters above where they are now.
     const accepted = 'sum(not_correlator_events_total{job="correlator", result="accepted"})';
     const dead = 'sum(not_correlator_dead_letters_total{job="correlator", reason="parse"})';
@@ -159,7 +162,7 @@ describe('dashboard panels against the mesh Prometheus', { timeout: 1_200_000 },
     // plus however long a computation takes on the graph the earlier tests left).
     await waitUntil(
       "the explorer's delivery figures for the published pipeline in Prometheus",
-      async () => (await promQuery(prom, `not_explorer_lead_time_seconds{job="explorer", area="${p.repository}"}`)).length > 0,
+      async () => (await promQuery(prom, `not_explorer_dora_time_to_restore_seconds{job="explorer", area="${p.repository}"}`)).length > 0,
       720_000,
       5000,
     );

@@ -2,6 +2,7 @@ import { loadMesh, Mesh, type MeshStatus } from '@not/mesh';
 import neo4j, { type Driver } from 'neo4j-driver';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { cdeventsIncident } from '../../apps/explorer/src/testing/eiffel-pipeline.js';
 
 /** The mesh the integration and e2e tiers run against (started by `npm test`). */
 export function testMesh(): Mesh {
@@ -106,5 +107,18 @@ export async function findInArchive(
     }
     if (Date.now() > deadline) throw new Error(`no matching message in not.archive within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+/** Posts a production incident on `purl` (detected, then resolved) to a site relay's generic webhook as CDEvents. */
+export async function publishIncident(status: MeshStatus, siteId: string, run: string, purl: string, detectedAt: number, resolvedAt: number): Promise<void> {
+  const relay = status.sites.find((s) => s.id === siteId)!.relay;
+  for (const body of cdeventsIncident(run, purl, detectedAt, resolvedAt)) {
+    const res = await fetch(`${relay.webhooks}/generic?format=cdevents`, {
+      method: 'POST',
+      body: JSON.stringify(body),
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${relay.webhookSecret}` },
+    });
+    if (res.status !== 202) throw new Error(`the relay of ${siteId} answered ${res.status} to an incident event: ${await res.text()}`);
   }
 }

@@ -81,6 +81,18 @@ describe('delivery metrics: DORA per area', () => {
     assert.deepEqual(byArea.get('core'), { area: 'core', deploymentsPerDay: 1, leadTimeSeconds: 200, changeFailureRatio: 1 / 3, timeToRestoreSeconds: 3 * 3600 });
     assert.deepEqual(byArea.get('web'), { area: 'web', deploymentsPerDay: 0.5, leadTimeSeconds: 50, changeFailureRatio: 0.5, timeToRestoreSeconds: 10 * 3600 });
   });
+
+  it('counts an incident for the areas of the deployment it is blamed on', () => {
+    const d = (hours: number, areas: string[], artifacts: string[]) => ({ time: iso(T0 + hours * H), failed: false, service: 'prod', areas, artifacts });
+    const deployments = [d(0, ['core'], ['lib@1']), d(5, ['web'], ['app@1']), d(6, ['core', 'web'], ['lib@2', 'app@2'])];
+    const incidents = [
+      { id: 'x', detected: iso(T0 + 7 * H), resolved: iso(T0 + 9 * H), artifacts: ['lib@1'] }, // the core deployment at 0
+      { id: 'y', detected: iso(T0 + 8 * H), resolved: iso(T0 + 8.5 * H), artifacts: ['app@2'] }, // the shared one at 6
+    ];
+    const byArea = new Map(doraByArea(deployments, [], 1, incidents).map((x) => [x.area, x]));
+    assert.deepEqual(byArea.get('core'), { area: 'core', deploymentsPerDay: 2, leadTimeSeconds: null, changeFailureRatio: 1, timeToRestoreSeconds: 0.5 * 3600 }, "nearest-rank median of 2 h and 30 min");
+    assert.deepEqual(byArea.get('web'), { area: 'web', deploymentsPerDay: 2, leadTimeSeconds: null, changeFailureRatio: 0.5, timeToRestoreSeconds: 0.5 * 3600 });
+  });
 });
 
 describe('delivery metrics: where a change waits', () => {

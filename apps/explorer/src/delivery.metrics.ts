@@ -3,8 +3,8 @@ import { ExplorerReads, type EntityRow, type EventRow } from '@not/graph';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ExplorerConfig } from './explorer.config.js';
 import { EXPLORER_CONFIG } from './explorer.tokens.js';
-import { LeadTimeService, type ChangeLeadTimeDto, type LeadTimeDto } from './lead-time.service.js';
-import { dora, SEGMENTS, type Deployment, type Segment } from './lead-time.stats.js';
+import { LeadTimeService, repositoryOf, type AreaDeployment, type ChangeLeadTimeDto, type LeadTimeDto } from './lead-time.service.js';
+import { causeOf, dora, SEGMENTS, type Incident, type Segment } from './lead-time.stats.js';
 import { WalkService } from './walk.service.js';
 
 /**
@@ -38,12 +38,6 @@ export function areaOf(areas: ExplorerConfig['areas'], repository: string): stri
   return areas.find((a) => repository.startsWith(a.repositoryPrefix))?.name ?? repository;
 }
 
-/** A commit entity's repository: its property, else the part of its key before `@`. */
-export function repositoryOf(commit: Pick<EntityRow, 'key' | 'props'>): string {
-  const repo = commit.props['repository'];
-  return typeof repo === 'string' ? repo : commit.key.split('@')[0]!;
-}
-
 /** Lead time (p50, p90 of each segment and of the total) and each segment's share, per area, from a lead-time answer grouped by area. */
 export function leadTimeSeries(lt: Pick<LeadTimeDto, 'groups'>): Pick<DeliverySnapshot, 'leadTime' | 'bottleneck'> {
   const leadTime: Array<DeliverySnapshot['leadTime'][number]> = [];
@@ -62,23 +56,26 @@ export function leadTimeSeries(lt: Pick<LeadTimeDto, 'groups'>): Pick<DeliverySn
   return { leadTime, bottleneck };
 }
 
-/** A deployment (an event of the chosen end stage) with the areas of the commits it carried. */
-export interface AreaDeployment extends Deployment {
-  readonly areas: readonly string[];
-}
-
 /**
  * The DORA figures per area: an area's deployments are those that carried at
  * least one of its commits; its lead time for changes is the median of its
  * changes' lead times. A deployment with no known commit counts for no area.
+ * An incident counts for the areas of the deployment it is blamed on.
  */
-export function doraByArea(deployments: readonly AreaDeployment[], changes: ReadonlyArray<Pick<ChangeLeadTimeDto, 'area' | 'total'>>, days: number): DeliverySnapshot['dora'] {
+export function doraByArea(
+  deployments: readonly AreaDeployment[],
+  changes: ReadonlyArray<Pick<ChangeLeadTimeDto, 'area' | 'total'>>,
+  days: number,
+  incidents: readonly Incident[] = [],
+): DeliverySnapshot['dora'] {
   const areas = new Set<string>([...deployments.flatMap((d) => d.areas), ...changes.map((c) => c.area)]);
   return [...areas].sort().map((area) => {
+    const mine = deployments.filter((x) => x.areas.includes(area));
     const d = dora(
-      deployments.filter((x) => x.areas.includes(area)),
+      mine,
       changes.filter((c) => c.area === area).map((c) => c.total),
       days,
+      incidents.filter((i) => mine.includes(causeOf(i, deployments) as AreaDeployment)),
     );
     return {
       area,
@@ -272,14 +269,24 @@ export class DeliveryMetricsService implements OnApplicationBootstrap, OnModuleD
 
   onApplicationBootstrap(): void {
     if (!this.config.deliveryMetrics.enabled) return;
-    this.timer = setInterval(() => void this.tick(), this.config.deliveryMetrics.intervalSeconds * 1000);
-    this.timer.unref();
-    void this.tick();
+    this.loop();
+  }
+
+  /**
+   * A round now, the next `intervalSeconds` after it ends: on a large graph a round
+   * takes a while, and the graph store must keep time between rounds for the users.
+   */
+  private loop(): void {
+    void this.tick().finally(() => {
+      if (this.stopped) return;
+      this.timer = setTimeout(() => this.loop(), this.config.deliveryMetrics.intervalSeconds * 1000);
+      this.timer.unref();
+    });
   }
 
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
+    if (this.timer) clearTimeout(this.timer);
     await this.running;
   }
 
@@ -320,22 +327,10 @@ export class DeliveryMetricsService implements OnApplicationBootstrap, OnModuleD
     const { windowDays, until } = this.config.deliveryMetrics;
     const to = new Date(now).toISOString();
     const from = new Date(now - windowDays * 86_400_000).toISOString();
-    const lt = await this.leadTimes.leadTime({ from, to, until, groupBy: 'area' });
+    const { result: lt, deployments, incidents } = await this.leadTimes.measure({ from, to, until, groupBy: 'area' });
     const { leadTime, bottleneck } = leadTimeSeries(lt);
-    const deployments = await this.deployments(from, to, until);
     const waiting = waitingSeries(await this.positions(from, to, until), now);
-    return { leadTime, bottleneck, waiting, dora: doraByArea(deployments, lt.perChange, windowDays) };
-  }
-
-  /** The end-stage events in the window, each with the areas of the commits upstream of it. */
-  private async deployments(from: string, to: string, until: string): Promise<AreaDeployment[]> {
-    const targets = await this.reads.eventsInWindow(until, from, to, this.config.limits.leadTimeChanges);
-    const up = await this.walker.walk(targets.map((t) => ({ origin: t.id, events: [t.id] })), 'up');
-    return targets.map((t) => {
-      const areas = new Set<string>();
-      for (const x of up.get(t.id)?.entities.values() ?? []) if (x.label === 'Commit') areas.add(areaOf(this.config.areas, repositoryOf(x)));
-      return { time: t.time, failed: FAILED.has(t.outcome ?? ''), service: t.site, areas: [...areas] };
-    });
+    return { leadTime, bottleneck, waiting, dora: doraByArea(deployments, lt.perChange, windowDays, incidents) };
   }
 
   /** Where each change first committed in the window, and not yet at `until`, is now. */

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ExplorerReads, type EventRow } from '@not/graph';
+import { ExplorerReads, type EntityRow, type EventRow, type IncidentEventRow } from '@not/graph';
 import type { ExplorerConfig } from './explorer.config.js';
 import { EXPLORER_CONFIG } from './explorer.tokens.js';
-import { dora, groupStats, segmentsOf, type Dora, type GroupStats, type Milestones, type Segment } from './lead-time.stats.js';
+import { dora, groupStats, segmentsOf, type Deployment, type Dora, type GroupStats, type Incident, type Milestones, type Segment } from './lead-time.stats.js';
 import { WalkService } from './walk.service.js';
 
 export type GroupBy = 'stage' | 'area' | 'site';
@@ -42,6 +42,18 @@ export interface LeadTimeDto {
 
 const FAILED = new Set(['failure', 'error']);
 
+/** A deployment (an event of the chosen end stage) with the areas of the commits it carried. */
+export interface AreaDeployment extends Deployment {
+  readonly areas: readonly string[];
+}
+
+/** A lead-time answer with what it was computed from, for the delivery figures. */
+export interface LeadTimeMeasure {
+  readonly result: LeadTimeDto;
+  readonly deployments: readonly AreaDeployment[];
+  readonly incidents: readonly Incident[];
+}
+
 /** How long changes take from first commit to a chosen stage, per segment, and where they wait. */
 @Injectable()
 export class LeadTimeService {
@@ -52,8 +64,15 @@ export class LeadTimeService {
   ) {}
 
   async leadTime(q: LeadTimeQuery): Promise<LeadTimeDto> {
+    return (await this.measure(q)).result;
+  }
+
+  async measure(q: LeadTimeQuery): Promise<LeadTimeMeasure> {
     const limit = this.config.limits.leadTimeChanges;
-    const targets = await this.reads.eventsInWindow(q.until, q.from, q.to, limit);
+    const [targets, incidentEvents] = await Promise.all([
+      this.reads.eventsInWindow(q.until, q.from, q.to, limit),
+      this.reads.incidentEventsInWindow(q.from, q.to, limit),
+    ]);
     // Which commits each target contains: one batched upstream walk for all of them.
     const up = await this.walker.walk(targets.map((t) => ({ origin: t.id, events: [t.id] })), 'up');
     const commits = new Map<string, { eid: string; key: string; label: string; props: Record<string, unknown> }>();
@@ -76,7 +95,7 @@ export class LeadTimeService {
       const journey = [...walked.events].map((id) => events.get(id)).filter((e): e is EventRow => !!e).sort((a, b) => (a.time < b.time ? -1 : 1));
       const m = milestones(journey, q.until);
       if (!m || m.points.reached < q.from || m.points.reached >= q.to) continue;
-      const area = this.areaOf(typeof c.props['repository'] === 'string' ? c.props['repository'] : key.split('@')[0]!);
+      const area = this.areaOf(repositoryOf(c));
       if (q.area !== undefined && area !== q.area) continue;
       const site = journey.find((e) => e.stage === 'commit')?.site ?? journey[0]!.site;
       const { total, segments } = segmentsOf(m.points);
@@ -90,8 +109,20 @@ export class LeadTimeService {
       groups.set(name, [...(groups.get(name) ?? []), c]);
     }
     const days = (Date.parse(q.to) - Date.parse(q.from)) / 86_400_000;
-    const deployments = targets.map((t) => ({ time: t.time, failed: FAILED.has(t.outcome ?? ''), service: t.site }));
-    return {
+    // What each deployment carried: its artifacts (for incidents) and the areas of its commits.
+    const deployments: AreaDeployment[] = targets.map((t) => {
+      const carried = [...(up.get(t.id)?.entities.values() ?? [])];
+      return {
+        time: t.time,
+        failed: FAILED.has(t.outcome ?? ''),
+        service: t.site,
+        artifacts: carried.filter((x) => x.label === 'Artifact').map((x) => x.key),
+        areas: [...new Set(carried.filter((x) => x.label === 'Commit').map((x) => this.areaOf(repositoryOf(x))))],
+      };
+    });
+    const incidents = incidentsOf(incidentEvents);
+    const inArea = q.area === undefined ? deployments : deployments.filter((d) => d.areas.includes(q.area!));
+    const result: LeadTimeDto = {
       from: q.from,
       to: q.to,
       until: q.until,
@@ -100,15 +131,42 @@ export class LeadTimeService {
       changes: perChange.length,
       overall: groupStats(perChange),
       groups: [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, list]) => ({ name, ...groupStats(list) })),
-      dora: dora(deployments, perChange.map((c) => c.total), days),
+      dora: dora(inArea, perChange.map((c) => c.total), days, incidents),
       perChange,
       truncated,
     };
+    return { result, deployments, incidents };
   }
 
   private areaOf(repository: string): string {
     return this.config.areas.find((a) => repository.startsWith(a.repositoryPrefix))?.name ?? repository;
   }
+}
+
+/** A commit entity's repository: its property, else the part of its key before `@`. */
+export function repositoryOf(commit: Pick<EntityRow, 'key' | 'props'>): string {
+  const repo = commit.props['repository'];
+  return typeof repo === 'string' ? repo : commit.key.split('@')[0]!;
+}
+
+/** Incidents from their events: detected at the first detection or report, resolved at the first resolution after it. */
+export function incidentsOf(events: readonly IncidentEventRow[]): Incident[] {
+  const by = new Map<string, { detected?: string; resolved: string[]; artifacts: Set<string> }>();
+  for (const e of events) {
+    const i = by.get(e.incident) ?? { resolved: [], artifacts: new Set<string>() };
+    by.set(e.incident, i);
+    for (const a of e.artifacts) i.artifacts.add(a);
+    if (e.predicate === 'resolved') i.resolved.push(e.time);
+    else if (i.detected === undefined || Date.parse(e.time) < Date.parse(i.detected)) i.detected = e.time;
+  }
+  const out: Incident[] = [];
+  for (const [id, i] of by) {
+    if (i.detected === undefined) continue; // resolved in the window, detected before it
+    const at = Date.parse(i.detected);
+    const resolved = i.resolved.filter((t) => Date.parse(t) >= at).sort((a, b) => Date.parse(a) - Date.parse(b))[0];
+    out.push({ id, detected: i.detected, ...(resolved !== undefined ? { resolved } : {}), artifacts: [...i.artifacts].sort() });
+  }
+  return out.sort((a, b) => Date.parse(a.detected) - Date.parse(b.detected));
 }
 
 /** The points one change passed, from its journey (events sorted by time); undefined when it never reached `until`. */

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { dora, groupStats, percentile, segmentsOf, summarize } from './lead-time.stats.js';
+import { causeOf, dora, groupStats, percentile, segmentsOf, summarize } from './lead-time.stats.js';
+import { incidentsOf } from './lead-time.service.js';
 
 const at = (min: number): string => new Date(Date.UTC(2030, 0, 1, 0, min)).toISOString();
 
@@ -57,5 +58,41 @@ describe('lead-time arithmetic', () => {
       2,
     );
     assert.deepEqual(d, { deployments: 2, deploymentFrequencyPerDay: 1, leadTimeForChangesSeconds: 200, changeFailureRate: 0.5, timeToRestoreSeconds: 1800 });
+  });
+
+  it('blames an incident on the latest deployment before it that carried an affected artifact, and times its restore', () => {
+    const deployments = [
+      { time: at(0), failed: false, service: 'prod', artifacts: ['A1'] },
+      { time: at(20), failed: false, service: 'prod', artifacts: ['A1', 'B1'] },
+      { time: at(30), failed: false, service: 'prod', artifacts: ['A2'] },
+      { time: at(90), failed: false, service: 'prod', artifacts: ['A1'] },
+    ];
+    const incidents = [
+      { id: 'i1', detected: at(40), resolved: at(100), artifacts: ['A1'] },
+      { id: 'i2', detected: at(50), artifacts: ['Z9'] }, // names nothing deployed: not counted
+      { id: 'i3', detected: at(60), artifacts: ['A2'] }, // not resolved: a failure, no restore time
+    ];
+    assert.equal(causeOf(incidents[0]!, deployments), deployments[1]);
+    assert.equal(causeOf(incidents[1]!, deployments), undefined);
+    const d = dora(deployments, [], 1, incidents);
+    assert.deepEqual(d, { deployments: 4, deploymentFrequencyPerDay: 4, leadTimeForChangesSeconds: null, changeFailureRate: 0.5, timeToRestoreSeconds: 3600 });
+    assert.deepEqual(dora(deployments, [], 1), { ...d, changeFailureRate: 0, timeToRestoreSeconds: null }, 'without incidents nothing failed');
+  });
+
+  it('makes incidents of their events: first detection or report, first resolution after it', () => {
+    const ev = (incident: string, predicate: string, min: number, artifacts: string[] = []) => ({ id: `${incident}-${predicate}-${min}`, incident, predicate, time: at(min), artifacts });
+    const got = incidentsOf([
+      ev('s|2', 'detected', 5, ['B']),
+      ev('s|1', 'reported', 10),
+      ev('s|1', 'detected', 8, ['A']),
+      ev('s|1', 'resolved', 7), // before the detection: an earlier incident's
+      ev('s|1', 'resolved', 30),
+      ev('s|1', 'resolved', 20),
+      ev('s|3', 'resolved', 1), // detected before the window
+    ]);
+    assert.deepEqual(got, [
+      { id: 's|2', detected: at(5), artifacts: ['B'] },
+      { id: 's|1', detected: at(8), resolved: at(20), artifacts: ['A'] },
+    ]);
   });
 });

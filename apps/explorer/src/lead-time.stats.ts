@@ -87,6 +87,19 @@ export interface Deployment {
   readonly failed: boolean;
   /** What was deployed to: an environment, else a product. */
   readonly service: string;
+  /** Keys of the artifacts the deployment carried (an incident naming one of them is a failure it caused). */
+  readonly artifacts?: readonly string[];
+}
+
+/**
+ * An incident in production (CDEvents `incident.detected` / `incident.reported`,
+ * ended by `incident.resolved`): `artifacts` are the artifacts it names as affected.
+ */
+export interface Incident {
+  readonly id: string;
+  readonly detected: string;
+  readonly resolved?: string;
+  readonly artifacts: readonly string[];
 }
 
 export interface Dora {
@@ -97,8 +110,14 @@ export interface Dora {
   readonly timeToRestoreSeconds: number | null;
 }
 
-/** The four DORA figures over a window of `days`: deployments are the events of the chosen stage. */
-export function dora(deployments: readonly Deployment[], leadTimes: readonly number[], days: number): Dora {
+/**
+ * The four DORA figures over a window of `days`: deployments are the events of the chosen stage.
+ * A deployment failed when its own outcome says so, or when an incident names an artifact it
+ * carried (the latest such deployment at or before the incident is the one that caused it).
+ * Time to restore: from a failed deployment to the next successful one of the same service,
+ * and from an incident's detection to its resolution, for the incidents caused by these deployments.
+ */
+export function dora(deployments: readonly Deployment[], leadTimes: readonly number[], days: number, incidents: readonly Incident[] = []): Dora {
   const ok = deployments.filter((d) => !d.failed).length;
   const restores: number[] = [];
   const byService = new Map<string, Deployment[]>();
@@ -114,12 +133,31 @@ export function dora(deployments: readonly Deployment[], leadTimes: readonly num
       }
     }
   }
+  const caused = new Set<Deployment>();
+  for (const i of incidents) {
+    const culprit = causeOf(i, deployments);
+    if (!culprit) continue;
+    caused.add(culprit);
+    if (i.resolved !== undefined) restores.push(Math.max(0, (Date.parse(i.resolved) - Date.parse(i.detected)) / 1000));
+  }
+  const failed = deployments.filter((d) => d.failed || caused.has(d)).length;
   const sortedLead = [...leadTimes].sort((a, b) => a - b);
   return {
     deployments: ok,
     deploymentFrequencyPerDay: days > 0 ? ok / days : 0,
     leadTimeForChangesSeconds: percentile(sortedLead, 0.5),
-    changeFailureRate: deployments.length ? deployments.filter((d) => d.failed).length / deployments.length : null,
+    changeFailureRate: deployments.length ? failed / deployments.length : null,
     timeToRestoreSeconds: percentile([...restores].sort((a, b) => a - b), 0.5),
   };
+}
+
+/** The deployment an incident is blamed on: the latest one, at or before its detection, that carried an artifact it names. */
+export function causeOf(incident: Incident, deployments: readonly Deployment[]): Deployment | undefined {
+  const at = Date.parse(incident.detected);
+  let best: Deployment | undefined;
+  for (const d of deployments) {
+    if (d.failed || Date.parse(d.time) > at || !d.artifacts?.some((a) => incident.artifacts.includes(a))) continue;
+    if (!best || Date.parse(d.time) > Date.parse(best.time)) best = d;
+  }
+  return best;
 }

@@ -345,6 +345,22 @@ export class ExplorerReads {
     return rows.map((r) => normalizeEvent(r.e));
   }
 
+  /**
+   * Incident events (CDEvents `incident.*`) in the window, oldest first, each with
+   * its incident (subject source and id), its predicate and the artifacts it names.
+   */
+  async incidentEventsInWindow(from: string, to: string, limit: number): Promise<IncidentEventRow[]> {
+    return this.graph.read<IncidentEventRow>(
+      `MATCH (e:Event) WHERE e.stage = 'other' AND e.time >= datetime($from) AND e.time < datetime($to)
+         AND e.type STARTS WITH 'dev.cdevents.incident.' AND NOT e:Placeholder
+       WITH e ORDER BY e.time LIMIT $limit
+       RETURN e.id AS id, coalesce(e.subjectSource, e.source) + '|' + e.subjectId AS incident,
+              split(e.type, '.')[3] AS predicate, toString(e.time) AS time,
+              [(e)-[:ABOUT]->(a:Artifact) | a.key] AS artifacts`,
+      { from, to, limit: neo4j.int(limit) },
+    );
+  }
+
   /** Events by type with paging (Eiffel `GET /events`), newest first. */
   async eventsPage(filter: EventFilter, skip: number, limit: number): Promise<{ total: number; items: EventRow[] }> {
     const where = `WHERE NOT e:Placeholder AND ($type IS NULL OR e.type = $type) AND ($site IS NULL OR e.site = $site)
@@ -367,6 +383,16 @@ export class ExplorerReads {
     );
     return rows.map((r) => normalizeEvent(r.e));
   }
+}
+
+export interface IncidentEventRow {
+  readonly id: string;
+  /** `<subject source>|<subject id>`: the same for every event of one incident. */
+  readonly incident: string;
+  /** detected, reported or resolved */
+  readonly predicate: string;
+  readonly time: string;
+  readonly artifacts: string[];
 }
 
 export interface EventFilter {

@@ -195,13 +195,14 @@ async function writeBatch(tx: ManagedTransaction, rows: BatchRows): Promise<Writ
   for (const [k, list] of rows.relations) {
     const [from, type, to] = k.split('|') as [string, string, string];
     // Both ends were written above; an entity known by several keys is found through its alias node.
+    // WITH between the ends: Cypher needs it between a MERGE and a following MATCH.
     const end = (v: 'a' | 'b', label: string, field: 'from' | 'to') =>
       ALIASED_LABELS.has(label)
         ? `MATCH (:Alias {id: '${label}|' + r.${field}})-[:ALIAS_OF]->(${v})`
         : `MERGE (${v}:${cypherIdent(label)} {key: r.${field}})`;
     cypherIdent(from);
     cypherIdent(to);
-    last.push(tx.run(`UNWIND $rows AS r ${end('a', from, 'from')} ${end('b', to, 'to')} MERGE (a)-[:${cypherIdent(type)}]->(b)`, { rows: list }));
+    last.push(tx.run(`UNWIND $rows AS r ${end('a', from, 'from')} WITH a, r ${end('b', to, 'to')} MERGE (a)-[:${cypherIdent(type)}]->(b)`, { rows: list }));
   }
   await Promise.all(last);
   return { created, duplicates, conflicts };

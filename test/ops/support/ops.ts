@@ -217,3 +217,4 @@ export async function exportedNames(metricsUrl: string): Promise<Set<string>> {
   }
   return names;
 }
+

@@ -37,6 +37,8 @@ export interface Pipeline {
   readonly commits: Record<CommitPlan['name'], CommitPlan>;
   /** artifact name -> key in the graph */
   readonly artifacts: Record<'A1' | 'A2' | 'A3' | 'A4' | 'A5', string>;
+  /** artifact name -> its package URL (the artifact's other key) */
+  readonly purls: Record<'A1' | 'A2' | 'A3' | 'A4' | 'A5', string>;
   readonly releaseEvents: string[];
 }
 
@@ -61,11 +63,13 @@ export function eiffelPipeline(run: string, base: number): Pipeline {
   const sha = (name: string): string => createHash('sha1').update(`${run}:${name}`).digest('hex');
   const digest = (name: string): string => createHash('sha256').update(`${run}:artifact:${name}`).digest('hex');
   const artifacts = {} as Pipeline['artifacts'];
+  const purls = {} as Pipeline['purls'];
   const artifact = (name: keyof Pipeline['artifacts'], at: number, links: Array<[string, string]>): string => {
     const hex = digest(name);
     artifacts[name] = `sha256:${hex}`;
+    purls[name] = `pkg:maven/com.example.${tag.toLowerCase()}/${name.toLowerCase()}@1.0.0`;
     return emit('a', 'EiffelArtifactCreatedEvent', '4.0.2', at, {
-      identity: `pkg:maven/com.example.${tag.toLowerCase()}/${name.toLowerCase()}@1.0.0`,
+      identity: purls[name],
       fileInformation: [{ name: `${name.toLowerCase()}.jar`, integrityProtection: { alg: 'SHA-256', digest: hex } }],
     }, links);
   };
@@ -128,7 +132,7 @@ export function eiffelPipeline(run: string, base: number): Pipeline {
   c4.plan.journey.push(cdLib, a3, cd11);
   c4.plan.times.release = base + 270 * M;
   releaseEvents.push(cdLib, cd11);
-  return { run, product, repository, base, events, commits, artifacts, releaseEvents };
+  return { run, product, repository, base, events, commits, artifacts, purls, releaseEvents };
 }
 
 /** The lead-time segments of one commit, by the definitions in docs/explorer.md, in seconds. */
@@ -148,4 +152,28 @@ export function expectedSegments(t: CommitPlan['times']): { total: number; segme
       'promotion-to-release': s(promotion, reached),
     },
   };
+}
+
+/**
+ * A production incident as CDEvents (`incident.detected`, then `incident.resolved` when
+ * `resolvedAt` is given) naming `purl` as the affected artifact: what the explorer
+ * counts as a failure of the deployment that carried it, restored when resolved.
+ */
+export function cdeventsIncident(run: string, purl: string, detectedAt: number, resolvedAt?: number): Array<Record<string, unknown>> {
+  const source = '/monitoring/production';
+  const event = (predicate: 'detected' | 'resolved', at: number) => ({
+    context: {
+      specversion: '0.4.1',
+      id: `${run}-incident-${predicate}`,
+      source,
+      type: `dev.cdevents.incident.${predicate}.0.1.0`,
+      timestamp: new Date(at).toISOString(),
+    },
+    subject: {
+      id: `incident-${run}`,
+      source,
+      content: { description: `checkout fails after the ${run} release`, environment: { id: 'production', source: '/environments' }, artifactId: purl },
+    },
+  });
+  return resolvedAt === undefined ? [event('detected', detectedAt)] : [event('detected', detectedAt), event('resolved', resolvedAt)];
 }
