@@ -86,6 +86,32 @@ const DOWN_OUT = 'PRODUCED|DEPLOYED_TO';
 const UP_OUT = 'INCLUDES|BUILT|CONTAINS|REFERENCES';
 const UP_IN = 'PRODUCED';
 
+/** Tagged rows grouped by what they point at: `{id, os}` with every origin that reached `id`. */
+export function byTarget(rows: readonly Tagged[]): Array<{ id: string; os: string[] }> {
+  const by = new Map<string, Set<string>>();
+  for (const r of rows) {
+    const os = by.get(r.id);
+    if (os) os.add(r.o);
+    else by.set(r.id, new Set([r.o]));
+  }
+  return [...by].map(([id, os]) => ({ id, os: [...os] }));
+}
+
+/** Back to one tagged row per origin, without repeats. */
+function untag(rows: ReadonlyArray<{ os: readonly string[]; id: string }>): Tagged[] {
+  const seen = new Set<string>();
+  const out: Tagged[] = [];
+  for (const r of rows) {
+    for (const o of r.os) {
+      const k = `${o}\u0000${r.id}`;
+      if (seen.has(k)) continue;
+      seen.add(k);
+      out.push({ o, id: r.id });
+    }
+  }
+  return out;
+}
+
 @Injectable()
 export class ExplorerReads {
   constructor(private readonly graph: GraphRepository) {}
@@ -143,11 +169,13 @@ export class ExplorerReads {
   async eventsAbout(rows: readonly Tagged[], known: readonly string[] = []): Promise<Tagged[]> {
     if (!rows.length) return [];
     // `known`: event ids the caller has already (for every origin in `rows`), left out in the database.
-    return this.graph.read<Tagged>(
+    // Each entity is read once, however many origins reached it.
+    const found = await this.graph.read<{ os: string[]; ids: string[] }>(
       `UNWIND $rows AS r MATCH (x) WHERE elementId(x) = r.id
-       MATCH (x)<-[:ABOUT]-(e:Event) WHERE NOT e.id IN $known RETURN DISTINCT r.o AS o, e.id AS id`,
-      { rows, known },
+       RETURN r.os AS os, [(x)<-[:ABOUT]-(e:Event) WHERE NOT e.id IN $known | e.id] AS ids`,
+      { rows: byTarget(rows), known },
     );
+    return untag(found.flatMap((f) => f.ids.map((id) => ({ os: f.os, id }))));
   }
 
   /** Entities the given events are about, limited to the labels given. */
@@ -214,13 +242,18 @@ export class ExplorerReads {
   async closure(rows: readonly Tagged[], direction: Direction, skip: readonly string[], collect: readonly string[]): Promise<ClosureRow[]> {
     if (!rows.length) return [];
     const hop = direction === 'down' ? '()<-[l WHERE NOT type(l) IN $skip]-(:Event)' : '()-[l WHERE NOT type(l) IN $skip]->(:Event)';
-    return this.graph.read<ClosureRow>(
+    // One search per distinct event, however many origins share it (walks from many deployments
+    // meet the same shared history), and each reached event described once.
+    const found = await this.graph.read<{ oss: string[][]; id: string; xs: EntityRow[] }>(
       `UNWIND $rows AS r MATCH (x:Event {id: r.id})
        MATCH ANY SHORTEST (x)(${hop}){1,30}(d:Event) WHERE NOT d:Placeholder
-       WITH DISTINCT r.o AS o, d
-       RETURN o, d.id AS id, [(d)-[:ABOUT]->(y) WHERE any(lb IN labels(y) WHERE lb IN $collect) | ${ENTITY_REF('y')}] AS xs`,
-      { rows, skip, collect },
+       WITH d, collect(r.os) AS oss
+       RETURN oss, d.id AS id, [(d)-[:ABOUT]->(y) WHERE any(lb IN labels(y) WHERE lb IN $collect) | ${ENTITY_REF('y')}] AS xs`,
+      { rows: byTarget(rows), skip, collect },
     );
+    const out: ClosureRow[] = [];
+    for (const f of found) for (const o of new Set(f.oss.flat())) out.push({ o, id: f.id, xs: f.xs });
+    return out;
   }
 
   /**
