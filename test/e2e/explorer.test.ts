@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { publishToSite, type MeshStatus } from '@not/mesh';
 import type { Driver } from 'neo4j-driver';
@@ -274,5 +274,42 @@ describe('explorer on the mesh: a multi-site pipeline, traced, released, measure
     const overridden = spawnSync(process.execPath, ['bin/traces.js', 'trace', 'commit', p.commits.C1.sha, '--config', meshFile], { encoding: 'utf8', env: { ...env, EXPLORER_TOKEN: 'not-the-mesh-token-0' } });
     assert.equal(overridden.status, 4);
     assert.match(overridden.stderr, /rejected the token/);
+  });
+
+  // Last: it adds an event to C1's journey.
+  it('streams an event when it arrives, however long ago it is dated (a site backlog after an outage)', async () => {
+    // The pipeline is dated years away from now; a new confidence level on C1's artifact arrives now.
+    const ac = new AbortController();
+    const res = await fetch(`${status.explorer.url}/api/v1/stream?commit=${p.commits.C1.sha}`, { headers: { authorization: `Bearer ${TOKEN}` }, signal: ac.signal });
+    assert.equal(res.status, 200);
+    const reader = res.body!.getReader();
+    let text = '';
+    const received = (async () => {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        text += Buffer.from(value).toString('utf8');
+      }
+    })().catch(() => undefined);
+    try {
+      // The explorer's first poll after a listener connects only learns what is already there (pollMs 1 s).
+      await new Promise((r) => setTimeout(r, 3000));
+      const id = randomUUID();
+      const event = {
+        meta: { id, type: 'EiffelConfidenceLevelModifiedEvent', version: '4.0.1', time: p.base + 200 * 60_000, source: { domainId: 'explorer.test' } },
+        data: { name: 'late-arrival', value: 'SUCCESS' },
+        links: [{ type: 'SUBJECT', target: p.commits.C1.artifact! }],
+      };
+      await publishToSite(status, 'site-b', 'ci', [Buffer.from(JSON.stringify(event))]);
+      await waitUntil('the late event on the stream', async () => text.includes(id), 60_000, 250);
+      const block = text.split('\n\n').find((b) => b.includes(id))!;
+      const data = JSON.parse(block.split('\n').find((l) => l.startsWith('data:'))!.slice(5)) as { event: { time: string; site: string }; commits: string[] };
+      assert.equal(data.event.site, 'site-b');
+      assert.equal(Date.parse(data.event.time), p.base + 200 * 60_000, 'the event keeps its own time');
+      assert.ok(data.commits.includes(`${p.repository}@${p.commits.C1.sha}`), `the commit found upstream: ${JSON.stringify(data.commits)}`);
+    } finally {
+      ac.abort();
+      await received;
+    }
   });
 });

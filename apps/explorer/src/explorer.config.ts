@@ -25,10 +25,10 @@ export const explorerConfigSchema = z.strictObject({
   stream: z
     .strictObject({
       pollMs: z.number().int().min(100).max(60_000).default(1000),
-      /** Events whose own time is older than this when they arrive are not streamed (clocks differ across sites). */
-      lookbackSeconds: z.number().int().min(10).default(3600),
+      /** How far back in arrival time (the graph store's clock) a poll looks; longer than the longest write transaction. */
+      lookbackSeconds: z.number().int().min(10).max(86_400).default(300),
     })
-    .default({ pollMs: 1000, lookbackSeconds: 3600 }),
+    .default({ pollMs: 1000, lookbackSeconds: 300 }),
   /** The delivery figures on /metrics (lead time, bottleneck, waiting changes, DORA), recomputed in the background. */
   deliveryMetrics: z
     .strictObject({

@@ -28,6 +28,8 @@ export interface SseMessage {
 }
 
 const FAILED = new Set(['failure', 'error']);
+/** Most events one poll reads: in a burst of more per poll interval, the live stream carries the newest. */
+const POLL_LIMIT = 1000;
 
 /**
  * Polls the graph for events it has not seen (newest first, within the
@@ -39,7 +41,8 @@ const FAILED = new Set(['failure', 'error']);
 export class StreamService implements OnModuleDestroy {
   private readonly log = new Logger(StreamService.name);
   private readonly changes = new Subject<GraphChange>();
-  private readonly seen = new Map<string, string>();
+  /** Ids the last poll returned (everything newer than the look-back that it could hold). */
+  private seen = new Set<string>();
   private subscribers = 0;
   private timer?: NodeJS.Timeout;
   private primed = false;
@@ -88,14 +91,10 @@ export class StreamService implements OnModuleDestroy {
     if (this.polling) return;
     this.polling = true;
     try {
-      const lookback = this.config.stream.lookbackSeconds * 1000;
-      const since = new Date(Date.now() - lookback).toISOString();
-      // Events dated in the future beyond the look-back (a wrong clock, generated data) are not live news.
-      const until = new Date(Date.now() + lookback).toISOString();
-      const rows = await this.reads.eventsSince(since, until, 1000);
+      // By arrival, not by the event's own time: a site's backlog after an outage is news when it lands.
+      const rows = await this.reads.eventsIngestedWithin(this.config.stream.lookbackSeconds, POLL_LIMIT);
       const fresh = rows.filter((e) => !this.seen.has(e.id)).reverse();
-      for (const e of rows) this.seen.set(e.id, e.time);
-      for (const [id, t] of this.seen) if (t < since) this.seen.delete(id);
+      this.seen = new Set(rows.map((e) => e.id));
       if (!this.primed) {
         this.primed = true;
         return;

@@ -407,15 +407,20 @@ export class ExplorerReads {
     return { total: count?.n ?? 0, items: rows.map((r) => normalizeEvent(r.e)) };
   }
 
-  /** The newest events whose time lies in [since, until] (the live stream polls this). */
-  async eventsSince(since: string, until: string, limit: number): Promise<EventRow[]> {
-    const rows = await this.graph.read<{ e: EventRow }>(
-      `MATCH (e:Event) WHERE e.time >= datetime($since) AND e.time <= datetime($until) AND NOT e:Placeholder
-       RETURN ${EVENT_FIELDS} AS e ORDER BY e.time DESC LIMIT $limit`,
-      { since, until, limit: neo4j.int(limit) },
+  /**
+   * The newest events written in the last `seconds` by the graph store's own clock
+   * (`ingestedAt`, set by the correlator when an event first arrives), newest first.
+   */
+  async eventsIngestedWithin(seconds: number, limit: number): Promise<Array<EventRow & { ingestedAt: string }>> {
+    const rows = await this.graph.read<{ e: EventRow; at: string }>(
+      `MATCH (e:Event) WHERE e.ingestedAt >= datetime.realtime() - duration({seconds: $seconds}) AND NOT e:Placeholder
+       RETURN ${EVENT_FIELDS} AS e, toString(e.ingestedAt) AS at ORDER BY e.ingestedAt DESC LIMIT $limit`,
+      { seconds: neo4j.int(seconds), limit: neo4j.int(limit) },
     );
-    return rows.map((r) => normalizeEvent(r.e));
+    return rows.map((r) => ({ ...normalizeEvent(r.e), ingestedAt: r.at }));
   }
+
+
 }
 
 export interface IncidentEventRow {

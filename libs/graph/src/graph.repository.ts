@@ -21,7 +21,7 @@ UNWIND $events AS e
 MERGE (n:Event {id: e.id})
 WITH n, e, n.hash IS NULL AS fresh, n.hash AS oldHash
 FOREACH (_ IN CASE WHEN fresh THEN [1] ELSE [] END |
-  SET n += e.props, n.time = datetime(e.time), n.hash = e.hash
+  SET n += e.props, n.time = datetime(e.time), n.hash = e.hash, n.ingestedAt = datetime.realtime()
   REMOVE n:Placeholder)
 RETURN e.id AS id, fresh, (NOT fresh AND oldHash <> e.hash) AS conflict`;
 

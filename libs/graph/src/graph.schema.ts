@@ -12,6 +12,7 @@ export const SCHEMA_STATEMENTS: readonly string[] = [
   'CREATE INDEX event_site IF NOT EXISTS FOR (n:Event) ON (n.site)',
   'CREATE INDEX event_stage IF NOT EXISTS FOR (n:Event) ON (n.stage)',
   'CREATE INDEX event_stage_time IF NOT EXISTS FOR (n:Event) ON (n.stage, n.time)',
+  'CREATE INDEX event_ingested IF NOT EXISTS FOR (n:Event) ON (n.ingestedAt)',
   'CREATE INDEX commit_sha IF NOT EXISTS FOR (n:Commit) ON (n.sha)',
 ];
 
