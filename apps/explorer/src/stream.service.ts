@@ -92,14 +92,16 @@ export class StreamService implements OnModuleDestroy {
     this.polling = true;
     try {
       // By arrival, not by the event's own time: a site's backlog after an outage is news when it lands.
-      const rows = await this.reads.eventsIngestedWithin(this.config.stream.lookbackSeconds, POLL_LIMIT);
-      const fresh = rows.filter((e) => !this.seen.has(e.id)).reverse();
-      this.seen = new Set(rows.map((e) => e.id));
+      const ids = await this.reads.idsIngestedWithin(this.config.stream.lookbackSeconds, POLL_LIMIT);
+      const freshIds = ids.filter((id) => !this.seen.has(id)).reverse();
+      this.seen = new Set(ids);
       if (!this.primed) {
         this.primed = true;
         return;
       }
-      if (!fresh.length) return;
+      if (!freshIds.length) return;
+      const byId = new Map((await this.reads.events(freshIds)).map((e) => [e.id, e]));
+      const fresh = freshIds.map((id) => byId.get(id)).filter((e): e is NonNullable<typeof e> => e !== undefined);
       const up = await this.walker.walk(fresh.map((e) => ({ origin: e.id, events: [e.id] })), 'up', 5000);
       for (const e of fresh) {
         const ents = [...(up.get(e.id)?.entities.values() ?? [])];

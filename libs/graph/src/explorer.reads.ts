@@ -408,17 +408,18 @@ export class ExplorerReads {
   }
 
   /**
-   * The newest events written in the last `seconds` by the graph store's own clock
+   * Ids of the newest events written in the last `seconds` by the graph store's own clock
    * (`ingestedAt`, set by the correlator when an event first arrives), newest first.
    */
-  async eventsIngestedWithin(seconds: number, limit: number): Promise<Array<EventRow & { ingestedAt: string }>> {
-    const rows = await this.graph.read<{ e: EventRow; at: string }>(
+  async idsIngestedWithin(seconds: number, limit: number): Promise<string[]> {
+    const rows = await this.graph.read<{ id: string }>(
       `MATCH (e:Event) WHERE e.ingestedAt >= datetime.realtime() - duration({seconds: $seconds}) AND NOT e:Placeholder
-       RETURN ${EVENT_FIELDS} AS e, toString(e.ingestedAt) AS at ORDER BY e.ingestedAt DESC LIMIT $limit`,
+       RETURN e.id AS id ORDER BY e.ingestedAt DESC LIMIT $limit`,
       { seconds: neo4j.int(seconds), limit: neo4j.int(limit) },
     );
-    return rows.map((r) => ({ ...normalizeEvent(r.e), ingestedAt: r.at }));
+    return rows.map((r) => r.id);
   }
+
 
 
 }
