@@ -340,7 +340,7 @@ export class DeliveryMetricsService implements OnApplicationBootstrap, OnModuleD
     const about = await this.reads.aboutEntities(commitEvents.map((e) => ({ o: e.id, id: e.id })), ['Commit']);
     const commits = new Map<string, EntityRow>();
     for (const { x } of about) if (commits.size < limit) commits.set(x.key, x);
-    const down = await this.walker.walk([...commits.values()].map((c) => ({ origin: c.key, entities: [c] })), 'down');
+    const down = await this.walker.walkMany([...commits.values()].map((c) => ({ origin: c.key, entities: [c] })), 'down');
     const ids = new Set<string>();
     for (const r of down.values()) for (const id of r.events) ids.add(id);
     const events = new Map((await this.reads.eventTimes([...ids])).map((e) => [e.id, e]));

@@ -74,7 +74,7 @@ export class LeadTimeService {
       this.reads.incidentEventsInWindow(q.from, q.to, limit),
     ]);
     // Which commits each target contains: one batched upstream walk for all of them.
-    const up = await this.walker.walk(targets.map((t) => ({ origin: t.id, events: [t.id] })), 'up');
+    const up = await this.walker.walkMany(targets.map((t) => ({ origin: t.id, events: [t.id] })), 'up');
     const commits = new Map<string, { eid: string; key: string; label: string; props: Record<string, unknown> }>();
     let truncated = targets.length >= limit;
     for (const r of up.values()) {
@@ -82,7 +82,7 @@ export class LeadTimeService {
       for (const x of r.entities.values()) if (x.label === 'Commit' && commits.size < limit) commits.set(x.key, x);
     }
     // Each commit's own journey downstream: when it passed each point.
-    const down = await this.walker.walk([...commits.values()].map((c) => ({ origin: c.key, entities: [c] })), 'down');
+    const down = await this.walker.walkMany([...commits.values()].map((c) => ({ origin: c.key, entities: [c] })), 'down');
     const allIds = new Set<string>();
     for (const r of down.values()) for (const id of r.events) allIds.add(id);
     const events = new Map((await this.reads.eventTimes([...allIds])).map((e) => [e.id, e]));

@@ -23,6 +23,9 @@ export const EXPANDED_LABELS: readonly string[] = ['Commit', 'Change', 'Build', 
 /** Entities collected on the way (reported, not expanded). */
 export const COLLECTED_LABELS: readonly string[] = [...EXPANDED_LABELS, 'WorkItem', 'Environment'];
 
+/** Origins per walk in {@link WalkService.walkMany}. */
+export const WALK_CHUNK = 200;
+
 export interface WalkSeed {
   readonly origin: string;
   readonly entities?: readonly EntityRow[];
@@ -49,6 +52,18 @@ export class WalkService {
     private readonly reads: ExplorerReads,
     @Inject(EXPLORER_CONFIG) private readonly config: ExplorerConfig,
   ) {}
+
+  /**
+   * The same walk for many origins, `chunk` origins at a time: each round trip's result (and the
+   * graph store's transaction memory) stays bounded however many origins there are.
+   */
+  async walkMany(seeds: readonly WalkSeed[], direction: Direction, chunk = WALK_CHUNK): Promise<Map<string, WalkResult>> {
+    const out = new Map<string, WalkResult>();
+    for (let i = 0; i < seeds.length; i += chunk) {
+      for (const [o, r] of await this.walk(seeds.slice(i, i + chunk), direction)) out.set(o, r);
+    }
+    return out;
+  }
 
   async walk(seeds: readonly WalkSeed[], direction: Direction, maxEvents = this.config.limits.events): Promise<Map<string, WalkResult>> {
     const out = new Map<string, WalkResult>();

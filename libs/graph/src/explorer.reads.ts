@@ -294,14 +294,18 @@ export class ExplorerReads {
 
   /** Only when and where events happened, and how they ended (lead time needs no more, for tens of thousands). */
   async eventTimes(ids: readonly string[]): Promise<EventRow[]> {
-    if (!ids.length) return [];
-    const rows = await this.graph.read<{ e: EventRow }>(
-      `UNWIND $ids AS id MATCH (e:Event {id: id}) WHERE NOT e:Placeholder
-       RETURN {id: e.id, type: e.type, stage: e.stage, phase: e.phase, outcome: e.outcome, time: toString(e.time),
-               site: e.site, source: e.source, format: e.format, props: {}} AS e`,
-      { ids },
-    );
-    return rows.map((r) => normalizeEvent(r.e));
+    const out: EventRow[] = [];
+    // In slices, so a lead-time query over many changes never needs one huge transaction.
+    for (let i = 0; i < ids.length; i += 20_000) {
+      const rows = await this.graph.read<{ e: EventRow }>(
+        `UNWIND $ids AS id MATCH (e:Event {id: id}) WHERE NOT e:Placeholder
+         RETURN {id: e.id, type: e.type, stage: e.stage, phase: e.phase, outcome: e.outcome, time: toString(e.time),
+                 site: e.site, source: e.source, format: e.format, props: {}} AS e`,
+        { ids: ids.slice(i, i + 20_000) },
+      );
+      for (const r of rows) out.push(normalizeEvent(r.e));
+    }
+    return out;
   }
 
   /** Events with their outgoing links and what they are about, in one round trip. */
