@@ -10,6 +10,7 @@
  *   --events=20000 --batch=1000   burst size and raw-ceiling batch size
  *   --rate=500 --seconds=20       offered load for the latency figure
  *   --warmup=10000                events written first and not counted (a fresh Neo4j warms up)
+ *   --writers=1                   concurrent write transactions for the raw ceiling
  *   --with-explorer               keep the explorer running (its background delivery
  *                                 figures compete for Neo4j); by default it is stopped
  *                                 for the measurement and started again after
@@ -29,6 +30,7 @@ const RATE = Number(args.get('rate') ?? 500);
 const RATE_SECONDS = Number(args.get('seconds') ?? 20);
 const BATCH = Number(args.get('batch') ?? 1000);
 const WARMUP = Number(args.get('warmup') ?? 10_000);
+const WRITERS = Number(args.get('writers') ?? 1);
 const KEEP_EXPLORER = args.has('with-explorer');
 
 type Raw = { meta: { id: string; time: number; type: string }; links: Array<{ type: string; target: string }> };
@@ -74,7 +76,13 @@ async function rawCeiling(status: MeshStatus, n = BURST): Promise<number> {
     if (r.ok) events.push(...r.events);
   }
   const t0 = performance.now();
-  for (let i = 0; i < events.length; i += BATCH) await graph.writeEvents(events.slice(i, i + BATCH));
+  const batches: TraceEvent[][] = [];
+  for (let i = 0; i < events.length; i += BATCH) batches.push(events.slice(i, i + BATCH));
+  await Promise.all(
+    Array.from({ length: WRITERS }, async () => {
+      for (let b = batches.shift(); b; b = batches.shift()) await graph.writeEvents(b);
+    }),
+  );
   const s = (performance.now() - t0) / 1000;
   await graph.onModuleDestroy();
   return events.length / s;
@@ -161,7 +169,7 @@ async function measure(status: MeshStatus): Promise<void> {
     process.stderr.write(`• warm-up: ${WARMUP} events straight to Neo4j, not counted\n`);
     await rawCeiling(status, WARMUP);
   }
-  process.stderr.write(`• raw ceiling: writing ${BURST} parsed events straight to Neo4j in batches of ${BATCH}\n`);
+  process.stderr.write(`• raw ceiling: writing ${BURST} parsed events straight to Neo4j in batches of ${BATCH}, ${WRITERS} writer(s)\n`);
   const raw = await rawCeiling(status);
   process.stderr.write(`• full path: ${BURST} events published at two sites as fast as confirms allow\n`);
   const full = await fullPathBurst(status);
