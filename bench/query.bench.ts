@@ -109,7 +109,7 @@ async function main(): Promise<void> {
   const reads = new ExplorerReads(graph);
   const walker = new WalkService(reads, config);
   const traces = new TraceService(reads, walker);
-  const releases = new ReleaseService(reads, walker, traces);
+  const releases = new ReleaseService(reads, walker, traces, config);
   const leadTimes = new LeadTimeService(reads, walker, config);
   const eiffel = new EiffelService(reads, config);
 
@@ -167,6 +167,7 @@ async function main(): Promise<void> {
     if (big) {
       const r = await releases.contents(big.product, '1');
       if (r.commits.length !== RELEASE_COMMITS) throw new Error(`the big release lists ${r.commits.length} commits, not ${RELEASE_COMMITS}`);
+      if (r.truncated) throw new Error('the big release came back truncated (limits.releaseEvents)');
     }
     results.push(
       [

@@ -16,12 +16,14 @@ export const explorerConfigSchema = z.strictObject({
     .strictObject({
       /** Steps a walk through the graph may take before it stops (a guard against cycles of bad links). */
       walkSteps: z.number().int().min(1).max(200).default(40),
-      /** Most events one trace or release returns. */
+      /** Most events one trace (or one change of a lead-time query) walks through. */
       events: z.number().int().min(10).max(1_000_000).default(20_000),
+      /** Most events one release's contents walk through (a release of 10,000 commits has some 40,000). */
+      releaseEvents: z.number().int().min(10).max(5_000_000).default(200_000),
       /** Most changes one lead-time query considers. */
       leadTimeChanges: z.number().int().min(1).max(1_000_000).default(20_000),
     })
-    .default({ walkSteps: 40, events: 20_000, leadTimeChanges: 20_000 }),
+    .default({ walkSteps: 40, events: 20_000, releaseEvents: 200_000, leadTimeChanges: 20_000 }),
   stream: z
     .strictObject({
       pollMs: z.number().int().min(100).max(60_000).default(1000),

@@ -1,5 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { ExplorerReads } from '@not/graph';
+import type { ExplorerConfig } from './explorer.config.js';
+import { EXPLORER_CONFIG } from './explorer.tokens.js';
 import { notFound, ambiguous, TraceService, type UpstreamDto } from './trace.service.js';
 import { WalkService } from './walk.service.js';
 
@@ -29,6 +31,7 @@ export class ReleaseService {
     private readonly reads: ExplorerReads,
     private readonly walker: WalkService,
     private readonly traces: TraceService,
+    @Inject(EXPLORER_CONFIG) private readonly config: ExplorerConfig,
   ) {}
 
   async contents(product: string, version: string, diffVersion?: string): Promise<ReleaseDto> {
@@ -61,7 +64,7 @@ export class ReleaseService {
       ]);
     }
     if (found.length > 1) throw ambiguous(`"${key}" names ${found.length} releases`, found);
-    const walked = (await this.walker.walk([{ origin: 'r', entities: found }], 'up')).get('r')!;
+    const walked = (await this.walker.walk([{ origin: 'r', entities: found }], 'up', this.config.limits.releaseEvents)).get('r')!;
     const up = this.traces.upstream(walked);
     return {
       product,

@@ -97,6 +97,11 @@ export function byTarget(rows: readonly Tagged[]): Array<{ id: string; os: strin
   return [...by].map(([id, os]) => ({ id, os: [...os] }));
 }
 
+/** True when every row has the same origin (a trace, a release): the plain queries are cheaper then. */
+function oneOrigin(rows: readonly Tagged[]): boolean {
+  return rows.every((r) => r.o === rows[0]!.o);
+}
+
 /** Back to one tagged row per origin, without repeats. */
 function untag(rows: ReadonlyArray<{ os: readonly string[]; id: string }>): Tagged[] {
   const seen = new Set<string>();
@@ -169,7 +174,14 @@ export class ExplorerReads {
   async eventsAbout(rows: readonly Tagged[], known: readonly string[] = []): Promise<Tagged[]> {
     if (!rows.length) return [];
     // `known`: event ids the caller has already (for every origin in `rows`), left out in the database.
-    // Each entity is read once, however many origins reached it.
+    if (oneOrigin(rows)) {
+      return this.graph.read<Tagged>(
+        `UNWIND $rows AS r MATCH (x) WHERE elementId(x) = r.id
+         MATCH (x)<-[:ABOUT]-(e:Event) WHERE NOT e.id IN $known RETURN DISTINCT r.o AS o, e.id AS id`,
+        { rows, known },
+      );
+    }
+    // Many origins: each entity is read once, however many of them reached it.
     const found = await this.graph.read<{ os: string[]; ids: string[] }>(
       `UNWIND $rows AS r MATCH (x) WHERE elementId(x) = r.id
        RETURN r.os AS os, [(x)<-[:ABOUT]-(e:Event) WHERE NOT e.id IN $known | e.id] AS ids`,
@@ -242,8 +254,17 @@ export class ExplorerReads {
   async closure(rows: readonly Tagged[], direction: Direction, skip: readonly string[], collect: readonly string[]): Promise<ClosureRow[]> {
     if (!rows.length) return [];
     const hop = direction === 'down' ? '()<-[l WHERE NOT type(l) IN $skip]-(:Event)' : '()-[l WHERE NOT type(l) IN $skip]->(:Event)';
-    // One search per distinct event, however many origins share it (walks from many deployments
-    // meet the same shared history), and each reached event described once.
+    if (oneOrigin(rows)) {
+      return this.graph.read<ClosureRow>(
+        `UNWIND $rows AS r MATCH (x:Event {id: r.id})
+         MATCH ANY SHORTEST (x)(${hop}){1,30}(d:Event) WHERE NOT d:Placeholder
+         WITH DISTINCT r.o AS o, d
+         RETURN o, d.id AS id, [(d)-[:ABOUT]->(y) WHERE any(lb IN labels(y) WHERE lb IN $collect) | ${ENTITY_REF('y')}] AS xs`,
+        { rows, skip, collect },
+      );
+    }
+    // Many origins: one search per distinct event, however many origins share it (walks from many
+    // deployments meet the same shared history), and each reached event described once.
     const found = await this.graph.read<{ oss: string[][]; id: string; xs: EntityRow[] }>(
       `UNWIND $rows AS r MATCH (x:Event {id: r.id})
        MATCH ANY SHORTEST (x)(${hop}){1,30}(d:Event) WHERE NOT d:Placeholder
