@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { publishToSite, type MeshStatus } from '@not/mesh';
 import type { Driver } from 'neo4j-driver';
 import { eiffelPipeline, expectedSegments, type Pipeline } from '../../apps/explorer/src/testing/eiffel-pipeline.js';
-import { countEvents, neo4jDriver, publishIncident, testStatus, waitUntil } from '../support/mesh.js';
+import { countEvents, neo4jDriver, publishIncident, testStatus, waitForIncident, waitUntil } from '../support/mesh.js';
 
 const SEGMENTS = ['coding', 'waiting-for-build', 'build', 'test', 'waiting-for-promotion', 'promotion-to-release'];
 
@@ -152,10 +152,7 @@ describe('explorer on the mesh: a multi-site pipeline, traced, released, measure
   it('counts a production incident on a released artifact as a failed deployment of its area, restored when resolved', async () => {
     // P@1.0 (artifact A1) was released at +130 min; the incident names A1 by its package URL.
     await publishIncident(status, 'site-a', run, p.purls.A1, p.base + 200 * 60_000, p.base + 230 * 60_000);
-    await waitUntil('the incident in Neo4j, about A1', async () => {
-      const r = await driver.executeQuery('MATCH (e:Event {subjectId: $id})-[:ABOUT]->(:Artifact {key: $a}) RETURN count(e) AS n', { id: `incident-${run}`, a: p.artifacts.A1 });
-      return Number(r.records[0]!.get('n')) === 2;
-    });
+    await waitForIncident(driver, run, p.artifacts.A1);
     const from = new Date(p.base).toISOString();
     const to = new Date(p.base + 86_400_000).toISOString();
     const mine = (await api<Record<string, any>>(`/api/v1/lead-time?from=${from}&to=${to}&area=${encodeURIComponent(p.repository)}`)).body;

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { publishToSite, type MeshStatus } from '@not/mesh';
 import type { Driver } from 'neo4j-driver';
 import { eiffelPipeline, expectedSegments, type Pipeline } from '../../apps/explorer/src/testing/eiffel-pipeline.js';
-import { countEvents, neo4jDriver, publishIncident, testStatus, waitUntil } from '../support/mesh.js';
+import { countEvents, neo4jDriver, publishIncident, testStatus, waitForIncident, waitUntil } from '../support/mesh.js';
 import { promQuery } from './support/ops.js';
 
 // The explorer's delivery figures, as Prometheus scrapes them from the mesh explorer, for a
@@ -59,15 +59,7 @@ describe('delivery figures on the explorer /metrics, through the mesh Prometheus
     await publishIncident(status, 'site-a', run, p.purls.A1, p.base + INCIDENT.detected, p.base + INCIDENT.resolved);
     const ids = p.events.map((e) => e.event.meta.id);
     await waitUntil('the pipeline in Neo4j', async () => [...(await countEvents(driver, ids)).values()].every((n) => n === 1), 120_000, 1000);
-    await waitUntil(
-      'the incident in Neo4j, about the first release\'s artifact',
-      async () => {
-        const r = await driver.executeQuery('MATCH (e:Event {subjectId: $id})-[:ABOUT]->(:Artifact {key: $a}) RETURN count(e) AS n', { id: `incident-${run}`, a: p.artifacts.A1 });
-        return Number(r.records[0]!.get('n')) === 2;
-      },
-      120_000,
-      1000,
-    );
+    await waitForIncident(driver, run, p.artifacts.A1);
     const stored = Date.now() / 1000;
     // Wait for figures computed from a window that ended after every event was stored (a computation
     // that started earlier may have seen part of the pipeline), scraped by Prometheus.

@@ -122,3 +122,16 @@ export async function publishIncident(status: MeshStatus, siteId: string, run: s
     if (res.status !== 202) throw new Error(`the relay of ${siteId} answered ${res.status} to an incident event: ${await res.text()}`);
   }
 }
+
+/** Waits until both events of the incident `publishIncident(…, run, …)` posted are in Neo4j, about the artifact `artifactKey`. */
+export async function waitForIncident(driver: Driver, run: string, artifactKey: string): Promise<void> {
+  await waitUntil(
+    `incident-${run} in Neo4j, about ${artifactKey}`,
+    async () => {
+      const r = await driver.executeQuery('MATCH (e:Event {subjectId: $id})-[:ABOUT]->(:Artifact {key: $a}) RETURN count(e) AS n', { id: `incident-${run}`, a: artifactKey });
+      return Number(r.records[0]!.get('n')) === 2;
+    },
+    120_000,
+    1000,
+  );
+}

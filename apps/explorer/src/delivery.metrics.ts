@@ -3,8 +3,8 @@ import { ExplorerReads, type EntityRow, type EventRow } from '@not/graph';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ExplorerConfig } from './explorer.config.js';
 import { EXPLORER_CONFIG } from './explorer.tokens.js';
-import { LeadTimeService, repositoryOf, type AreaDeployment, type ChangeLeadTimeDto, type LeadTimeDto } from './lead-time.service.js';
-import { causeOf, dora, SEGMENTS, type Incident, type Segment } from './lead-time.stats.js';
+import { areaOf, LeadTimeService, repositoryOf, type AreaDeployment, type ChangeLeadTimeDto, type LeadTimeDto } from './lead-time.service.js';
+import { causeOf, dora, FAILED_OUTCOMES, SEGMENTS, type Incident, type Segment } from './lead-time.stats.js';
 import { WalkService } from './walk.service.js';
 
 /**
@@ -29,13 +29,6 @@ export interface DeliverySnapshot {
     changeFailureRatio: number | null;
     timeToRestoreSeconds: number | null;
   }>;
-}
-
-const FAILED = new Set(['failure', 'error']);
-
-/** The area a repository belongs to: the first configured prefix that matches, else the repository itself (as the lead-time API does). */
-export function areaOf(areas: ExplorerConfig['areas'], repository: string): string {
-  return areas.find((a) => repository.startsWith(a.repositoryPrefix))?.name ?? repository;
 }
 
 /** Lead time (p50, p90 of each segment and of the total) and each segment's share, per area, from a lead-time answer grouped by area. */
@@ -105,12 +98,12 @@ export function positionOf(journey: readonly EventRow[], until: string): { stage
   if (promotion) return { stage: 'promotion-to-release', since: promotion.time };
   const buildStart = first((e) => e.stage === 'build' && (e.phase === 'triggered' || e.phase === 'queued' || e.phase === 'started'));
   const builds = journey.filter((e) => e.stage === 'build' && e.phase === 'finished');
-  const buildOk = builds.find((e) => !FAILED.has(e.outcome ?? ''));
+  const buildOk = builds.find((e) => !FAILED_OUTCOMES.has(e.outcome ?? ''));
   const tests = journey.filter((e) => e.stage === 'test' && (e.phase === 'finished' || e.phase === 'canceled'));
   if (buildOk || (builds.length === 0 && tests.length > 0)) {
     const buildEnd = buildOk?.time ?? buildStart?.time ?? commit.time;
     if (tests.length === 0) return { stage: 'test', since: buildEnd };
-    if (tests.every((e) => FAILED.has(e.outcome ?? ''))) return { stage: 'test', since: buildEnd };
+    if (tests.every((e) => FAILED_OUTCOMES.has(e.outcome ?? ''))) return { stage: 'test', since: buildEnd };
     return { stage: 'waiting-for-promotion', since: tests[tests.length - 1]!.time };
   }
   if (builds.length > 0) return { stage: 'build', since: (buildStart ?? builds[0]!).time };

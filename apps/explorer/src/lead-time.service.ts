@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ExplorerReads, type EntityRow, type EventRow, type IncidentEventRow } from '@not/graph';
 import type { ExplorerConfig } from './explorer.config.js';
 import { EXPLORER_CONFIG } from './explorer.tokens.js';
-import { dora, groupStats, segmentsOf, type Deployment, type Dora, type GroupStats, type Incident, type Milestones, type Segment } from './lead-time.stats.js';
+import { dora, FAILED_OUTCOMES, groupStats, segmentsOf, type Deployment, type Dora, type GroupStats, type Incident, type Milestones, type Segment } from './lead-time.stats.js';
 import { WalkService } from './walk.service.js';
 
 export type GroupBy = 'stage' | 'area' | 'site';
@@ -40,8 +40,6 @@ export interface LeadTimeDto {
   readonly truncated: boolean;
 }
 
-const FAILED = new Set(['failure', 'error']);
-
 /** A deployment (an event of the chosen end stage) with the areas of the commits it carried. */
 export interface AreaDeployment extends Deployment {
   readonly areas: readonly string[];
@@ -75,7 +73,7 @@ export class LeadTimeService {
     ]);
     // Which commits each target contains: one batched upstream walk for all of them.
     const up = await this.walker.walkMany(targets.map((t) => ({ origin: t.id, events: [t.id] })), 'up');
-    const commits = new Map<string, { eid: string; key: string; label: string; props: Record<string, unknown> }>();
+    const commits = new Map<string, EntityRow>();
     let truncated = targets.length >= limit;
     for (const r of up.values()) {
       truncated ||= r.truncated;
@@ -95,7 +93,7 @@ export class LeadTimeService {
       const journey = [...walked.events].map((id) => events.get(id)).filter((e): e is EventRow => !!e).sort((a, b) => (a.time < b.time ? -1 : 1));
       const m = milestones(journey, q.until);
       if (!m || m.points.reached < q.from || m.points.reached >= q.to) continue;
-      const area = this.areaOf(repositoryOf(c));
+      const area = areaOf(this.config.areas, repositoryOf(c));
       if (q.area !== undefined && area !== q.area) continue;
       const site = journey.find((e) => e.stage === 'commit')?.site ?? journey[0]!.site;
       const { total, segments } = segmentsOf(m.points);
@@ -114,10 +112,10 @@ export class LeadTimeService {
       const carried = [...(up.get(t.id)?.entities.values() ?? [])];
       return {
         time: t.time,
-        failed: FAILED.has(t.outcome ?? ''),
+        failed: FAILED_OUTCOMES.has(t.outcome ?? ''),
         service: t.site,
         artifacts: carried.filter((x) => x.label === 'Artifact').map((x) => x.key),
-        areas: [...new Set(carried.filter((x) => x.label === 'Commit').map((x) => this.areaOf(repositoryOf(x))))],
+        areas: [...new Set(carried.filter((x) => x.label === 'Commit').map((x) => areaOf(this.config.areas, repositoryOf(x))))],
       };
     });
     const incidents = incidentsOf(incidentEvents);
@@ -137,10 +135,11 @@ export class LeadTimeService {
     };
     return { result, deployments, incidents };
   }
+}
 
-  private areaOf(repository: string): string {
-    return this.config.areas.find((a) => repository.startsWith(a.repositoryPrefix))?.name ?? repository;
-  }
+/** The area a repository belongs to: the first configured prefix that matches, else the repository itself. */
+export function areaOf(areas: ExplorerConfig['areas'], repository: string): string {
+  return areas.find((a) => repository.startsWith(a.repositoryPrefix))?.name ?? repository;
 }
 
 /** A commit entity's repository: its property, else the part of its key before `@`. */

@@ -82,6 +82,9 @@ export function groupStats(changes: ReadonlyArray<{ total: number; segments: Rec
   return { total, segments, bottleneck: { overall: top(SEGMENTS), waiting: top(WAITING), working: top(WORKING) } };
 }
 
+/** Outcomes that count as a failed build, test run or deployment. */
+export const FAILED_OUTCOMES: ReadonlySet<string> = new Set(['failure', 'error']);
+
 export interface Deployment {
   readonly time: string;
   readonly failed: boolean;

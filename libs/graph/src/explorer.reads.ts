@@ -87,7 +87,7 @@ const UP_OUT = 'INCLUDES|BUILT|CONTAINS|REFERENCES';
 const UP_IN = 'PRODUCED';
 
 /** Tagged rows grouped by what they point at: `{id, os}` with every origin that reached `id`. */
-export function byTarget(rows: readonly Tagged[]): Array<{ id: string; os: string[] }> {
+function byTarget(rows: readonly Tagged[]): Array<{ id: string; os: string[] }> {
   const by = new Map<string, Set<string>>();
   for (const r of rows) {
     const os = by.get(r.id);

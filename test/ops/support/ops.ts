@@ -217,4 +217,3 @@ export async function exportedNames(metricsUrl: string): Promise<Set<string>> {
   }
   return names;
 }
-
