@@ -64,7 +64,7 @@ export class ReleaseService {
       ]);
     }
     if (found.length > 1) throw ambiguous(`"${key}" names ${found.length} releases`, found);
-    const walked = (await this.walker.walk([{ origin: 'r', entities: found }], 'up', this.config.limits.releaseEvents)).get('r')!;
+    const walked = (await this.walker.walk([{ origin: 'r', entities: found }], 'up', { maxEvents: this.config.limits.releaseEvents, props: false })).get('r')!;
     const up = this.traces.upstream(walked);
     return {
       product,

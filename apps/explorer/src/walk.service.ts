@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ExplorerReads, type Direction, type EntityRow, type Tagged } from '@not/graph';
+import { ExplorerReads, type Direction, type EntityRow, type ReachResult, type Tagged } from '@not/graph';
 import type { ExplorerConfig } from './explorer.config.js';
 import { EXPLORER_CONFIG } from './explorer.tokens.js';
 
@@ -32,6 +32,16 @@ export interface WalkSeed {
   readonly events?: readonly string[];
 }
 
+export interface WalkOptions {
+  /** Events per origin before the walk stops and says it was truncated (default: limits.events). */
+  readonly maxEvents?: number;
+  /**
+   * False when the caller only needs which entities were met: entities reached through relations
+   * in one-origin walks then come without their properties (a release meets tens of thousands).
+   */
+  readonly props?: boolean;
+}
+
 export interface WalkResult {
   readonly events: Set<string>;
   /** element id -> entity */
@@ -44,7 +54,9 @@ export interface WalkResult {
  * Walks the two layers together from seeds, one step per round trip, for many
  * origins at once: events linked to events (down: those that link here; up:
  * those linked to), events to the entities they are about, entities to
- * related entities, and entities back to their events.
+ * related entities, and entities back to their events. A walk for one origin
+ * takes each closure together with the step from the entities it reaches
+ * ({@link ExplorerReads.reach}); the answer is the same.
  */
 @Injectable()
 export class WalkService {
@@ -65,7 +77,8 @@ export class WalkService {
     return out;
   }
 
-  async walk(seeds: readonly WalkSeed[], direction: Direction, maxEvents = this.config.limits.events): Promise<Map<string, WalkResult>> {
+  async walk(seeds: readonly WalkSeed[], direction: Direction, options: WalkOptions = {}): Promise<Map<string, WalkResult>> {
+    const maxEvents = options.maxEvents ?? this.config.limits.events;
     const out = new Map<string, WalkResult>();
     let entFrontier: Tagged[] = [];
     let evFrontier: Tagged[] = [];
@@ -98,37 +111,61 @@ export class WalkService {
       into.push({ o, id });
       return true;
     };
-    const addEntity = (o: string, x: EntityRow, into: Tagged[]): void => {
+    const addEntity = (o: string, x: EntityRow, into: Tagged[]): boolean => {
       const r = out.get(o)!;
-      if (r.entities.has(x.eid)) return;
+      if (r.entities.has(x.eid)) return false;
       r.entities.set(x.eid, x);
       into.push({ o, id: x.eid });
+      return true;
     };
-    for (let step = 0; step < this.config.limits.walkSteps && (entFrontier.length || evFrontier.length || describe.length); step++) {
+    // One origin (a trace, a release): each closure also takes the next step from the entities it
+    // reaches, in the same round trip; those with further events about them come back in `about`.
+    const single = out.size === 1 ? [...out.values()][0]! : undefined;
+    let about: Tagged[] = [];
+    for (let step = 0; step < this.config.limits.walkSteps && (entFrontier.length || evFrontier.length || describe.length || about.length); step++) {
       const nextEnt: Tagged[] = [];
       const nextEv: Tagged[] = [];
+      const nextAbout: Tagged[] = [];
       const expandable = entFrontier.filter((t) => EXPANDED_LABELS.includes(out.get(t.o)!.entities.get(t.id)!.label));
       const [viaAbout, neighbours, reached] = await Promise.all([
         // With one origin, what it already has is left out in the database (a release reaches tens of thousands).
-        this.reads.eventsAbout(expandable, out.size === 1 ? [...[...out.values()][0]!.events] : []),
+        this.reads.eventsAbout([...expandable, ...about], single ? [...single.events] : []),
         this.reads.step({ entities: entFrontier, expand: [], events: [], describe }, direction, SKIPPED_LINKS, COLLECTED_LABELS),
-        this.reads.closure(evFrontier, direction, SKIPPED_LINKS, COLLECTED_LABELS),
+        single ? this.reach(evFrontier, direction, options.props ?? true) : this.reads.closure(evFrontier, direction, SKIPPED_LINKS, COLLECTED_LABELS),
       ]);
       for (const r of viaAbout) addEvent(r.o, r.id, nextEv);
       for (const r of neighbours) if (r.x) addEntity(r.o, r.x, nextEnt);
       // The closure already holds everything linked beyond these events: they need no further link step.
       const closed: Tagged[] = [];
-      for (const r of reached) {
-        addEvent(r.o, r.id, closed);
-        for (const x of r.xs) addEntity(r.o, x, nextEnt);
+      if (Array.isArray(reached)) {
+        for (const r of reached) {
+          addEvent(r.o, r.id, closed);
+          for (const x of r.xs) addEntity(r.o, x, nextEnt);
+        }
+      } else if (reached) {
+        const o = evFrontier[0]!.o;
+        for (const id of reached.events) addEvent(o, id, closed);
+        // Stepped from in the database already: only their further events are left to read, for
+        // those met for the first time (the others were expanded when they were met).
+        const fresh = new Set<string>();
+        for (const x of reached.entities) if (addEntity(o, x, [])) fresh.add(x.eid);
+        for (const eid of reached.more) if (fresh.has(eid)) nextAbout.push({ o, id: eid });
+        for (const x of reached.neighbours) addEntity(o, x, nextEnt);
+        for (const x of reached.leaves) addEntity(o, x, []);
       }
       entFrontier = nextEnt;
       evFrontier = nextEv;
+      about = nextAbout;
       describe = [];
-      if (step === this.config.limits.walkSteps - 1 && (entFrontier.length || evFrontier.length)) {
-        for (const t of [...entFrontier, ...evFrontier]) out.get(t.o)!.truncated = true;
+      if (step === this.config.limits.walkSteps - 1 && (entFrontier.length || evFrontier.length || about.length)) {
+        for (const t of [...entFrontier, ...evFrontier, ...about]) out.get(t.o)!.truncated = true;
       }
     }
     return out;
+  }
+
+  private async reach(frontier: readonly Tagged[], direction: Direction, props: boolean): Promise<ReachResult | undefined> {
+    if (!frontier.length) return undefined;
+    return this.reads.reach(frontier.map((t) => t.id), direction, { skip: SKIPPED_LINKS, collect: COLLECTED_LABELS, expand: EXPANDED_LABELS }, props);
   }
 }

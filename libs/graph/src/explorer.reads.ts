@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import neo4j from 'neo4j-driver';
 import { GraphRepository } from './graph.repository.js';
+import { cypherIdent } from './graph.schema.js';
 
 /**
  * The explorer's reads: fixed query texts, parameters only. Walks are done a
@@ -62,6 +63,23 @@ export interface ClosureRow {
   readonly o: string;
   readonly id: string;
   readonly xs: EntityRow[];
+}
+
+/** Items per row of {@link ExplorerReads.reach}'s answer. */
+const REACH_CHUNK = 1000;
+
+/** What {@link ExplorerReads.reach} finds for one walk. */
+export interface ReachResult {
+  /** Ids of the events reached over links. */
+  readonly events: string[];
+  /** The entities those events are about, without their properties. */
+  readonly entities: EntityRow[];
+  /** Element ids of those entities with events about them that are not among `events`. */
+  readonly more: string[];
+  /** Entities related to `entities` in the walk's direction, with their properties when asked for. */
+  readonly neighbours: EntityRow[];
+  /** Related entities with nothing beyond them: no relations in the walk's direction, no events to expand. */
+  readonly leaves: EntityRow[];
 }
 
 /** A walk step's result: an event id (`id`) or an entity (`x`), for origin `o`. */
@@ -275,6 +293,72 @@ export class ExplorerReads {
     const out: ClosureRow[] = [];
     for (const f of found) for (const o of new Set(f.oss.flat())) out.push({ o, id: f.id, xs: f.xs });
     return out;
+  }
+
+  /**
+   * A closure for one walk, with the next step of the entities it reaches done in the same round
+   * trip: every event reachable over links from `ids` (breadth first, each event once, up to 30
+   * links deep, not through `skip` link types), the entities of `collect` labels those events are
+   * about, the entities related to those (the direction's relations), and which of them (of
+   * `expand` labels) have events about them beyond the ones reached. Lists rather than rows: a
+   * release reaches tens of thousands of events, and one row per event costs more to move than
+   * to find.
+   */
+  async reach(
+    ids: readonly string[],
+    direction: Direction,
+    labels: { skip: readonly string[]; collect: readonly string[]; expand: readonly string[] },
+    props = true,
+  ): Promise<ReachResult> {
+    const found: ReachResult = { events: [], entities: [], more: [], neighbours: [], leaves: [] };
+    if (!ids.length) return found;
+    const [into, out] = direction === 'down' ? [DOWN_IN, DOWN_OUT] : [UP_IN, UP_OUT];
+    // Pruned breadth-first expansion: each node once per start, whatever the number of paths.
+    // Links only: ABOUT (event to entity) is the one relationship out of an event that is not a link.
+    const linked = direction === 'down' ? '(x)<-[ls*1..30]-(d:Event)' : '(x)-[ls*1..30]->(d:Event)';
+    const label = (v: string): string => `[l IN labels(${v}) WHERE l <> 'Placeholder'][0]`;
+    // Label expressions from the caller's fixed lists (checked identifiers): cheaper than comparing label lists.
+    const collect = labels.collect.map(cypherIdent).join('|');
+    const expand = labels.expand.map(cypherIdent).join('|');
+    const rows = await this.graph.read<{ kind: keyof ReachResult; items: unknown[] }>(
+      `UNWIND $ids AS id MATCH (x:Event {id: id})
+       MATCH ${linked} WHERE all(l IN ls WHERE type(l) <> 'ABOUT' AND NOT type(l) IN $skip) AND NOT d:Placeholder
+       WITH collect(DISTINCT d) AS ds
+       CALL (ds) {
+         UNWIND ds AS d MATCH (d)-[:ABOUT]->(y:${collect})
+         WITH y, count(*) AS seen
+         RETURN collect(y) AS ys, collect(CASE WHEN y:${expand} AND COUNT { (y)<-[:ABOUT]-() } > seen THEN elementId(y) END) AS more
+       }
+       CALL (ys) { UNWIND ys AS y MATCH (y)<-[:${into}]-(n) RETURN collect(DISTINCT n) AS n1 }
+       CALL (ys) { UNWIND ys AS y MATCH (y)-[:${out}]->(n) RETURN collect(DISTINCT n) AS n2 }
+       WITH ds, ys, more, n1 + n2 AS ns
+       CALL (ds, ys, more, ns) {
+         UNWIND range(0, size(ds) - 1, $chunk) AS i RETURN 'events' AS kind, [d IN ds[i..i + $chunk] | d.id] AS items
+         UNION ALL
+         UNWIND range(0, size(ys) - 1, $chunk) AS i RETURN 'entities' AS kind, [y IN ys[i..i + $chunk] | [elementId(y), ${label('y')}, y.key]] AS items
+         UNION ALL
+         UNWIND range(0, size(more) - 1, $chunk) AS i RETURN 'more' AS kind, more[i..i + $chunk] AS items
+         UNION ALL
+         UNWIND range(0, size(ns) - 1, $chunk) AS i
+         RETURN 'neighbours' AS kind,
+                [n IN ns[i..i + $chunk] | [elementId(n), ${label('n')}, n.key, CASE WHEN $props THEN properties(n) END,
+                  EXISTS { (n)<-[:${into}]-() } OR EXISTS { (n)-[:${out}]->() } OR (n:${expand} AND EXISTS { (n)<-[:ABOUT]-() })]] AS items
+       }
+       RETURN kind, items`,
+      { ids, skip: labels.skip, props, chunk: neo4j.int(REACH_CHUNK) },
+    );
+    // Rows of up to REACH_CHUNK items, entities as [eid, label, key, props] lists: the driver reads
+    // those several times faster than one huge row or a map per entity.
+    type Packed = [string, string, string, Record<string, unknown> | null, boolean?];
+    const entity = ([eid, label, key, p]: Packed): EntityRow => ({ eid, label, key, props: p ?? {} });
+    for (const r of rows) {
+      if (r.kind === 'events') found.events.push(...(r.items as string[]));
+      else if (r.kind === 'more') found.more.push(...(r.items as string[]));
+      else if (r.kind === 'entities') found.entities.push(...(r.items as Packed[]).map(entity));
+      // A neighbour with no relations to follow and no events to read has nothing beyond it (a work item).
+      else for (const n of r.items as Packed[]) (n[4] ? found.neighbours : found.leaves).push(entity(n));
+    }
+    return found;
   }
 
   /**
