@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import neo4j from 'neo4j-driver';
 import { GraphRepository } from './graph.repository.js';
+import { ALIASED_LABELS, aliasId } from './entity-keys.js';
 import { cypherIdent } from './graph.schema.js';
 
 /**
@@ -149,13 +150,19 @@ export class ExplorerReads {
     return rows.map((r) => r.x);
   }
 
-  /** An entity by its key or one of its aliases. */
+  /**
+   * An entity by its key, else by one of its aliases: through the alias nodes' index for labels
+   * that have them; other labels' alias lists are searched only when no key matched.
+   */
   async entity(label: EntityLabelName, key: string): Promise<EntityRow[]> {
+    const byAlias = ALIASED_LABELS.has(label)
+      ? `MATCH (:Alias {id: $alias})-[:ALIAS_OF]->(x:${label}) RETURN x`
+      : `MATCH (x:${label}) WHERE $key IN x.aliases RETURN x`;
     const rows = await this.graph.read<{ x: EntityRow }>(
-      `CALL { MATCH (x:${label} {key: $key}) RETURN x
-              UNION MATCH (x:${label}) WHERE $key IN x.aliases RETURN x }
+      `OPTIONAL MATCH (k:${label} {key: $key})
+       CALL (k) { WITH k WHERE k IS NOT NULL RETURN k AS x UNION WITH k WHERE k IS NULL ${byAlias} }
        RETURN ${ENTITY_FIELDS('x')} AS x LIMIT 20`,
-      { key },
+      { key, alias: aliasId(label, key) },
     );
     return rows.map((r) => r.x);
   }
