@@ -63,19 +63,21 @@ export class TraceService {
 
   /** Contents of an upstream walk: commits, work items (also through what commits and changes reference), changes, builds, artifacts. */
   upstream(up: WalkResult): UpstreamDto {
-    const ents = [...up.entities.values()];
-    const keys = (label: string): string[] => [...new Set(ents.filter((x) => x.label === label).map((x) => x.key))].sort();
-    // Work items come with the walk: upstream, commits and changes lead to what they reference.
-    const workItems = new Set(keys('WorkItem'));
+    // One pass over what the walk met (a release meets tens of thousands of entities).
+    const byLabel = new Map<string, Set<string>>();
+    for (const x of up.entities.values()) {
+      const set = byLabel.get(x.label);
+      if (set) set.add(x.key);
+      else byLabel.set(x.label, new Set([x.key]));
+    }
+    const keys = (label: string): string[] => [...(byLabel.get(label) ?? [])].sort();
     return {
-      commits: ents
-        .filter((x) => x.label === 'Commit')
-        .map((c) => {
-          const at = c.key.lastIndexOf('@');
-          return { key: c.key, sha: at > 0 ? c.key.slice(at + 1) : null, repository: at > 0 ? c.key.slice(0, at) : null };
-        })
-        .sort((a, b) => (a.key < b.key ? -1 : 1)),
-      workItems: [...workItems].sort(),
+      commits: keys('Commit').map((key) => {
+        const at = key.lastIndexOf('@');
+        return { key, sha: at > 0 ? key.slice(at + 1) : null, repository: at > 0 ? key.slice(0, at) : null };
+      }),
+      // Work items come with the walk: upstream, commits and changes lead to what they reference.
+      workItems: keys('WorkItem'),
       changes: keys('Change'),
       builds: keys('Build'),
       artifacts: keys('Artifact'),
