@@ -25,6 +25,9 @@ FOREACH (_ IN CASE WHEN fresh THEN [1] ELSE [] END |
   REMOVE n:Placeholder)
 RETURN e.id AS id, fresh, (NOT fresh AND oldHash <> e.hash) AS conflict`;
 
+/** How long a read keeps retrying transient failures: as long as writes do (maxTransactionRetryTime). */
+const READ_RETRY_MS = 15_000;
+
 /** The Neo4j adapter: schema, idempotent batch writes, and the reads the apps need. No business rules. */
 @Injectable()
 export class GraphRepository implements OnModuleDestroy {
@@ -107,11 +110,28 @@ export class GraphRepository implements OnModuleDestroy {
   }
 
   /** Runs a read query with parameters only (never spliced text). */
+  /**
+   * One read query in an auto-commit transaction: one round trip, where a managed transaction takes
+   * two (BEGIN with the query, then COMMIT) — a trace runs five or six reads in a row. A transient
+   * failure (Neo4j restarting, a connection dropped) is retried for up to 15 s, as managed
+   * transactions are.
+   */
   async read<T extends RecordShape = RecordShape>(query: string, params: Record<string, unknown> = {}): Promise<T[]> {
-    const res: QueryResult<T> = await this.timed('read', () =>
-      this.driver.executeQuery<QueryResult<T>>(query, params, { database: this.config.database, routing: 'READ' }),
-    );
-    return res.records.map((r) => r.toObject());
+    return this.timed('read', async () => {
+      const deadline = Date.now() + READ_RETRY_MS;
+      for (let delay = 100; ; delay = Math.min(delay * 2, 2_000)) {
+        const session = this.driver.session({ database: this.config.database, defaultAccessMode: neo4j.session.READ });
+        try {
+          const res: QueryResult<T> = await session.run<T>(query, params);
+          return res.records.map((r) => r.toObject());
+        } catch (err) {
+          if (!neo4j.isRetryableError(err as Error) || Date.now() + delay > deadline) throw err;
+        } finally {
+          await session.close();
+        }
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    });
   }
 
   async ping(): Promise<void> {
