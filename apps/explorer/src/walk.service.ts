@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ExplorerReads, type Direction, type EntityRow, type ReachResult, type Tagged } from '@not/graph';
+import { ExplorerReads, type Direction, type EntityRow, type Tagged } from '@not/graph';
 import type { ExplorerConfig } from './explorer.config.js';
 import { EXPLORER_CONFIG } from './explorer.tokens.js';
 
@@ -120,7 +120,9 @@ export class WalkService {
     };
     // One origin (a trace, a release): each closure also takes the next step from the entities it
     // reaches, in the same round trip; those with further events about them come back in `about`.
-    const single = out.size === 1 ? [...out.values()][0]! : undefined;
+    const [only] = out.size === 1 ? [...out.keys()] : [];
+    const single = only !== undefined ? out.get(only)! : undefined;
+    const labels = { skip: SKIPPED_LINKS, collect: COLLECTED_LABELS, expand: EXPANDED_LABELS };
     let about: Tagged[] = [];
     for (let step = 0; step < this.config.limits.walkSteps && (entFrontier.length || evFrontier.length || describe.length || about.length); step++) {
       const nextEnt: Tagged[] = [];
@@ -131,7 +133,9 @@ export class WalkService {
         // With one origin, what it already has is left out in the database (a release reaches tens of thousands).
         this.reads.eventsAbout([...expandable, ...about], single ? [...single.events] : []),
         this.reads.step({ entities: entFrontier, expand: [], events: [], describe }, direction, SKIPPED_LINKS, COLLECTED_LABELS),
-        single ? this.reach(evFrontier, direction, options.props ?? true) : this.reads.closure(evFrontier, direction, SKIPPED_LINKS, COLLECTED_LABELS),
+        single
+          ? this.reads.reach(evFrontier.map((t) => t.id), direction, labels, options.props ?? true)
+          : this.reads.closure(evFrontier, direction, SKIPPED_LINKS, COLLECTED_LABELS),
       ]);
       for (const r of viaAbout) addEvent(r.o, r.id, nextEv);
       for (const r of neighbours) if (r.x) addEntity(r.o, r.x, nextEnt);
@@ -142,8 +146,8 @@ export class WalkService {
           addEvent(r.o, r.id, closed);
           for (const x of r.xs) addEntity(r.o, x, nextEnt);
         }
-      } else if (reached) {
-        const o = evFrontier[0]!.o;
+      } else {
+        const o = only!;
         for (const id of reached.events) addEvent(o, id, closed);
         // Stepped from in the database already: only their further events are left to read, for
         // those met for the first time (the others were expanded when they were met).
@@ -162,10 +166,5 @@ export class WalkService {
       }
     }
     return out;
-  }
-
-  private async reach(frontier: readonly Tagged[], direction: Direction, props: boolean): Promise<ReachResult | undefined> {
-    if (!frontier.length) return undefined;
-    return this.reads.reach(frontier.map((t) => t.id), direction, { skip: SKIPPED_LINKS, collect: COLLECTED_LABELS, expand: EXPANDED_LABELS }, props);
   }
 }

@@ -25,8 +25,8 @@ FOREACH (_ IN CASE WHEN fresh THEN [1] ELSE [] END |
   REMOVE n:Placeholder)
 RETURN e.id AS id, fresh, (NOT fresh AND oldHash <> e.hash) AS conflict`;
 
-/** How long a read keeps retrying transient failures: as long as writes do (maxTransactionRetryTime). */
-const READ_RETRY_MS = 15_000;
+/** How long reads and write transactions keep retrying transient failures (Neo4j restarting, a dropped connection). */
+const RETRY_MS = 15_000;
 
 /** The Neo4j adapter: schema, idempotent batch writes, and the reads the apps need. No business rules. */
 @Injectable()
@@ -38,7 +38,7 @@ export class GraphRepository implements OnModuleDestroy {
   constructor(private readonly config: Neo4jConfig) {
     this.driver = neo4j.driver(config.url, neo4j.auth.basic(config.user, config.password), {
       disableLosslessIntegers: true,
-      maxTransactionRetryTime: 15_000,
+      maxTransactionRetryTime: RETRY_MS,
       connectionAcquisitionTimeout: 20_000,
       logging: { level: 'error', logger: (_level, message) => this.log.debug(message) },
     });
@@ -109,16 +109,14 @@ export class GraphRepository implements OnModuleDestroy {
     return this.timed('write', () => this.session('WRITE').executeWrite((tx) => writeBatch(tx, rows)));
   }
 
-  /** Runs a read query with parameters only (never spliced text). */
   /**
-   * One read query in an auto-commit transaction: one round trip, where a managed transaction takes
-   * two (BEGIN with the query, then COMMIT) — a trace runs five or six reads in a row. A transient
-   * failure (Neo4j restarting, a connection dropped) is retried for up to 15 s, as managed
-   * transactions are.
+   * Runs a read query with parameters only (never spliced text), in an auto-commit transaction: one
+   * round trip, where a managed transaction takes two (BEGIN with the query, then COMMIT) — a trace
+   * runs five or six reads in a row. Transient failures are retried for RETRY_MS, as writes are.
    */
   async read<T extends RecordShape = RecordShape>(query: string, params: Record<string, unknown> = {}): Promise<T[]> {
     return this.timed('read', async () => {
-      const deadline = Date.now() + READ_RETRY_MS;
+      const deadline = Date.now() + RETRY_MS;
       for (let delay = 100; ; delay = Math.min(delay * 2, 2_000)) {
         const session = this.driver.session({ database: this.config.database, defaultAccessMode: neo4j.session.READ });
         try {
