@@ -102,7 +102,9 @@ describe('the relay shuts down gracefully', () => {
 
     const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => relay!.once('exit', (code, signal) => resolve({ code, signal })));
     relay!.kill('SIGTERM');
-    // New requests while the relay drains.
+    // The signal arrives asynchronously: a request sent at once could still get in ahead of it (and
+    // be one more publish in flight). New requests go only once the relay says it is draining the ten.
+    await waitUntil('the relay to start draining', async () => /waiting for 10 webhook publishes in flight/.test(relay!.output()), 20_000, 50);
     const late: Array<Promise<Outcome>> = [];
     for (let i = 0; i < 10; i++) {
       late.push(send(randomUUID()));
@@ -112,12 +114,13 @@ describe('the relay shuts down gracefully', () => {
     assert.equal(relay!.exitCode, null, 'the relay is still draining while publishes are in flight');
 
     rabbitmqctl('set_vm_memory_high_watermark', '0.4');
+    await waitUntil('the memory alarm to clear', async () => !(await memoryAlarm()), 20_000);
     const inFlightOutcomes = await Promise.all(inFlight);
     const { code, signal } = await exited;
     assert.equal(signal, null, relay!.output());
     assert.equal(code, 0, relay!.output());
 
-    for (const o of inFlightOutcomes) assert.deepEqual('status' in o && o.status, 202, `in-flight publish: ${JSON.stringify(o)}`);
+    for (const o of inFlightOutcomes) assert.deepEqual('status' in o && o.status, 202, `in-flight publish: ${JSON.stringify(o)}\n${relay!.output()}`);
     for (const o of lateOutcomes) {
       assert.ok(('status' in o && o.status === 503) || ('refused' in o && /ECONNREFUSED|ECONNRESET|UND_ERR_SOCKET/.test(o.refused)), `after SIGTERM: ${JSON.stringify(o)}`);
     }

@@ -1,4 +1,4 @@
-import { BadRequestException, HttpException, HttpStatus, Injectable, PayloadTooLargeException, ServiceUnavailableException, UnauthorizedException } from '@nestjs/common';
+import { BadRequestException, HttpException, HttpStatus, Injectable, Logger, PayloadTooLargeException, ServiceUnavailableException, UnauthorizedException } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { isFormat } from '@not/events';
@@ -32,6 +32,8 @@ const FORMAT_OF: Record<Exclude<WebhookKind, 'generic'>, string> = {
  */
 @Injectable()
 export class WebhookService {
+  private readonly log = new Logger(WebhookService.name);
+
   constructor(
     private readonly settings: RelaySettings,
     private readonly publisher: WebhookPublisher,
@@ -83,7 +85,10 @@ export class WebhookService {
     try {
       await this.publisher.publish(routingKey, body, headers, contentType);
     } catch (err) {
-      if (err instanceof BrokerUnavailableError) throw new ServiceUnavailableException(`could not hand the event to the site broker (${err.message}); retry later`);
+      if (err instanceof BrokerUnavailableError) {
+        this.log.warn(`webhook ${id} not accepted (503): ${err.message}`);
+        throw new ServiceUnavailableException(`could not hand the event to the site broker (${err.message}); retry later`);
+      }
       throw err;
     }
     return { status: 'accepted', deliveryId: id, routingKey };
