@@ -25,6 +25,8 @@ export const COLLECTED_LABELS: readonly string[] = [...EXPANDED_LABELS, 'WorkIte
 
 /** Origins per walk in {@link WalkService.walkMany}. */
 export const WALK_CHUNK = 200;
+/** Walks {@link WalkService.walkMany} has in flight at once. */
+export const WALK_PARALLEL = 2;
 
 export interface WalkSeed {
   readonly origin: string;
@@ -67,13 +69,29 @@ export class WalkService {
 
   /**
    * The same walk for many origins, `chunk` origins at a time: each round trip's result (and the
-   * graph store's transaction memory) stays bounded however many origins there are.
+   * graph store's transaction memory) stays bounded however many origins there are. Two chunks are
+   * walked at once (the store works on one while the other's answer is read); the result keeps the
+   * seeds' order.
    */
   async walkMany(seeds: readonly WalkSeed[], direction: Direction, chunk = WALK_CHUNK): Promise<Map<string, WalkResult>> {
+    const chunks: Array<Map<string, WalkResult>> = [];
+    let next = 0;
+    let failed = false;
+    const worker = async (): Promise<void> => {
+      while (next < seeds.length && !failed) {
+        const start = next;
+        next += chunk;
+        try {
+          chunks[start / chunk] = await this.walk(seeds.slice(start, start + chunk), direction);
+        } catch (err) {
+          failed = true; // the other walk takes no further chunk
+          throw err;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: WALK_PARALLEL }, worker));
     const out = new Map<string, WalkResult>();
-    for (let i = 0; i < seeds.length; i += chunk) {
-      for (const [o, r] of await this.walk(seeds.slice(i, i + chunk), direction)) out.set(o, r);
-    }
+    for (const walked of chunks) for (const [o, r] of walked) out.set(o, r);
     return out;
   }
 
