@@ -225,18 +225,6 @@ export class ExplorerReads {
     );
   }
 
-  /** One step of the entity layer, downstream or upstream (see the relation lists above). */
-  async entityStep(rows: readonly Tagged[], direction: Direction): Promise<Array<{ o: string; x: EntityRow }>> {
-    if (!rows.length) return [];
-    const [into, out] = direction === 'down' ? [DOWN_IN, DOWN_OUT] : [UP_IN, UP_OUT];
-    return this.graph.read<{ o: string; x: EntityRow }>(
-      `UNWIND $rows AS r MATCH (x) WHERE elementId(x) = r.id
-       CALL (x) { MATCH (x)<-[:${into}]-(y) RETURN y UNION MATCH (x)-[:${out}]->(y) RETURN y }
-       RETURN DISTINCT r.o AS o, ${ENTITY_FIELDS('y')} AS x`,
-      { rows },
-    );
-  }
-
   /**
    * One step of a walk over both layers in a single round trip: from the entity frontier, related
    * entities and (for `expand`) the events about them; from the event frontier, linked events
@@ -366,21 +354,6 @@ export class ExplorerReads {
       else for (const n of r.items as Packed[]) (n[4] ? found.neighbours : found.leaves).push(entity(n));
     }
     return found;
-  }
-
-  /**
-   * One step of the event layer: the events that link to these (down) or that these link to (up),
-   * not following the link types in `skip`. Placeholders (targets not arrived yet) are not returned.
-   */
-  async eventStep(rows: readonly Tagged[], direction: Direction, skip: readonly string[]): Promise<Tagged[]> {
-    if (!rows.length) return [];
-    const pattern = direction === 'down' ? '(x)<-[l]-(d:Event)' : '(x)-[l]->(d:Event)';
-    return this.graph.read<Tagged>(
-      `UNWIND $rows AS r MATCH (x:Event {id: r.id}) MATCH ${pattern}
-       WHERE NOT type(l) IN $skip AND NOT d:Placeholder
-       RETURN DISTINCT r.o AS o, d.id AS id`,
-      { rows, skip },
-    );
   }
 
   /** One step of the event layer for given link types (Eiffel search); `null` types means every type. */
