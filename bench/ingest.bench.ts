@@ -34,7 +34,9 @@ const WRITERS = Number(args.get('writers') ?? 1);
 const KEEP_EXPLORER = args.has('with-explorer');
 
 type Raw = { meta: { id: string; time: number; type: string }; links: Array<{ type: string; target: string }> };
-const reference = JSON.parse(readFileSync(join(process.env.NOT_SHARED_DIR ?? join(process.cwd(), '..', 'shared'), 'fixtures', 'eiffel', 'reference-50.json'), 'utf8')) as Raw[];
+const reference = JSON.parse(
+  readFileSync(join(process.env.NOT_SHARED_DIR ?? join(process.cwd(), '..', 'shared'), 'fixtures', 'eiffel', 'reference-50.json'), 'utf8'),
+) as Raw[];
 
 /** n fresh events shaped like the reference stream, with links kept inside the generated set. */
 function generate(n: number, timeMs = () => Date.now()): Raw[] {
@@ -61,7 +63,11 @@ function pct(sorted: number[], p: number): number {
 async function countIds(status: MeshStatus, ids: string[]): Promise<number> {
   const d = neo4j.driver(status.neo4j.bolt, neo4j.auth.basic(status.neo4j.user, status.neo4j.password));
   try {
-    const r = await d.executeQuery('UNWIND $ids AS id MATCH (e:Event {id: id}) WHERE NOT e:Placeholder RETURN count(e) AS n', { ids }, { database: 'neo4j' });
+    const r = await d.executeQuery(
+      'UNWIND $ids AS id MATCH (e:Event {id: id}) WHERE NOT e:Placeholder RETURN count(e) AS n',
+      { ids },
+      { database: 'neo4j' },
+    );
     return r.records[0]!.get('n').toNumber();
   } finally {
     await d.close();
@@ -69,7 +75,12 @@ async function countIds(status: MeshStatus, ids: string[]): Promise<number> {
 }
 
 async function rawCeiling(status: MeshStatus, n = BURST): Promise<number> {
-  const graph = new GraphRepository({ url: status.neo4j.bolt, user: status.neo4j.user, password: status.neo4j.password, database: 'neo4j' });
+  const graph = new GraphRepository({
+    url: status.neo4j.bolt,
+    user: status.neo4j.user,
+    password: status.neo4j.password,
+    database: 'neo4j',
+  });
   const events: TraceEvent[] = [];
   for (const e of generate(n)) {
     const r = parseMessage({ body: Buffer.from(JSON.stringify(e)), headers: {}, routingKey: 'site.bench.ci.eiffel' });
@@ -94,8 +105,18 @@ async function fullPathBurst(status: MeshStatus): Promise<number> {
   const half = BURST / 2;
   const t0 = performance.now();
   await Promise.all([
-    publishToSite(status, status.sites[0]!.id, 'ci', events.slice(0, half).map((e) => Buffer.from(JSON.stringify(e)))),
-    publishToSite(status, status.sites[1]!.id, 'ci', events.slice(half).map((e) => Buffer.from(JSON.stringify(e)))),
+    publishToSite(
+      status,
+      status.sites[0]!.id,
+      'ci',
+      events.slice(0, half).map((e) => Buffer.from(JSON.stringify(e))),
+    ),
+    publishToSite(
+      status,
+      status.sites[1]!.id,
+      'ci',
+      events.slice(half).map((e) => Buffer.from(JSON.stringify(e))),
+    ),
   ]);
   for (;;) {
     const n = await countIds(status, ids);
@@ -116,7 +137,11 @@ async function latencyAtRate(status: MeshStatus): Promise<{ p50: number; p99: nu
     while (!done || committed.size < published.size) {
       const pending = [...published.keys()].filter((id) => !committed.has(id));
       if (pending.length) {
-        const r = await d.executeQuery('UNWIND $ids AS id MATCH (e:Event {id: id}) WHERE NOT e:Placeholder RETURN e.id AS id', { ids: pending }, { database: 'neo4j' });
+        const r = await d.executeQuery(
+          'UNWIND $ids AS id MATCH (e:Event {id: id}) WHERE NOT e:Placeholder RETURN e.id AS id',
+          { ids: pending },
+          { database: 'neo4j' },
+        );
         const now = performance.now();
         for (const rec of r.records) committed.set(rec.get('id') as string, now);
       }
@@ -131,7 +156,12 @@ async function latencyAtRate(status: MeshStatus): Promise<{ p50: number; p99: nu
     const batch = generate(perTick);
     const site = status.sites[tick % status.sites.length]!.id;
     const at = performance.now();
-    await publishToSite(status, site, 'ci', batch.map((e) => Buffer.from(JSON.stringify(e))));
+    await publishToSite(
+      status,
+      site,
+      'ci',
+      batch.map((e) => Buffer.from(JSON.stringify(e))),
+    );
     for (const e of batch) published.set(e.meta.id, at);
     tick++;
     const next = start + tick * tickMs;

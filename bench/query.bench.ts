@@ -50,7 +50,10 @@ let run = randomBytes(3).toString('hex');
 const log = (m: string): void => void process.stderr.write(`• ${m}\n`);
 
 function parse(site: string, event: unknown): TraceEvent[] {
-  const r = parseMessage({ body: Buffer.from(JSON.stringify(event)), headers: {}, routingKey: `site.${site}.ci.eiffel` }, { eiffelSchema: 'warn' });
+  const r = parseMessage(
+    { body: Buffer.from(JSON.stringify(event)), headers: {}, routingKey: `site.${site}.ci.eiffel` },
+    { eiffelSchema: 'warn' },
+  );
   if (!r.ok) throw new Error(`generated event rejected: ${r.rejection.reason}`);
   return [...r.events];
 }
@@ -64,19 +67,59 @@ function bigRelease(n: number): { events: Array<{ site: string; event: unknown }
     return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
   };
   const t = YEAR + 200 * DAY;
-  const meta = (type: string, version: string, k: string, ms: number) => ({ id: id(k), type, version, time: ms, source: { domainId: 'bench' } });
+  const meta = (type: string, version: string, k: string, ms: number) => ({
+    id: id(k),
+    type,
+    version,
+    time: ms,
+    source: { domainId: 'bench' },
+  });
   const elements: Array<{ type: string; target: string }> = [];
   for (let i = 0; i < n; i++) {
     const sha = createHash('sha1').update(`${run}:big:${i}`).digest('hex');
     const git = { commitId: sha, repoUri: `https://git.example.com/bench/${product}.git`, branch: `feature/BIG${run.toUpperCase()}-${i}` };
-    events.push({ site: 'site-a', event: { meta: meta('EiffelSourceChangeCreatedEvent', '5.0.1', `scc${i}`, t + i), data: { gitIdentifier: git }, links: [] } });
-    events.push({ site: 'site-a', event: { meta: meta('EiffelSourceChangeSubmittedEvent', '4.0.1', `scs${i}`, t + i + 1000), data: { gitIdentifier: { ...git, branch: 'main' } }, links: [{ type: 'CHANGE', target: id(`scc${i}`) }] } });
-    events.push({ site: 'site-a', event: { meta: meta('EiffelActivityTriggeredEvent', '5.0.1', `act${i}`, t + i + 2000), data: { name: 'build' }, links: [{ type: 'CAUSE', target: id(`scs${i}`) }] } });
+    events.push({
+      site: 'site-a',
+      event: { meta: meta('EiffelSourceChangeCreatedEvent', '5.0.1', `scc${i}`, t + i), data: { gitIdentifier: git }, links: [] },
+    });
+    events.push({
+      site: 'site-a',
+      event: {
+        meta: meta('EiffelSourceChangeSubmittedEvent', '4.0.1', `scs${i}`, t + i + 1000),
+        data: { gitIdentifier: { ...git, branch: 'main' } },
+        links: [{ type: 'CHANGE', target: id(`scc${i}`) }],
+      },
+    });
+    events.push({
+      site: 'site-a',
+      event: {
+        meta: meta('EiffelActivityTriggeredEvent', '5.0.1', `act${i}`, t + i + 2000),
+        data: { name: 'build' },
+        links: [{ type: 'CAUSE', target: id(`scs${i}`) }],
+      },
+    });
     const hex = createHash('sha256').update(`${run}:big-art:${i}`).digest('hex');
-    events.push({ site: 'site-a', event: { meta: meta('EiffelArtifactCreatedEvent', '4.0.2', `art${i}`, t + i + 3000), data: { identity: `pkg:generic/big-${i}@1`, fileInformation: [{ name: 'x', integrityProtection: { alg: 'SHA-256', digest: hex } }] }, links: [{ type: 'CONTEXT', target: id(`act${i}`) }] } });
+    events.push({
+      site: 'site-a',
+      event: {
+        meta: meta('EiffelArtifactCreatedEvent', '4.0.2', `art${i}`, t + i + 3000),
+        data: {
+          identity: `pkg:generic/big-${i}@1`,
+          fileInformation: [{ name: 'x', integrityProtection: { alg: 'SHA-256', digest: hex } }],
+        },
+        links: [{ type: 'CONTEXT', target: id(`act${i}`) }],
+      },
+    });
     elements.push({ type: 'ELEMENT', target: id(`art${i}`) });
   }
-  events.push({ site: 'site-b', event: { meta: meta('EiffelCompositionDefinedEvent', '4.0.1', 'cd', t + n + 10_000), data: { name: product, version: '1' }, links: elements } });
+  events.push({
+    site: 'site-b',
+    event: {
+      meta: meta('EiffelCompositionDefinedEvent', '4.0.1', 'cd', t + n + 10_000),
+      data: { name: product, version: '1' },
+      links: elements,
+    },
+  });
   return { events, product };
 }
 
@@ -147,26 +190,37 @@ async function main(): Promise<void> {
       big = b;
     }
     while (written + pending.length < size) {
-      const p = eiffelPipeline(`b${run}x${pipelines.length}`, YEAR + Math.floor(Math.random() * 365) * DAY + Math.floor(Math.random() * 20) * 3_600_000);
+      const p = eiffelPipeline(
+        `b${run}x${pipelines.length}`,
+        YEAR + Math.floor(Math.random() * 365) * DAY + Math.floor(Math.random() * 20) * 3_600_000,
+      );
       pipelines.push(p);
       for (const e of p.events) pending.push(...parse(`site-${e.site}`, e.event));
       if (pending.length >= 20_000) await flush();
     }
     await flush();
     const [total] = await graph.read<{ n: number }>('MATCH (e:Event) RETURN count(e) AS n');
-    log(`graph grown to ${written} generated events (${pipelines.length} pipelines; ${total?.n ?? '?'} events in the database) in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+    log(
+      `graph grown to ${written} generated events (${pipelines.length} pipelines; ${total?.n ?? '?'} events in the database) in ${((Date.now() - t0) / 1000).toFixed(0)} s`,
+    );
 
     const pick = (i: number): Pipeline => pipelines[(i * 7919) % pipelines.length]!;
     const trace = await time(SAMPLES, (i) => traces.forCommit(pick(i).commits.C1.sha));
     const search = await time(SAMPLES, (i) => eiffel.search(pick(i).releaseEvents[2]!, { ult: ['ALL'], dlt: [], levels: 5, limit: 1000 }));
     const lead = await time(SLOW_SAMPLES, (i) => {
       const from = YEAR + ((i * 37) % 300) * DAY;
-      return leadTimes.leadTime({ from: new Date(from).toISOString(), to: new Date(from + 30 * DAY).toISOString(), until: 'release', groupBy: 'stage' });
+      return leadTimes.leadTime({
+        from: new Date(from).toISOString(),
+        to: new Date(from + 30 * DAY).toISOString(),
+        until: 'release',
+        groupBy: 'stage',
+      });
     });
     const release = big ? await time(SLOW_SAMPLES, () => releases.contents(big!.product, '1')) : undefined;
     if (big) {
       const r = await releases.contents(big.product, '1');
-      if (r.commits.length !== RELEASE_COMMITS) throw new Error(`the big release lists ${r.commits.length} commits, not ${RELEASE_COMMITS}`);
+      if (r.commits.length !== RELEASE_COMMITS)
+        throw new Error(`the big release lists ${r.commits.length} commits, not ${RELEASE_COMMITS}`);
       if (r.truncated) throw new Error('the big release came back truncated (limits.releaseEvents)');
     }
     results.push(

@@ -41,7 +41,11 @@ const log = (m: string): void => void process.stderr.write(`• ${m}\n`);
 
 /** A JSON body of about SIZE bytes (an Eiffel-shaped event with padding). */
 function body(i: number): Buffer {
-  const head = { meta: { id: randomUUID(), type: 'EiffelActivityTriggeredEvent', time: Date.now(), version: '4.0.0' }, data: { name: `bench ${i}` }, links: [] };
+  const head = {
+    meta: { id: randomUUID(), type: 'EiffelActivityTriggeredEvent', time: Date.now(), version: '4.0.0' },
+    data: { name: `bench ${i}` },
+    links: [],
+  };
   const pad = Math.max(0, SIZE - JSON.stringify(head).length - 12);
   return Buffer.from(JSON.stringify({ ...head, pad: 'x'.repeat(pad) }));
 }
@@ -53,7 +57,8 @@ async function publishAll(url: string, exchange: string, routingKey: (i: number)
     const ch = await conn.createConfirmChannel();
     const t0 = performance.now();
     for (let i = 0; i < n; i += WINDOW) {
-      for (let j = i; j < Math.min(n, i + WINDOW); j++) ch.publish(exchange, routingKey(j), body(j), { persistent: true, contentType: 'application/json' });
+      for (let j = i; j < Math.min(n, i + WINDOW); j++)
+        ch.publish(exchange, routingKey(j), body(j), { persistent: true, contentType: 'application/json' });
       await ch.waitForConfirms();
     }
     return n / ((performance.now() - t0) / 1000);
@@ -63,13 +68,21 @@ async function publishAll(url: string, exchange: string, routingKey: (i: number)
 }
 
 /** Consumes until n messages arrived; resolves with the time the last one came. */
-async function consumeUntil(url: string, queue: string, n: number, timeoutMs = 600_000): Promise<{ done: Promise<number>; close: () => Promise<void> }> {
+async function consumeUntil(
+  url: string,
+  queue: string,
+  n: number,
+  timeoutMs = 600_000,
+): Promise<{ done: Promise<number>; close: () => Promise<void> }> {
   const conn = await amqp.connect(url);
   const ch = await conn.createChannel();
   await ch.prefetch(2000);
   let got = 0;
   const done = new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`only ${got} of ${n} messages arrived at ${queue} within ${timeoutMs / 1000} s`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`only ${got} of ${n} messages arrived at ${queue} within ${timeoutMs / 1000} s`)),
+      timeoutMs,
+    );
     void ch.consume(queue, (m) => {
       if (!m) return;
       got++;
@@ -84,7 +97,14 @@ async function consumeUntil(url: string, queue: string, n: number, timeoutMs = 6
 }
 
 /** publish at `pubUrl` → consumed from `queue` at `subUrl`: end-to-end events/s and the publish rate. */
-async function endToEnd(pubUrl: string, exchange: string, key: (i: number) => string, subUrl: string, queue: string, n: number): Promise<{ eps: number; publishEps: number }> {
+async function endToEnd(
+  pubUrl: string,
+  exchange: string,
+  key: (i: number) => string,
+  subUrl: string,
+  queue: string,
+  n: number,
+): Promise<{ eps: number; publishEps: number }> {
   const consumer = await consumeUntil(subUrl, queue, n);
   const t0 = performance.now();
   try {
@@ -182,12 +202,17 @@ class Bench {
 
   async tearDown(): Promise<void> {
     // A reconcile pass with no sources removes the site shovels and central federation objects.
-    await this.reconciler([]).reconcile().catch(() => undefined);
-    for (const p of await this.siteAdmin.listShovelParameters()) if (p.name.startsWith(`not-relay-${this.site}-`)) await this.siteAdmin.deleteShovel(p.name);
+    await this.reconciler([])
+      .reconcile()
+      .catch(() => undefined);
+    for (const p of await this.siteAdmin.listShovelParameters())
+      if (p.name.startsWith(`not-relay-${this.site}-`)) await this.siteAdmin.deleteShovel(p.name);
     for (const q of await this.siteAdmin.listQueues()) {
-      if (q.name.startsWith(`not-relay.${this.site}.`) || q.name.startsWith(`bench.${this.id}`)) await this.siteApi('DELETE', `/api/queues/%2F/${encodeURIComponent(q.name)}`);
+      if (q.name.startsWith(`not-relay.${this.site}.`) || q.name.startsWith(`bench.${this.id}`))
+        await this.siteApi('DELETE', `/api/queues/%2F/${encodeURIComponent(q.name)}`);
     }
-    for (const x of ['shovel', 'federation', 'raw', 'webhooks']) await this.siteApi('DELETE', `/api/exchanges/%2F/${encodeURIComponent(`bench.${this.id}.${x}`)}`);
+    for (const x of ['shovel', 'federation', 'raw', 'webhooks'])
+      await this.siteApi('DELETE', `/api/exchanges/%2F/${encodeURIComponent(`bench.${this.id}.${x}`)}`);
     await this.central('DELETE', `/api/vhosts/${this.vhost}`);
   }
 }
@@ -225,7 +250,9 @@ async function rawConfirmedSingles(url: string, exchange: string, n: number): Pr
       Array.from({ length: CONCURRENCY }, async () => {
         while (next < n) {
           const i = next++;
-          await new Promise<void>((resolve, reject) => ch.publish(exchange, 'raw', body(i), { persistent: true }, (err) => (err ? reject(err) : resolve())));
+          await new Promise<void>((resolve, reject) =>
+            ch.publish(exchange, 'raw', body(i), { persistent: true }, (err) => (err ? reject(err) : resolve())),
+          );
         }
       }),
     );
@@ -254,18 +281,28 @@ async function webhooks(bench: Bench): Promise<{ rps: number; accepted: number; 
       logLevel: 'warn',
     }),
   );
-  const child = spawn(process.execPath, [join(process.cwd(), 'dist', 'apps', 'relay', 'src', 'main.js'), '--config', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [join(process.cwd(), 'dist', 'apps', 'relay', 'src', 'main.js'), '--config', file], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   try {
     const deadline = Date.now() + 60_000;
-    while (!(await fetch(`http://127.0.0.1:${HTTP_PORT}/health/ready`).then((r) => r.ok, () => false))) {
+    while (
+      !(await fetch(`http://127.0.0.1:${HTTP_PORT}/health/ready`).then(
+        (r) => r.ok,
+        () => false,
+      ))
+    ) {
       if (child.exitCode !== null) throw new Error(`the relay exited: ${stderr}`);
       if (Date.now() > deadline) throw new Error(`the relay was not ready within 60 s: ${stderr}`);
       await new Promise((r) => setTimeout(r, 300));
     }
     const url = `http://127.0.0.1:${HTTP_PORT}/webhooks/generic?format=eiffel`;
-    const post = (i: number) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body(i) }).then(async (r) => (await r.arrayBuffer(), r.status));
+    const post = (i: number) =>
+      fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body(i) }).then(
+        async (r) => (await r.arrayBuffer(), r.status),
+      );
     for (let i = 0; i < 200; i++) await post(i); // warm-up
     // The relay's bare HTTP ceiling on this machine: the same load on an endpoint that does nothing.
     let probe = 0;
@@ -291,7 +328,10 @@ async function webhooks(bench: Bench): Promise<{ rps: number; accepted: number; 
       }),
     );
     const rps = accepted / ((performance.now() - t0) / 1000);
-    const arrived = await consumer.done.then(() => true, () => false);
+    const arrived = await consumer.done.then(
+      () => true,
+      () => false,
+    );
     await consumer.close();
     return { rps, accepted, arrived, httpCeiling };
   } finally {
@@ -321,7 +361,14 @@ async function main(): Promise<void> {
 
     log(`federation: ${EVENTS} events published at the site, counted at central`);
     const fed = await bench.link('federation', 'federation');
-    const viaFederation = await endToEnd(status.sites[0]!.amqp, fed.exchange, (i) => `ci.${i % 8}`, bench.centralUrl, 'bench.count', EVENTS);
+    const viaFederation = await endToEnd(
+      status.sites[0]!.amqp,
+      fed.exchange,
+      (i) => `ci.${i % 8}`,
+      bench.centralUrl,
+      'bench.count',
+      EVENTS,
+    );
     // The shovel's source is done; only the webhook link stays for the next part.
     await bench.reconciler([]).reconcile();
 
@@ -334,22 +381,40 @@ async function main(): Promise<void> {
     rows.push(
       [`raw RabbitMQ, site node: publish (confirms) → consume, quorum queue`, `${rawSite.toFixed(0)} msg/s`],
       [`raw RabbitMQ, central node: the same`, `${rawCentral.toFixed(0)} msg/s`],
-      [`one shovel: site publish (confirms) → buffer → shovel → central consume`, `${viaShovel.eps.toFixed(0)} events/s (${((viaShovel.eps / slowest) * 100).toFixed(0)} % of the slower raw hop)`],
+      [
+        `one shovel: site publish (confirms) → buffer → shovel → central consume`,
+        `${viaShovel.eps.toFixed(0)} events/s (${((viaShovel.eps / slowest) * 100).toFixed(0)} % of the slower raw hop)`,
+      ],
       [`  publish rate at the site meanwhile`, `${viaShovel.publishEps.toFixed(0)} events/s`],
-      [`one federation link: site publish → buffer → federation → central queue → shovel → central consume`, `${viaFederation.eps.toFixed(0)} events/s (${((viaFederation.eps / slowest) * 100).toFixed(0)} %)`],
+      [
+        `one federation link: site publish → buffer → federation → central queue → shovel → central consume`,
+        `${viaFederation.eps.toFixed(0)} events/s (${((viaFederation.eps / slowest) * 100).toFixed(0)} %)`,
+      ],
       [`raw RabbitMQ: single confirmed publishes, ${CONCURRENCY} in flight (site node)`, `${rawSingles.toFixed(0)} msg/s`],
-      [`webhooks: POST → 202 after confirm, ${CONCURRENCY} in flight`, `${wh.rps.toFixed(0)} requests/s (${((wh.rps / rawSingles) * 100).toFixed(0)} % of raw)`],
+      [
+        `webhooks: POST → 202 after confirm, ${CONCURRENCY} in flight`,
+        `${wh.rps.toFixed(0)} requests/s (${((wh.rps / rawSingles) * 100).toFixed(0)} % of raw)`,
+      ],
       [`  accepted / sent; all accepted at central`, `${wh.accepted} / ${REQUESTS}; ${wh.arrived ? 'yes' : 'NO'}`],
-      [`relay HTTP ceiling: GET /health/live, ${CONCURRENCY} in flight (no broker)`, `${wh.httpCeiling.toFixed(0)} requests/s (webhooks reach ${((wh.rps / wh.httpCeiling) * 100).toFixed(0)} % of it)`],
+      [
+        `relay HTTP ceiling: GET /health/live, ${CONCURRENCY} in flight (no broker)`,
+        `${wh.httpCeiling.toFixed(0)} requests/s (webhooks reach ${((wh.rps / wh.httpCeiling) * 100).toFixed(0)} % of it)`,
+      ],
     );
   } finally {
     await bench.tearDown();
   }
   const w = Math.max(...rows.map((r) => r[0].length));
   process.stdout.write(`\nrelay benchmark — ${EVENTS} events of ${SIZE} bytes, ${REQUESTS} webhooks at concurrency ${CONCURRENCY}\n`);
-  process.stdout.write(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} (shared: other work may run)\n\n`);
+  process.stdout.write(
+    `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} (shared: other work may run)\n\n`,
+  );
   for (const [k, v] of rows) process.stdout.write(`${k.padEnd(w)}  ${v}\n`);
-  process.stdout.write(`\nreproduce: npm run bench:relay -- --config=${CONFIG} --events=${EVENTS} --size=${SIZE} --requests=${REQUESTS} --concurrency=${CONCURRENCY}\n`);
+  process.stdout.write(
+    `\nreproduce: npm run bench:relay -- --config=${CONFIG} --events=${EVENTS} --size=${SIZE} --requests=${REQUESTS} --concurrency=${CONCURRENCY}\n`,
+  );
   process.exit(0);
 }
 

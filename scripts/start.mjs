@@ -16,7 +16,11 @@ const driver = neo4j.driver(status.neo4j.bolt, neo4j.auth.basic(status.neo4j.use
 const { DEMO_EVENT_IDS } = await import(join(root, 'dist', 'libs', 'mesh', 'src', 'demo.js'));
 let found = 0;
 for (let i = 0; i < 60 && found < DEMO_EVENT_IDS.length; i++) {
-  const res = await driver.executeQuery('MATCH (e:Event) WHERE e.id IN $ids AND NOT e:Placeholder RETURN count(e) AS n', { ids: DEMO_EVENT_IDS }, { database: 'neo4j' });
+  const res = await driver.executeQuery(
+    'MATCH (e:Event) WHERE e.id IN $ids AND NOT e:Placeholder RETURN count(e) AS n',
+    { ids: DEMO_EVENT_IDS },
+    { database: 'neo4j' },
+  );
   found = res.records[0].get('n').toNumber();
   if (found < DEMO_EVENT_IDS.length) await new Promise((r) => setTimeout(r, 1000));
 }

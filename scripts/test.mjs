@@ -5,7 +5,7 @@
 //   npm test -- unit         one tier (unit | integration | ops | e2e)
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { prepare, root, say, traces } from './prepare.mjs';
 
 const TIERS = {
@@ -14,7 +14,8 @@ const TIERS = {
   ops: { dirs: ['dist/test/ops'], suffix: '.test.js', needsMesh: true },
   e2e: { dirs: ['dist/test/e2e'], suffix: '.test.js', needsMesh: true },
 };
-const TEST_MESH = 'test/mesh.test.yaml';
+// Another mesh file (other ports and state folder) lets two checkouts test side by side.
+const TEST_MESH = process.env.NOT_TEST_MESH ?? 'test/mesh.test.yaml';
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 for (const t of wanted) {
@@ -33,21 +34,23 @@ function files(dir, suffix) {
   } catch {
     return [];
   }
-  return entries.flatMap((e) => {
-    const p = join(abs, e);
-    if (statSync(p).isDirectory()) return files(relative(root, p), suffix);
-    return e.endsWith(suffix) ? [relative(root, p)] : [];
-  }).sort();
+  return entries
+    .flatMap((e) => {
+      const p = join(abs, e);
+      if (statSync(p).isDirectory()) return files(relative(root, p), suffix);
+      return e.endsWith(suffix) ? [relative(root, p)] : [];
+    })
+    .sort();
 }
 
 function runTier(name, list) {
   return new Promise((resolve) => {
     say(`${name}: ${list.length} test file(s)`);
-    const child = spawn(
-      process.execPath,
-      ['--enable-source-maps', '--test', '--test-reporter=spec', '--test-concurrency=1', ...list],
-      { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NOT_TEST_MESH: join(root, TEST_MESH) } },
-    );
+    const child = spawn(process.execPath, ['--enable-source-maps', '--test', '--test-reporter=spec', '--test-concurrency=1', ...list], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, NOT_TEST_MESH: resolve(root, TEST_MESH) },
+    });
     let out = '';
     child.stdout.on('data', (d) => {
       out += d;

@@ -19,7 +19,15 @@ describe('the traces command line', () => {
     assert.match(s.neo4j.bolt, /^bolt:\/\/127\.0\.0\.1:\d+$/);
     assert.ok(s.neo4j.password.length >= 8);
     assert.equal(s.sites.length, 2);
-    const ups = [s.central, s.neo4j, s.prometheus, s.correlator, s.explorer, ...s.sites, ...s.sites.map((x: { relay: unknown }) => x.relay)];
+    const ups = [
+      s.central,
+      s.neo4j,
+      s.prometheus,
+      s.correlator,
+      s.explorer,
+      ...s.sites,
+      ...s.sites.map((x: { relay: unknown }) => x.relay),
+    ];
     for (const e of ups) assert.equal(e.up, true, JSON.stringify(e));
   });
 
@@ -29,7 +37,9 @@ describe('the traces command line', () => {
     assert.ok(s.explorer.token.length >= 12, s.explorer.token);
     assert.notEqual(s.explorer.token, 'local-explorer-token');
     const call = (token?: string) =>
-      fetch(`${s.explorer.url}/api/v1/events?pageSize=1`, { headers: token ? { authorization: `Bearer ${token}` } : {} }).then((r) => r.status);
+      fetch(`${s.explorer.url}/api/v1/events?pageSize=1`, { headers: token ? { authorization: `Bearer ${token}` } : {} }).then(
+        (r) => r.status,
+      );
     assert.equal(await call(s.explorer.token), 200);
     assert.equal(await call(), 401);
     assert.equal(await call('local-explorer-token'), 401);

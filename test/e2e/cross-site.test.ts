@@ -36,7 +36,11 @@ describe('cross-site correlation: commit at site-a, build at site-b, publication
   const site = (id: string) => status.sites.find((s) => s.id === id)!;
 
   async function webhook(siteId: string, endpoint: string, body: string, headers: Record<string, string>): Promise<void> {
-    const res = await fetch(`${site(siteId).relay.webhooks}/${endpoint}`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
+    const res = await fetch(`${site(siteId).relay.webhooks}/${endpoint}`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json', ...headers },
+    });
     assert.equal(res.status, 202, `${endpoint} at ${siteId}: ${res.status} ${await res.text()}`);
   }
 
@@ -44,7 +48,13 @@ describe('cross-site correlation: commit at site-a, build at site-b, publication
     const r = spawnSync('git', args, {
       cwd,
       encoding: 'utf8',
-      env: { ...process.env, GIT_AUTHOR_NAME: 'Ada', GIT_AUTHOR_EMAIL: 'ada@example.com', GIT_COMMITTER_NAME: 'Ada', GIT_COMMITTER_EMAIL: 'ada@example.com' },
+      env: {
+        ...process.env,
+        GIT_AUTHOR_NAME: 'Ada',
+        GIT_AUTHOR_EMAIL: 'ada@example.com',
+        GIT_COMMITTER_NAME: 'Ada',
+        GIT_COMMITTER_EMAIL: 'ada@example.com',
+      },
     });
     assert.equal(r.status, 0, `git ${args.join(' ')}: ${r.stderr}`);
     return r;
@@ -57,7 +67,10 @@ describe('cross-site correlation: commit at site-a, build at site-b, publication
     const b = site('site-b');
     const auth = `Basic ${Buffer.from(`${b.user}:${b.password}`).toString('base64')}`;
     await waitUntil('the relay at site-b to declare the jenkins source exchange', () =>
-      fetch(new URL('/api/exchanges/%2F/jenkins.mq', b.management), { headers: { authorization: auth } }).then((r) => r.ok, () => false),
+      fetch(new URL('/api/exchanges/%2F/jenkins.mq', b.management), { headers: { authorization: auth } }).then(
+        (r) => r.ok,
+        () => false,
+      ),
     );
     // The commit exists before anything refers to it; its push is reported last.
     const bare = join(dir, 'origin.git');
@@ -82,7 +95,15 @@ describe('cross-site correlation: commit at site-a, build at site-b, publication
       JSON.stringify({
         domain: 'artifact',
         event_type: 'copied',
-        data: { repo_key: 'libs-release-local', path: jar, name: `${app}-${version}.jar`, sha256: digest, size: 4242, source_repo_path: `libs-staging-local/${jar}`, target_repo_path: `libs-release-local/${jar}` },
+        data: {
+          repo_key: 'libs-release-local',
+          path: jar,
+          name: `${app}-${version}.jar`,
+          sha256: digest,
+          size: 4242,
+          source_repo_path: `libs-staging-local/${jar}`,
+          target_repo_path: `libs-release-local/${jar}`,
+        },
         subscription_key: 'not-relay',
         jpd_origin: 'https://artifacts.site-b.example.com',
         source: 'jfrog/release-manager',
@@ -109,8 +130,28 @@ describe('cross-site correlation: commit at site-a, build at site-b, publication
     const url = `https://jenkins.site-b.example.com/job/acme/job/${app}/${number}/`;
     const params = [`GIT_URL=${repoUrl}`, `GIT_COMMIT=${sha}`, 'GIT_BRANCH=origin/main'];
     await publishToSite(status, 'site-b', 'jenkins', [
-      Buffer.from(JSON.stringify({ state: 'STARTED', url, build_job_name: `acme/${app}`, build_number: number, jenkins_master_fqdn: 'jenkins.site-b.example.com', parameters: params })),
-      Buffer.from(JSON.stringify({ state: 'COMPLETED', url, build_job_name: `acme/${app}`, build_number: number, jenkins_master_fqdn: 'jenkins.site-b.example.com', status: 'SUCCESS', build_duration: 61_000, parameters: params })),
+      Buffer.from(
+        JSON.stringify({
+          state: 'STARTED',
+          url,
+          build_job_name: `acme/${app}`,
+          build_number: number,
+          jenkins_master_fqdn: 'jenkins.site-b.example.com',
+          parameters: params,
+        }),
+      ),
+      Buffer.from(
+        JSON.stringify({
+          state: 'COMPLETED',
+          url,
+          build_job_name: `acme/${app}`,
+          build_number: number,
+          jenkins_master_fqdn: 'jenkins.site-b.example.com',
+          status: 'SUCCESS',
+          build_duration: 61_000,
+          parameters: params,
+        }),
+      ),
     ]);
 
     // 4. The push at site-a, through the post-receive hook installed unchanged.
@@ -139,10 +180,18 @@ describe('cross-site correlation: commit at site-a, build at site-b, publication
           { database: 'neo4j' },
         )
       ).records.map((r) => r.toObject());
-    await waitUntil('the commit to be joined to the promotion', async () => {
-      const rows = await path();
-      return rows.length > 0 && (rows[0]!.commitEvents as string[]).some((e) => e.startsWith('git-hook')) && new Set(rows[0]!.buildEvents as string[]).size === 2;
-    }, 90_000);
+    await waitUntil(
+      'the commit to be joined to the promotion',
+      async () => {
+        const rows = await path();
+        return (
+          rows.length > 0 &&
+          (rows[0]!.commitEvents as string[]).some((e) => e.startsWith('git-hook')) &&
+          new Set(rows[0]!.buildEvents as string[]).size === 2
+        );
+      },
+      90_000,
+    );
     const rows = await path();
     assert.equal(rows.length, 1, 'exactly one path');
     const r = rows[0]!;
@@ -177,6 +226,7 @@ describe('cross-site correlation: commit at site-a, build at site-b, publication
     const body = (await res.json()) as { furthestStage?: string; events?: Array<{ site: string; stage: string }> };
     assert.equal(body.furthestStage, 'promotion');
     const seen = new Set((body.events ?? []).map((e) => `${e.stage}@${e.site}`));
-    for (const want of ['commit@site-a', 'build@site-b', 'publication@site-a', 'promotion@site-b']) assert.ok(seen.has(want), `journey has ${want}: ${[...seen].join(', ')}`);
+    for (const want of ['commit@site-a', 'build@site-b', 'publication@site-a', 'promotion@site-b'])
+      assert.ok(seen.has(want), `journey has ${want}: ${[...seen].join(', ')}`);
   });
 });

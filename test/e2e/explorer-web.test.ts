@@ -23,7 +23,9 @@ describe('explorer web page in headless Chromium', () => {
 
   const publish = async (ids: readonly string[]): Promise<void> => {
     for (const site of ['a', 'b'] as const) {
-      const bodies = p.events.filter((e) => e.site === site && ids.includes(e.event.meta.id)).map((e) => Buffer.from(JSON.stringify(e.event)));
+      const bodies = p.events
+        .filter((e) => e.site === site && ids.includes(e.event.meta.id))
+        .map((e) => Buffer.from(JSON.stringify(e.event)));
       if (bodies.length) await publishToSite(status, `site-${site}`, 'ci', bodies);
     }
     await waitUntil('published events in Neo4j', async () => [...(await countEvents(driver, ids)).values()].every((n) => n === 1), 120_000);
@@ -42,7 +44,16 @@ describe('explorer web page in headless Chromium', () => {
     context = await chromium.launchPersistentContext(profile, {
       executablePath: '/usr/bin/chromium',
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
       viewport: { width: 1400, height: 1000 },
     });
     page = context.pages()[0] ?? (await context.newPage());

@@ -46,7 +46,9 @@ describe('the Eiffel reference stream across two sites, shuffled, with redeliver
     const q = (query: string) => driver.executeQuery(query, { ids }, { database: 'neo4j' });
     await waitUntil(
       `all ${ids.length} reference events in Neo4j`,
-      async () => (await q('UNWIND $ids AS id MATCH (e:Event {id: id}) WHERE NOT e:Placeholder RETURN count(e) AS n')).records[0]!.get('n') === ids.length,
+      async () =>
+        (await q('UNWIND $ids AS id MATCH (e:Event {id: id}) WHERE NOT e:Placeholder RETURN count(e) AS n')).records[0]!.get('n') ===
+        ids.length,
       180_000,
       2000,
     );

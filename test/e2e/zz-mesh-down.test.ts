@@ -16,7 +16,10 @@ describe('traces mesh down', () => {
     );
     const pids = [...Object.values(state.pids), ...rabbitPids];
     assert.ok(pids.length >= 9, `expected every mesh process recorded, got ${pids.length}`);
-    assert.ok(pids.every((p) => isAlive(p)), 'all recorded processes alive before');
+    assert.ok(
+      pids.every((p) => isAlive(p)),
+      'all recorded processes alive before',
+    );
 
     const r = spawnSync(process.execPath, [join(process.cwd(), 'bin', 'traces.js'), 'mesh', 'down', '--config', meshFile], {
       encoding: 'utf8',
@@ -25,7 +28,14 @@ describe('traces mesh down', () => {
     assert.equal(r.status, 0, r.stderr);
     for (const pid of pids) assert.equal(isAlive(pid), false, `process ${pid} still running`);
     const c = mesh.config;
-    const ports = [c.central.rabbitmq.amqpPort, ...c.sites.map((s) => s.rabbitmq.amqpPort), c.neo4j.boltPort, c.prometheus.port, c.correlator.port, c.explorer.port];
+    const ports = [
+      c.central.rabbitmq.amqpPort,
+      ...c.sites.map((s) => s.rabbitmq.amqpPort),
+      c.neo4j.boltPort,
+      c.prometheus.port,
+      c.correlator.port,
+      c.explorer.port,
+    ];
     for (const p of ports) assert.equal(await portOpen(p), false, `port ${p} still open`);
     // Data stays: the Neo4j store and RabbitMQ data folders are still there.
     assert.ok(readFileSync(join(mesh.stateDir, 'state.json'), 'utf8').length > 0);

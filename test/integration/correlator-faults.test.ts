@@ -82,10 +82,23 @@ describe('the correlator through faults', () => {
       const badKinds: Array<{ body: () => Buffer; routingKey?: string; reason: RegExp }> = [
         { body: () => Buffer.from('{not json'), reason: /^body: body is not valid JSON/ },
         { body: () => Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]), reason: /^body: body is not valid UTF-8 text/ },
-        { body: () => Buffer.from(JSON.stringify({ ...valid, meta: { ...valid.meta, id: undefined } })), reason: /^meta\.id: required string is missing/ },
-        { body: () => Buffer.from(JSON.stringify({ ...valid, meta: { ...valid.meta, id: randomUUID(), time: 'yesterday' } })), reason: /^meta\.time: expected a number/ },
-        { body: () => Buffer.from(JSON.stringify({ ...valid, pad: 'x'.repeat(5000) })), reason: /^body: body is \d+ bytes, more than the limit of 4096 bytes/ },
-        { body: () => Buffer.from(JSON.stringify(valid)), routingKey: 'site.site-x.ci.cdevents', reason: /the routing key says cdevents but the body looks like eiffel/ },
+        {
+          body: () => Buffer.from(JSON.stringify({ ...valid, meta: { ...valid.meta, id: undefined } })),
+          reason: /^meta\.id: required string is missing/,
+        },
+        {
+          body: () => Buffer.from(JSON.stringify({ ...valid, meta: { ...valid.meta, id: randomUUID(), time: 'yesterday' } })),
+          reason: /^meta\.time: expected a number/,
+        },
+        {
+          body: () => Buffer.from(JSON.stringify({ ...valid, pad: 'x'.repeat(5000) })),
+          reason: /^body: body is \d+ bytes, more than the limit of 4096 bytes/,
+        },
+        {
+          body: () => Buffer.from(JSON.stringify(valid)),
+          routingKey: 'site.site-x.ci.cdevents',
+          reason: /the routing key says cdevents but the body looks like eiffel/,
+        },
       ];
       const correlator = await central.startCorrelator(8954, { size: 500, maxWaitMs: 20 }, { parse: { maxBytes: 4096 } });
       // 10 good, 1 bad, in turn, kinds rotating: 10,000 good and 1,000 bad.
@@ -102,7 +115,12 @@ describe('the correlator through faults', () => {
         for (const [key, bodies] of byKey) await central.publish(bodies, key);
       }
       await waitUntil('all 10,000 good events written', () => allOnce(driver, ids), 300_000, 2000);
-      await waitUntil('1,000 messages in the dead-letter queue', async () => (await central.queue('not.dead')).ready === 1000, 60_000, 1000);
+      await waitUntil(
+        '1,000 messages in the dead-letter queue',
+        async () => (await central.queue('not.dead')).ready === 1000,
+        60_000,
+        1000,
+      );
       const dead = await central.drain('not.dead', 2000);
       assert.equal(dead.length, 1000);
       const perKind = badKinds.map(() => 0);
@@ -112,7 +130,10 @@ describe('the correlator through faults', () => {
         assert.ok(k >= 0, `unexpected reason: ${reason}`);
         perKind[k]!++;
       }
-      assert.ok(perKind.every((n) => n >= 166), `every kind dead-lettered: ${perKind.join(', ')}`);
+      assert.ok(
+        perKind.every((n) => n >= 166),
+        `every kind dead-lettered: ${perKind.join(', ')}`,
+      );
       assert.equal(correlator.exitCode, null, 'the correlator never restarts');
     } finally {
       await central.stop();

@@ -37,22 +37,96 @@ describe('explorer reads against a real Neo4j', () => {
   const t = (min: number): string => new Date(Date.UTC(2032, 5, 1, 8, min)).toISOString();
   const ev = (o: Partial<TraceEvent>): TraceEvent => traceEvent({ format: 'github', type: 'generic', ...o });
   const events: TraceEvent[] = [
-    ev({ stage: 'commit', phase: 'created', time: t(0), type: 'push', about: [{ entity: commit(shaA), role: 'pushed' }, { entity: commit(shaB), role: 'pushed' }],
-      entities: [{ ...commit(shaA), props: { sha: shaA, repository: repo } }, { ...commit(shaB), props: { sha: shaB, repository: repo } }, { label: 'WorkItem', key: `IT${run.toUpperCase()}-1`, props: {} }],
-      relations: [{ from: commit(shaA), type: 'REFERENCES', to: { label: 'WorkItem', key: `IT${run.toUpperCase()}-1` } }] }),
-    ev({ stage: 'review', phase: 'created', time: t(5), type: 'pull_request', about: [{ entity: change, role: 'opened' }], entities: [{ ...change, props: {} }],
-      relations: [{ from: change, type: 'INCLUDES', to: commit(shaA) }] }),
-    ev({ stage: 'build', phase: 'started', time: t(10), format: 'jenkins', type: 'started', about: [{ entity: build, role: 'run' }], entities: [{ ...build, props: {} }],
-      relations: [{ from: build, type: 'BUILT', to: commit(shaA) }] }),
-    ev({ stage: 'build', phase: 'finished', outcome: 'success', time: t(20), format: 'jenkins', type: 'finished', about: [{ entity: build, role: 'run' }],
-      relations: [{ from: build, type: 'PRODUCED', to: lib }] }),
-    ev({ stage: 'artifact', phase: 'created', time: t(21), format: 'nexus', type: 'component', site: 'site-b', about: [{ entity: lib, role: 'published' }], entities: [{ ...lib, props: {} }] }),
-    ev({ stage: 'artifact', phase: 'created', time: t(30), format: 'nexus', type: 'component', site: 'site-b', about: [{ entity: app1, role: 'published' }], entities: [{ ...app1, props: {} }],
-      relations: [{ from: app1, type: 'CONTAINS', to: lib }] }),
-    ev({ stage: 'release', phase: 'finished', time: t(40), type: 'release', site: 'site-b', about: [{ entity: release, role: 'released' }], entities: [{ ...release, props: { product: `it-${run}`, version: '2.0' } }],
-      relations: [{ from: release, type: 'CONTAINS', to: app1 }] }),
-    ev({ stage: 'deployment', phase: 'finished', outcome: 'success', time: t(50), type: 'deploy', site: 'site-b', about: [{ entity: app1, role: 'deployed' }, { entity: env, role: 'target' }],
-      entities: [{ ...env, props: {} }], relations: [{ from: app1, type: 'DEPLOYED_TO', to: env }] }),
+    ev({
+      stage: 'commit',
+      phase: 'created',
+      time: t(0),
+      type: 'push',
+      about: [
+        { entity: commit(shaA), role: 'pushed' },
+        { entity: commit(shaB), role: 'pushed' },
+      ],
+      entities: [
+        { ...commit(shaA), props: { sha: shaA, repository: repo } },
+        { ...commit(shaB), props: { sha: shaB, repository: repo } },
+        { label: 'WorkItem', key: `IT${run.toUpperCase()}-1`, props: {} },
+      ],
+      relations: [{ from: commit(shaA), type: 'REFERENCES', to: { label: 'WorkItem', key: `IT${run.toUpperCase()}-1` } }],
+    }),
+    ev({
+      stage: 'review',
+      phase: 'created',
+      time: t(5),
+      type: 'pull_request',
+      about: [{ entity: change, role: 'opened' }],
+      entities: [{ ...change, props: {} }],
+      relations: [{ from: change, type: 'INCLUDES', to: commit(shaA) }],
+    }),
+    ev({
+      stage: 'build',
+      phase: 'started',
+      time: t(10),
+      format: 'jenkins',
+      type: 'started',
+      about: [{ entity: build, role: 'run' }],
+      entities: [{ ...build, props: {} }],
+      relations: [{ from: build, type: 'BUILT', to: commit(shaA) }],
+    }),
+    ev({
+      stage: 'build',
+      phase: 'finished',
+      outcome: 'success',
+      time: t(20),
+      format: 'jenkins',
+      type: 'finished',
+      about: [{ entity: build, role: 'run' }],
+      relations: [{ from: build, type: 'PRODUCED', to: lib }],
+    }),
+    ev({
+      stage: 'artifact',
+      phase: 'created',
+      time: t(21),
+      format: 'nexus',
+      type: 'component',
+      site: 'site-b',
+      about: [{ entity: lib, role: 'published' }],
+      entities: [{ ...lib, props: {} }],
+    }),
+    ev({
+      stage: 'artifact',
+      phase: 'created',
+      time: t(30),
+      format: 'nexus',
+      type: 'component',
+      site: 'site-b',
+      about: [{ entity: app1, role: 'published' }],
+      entities: [{ ...app1, props: {} }],
+      relations: [{ from: app1, type: 'CONTAINS', to: lib }],
+    }),
+    ev({
+      stage: 'release',
+      phase: 'finished',
+      time: t(40),
+      type: 'release',
+      site: 'site-b',
+      about: [{ entity: release, role: 'released' }],
+      entities: [{ ...release, props: { product: `it-${run}`, version: '2.0' } }],
+      relations: [{ from: release, type: 'CONTAINS', to: app1 }],
+    }),
+    ev({
+      stage: 'deployment',
+      phase: 'finished',
+      outcome: 'success',
+      time: t(50),
+      type: 'deploy',
+      site: 'site-b',
+      about: [
+        { entity: app1, role: 'deployed' },
+        { entity: env, role: 'target' },
+      ],
+      entities: [{ ...env, props: {} }],
+      relations: [{ from: app1, type: 'DEPLOYED_TO', to: env }],
+    }),
   ];
 
   before(async () => {
@@ -88,19 +162,46 @@ describe('explorer reads against a real Neo4j', () => {
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.deepEqual(r.body.events.map((e: { id: string }) => e.id).sort(), events.map((e) => e.id).sort());
     assert.equal(r.body.furthestStage, 'release');
-    assert.deepEqual(r.body.builds.map((b: { key: string; ci: string; job: string; number: string; runSeconds: number }) => [b.key, b.ci, b.job, b.number, b.runSeconds]), [[build.key, 'ci.example.com', run, '7', 600]]);
-    assert.deepEqual(r.body.artifacts.map((a: { key: string }) => a.key), [app1.key, lib.key].sort());
-    assert.deepEqual(r.body.releases.map((x: { key: string }) => x.key), [release.key]);
-    assert.deepEqual(r.body.deployments.map((d: { site: string }) => d.site), ['site-b']);
-    assert.deepEqual(r.body.changes.map((c: { key: string }) => c.key), [change.key]);
-    assert.deepEqual(r.body.workItems.map((w: { key: string }) => w.key), [`IT${run.toUpperCase()}-1`]);
+    assert.deepEqual(
+      r.body.builds.map((b: { key: string; ci: string; job: string; number: string; runSeconds: number }) => [
+        b.key,
+        b.ci,
+        b.job,
+        b.number,
+        b.runSeconds,
+      ]),
+      [[build.key, 'ci.example.com', run, '7', 600]],
+    );
+    assert.deepEqual(
+      r.body.artifacts.map((a: { key: string }) => a.key),
+      [app1.key, lib.key].sort(),
+    );
+    assert.deepEqual(
+      r.body.releases.map((x: { key: string }) => x.key),
+      [release.key],
+    );
+    assert.deepEqual(
+      r.body.deployments.map((d: { site: string }) => d.site),
+      ['site-b'],
+    );
+    assert.deepEqual(
+      r.body.changes.map((c: { key: string }) => c.key),
+      [change.key],
+    );
+    assert.deepEqual(
+      r.body.workItems.map((w: { key: string }) => w.key),
+      [`IT${run.toUpperCase()}-1`],
+    );
   });
 
   it('lists a release through its composite artifact down to the commit and work item', async () => {
     const r = await get(`/api/v1/releases/it-${run}/2.0`);
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.deepEqual(r.body.artifacts, [app1.key, lib.key].sort());
-    assert.deepEqual(r.body.commits.map((c: { key: string }) => c.key), [commit(shaA).key]);
+    assert.deepEqual(
+      r.body.commits.map((c: { key: string }) => c.key),
+      [commit(shaA).key],
+    );
     assert.deepEqual(r.body.workItems, [`IT${run.toUpperCase()}-1`]);
     const missing = await get(`/api/v1/releases/it-${run}/9.9`);
     assert.equal(missing.status, 404);
@@ -112,7 +213,10 @@ describe('explorer reads against a real Neo4j', () => {
     assert.equal(c.status, 200, JSON.stringify(c.body));
     assert.equal(c.body.furthestStage, 'release');
     const a = await get(`/api/v1/trace/artifact/${encodeURIComponent(app1.key)}`);
-    assert.deepEqual(a.body.upstream.commits.map((x: { key: string }) => x.key), [commit(shaA).key]);
+    assert.deepEqual(
+      a.body.upstream.commits.map((x: { key: string }) => x.key),
+      [commit(shaA).key],
+    );
     assert.deepEqual(a.body.upstream.artifacts, [app1.key, lib.key].sort());
   });
 });

@@ -46,11 +46,27 @@ describe('explorer walks: one origin and many origins meet the same graph', () =
       const workItem = { label: 'WorkItem' as const, key: `${p.product.toUpperCase()}-77` };
       const artifact = { label: 'Artifact' as const, key: p.artifacts.A1 };
       events.push(
-        traceEvent({ format: 'github', source: 'git', type: 'push', stage: 'commit', phase: 'created', time: new Date(p.base).toISOString(),
-          about: [{ entity: commit, role: 'pushed' }], entities: [{ ...workItem, props: { title: 'pushed with the commit' } }],
-          relations: [{ from: commit, type: 'REFERENCES', to: workItem }] }),
-        traceEvent({ format: 'nexus', source: 'repo', type: 'component', stage: 'publication', phase: 'finished', site: 'site-b',
-          time: new Date(p.base + 86_400_000).toISOString(), about: [{ entity: artifact, role: 'published' }] }),
+        traceEvent({
+          format: 'github',
+          source: 'git',
+          type: 'push',
+          stage: 'commit',
+          phase: 'created',
+          time: new Date(p.base).toISOString(),
+          about: [{ entity: commit, role: 'pushed' }],
+          entities: [{ ...workItem, props: { title: 'pushed with the commit' } }],
+          relations: [{ from: commit, type: 'REFERENCES', to: workItem }],
+        }),
+        traceEvent({
+          format: 'nexus',
+          source: 'repo',
+          type: 'component',
+          stage: 'publication',
+          phase: 'finished',
+          site: 'site-b',
+          time: new Date(p.base + 86_400_000).toISOString(),
+          about: [{ entity: artifact, role: 'published' }],
+        }),
       );
     }
     // Entities met only through links: an artifact with an upload that links to nothing, and a
@@ -60,13 +76,33 @@ describe('explorer walks: one origin and many origins meet the same graph', () =
     const r = { label: 'Release' as const, key: `walk-${run}@1` };
     const time = new Date(Date.UTC(2045, 0, 7, 9)).toISOString();
     events.push(
-      traceEvent({ id: `${run}-release`, stage: 'release', time, about: [{ entity: r, role: 'released' }], entities: [{ ...r, props: {} }],
-        links: [{ type: 'ELEMENT', target: `${run}-artifact` }] }),
-      traceEvent({ id: `${run}-artifact`, stage: 'artifact', time, about: [{ entity: x, role: 'created' }], entities: [{ ...x, props: {} }],
-        links: [{ type: 'CAUSE', target: `${run}-commit` }] }),
-      traceEvent({ id: `${run}-commit`, stage: 'commit', time, about: [{ entity: k, role: 'created' }],
-        entities: [{ ...k, props: {} }, { label: 'WorkItem', key: `WALK${run.toUpperCase()}-1`, props: {} }],
-        relations: [{ from: k, type: 'REFERENCES', to: { label: 'WorkItem', key: `WALK${run.toUpperCase()}-1` } }] }),
+      traceEvent({
+        id: `${run}-release`,
+        stage: 'release',
+        time,
+        about: [{ entity: r, role: 'released' }],
+        entities: [{ ...r, props: {} }],
+        links: [{ type: 'ELEMENT', target: `${run}-artifact` }],
+      }),
+      traceEvent({
+        id: `${run}-artifact`,
+        stage: 'artifact',
+        time,
+        about: [{ entity: x, role: 'created' }],
+        entities: [{ ...x, props: {} }],
+        links: [{ type: 'CAUSE', target: `${run}-commit` }],
+      }),
+      traceEvent({
+        id: `${run}-commit`,
+        stage: 'commit',
+        time,
+        about: [{ entity: k, role: 'created' }],
+        entities: [
+          { ...k, props: {} },
+          { label: 'WorkItem', key: `WALK${run.toUpperCase()}-1`, props: {} },
+        ],
+        relations: [{ from: k, type: 'REFERENCES', to: { label: 'WorkItem', key: `WALK${run.toUpperCase()}-1` } }],
+      }),
       traceEvent({ id: `${run}-upload`, format: 'nexus', stage: 'publication', time, about: [{ entity: x, role: 'published' }] }),
     );
     await graph.writeEvents(events);
@@ -105,7 +141,9 @@ describe('explorer walks: one origin and many origins meet the same graph', () =
       for (const id of p.commits[c].journey) assert.ok(walked.events.includes(id), `${c}'s journey holds ${id}`);
       if (c === 'C1') {
         const published = await graph.read<{ id: string }>(
-          `MATCH (:Artifact {key: $key})<-[:ABOUT]-(e:Event {type: 'component'}) RETURN e.id AS id`, { key: p.artifacts.A1 });
+          `MATCH (:Artifact {key: $key})<-[:ABOUT]-(e:Event {type: 'component'}) RETURN e.id AS id`,
+          { key: p.artifacts.A1 },
+        );
         assert.equal(published.length, 1);
         assert.ok(walked.events.includes(published[0]!.id), "C1's journey holds the upload of its artifact, which links to nothing");
       }
@@ -119,7 +157,10 @@ describe('explorer walks: one origin and many origins meet the same graph', () =
     const walked = await same({ origin: 'x', entities: [release] }, { origin: 'y', entities: [other] }, 'up');
     assert.deepEqual(walked.events, [`${run}-artifact`, `${run}-commit`, `${run}-release`, `${run}-upload`].sort());
     assert.deepEqual(walked.entities, [
-      `Artifact|sha256:${run.repeat(8)}`, `Commit|git.example.com/walk/${run}@${'c'.repeat(40)}`, `Release|walk-${run}@1`, `WorkItem|WALK${run.toUpperCase()}-1`,
+      `Artifact|sha256:${run.repeat(8)}`,
+      `Commit|git.example.com/walk/${run}@${'c'.repeat(40)}`,
+      `Release|walk-${run}@1`,
+      `WorkItem|WALK${run.toUpperCase()}-1`,
     ]);
   });
 

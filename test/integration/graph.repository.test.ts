@@ -66,8 +66,16 @@ describe('GraphRepository against a real Neo4j', () => {
   it('makes the same commit seen at two sites one entity node', async () => {
     const key = `git.example.com/acme/payments@${randomUUID().replace(/-/g, '')}00000000`;
     const commit = { label: 'Commit' as const, key };
-    const a = traceEvent({ site: 'site-a', about: [{ entity: commit, role: 'built' }], entities: [{ ...commit, props: { sha: key.split('@')[1]! } }] });
-    const b = traceEvent({ site: 'site-b', about: [{ entity: commit, role: 'tested' }], entities: [{ ...commit, props: { sha: key.split('@')[1]! } }] });
+    const a = traceEvent({
+      site: 'site-a',
+      about: [{ entity: commit, role: 'built' }],
+      entities: [{ ...commit, props: { sha: key.split('@')[1]! } }],
+    });
+    const b = traceEvent({
+      site: 'site-b',
+      about: [{ entity: commit, role: 'tested' }],
+      entities: [{ ...commit, props: { sha: key.split('@')[1]! } }],
+    });
     await graph.writeEvents([a]);
     await graph.writeEvents([b]);
     const rows = await graph.read<{ n: number; sites: string[] }>(
@@ -79,10 +87,14 @@ describe('GraphRepository against a real Neo4j', () => {
   });
 
   it('writes the same batch from two writers at once as one graph', async () => {
-    const events = Array.from({ length: 200 }, (_, i) => traceEvent({ links: i > 0 ? [{ type: 'CAUSE', target: 'shared-root-' + (i % 3) }] : [] }));
+    const events = Array.from({ length: 200 }, (_, i) =>
+      traceEvent({ links: i > 0 ? [{ type: 'CAUSE', target: 'shared-root-' + (i % 3) }] : [] }),
+    );
     const [x, y] = await Promise.all([graph.writeEvents(events), graph.writeEvents([...events].reverse())]);
     assert.equal(x.created + y.created, 200);
-    const rows = await graph.read<{ n: number }>('UNWIND $ids AS id MATCH (e:Event {id: id}) RETURN count(e) AS n', { ids: events.map((e) => e.id) });
+    const rows = await graph.read<{ n: number }>('UNWIND $ids AS id MATCH (e:Event {id: id}) RETURN count(e) AS n', {
+      ids: events.map((e) => e.id),
+    });
     assert.equal(rows[0]!.n, 200);
   });
 
@@ -98,7 +110,10 @@ describe('GraphRepository against a real Neo4j', () => {
         stage: 'publication',
         site: 'site-a',
         about: [{ entity: { label: 'Artifact', key: purl }, role: 'created' }],
-        entities: [{ label: 'Artifact', key: purl, props: { repository: 'maven-releases' } }, { label: 'Build', key: build, props: {} }],
+        entities: [
+          { label: 'Artifact', key: purl, props: { repository: 'maven-releases' } },
+          { label: 'Build', key: build, props: {} },
+        ],
         relations: [{ from: { label: 'Build', key: build }, type: 'PRODUCED', to: { label: 'Artifact', key: purl } }],
       });
       const deployed = traceEvent({
@@ -106,7 +121,10 @@ describe('GraphRepository against a real Neo4j', () => {
         stage: 'deployment',
         site: 'site-b',
         about: [{ entity: { label: 'Artifact', key: sha }, role: 'deployed' }],
-        entities: [{ label: 'Artifact', key: sha, props: {} }, { label: 'Environment', key: `prod-${tag}`, props: {} }],
+        entities: [
+          { label: 'Artifact', key: sha, props: {} },
+          { label: 'Environment', key: `prod-${tag}`, props: {} },
+        ],
         relations: [{ from: { label: 'Artifact', key: sha }, type: 'DEPLOYED_TO', to: { label: 'Environment', key: `prod-${tag}` } }],
       });
       const copied = traceEvent({
@@ -132,7 +150,16 @@ describe('GraphRepository against a real Neo4j', () => {
         const tag = randomUUID().replace(/-/g, '').slice(0, 12);
         const a = artifactEvents(tag);
         for (const i of order) await graph.writeEvents([a.events[i]!]);
-        const rows = await graph.read<{ n: number; key: string; aliases: string[]; about: string[]; built: string[]; envs: string[]; size: number; repository: string }>(
+        const rows = await graph.read<{
+          n: number;
+          key: string;
+          aliases: string[];
+          about: string[];
+          built: string[];
+          envs: string[];
+          size: number;
+          repository: string;
+        }>(
           `MATCH (:Alias {id: 'Artifact|' + $purl})-[:ALIAS_OF]->(x:Artifact)
            RETURN count(x) AS n, x.key AS key, x.aliases AS aliases, x.size AS size, x.repository AS repository,
                   [(e:Event)-[:ABOUT]->(x) | e.id] AS about,
@@ -149,11 +176,17 @@ describe('GraphRepository against a real Neo4j', () => {
         assert.deepEqual(x.envs, [`prod-${tag}`]);
         assert.equal(x.size, 3);
         assert.equal(x.repository, 'maven-releases');
-        const nodes = await graph.read<{ n: number }>('MATCH (x:Artifact) WHERE x.key IN $keys OR any(k IN $keys WHERE k IN x.aliases) RETURN count(x) AS n', { keys: [a.sha, a.purl, a.path] });
+        const nodes = await graph.read<{ n: number }>(
+          'MATCH (x:Artifact) WHERE x.key IN $keys OR any(k IN $keys WHERE k IN x.aliases) RETURN count(x) AS n',
+          { keys: [a.sha, a.purl, a.path] },
+        );
         assert.equal(nodes[0]!.n, 1, 'exactly one Artifact node carries these keys');
-        const aliases = await graph.read<{ id: string; n: number }>('MATCH (al:Alias)-[:ALIAS_OF]->(t) WHERE al.id IN $ids RETURN al.id AS id, count(t) AS n', {
-          ids: [a.sha, a.purl, a.path].map((k) => `Artifact|${k}`),
-        });
+        const aliases = await graph.read<{ id: string; n: number }>(
+          'MATCH (al:Alias)-[:ALIAS_OF]->(t) WHERE al.id IN $ids RETURN al.id AS id, count(t) AS n',
+          {
+            ids: [a.sha, a.purl, a.path].map((k) => `Artifact|${k}`),
+          },
+        );
         assert.equal(aliases.length, 3);
         for (const al of aliases) assert.equal(al.n, 1, `${al.id} leads to one node`);
       });
@@ -184,13 +217,24 @@ describe('GraphRepository against a real Neo4j', () => {
         const run = randomUUID();
         const number = Math.floor(Math.random() * 1e6);
         const url = `https://ci.site-b.example.com/job/acme/job/app/${number}/`;
-        const triggered = parse('eiffel', { meta: { id: run, type: 'EiffelActivityTriggeredEvent', version: '4.0.0', time: 1_790_000_000_000 }, data: { name: 'app build' }, links: [] });
+        const triggered = parse('eiffel', {
+          meta: { id: run, type: 'EiffelActivityTriggeredEvent', version: '4.0.0', time: 1_790_000_000_000 },
+          data: { name: 'app build' },
+          links: [],
+        });
         const started = parse('eiffel', {
           meta: { id: randomUUID(), type: 'EiffelActivityStartedEvent', version: '4.0.0', time: 1_790_000_001_000 },
           data: { executionUri: url },
           links: [{ type: 'ACTIVITY_EXECUTION', target: run }],
         });
-        const completed = parse('jenkins', { state: 'COMPLETED', url, build_job_name: 'acme/app', build_number: number, status: 'SUCCESS', parameters: [] });
+        const completed = parse('jenkins', {
+          state: 'COMPLETED',
+          url,
+          build_job_name: 'acme/app',
+          build_number: number,
+          status: 'SUCCESS',
+          parameters: [],
+        });
         const batches = jenkinsFirst ? [completed, triggered, started] : [triggered, started, completed];
         for (const b of batches) await graph.writeEvents(b);
         const key = `ci.site-b.example.com/acme/app#${number}`;
@@ -201,7 +245,11 @@ describe('GraphRepository against a real Neo4j', () => {
         assert.equal(rows.length, 1);
         assert.equal(rows[0]!.n, 1);
         assert.equal(rows[0]!.key, key, 'keyed by the CI job and number');
-        assert.deepEqual([...new Set(rows[0]!.about)].sort(), ['EiffelActivityStartedEvent', 'EiffelActivityTriggeredEvent', 'jenkins.completed']);
+        assert.deepEqual([...new Set(rows[0]!.about)].sort(), [
+          'EiffelActivityStartedEvent',
+          'EiffelActivityTriggeredEvent',
+          'jenkins.completed',
+        ]);
       }
     });
 

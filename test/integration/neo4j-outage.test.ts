@@ -31,15 +31,22 @@ describe('a Neo4j outage while events are being published', () => {
 
   it('holds the events in the broker and writes every one exactly once when Neo4j is back', async () => {
     await central.publish(events.slice(0, 100));
-    await waitUntil('the first 100 events in Neo4j', async () => [...(await countEvents(driver, ids.slice(0, 100))).values()].every((n) => n === 1));
+    await waitUntil('the first 100 events in Neo4j', async () =>
+      [...(await countEvents(driver, ids.slice(0, 100))).values()].every((n) => n === 1),
+    );
 
     await testMesh().stopNeo4j();
     await central.publish(events.slice(100));
     // The correlator cannot write: the events wait in the broker, none is acked or lost.
-    await waitUntil('the correlator to hold the events', async () => {
-      const q = await central.queue('not.ingest');
-      return q.ready + q.unacked === 200;
-    }, 30_000, 1000);
+    await waitUntil(
+      'the correlator to hold the events',
+      async () => {
+        const q = await central.queue('not.ingest');
+        return q.ready + q.unacked === 200;
+      },
+      30_000,
+      1000,
+    );
     await new Promise((r) => setTimeout(r, 3000));
     const held = await central.queue('not.ingest');
     assert.equal(held.ready + held.unacked, 200, 'all 200 events still in the broker while Neo4j is down');
@@ -47,15 +54,25 @@ describe('a Neo4j outage while events are being published', () => {
     await testMesh().startNeo4j();
     await driver.close();
     driver = neo4jDriver(status);
-    await waitUntil('all 300 events in Neo4j', async () => {
-      const counts = await countEvents(driver, ids).catch(() => new Map<string, number>());
-      return counts.size === 300 && [...counts.values()].every((n) => n === 1);
-    }, 120_000, 1000);
+    await waitUntil(
+      'all 300 events in Neo4j',
+      async () => {
+        const counts = await countEvents(driver, ids).catch(() => new Map<string, number>());
+        return counts.size === 300 && [...counts.values()].every((n) => n === 1);
+      },
+      120_000,
+      1000,
+    );
     const counts = await countEvents(driver, ids);
     for (const [id, n] of counts) assert.equal(n, 1, `event ${id}`);
-    await waitUntil('the queue to drain', async () => {
-      const q = await central.queue('not.ingest');
-      return q.ready + q.unacked === 0;
-    }, 30_000, 1000);
+    await waitUntil(
+      'the queue to drain',
+      async () => {
+        const q = await central.queue('not.ingest');
+        return q.ready + q.unacked === 0;
+      },
+      30_000,
+      1000,
+    );
   });
 });

@@ -40,7 +40,12 @@ describe('the relay federates a source into central', () => {
         brokers: [
           { name: 'main', url: s.amqp, management: { url: s.management, user: s.user, password: s.password } },
           // The same broker, but central is told to pull from a port nothing listens on: a link that cannot come up.
-          { name: 'unreachable', url: s.amqp, federationUrl: 'amqp://admin:x@127.0.0.1:1/%2F', management: { url: s.management, user: s.user, password: s.password } },
+          {
+            name: 'unreachable',
+            url: s.amqp,
+            federationUrl: 'amqp://admin:x@127.0.0.1:1/%2F',
+            management: { url: s.management, user: s.user, password: s.password },
+          },
         ],
         sources,
         http: { port: PORT },
@@ -51,12 +56,16 @@ describe('the relay federates a source into central', () => {
 
   async function ready(child: ReturnType<typeof startApp>): Promise<{ checks: Record<string, { status: string }> }> {
     let body: { checks: Record<string, { status: string }> } | undefined;
-    await waitUntil('the federation relay to be ready', async () => {
-      if (child.exitCode !== null) throw new Error(`relay exited: ${child.output()}`);
-      const res = await fetch(`http://127.0.0.1:${PORT}/health/ready`).catch(() => undefined);
-      if (res?.ok) body = (await res.json()) as typeof body;
-      return !!res?.ok;
-    }, 60_000);
+    await waitUntil(
+      'the federation relay to be ready',
+      async () => {
+        if (child.exitCode !== null) throw new Error(`relay exited: ${child.output()}`);
+        const res = await fetch(`http://127.0.0.1:${PORT}/health/ready`).catch(() => undefined);
+        if (res?.ok) body = (await res.json()) as typeof body;
+        return !!res?.ok;
+      },
+      60_000,
+    );
     return body!;
   }
 
@@ -82,9 +91,14 @@ describe('the relay federates a source into central', () => {
     const s = status.sites[0]!;
     const auth = `Basic ${Buffer.from(`${s.user}:${s.password}`).toString('base64')}`;
     for (const q of [queue, `not-relay.${site}.cut`, `not-relay.${site}.switch`]) {
-      await fetch(`${s.management}/api/queues/%2F/${encodeURIComponent(q)}`, { method: 'DELETE', headers: { authorization: auth } }).catch(() => undefined);
+      await fetch(`${s.management}/api/queues/%2F/${encodeURIComponent(q)}`, { method: 'DELETE', headers: { authorization: auth } }).catch(
+        () => undefined,
+      );
     }
-    await fetch(`${s.management}/api/exchanges/%2F/${encodeURIComponent(exchange)}`, { method: 'DELETE', headers: { authorization: auth } }).catch(() => undefined);
+    await fetch(`${s.management}/api/exchanges/%2F/${encodeURIComponent(exchange)}`, {
+      method: 'DELETE',
+      headers: { authorization: auth },
+    }).catch(() => undefined);
   });
 
   it('creates the upstream, policy, queue and shovel on central, none on the site, and reports the link running', async () => {
@@ -105,9 +119,21 @@ describe('the relay federates a source into central', () => {
     assert.equal((await centralAdmin.queue(queue, v)).type, 'classic');
     const shovel = (await centralAdmin.listShovelParameters(v)).find((p) => p.name === name);
     assert.equal(shovel?.value['dest-exchange-key'], `site.${site}.ci.eiffel`);
-    assert.equal((await siteAdmin.listShovelParameters()).find((p) => p.name === name), undefined, 'no shovel on the site broker in federation mode');
-    assert.equal((await siteAdmin.queue(queue)).type, 'classic', 'the site keeps a buffer queue (classic: RabbitMQ 3.10 queue federation breaks on quorum upstreams)');
-    await waitUntil('the link reported up', async () => (await metricSum(`http://127.0.0.1:${PORT}`, 'not_relay_link_up', { site, source: 'ci', mode: 'federation' })) === 1, 30_000);
+    assert.equal(
+      (await siteAdmin.listShovelParameters()).find((p) => p.name === name),
+      undefined,
+      'no shovel on the site broker in federation mode',
+    );
+    assert.equal(
+      (await siteAdmin.queue(queue)).type,
+      'classic',
+      'the site keeps a buffer queue (classic: RabbitMQ 3.10 queue federation breaks on quorum upstreams)',
+    );
+    await waitUntil(
+      'the link reported up',
+      async () => (await metricSum(`http://127.0.0.1:${PORT}`, 'not_relay_link_up', { site, source: 'ci', mode: 'federation' })) === 1,
+      30_000,
+    );
     const links = await centralAdmin.federationLinks(v);
     assert.equal(links.find((l) => l.upstream === name)?.status, 'running');
     assert.equal(await metricSum(`http://127.0.0.1:${PORT}`, 'not_relay_link_state', { site, source: 'ci', state: 'running' }), 1);
@@ -116,26 +142,46 @@ describe('the relay federates a source into central', () => {
 
   it('reports a federation link that cannot reach the site broker as down, with the state the broker gives', async () => {
     const url = `http://127.0.0.1:${PORT}`;
-    await waitUntil('the unreachable link reported in error', async () => (await metricSum(url, 'not_relay_link_state', { site, source: 'cut', state: 'error' })) === 1, 30_000);
+    await waitUntil(
+      'the unreachable link reported in error',
+      async () => (await metricSum(url, 'not_relay_link_state', { site, source: 'cut', state: 'error' })) === 1,
+      30_000,
+    );
     assert.equal(await metricSum(url, 'not_relay_link_up', { site, source: 'cut', mode: 'federation' }), 0);
     assert.equal(await metricSum(url, 'not_relay_link_up', { site, source: 'ci', mode: 'federation' }), 1, 'the other link is unaffected');
     // Logged from the pass after the one that created it.
-    await waitUntil('the reason logged', async () => /federation link not-relay-site-fed-cut is error: .*econnrefused/i.test(relay!.output()), 10_000);
+    await waitUntil(
+      'the reason logged',
+      async () => /federation link not-relay-site-fed-cut is error: .*econnrefused/i.test(relay!.output()),
+      10_000,
+    );
   });
 
   it('refuses to federate a buffer queue of the wrong type, says what to do, and creates nothing for it on central', async () => {
     const url = `http://127.0.0.1:${PORT}`;
     assert.equal(await metricSum(url, 'not_relay_link_state', { site, source: 'switch', state: 'other' }), 1);
     assert.equal(await metricSum(url, 'not_relay_link_up', { site, source: 'switch' }), 0);
-    assert.match(relay!.output(), /buffer queue not-relay\.site-fed\.switch on broker \\"main\\" is a quorum queue, but federation mode needs a classic one: switch the source back to shovel mode until the queue is empty/);
-    assert.equal((await centralAdmin.listFederationUpstreams(central.vhost)).find((u) => u.name === `not-relay-${site}-switch`), undefined);
+    assert.match(
+      relay!.output(),
+      /buffer queue not-relay\.site-fed\.switch on broker \\"main\\" is a quorum queue, but federation mode needs a classic one: switch the source back to shovel mode until the queue is empty/,
+    );
+    assert.equal(
+      (await centralAdmin.listFederationUpstreams(central.vhost)).find((u) => u.name === `not-relay-${site}-switch`),
+      undefined,
+    );
     assert.equal((await siteAdmin.queue(`not-relay.${site}.switch`)).type, 'quorum', 'the queue and what it holds are left alone');
   });
 
   it('carries every event published at the source to the central exchange exactly once, byte for byte, with the site routing key', async () => {
     const n = 5000;
-    const bodies = Array.from({ length: n }, (_, i) => Buffer.from(JSON.stringify({ meta: { id: randomUUID(), type: 'EiffelActivityTriggeredEvent' }, seq: i })));
-    await publishConfirmed(status.sites[0]!.amqp, exchange, bodies.map((body, i) => ({ body, routingKey: `ci.${i % 7}` })));
+    const bodies = Array.from({ length: n }, (_, i) =>
+      Buffer.from(JSON.stringify({ meta: { id: randomUUID(), type: 'EiffelActivityTriggeredEvent' }, seq: i })),
+    );
+    await publishConfirmed(
+      status.sites[0]!.amqp,
+      exchange,
+      bodies.map((body, i) => ({ body, routingKey: `ci.${i % 7}` })),
+    );
     const got = new Map<string, number>();
     const keys = new Set<string>();
     const conn = await amqp.connect(central.url);
@@ -164,23 +210,41 @@ describe('the relay federates a source into central', () => {
   it('removes the upstream, policy, queue and shovel of a removed source, and leaves what it does not own', async () => {
     const v = central.vhost;
     // Someone else's policy and another site's upstream in the same vhost.
-    await centralAdmin.putPolicy('someone-elses-policy', { pattern: '^other$', 'apply-to': 'queues', priority: 0, definition: { 'max-length': 10 } }, v);
-    await centralAdmin.putFederationUpstream('not-relay-site-other-ci', { uri: status.sites[0]!.amqp, queue: 'x', 'ack-mode': 'on-confirm', 'reconnect-delay': 5 }, v);
+    await centralAdmin.putPolicy(
+      'someone-elses-policy',
+      { pattern: '^other$', 'apply-to': 'queues', priority: 0, definition: { 'max-length': 10 } },
+      v,
+    );
+    await centralAdmin.putFederationUpstream(
+      'not-relay-site-other-ci',
+      { uri: status.sites[0]!.amqp, queue: 'x', 'ack-mode': 'on-confirm', 'reconnect-delay': 5 },
+      v,
+    );
     await stopChild(relay!);
     relay = startRelay([]);
     await ready(relay);
-    await waitUntil('the federation objects of the removed source gone from central', async () => {
-      const [ups, pols, shovels, queues] = await Promise.all([
-        centralAdmin.listFederationUpstreams(v),
-        centralAdmin.listPolicies(v),
-        centralAdmin.listShovelParameters(v),
-        centralAdmin.listQueues(v),
-      ]);
-      const ours = (n: string) => n.startsWith(`not-relay-${site}-`) || n.startsWith(`not-relay.${site}.`);
-      return ![...ups, ...pols, ...shovels, ...queues].some((x) => ours(x.name));
-    }, 30_000);
-    assert.ok((await centralAdmin.listPolicies(v)).some((p) => p.name === 'someone-elses-policy'), 'leaves policies it does not own');
-    assert.ok((await centralAdmin.listFederationUpstreams(v)).some((u) => u.name === 'not-relay-site-other-ci'), "leaves another site's upstream");
+    await waitUntil(
+      'the federation objects of the removed source gone from central',
+      async () => {
+        const [ups, pols, shovels, queues] = await Promise.all([
+          centralAdmin.listFederationUpstreams(v),
+          centralAdmin.listPolicies(v),
+          centralAdmin.listShovelParameters(v),
+          centralAdmin.listQueues(v),
+        ]);
+        const ours = (n: string) => n.startsWith(`not-relay-${site}-`) || n.startsWith(`not-relay.${site}.`);
+        return ![...ups, ...pols, ...shovels, ...queues].some((x) => ours(x.name));
+      },
+      30_000,
+    );
+    assert.ok(
+      (await centralAdmin.listPolicies(v)).some((p) => p.name === 'someone-elses-policy'),
+      'leaves policies it does not own',
+    );
+    assert.ok(
+      (await centralAdmin.listFederationUpstreams(v)).some((u) => u.name === 'not-relay-site-other-ci'),
+      "leaves another site's upstream",
+    );
     assert.equal((await centralAdmin.federationLinks(v)).filter((l) => l.upstream === name).length, 0, 'no federation link left running');
     // For each of the two sources: policy and upstream at once; queue and shovel (one action) on a later pass.
     assert.equal(await metricSum(`http://127.0.0.1:${PORT}`, 'not_relay_reconcile_actions_total', { site, action: 'deleted' }), 6);
@@ -193,7 +257,11 @@ describe('the relay federates a source into central', () => {
     await stopChild(relay!);
     relay = startRelay([{ name: 'drain', broker: 'main', format: 'eiffel', exchange, mode: 'federation' }]);
     await ready(relay);
-    await waitUntil('the drain link running', async () => (await metricSum(`http://127.0.0.1:${PORT}`, 'not_relay_link_up', { site, source: 'drain' })) === 1, 30_000);
+    await waitUntil(
+      'the drain link running',
+      async () => (await metricSum(`http://127.0.0.1:${PORT}`, 'not_relay_link_up', { site, source: 'drain' })) === 1,
+      30_000,
+    );
     await stopChild(relay);
     // While no relay runs: the central shovel stalls (it reads a queue that does not exist) with events left in the central queue.
     const good = (await centralAdmin.listShovelParameters(v)).find((p) => p.name === drainName)!.value;
@@ -208,17 +276,27 @@ describe('the relay federates a source into central', () => {
     await ready(relay);
     await waitUntil('the drain reported', async () => /central queue not-relay\.site-fed\.drain still holds/.test(relay!.output()), 30_000);
     await new Promise((r) => setTimeout(r, 3000));
-    assert.ok((await centralAdmin.listQueues(v)).some((q) => q.name === drainQueue), 'the queue stays while it holds events');
-    assert.ok((await centralAdmin.listShovelParameters(v)).some((p) => p.name === drainName), 'its shovel stays');
+    assert.ok(
+      (await centralAdmin.listQueues(v)).some((q) => q.name === drainQueue),
+      'the queue stays while it holds events',
+    );
+    assert.ok(
+      (await centralAdmin.listShovelParameters(v)).some((p) => p.name === drainName),
+      'its shovel stays',
+    );
     assert.ok(!(await centralAdmin.listPolicies(v)).some((p) => p.name === drainName), 'the federation policy is gone at once');
     // The shovel recovers: it empties the queue to the central exchange, and then the relay removes both.
     // Generous wait: the shovel restarts after its reconnect delay, and the queue's depth reaches the
     // management API only with its statistics interval, both slower on a busy machine.
     await centralAdmin.putShovel(drainName, good, v);
-    await waitUntil('the drained queue and its shovel removed', async () => {
-      const [queues, shovels] = await Promise.all([centralAdmin.listQueues(v), centralAdmin.listShovelParameters(v)]);
-      return !queues.some((q) => q.name === drainQueue) && !shovels.some((p) => p.name === drainName);
-    }, 120_000);
+    await waitUntil(
+      'the drained queue and its shovel removed',
+      async () => {
+        const [queues, shovels] = await Promise.all([centralAdmin.listQueues(v), centralAdmin.listShovelParameters(v)]);
+        return !queues.some((q) => q.name === drainQueue) && !shovels.some((p) => p.name === drainName);
+      },
+      120_000,
+    );
     const bodies = (await central.drain('fed-count', 100)).map((m) => m.body);
     for (const m of markers) assert.equal(bodies.filter((b) => b.includes(m)).length, 1, `event ${m} reached central once`);
   });

@@ -42,16 +42,29 @@ describe('a site with two tool brokers and three sources', () => {
         reconcileIntervalSeconds: 2,
       }),
     );
-    await waitUntil('the relay ready', () => fetch('http://127.0.0.1:8980/health/ready').then((r) => r.ok, () => false), 60_000);
-    await waitUntil('three shovels running', async () => {
-      const states = await Promise.all(
-        [0, 1].map((i) => {
-          const s = status.sites[i]!;
-          return new BrokerAdmin({ url: s.management, user: s.user, password: s.password }).shovelStatus();
-        }),
-      );
-      return sources.every((src) => states.flat().some((x) => x.name === `not-relay-${site}-${src.name}` && x.state === 'running'));
-    }, 60_000, 1000);
+    await waitUntil(
+      'the relay ready',
+      () =>
+        fetch('http://127.0.0.1:8980/health/ready').then(
+          (r) => r.ok,
+          () => false,
+        ),
+      60_000,
+    );
+    await waitUntil(
+      'three shovels running',
+      async () => {
+        const states = await Promise.all(
+          [0, 1].map((i) => {
+            const s = status.sites[i]!;
+            return new BrokerAdmin({ url: s.management, user: s.user, password: s.password }).shovelStatus();
+          }),
+        );
+        return sources.every((src) => states.flat().some((x) => x.name === `not-relay-${site}-${src.name}` && x.state === 'running'));
+      },
+      60_000,
+      1000,
+    );
   });
 
   after(async () => {
@@ -78,15 +91,20 @@ describe('a site with two tool brokers and three sources', () => {
       await publishConfirmed(s.amqp, src.exchange, bodies);
     }
     const received = new Map<string, string[]>();
-    await waitUntil(`${sent.size} events at central`, async () => {
-      for (;;) {
-        const m = await ch.get(queue, { noAck: true });
-        if (!m) break;
-        const { marker } = JSON.parse(m.content.toString()) as { marker: string };
-        received.set(marker, [...(received.get(marker) ?? []), m.fields.routingKey]);
-      }
-      return received.size >= sent.size;
-    }, 60_000, 500);
+    await waitUntil(
+      `${sent.size} events at central`,
+      async () => {
+        for (;;) {
+          const m = await ch.get(queue, { noAck: true });
+          if (!m) break;
+          const { marker } = JSON.parse(m.content.toString()) as { marker: string };
+          received.set(marker, [...(received.get(marker) ?? []), m.fields.routingKey]);
+        }
+        return received.size >= sent.size;
+      },
+      60_000,
+      500,
+    );
     assert.equal(received.size, sent.size);
     for (const [marker, keys] of received) {
       assert.deepEqual(keys, [sent.get(marker)], `event ${marker} exactly once with its routing key`);

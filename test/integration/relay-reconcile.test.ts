@@ -55,10 +55,14 @@ describe('the relay reconciles shovels on a real site broker', () => {
     assert.equal(one.value['dest-exchange-key'], 'site.site-it.one.eiffel');
     const q = await admin.queue('not-relay.site-it.one');
     assert.equal(q.type, 'quorum');
-    await waitUntil('both shovels running', async () => {
-      const st = await admin.shovelStatus();
-      return ['one', 'two'].every((n) => st.some((s) => s.name === `not-relay-site-it-${n}` && s.state === 'running'));
-    }, 30_000);
+    await waitUntil(
+      'both shovels running',
+      async () => {
+        const st = await admin.shovelStatus();
+        return ['one', 'two'].every((n) => st.some((s) => s.name === `not-relay-site-it-${n}` && s.state === 'running'));
+      },
+      30_000,
+    );
     await service.reconcile();
     const metrics = await registry.metrics();
     assert.match(metrics, /not_relay_link_up\{site="site-it",source="one",mode="shovel"\} 1/);
@@ -74,9 +78,18 @@ describe('the relay reconciles shovels on a real site broker', () => {
     await service.reconcile();
     const params = await admin.listShovelParameters();
     assert.equal(params.find((p) => p.name === 'not-relay-site-it-one')!.value['dest-exchange-key'], 'site.site-it.one.eiffel');
-    assert.equal(params.find((p) => p.name === 'not-relay-site-it-two'), undefined);
-    assert.ok(params.some((p) => p.name === 'someone-elses-shovel'), 'leaves shovels it does not own alone');
-    assert.ok(params.some((p) => p.name === 'not-relay-site-other-ci'), "leaves another site's shovels alone");
+    assert.equal(
+      params.find((p) => p.name === 'not-relay-site-it-two'),
+      undefined,
+    );
+    assert.ok(
+      params.some((p) => p.name === 'someone-elses-shovel'),
+      'leaves shovels it does not own alone',
+    );
+    assert.ok(
+      params.some((p) => p.name === 'not-relay-site-other-ci'),
+      "leaves another site's shovels alone",
+    );
     await admin.deleteShovel('someone-elses-shovel');
     await admin.deleteShovel('not-relay-site-other-ci');
   });
@@ -117,15 +130,26 @@ describe('the relay repairs what is broken by hand', () => {
     await relay.reconcile();
     await admin.deleteShovel('not-relay-site-fix-ci');
     const auth = `Basic ${Buffer.from(`${status.sites[0]!.user}:${status.sites[0]!.password}`).toString('base64')}`;
-    const del = await fetch(`${status.sites[0]!.management}/api/queues/%2F/not-relay.site-fix.ci`, { method: 'DELETE', headers: { authorization: auth } });
+    const del = await fetch(`${status.sites[0]!.management}/api/queues/%2F/not-relay.site-fix.ci`, {
+      method: 'DELETE',
+      headers: { authorization: auth },
+    });
     assert.ok(del.ok, `delete queue: ${del.status}`);
     await relay.reconcile();
-    assert.ok((await admin.listShovelParameters()).some((p) => p.name === 'not-relay-site-fix-ci'), 'shovel recreated');
+    assert.ok(
+      (await admin.listShovelParameters()).some((p) => p.name === 'not-relay-site-fix-ci'),
+      'shovel recreated',
+    );
     assert.equal((await admin.queue('not-relay.site-fix.ci')).type, 'quorum', 'queue recreated');
-    await waitUntil('the recreated shovel running', async () => {
-      await relay.reconcile();
-      return (await admin.shovelStatus()).some((x) => x.name === 'not-relay-site-fix-ci' && x.state === 'running');
-    }, 60_000, 1000);
+    await waitUntil(
+      'the recreated shovel running',
+      async () => {
+        await relay.reconcile();
+        return (await admin.shovelStatus()).some((x) => x.name === 'not-relay-site-fix-ci' && x.state === 'running');
+      },
+      60_000,
+      1000,
+    );
     assert.match(await registry.metrics(), /not_relay_reconcile_actions_total\{site="site-fix",action="created"\} 2/);
   });
 });

@@ -25,7 +25,9 @@ async function send(marker: string): Promise<Outcome> {
       body: JSON.stringify({ meta: { id: marker, type: 'EiffelActivityTriggeredEvent' } }),
     });
     const text = await res.text();
-    return res.status === 202 ? { status: 202, deliveryId: (JSON.parse(text) as { deliveryId: string }).deliveryId } : { status: res.status };
+    return res.status === 202
+      ? { status: 202, deliveryId: (JSON.parse(text) as { deliveryId: string }).deliveryId }
+      : { status: res.status };
   } catch (err) {
     return { refused: String((err as { cause?: { code?: string } }).cause?.code ?? err) };
   }
@@ -39,7 +41,12 @@ async function send(marker: string): Promise<Outcome> {
 describe('the relay shuts down gracefully', () => {
   const dir = mkdtempSync(join(tmpdir(), 'relay-shutdown-'));
   const password = 'shutdown-admin-password';
-  const node = new RabbitNode('shutdown-site', { amqpPort: 5840, managementPort: 15840, prometheusPort: 15841, distPort: 25840 }, join(dir, 'state'), password);
+  const node = new RabbitNode(
+    'shutdown-site',
+    { amqpPort: 5840, managementPort: 15840, prometheusPort: 15841, distPort: 25840 },
+    join(dir, 'state'),
+    password,
+  );
   let relay: ReturnType<typeof startApp> | undefined;
 
   function rabbitmqctl(...args: string[]): void {
@@ -53,7 +60,9 @@ describe('the relay shuts down gracefully', () => {
 
   async function memoryAlarm(): Promise<boolean> {
     const auth = `Basic ${Buffer.from(`admin:${password}`).toString('base64')}`;
-    const nodes = (await (await fetch(`${node.managementUrl()}/api/nodes`, { headers: { authorization: auth } })).json()) as Array<{ mem_alarm: boolean }>;
+    const nodes = (await (await fetch(`${node.managementUrl()}/api/nodes`, { headers: { authorization: auth } })).json()) as Array<{
+      mem_alarm: boolean;
+    }>;
     return nodes[0]!.mem_alarm;
   }
 
@@ -78,10 +87,17 @@ describe('the relay shuts down gracefully', () => {
         reconcileIntervalSeconds: 1,
       }),
     );
-    await waitUntil('the relay to be ready', async () => {
-      if (relay!.exitCode !== null) throw new Error(`relay exited: ${relay!.output()}`);
-      return fetch(`http://127.0.0.1:${PORT}/health/ready`).then((r) => r.ok, () => false);
-    }, 60_000);
+    await waitUntil(
+      'the relay to be ready',
+      async () => {
+        if (relay!.exitCode !== null) throw new Error(`relay exited: ${relay!.output()}`);
+        return fetch(`http://127.0.0.1:${PORT}/health/ready`).then(
+          (r) => r.ok,
+          () => false,
+        );
+      },
+      60_000,
+    );
   });
 
   after(async () => {
@@ -97,14 +113,24 @@ describe('the relay shuts down gracefully', () => {
     await waitUntil('the memory alarm on the site broker', memoryAlarm, 20_000);
     const inFlight = Array.from({ length: 10 }, () => send(randomUUID()));
     // Held by the broker: no confirm, so no answer yet.
-    const early = await Promise.race([Promise.any(inFlight).then(() => 'answered'), new Promise((r) => setTimeout(() => r('waiting'), 1500))]);
+    const early = await Promise.race([
+      Promise.any(inFlight).then(() => 'answered'),
+      new Promise((r) => setTimeout(() => r('waiting'), 1500)),
+    ]);
     assert.equal(early, 'waiting', 'the in-flight publishes wait for their confirms');
 
-    const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => relay!.once('exit', (code, signal) => resolve({ code, signal })));
+    const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+      relay!.once('exit', (code, signal) => resolve({ code, signal })),
+    );
     relay!.kill('SIGTERM');
     // The signal arrives asynchronously: a request sent at once could still get in ahead of it (and
     // be one more publish in flight). New requests go only once the relay says it is draining the ten.
-    await waitUntil('the relay to start draining', async () => /waiting for 10 webhook publishes in flight/.test(relay!.output()), 20_000, 50);
+    await waitUntil(
+      'the relay to start draining',
+      async () => /waiting for 10 webhook publishes in flight/.test(relay!.output()),
+      20_000,
+      50,
+    );
     const late: Array<Promise<Outcome>> = [];
     for (let i = 0; i < 10; i++) {
       late.push(send(randomUUID()));
@@ -120,11 +146,18 @@ describe('the relay shuts down gracefully', () => {
     assert.equal(signal, null, relay!.output());
     assert.equal(code, 0, relay!.output());
 
-    for (const o of inFlightOutcomes) assert.deepEqual('status' in o && o.status, 202, `in-flight publish: ${JSON.stringify(o)}\n${relay!.output()}`);
+    for (const o of inFlightOutcomes)
+      assert.deepEqual('status' in o && o.status, 202, `in-flight publish: ${JSON.stringify(o)}\n${relay!.output()}`);
     for (const o of lateOutcomes) {
-      assert.ok(('status' in o && o.status === 503) || ('refused' in o && /ECONNREFUSED|ECONNRESET|UND_ERR_SOCKET/.test(o.refused)), `after SIGTERM: ${JSON.stringify(o)}`);
+      assert.ok(
+        ('status' in o && o.status === 503) || ('refused' in o && /ECONNREFUSED|ECONNRESET|UND_ERR_SOCKET/.test(o.refused)),
+        `after SIGTERM: ${JSON.stringify(o)}`,
+      );
     }
-    assert.ok(lateOutcomes.some((o) => 'status' in o && o.status === 503), 'requests during the drain are answered 503');
+    assert.ok(
+      lateOutcomes.some((o) => 'status' in o && o.status === 503),
+      'requests during the drain are answered 503',
+    );
 
     // Exactly the accepted ones reached the broker (and central), each once.
     const accepted = [warm, ...inFlightOutcomes].map((o) => ('deliveryId' in o ? o.deliveryId! : ''));

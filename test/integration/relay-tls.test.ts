@@ -14,10 +14,40 @@ import { startApp, stopChild, writeTempConfig } from '../support/processes.js';
 function makeCa(dir: string, name: string): { ca: string; cert: string; key: string } {
   const f = (n: string) => join(dir, `${name}-${n}`);
   const ssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
-  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', `/CN=${name} test CA`, '-keyout', f('ca.key'), '-out', f('ca.pem'));
+  ssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    `/CN=${name} test CA`,
+    '-keyout',
+    f('ca.key'),
+    '-out',
+    f('ca.pem'),
+  );
   ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-keyout', f('server.key'), '-out', f('server.csr'));
   writeFileSync(f('ext.cnf'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
-  ssl('x509', '-req', '-in', f('server.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '2', '-extfile', f('ext.cnf'), '-out', f('server.pem'));
+  ssl(
+    'x509',
+    '-req',
+    '-in',
+    f('server.csr'),
+    '-CA',
+    f('ca.pem'),
+    '-CAkey',
+    f('ca.key'),
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-extfile',
+    f('ext.cnf'),
+    '-out',
+    f('server.pem'),
+  );
   return { ca: f('ca.pem'), cert: f('server.pem'), key: f('server.key') };
 }
 
@@ -83,12 +113,27 @@ describe('TLS from the site to central', () => {
 
   it('shovels over amqps to a central whose certificate the configured CA signed', async () => {
     relay(8970, ca.ca);
-    await waitUntil('the relay to be ready (it checks central over TLS)', () => fetch('http://127.0.0.1:8970/health/ready').then((r) => r.ok, () => false), 60_000);
+    await waitUntil(
+      'the relay to be ready (it checks central over TLS)',
+      () =>
+        fetch('http://127.0.0.1:8970/health/ready').then(
+          (r) => r.ok,
+          () => false,
+        ),
+      60_000,
+    );
     const s = status.sites[0]!;
     const admin = new BrokerAdmin({ url: s.management, user: s.user, password: s.password });
     const shovel = (await admin.listShovelParameters()).find((p) => p.name === 'not-relay-site-tls8970-ci')!;
-    assert.match(String(shovel.value['dest-uri']), /^amqps:\/\/admin:.*@localhost:5831\/%2F\?cacertfile=.*good-ca\.pem&verify=verify_peer&server_name_indication=localhost$/);
-    await waitUntil('the TLS shovel running', async () => (await admin.shovelStatus()).some((x) => x.name === 'not-relay-site-tls8970-ci' && x.state === 'running'), 60_000);
+    assert.match(
+      String(shovel.value['dest-uri']),
+      /^amqps:\/\/admin:.*@localhost:5831\/%2F\?cacertfile=.*good-ca\.pem&verify=verify_peer&server_name_indication=localhost$/,
+    );
+    await waitUntil(
+      'the TLS shovel running',
+      async () => (await admin.shovelStatus()).some((x) => x.name === 'not-relay-site-tls8970-ci' && x.state === 'running'),
+      60_000,
+    );
 
     const mesh = { ...status, sites: [{ ...s, sources: [{ name: 'ci', format: 'eiffel', exchange: 'tls.ci.8970' }] }] };
     await publishToSite(mesh, s.id, 'ci', [Buffer.from('{"meta":{"id":"tls-check-1"}}')]);
@@ -96,10 +141,14 @@ describe('TLS from the site to central', () => {
     try {
       const ch = await conn.createChannel();
       let got: amqp.GetMessage | false = false;
-      await waitUntil('the event at the TLS central', async () => {
-        got = await ch.get('tls-check', { noAck: true });
-        return got !== false;
-      }, 30_000);
+      await waitUntil(
+        'the event at the TLS central',
+        async () => {
+          got = await ch.get('tls-check', { noAck: true });
+          return got !== false;
+        },
+        30_000,
+      );
       const m = got as unknown as amqp.GetMessage;
       assert.equal(m.fields.routingKey, 'site.site-tls8970.ci.eiffel');
       assert.equal(m.content.toString(), '{"meta":{"id":"tls-check-1"}}');
@@ -110,7 +159,15 @@ describe('TLS from the site to central', () => {
 
   it('refuses a central whose certificate another CA signed, and says so', async () => {
     relay(8971, other.ca);
-    await waitUntil('the relay to answer', () => fetch('http://127.0.0.1:8971/health/live').then((r) => r.ok, () => false), 60_000);
+    await waitUntil(
+      'the relay to answer',
+      () =>
+        fetch('http://127.0.0.1:8971/health/live').then(
+          (r) => r.ok,
+          () => false,
+        ),
+      60_000,
+    );
     const res = await fetch('http://127.0.0.1:8971/health/ready');
     assert.equal(res.status, 503);
     assert.match(await res.text(), /central broker unreachable.*(self-signed certificate|unable to verify|certificate)/i);

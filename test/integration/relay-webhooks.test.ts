@@ -51,10 +51,17 @@ describe('the relay takes webhooks', () => {
         reconcileIntervalSeconds: 2,
       }),
     );
-    await waitUntil('the test relay to be ready', async () => {
-      if (relay.exitCode !== null) throw new Error(`relay exited: ${relay.output()}`);
-      return fetch(`http://127.0.0.1:${PORT}/health/live`).then((r) => r.ok, () => false);
-    }, 60_000);
+    await waitUntil(
+      'the test relay to be ready',
+      async () => {
+        if (relay.exitCode !== null) throw new Error(`relay exited: ${relay.output()}`);
+        return fetch(`http://127.0.0.1:${PORT}/health/live`).then(
+          (r) => r.ok,
+          () => false,
+        );
+      },
+      60_000,
+    );
   });
   after(async () => {
     if (relay) await stopChild(relay);
@@ -92,7 +99,11 @@ describe('the relay takes webhooks', () => {
     const res = await fetch(`${base}/svn`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
     assert.equal(res.status, 404);
     assert.match(((await res.json()) as { message: string }).message, /unknown webhook endpoint; use one of \/webhooks\/github/);
-    const generic = await fetch(`${base}/generic?format=svn`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+    const generic = await fetch(`${base}/generic?format=svn`, {
+      method: 'POST',
+      body: '{}',
+      headers: { 'content-type': 'application/json' },
+    });
     assert.equal(generic.status, 400);
   });
 
@@ -111,17 +122,31 @@ describe('the relay takes webhooks', () => {
       }),
     );
     try {
-      await waitUntil('the second relay', () => fetch(`http://127.0.0.1:${PORT + 1}/health/live`).then((r) => r.ok, () => false), 60_000);
+      await waitUntil(
+        'the second relay',
+        () =>
+          fetch(`http://127.0.0.1:${PORT + 1}/health/live`).then(
+            (r) => r.ok,
+            () => false,
+          ),
+        60_000,
+      );
       const res = await fetch(`http://127.0.0.1:${PORT + 1}/webhooks/generic?format=eiffel`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: '{"meta":{}}',
       });
       assert.equal(res.status, 503);
-      assert.match(((await res.json()) as { message: string }).message, /could not hand the event to the site broker .*connection refused.*retry later/);
+      assert.match(
+        ((await res.json()) as { message: string }).message,
+        /could not hand the event to the site broker .*connection refused.*retry later/,
+      );
       const ready = await fetch(`http://127.0.0.1:${PORT + 1}/health/ready`);
       assert.equal(ready.status, 200, 'management API answers; the AMQP side is reported through 503s');
-      assert.equal(await metricSum(`http://127.0.0.1:${PORT + 1}`, 'not_relay_webhook_requests_total', { endpoint: 'generic', result: '503' }), 1);
+      assert.equal(
+        await metricSum(`http://127.0.0.1:${PORT + 1}`, 'not_relay_webhook_requests_total', { endpoint: 'generic', result: '503' }),
+        1,
+      );
     } finally {
       await stopChild(down);
     }
@@ -132,7 +157,17 @@ describe('the relay takes webhooks', () => {
     const bare = join(dir, 'origin.git');
     const work = join(dir, 'work');
     const git = (cwd: string, ...args: string[]) => {
-      const r = spawnSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 'Ada', GIT_AUTHOR_EMAIL: 'ada@example.com', GIT_COMMITTER_NAME: 'Ada', GIT_COMMITTER_EMAIL: 'ada@example.com' } });
+      const r = spawnSync('git', args, {
+        cwd,
+        encoding: 'utf8',
+        env: {
+          ...process.env,
+          GIT_AUTHOR_NAME: 'Ada',
+          GIT_AUTHOR_EMAIL: 'ada@example.com',
+          GIT_COMMITTER_NAME: 'Ada',
+          GIT_COMMITTER_EMAIL: 'ada@example.com',
+        },
+      });
       assert.equal(r.status, 0, `git ${args.join(' ')}: ${r.stderr}`);
       return r;
     };

@@ -74,7 +74,10 @@ describe('start-up failures a user can fix', () => {
     });
     const run = await runApp('correlator', ['--config', file]);
     assert.equal(run.code, 1);
-    assert.match(run.stderr, /Neo4j at bolt:\/\/127\.0\.0\.1:\d+ rejected the credentials of user "neo4j" \(check setting: neo4j\.password\)/);
+    assert.match(
+      run.stderr,
+      /Neo4j at bolt:\/\/127\.0\.0\.1:\d+ rejected the credentials of user "neo4j" \(check setting: neo4j\.password\)/,
+    );
     assert.doesNotMatch(run.stderr, /definitely-wrong/);
     assertNoStack(run.stderr);
   });

@@ -58,7 +58,12 @@ describe('delivery figures on the explorer /metrics, through the mesh Prometheus
     await publishToSite(status, 'site-b', 'ci', at('b'));
     await publishIncident(status, 'site-a', run, p.purls.A1, p.base + INCIDENT.detected, p.base + INCIDENT.resolved);
     const ids = p.events.map((e) => e.event.meta.id);
-    await waitUntil('the pipeline in Neo4j', async () => [...(await countEvents(driver, ids)).values()].every((n) => n === 1), 120_000, 1000);
+    await waitUntil(
+      'the pipeline in Neo4j',
+      async () => [...(await countEvents(driver, ids)).values()].every((n) => n === 1),
+      120_000,
+      1000,
+    );
     await waitForIncident(driver, run, p.artifacts.A1);
     const stored = Date.now() / 1000;
     // Wait for figures computed from a window that ended after every event was stored (a computation
@@ -75,7 +80,9 @@ describe('delivery figures on the explorer /metrics, through the mesh Prometheus
       720_000,
       2000,
     );
-    const windowEnd = Number((await promQuery(prom, 'max(not_explorer_delivery_metrics_window_end_timestamp_seconds{job="explorer"})'))[0]!.value![1]);
+    const windowEnd = Number(
+      (await promQuery(prom, 'max(not_explorer_delivery_metrics_window_end_timestamp_seconds{job="explorer"})'))[0]!.value![1],
+    );
     series.set('windowEnd', windowEnd);
     for (const s of await promQuery(prom, `{job="explorer", area="${area}", __name__=~"not_explorer_.+"}`)) {
       series.set(key(s.metric['__name__']!, s.metric), Number(s.value![1]));
@@ -83,14 +90,29 @@ describe('delivery figures on the explorer /metrics, through the mesh Prometheus
   });
   after(async () => driver?.close());
 
-  const changes = (): Array<{ total: number; segments: Record<string, number> }> => (['C1', 'C2', 'C4'] as const).map((c) => expectedSegments(p.commits[c].times));
+  const changes = (): Array<{ total: number; segments: Record<string, number> }> =>
+    (['C1', 'C2', 'C4'] as const).map((c) => expectedSegments(p.commits[c].times));
 
   it('exports lead time p50 and p90 per stage, and for the total, of the changes that reached a release', () => {
     const cs = changes();
     for (const q of [0.5, 0.9]) {
-      close(series.get(key('not_explorer_lead_time_seconds', { stage: 'total', quantile: String(q) })), pct(cs.map((c) => c.total), q), `total p${q * 100}`);
+      close(
+        series.get(key('not_explorer_lead_time_seconds', { stage: 'total', quantile: String(q) })),
+        pct(
+          cs.map((c) => c.total),
+          q,
+        ),
+        `total p${q * 100}`,
+      );
       for (const s of SEGMENTS) {
-        close(series.get(key('not_explorer_lead_time_seconds', { stage: s, quantile: String(q) })), pct(cs.map((c) => c.segments[s]!), q), `${s} p${q * 100}`);
+        close(
+          series.get(key('not_explorer_lead_time_seconds', { stage: s, quantile: String(q) })),
+          pct(
+            cs.map((c) => c.segments[s]!),
+            q,
+          ),
+          `${s} p${q * 100}`,
+        );
       }
     }
   });
@@ -99,7 +121,11 @@ describe('delivery figures on the explorer /metrics, through the mesh Prometheus
     const cs = changes();
     const sum = cs.reduce((a, c) => a + c.total, 0);
     for (const s of SEGMENTS) {
-      close(series.get(key('not_explorer_bottleneck_share_ratio', { stage: s })), cs.reduce((a, c) => a + c.segments[s]!, 0) / sum, `${s} share`);
+      close(
+        series.get(key('not_explorer_bottleneck_share_ratio', { stage: s })),
+        cs.reduce((a, c) => a + c.segments[s]!, 0) / sum,
+        `${s} share`,
+      );
     }
   });
 
@@ -113,7 +139,11 @@ describe('delivery figures on the explorer /metrics, through the mesh Prometheus
     close(series.get(key('not_explorer_stage_oldest_seconds', { stage: 'build' })), (windowEnd - c3Since) / 1000, 'oldest at build', 0.01);
     close(series.get(key('not_explorer_stage_oldest_seconds', { stage: 'test' })), (windowEnd - c5Since) / 1000, 'oldest at test', 0.01);
     const stages = [...series.keys()].filter((k) => k.startsWith('not_explorer_stage_changes{'));
-    assert.deepEqual(stages.sort(), [key('not_explorer_stage_changes', { stage: 'build' }), key('not_explorer_stage_changes', { stage: 'test' })].sort(), 'no other change of the area waits');
+    assert.deepEqual(
+      stages.sort(),
+      [key('not_explorer_stage_changes', { stage: 'build' }), key('not_explorer_stage_changes', { stage: 'test' })].sort(),
+      'no other change of the area waits',
+    );
   });
 
   it('exports the DORA figures of the area: three releases, the median lead time, one failed by the incident, its time to restore', () => {
@@ -122,12 +152,18 @@ describe('delivery figures on the explorer /metrics, through the mesh Prometheus
     close(series.get(key('not_explorer_dora_lead_time_seconds', {})), pct(totals, 0.5), 'lead time for changes');
     // Releases: P@1.0 {A1}, lib@1 {A4}, P@1.1 {A2, A3}; the incident names A1, so P@1.0 failed.
     close(series.get(key('not_explorer_dora_change_failure_ratio', {})), 1 / 3, 'change failure ratio');
-    close(series.get(key('not_explorer_dora_time_to_restore_seconds', {})), (INCIDENT.resolved - INCIDENT.detected) / 1000, 'time to restore');
+    close(
+      series.get(key('not_explorer_dora_time_to_restore_seconds', {})),
+      (INCIDENT.resolved - INCIDENT.detected) / 1000,
+      'time to restore',
+    );
   });
 
   it('reports when the figures were last computed, and counts failed computations', async () => {
     const prom = status.prometheus.url;
-    const last = Number((await promQuery(prom, 'max(not_explorer_delivery_metrics_last_success_timestamp_seconds{job="explorer"})'))[0]!.value![1]);
+    const last = Number(
+      (await promQuery(prom, 'max(not_explorer_delivery_metrics_last_success_timestamp_seconds{job="explorer"})'))[0]!.value![1],
+    );
     assert.ok(last >= series.get('windowEnd')!, 'the last success is at or after the window end it exported');
     const failures = await promQuery(prom, 'sum(not_explorer_delivery_metrics_failures_total{job="explorer"})');
     // Earlier tests may have stopped Neo4j under the explorer: only that the counter is there.

@@ -74,7 +74,10 @@ interface ComposeService {
 }
 
 describe('docker-compose two-site demo', () => {
-  const compose = parse(readFileSync(COMPOSE_FILE, 'utf8'), { merge: true }) as { services: Record<string, ComposeService>; volumes: Record<string, unknown> };
+  const compose = parse(readFileSync(COMPOSE_FILE, 'utf8'), { merge: true }) as {
+    services: Record<string, ComposeService>;
+    volumes: Record<string, unknown>;
+  };
   const services = compose.services;
   const composeDir = dirname(COMPOSE_FILE);
   const envExample = new Set(
@@ -85,7 +88,18 @@ describe('docker-compose two-site demo', () => {
   );
 
   it('has central and two sites: RabbitMQ nodes, Neo4j, the apps, Prometheus and Grafana', () => {
-    for (const name of ['rabbitmq-central', 'rabbitmq-site-a', 'rabbitmq-site-b', 'neo4j', 'correlator', 'explorer', 'relay-site-a', 'relay-site-b', 'prometheus', 'grafana']) {
+    for (const name of [
+      'rabbitmq-central',
+      'rabbitmq-site-a',
+      'rabbitmq-site-b',
+      'neo4j',
+      'correlator',
+      'explorer',
+      'relay-site-a',
+      'relay-site-b',
+      'prometheus',
+      'grafana',
+    ]) {
       assert.ok(services[name], `service ${name}`);
     }
   });
@@ -108,7 +122,8 @@ describe('docker-compose two-site demo', () => {
         published.add(host);
       }
       for (const value of Object.values(s.environment ?? {})) {
-        for (const ref of envRefs(String(value))) if (ref !== 'NOT_VERSION') assert.ok(envExample.has(ref), `${name}: ${ref} is not in .env.example`);
+        for (const ref of envRefs(String(value)))
+          if (ref !== 'NOT_VERSION') assert.ok(envExample.has(ref), `${name}: ${ref} is not in .env.example`);
       }
     }
   });
@@ -122,7 +137,12 @@ describe('docker-compose two-site demo', () => {
       assert.ok(mount, `${name}: config mounted under /etc/not`);
       const [src, target] = mount.split(':') as [string, string];
       assert.equal(target, `/etc/not/${app}.yaml`, `${name}: where the image looks for its config`);
-      const config = validateAppConfig(app, readFileSync(resolve(composeDir, src), 'utf8'), Object.keys(s.environment ?? {}), `${name} ${src}`);
+      const config = validateAppConfig(
+        app,
+        readFileSync(resolve(composeDir, src), 'utf8'),
+        Object.keys(s.environment ?? {}),
+        `${name} ${src}`,
+      );
       const http = config.http as { host: string; port: number };
       assert.equal(http.host, '0.0.0.0', `${name}: listens on all interfaces in the container`);
       assert.equal(http.port, APPS[app].port, `${name}: the port the image's healthcheck and Prometheus use`);
@@ -134,7 +154,9 @@ describe('docker-compose two-site demo', () => {
     const prom = parse(readFileSync(join(DEPLOY, 'prometheus', 'prometheus.yml'), 'utf8')) as {
       scrape_configs: Array<{ job_name: string; static_configs: Array<{ targets: string[] }> }>;
     };
-    const targets = prom.scrape_configs.flatMap((j) => j.static_configs.flatMap((c) => c.targets.map((t) => ({ job: j.job_name, target: t }))));
+    const targets = prom.scrape_configs.flatMap((j) =>
+      j.static_configs.flatMap((c) => c.targets.map((t) => ({ job: j.job_name, target: t }))),
+    );
     for (const { job, target } of targets) {
       const [host, port] = target.split(':') as [string, string];
       assert.ok(services[host], `${job}: target ${host} is not a compose service`);
@@ -227,10 +249,18 @@ describe('Kubernetes manifests', () => {
         assert.deepEqual(c.args, ['--config', `/etc/not/${file}`]);
         const text = cm.data?.[file];
         assert.ok(text, `${app}: ConfigMap ${cm.metadata.name} has ${file}`);
-        const config = validateAppConfig(app, text, (c.env ?? []).map((e) => e.name), `k8s/${part} ${cm.metadata.name}/${file}`);
+        const config = validateAppConfig(
+          app,
+          text,
+          (c.env ?? []).map((e) => e.name),
+          `k8s/${part} ${cm.metadata.name}/${file}`,
+        );
         assert.equal((config.http as { port: number }).port, APPS[app].port, `${app}: config port matches the container port`);
         const svc = resources.find((r) => r.kind === 'Service' && r.metadata.name === app);
-        assert.ok(svc?.spec?.ports?.some((p) => p.port === APPS[app].port && p.targetPort === 'http'), `${app}: Service on the http port`);
+        assert.ok(
+          svc?.spec?.ports?.some((p) => p.port === APPS[app].port && p.targetPort === 'http'),
+          `${app}: Service on the http port`,
+        );
       }
     });
   }
@@ -264,7 +294,12 @@ describe('RabbitMQ definitions', () => {
     assert.deepEqual(
       central.exchanges.map((e) => [e.name, e.type, e.durable, e.arguments]).sort(),
       Object.entries(vhost.exchanges)
-        .map(([name, e]) => [name, e.type, e.options.durable, e.options.alternateExchange ? { 'alternate-exchange': e.options.alternateExchange } : {}])
+        .map(([name, e]) => [
+          name,
+          e.type,
+          e.options.durable,
+          e.options.alternateExchange ? { 'alternate-exchange': e.options.alternateExchange } : {},
+        ])
         .sort(),
     );
     assert.deepEqual(

@@ -7,13 +7,26 @@ import { allPanels, dashboards, metricNames, type Dashboard } from './support/op
 
 // Grafana's current dashboard schema (Grafana 10.4+ writes 39; later versions migrate it on load).
 const MIN_SCHEMA_VERSION = 39;
-const PANEL_TYPES = new Set(['row', 'timeseries', 'stat', 'gauge', 'bargauge', 'table', 'state-timeline', 'status-history', 'text', 'heatmap', 'piechart']);
+const PANEL_TYPES = new Set([
+  'row',
+  'timeseries',
+  'stat',
+  'gauge',
+  'bargauge',
+  'table',
+  'state-timeline',
+  'status-history',
+  'text',
+  'heatmap',
+  'piechart',
+]);
 const PROVISIONING = join(process.cwd(), 'deploy', 'grafana', 'provisioning');
 
 function variablesUsed(d: Dashboard): Set<string> {
   const used = new Set<string>();
   for (const p of allPanels(d)) {
-    for (const t of p.targets ?? []) for (const m of t.expr.matchAll(/\$\{?([A-Za-z_]\w*)\}?/g)) if (!m[1]!.startsWith('__')) used.add(m[1]!);
+    for (const t of p.targets ?? [])
+      for (const m of t.expr.matchAll(/\$\{?([A-Za-z_]\w*)\}?/g)) if (!m[1]!.startsWith('__')) used.add(m[1]!);
     if (p.datasource?.uid) for (const m of p.datasource.uid.matchAll(/\$\{?(\w+)\}?/g)) used.add(m[1]!);
   }
   return used;
@@ -33,7 +46,10 @@ describe('Grafana dashboards', () => {
       assert.ok(d.schemaVersion >= MIN_SCHEMA_VERSION, `${d.file}: schemaVersion ${d.schemaVersion}`);
       assert.match(d.uid, /^[a-zA-Z0-9_-]{1,40}$/, `${d.file}: uid`);
       assert.ok(d.time.from && d.time.to, `${d.file}: time range`);
-      const raw = JSON.parse(readFileSync(join(process.cwd(), 'deploy', 'grafana', 'dashboards', d.file), 'utf8')) as Record<string, unknown>;
+      const raw = JSON.parse(readFileSync(join(process.cwd(), 'deploy', 'grafana', 'dashboards', d.file), 'utf8')) as Record<
+        string,
+        unknown
+      >;
       assert.equal(raw.id, null, `${d.file}: a provisioned dashboard has id null`);
     }
   });

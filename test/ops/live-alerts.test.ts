@@ -33,7 +33,10 @@ async function closeConnectionsOf(user: string): Promise<number> {
   const conns = (await res.json()) as Array<{ name: string; user: string }>;
   const mine = conns.filter((c) => c.user === user);
   for (const c of mine) {
-    await central(`/api/connections/${encodeURIComponent(c.name)}`, { method: 'DELETE', headers: { 'x-reason': 'operations test: link down' } });
+    await central(`/api/connections/${encodeURIComponent(c.name)}`, {
+      method: 'DELETE',
+      headers: { 'x-reason': 'operations test: link down' },
+    });
   }
   return mine.length;
 }

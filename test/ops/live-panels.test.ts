@@ -23,7 +23,13 @@ import {
 const PENDING_METRICS: string[] = [];
 
 /** Series Prometheus itself adds to every target. */
-const PROMETHEUS_SERIES = ['up', 'scrape_duration_seconds', 'scrape_samples_scraped', 'scrape_samples_post_metric_relabeling', 'scrape_series_added'];
+const PROMETHEUS_SERIES = [
+  'up',
+  'scrape_duration_seconds',
+  'scrape_samples_scraped',
+  'scrape_samples_post_metric_relabeling',
+  'scrape_series_added',
+];
 
 let status: MeshStatus;
 
@@ -60,7 +66,9 @@ async function targetsDown(prom: string): Promise<string[]> {
   const res = (await (await fetch(new URL('/api/v1/targets?state=active', prom))).json()) as {
     data: { activeTargets: Array<{ labels: Record<string, string>; health: string; lastError: string }> };
   };
-  return res.data.activeTargets.filter((t) => t.health !== 'up').map((t) => `${t.labels['job']} ${t.labels['instance']}: ${t.health} ${t.lastError}`);
+  return res.data.activeTargets
+    .filter((t) => t.health !== 'up')
+    .map((t) => `${t.labels['job']} ${t.labels['instance']}: ${t.health} ${t.lastError}`);
 }
 
 async function scalar(prom: string, expr: string): Promise<number> {
@@ -124,15 +132,22 @@ describe('dashboard panels against the mesh Prometheus', { timeout: 1_200_000 },
     const prom = status.prometheus.url;
     // Nodes and apps that earlier tests stopped and started must be scraped again before any query counts.
     let down: string[] = [];
-    await waitUntil('every Prometheus target to be up', async () => (down = await targetsDown(prom)).length === 0, 120_000, 2000).catch((err: Error) => {
-      throw new Error(`${err.message}; still down: ${down.join('; ')}`);
-    });
+    await waitUntil('every Prometheus target to be up', async () => (down = await targetsDown(prom)).length === 0, 120_000, 2000).catch(
+      (err: Error) => {
+        throw new Error(`${err.message}; still down: ${down.join('; ')}`);
+      },
+    );
     // Delivery panels: a pipeline that reaches releases, timed within the explorer's window (which ends now),
     // and an incident on its first release's artifact, resolved (the change-failure and time-to-restore panels).
     const run = `p${randomBytes(3).toString('hex')}`;
     const p = eiffelPipeline(run, Date.now() - 390 * 60_000);
     for (const s of ['a', 'b'] as const) {
-      await publishToSite(status, `site-${s}`, 'ci', p.events.filter((e) => e.site === s).map((e) => Buffer.from(JSON.stringify(e.event))));
+      await publishToSite(
+        status,
+        `site-${s}`,
+        'ci',
+        p.events.filter((e) => e.site === s).map((e) => Buffer.from(JSON.stringify(e.event))),
+      );
     }
     await publishIncident(status, 'site-a', run, p.purls.A1, p.base + 200 * 60_000, p.base + 230 * 60_000);
     // This test's own traffic must reach the scraped correlator: counters above where they are now.
@@ -142,7 +157,7 @@ describe('dashboard panels against the mesh Prometheus', { timeout: 1_200_000 },
     traffic = new Traffic(status);
     traffic.start(3000);
     await waitUntil(
-      'this test\'s events and dead letters to be counted by the correlator in Prometheus',
+      "this test's events and dead letters to be counted by the correlator in Prometheus",
       async () => {
         if (traffic!.error) throw traffic!.error;
         return (await scalar(prom, accepted)) > accepted0 && (await scalar(prom, dead)) > dead0;
@@ -175,9 +190,15 @@ describe('dashboard panels against the mesh Prometheus', { timeout: 1_200_000 },
 
   it('read only metrics that are exported, apart from the pending list, which is exactly what is missing', async () => {
     const have = await exported();
-    const referenced = new Set([...panelQueries(), ...alertRules().map((r) => ({ where: r.alert, expr: r.expr }))].flatMap((q) => metricNames(q.expr)));
+    const referenced = new Set(
+      [...panelQueries(), ...alertRules().map((r) => ({ where: r.alert, expr: r.expr }))].flatMap((q) => metricNames(q.expr)),
+    );
     const missing = [...referenced].filter((n) => !have.has(n)).sort();
-    assert.deepEqual(missing, [...PENDING_METRICS].sort(), 'metrics read by dashboards or alerts but not exported (left) vs the pending list (right)');
+    assert.deepEqual(
+      missing,
+      [...PENDING_METRICS].sort(),
+      'metrics read by dashboards or alerts but not exported (left) vs the pending list (right)',
+    );
   });
 
   it('return series for every panel and variable query', async () => {

@@ -54,7 +54,11 @@ describe('Prometheus alert rules', () => {
       const testFile = file.replace(/\.rules\.yml$/, '.test.yml');
       assert.ok(files.includes(testFile), `deploy/prometheus/tests/${testFile} is missing for ${file}`);
       const doc = parse(readFileSync(join(RULE_TESTS_DIR, testFile), 'utf8')) as { rule_files: string[] };
-      assert.deepEqual(doc.rule_files.map((f) => basename(f)), [file], `${testFile} should test ${file} only`);
+      assert.deepEqual(
+        doc.rule_files.map((f) => basename(f)),
+        [file],
+        `${testFile} should test ${file} only`,
+      );
     }
     assert.equal(files.length, ruleFiles().length, 'a rule test file without a rule file');
     assertOk(run(PROMTOOL, ['test', 'rules', ...files.map((f) => join('tests', f))], PROMETHEUS_DIR), 'promtool test rules');
@@ -92,7 +96,10 @@ describe('Prometheus alert rules', () => {
       const envFile = join(ENVIRONMENTS_DIR, env);
       assertOk(renderRules(out, envFile), `render-rules --env ${env}`);
       assertOk(run(PROMTOOL, ['check', 'rules', ...readdirSync(out).map((f) => join(out, f))]), `promtool check rules (${env})`);
-      const wanted = ((parse(readFileSync(envFile, 'utf8')) as { for?: Record<string, string> } | null)?.for ?? {}) as Record<string, string>;
+      const wanted = ((parse(readFileSync(envFile, 'utf8')) as { for?: Record<string, string> } | null)?.for ?? {}) as Record<
+        string,
+        string
+      >;
       for (const file of readdirSync(out)) {
         const doc = parse(readFileSync(join(out, file), 'utf8')) as { groups: Array<{ rules: Array<{ alert?: string; for?: string }> }> };
         for (const r of doc.groups.flatMap((g) => g.rules)) {
@@ -111,11 +118,17 @@ describe('Prometheus alert rules', () => {
   });
 
   it('load, with the scrape configs, through promtool check config (deployment and local mesh)', () => {
-    assertOk(run(PROMTOOL, ['check', 'config', join(PROMETHEUS_DIR, 'prometheus.yml')]), 'promtool check config deploy/prometheus/prometheus.yml');
+    assertOk(
+      run(PROMTOOL, ['check', 'config', join(PROMETHEUS_DIR, 'prometheus.yml')]),
+      'promtool check config deploy/prometheus/prometheus.yml',
+    );
     const dir = mkdtempSync(join(tmpdir(), 'not-prom-'));
     assertOk(renderRules(join(dir, 'rules')), 'render-rules');
     const config = new Mesh(loadMesh('test/mesh.test.yaml')).prometheusConfig() as { rule_files: string[] };
-    assert.ok(config.rule_files.some((f) => f.endsWith(join('prometheus', 'rules', '*.rules.yml'))), 'the mesh config loads the copied rules');
+    assert.ok(
+      config.rule_files.some((f) => f.endsWith(join('prometheus', 'rules', '*.rules.yml'))),
+      'the mesh config loads the copied rules',
+    );
     writeFileSync(join(dir, 'prometheus.yml'), stringify({ ...config, rule_files: [join(dir, 'rules', '*.rules.yml')] }));
     const r = run(PROMTOOL, ['check', 'config', join(dir, 'prometheus.yml')]);
     assertOk(r, 'promtool check config (local mesh)');

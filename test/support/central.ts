@@ -51,10 +51,17 @@ export class IsolatedCentral {
       }),
     );
     this.correlators.push(child);
-    await waitUntil(`the correlator on port ${port} to be ready`, async () => {
-      if (child.exitCode !== null) throw new Error(`correlator exited: ${child.output()}`);
-      return fetch(`http://127.0.0.1:${port}/health/ready`).then((r) => r.ok, () => false);
-    }, 60_000);
+    await waitUntil(
+      `the correlator on port ${port} to be ready`,
+      async () => {
+        if (child.exitCode !== null) throw new Error(`correlator exited: ${child.output()}`);
+        return fetch(`http://127.0.0.1:${port}/health/ready`).then(
+          (r) => r.ok,
+          () => false,
+        );
+      },
+      60_000,
+    );
     return child;
   }
 
@@ -67,7 +74,9 @@ export class IsolatedCentral {
   }
 
   async queue(name: string): Promise<{ ready: number; unacked: number }> {
-    const res = await fetch(`${this.status.central.management}/api/queues/${this.vhost}/${name}`, { headers: { authorization: this.auth } });
+    const res = await fetch(`${this.status.central.management}/api/queues/${this.vhost}/${name}`, {
+      headers: { authorization: this.auth },
+    });
     const q = (await res.json()) as { messages_ready?: number; messages_unacknowledged?: number };
     return { ready: q.messages_ready ?? 0, unacked: q.messages_unacknowledged ?? 0 };
   }
@@ -92,8 +101,9 @@ export class IsolatedCentral {
 
   async stop(): Promise<void> {
     for (const c of this.correlators) await stopChild(c);
-    await fetch(`${this.status.central.management}/api/vhosts/${this.vhost}`, { method: 'DELETE', headers: { authorization: this.auth } }).catch(
-      () => undefined,
-    );
+    await fetch(`${this.status.central.management}/api/vhosts/${this.vhost}`, {
+      method: 'DELETE',
+      headers: { authorization: this.auth },
+    }).catch(() => undefined);
   }
 }

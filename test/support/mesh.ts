@@ -46,7 +46,9 @@ export function sharedDir(): string {
 
 /** The Eiffel reference stream, as raw event objects. */
 export function referenceStream(): Array<{ meta: { id: string; type: string } }> {
-  return JSON.parse(readFileSync(join(sharedDir(), 'fixtures', 'eiffel', 'reference-50.json'), 'utf8')) as Array<{ meta: { id: string; type: string } }>;
+  return JSON.parse(readFileSync(join(sharedDir(), 'fixtures', 'eiffel', 'reference-50.json'), 'utf8')) as Array<{
+    meta: { id: string; type: string };
+  }>;
 }
 
 export async function managementGet<T>(status: MeshStatus, path: string): Promise<T> {
@@ -111,7 +113,14 @@ export async function findInArchive(
 }
 
 /** Posts a production incident on `purl` (detected, then resolved) to a site relay's generic webhook as CDEvents. */
-export async function publishIncident(status: MeshStatus, siteId: string, run: string, purl: string, detectedAt: number, resolvedAt: number): Promise<void> {
+export async function publishIncident(
+  status: MeshStatus,
+  siteId: string,
+  run: string,
+  purl: string,
+  detectedAt: number,
+  resolvedAt: number,
+): Promise<void> {
   const relay = status.sites.find((s) => s.id === siteId)!.relay;
   for (const body of cdeventsIncident(run, purl, detectedAt, resolvedAt)) {
     const res = await fetch(`${relay.webhooks}/generic?format=cdevents`, {
@@ -128,7 +137,10 @@ export async function waitForIncident(driver: Driver, run: string, artifactKey: 
   await waitUntil(
     `incident-${run} in Neo4j, about ${artifactKey}`,
     async () => {
-      const r = await driver.executeQuery('MATCH (e:Event {subjectId: $id})-[:ABOUT]->(:Artifact {key: $a}) RETURN count(e) AS n', { id: `incident-${run}`, a: artifactKey });
+      const r = await driver.executeQuery('MATCH (e:Event {subjectId: $id})-[:ABOUT]->(:Artifact {key: $a}) RETURN count(e) AS n', {
+        id: `incident-${run}`,
+        a: artifactKey,
+      });
       return Number(r.records[0]!.get('n')) === 2;
     },
     120_000,

@@ -18,7 +18,10 @@ export async function explorerGet<T>(target: ExplorerTarget, path: string): Prom
   const url = new URL(path, target.url.endsWith('/') ? target.url : `${target.url}/`);
   let res: Response;
   try {
-    res = await fetch(url, { headers: { authorization: `Bearer ${target.token}`, accept: 'application/json' }, signal: AbortSignal.timeout(60_000) });
+    res = await fetch(url, {
+      headers: { authorization: `Bearer ${target.token}`, accept: 'application/json' },
+      signal: AbortSignal.timeout(60_000),
+    });
   } catch (err) {
     const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
     throw new ExplorerError(
@@ -35,11 +38,22 @@ export async function explorerGet<T>(target: ExplorerTarget, path: string): Prom
     throw new ExplorerError(`the explorer at ${target.url} did not answer with JSON: is that the explorer's address?`, 1);
   }
   if (res.status === 401) {
-    throw new ExplorerError(`the explorer rejected the token (${String(body['message'] ?? '')}): pass --token or set TRACES_TOKEN to one of its auth.tokens`, 4);
+    throw new ExplorerError(
+      `the explorer rejected the token (${String(body['message'] ?? '')}): pass --token or set TRACES_TOKEN to one of its auth.tokens`,
+      4,
+    );
   }
   if (!res.ok) {
-    const extra = [body['hint'], Array.isArray(body['candidates']) ? `candidates: ${(body['candidates'] as string[]).join(', ')}` : undefined].filter(Boolean).join('; ');
-    throw new ExplorerError(`${String(body['message'] ?? res.statusText)}${extra ? ` (${extra})` : ''}`, res.status === 404 || res.status === 409 ? 5 : 1);
+    const extra = [
+      body['hint'],
+      Array.isArray(body['candidates']) ? `candidates: ${(body['candidates'] as string[]).join(', ')}` : undefined,
+    ]
+      .filter(Boolean)
+      .join('; ');
+    throw new ExplorerError(
+      `${String(body['message'] ?? res.statusText)}${extra ? ` (${extra})` : ''}`,
+      res.status === 404 || res.status === 409 ? 5 : 1,
+    );
   }
   return body as T;
 }

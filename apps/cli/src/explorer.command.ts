@@ -14,7 +14,11 @@ export const EXPLORER_USAGE = `  traces trace commit SHA [--repo REPO] | work-it
 
 const COMMON = ['url', 'token', 'config'];
 
-export async function explorerCommand(command: 'trace' | 'release' | 'lead-time', argv: readonly string[], out: (s: string) => void = (s) => void process.stdout.write(s + '\n')): Promise<number> {
+export async function explorerCommand(
+  command: 'trace' | 'release' | 'lead-time',
+  argv: readonly string[],
+  out: (s: string) => void = (s) => void process.stdout.write(s + '\n'),
+): Promise<number> {
   switch (command) {
     case 'trace': {
       const args = parseArgs(argv, [...COMMON, 'repo']);
@@ -100,9 +104,26 @@ interface TraceBody {
   subject: { kind: string; key: string };
   furthestStage: string | null;
   stoppedAt: { stage: string; reason: string } | null;
-  stages: Array<{ stage: string; reached: boolean; first: string | null; last: string | null; events: number; sites: string[]; outcome: string | null }>;
+  stages: Array<{
+    stage: string;
+    reached: boolean;
+    first: string | null;
+    last: string | null;
+    events: number;
+    sites: string[];
+    outcome: string | null;
+  }>;
   sites: string[];
-  builds: Array<{ key: string; site: string | null; job: string | null; name: string | null; number: string | null; result: string | null; queueSeconds: number | null; runSeconds: number | null }>;
+  builds: Array<{
+    key: string;
+    site: string | null;
+    job: string | null;
+    name: string | null;
+    number: string | null;
+    result: string | null;
+    queueSeconds: number | null;
+    runSeconds: number | null;
+  }>;
   testRuns: Array<{ key: string; site: string | null; name: string | null; result: string | null; seconds: number | null }>;
   artifacts: Array<{ key: string; purls: string[]; sites: string[] }>;
   releases: Array<{ key: string; time: string | null }>;
@@ -119,10 +140,38 @@ function formatTrace(t: TraceBody): string {
       t.stages.filter((s) => s.reached).map((s) => [s.stage, s.first, s.last, s.events, s.sites.join(','), s.outcome]),
     ),
   ];
-  if (t.builds.length) parts.push('', table(['build', 'site', 'job', 'number', 'result', 'queued', 'ran'], t.builds.map((b) => [b.key, b.site, b.job ?? b.name, b.number, b.result, duration(b.queueSeconds), duration(b.runSeconds)])));
-  if (t.testRuns.length) parts.push('', table(['test run', 'site', 'name', 'result', 'took'], t.testRuns.map((r) => [r.key, r.site, r.name, r.result, duration(r.seconds)])));
-  if (t.artifacts.length) parts.push('', table(['artifact', 'purls', 'sites'], t.artifacts.map((a) => [a.key, a.purls.join(' '), a.sites.join(',')])));
-  if (t.releases.length) parts.push('', table(['release', 'time'], t.releases.map((r) => [r.key, r.time])));
+  if (t.builds.length)
+    parts.push(
+      '',
+      table(
+        ['build', 'site', 'job', 'number', 'result', 'queued', 'ran'],
+        t.builds.map((b) => [b.key, b.site, b.job ?? b.name, b.number, b.result, duration(b.queueSeconds), duration(b.runSeconds)]),
+      ),
+    );
+  if (t.testRuns.length)
+    parts.push(
+      '',
+      table(
+        ['test run', 'site', 'name', 'result', 'took'],
+        t.testRuns.map((r) => [r.key, r.site, r.name, r.result, duration(r.seconds)]),
+      ),
+    );
+  if (t.artifacts.length)
+    parts.push(
+      '',
+      table(
+        ['artifact', 'purls', 'sites'],
+        t.artifacts.map((a) => [a.key, a.purls.join(' '), a.sites.join(',')]),
+      ),
+    );
+  if (t.releases.length)
+    parts.push(
+      '',
+      table(
+        ['release', 'time'],
+        t.releases.map((r) => [r.key, r.time]),
+      ),
+    );
   if (t.upstream) parts.push('', `inside: ${t.upstream.commits.length} commit(s), work items ${t.upstream.workItems.join(', ') || 'none'}`);
   return parts.join('\n');
 }
@@ -132,7 +181,11 @@ interface ReleaseBody {
   artifacts: string[];
   commits: Array<{ key: string }>;
   workItems: string[];
-  diff?: { against: string; added: Record<'artifacts' | 'commits' | 'workItems', string[]>; removed: Record<'artifacts' | 'commits' | 'workItems', string[]> };
+  diff?: {
+    against: string;
+    added: Record<'artifacts' | 'commits' | 'workItems', string[]>;
+    removed: Record<'artifacts' | 'commits' | 'workItems', string[]>;
+  };
 }
 
 function formatRelease(r: ReleaseBody): string {
@@ -141,7 +194,11 @@ function formatRelease(r: ReleaseBody): string {
     ...r.commits.map((c): [string, string] => ['commit', c.key]),
     ...r.workItems.map((w): [string, string] => ['work item', w]),
   ];
-  const parts = [`release ${r.key}: ${r.artifacts.length} artifact(s), ${r.commits.length} commit(s), ${r.workItems.length} work item(s)`, '', table(['kind', 'key'], rows)];
+  const parts = [
+    `release ${r.key}: ${r.artifacts.length} artifact(s), ${r.commits.length} commit(s), ${r.workItems.length} work item(s)`,
+    '',
+    table(['kind', 'key'], rows),
+  ];
   if (r.diff) {
     const d = r.diff;
     const diffRows: string[][] = [];
@@ -165,9 +222,19 @@ interface LeadTimeBody {
   to: string;
   until: string;
   changes: number;
-  overall: { total: Summary; segments: Record<string, Summary & { share: number }>; bottleneck: Record<'overall' | 'waiting' | 'working', { segment: string; share: number } | null> };
+  overall: {
+    total: Summary;
+    segments: Record<string, Summary & { share: number }>;
+    bottleneck: Record<'overall' | 'waiting' | 'working', { segment: string; share: number } | null>;
+  };
   groups: Array<{ name: string; total: Summary }>;
-  dora: { deployments: number; deploymentFrequencyPerDay: number; leadTimeForChangesSeconds: number | null; changeFailureRate: number | null; timeToRestoreSeconds: number | null };
+  dora: {
+    deployments: number;
+    deploymentFrequencyPerDay: number;
+    leadTimeForChangesSeconds: number | null;
+    changeFailureRate: number | null;
+    timeToRestoreSeconds: number | null;
+  };
 }
 
 function formatLeadTime(l: LeadTimeBody): string {
@@ -179,13 +246,28 @@ function formatLeadTime(l: LeadTimeBody): string {
     table(
       ['segment', 'p50', 'p90', 'max', 'count', 'share'],
       [
-        ...Object.entries(l.overall.segments).map(([s, x]) => [s + (b.overall?.segment === s ? ' *' : ''), duration(x.p50), duration(x.p90), duration(x.max), x.count, pct(x.share)]),
+        ...Object.entries(l.overall.segments).map(([s, x]) => [
+          s + (b.overall?.segment === s ? ' *' : ''),
+          duration(x.p50),
+          duration(x.p90),
+          duration(x.max),
+          x.count,
+          pct(x.share),
+        ]),
         ['total', duration(l.overall.total.p50), duration(l.overall.total.p90), duration(l.overall.total.max), l.overall.total.count, ''],
       ],
     ),
     '',
     `bottleneck (*): ${b.overall ? `${b.overall.segment} ${pct(b.overall.share)}` : 'none'}; waiting: ${b.waiting ? `${b.waiting.segment} ${pct(b.waiting.share)}` : 'none'}; working: ${b.working ? `${b.working.segment} ${pct(b.working.share)}` : 'none'}`,
-    ...(l.groups.length > 1 ? ['', table(['group', 'changes', 'p50', 'p90', 'max'], l.groups.map((g) => [g.name, g.total.count, duration(g.total.p50), duration(g.total.p90), duration(g.total.max)]))] : []),
+    ...(l.groups.length > 1
+      ? [
+          '',
+          table(
+            ['group', 'changes', 'p50', 'p90', 'max'],
+            l.groups.map((g) => [g.name, g.total.count, duration(g.total.p50), duration(g.total.p90), duration(g.total.max)]),
+          ),
+        ]
+      : []),
     '',
     `DORA: ${l.dora.deployments} deployment(s), ${l.dora.deploymentFrequencyPerDay.toFixed(2)}/day; lead time for changes ${duration(l.dora.leadTimeForChangesSeconds) || 'n/a'}; change failure rate ${pct(l.dora.changeFailureRate)}; time to restore ${duration(l.dora.timeToRestoreSeconds) || 'n/a'}`,
   ].join('\n');

@@ -108,7 +108,10 @@ async function demoCommand(args: ParsedArgs): Promise<number> {
   const status = await meshOf(args).status();
   const [first, second = first] = status.sites;
   if (!first) throw new UsageError('the mesh has no sites');
-  for (const [role, site] of [['first', first], ['second', second!]] as const) {
+  for (const [role, site] of [
+    ['first', first],
+    ['second', second!],
+  ] as const) {
     const source = site.sources.find((s) => s.format === 'eiffel');
     if (!source) throw new UsageError(`site ${site.id} has no eiffel source for the demo`);
     const bodies = DEMO_PIPELINE.filter((d) => d.site === role).map((d) => Buffer.from(JSON.stringify(d.event)));

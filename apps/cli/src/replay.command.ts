@@ -10,7 +10,8 @@ function parseTime(value: string, option: string): Date {
     return new Date(Date.now() - Number(rel[1]) * unit);
   }
   const t = Date.parse(value);
-  if (!Number.isFinite(t)) throw new UsageError(`--${option} "${value}" is not a time: use ISO-8601 (2026-11-02T09:00:00Z) or an age like 2h, 7d`);
+  if (!Number.isFinite(t))
+    throw new UsageError(`--${option} "${value}" is not a time: use ISO-8601 (2026-11-02T09:00:00Z) or an age like 2h, 7d`);
   return new Date(t);
 }
 
@@ -22,10 +23,18 @@ export async function replayCommand(args: ParsedArgs, status: () => Promise<Mesh
   const to = typeof toArg === 'string' ? parseTime(toArg, 'to') : undefined;
   if (to && to < from) throw new UsageError('--to is before --from');
   const siteArg = args.options.get('site');
-  const sites = typeof siteArg === 'string' ? siteArg.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+  const sites =
+    typeof siteArg === 'string'
+      ? siteArg
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : undefined;
   const urlArg = args.options.get('url');
   const url = typeof urlArg === 'string' ? urlArg : (await status()).central.amqp;
-  progress(`replaying the archive from ${from.toISOString()}${to ? ` to ${to.toISOString()}` : ''}${sites ? ` for ${sites.join(', ')}` : ''}`);
+  progress(
+    `replaying the archive from ${from.toISOString()}${to ? ` to ${to.toISOString()}` : ''}${sites ? ` for ${sites.join(', ')}` : ''}`,
+  );
   const result = await replayArchive({
     url,
     from,

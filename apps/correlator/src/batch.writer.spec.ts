@@ -60,7 +60,8 @@ describe('BatchWriter', () => {
 
   it('splits a failing batch so one poison message is rejected and the rest commit', async () => {
     const graph = new FakeGraph((ids) => {
-      if (ids.includes('bad')) throw Object.assign(new Error('Property values can only be of primitive types'), { code: 'Neo.ClientError.Statement.TypeError' });
+      if (ids.includes('bad'))
+        throw Object.assign(new Error('Property values can only be of primitive types'), { code: 'Neo.ClientError.Statement.TypeError' });
     });
     const w = writer(graph, 3, 50);
     const results = await Promise.allSettled([w.submit([event('a')]), w.submit([event('bad')]), w.submit([event('c')])]);

@@ -22,7 +22,10 @@ export const correlatorConfigSchema = z.strictObject({
     url: amqpUrl,
     prefetch: z.number().int().min(1).max(10000).default(2000),
     deliveryLimit: z.number().int().min(1).default(20),
-    archiveMaxAge: z.string().regex(/^\d+[YMDhms]$/, 'must be like 7D, 30D, 12h').default('30D'),
+    archiveMaxAge: z
+      .string()
+      .regex(/^\d+[YMDhms]$/, 'must be like 7D, 30D, 12h')
+      .default('30D'),
   }),
   neo4j: neo4jSchema,
   batch: z
@@ -33,7 +36,11 @@ export const correlatorConfigSchema = z.strictObject({
     .default({ size: 1000, maxWaitMs: 50 }),
   parse: z
     .strictObject({
-      maxBytes: z.number().int().min(1024).default(1024 * 1024),
+      maxBytes: z
+        .number()
+        .int()
+        .min(1024)
+        .default(1024 * 1024),
       workItemPatterns: z.array(z.string()).optional(),
       repositoryAliases: z.record(z.string(), z.string()).optional(),
       artifactBuilds: z.array(artifactBuildRule).optional(),

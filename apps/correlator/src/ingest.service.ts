@@ -28,7 +28,12 @@ export class IngestService {
     settings: CorrelatorSettings,
   ) {
     const p = settings.config.parse;
-    this.parseOptions = { maxBytes: p.maxBytes, workItemPatterns: p.workItemPatterns, repositoryAliases: p.repositoryAliases, artifactBuilds: p.artifactBuilds };
+    this.parseOptions = {
+      maxBytes: p.maxBytes,
+      workItemPatterns: p.workItemPatterns,
+      repositoryAliases: p.repositoryAliases,
+      artifactBuilds: p.artifactBuilds,
+    };
   }
 
   async accept(msg: AmqpMessage): Promise<void> {

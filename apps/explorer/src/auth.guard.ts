@@ -29,7 +29,9 @@ export class BearerGuard implements CanActivate {
     throw new UnauthorizedException({
       statusCode: 401,
       error: 'Unauthorized',
-      message: token ? 'the bearer token is not one the explorer accepts (auth.tokens in its configuration)' : 'send "Authorization: Bearer <token>" (auth.tokens in the explorer configuration)',
+      message: token
+        ? 'the bearer token is not one the explorer accepts (auth.tokens in its configuration)'
+        : 'send "Authorization: Bearer <token>" (auth.tokens in the explorer configuration)',
     });
   }
 

@@ -15,11 +15,25 @@ const T0 = Date.UTC(2026, 10, 1, 8, 0, 0);
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 function ev(stage: string, atHours: number, phase: string | null = null, outcome: string | null = null): EventRow {
-  return { id: `${stage}-${atHours}-${phase}`, type: 'T', stage, phase, outcome, time: iso(T0 + atHours * H), site: 's', source: 'ci', format: 'eiffel', props: {} };
+  return {
+    id: `${stage}-${atHours}-${phase}`,
+    type: 'T',
+    stage,
+    phase,
+    outcome,
+    time: iso(T0 + atHours * H),
+    site: 's',
+    source: 'ci',
+    format: 'eiffel',
+    props: {},
+  };
 }
 
 /** One change's segments from hours after T0 for each point. */
-function change(area: string, points: { merge: number; buildStart: number; buildEnd: number; testEnd: number; promotion: number; reached: number }) {
+function change(
+  area: string,
+  points: { merge: number; buildStart: number; buildEnd: number; testEnd: number; promotion: number; reached: number },
+) {
   const m = segmentsOf({
     commit: iso(T0),
     merge: iso(T0 + points.merge * H),
@@ -40,8 +54,14 @@ describe('delivery metrics: lead-time answer to series', () => {
       change('core', { merge: 1, buildStart: 5, buildEnd: 6, testEnd: 7, promotion: 7, reached: 8 }),
     ];
     const web = [change('web', { merge: 1, buildStart: 1, buildEnd: 2, testEnd: 2, promotion: 3, reached: 4 })];
-    const { leadTime, bottleneck } = leadTimeSeries({ groups: [{ name: 'core', ...groupStats(core) }, { name: 'web', ...groupStats(web) }] });
-    const value = (stage: string, area: string, q: string): number | undefined => leadTime.find((x) => x.stage === stage && x.area === area && x.quantile === q)?.seconds;
+    const { leadTime, bottleneck } = leadTimeSeries({
+      groups: [
+        { name: 'core', ...groupStats(core) },
+        { name: 'web', ...groupStats(web) },
+      ],
+    });
+    const value = (stage: string, area: string, q: string): number | undefined =>
+      leadTime.find((x) => x.stage === stage && x.area === area && x.quantile === q)?.seconds;
     // core totals 10 h, 12 h, 8 h: nearest-rank p50 = 10 h, p90 = 12 h.
     assert.equal(value('total', 'core', '0.5'), 10 * 3600);
     assert.equal(value('total', 'core', '0.9'), 12 * 3600);
@@ -68,8 +88,19 @@ describe('delivery metrics: lead-time answer to series', () => {
 
 describe('delivery metrics: DORA per area', () => {
   it('counts for an area the deployments that carried its commits, failures and the time to restore', () => {
-    const d = (hours: number, failed: boolean, areas: string[], service = 'prod') => ({ time: iso(T0 + hours * H), failed, service, areas });
-    const deployments = [d(0, false, ['core']), d(10, true, ['core', 'web']), d(13, false, ['core']), d(20, false, ['web']), d(30, false, [])];
+    const d = (hours: number, failed: boolean, areas: string[], service = 'prod') => ({
+      time: iso(T0 + hours * H),
+      failed,
+      service,
+      areas,
+    });
+    const deployments = [
+      d(0, false, ['core']),
+      d(10, true, ['core', 'web']),
+      d(13, false, ['core']),
+      d(20, false, ['web']),
+      d(30, false, []),
+    ];
     const changes = [
       { area: 'core', total: 100 },
       { area: 'core', total: 300 },
@@ -78,20 +109,48 @@ describe('delivery metrics: DORA per area', () => {
     ];
     const byArea = new Map(doraByArea(deployments, changes, 2).map((x) => [x.area, x]));
     assert.deepEqual([...byArea.keys()], ['core', 'web']);
-    assert.deepEqual(byArea.get('core'), { area: 'core', deploymentsPerDay: 1, leadTimeSeconds: 200, changeFailureRatio: 1 / 3, timeToRestoreSeconds: 3 * 3600 });
-    assert.deepEqual(byArea.get('web'), { area: 'web', deploymentsPerDay: 0.5, leadTimeSeconds: 50, changeFailureRatio: 0.5, timeToRestoreSeconds: 10 * 3600 });
+    assert.deepEqual(byArea.get('core'), {
+      area: 'core',
+      deploymentsPerDay: 1,
+      leadTimeSeconds: 200,
+      changeFailureRatio: 1 / 3,
+      timeToRestoreSeconds: 3 * 3600,
+    });
+    assert.deepEqual(byArea.get('web'), {
+      area: 'web',
+      deploymentsPerDay: 0.5,
+      leadTimeSeconds: 50,
+      changeFailureRatio: 0.5,
+      timeToRestoreSeconds: 10 * 3600,
+    });
   });
 
   it('counts an incident for the areas of the deployment it is blamed on', () => {
-    const d = (hours: number, areas: string[], artifacts: string[]) => ({ time: iso(T0 + hours * H), failed: false, service: 'prod', areas, artifacts });
+    const d = (hours: number, areas: string[], artifacts: string[]) => ({
+      time: iso(T0 + hours * H),
+      failed: false,
+      service: 'prod',
+      areas,
+      artifacts,
+    });
     const deployments = [d(0, ['core'], ['lib@1']), d(5, ['web'], ['app@1']), d(6, ['core', 'web'], ['lib@2', 'app@2'])];
     const incidents = [
       { id: 'x', detected: iso(T0 + 7 * H), resolved: iso(T0 + 9 * H), artifacts: ['lib@1'] }, // the core deployment at 0
       { id: 'y', detected: iso(T0 + 8 * H), resolved: iso(T0 + 8.5 * H), artifacts: ['app@2'] }, // the shared one at 6
     ];
     const byArea = new Map(doraByArea(deployments, [], 1, incidents).map((x) => [x.area, x]));
-    assert.deepEqual(byArea.get('core'), { area: 'core', deploymentsPerDay: 2, leadTimeSeconds: null, changeFailureRatio: 1, timeToRestoreSeconds: 0.5 * 3600 }, "nearest-rank median of 2 h and 30 min");
-    assert.deepEqual(byArea.get('web'), { area: 'web', deploymentsPerDay: 2, leadTimeSeconds: null, changeFailureRatio: 0.5, timeToRestoreSeconds: 0.5 * 3600 });
+    assert.deepEqual(
+      byArea.get('core'),
+      { area: 'core', deploymentsPerDay: 2, leadTimeSeconds: null, changeFailureRatio: 1, timeToRestoreSeconds: 0.5 * 3600 },
+      'nearest-rank median of 2 h and 30 min',
+    );
+    assert.deepEqual(byArea.get('web'), {
+      area: 'web',
+      deploymentsPerDay: 2,
+      leadTimeSeconds: null,
+      changeFailureRatio: 0.5,
+      timeToRestoreSeconds: 0.5 * 3600,
+    });
   });
 });
 
@@ -103,20 +162,43 @@ describe('delivery metrics: where a change waits', () => {
       [[ev('commit', 0), ev('merge', 1)], 'waiting-for-build', 1],
       [[ev('commit', 0), ev('merge', 1), ev('build', 2, 'triggered')], 'build', 2],
       [[ev('commit', 0), ev('merge', 1), ev('build', 2, 'triggered'), ev('build', 3, 'finished', 'success')], 'test', 3],
-      [[ev('commit', 0), ev('build', 2, 'triggered'), ev('build', 3, 'finished', 'success'), ev('test', 4, 'started'), ev('test', 5, 'finished', 'success')], 'waiting-for-promotion', 5],
-      [[ev('commit', 0), ev('build', 3, 'finished', 'success'), ev('test', 5, 'finished', 'success'), ev('promotion', 6)], 'promotion-to-release', 6],
+      [
+        [
+          ev('commit', 0),
+          ev('build', 2, 'triggered'),
+          ev('build', 3, 'finished', 'success'),
+          ev('test', 4, 'started'),
+          ev('test', 5, 'finished', 'success'),
+        ],
+        'waiting-for-promotion',
+        5,
+      ],
+      [
+        [ev('commit', 0), ev('build', 3, 'finished', 'success'), ev('test', 5, 'finished', 'success'), ev('promotion', 6)],
+        'promotion-to-release',
+        6,
+      ],
     ];
     for (const [journey, stage, since] of cases) assert.deepEqual(positionOf(journey, until), { stage, since: iso(T0 + since * H) }, stage);
   });
 
   it('keeps a change whose builds failed at build, and one whose tests failed at test', () => {
-    assert.deepEqual(positionOf([ev('commit', 0), ev('build', 2, 'started'), ev('build', 3, 'finished', 'failure')], until), { stage: 'build', since: iso(T0 + 2 * H) });
+    assert.deepEqual(positionOf([ev('commit', 0), ev('build', 2, 'started'), ev('build', 3, 'finished', 'failure')], until), {
+      stage: 'build',
+      since: iso(T0 + 2 * H),
+    });
     assert.deepEqual(
-      positionOf([ev('commit', 0), ev('build', 2, 'started'), ev('build', 3, 'finished', 'success'), ev('test', 4, 'finished', 'failure')], until),
+      positionOf(
+        [ev('commit', 0), ev('build', 2, 'started'), ev('build', 3, 'finished', 'success'), ev('test', 4, 'finished', 'failure')],
+        until,
+      ),
       { stage: 'test', since: iso(T0 + 3 * H) },
     );
     // A build retried successfully moves on.
-    assert.equal(positionOf([ev('commit', 0), ev('build', 2, 'finished', 'failure'), ev('build', 4, 'finished', 'success')], until)?.stage, 'test');
+    assert.equal(
+      positionOf([ev('commit', 0), ev('build', 2, 'finished', 'failure'), ev('build', 4, 'finished', 'success')], until)?.stage,
+      'test',
+    );
   });
 
   it('does not count a change that reached the end stage', () => {
@@ -178,7 +260,12 @@ describe('delivery metrics: configuration', () => {
   const base = 'neo4j: { url: "bolt://127.0.0.1:7687", password: secret }\nhttp: { port: 8080 }\nauth: { tokens: [a-token-for-tests] }\n';
 
   it('computes every minute over 30 days up to the release by default', () => {
-    assert.deepEqual(loadExplorerConfig(file(base)).deliveryMetrics, { enabled: true, intervalSeconds: 60, windowDays: 30, until: 'release' });
+    assert.deepEqual(loadExplorerConfig(file(base)).deliveryMetrics, {
+      enabled: true,
+      intervalSeconds: 60,
+      windowDays: 30,
+      until: 'release',
+    });
   });
 
   it('rejects an interval under 5 seconds, an empty window and an unknown stage, all at once', () => {

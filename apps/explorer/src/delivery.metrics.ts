@@ -3,7 +3,14 @@ import { ExplorerReads, type EntityRow, type EventRow } from '@not/graph';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ExplorerConfig } from './explorer.config.js';
 import { EXPLORER_CONFIG } from './explorer.tokens.js';
-import { areaOf, LeadTimeService, repositoryOf, type AreaDeployment, type ChangeLeadTimeDto, type LeadTimeDto } from './lead-time.service.js';
+import {
+  areaOf,
+  LeadTimeService,
+  repositoryOf,
+  type AreaDeployment,
+  type ChangeLeadTimeDto,
+  type LeadTimeDto,
+} from './lead-time.service.js';
 import { causeOf, dora, FAILED_OUTCOMES, SEGMENTS, type Incident, type Segment } from './lead-time.stats.js';
 import { WalkService } from './walk.service.js';
 
@@ -114,7 +121,10 @@ export function positionOf(journey: readonly EventRow[], until: string): { stage
 }
 
 /** Changes waiting per stage and area, and how long the oldest of them has waited at `now`. */
-export function waitingSeries(positions: ReadonlyArray<{ area: string; stage: Segment; since: string }>, now: number): DeliverySnapshot['waiting'] {
+export function waitingSeries(
+  positions: ReadonlyArray<{ area: string; stage: Segment; since: string }>,
+  now: number,
+): DeliverySnapshot['waiting'] {
   const by = new Map<string, { stage: Segment; area: string; changes: number; oldestSeconds: number }>();
   for (const p of positions) {
     const key = `${p.stage}\u0000${p.area}`;
@@ -125,7 +135,9 @@ export function waitingSeries(positions: ReadonlyArray<{ area: string; stage: Se
       cur.oldestSeconds = Math.max(cur.oldestSeconds, age);
     } else by.set(key, { stage: p.stage, area: p.area, changes: 1, oldestSeconds: age });
   }
-  return [...by.values()].sort((a, b) => (a.area < b.area ? -1 : a.area > b.area ? 1 : SEGMENTS.indexOf(a.stage) - SEGMENTS.indexOf(b.stage)));
+  return [...by.values()].sort((a, b) =>
+    a.area < b.area ? -1 : a.area > b.area ? 1 : SEGMENTS.indexOf(a.stage) - SEGMENTS.indexOf(b.stage),
+  );
 }
 
 /** The gauges, set from one snapshot at a time (all series of a snapshot replace the previous ones at once). */
@@ -183,7 +195,7 @@ export class DeliveryGauges {
     });
     this.changeFailure = new Gauge({
       name: 'not_explorer_dora_change_failure_ratio',
-      help: 'Failed deployments / all deployments carrying the area\'s commits over the window (0..1)',
+      help: "Failed deployments / all deployments carrying the area's commits over the window (0..1)",
       labelNames: ['area'],
       registers,
     });
@@ -218,7 +230,16 @@ export class DeliveryGauges {
 
   /** Replaces every delivery series with the snapshot's, synchronously (a scrape sees one snapshot or the other). */
   apply(s: DeliverySnapshot): void {
-    for (const g of [this.leadTime, this.bottleneck, this.stageChanges, this.stageOldest, this.deploymentsPerDay, this.doraLeadTime, this.changeFailure, this.timeToRestore]) {
+    for (const g of [
+      this.leadTime,
+      this.bottleneck,
+      this.stageChanges,
+      this.stageOldest,
+      this.deploymentsPerDay,
+      this.doraLeadTime,
+      this.changeFailure,
+      this.timeToRestore,
+    ]) {
       g.reset();
     }
     for (const x of s.leadTime) this.leadTime.set({ stage: x.stage, area: x.area, quantile: x.quantile }, x.seconds);
@@ -330,10 +351,16 @@ export class DeliveryMetricsService implements OnApplicationBootstrap, OnModuleD
   private async positions(from: string, to: string, until: string): Promise<Array<{ area: string; stage: Segment; since: string }>> {
     const limit = this.config.limits.leadTimeChanges;
     const commitEvents = await this.reads.eventsInWindow('commit', from, to, limit);
-    const about = await this.reads.aboutEntities(commitEvents.map((e) => ({ o: e.id, id: e.id })), ['Commit']);
+    const about = await this.reads.aboutEntities(
+      commitEvents.map((e) => ({ o: e.id, id: e.id })),
+      ['Commit'],
+    );
     const commits = new Map<string, EntityRow>();
     for (const { x } of about) if (commits.size < limit) commits.set(x.key, x);
-    const down = await this.walker.walkMany([...commits.values()].map((c) => ({ origin: c.key, entities: [c] })), 'down');
+    const down = await this.walker.walkMany(
+      [...commits.values()].map((c) => ({ origin: c.key, entities: [c] })),
+      'down',
+    );
     const ids = new Set<string>();
     for (const r of down.values()) for (const id of r.events) ids.add(id);
     const events = new Map((await this.reads.eventTimes([...ids])).map((e) => [e.id, e]));

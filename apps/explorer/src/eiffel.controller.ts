@@ -4,7 +4,20 @@ import { BearerGuard } from './auth.guard.js';
 import { EiffelService, type EiffelEventDto, type EventsPageDto, type SearchDto } from './eiffel.service.js';
 import { intString, isoTime, text, ZodPipe } from './validation.js';
 
-const STAGES = ['work-item', 'commit', 'review', 'merge', 'build', 'test', 'artifact', 'publication', 'promotion', 'deployment', 'release', 'other'] as const;
+const STAGES = [
+  'work-item',
+  'commit',
+  'review',
+  'merge',
+  'build',
+  'test',
+  'artifact',
+  'publication',
+  'promotion',
+  'deployment',
+  'release',
+  'other',
+] as const;
 const IdParams = z.strictObject({ id: text(256) });
 const EventsQuery = z
   .strictObject({
@@ -17,8 +30,14 @@ const EventsQuery = z
     pageNo: intString(1, 1_000_000).default(1),
     pageSize: intString(1, 1000).default(100),
   })
-  .transform(({ meta, 'meta.type': metaType, pageNo, pageSize, ...rest }) => ({ filter: { ...rest, type: metaType ?? meta?.type }, pageNo, pageSize }));
-const linkTypes = z.array(z.string().regex(/^(ALL|[A-Z][A-Z0-9_]{0,63})$/, 'must be ALL or an upper-case link type such as CAUSE')).max(100);
+  .transform(({ meta, 'meta.type': metaType, pageNo, pageSize, ...rest }) => ({
+    filter: { ...rest, type: metaType ?? meta?.type },
+    pageNo,
+    pageSize,
+  }));
+const linkTypes = z
+  .array(z.string().regex(/^(ALL|[A-Z][A-Z0-9_]{0,63})$/, 'must be ALL or an upper-case link type such as CAUSE'))
+  .max(100);
 const SearchBody = z.strictObject({ dlt: linkTypes.default([]), ult: linkTypes.default([]) });
 const SearchQuery = z.strictObject({
   levels: z.union([z.literal('-1'), intString(1, 200)]).default(10),

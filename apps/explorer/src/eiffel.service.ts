@@ -50,7 +50,10 @@ export class EiffelService {
 
   async byId(id: string): Promise<EiffelEventDto> {
     const [e] = await this.reads.events([id]);
-    if (!e) throw notFound(`no event with id "${id}"`, ['an event is stored once the correlator has consumed it; a link to an event not yet seen is a placeholder']);
+    if (!e)
+      throw notFound(`no event with id "${id}"`, [
+        'an event is stored once the correlator has consumed it; a link to an event not yet seen is a placeholder',
+      ]);
     const links = await this.reads.linksOf([id]);
     return toEiffel(e, links);
   }

@@ -30,7 +30,10 @@ describe('explorer configuration', () => {
   it('lists every problem: short tokens, unknown settings', () => {
     assert.throws(
       () => loadExplorerConfig(file(`${base}auth: { tokens: [short] }\ncolour: blue\n`)),
-      (e: unknown) => e instanceof ConfigError && /auth.tokens\[0\]: a token needs at least 12 characters/.test(e.message) && /unknown setting/.test(e.message),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        /auth.tokens\[0\]: a token needs at least 12 characters/.test(e.message) &&
+        /unknown setting/.test(e.message),
     );
   });
 });

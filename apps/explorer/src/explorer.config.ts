@@ -38,7 +38,11 @@ export const explorerConfigSchema = z.strictObject({
       /** How often the figures are recomputed. */
       intervalSeconds: z.number().int().min(5).max(86_400).default(60),
       /** The window they cover, ending now. */
-      windowDays: z.number().min(1 / 24).max(366).default(30),
+      windowDays: z
+        .number()
+        .min(1 / 24)
+        .max(366)
+        .default(30),
       /** The stage at which a change counts as delivered (lead time ends there; its events are the deployments). */
       until: z.enum(['merge', 'build', 'artifact', 'test', 'publication', 'promotion', 'deployment', 'release']).default('release'),
     })

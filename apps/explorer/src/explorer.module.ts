@@ -26,7 +26,15 @@ export class ExplorerModule {
     return {
       module: ExplorerModule,
       imports: [ObservabilityModule.forApp('explorer')],
-      controllers: [TraceController, ReleaseController, LeadTimeController, EiffelController, StreamController, OpenApiController, WebController],
+      controllers: [
+        TraceController,
+        ReleaseController,
+        LeadTimeController,
+        EiffelController,
+        StreamController,
+        OpenApiController,
+        WebController,
+      ],
       providers: [
         { provide: EXPLORER_CONFIG, useValue: config },
         {

@@ -28,13 +28,22 @@ describe('assembling a journey', () => {
     assert.equal(j.furthestStage, 'build');
     assert.equal(j.stoppedAt?.stage, 'build');
     assert.equal(j.stoppedAt?.build, build.key);
-    assert.deepEqual([j.builds[0]!.ci, j.builds[0]!.job, j.builds[0]!.number, j.builds[0]!.runSeconds], ['ci.example.com', 'app', '4', 600]);
+    assert.deepEqual(
+      [j.builds[0]!.ci, j.builds[0]!.job, j.builds[0]!.number, j.builds[0]!.runSeconds],
+      ['ci.example.com', 'app', '4', 600],
+    );
   });
 
   it('does not stop when a later run at the same stage passed, or when the change went further', () => {
     const retried = assembleJourney([ev('test', 0, { outcome: 'failure' }), ev('test', 5, { outcome: 'success' })], [], [], [], false);
     assert.equal(retried.stoppedAt, null);
-    const further = assembleJourney([ev('build', 0, { outcome: 'failure' }), ev('build', 5, { outcome: 'success' }), ev('artifact', 6)], [], [], [], false);
+    const further = assembleJourney(
+      [ev('build', 0, { outcome: 'failure' }), ev('build', 5, { outcome: 'success' }), ev('artifact', 6)],
+      [],
+      [],
+      [],
+      false,
+    );
     assert.equal(further.furthestStage, 'artifact');
     assert.equal(further.stoppedAt, null);
   });
@@ -42,7 +51,10 @@ describe('assembling a journey', () => {
   it('orders artifacts before tests, and sorts events by time', () => {
     const j = assembleJourney([ev('test', 30), ev('artifact', 20)], [], [], [], false);
     assert.equal(j.furthestStage, 'test');
-    assert.deepEqual(j.events.map((e) => e.stage), ['artifact', 'test']);
+    assert.deepEqual(
+      j.events.map((e) => e.stage),
+      ['artifact', 'test'],
+    );
   });
 
   it('reads CI, job and number from build keys', () => {

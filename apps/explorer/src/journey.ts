@@ -5,7 +5,19 @@ import type { AboutRow, EntityRow, EventRow, LinkRow } from '@not/graph';
  * Artifacts come before tests here (a build produces what the tests then take),
  * unlike the model's list of stages, which is only a vocabulary.
  */
-export const JOURNEY_ORDER = ['work-item', 'commit', 'review', 'merge', 'build', 'artifact', 'test', 'publication', 'promotion', 'deployment', 'release'] as const;
+export const JOURNEY_ORDER = [
+  'work-item',
+  'commit',
+  'review',
+  'merge',
+  'build',
+  'artifact',
+  'test',
+  'publication',
+  'promotion',
+  'deployment',
+  'release',
+] as const;
 export type JourneyStage = (typeof JOURNEY_ORDER)[number];
 
 const FAILED = new Set(['failure', 'error', 'canceled']);
@@ -106,7 +118,8 @@ export function stageIndex(stage: string): number {
 }
 
 const str = (v: unknown): string | null => (typeof v === 'string' && v ? v : typeof v === 'number' ? String(v) : null);
-const seconds = (a: string | null, b: string | null): number | null => (a && b ? Math.max(0, (Date.parse(b) - Date.parse(a)) / 1000) : null);
+const seconds = (a: string | null, b: string | null): number | null =>
+  a && b ? Math.max(0, (Date.parse(b) - Date.parse(a)) / 1000) : null;
 const byTime = (a: { time: string; id?: string }, b: { time: string; id?: string }): number =>
   a.time < b.time ? -1 : a.time > b.time ? 1 : (a.id ?? '') < (b.id ?? '') ? -1 : 1;
 
@@ -151,11 +164,22 @@ export function assembleJourney(
   for (const a of about) ents.set(`${a.entity.label}|${a.entity.key}`, a.entity);
   const of = (label: string): EntityRow[] => [...ents.values()].filter((x) => x.label === label).sort((a, b) => (a.key < b.key ? -1 : 1));
   const eventsOf = (x: EntityRow): EventRow[] =>
-    about.filter((a) => a.entity.label === x.label && a.entity.key === x.key).map((a) => eventById.get(a.event)).filter((e): e is EventRow => !!e).sort(byTime);
+    about
+      .filter((a) => a.entity.label === x.label && a.entity.key === x.key)
+      .map((a) => eventById.get(a.event))
+      .filter((e): e is EventRow => !!e)
+      .sort(byTime);
 
   const builds = of('Build').map((b) => buildDto(b, eventsOf(b)));
   const testRuns = of('TestRun').map((t) => testRunDto(t, eventsOf(t)));
-  const step = (e: EventRow): StepEventDto => ({ event: e.id, type: e.type, time: e.time, site: e.site, outcome: e.outcome, details: e.props });
+  const step = (e: EventRow): StepEventDto => ({
+    event: e.id,
+    type: e.type,
+    time: e.time,
+    site: e.site,
+    outcome: e.outcome,
+    details: e.props,
+  });
 
   let stoppedAt: StoppedDto | null = null;
   if (furthest && furthest.outcome === 'failure') {

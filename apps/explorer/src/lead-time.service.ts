@@ -2,7 +2,18 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ExplorerReads, type EntityRow, type EventRow, type IncidentEventRow } from '@not/graph';
 import type { ExplorerConfig } from './explorer.config.js';
 import { EXPLORER_CONFIG } from './explorer.tokens.js';
-import { dora, FAILED_OUTCOMES, groupStats, segmentsOf, type Deployment, type Dora, type GroupStats, type Incident, type Milestones, type Segment } from './lead-time.stats.js';
+import {
+  dora,
+  FAILED_OUTCOMES,
+  groupStats,
+  segmentsOf,
+  type Deployment,
+  type Dora,
+  type GroupStats,
+  type Incident,
+  type Milestones,
+  type Segment,
+} from './lead-time.stats.js';
 import { WalkService } from './walk.service.js';
 
 export type GroupBy = 'stage' | 'area' | 'site';
@@ -72,7 +83,10 @@ export class LeadTimeService {
       this.reads.incidentEventsInWindow(q.from, q.to, limit),
     ]);
     // Which commits each target contains: one batched upstream walk for all of them.
-    const up = await this.walker.walkMany(targets.map((t) => ({ origin: t.id, events: [t.id] })), 'up');
+    const up = await this.walker.walkMany(
+      targets.map((t) => ({ origin: t.id, events: [t.id] })),
+      'up',
+    );
     const commits = new Map<string, EntityRow>();
     let truncated = targets.length >= limit;
     for (const r of up.values()) {
@@ -80,7 +94,10 @@ export class LeadTimeService {
       for (const x of r.entities.values()) if (x.label === 'Commit' && commits.size < limit) commits.set(x.key, x);
     }
     // Each commit's own journey downstream: when it passed each point.
-    const down = await this.walker.walkMany([...commits.values()].map((c) => ({ origin: c.key, entities: [c] })), 'down');
+    const down = await this.walker.walkMany(
+      [...commits.values()].map((c) => ({ origin: c.key, entities: [c] })),
+      'down',
+    );
     const allIds = new Set<string>();
     for (const r of down.values()) for (const id of r.events) allIds.add(id);
     const events = new Map((await this.reads.eventTimes([...allIds])).map((e) => [e.id, e]));
@@ -90,7 +107,10 @@ export class LeadTimeService {
       const walked = down.get(key);
       if (!walked) continue;
       truncated ||= walked.truncated;
-      const journey = [...walked.events].map((id) => events.get(id)).filter((e): e is EventRow => !!e).sort((a, b) => (a.time < b.time ? -1 : 1));
+      const journey = [...walked.events]
+        .map((id) => events.get(id))
+        .filter((e): e is EventRow => !!e)
+        .sort((a, b) => (a.time < b.time ? -1 : 1));
       const m = milestones(journey, q.until);
       if (!m || m.points.reached < q.from || m.points.reached >= q.to) continue;
       const area = areaOf(this.config.areas, repositoryOf(c));
@@ -129,7 +149,12 @@ export class LeadTimeService {
       changes: perChange.length,
       overall: groupStats(perChange),
       groups: [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, list]) => ({ name, ...groupStats(list) })),
-      dora: dora(inArea, perChange.map((c) => c.total), days, incidents),
+      dora: dora(
+        inArea,
+        perChange.map((c) => c.total),
+        days,
+        incidents,
+      ),
       perChange,
       truncated,
     };

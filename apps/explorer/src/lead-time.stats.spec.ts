@@ -7,7 +7,15 @@ const at = (min: number): string => new Date(Date.UTC(2030, 0, 1, 0, min)).toISO
 
 describe('lead-time arithmetic', () => {
   it('splits a change into its six segments that add up to the total', () => {
-    const { total, segments } = segmentsOf({ commit: at(0), merge: at(30), buildStart: at(35), buildEnd: at(52), testEnd: at(100), promotion: at(110), reached: at(130) });
+    const { total, segments } = segmentsOf({
+      commit: at(0),
+      merge: at(30),
+      buildStart: at(35),
+      buildEnd: at(52),
+      testEnd: at(100),
+      promotion: at(110),
+      reached: at(130),
+    });
     assert.equal(total, 130 * 60);
     assert.deepEqual(segments, {
       coding: 1800,
@@ -25,7 +33,10 @@ describe('lead-time arithmetic', () => {
     assert.equal(segments['waiting-for-build'], 0);
     assert.equal(segments.build, 0);
     assert.equal(segments['promotion-to-release'], 1800);
-    assert.equal(Object.values(segments).reduce((a, b) => a + b, 0), total);
+    assert.equal(
+      Object.values(segments).reduce((a, b) => a + b, 0),
+      total,
+    );
   });
 
   it('takes nearest-rank percentiles', () => {
@@ -38,8 +49,14 @@ describe('lead-time arithmetic', () => {
 
   it('names the segment with the largest share as the bottleneck, by waiting and by working time', () => {
     const s = groupStats([
-      { total: 100, segments: { coding: 10, 'waiting-for-build': 50, build: 10, test: 20, 'waiting-for-promotion': 5, 'promotion-to-release': 5 } },
-      { total: 100, segments: { coding: 25, 'waiting-for-build': 10, build: 10, test: 45, 'waiting-for-promotion': 5, 'promotion-to-release': 5 } },
+      {
+        total: 100,
+        segments: { coding: 10, 'waiting-for-build': 50, build: 10, test: 20, 'waiting-for-promotion': 5, 'promotion-to-release': 5 },
+      },
+      {
+        total: 100,
+        segments: { coding: 25, 'waiting-for-build': 10, build: 10, test: 45, 'waiting-for-promotion': 5, 'promotion-to-release': 5 },
+      },
     ]);
     assert.deepEqual(s.bottleneck.overall, { segment: 'test', share: 0.325 });
     assert.deepEqual(s.bottleneck.waiting, { segment: 'waiting-for-build', share: 0.3 });
@@ -57,7 +74,13 @@ describe('lead-time arithmetic', () => {
       [100, 300, 200],
       2,
     );
-    assert.deepEqual(d, { deployments: 2, deploymentFrequencyPerDay: 1, leadTimeForChangesSeconds: 200, changeFailureRate: 0.5, timeToRestoreSeconds: 1800 });
+    assert.deepEqual(d, {
+      deployments: 2,
+      deploymentFrequencyPerDay: 1,
+      leadTimeForChangesSeconds: 200,
+      changeFailureRate: 0.5,
+      timeToRestoreSeconds: 1800,
+    });
   });
 
   it('blames an incident on the latest deployment before it that carried an affected artifact, and times its restore', () => {
@@ -75,12 +98,28 @@ describe('lead-time arithmetic', () => {
     assert.equal(causeOf(incidents[0]!, deployments), deployments[1]);
     assert.equal(causeOf(incidents[1]!, deployments), undefined);
     const d = dora(deployments, [], 1, incidents);
-    assert.deepEqual(d, { deployments: 4, deploymentFrequencyPerDay: 4, leadTimeForChangesSeconds: null, changeFailureRate: 0.5, timeToRestoreSeconds: 3600 });
-    assert.deepEqual(dora(deployments, [], 1), { ...d, changeFailureRate: 0, timeToRestoreSeconds: null }, 'without incidents nothing failed');
+    assert.deepEqual(d, {
+      deployments: 4,
+      deploymentFrequencyPerDay: 4,
+      leadTimeForChangesSeconds: null,
+      changeFailureRate: 0.5,
+      timeToRestoreSeconds: 3600,
+    });
+    assert.deepEqual(
+      dora(deployments, [], 1),
+      { ...d, changeFailureRate: 0, timeToRestoreSeconds: null },
+      'without incidents nothing failed',
+    );
   });
 
   it('makes incidents of their events: first detection or report, first resolution after it', () => {
-    const ev = (incident: string, predicate: string, min: number, artifacts: string[] = []) => ({ id: `${incident}-${predicate}-${min}`, incident, predicate, time: at(min), artifacts });
+    const ev = (incident: string, predicate: string, min: number, artifacts: string[] = []) => ({
+      id: `${incident}-${predicate}-${min}`,
+      incident,
+      predicate,
+      time: at(min),
+      artifacts,
+    });
     const got = incidentsOf([
       ev('s|2', 'detected', 5, ['B']),
       ev('s|1', 'reported', 10),

@@ -52,7 +52,13 @@ export function percentile(sorted: readonly number[], q: number): number | null 
 
 export function summarize(values: readonly number[]): Summary {
   const s = [...values].sort((a, b) => a - b);
-  return { count: s.length, p50: percentile(s, 0.5), p90: percentile(s, 0.9), max: s.length ? s[s.length - 1]! : null, sum: s.reduce((a, b) => a + b, 0) };
+  return {
+    count: s.length,
+    p50: percentile(s, 0.5),
+    p90: percentile(s, 0.9),
+    max: s.length ? s[s.length - 1]! : null,
+    sum: s.reduce((a, b) => a + b, 0),
+  };
 }
 
 export interface Bottleneck {
@@ -76,7 +82,8 @@ export function groupStats(changes: ReadonlyArray<{ total: number; segments: Rec
   }
   const top = (list: readonly Segment[]): Bottleneck | null => {
     let best: Bottleneck | null = null;
-    for (const s of list) if (segments[s].share > 0 && (!best || segments[s].share > best.share)) best = { segment: s, share: segments[s].share };
+    for (const s of list)
+      if (segments[s].share > 0 && (!best || segments[s].share > best.share)) best = { segment: s, share: segments[s].share };
     return best;
   };
   return { total, segments, bottleneck: { overall: top(SEGMENTS), waiting: top(WAITING), working: top(WORKING) } };
@@ -120,7 +127,12 @@ export interface Dora {
  * Time to restore: from a failed deployment to the next successful one of the same service,
  * and from an incident's detection to its resolution, for the incidents caused by these deployments.
  */
-export function dora(deployments: readonly Deployment[], leadTimes: readonly number[], days: number, incidents: readonly Incident[] = []): Dora {
+export function dora(
+  deployments: readonly Deployment[],
+  leadTimes: readonly number[],
+  days: number,
+  incidents: readonly Incident[] = [],
+): Dora {
   const ok = deployments.filter((d) => !d.failed).length;
   const restores: number[] = [];
   const byService = new Map<string, Deployment[]>();
@@ -150,7 +162,10 @@ export function dora(deployments: readonly Deployment[], leadTimes: readonly num
     deploymentFrequencyPerDay: days > 0 ? ok / days : 0,
     leadTimeForChangesSeconds: percentile(sortedLead, 0.5),
     changeFailureRate: deployments.length ? failed / deployments.length : null,
-    timeToRestoreSeconds: percentile([...restores].sort((a, b) => a - b), 0.5),
+    timeToRestoreSeconds: percentile(
+      [...restores].sort((a, b) => a - b),
+      0.5,
+    ),
   };
 }
 

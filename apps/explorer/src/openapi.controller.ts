@@ -8,12 +8,25 @@ import { Controller, Get } from '@nestjs/common';
 const str = { type: 'string' } as const;
 const num = { type: 'number' } as const;
 const strs = { type: 'array', items: str } as const;
-const q = (name: string, description: string, schema: object = str, required = false) => ({ name, in: 'query', required, description, schema });
+const q = (name: string, description: string, schema: object = str, required = false) => ({
+  name,
+  in: 'query',
+  required,
+  description,
+  schema,
+});
 const p = (name: string, description: string, schema: object = str) => ({ name, in: 'path', required: true, description, schema });
 const err = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
-const ok = (ref: string, description = 'OK') => ({ description, content: { 'application/json': { schema: { $ref: `#/components/schemas/${ref}` } } } });
+const ok = (ref: string, description = 'OK') => ({
+  description,
+  content: { 'application/json': { schema: { $ref: `#/components/schemas/${ref}` } } },
+});
 const common = { '400': err('a parameter is malformed: `problems` lists each'), '401': err('no bearer token, or not an accepted one') };
-const lookups = { ...common, '404': err('nothing with that identity: `hint` says what to check'), '409': err('ambiguous: `candidates` lists the matches') };
+const lookups = {
+  ...common,
+  '404': err('nothing with that identity: `hint` says what to check'),
+  '409': err('ambiguous: `candidates` lists the matches'),
+};
 
 export const OPENAPI_DOCUMENT = {
   openapi: '3.1.0',
@@ -29,12 +42,27 @@ export const OPENAPI_DOCUMENT = {
     '/api/v1/trace/commit/{sha}': {
       get: {
         summary: "A commit's journey downstream across every site",
-        parameters: [p('sha', 'full or abbreviated sha (4-40 hex digits)', { type: 'string', pattern: '^[0-9a-fA-F]{4,40}$' }), q('repo', 'normalised repository key (host/path) to narrow a short sha')],
+        parameters: [
+          p('sha', 'full or abbreviated sha (4-40 hex digits)', { type: 'string', pattern: '^[0-9a-fA-F]{4,40}$' }),
+          q('repo', 'normalised repository key (host/path) to narrow a short sha'),
+        ],
         responses: { '200': ok('Trace'), ...lookups },
       },
     },
-    '/api/v1/trace/work-item/{key}': { get: { summary: "A work item's commits and changes and their journeys", parameters: [p('key', 'e.g. PAY-42')], responses: { '200': ok('Trace'), ...lookups } } },
-    '/api/v1/trace/change/{id}': { get: { summary: "A change's (review, pull request) journey", parameters: [p('id', '<repository>!<number> or <gerrit host>/<Change-Id>, URL-encoded')], responses: { '200': ok('Trace'), ...lookups } } },
+    '/api/v1/trace/work-item/{key}': {
+      get: {
+        summary: "A work item's commits and changes and their journeys",
+        parameters: [p('key', 'e.g. PAY-42')],
+        responses: { '200': ok('Trace'), ...lookups },
+      },
+    },
+    '/api/v1/trace/change/{id}': {
+      get: {
+        summary: "A change's (review, pull request) journey",
+        parameters: [p('id', '<repository>!<number> or <gerrit host>/<Change-Id>, URL-encoded')],
+        responses: { '200': ok('Trace'), ...lookups },
+      },
+    },
     '/api/v1/trace/artifact/{ref}': {
       get: {
         summary: "An artifact's journey downstream, and upstream: the commits and work items inside it",
@@ -55,14 +83,24 @@ export const OPENAPI_DOCUMENT = {
         parameters: [
           q('from', 'window start, ISO-8601 (default: 30 days before "to")', { type: 'string', format: 'date-time' }),
           q('to', 'window end, ISO-8601 (default: now)', { type: 'string', format: 'date-time' }),
-          q('until', 'the stage a change must reach in the window', { type: 'string', enum: ['merge', 'build', 'artifact', 'test', 'publication', 'promotion', 'deployment', 'release'], default: 'release' }),
+          q('until', 'the stage a change must reach in the window', {
+            type: 'string',
+            enum: ['merge', 'build', 'artifact', 'test', 'publication', 'promotion', 'deployment', 'release'],
+            default: 'release',
+          }),
           q('area', 'only changes of this area (a repository, or a name from the configured areas)'),
           q('groupBy', 'how to split the figures', { type: 'string', enum: ['stage', 'area', 'site'], default: 'stage' }),
         ],
         responses: { '200': ok('LeadTime'), ...common },
       },
     },
-    '/api/v1/events/{id}': { get: { summary: 'One event, Eiffel-shaped', parameters: [p('id', 'event id (Eiffel meta.id)')], responses: { '200': ok('EiffelEvent'), ...lookups } } },
+    '/api/v1/events/{id}': {
+      get: {
+        summary: 'One event, Eiffel-shaped',
+        parameters: [p('id', 'event id (Eiffel meta.id)')],
+        responses: { '200': ok('EiffelEvent'), ...lookups },
+      },
+    },
     '/api/v1/events': {
       get: {
         summary: 'Events, newest first, with paging (Eiffel event repository style)',
@@ -89,7 +127,14 @@ export const OPENAPI_DOCUMENT = {
         requestBody: {
           content: {
             'application/json': {
-              schema: { type: 'object', additionalProperties: false, properties: { dlt: { ...strs, description: 'downstream link types or ["ALL"]' }, ult: { ...strs, description: 'upstream link types or ["ALL"]' } } },
+              schema: {
+                type: 'object',
+                additionalProperties: false,
+                properties: {
+                  dlt: { ...strs, description: 'downstream link types or ["ALL"]' },
+                  ult: { ...strs, description: 'upstream link types or ["ALL"]' },
+                },
+              },
             },
           },
         },
@@ -100,33 +145,110 @@ export const OPENAPI_DOCUMENT = {
       get: {
         summary: 'Server-Sent Events of graph changes (event names: event, failure)',
         description: 'EventSource cannot send headers: this path also accepts ?access_token=<token>.',
-        parameters: [q('commit', 'sha or prefix'), q('workItem', 'work-item key'), q('release', '<product>@<version>'), q('site', 'site id'), q('access_token', 'bearer token')],
-        responses: { '200': { description: 'text/event-stream of GraphChange', content: { 'text/event-stream': { schema: { $ref: '#/components/schemas/GraphChange' } } } }, ...common },
+        parameters: [
+          q('commit', 'sha or prefix'),
+          q('workItem', 'work-item key'),
+          q('release', '<product>@<version>'),
+          q('site', 'site id'),
+          q('access_token', 'bearer token'),
+        ],
+        responses: {
+          '200': {
+            description: 'text/event-stream of GraphChange',
+            content: { 'text/event-stream': { schema: { $ref: '#/components/schemas/GraphChange' } } },
+          },
+          ...common,
+        },
       },
     },
   },
   components: {
     securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
     schemas: {
-      Error: { type: 'object', properties: { statusCode: { type: 'integer' }, error: str, message: str, problems: strs, hint: str, candidates: strs } },
+      Error: {
+        type: 'object',
+        properties: { statusCode: { type: 'integer' }, error: str, message: str, problems: strs, hint: str, candidates: strs },
+      },
       Event: {
         type: 'object',
-        properties: { id: str, type: str, stage: str, phase: str, outcome: str, time: { type: 'string', format: 'date-time' }, site: str, source: str, format: str, props: { type: 'object' }, links: { type: 'array', items: { type: 'object', properties: { type: str, target: str } } }, about: { type: 'array', items: { type: 'object', properties: { label: str, key: str, role: str } } } },
+        properties: {
+          id: str,
+          type: str,
+          stage: str,
+          phase: str,
+          outcome: str,
+          time: { type: 'string', format: 'date-time' },
+          site: str,
+          source: str,
+          format: str,
+          props: { type: 'object' },
+          links: { type: 'array', items: { type: 'object', properties: { type: str, target: str } } },
+          about: { type: 'array', items: { type: 'object', properties: { label: str, key: str, role: str } } },
+        },
       },
       Trace: {
         type: 'object',
         properties: {
           subject: { type: 'object', properties: { kind: str, query: str, key: str } },
           furthestStage: str,
-          stoppedAt: { type: ['object', 'null'], properties: { stage: str, reason: str, build: str, testRun: str, event: { type: 'object' } } },
-          stages: { type: 'array', items: { type: 'object', properties: { stage: str, reached: { type: 'boolean' }, first: str, last: str, events: { type: 'integer' }, sites: strs, outcome: str } } },
+          stoppedAt: {
+            type: ['object', 'null'],
+            properties: { stage: str, reason: str, build: str, testRun: str, event: { type: 'object' } },
+          },
+          stages: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                stage: str,
+                reached: { type: 'boolean' },
+                first: str,
+                last: str,
+                events: { type: 'integer' },
+                sites: strs,
+                outcome: str,
+              },
+            },
+          },
           sites: strs,
           commits: { type: 'array', items: { type: 'object', properties: { key: str, sha: str, repository: str } } },
           changes: { type: 'array' },
           workItems: { type: 'array' },
-          builds: { type: 'array', items: { type: 'object', properties: { key: str, site: str, ci: str, job: str, number: str, name: str, url: str, result: str, triggered: str, started: str, finished: str, queueSeconds: num, runSeconds: num } } },
-          testRuns: { type: 'array', items: { type: 'object', properties: { key: str, site: str, name: str, result: str, started: str, finished: str, seconds: num } } },
-          artifacts: { type: 'array', items: { type: 'object', properties: { key: str, aliases: strs, digests: strs, purls: strs, name: str, sites: strs, created: str } } },
+          builds: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                key: str,
+                site: str,
+                ci: str,
+                job: str,
+                number: str,
+                name: str,
+                url: str,
+                result: str,
+                triggered: str,
+                started: str,
+                finished: str,
+                queueSeconds: num,
+                runSeconds: num,
+              },
+            },
+          },
+          testRuns: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: { key: str, site: str, name: str, result: str, started: str, finished: str, seconds: num },
+            },
+          },
+          artifacts: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: { key: str, aliases: strs, digests: strs, purls: strs, name: str, sites: strs, created: str },
+            },
+          },
           publications: { type: 'array' },
           promotions: { type: 'array' },
           deployments: { type: 'array' },
@@ -135,22 +257,87 @@ export const OPENAPI_DOCUMENT = {
           truncated: { type: 'boolean' },
         },
       },
-      ArtifactTrace: { allOf: [{ $ref: '#/components/schemas/Trace' }, { type: 'object', properties: { upstream: { type: 'object', properties: { commits: { type: 'array' }, workItems: strs, changes: strs, builds: strs, artifacts: strs } } } }] },
+      ArtifactTrace: {
+        allOf: [
+          { $ref: '#/components/schemas/Trace' },
+          {
+            type: 'object',
+            properties: {
+              upstream: {
+                type: 'object',
+                properties: { commits: { type: 'array' }, workItems: strs, changes: strs, builds: strs, artifacts: strs },
+              },
+            },
+          },
+        ],
+      },
       Release: {
         type: 'object',
         properties: {
-          product: str, version: str, key: str, artifacts: strs, commits: { type: 'array' }, workItems: strs, changes: strs, builds: strs, truncated: { type: 'boolean' },
-          diff: { type: 'object', properties: { against: str, added: { type: 'object', properties: { artifacts: strs, commits: strs, workItems: strs } }, removed: { type: 'object', properties: { artifacts: strs, commits: strs, workItems: strs } } } },
+          product: str,
+          version: str,
+          key: str,
+          artifacts: strs,
+          commits: { type: 'array' },
+          workItems: strs,
+          changes: strs,
+          builds: strs,
+          truncated: { type: 'boolean' },
+          diff: {
+            type: 'object',
+            properties: {
+              against: str,
+              added: { type: 'object', properties: { artifacts: strs, commits: strs, workItems: strs } },
+              removed: { type: 'object', properties: { artifacts: strs, commits: strs, workItems: strs } },
+            },
+          },
         },
       },
       LeadTime: {
         type: 'object',
         description: 'Durations in seconds. Segments: coding, waiting-for-build, build, test, waiting-for-promotion, promotion-to-release.',
-        properties: { from: str, to: str, until: str, groupBy: str, changes: { type: 'integer' }, overall: { type: 'object' }, groups: { type: 'array' }, dora: { type: 'object', properties: { deployments: { type: 'integer' }, deploymentFrequencyPerDay: num, leadTimeForChangesSeconds: num, changeFailureRate: num, timeToRestoreSeconds: num } }, perChange: { type: 'array' }, truncated: { type: 'boolean' } },
+        properties: {
+          from: str,
+          to: str,
+          until: str,
+          groupBy: str,
+          changes: { type: 'integer' },
+          overall: { type: 'object' },
+          groups: { type: 'array' },
+          dora: {
+            type: 'object',
+            properties: {
+              deployments: { type: 'integer' },
+              deploymentFrequencyPerDay: num,
+              leadTimeForChangesSeconds: num,
+              changeFailureRate: num,
+              timeToRestoreSeconds: num,
+            },
+          },
+          perChange: { type: 'array' },
+          truncated: { type: 'boolean' },
+        },
       },
-      EiffelEvent: { type: 'object', properties: { meta: { type: 'object' }, data: { type: 'object' }, links: { type: 'array' }, trace: { type: 'object' } } },
-      EventsPage: { type: 'object', properties: { pageNo: { type: 'integer' }, pageSize: { type: 'integer' }, totalNumberItems: { type: 'integer' }, items: { type: 'array', items: { $ref: '#/components/schemas/EiffelEvent' } } } },
-      Search: { type: 'object', properties: { upstreamLinkObjects: { type: 'array', items: { $ref: '#/components/schemas/EiffelEvent' } }, downstreamLinkObjects: { type: 'array', items: { $ref: '#/components/schemas/EiffelEvent' } } } },
+      EiffelEvent: {
+        type: 'object',
+        properties: { meta: { type: 'object' }, data: { type: 'object' }, links: { type: 'array' }, trace: { type: 'object' } },
+      },
+      EventsPage: {
+        type: 'object',
+        properties: {
+          pageNo: { type: 'integer' },
+          pageSize: { type: 'integer' },
+          totalNumberItems: { type: 'integer' },
+          items: { type: 'array', items: { $ref: '#/components/schemas/EiffelEvent' } },
+        },
+      },
+      Search: {
+        type: 'object',
+        properties: {
+          upstreamLinkObjects: { type: 'array', items: { $ref: '#/components/schemas/EiffelEvent' } },
+          downstreamLinkObjects: { type: 'array', items: { $ref: '#/components/schemas/EiffelEvent' } },
+        },
+      },
       GraphChange: { type: 'object', properties: { kind: str, event: { type: 'object' }, commits: strs, workItems: strs, releases: strs } },
     },
   },

@@ -35,7 +35,10 @@ export class ReleaseService {
   ) {}
 
   async contents(product: string, version: string, diffVersion?: string): Promise<ReleaseDto> {
-    const [mine, other] = await Promise.all([this.one(product, version), diffVersion !== undefined ? this.one(product, diffVersion) : undefined]);
+    const [mine, other] = await Promise.all([
+      this.one(product, version),
+      diffVersion !== undefined ? this.one(product, diffVersion) : undefined,
+    ]);
     if (!other) return mine;
     const minus = (a: readonly string[], b: readonly string[]): string[] => {
       const s = new Set(b);
@@ -48,8 +51,16 @@ export class ReleaseService {
       ...mine,
       diff: {
         against: other.key,
-        added: { artifacts: minus(a.artifacts, b.artifacts), commits: minus(a.commits, b.commits), workItems: minus(a.workItems, b.workItems) },
-        removed: { artifacts: minus(b.artifacts, a.artifacts), commits: minus(b.commits, a.commits), workItems: minus(b.workItems, a.workItems) },
+        added: {
+          artifacts: minus(a.artifacts, b.artifacts),
+          commits: minus(a.commits, b.commits),
+          workItems: minus(a.workItems, b.workItems),
+        },
+        removed: {
+          artifacts: minus(b.artifacts, a.artifacts),
+          commits: minus(b.commits, a.commits),
+          workItems: minus(b.workItems, a.workItems),
+        },
       },
     };
   }
@@ -64,7 +75,9 @@ export class ReleaseService {
       ]);
     }
     if (found.length > 1) throw ambiguous(`"${key}" names ${found.length} releases`, found);
-    const walked = (await this.walker.walk([{ origin: 'r', entities: found }], 'up', { maxEvents: this.config.limits.releaseEvents, props: false })).get('r')!;
+    const walked = (
+      await this.walker.walk([{ origin: 'r', entities: found }], 'up', { maxEvents: this.config.limits.releaseEvents, props: false })
+    ).get('r')!;
     const up = this.traces.upstream(walked);
     return {
       product,

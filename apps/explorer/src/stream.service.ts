@@ -102,10 +102,18 @@ export class StreamService implements OnModuleDestroy {
       if (!freshIds.length) return;
       const byId = new Map((await this.reads.events(freshIds)).map((e) => [e.id, e]));
       const fresh = freshIds.map((id) => byId.get(id)).filter((e): e is NonNullable<typeof e> => e !== undefined);
-      const up = await this.walker.walk(fresh.map((e) => ({ origin: e.id, events: [e.id] })), 'up', { maxEvents: 5000 });
+      const up = await this.walker.walk(
+        fresh.map((e) => ({ origin: e.id, events: [e.id] })),
+        'up',
+        { maxEvents: 5000 },
+      );
       for (const e of fresh) {
         const ents = [...(up.get(e.id)?.entities.values() ?? [])];
-        const keys = (label: string): string[] => ents.filter((x) => x.label === label).map((x) => x.key).sort();
+        const keys = (label: string): string[] =>
+          ents
+            .filter((x) => x.label === label)
+            .map((x) => x.key)
+            .sort();
         this.changes.next({
           kind: FAILED.has(e.outcome ?? '') ? 'failure' : 'event',
           event: { id: e.id, type: e.type, stage: e.stage, phase: e.phase, outcome: e.outcome, time: e.time, site: e.site },

@@ -10,22 +10,34 @@ export class TraceController {
   constructor(private readonly traces: TraceService) {}
 
   @Get('commit/:sha')
-  commit(@Param(new ZodPipe(CommitParams)) { sha }: z.output<typeof CommitParams>, @Query(new ZodPipe(TraceQuery)) q: z.output<typeof TraceQuery>): Promise<TraceDto> {
+  commit(
+    @Param(new ZodPipe(CommitParams)) { sha }: z.output<typeof CommitParams>,
+    @Query(new ZodPipe(TraceQuery)) q: z.output<typeof TraceQuery>,
+  ): Promise<TraceDto> {
     return this.traces.forCommit(sha, q.repo);
   }
 
   @Get('work-item/:key')
-  workItem(@Param(new ZodPipe(KeyParams)) { key }: z.output<typeof KeyParams>, @Query(new ZodPipe(EmptyQuery)) _q: object): Promise<TraceDto> {
+  workItem(
+    @Param(new ZodPipe(KeyParams)) { key }: z.output<typeof KeyParams>,
+    @Query(new ZodPipe(EmptyQuery)) _q: object,
+  ): Promise<TraceDto> {
     return this.traces.forWorkItem(key);
   }
 
   @Get('change/:id')
-  change(@Param(new ZodPipe(ChangeParams)) { id }: z.output<typeof ChangeParams>, @Query(new ZodPipe(EmptyQuery)) _q: object): Promise<TraceDto> {
+  change(
+    @Param(new ZodPipe(ChangeParams)) { id }: z.output<typeof ChangeParams>,
+    @Query(new ZodPipe(EmptyQuery)) _q: object,
+  ): Promise<TraceDto> {
     return this.traces.forChange(id);
   }
 
   @Get('artifact/:ref')
-  artifact(@Param(new ZodPipe(ArtifactParams)) { ref }: z.output<typeof ArtifactParams>, @Query(new ZodPipe(EmptyQuery)) _q: object): Promise<ArtifactTraceDto> {
+  artifact(
+    @Param(new ZodPipe(ArtifactParams)) { ref }: z.output<typeof ArtifactParams>,
+    @Query(new ZodPipe(EmptyQuery)) _q: object,
+  ): Promise<ArtifactTraceDto> {
     return this.traces.forArtifact(ref);
   }
 }

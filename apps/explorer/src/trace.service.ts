@@ -37,18 +37,27 @@ export class TraceService {
         'events reach the graph through a site relay and the correlator: GET /api/v1/events?stage=commit lists the newest commits it knows',
       ]);
     }
-    if (found.length > 1) throw ambiguous(`the short sha "${sha}" matches ${found.length > 20 ? 'more than 20' : found.length} commits`, found);
+    if (found.length > 1)
+      throw ambiguous(`the short sha "${sha}" matches ${found.length > 20 ? 'more than 20' : found.length} commits`, found);
     return this.trace({ kind: 'commit', query: sha, key: found[0]!.key }, [found[0]!]);
   }
 
   async forWorkItem(key: string): Promise<TraceDto> {
-    const [w] = await this.one('WorkItem', key, 'work item', ['work item keys are as found in commit messages and titles (PAY-42) or <repository>#<n>']);
+    const [w] = await this.one('WorkItem', key, 'work item', [
+      'work item keys are as found in commit messages and titles (PAY-42) or <repository>#<n>',
+    ]);
     const [refs, events] = await Promise.all([this.reads.referencing(w.eid), this.reads.eventsAbout([{ o: 't', id: w.eid }])]);
-    return this.trace({ kind: 'work-item', query: key, key: w.key }, [w, ...refs], events.map((e) => e.id));
+    return this.trace(
+      { kind: 'work-item', query: key, key: w.key },
+      [w, ...refs],
+      events.map((e) => e.id),
+    );
   }
 
   async forChange(id: string): Promise<TraceDto> {
-    const [c] = await this.one('Change', id, 'change', ['a change is <repository>!<number> for pull and merge requests, <gerrit host>/<Change-Id> for Gerrit']);
+    const [c] = await this.one('Change', id, 'change', [
+      'a change is <repository>!<number> for pull and merge requests, <gerrit host>/<Change-Id> for Gerrit',
+    ]);
     return this.trace({ kind: 'change', query: id, key: c.key }, [c, ...(await this.reads.changeCommits(c.eid))]);
   }
 
@@ -96,7 +105,9 @@ export class TraceService {
       if (found.length === 1) return found[0]!;
       if (found.length > 1) throw ambiguous(`the digest "${ref}" matches ${found.length} artifacts`, found);
     }
-    throw notFound(`no artifact "${ref}"`, ['give a digest (sha256:<hex> or the bare hex), a purl (pkg:maven/group/name@version) or gav:<g>:<a>:<v>']);
+    throw notFound(`no artifact "${ref}"`, [
+      'give a digest (sha256:<hex> or the bare hex), a purl (pkg:maven/group/name@version) or gav:<g>:<a>:<v>',
+    ]);
   }
 
   private async trace(subject: SubjectDto, seeds: EntityRow[], events: string[] = []): Promise<TraceDto> {

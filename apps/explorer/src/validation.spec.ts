@@ -11,7 +11,8 @@ describe('input validation', () => {
     for (const bad of ['abc', "x' OR 1=1", 'a'.repeat(41), '']) {
       assert.throws(
         () => pipe.transform({ sha: bad }, { type: 'param' }),
-        (e: unknown) => e instanceof BadRequestException && /path sha: must be 4 to 40 hexadecimal digits/.test(JSON.stringify(e.getResponse())),
+        (e: unknown) =>
+          e instanceof BadRequestException && /path sha: must be 4 to 40 hexadecimal digits/.test(JSON.stringify(e.getResponse())),
         bad,
       );
     }

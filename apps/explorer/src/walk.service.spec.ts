@@ -4,7 +4,11 @@ import type { ExplorerReads } from '@not/graph';
 import { explorerConfigSchema } from './explorer.config.js';
 import { WALK_PARALLEL, WalkService, type WalkResult, type WalkSeed } from './walk.service.js';
 
-const config = explorerConfigSchema.parse({ neo4j: { url: 'bolt://127.0.0.1:1', user: 'neo4j', password: 'x' }, http: { port: 1 }, auth: { tokens: ['unit-token-000000'] } });
+const config = explorerConfigSchema.parse({
+  neo4j: { url: 'bolt://127.0.0.1:1', user: 'neo4j', password: 'x' },
+  http: { port: 1 },
+  auth: { tokens: ['unit-token-000000'] },
+});
 
 /** A WalkService whose one-chunk walk is replaced: answers after a delay that differs per chunk, and records concurrency. */
 function fakeWalker(delays: (first: string) => number): { walker: WalkService; calls: string[][]; maxInFlight: () => number } {
@@ -30,7 +34,10 @@ describe('WalkService.walkMany', () => {
     // Early chunks answer last, so chunks finish out of order.
     const { walker, calls, maxInFlight } = fakeWalker((first) => 40 - Number(first.slice(1)));
     const out = await walker.walkMany(seeds, 'up', 5);
-    assert.deepEqual([...out.keys()], seeds.map((s) => s.origin));
+    assert.deepEqual(
+      [...out.keys()],
+      seeds.map((s) => s.origin),
+    );
     assert.deepEqual([...out.get('o7')!.events], ['e7']);
     assert.equal(calls.length, 5);
     assert.ok(calls.every((c) => c.length <= 5));

@@ -142,7 +142,11 @@ export class WalkService {
     const single = only !== undefined ? out.get(only)! : undefined;
     const labels = { skip: SKIPPED_LINKS, collect: COLLECTED_LABELS, expand: EXPANDED_LABELS };
     let about: Tagged[] = [];
-    for (let step = 0; step < this.config.limits.walkSteps && (entFrontier.length || evFrontier.length || describe.length || about.length); step++) {
+    for (
+      let step = 0;
+      step < this.config.limits.walkSteps && (entFrontier.length || evFrontier.length || describe.length || about.length);
+      step++
+    ) {
       const nextEnt: Tagged[] = [];
       const nextEv: Tagged[] = [];
       const nextAbout: Tagged[] = [];
@@ -152,7 +156,12 @@ export class WalkService {
         this.reads.eventsAbout([...expandable, ...about], single ? [...single.events] : []),
         this.reads.step({ entities: entFrontier, expand: [], events: [], describe }, direction, SKIPPED_LINKS, COLLECTED_LABELS),
         single
-          ? this.reads.reach(evFrontier.map((t) => t.id), direction, labels, options.props ?? true)
+          ? this.reads.reach(
+              evFrontier.map((t) => t.id),
+              direction,
+              labels,
+              options.props ?? true,
+            )
           : this.reads.closure(evFrontier, direction, SKIPPED_LINKS, COLLECTED_LABELS),
       ]);
       for (const r of viaAbout) addEvent(r.o, r.id, nextEv);

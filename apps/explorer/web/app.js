@@ -1,8 +1,33 @@
 /* The explorer page: plain script, no build step. Talks to /api/v1 with the token kept in localStorage. */
 (function () {
   'use strict';
-  const STAGES = ['work-item', 'commit', 'review', 'merge', 'build', 'artifact', 'test', 'publication', 'promotion', 'deployment', 'release'];
-  const STAGE_COLOURS = { 'work-item': '#a78bfa', commit: '#60a5fa', review: '#38bdf8', merge: '#22d3ee', build: '#fbbf24', artifact: '#f59e0b', test: '#34d399', publication: '#10b981', promotion: '#14b8a6', deployment: '#0ea5e9', release: '#6366f1', other: '#9ca3af' };
+  const STAGES = [
+    'work-item',
+    'commit',
+    'review',
+    'merge',
+    'build',
+    'artifact',
+    'test',
+    'publication',
+    'promotion',
+    'deployment',
+    'release',
+  ];
+  const STAGE_COLOURS = {
+    'work-item': '#a78bfa',
+    commit: '#60a5fa',
+    review: '#38bdf8',
+    merge: '#22d3ee',
+    build: '#fbbf24',
+    artifact: '#f59e0b',
+    test: '#34d399',
+    publication: '#10b981',
+    promotion: '#14b8a6',
+    deployment: '#0ea5e9',
+    release: '#6366f1',
+    other: '#9ca3af',
+  };
   const SITE_COLOURS = ['#1d4ed8', '#c2410c', '#15803d', '#7e22ce', '#0f766e', '#be185d'];
   const FAILED = new Set(['failure', 'error', 'canceled']);
   const $ = (id) => document.getElementById(id);
@@ -26,9 +51,18 @@
     return body;
   }
 
-  function say(text) { $('message').textContent = text || ''; }
-  function show(id) { for (const s of ['trace-view', 'release-view', 'lead-time-view']) $(s).hidden = s !== id; }
-  function esc(s) { return String(s == null ? '' : s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]); }
+  function say(text) {
+    $('message').textContent = text || '';
+  }
+  function show(id) {
+    for (const s of ['trace-view', 'release-view', 'lead-time-view']) $(s).hidden = s !== id;
+  }
+  function esc(s) {
+    return String(s == null ? '' : s).replace(
+      /[&<>"']/g,
+      (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c],
+    );
+  }
   function dur(sec) {
     if (sec == null) return '';
     if (sec < 90) return Math.round(sec) + 's';
@@ -37,7 +71,10 @@
     return (sec / 86400).toFixed(1) + 'd';
   }
   function table(el, head, rows, cls) {
-    el.innerHTML = '<tr>' + head.map((h) => '<th>' + esc(h) + '</th>').join('') + '</tr>' +
+    el.innerHTML =
+      '<tr>' +
+      head.map((h) => '<th>' + esc(h) + '</th>').join('') +
+      '</tr>' +
       rows.map((r, i) => '<tr class="' + (cls ? cls(i) : '') + '">' + r.map((c) => '<td>' + esc(c) + '</td>').join('') + '</tr>').join('');
   }
 
@@ -61,16 +98,27 @@
       const trace = await api('trace/' + kind + '/' + encodeURIComponent(q));
       showTrace(trace);
       listen(kind, q);
-    } catch (e) { say(e.message); }
+    } catch (e) {
+      say(e.message);
+    }
   }
 
   function showTrace(t) {
     current = t;
     show('trace-view');
     $('trace-title').textContent = t.subject.kind + ' ' + t.subject.key;
-    $('trace-summary').innerHTML = 'furthest stage: <b data-testid="furthest">' + esc(t.furthestStage || 'none') + '</b>' +
-      (t.stoppedAt ? ' — <span class="removed" data-testid="stopped">stopped at ' + esc(t.stoppedAt.stage) + ': ' + esc(t.stoppedAt.reason) + '</span>' : '') +
-      ' — sites: ' + esc(t.sites.join(', ')) + ' — ' + t.events.length + ' events';
+    $('trace-summary').innerHTML =
+      'furthest stage: <b data-testid="furthest">' +
+      esc(t.furthestStage || 'none') +
+      '</b>' +
+      (t.stoppedAt
+        ? ' — <span class="removed" data-testid="stopped">stopped at ' + esc(t.stoppedAt.stage) + ': ' + esc(t.stoppedAt.reason) + '</span>'
+        : '') +
+      ' — sites: ' +
+      esc(t.sites.join(', ')) +
+      ' — ' +
+      t.events.length +
+      ' events';
     const reached = t.stages.filter((s) => s.reached);
     const parts = [];
     reached.forEach((s, i) => {
@@ -78,37 +126,85 @@
         const gap = (Date.parse(s.first) - Date.parse(reached[i - 1].last)) / 1000;
         if (gap > 0) parts.push('<li class="wait" title="waiting between stages">wait ' + dur(gap) + '</li>');
       }
-      parts.push('<li class="reached ' + (s.outcome === 'failure' ? 'failure' : '') + '" data-stage="' + esc(s.stage) + '">' + esc(s.stage) +
-        '<small>' + esc(s.sites.join(', ')) + ' · ' + s.events + ' ev · ' + dur((Date.parse(s.last) - Date.parse(s.first)) / 1000) + '</small></li>');
+      parts.push(
+        '<li class="reached ' +
+          (s.outcome === 'failure' ? 'failure' : '') +
+          '" data-stage="' +
+          esc(s.stage) +
+          '">' +
+          esc(s.stage) +
+          '<small>' +
+          esc(s.sites.join(', ')) +
+          ' · ' +
+          s.events +
+          ' ev · ' +
+          dur((Date.parse(s.last) - Date.parse(s.first)) / 1000) +
+          '</small></li>',
+      );
     });
     $('stages').innerHTML = parts.join('');
     drawGraph(t);
-    table($('builds'), ['build', 'site', 'job', 'number', 'result', 'queued', 'ran'], t.builds.map((b) => [b.key, b.site, b.job || b.name, b.number, b.result, dur(b.queueSeconds), dur(b.runSeconds)]), (i) => (FAILED.has(t.builds[i].result) ? 'failure' : ''));
-    table($('tests'), ['test run', 'site', 'name', 'result', 'took'], t.testRuns.map((r) => [r.key, r.site, r.name, r.result, dur(r.seconds)]), (i) => (FAILED.has(t.testRuns[i].result) ? 'failure' : ''));
-    table($('artifacts'), ['artifact', 'purls', 'digests', 'sites', 'created'], t.artifacts.map((a) => [a.key, a.purls.join(' '), a.digests.join(' '), a.sites.join(', '), a.created]));
-    table($('later'), ['what', 'when', 'site', 'outcome', 'detail'], [
-      ...t.publications.map((p) => ['publication', p.time, p.site, p.outcome, (p.details.locations || []).join(' ')]),
-      ...t.promotions.map((p) => ['promotion', p.time, p.site, p.outcome, [p.details.name, p.details.value].filter(Boolean).join(' ')]),
-      ...t.deployments.map((p) => ['deployment', p.time, p.site, p.outcome, p.details.uri || '']),
-      ...t.releases.map((r) => ['release', r.time, '', '', r.key]),
-    ]);
+    table(
+      $('builds'),
+      ['build', 'site', 'job', 'number', 'result', 'queued', 'ran'],
+      t.builds.map((b) => [b.key, b.site, b.job || b.name, b.number, b.result, dur(b.queueSeconds), dur(b.runSeconds)]),
+      (i) => (FAILED.has(t.builds[i].result) ? 'failure' : ''),
+    );
+    table(
+      $('tests'),
+      ['test run', 'site', 'name', 'result', 'took'],
+      t.testRuns.map((r) => [r.key, r.site, r.name, r.result, dur(r.seconds)]),
+      (i) => (FAILED.has(t.testRuns[i].result) ? 'failure' : ''),
+    );
+    table(
+      $('artifacts'),
+      ['artifact', 'purls', 'digests', 'sites', 'created'],
+      t.artifacts.map((a) => [a.key, a.purls.join(' '), a.digests.join(' '), a.sites.join(', '), a.created]),
+    );
+    table(
+      $('later'),
+      ['what', 'when', 'site', 'outcome', 'detail'],
+      [
+        ...t.publications.map((p) => ['publication', p.time, p.site, p.outcome, (p.details.locations || []).join(' ')]),
+        ...t.promotions.map((p) => ['promotion', p.time, p.site, p.outcome, [p.details.name, p.details.value].filter(Boolean).join(' ')]),
+        ...t.deployments.map((p) => ['deployment', p.time, p.site, p.outcome, p.details.uri || '']),
+        ...t.releases.map((r) => ['release', r.time, '', '', r.key]),
+      ],
+    );
   }
 
   function drawGraph(t) {
     const sites = t.sites;
     const siteColour = (s) => SITE_COLOURS[Math.max(0, sites.indexOf(s)) % SITE_COLOURS.length];
-    $('legend').innerHTML = sites.map((s) => '<span style="--c:' + siteColour(s) + '">' + esc(s) + '</span>').join('') + '<span style="--c:#dc2626">failed</span>';
+    $('legend').innerHTML =
+      sites.map((s) => '<span style="--c:' + siteColour(s) + '">' + esc(s) + '</span>').join('') +
+      '<span style="--c:#dc2626">failed</span>';
     const ids = new Set(t.events.map((e) => e.id));
     const byId = new Map(t.events.map((e) => [e.id, e]));
     const elements = t.events.map((e) => ({
-      data: { id: e.id, label: e.stage + '\n' + e.type.replace(/^Eiffel|Event$/g, '') + '\n' + e.site, bg: FAILED.has(e.outcome) ? '#dc2626' : STAGE_COLOURS[e.stage] || '#9ca3af', border: siteColour(e.site), stage: e.stage, site: e.site, outcome: e.outcome || '' },
+      data: {
+        id: e.id,
+        label: e.stage + '\n' + e.type.replace(/^Eiffel|Event$/g, '') + '\n' + e.site,
+        bg: FAILED.has(e.outcome) ? '#dc2626' : STAGE_COLOURS[e.stage] || '#9ca3af',
+        border: siteColour(e.site),
+        stage: e.stage,
+        site: e.site,
+        outcome: e.outcome || '',
+      },
     }));
     for (const e of t.events) {
       for (const l of e.links) {
         if (!ids.has(l.target)) continue;
         const wait = (Date.parse(e.time) - Date.parse(byId.get(l.target).time)) / 1000;
         // Drawn cause → effect, left to right.
-        elements.push({ data: { id: e.id + '>' + l.type + '>' + l.target, source: l.target, target: e.id, label: l.type.toLowerCase() + (wait > 0 ? ' +' + dur(wait) : '') } });
+        elements.push({
+          data: {
+            id: e.id + '>' + l.type + '>' + l.target,
+            source: l.target,
+            target: e.id,
+            label: l.type.toLowerCase() + (wait > 0 ? ' +' + dur(wait) : ''),
+          },
+        });
       }
     }
     if (!window.cytoscape) return;
@@ -117,17 +213,56 @@
       elements,
       layout: { name: window.cytoscapeDagre ? 'dagre' : 'breadthfirst', rankDir: 'LR', nodeSep: 18, rankSep: 70, animate: false },
       style: [
-        { selector: 'node', style: { shape: 'round-rectangle', width: 120, height: 52, 'background-color': 'data(bg)', 'border-width': 4, 'border-color': 'data(border)', label: 'data(label)', 'text-wrap': 'wrap', 'font-size': 9, 'text-valign': 'center', color: '#111' } },
-        { selector: 'edge', style: { width: 1.5, 'curve-style': 'bezier', 'target-arrow-shape': 'triangle', 'line-color': '#9ca3af', 'target-arrow-color': '#9ca3af', label: 'data(label)', 'font-size': 8, 'text-rotation': 'autorotate', color: '#92400e' } },
+        {
+          selector: 'node',
+          style: {
+            shape: 'round-rectangle',
+            width: 120,
+            height: 52,
+            'background-color': 'data(bg)',
+            'border-width': 4,
+            'border-color': 'data(border)',
+            label: 'data(label)',
+            'text-wrap': 'wrap',
+            'font-size': 9,
+            'text-valign': 'center',
+            color: '#111',
+          },
+        },
+        {
+          selector: 'edge',
+          style: {
+            width: 1.5,
+            'curve-style': 'bezier',
+            'target-arrow-shape': 'triangle',
+            'line-color': '#9ca3af',
+            'target-arrow-color': '#9ca3af',
+            label: 'data(label)',
+            'font-size': 8,
+            'text-rotation': 'autorotate',
+            color: '#92400e',
+          },
+        },
       ],
     });
     $('graph').dataset.nodes = String(t.events.length);
   }
 
   async function showRelease(product, version, diff) {
-    const r = await api('releases/' + encodeURIComponent(product) + '/' + encodeURIComponent(version) + (diff ? '?diff=' + encodeURIComponent(diff) : ''));
+    const r = await api(
+      'releases/' + encodeURIComponent(product) + '/' + encodeURIComponent(version) + (diff ? '?diff=' + encodeURIComponent(diff) : ''),
+    );
     show('release-view');
-    $('release-title').textContent = 'release ' + r.key + ' — ' + r.artifacts.length + ' artifacts, ' + r.commits.length + ' commits, ' + r.workItems.length + ' work items';
+    $('release-title').textContent =
+      'release ' +
+      r.key +
+      ' — ' +
+      r.artifacts.length +
+      ' artifacts, ' +
+      r.commits.length +
+      ' commits, ' +
+      r.workItems.length +
+      ' work items';
     $('release-title').dataset.product = product;
     $('release-title').dataset.version = version;
     const li = (xs) => xs.map((x) => '<li>' + esc(x) + '</li>').join('');
@@ -136,8 +271,26 @@
     $('release-work-items').innerHTML = li(r.workItems);
     if (r.diff) {
       const d = r.diff;
-      const line = (what) => '<li>' + what + ': <span class="added">+' + d.added[what].length + ' ' + esc(d.added[what].join(' ')) + '</span> <span class="removed">−' + d.removed[what].length + ' ' + esc(d.removed[what].join(' ')) + '</span></li>';
-      $('release-diff').innerHTML = '<h3>against ' + esc(d.against) + '</h3><ul data-testid="diff">' + line('artifacts') + line('commits') + line('workItems') + '</ul>';
+      const line = (what) =>
+        '<li>' +
+        what +
+        ': <span class="added">+' +
+        d.added[what].length +
+        ' ' +
+        esc(d.added[what].join(' ')) +
+        '</span> <span class="removed">−' +
+        d.removed[what].length +
+        ' ' +
+        esc(d.removed[what].join(' ')) +
+        '</span></li>';
+      $('release-diff').innerHTML =
+        '<h3>against ' +
+        esc(d.against) +
+        '</h3><ul data-testid="diff">' +
+        line('artifacts') +
+        line('commits') +
+        line('workItems') +
+        '</ul>';
     } else $('release-diff').innerHTML = '';
   }
 
@@ -157,10 +310,37 @@
       if (mine !== leadTimeRequest) return; // a newer window was asked for meanwhile
       const segs = Object.keys(lt.overall.segments);
       const b = lt.overall.bottleneck;
-      $('lead-summary').innerHTML = lt.changes + ' changes; lead time p50 ' + dur(lt.overall.total.p50) + ', p90 ' + dur(lt.overall.total.p90) + ', max ' + dur(lt.overall.total.max) +
-        (b.overall ? '; bottleneck: <span class="bottleneck" data-testid="bottleneck">' + esc(b.overall.segment) + '</span> (' + Math.round(b.overall.share * 100) + '%)' : '') +
-        '; DORA: ' + lt.dora.deployments + ' deployments (' + lt.dora.deploymentFrequencyPerDay.toFixed(2) + '/day), change failure rate ' + (lt.dora.changeFailureRate == null ? 'n/a' : Math.round(lt.dora.changeFailureRate * 100) + '%') + ', time to restore ' + (dur(lt.dora.timeToRestoreSeconds) || 'n/a');
-      table($('lead-table'), ['segment', 'p50', 'p90', 'max', 'count', 'share'], segs.map((s) => { const x = lt.overall.segments[s]; return [s, dur(x.p50), dur(x.p90), dur(x.max), x.count, Math.round(x.share * 100) + '%']; }));
+      $('lead-summary').innerHTML =
+        lt.changes +
+        ' changes; lead time p50 ' +
+        dur(lt.overall.total.p50) +
+        ', p90 ' +
+        dur(lt.overall.total.p90) +
+        ', max ' +
+        dur(lt.overall.total.max) +
+        (b.overall
+          ? '; bottleneck: <span class="bottleneck" data-testid="bottleneck">' +
+            esc(b.overall.segment) +
+            '</span> (' +
+            Math.round(b.overall.share * 100) +
+            '%)'
+          : '') +
+        '; DORA: ' +
+        lt.dora.deployments +
+        ' deployments (' +
+        lt.dora.deploymentFrequencyPerDay.toFixed(2) +
+        '/day), change failure rate ' +
+        (lt.dora.changeFailureRate == null ? 'n/a' : Math.round(lt.dora.changeFailureRate * 100) + '%') +
+        ', time to restore ' +
+        (dur(lt.dora.timeToRestoreSeconds) || 'n/a');
+      table(
+        $('lead-table'),
+        ['segment', 'p50', 'p90', 'max', 'count', 'share'],
+        segs.map((s) => {
+          const x = lt.overall.segments[s];
+          return [s, dur(x.p50), dur(x.p90), dur(x.max), x.count, Math.round(x.share * 100) + '%'];
+        }),
+      );
       if (chart) chart.destroy();
       if (!window.Chart) return;
       const hot = b.overall && b.overall.segment;
@@ -169,13 +349,27 @@
         data: {
           labels: segs,
           datasets: [
-            { label: 'p50 (h)', data: segs.map((s) => (lt.overall.segments[s].p50 || 0) / 3600), backgroundColor: segs.map((s) => (s === hot ? '#dc2626' : '#60a5fa')) },
-            { label: 'p90 (h)', data: segs.map((s) => (lt.overall.segments[s].p90 || 0) / 3600), backgroundColor: segs.map((s) => (s === hot ? '#fca5a5' : '#bfdbfe')) },
+            {
+              label: 'p50 (h)',
+              data: segs.map((s) => (lt.overall.segments[s].p50 || 0) / 3600),
+              backgroundColor: segs.map((s) => (s === hot ? '#dc2626' : '#60a5fa')),
+            },
+            {
+              label: 'p90 (h)',
+              data: segs.map((s) => (lt.overall.segments[s].p90 || 0) / 3600),
+              backgroundColor: segs.map((s) => (s === hot ? '#fca5a5' : '#bfdbfe')),
+            },
           ],
         },
-        options: { animation: false, maintainAspectRatio: false, plugins: { title: { display: true, text: 'time per stage (bottleneck in red)' } } },
+        options: {
+          animation: false,
+          maintainAspectRatio: false,
+          plugins: { title: { display: true, text: 'time per stage (bottleneck in red)' } },
+        },
       });
-    } catch (e) { say(e.message); }
+    } catch (e) {
+      say(e.message);
+    }
   }
 
   function listen(kind, q) {
@@ -184,29 +378,46 @@
     if (kind === 'commit') params.set('commit', q.toLowerCase());
     else if (kind === 'work-item') params.set('workItem', q);
     source = new EventSource('/api/v1/stream?' + params);
-    source.onopen = () => { $('live').className = 'live on'; };
-    source.onerror = () => { $('live').className = 'live off'; };
+    source.onopen = () => {
+      $('live').className = 'live on';
+    };
+    source.onerror = () => {
+      $('live').className = 'live off';
+    };
     const onChange = (ev) => {
       const c = JSON.parse(ev.data);
       const li = document.createElement('li');
       li.className = c.kind;
       li.dataset.event = c.event.id;
-      li.textContent = c.event.time + ' ' + c.event.site + ' ' + c.event.stage + ' ' + c.event.type + (c.event.outcome ? ' ' + c.event.outcome : '');
+      li.textContent =
+        c.event.time + ' ' + c.event.site + ' ' + c.event.stage + ' ' + c.event.type + (c.event.outcome ? ' ' + c.event.outcome : '');
       $('feed').prepend(li);
-      if (current) api('trace/' + current.subject.kind + '/' + encodeURIComponent(current.subject.query)).then(showTrace, (e) => say(e.message));
+      if (current)
+        api('trace/' + current.subject.kind + '/' + encodeURIComponent(current.subject.query)).then(showTrace, (e) => say(e.message));
     };
     source.addEventListener('event', onChange);
     source.addEventListener('failure', onChange);
   }
 
-  $('search').addEventListener('submit', (e) => { e.preventDefault(); const q = $('q').value.trim(); if (q) search(q, $('kind').value); });
+  $('search').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const q = $('q').value.trim();
+    if (q) search(q, $('kind').value);
+  });
   $('lead-time-go').addEventListener('click', () => showLeadTime());
-  $('lead-form').addEventListener('submit', (e) => { e.preventDefault(); showLeadTime(); });
+  $('lead-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    showLeadTime();
+  });
   $('diff-form').addEventListener('submit', (e) => {
     e.preventDefault();
     const t = $('release-title').dataset;
     showRelease(t.product, t.version, $('diff').value.trim()).catch((err) => say(err.message));
   });
   const m = /^#([a-z-]+)=(.+)$/.exec(location.hash);
-  if (m) { $('q').value = decodeURIComponent(m[2]); $('kind').value = m[1]; search($('q').value, m[1]); }
+  if (m) {
+    $('q').value = decodeURIComponent(m[2]);
+    $('kind').value = m[1];
+    search($('q').value, m[1]);
+  }
 })();

@@ -13,7 +13,12 @@ function config(extra: Record<string, unknown> = {}) {
         management: { url: 'http://central:15672', user: 'relay', password: 'p' },
       },
       brokers: [
-        { name: 'ci', url: 'amqp://u:p@ci-mq:5672/%2F', federationUrl: 'amqp://u:p@ci-mq.site-a.example:5672/%2F', management: { url: 'http://ci-mq:15672', user: 'u', password: 'p' } },
+        {
+          name: 'ci',
+          url: 'amqp://u:p@ci-mq:5672/%2F',
+          federationUrl: 'amqp://u:p@ci-mq.site-a.example:5672/%2F',
+          management: { url: 'http://ci-mq:15672', user: 'u', password: 'p' },
+        },
       ],
       sources: [{ name: 'jenkins', broker: 'ci', format: 'jenkins', exchange: 'jenkins', mode: 'federation' }],
       http: { port: 8110 },
@@ -58,7 +63,10 @@ describe('federation link definitions', () => {
     assert.equal(s['dest-uri'], 'amqp://site-a:pw@central:5672/prod');
     assert.equal(s['dest-exchange-key'], 'site.site-a.jenkins.jenkins');
     assert.equal(s['ack-mode'], 'on-confirm');
-    assert.equal(centralShovel(config({ central: { urls: ['amqp://x:y@central/%2F'], management: cfg.central.management } }), link)['src-uri'], 'amqp://');
+    assert.equal(
+      centralShovel(config({ central: { urls: ['amqp://x:y@central/%2F'], management: cfg.central.management } }), link)['src-uri'],
+      'amqp://',
+    );
   });
 
   it('reads the site shovel from the site broker URL, not the federation one', () => {
@@ -80,7 +88,8 @@ describe('federation configuration', () => {
     assert.throws(
       () => config({ central: { urls: central.urls } }),
       (err: Error & { problems?: string[] }) =>
-        err.problems?.[0] === 'sources[0].mode: federation mode needs central.management (url, user, password): the relay keeps the federation upstream and policy on the central broker',
+        err.problems?.[0] ===
+        'sources[0].mode: federation mode needs central.management (url, user, password): the relay keeps the federation upstream and policy on the central broker',
     );
   });
 
@@ -88,7 +97,8 @@ describe('federation configuration', () => {
     const { brokers } = config();
     assert.throws(
       () => config({ brokers: [{ ...brokers[0]!, management: { url: 'http://central:15672/', user: 'u', password: 'p' } }] }),
-      (err: Error & { problems?: string[] }) => err.problems?.[0] === "brokers[0].management.url: is the central broker's management API; a site broker must be a different broker",
+      (err: Error & { problems?: string[] }) =>
+        err.problems?.[0] === "brokers[0].management.url: is the central broker's management API; a site broker must be a different broker",
     );
   });
 });

@@ -33,7 +33,12 @@ async function bootstrap(): Promise<void> {
   // No body parser: webhook bodies are read raw, so signatures are checked on the exact bytes and published as they came.
   // On SIGTERM/SIGINT: new requests get 503 (Connection: close) while in-flight webhook
   // publishes finish (see WebhookPublisher), then the process exits 0.
-  const app = await NestFactory.create(RelayModule.forConfig(config), { logger, abortOnError: false, bodyParser: false, return503OnClosing: true });
+  const app = await NestFactory.create(RelayModule.forConfig(config), {
+    logger,
+    abortOnError: false,
+    bodyParser: false,
+    return503OnClosing: true,
+  });
   app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
   const health = app.get(HealthRegistry);
   for (const broker of config.brokers) {
@@ -59,7 +64,9 @@ function readCa(configFile: string, caFile: string): Buffer {
   try {
     return readFileSync(caFile);
   } catch (err) {
-    throw new ConfigError(configFile, [`central.tls.caFile: cannot read ${caFile} (${(err as NodeJS.ErrnoException).code ?? String(err)})`]);
+    throw new ConfigError(configFile, [
+      `central.tls.caFile: cannot read ${caFile} (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+    ]);
   }
 }
 

@@ -1,6 +1,15 @@
 import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationShutdown } from '@nestjs/common';
 import { BrokerAdmin, ManagementApiError, type ShovelDefinition } from '@not/messaging';
-import { centralShovel, centralVhost, federationPolicy, federationUpstream, linksOf, sameFields, siteShovel, type Link } from './link-definitions.js';
+import {
+  centralShovel,
+  centralVhost,
+  federationPolicy,
+  federationUpstream,
+  linksOf,
+  sameFields,
+  siteShovel,
+  type Link,
+} from './link-definitions.js';
 import { RelaySettings } from './relay.config.js';
 import { RelayMetrics } from './relay.metrics.js';
 import { bufferQueueName, bufferQueueType, linkName, RELAY_PREFIX, SiteBroker } from './site-broker.js';
@@ -100,7 +109,10 @@ export class ReconcileService implements BeforeApplicationShutdown, OnApplicatio
       });
       if (current?.type && current.type !== type && source.mode === 'shovel') {
         // Left by federation mode: a shovel reads a classic queue as well; redeclaring it would fail.
-        this.reportProblem(`${queue}:type`, `buffer queue ${queue} on broker "${site.config.name}" is a ${current.type} queue (left by federation mode); the shovel uses it as it is`);
+        this.reportProblem(
+          `${queue}:type`,
+          `buffer queue ${queue} on broker "${site.config.name}" is a ${current.type} queue (left by federation mode); the shovel uses it as it is`,
+        );
         wanted.set(linkName(config.site, source.name), siteShovel(config, site.config, source));
         continue;
       }
@@ -175,7 +187,9 @@ export class ReconcileService implements BeforeApplicationShutdown, OnApplicatio
     const [upstreams, policies, shovels, queues] = await Promise.all([
       admin.listFederationUpstreams(vhost).catch((err: unknown) => {
         throw err instanceof ManagementApiError && err.status === 404
-          ? new Error('the federation plugin is not enabled on the central broker (rabbitmq-plugins enable rabbitmq_federation rabbitmq_federation_management)')
+          ? new Error(
+              'the federation plugin is not enabled on the central broker (rabbitmq-plugins enable rabbitmq_federation rabbitmq_federation_management)',
+            )
           : err;
       }),
       admin.listPolicies(vhost),
@@ -200,13 +214,19 @@ export class ReconcileService implements BeforeApplicationShutdown, OnApplicatio
       if (!existingUpstreams.has(name) || !sameFields(existingUpstreams.get(name), upstream)) {
         await admin.putFederationUpstream(name, upstream, vhost);
         changed.add(name);
-        this.action(existingUpstreams.has(name) ? 'replaced' : 'created', `${existingUpstreams.has(name) ? 'replaced' : 'created'} federation upstream ${name} on central → ${broker.name}/${queue}`);
+        this.action(
+          existingUpstreams.has(name) ? 'replaced' : 'created',
+          `${existingUpstreams.has(name) ? 'replaced' : 'created'} federation upstream ${name} on central → ${broker.name}/${queue}`,
+        );
       }
       const policy = federationPolicy(config.site, link);
       if (!existingPolicies.has(name) || !sameFields(existingPolicies.get(name), policy)) {
         await admin.putPolicy(name, policy, vhost);
         changed.add(name);
-        this.action(existingPolicies.has(name) ? 'replaced' : 'created', `${existingPolicies.has(name) ? 'replaced' : 'created'} federation policy ${name} on central for queue ${queue}`);
+        this.action(
+          existingPolicies.has(name) ? 'replaced' : 'created',
+          `${existingPolicies.has(name) ? 'replaced' : 'created'} federation policy ${name} on central for queue ${queue}`,
+        );
       }
       if (!existingQueues.has(queue)) {
         // Classic: a transit queue (the durable buffer is the site's), and only classic queues can be deleted if-empty.
@@ -218,7 +238,10 @@ export class ReconcileService implements BeforeApplicationShutdown, OnApplicatio
       if (!existingShovels.has(name) || !sameFields(existingShovels.get(name), shovel, ['dest-exchange-key'])) {
         await admin.putShovel(name, shovel, vhost);
         changed.add(name);
-        this.action(existingShovels.has(name) ? 'replaced' : 'created', `${existingShovels.has(name) ? 'replaced' : 'created'} central shovel ${name} → ${shovel['dest-exchange']} (${shovel['dest-exchange-key']})`);
+        this.action(
+          existingShovels.has(name) ? 'replaced' : 'created',
+          `${existingShovels.has(name) ? 'replaced' : 'created'} central shovel ${name} → ${shovel['dest-exchange']} (${shovel['dest-exchange-key']})`,
+        );
       }
     }
 
@@ -265,7 +288,10 @@ export class ReconcileService implements BeforeApplicationShutdown, OnApplicatio
       }
       existingShovels.delete(name);
       this.clearProblem(`${name}:drain`);
-      this.action('deleted', `deleted federated queue ${queue}${shovel ? ` and its shovel ${name}` : ''} on central: empty, and its source is no longer federated`);
+      this.action(
+        'deleted',
+        `deleted federated queue ${queue}${shovel ? ` and its shovel ${name}` : ''} on central: empty, and its source is no longer federated`,
+      );
     }
     for (const name of existingShovels.keys()) {
       if (name.startsWith(ownName) && !wanted.has(name) && !existingQueues.has(bufferQueueName(config.site, name.slice(ownName.length)))) {
@@ -287,7 +313,12 @@ export class ReconcileService implements BeforeApplicationShutdown, OnApplicatio
       this.setLink(link, LINK_STATES.includes(state) ? state : 'other');
       const key = `central:${name}`;
       if (state !== 'running' && !changed.has(name)) {
-        const why = fed && fed.status !== 'running' ? `federation link ${name} is ${fed.status}${fed.error ? `: ${fed.error}` : ''}` : !fed ? `federation link ${name} is not reported by the central broker` : `central shovel ${name} is ${st?.state ?? 'not reported'}${st?.reason ? `: ${st.reason}` : ''}`;
+        const why =
+          fed && fed.status !== 'running'
+            ? `federation link ${name} is ${fed.status}${fed.error ? `: ${fed.error}` : ''}`
+            : !fed
+              ? `federation link ${name} is not reported by the central broker`
+              : `central shovel ${name} is ${st?.state ?? 'not reported'}${st?.reason ? `: ${st.reason}` : ''}`;
         this.reportProblem(key, why);
         // Federation links reconnect by themselves (reconnect-delay); a stuck central shovel is restarted like a site one.
         if (fed?.status === 'running' && st) await this.restartIfStuck(admin, name, vhost, key);

@@ -43,14 +43,23 @@ describe('relay configuration', () => {
   it('rejects a source on an unknown broker and duplicate source names', () => {
     try {
       validateConfig(
-        { ...valid, sources: [{ name: 'ci', broker: 'nope', format: 'eiffel', exchange: 'x' }, { name: 'ci', broker: 'main', format: 'eiffel', exchange: 'y' }] },
+        {
+          ...valid,
+          sources: [
+            { name: 'ci', broker: 'nope', format: 'eiffel', exchange: 'x' },
+            { name: 'ci', broker: 'main', format: 'eiffel', exchange: 'y' },
+          ],
+        },
         relayConfigSchema,
         'relay.yaml',
       );
       assert.fail('expected a ConfigError');
     } catch (err) {
       assert.ok(err instanceof ConfigError);
-      assert.deepEqual(err.problems, ['sources[0].broker: no broker named "nope" in brokers[]', 'sources[1].name: duplicate source name "ci"']);
+      assert.deepEqual(err.problems, [
+        'sources[0].broker: no broker named "nope" in brokers[]',
+        'sources[1].name: duplicate source name "ci"',
+      ]);
     }
   });
 });

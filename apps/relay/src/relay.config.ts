@@ -1,7 +1,19 @@
 import { amqpUrl, httpSchema, httpUrl, identifier } from '@not/config';
 import { z } from 'zod';
 
-const FORMAT_NAMES = ['eiffel', 'cdevents', 'jenkins', 'gerrit', 'github', 'gitlab', 'gitea', 'git-hook', 'nexus', 'artifactory', 'verdaccio'] as const;
+const FORMAT_NAMES = [
+  'eiffel',
+  'cdevents',
+  'jenkins',
+  'gerrit',
+  'github',
+  'gitlab',
+  'gitea',
+  'git-hook',
+  'nexus',
+  'artifactory',
+  'verdaccio',
+] as const;
 
 const managementSchema = z.strictObject({ url: httpUrl, user: z.string().min(1), password: z.string().min(1) });
 
@@ -34,7 +46,11 @@ const webhooksSchema = z.strictObject({
   broker: identifier,
   /** The relay's own exchange on that broker; a buffer queue and shovel carry it to central like any source. */
   exchange: z.string().min(1).default('not-relay.webhooks'),
-  maxBytes: z.number().int().min(1024).default(1024 * 1024),
+  maxBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .default(1024 * 1024),
   /** Seconds to wait for the broker's confirm before answering 503. */
   confirmTimeoutSeconds: z.number().min(1).default(10),
   /** Per endpoint: the shared secret or token; when set, requests must prove it (else 401). */
@@ -79,14 +95,19 @@ export const relayConfigSchema = z
         ctx.addIssue({
           code: 'custom',
           path: ['sources', i, 'mode'],
-          message: 'federation mode needs central.management (url, user, password): the relay keeps the federation upstream and policy on the central broker',
+          message:
+            'federation mode needs central.management (url, user, password): the relay keeps the federation upstream and policy on the central broker',
         });
       }
     });
     const centralApi = cfg.central.management?.url.replace(/\/+$/, '');
     cfg.brokers.forEach((b, i) => {
       if (centralApi && b.management.url.replace(/\/+$/, '') === centralApi) {
-        ctx.addIssue({ code: 'custom', path: ['brokers', i, 'management', 'url'], message: 'is the central broker\'s management API; a site broker must be a different broker' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['brokers', i, 'management', 'url'],
+          message: "is the central broker's management API; a site broker must be a different broker",
+        });
       }
     });
     if (cfg.webhooks && !brokers.has(cfg.webhooks.broker)) {

@@ -26,7 +26,8 @@ export const shovelName = linkName;
  * queue federation consuming a quorum upstream queue crashes the upstream channel
  * on RabbitMQ 3.10 (observed: redeliveries, duplicates, a tenth of the throughput).
  */
-export const bufferQueueType = (link: Pick<BufferedLink, 'mode'>): 'quorum' | 'classic' => (link.mode === 'federation' ? 'classic' : 'quorum');
+export const bufferQueueType = (link: Pick<BufferedLink, 'mode'>): 'quorum' | 'classic' =>
+  link.mode === 'federation' ? 'classic' : 'quorum';
 
 /** AMQP access to one site broker: declares the source exchange, the buffer queue and its bindings. */
 export class SiteBroker {

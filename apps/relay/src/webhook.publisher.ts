@@ -65,7 +65,10 @@ export class WebhookPublisher implements BeforeApplicationShutdown, OnApplicatio
     const ch = await this.open();
     const timeoutMs = this.webhooks.confirmTimeoutSeconds * 1000;
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new BrokerUnavailableError(`no confirm from the site broker within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new BrokerUnavailableError(`no confirm from the site broker within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       try {
         ch.publish(
           this.webhooks.exchange,

@@ -39,7 +39,10 @@ describe('loadConfigFile', () => {
   });
 
   it('says when the file is missing or is not YAML', () => {
-    assert.deepEqual(problemsOf(() => loadConfigFile('/nonexistent/relay.yaml', schema)), ['file not found']);
+    assert.deepEqual(
+      problemsOf(() => loadConfigFile('/nonexistent/relay.yaml', schema)),
+      ['file not found'],
+    );
     const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
     const bad = join(dir, 'bad.yaml');
     writeFileSync(bad, 'site: [unclosed\n');

@@ -32,12 +32,7 @@ export function loadConfigFile<S extends z.ZodType>(file: string, schema: S, opt
 }
 
 /** Validates an already-parsed value (expanding `${NAME}` references in strings first). */
-export function validateConfig<S extends z.ZodType>(
-  raw: unknown,
-  schema: S,
-  source: string,
-  options: LoadOptions = {},
-): z.output<S> {
+export function validateConfig<S extends z.ZodType>(raw: unknown, schema: S, source: string, options: LoadOptions = {}): z.output<S> {
   const env = options.env ?? process.env;
   const missing: string[] = [];
   const expanded = expandEnv(raw, env, [], missing);
@@ -69,12 +64,7 @@ export function formatPath(path: readonly PropertyKey[]): string {
 
 const REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
-function expandEnv(
-  value: unknown,
-  env: Readonly<Record<string, string | undefined>>,
-  path: PropertyKey[],
-  missing: string[],
-): unknown {
+function expandEnv(value: unknown, env: Readonly<Record<string, string | undefined>>, path: PropertyKey[], missing: string[]): unknown {
   if (typeof value === 'string') {
     return value.replace(REF, (_whole, name: string, fallback: string | undefined) => {
       const v = env[name];

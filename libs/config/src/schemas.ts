@@ -3,13 +3,9 @@ import { z } from 'zod';
 /** Shared pieces of the apps' configuration schemas. */
 export const port = z.number().int().min(1).max(65535);
 
-export const amqpUrl = z
-  .string()
-  .refine((s) => /^amqps?:\/\//.test(s), { message: 'must be an amqp:// or amqps:// URL' });
+export const amqpUrl = z.string().refine((s) => /^amqps?:\/\//.test(s), { message: 'must be an amqp:// or amqps:// URL' });
 
-export const httpUrl = z
-  .string()
-  .refine((s) => /^https?:\/\//.test(s), { message: 'must be an http:// or https:// URL' });
+export const httpUrl = z.string().refine((s) => /^https?:\/\//.test(s), { message: 'must be an http:// or https:// URL' });
 
 export const identifier = z
   .string()

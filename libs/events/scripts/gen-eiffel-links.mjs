@@ -25,7 +25,9 @@ export function defaultEiffelDir() {
 export function buildLinkRules(eiffelDir) {
   const dir = join(eiffelDir, 'definitions');
   const out = {};
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.yml')).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.yml'))
+    .sort()) {
     const def = parse(readFileSync(join(dir, file), 'utf8'));
     const links = {};
     for (const type of Object.keys(def._links ?? {}).sort()) {
@@ -61,7 +63,9 @@ function strip(node) {
 export function buildSchemas(eiffelDir) {
   const dir = join(eiffelDir, 'schemas');
   const out = {};
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()) {
     out[file.replace(/\.json$/, '')] = strip(JSON.parse(readFileSync(join(dir, file), 'utf8')));
   }
   return out;

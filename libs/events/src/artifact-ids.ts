@@ -110,7 +110,12 @@ function npmFromPath(p: string): Coordinates | undefined {
 }
 
 /** A package name and version as Nexus reports a component (format, group, name, version) -> purl. */
-export function purlFromComponent(format: string, group: string | undefined, name: string, version: string | undefined): string | undefined {
+export function purlFromComponent(
+  format: string,
+  group: string | undefined,
+  name: string,
+  version: string | undefined,
+): string | undefined {
   if (!version) return undefined;
   const enc = (s: string) => encodeURIComponent(s);
   switch (format.toLowerCase()) {

@@ -130,7 +130,11 @@ export class EventBuilder {
   ): TraceEvent {
     const entities: Entity[] = [];
     for (const e of this.entities.values()) {
-      entities.push(e.aliases.size ? { label: e.label, key: e.key, props: e.props, aliases: [...e.aliases] } : { label: e.label, key: e.key, props: e.props });
+      entities.push(
+        e.aliases.size
+          ? { label: e.label, key: e.key, props: e.props, aliases: [...e.aliases] }
+          : { label: e.label, key: e.key, props: e.props },
+      );
     }
     return {
       id: fields.id,

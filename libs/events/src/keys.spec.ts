@@ -1,15 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  artifactKey,
-  buildKey,
-  commitKey,
-  digestKey,
-  gavFromPurl,
-  jenkinsBuildFromUrl,
-  normalizeRepositoryUrl,
-  npmPurl,
-} from './keys.js';
+import { artifactKey, buildKey, commitKey, digestKey, gavFromPurl, jenkinsBuildFromUrl, normalizeRepositoryUrl, npmPurl } from './keys.js';
 import { findWorkItems } from './work-items.js';
 
 describe('repository URL normalisation', () => {
@@ -52,7 +43,10 @@ describe('repository URL normalisation', () => {
 
 describe('entity keys', () => {
   it('builds a commit key with the sha in lower case', () => {
-    assert.equal(commitKey('github.com/org/repo', 'ABCDEF0123456789ABCDEF0123456789ABCDEF01'), 'github.com/org/repo@abcdef0123456789abcdef0123456789abcdef01');
+    assert.equal(
+      commitKey('github.com/org/repo', 'ABCDEF0123456789ABCDEF0123456789ABCDEF01'),
+      'github.com/org/repo@abcdef0123456789abcdef0123456789abcdef01',
+    );
   });
 
   it('reads a Jenkins build URL with folders and a context path', () => {

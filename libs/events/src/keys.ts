@@ -52,8 +52,14 @@ function normaliseRepo(raw: string): string {
       path = s;
     }
   }
-  path = path.replace(/[?#].*$/, '').replace(/\\/g, '/').replace(/\/{2,}/g, '/');
-  path = path.replace(/^\/+|\/+$/g, '').replace(/\.git$/i, '').replace(/\/+$/, '');
+  path = path
+    .replace(/[?#].*$/, '')
+    .replace(/\\/g, '/')
+    .replace(/\/{2,}/g, '/');
+  path = path
+    .replace(/^\/+|\/+$/g, '')
+    .replace(/\.git$/i, '')
+    .replace(/\/+$/, '');
   const out = host ? (path ? `${host}/${path}` : host) : path;
   return out.toLowerCase();
 }

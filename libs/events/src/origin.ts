@@ -32,7 +32,10 @@ export function parseOrigin(routingKey: string, headers?: Readonly<Record<string
     from = `${FORMAT_HEADER} header`;
   }
   if (!isFormat(format)) {
-    return bad(`unknown format "${format}" in the ${from}; expected one of ${FORMATS.join(', ')}`, from === 'routing key' ? 'routingKey' : `headers.${FORMAT_HEADER}`);
+    return bad(
+      `unknown format "${format}" in the ${from}; expected one of ${FORMATS.join(', ')}`,
+      from === 'routing key' ? 'routingKey' : `headers.${FORMAT_HEADER}`,
+    );
   }
   return { ok: true, origin: { site, source, format } };
 }

@@ -10,7 +10,9 @@ const reference = (readJson(join(eiffelFixturesDir(), 'reference-50.json')) as u
 const valid: { format: Format; body: unknown }[] = [
   ...eiffelExamples().map((e) => ({ format: 'eiffel' as Format, body: e.event })),
   ...reference.map((body) => ({ format: 'eiffel' as Format, body })),
-  ...(['jenkins', 'github', 'gitlab', 'gitea', 'git-hook', 'cdevents', 'gerrit', 'nexus', 'artifactory', 'verdaccio'] as const).flatMap((format) => localSamples(format).map((s) => ({ format, body: s.json }))),
+  ...(['jenkins', 'github', 'gitlab', 'gitea', 'git-hook', 'cdevents', 'gerrit', 'nexus', 'artifactory', 'verdaccio'] as const).flatMap(
+    (format) => localSamples(format).map((s) => ({ format, body: s.json })),
+  ),
 ];
 
 /** Every accepted result must name an id for each event; nothing may throw. */

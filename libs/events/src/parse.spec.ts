@@ -13,11 +13,17 @@ const event = {
 
 describe('origin', () => {
   it('reads site, source and format from the routing key', () => {
-    assert.deepEqual(parseOrigin('site.lund.jenkins-a.eiffel.extra.parts'), { ok: true, origin: { site: 'lund', source: 'jenkins-a', format: 'eiffel' } });
+    assert.deepEqual(parseOrigin('site.lund.jenkins-a.eiffel.extra.parts'), {
+      ok: true,
+      origin: { site: 'lund', source: 'jenkins-a', format: 'eiffel' },
+    });
   });
 
   it('takes the format from the x-not-format header when the routing key has none', () => {
-    assert.deepEqual(parseOrigin('site.lund.hooks', { 'x-not-format': 'github' }), { ok: true, origin: { site: 'lund', source: 'hooks', format: 'github' } });
+    assert.deepEqual(parseOrigin('site.lund.hooks', { 'x-not-format': 'github' }), {
+      ok: true,
+      origin: { site: 'lund', source: 'hooks', format: 'github' },
+    });
   });
 
   it('lets the routing key win over the header', () => {
@@ -81,7 +87,12 @@ describe('parseMessage bad input', () => {
   });
 
   it('never throws, even for a message that is not shaped like one', () => {
-    const broken = [null, {}, { body: 'text', headers: null, routingKey: 5 }, { body: new Uint8Array([1]), headers: {}, routingKey: 'site.a.b.eiffel' }];
+    const broken = [
+      null,
+      {},
+      { body: 'text', headers: null, routingKey: 5 },
+      { body: new Uint8Array([1]), headers: {}, routingKey: 'site.a.b.eiffel' },
+    ];
     for (const m of broken) {
       const r = parseMessage(m as unknown as InboundMessage);
       assert.equal(r.ok, false);

@@ -20,7 +20,10 @@ export function parseMessage(msg: InboundMessage, options: ParseOptions = {}): P
   } catch (e) {
     if (e instanceof ParseFailure) return { ok: false, rejection: e.rejection };
     const what = e instanceof Error ? e.message : String(e);
-    return { ok: false, rejection: { reason: `the parser could not read this message (${what}); please report it with the message attached` } };
+    return {
+      ok: false,
+      rejection: { reason: `the parser could not read this message (${what}); please report it with the message attached` },
+    };
   }
 }
 
@@ -57,7 +60,10 @@ function parseOrThrow(msg: InboundMessage, options: ParseOptions): ParseResult {
     if (e instanceof ParseFailure) {
       const other = sniffFormat(json, headers);
       if (other !== undefined && other !== format) {
-        return reject(`the routing key says ${format} but the body looks like ${other} (${e.rejection.field ? `${e.rejection.field}: ` : ''}${e.rejection.reason}); publish it under the ${other} format`, e.rejection.field);
+        return reject(
+          `the routing key says ${format} but the body looks like ${other} (${e.rejection.field ? `${e.rejection.field}: ` : ''}${e.rejection.reason}); publish it under the ${other} format`,
+          e.rejection.field,
+        );
       }
     }
     throw e;

@@ -13,21 +13,41 @@ const versionIsBuild: ArtifactBuildRule = {
   job: 'platform/$<job>',
   number: '$<number>',
 };
-const pathIsBuild: ArtifactBuildRule = { match: '^path:raw-builds/(?<job>.+)/(?<number>\\d+)/[^/]+$', ci: 'ci.lund.example.com/jenkins', job: '$<job>', number: '$<number>' };
+const pathIsBuild: ArtifactBuildRule = {
+  match: '^path:raw-builds/(?<job>.+)/(?<number>\\d+)/[^/]+$',
+  ci: 'ci.lund.example.com/jenkins',
+  job: '$<job>',
+  number: '$<number>',
+};
 
 describe('artifact provenance rules', () => {
   it('relates the build a rule names to the artifact, with the build key the Jenkins parser uses', () => {
-    const ev = single(parseMessage(message('nexus', nexus['component-created-maven.json']), { artifactBuilds: [pathIsBuild, versionIsBuild] }));
+    const ev = single(
+      parseMessage(message('nexus', nexus['component-created-maven.json']), { artifactBuilds: [pathIsBuild, versionIsBuild] }),
+    );
     const build = ev.entities.find((e) => e.label === 'Build');
     assert.equal(build?.key, 'ci.site-b.example.com/jenkins/platform/app#0');
-    assert.deepEqual(ev.relations.filter((r) => r.type === 'PRODUCED'), [
-      { from: { label: 'Build', key: 'ci.site-b.example.com/jenkins/platform/app#0' }, type: 'PRODUCED', to: { label: 'Artifact', key: 'purl:pkg:maven/com.example.platform/app@1.4.0' } },
-    ]);
+    assert.deepEqual(
+      ev.relations.filter((r) => r.type === 'PRODUCED'),
+      [
+        {
+          from: { label: 'Build', key: 'ci.site-b.example.com/jenkins/platform/app#0' },
+          type: 'PRODUCED',
+          to: { label: 'Artifact', key: 'purl:pkg:maven/com.example.platform/app@1.4.0' },
+        },
+      ],
+    );
   });
 
   it('matches any of the artifact keys, and the first rule that matches wins', () => {
-    assert.equal(producingBuild([pathIsBuild], ['sha256:00', 'path:raw-builds/platform/app/128/app-linux-amd64.tar.gz']), 'ci.lund.example.com/jenkins/platform/app#128');
-    assert.equal(producingBuild([versionIsBuild, pathIsBuild], ['purl:pkg:maven/com.example.platform/app@1.4.128', 'path:raw-builds/x/9/y']), 'ci.site-b.example.com/jenkins/platform/app#128');
+    assert.equal(
+      producingBuild([pathIsBuild], ['sha256:00', 'path:raw-builds/platform/app/128/app-linux-amd64.tar.gz']),
+      'ci.lund.example.com/jenkins/platform/app#128',
+    );
+    assert.equal(
+      producingBuild([versionIsBuild, pathIsBuild], ['purl:pkg:maven/com.example.platform/app@1.4.128', 'path:raw-builds/x/9/y']),
+      'ci.site-b.example.com/jenkins/platform/app#128',
+    );
   });
 
   it('adds nothing when no rule matches or the number is not a number', () => {
@@ -39,6 +59,8 @@ describe('artifact provenance rules', () => {
   it('names what is wrong with a rule', () => {
     assert.deepEqual(checkArtifactBuildRule(versionIsBuild), []);
     assert.match(checkArtifactBuildRule({ ...pathIsBuild, match: '^(unclosed' })[0]!, /^match: not a valid regular expression/);
-    assert.deepEqual(checkArtifactBuildRule({ ...pathIsBuild, number: '$<build>' }), ['number: uses $<build> but match has no group named "build" (groups: job, number)']);
+    assert.deepEqual(checkArtifactBuildRule({ ...pathIsBuild, number: '$<build>' }), [
+      'number: uses $<build> but match has no group named "build" (groups: job, number)',
+    ]);
   });
 });

@@ -26,7 +26,8 @@ export function checkArtifactBuildRule(rule: ArtifactBuildRule): string[] {
   const problems: string[] = [];
   for (const field of ['ci', 'job', 'number'] as const) {
     for (const m of rule[field].matchAll(/\$<([^>]*)>/g)) {
-      if (!groups.has(m[1]!)) problems.push(`${field}: uses $<${m[1]}> but match has no group named "${m[1]}" (groups: ${[...groups].join(', ') || 'none'})`);
+      if (!groups.has(m[1]!))
+        problems.push(`${field}: uses $<${m[1]}> but match has no group named "${m[1]}" (groups: ${[...groups].join(', ') || 'none'})`);
     }
   }
   return problems;

@@ -26,7 +26,10 @@ function compile(source: string): RegExp {
     try {
       re = new RegExp(source, 'g');
     } catch (e) {
-      fail(`work-item pattern is not a valid regular expression: ${e instanceof Error ? e.message : String(e)}`, 'options.workItemPatterns');
+      fail(
+        `work-item pattern is not a valid regular expression: ${e instanceof Error ? e.message : String(e)}`,
+        'options.workItemPatterns',
+      );
     }
     if (compiled.size > 256) compiled.clear();
     compiled.set(source, re);

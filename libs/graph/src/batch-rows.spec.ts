@@ -28,7 +28,10 @@ describe('toBatchRows', () => {
 
   it('keeps every link and groups entities by label with the events about them', () => {
     const rows = toBatchRows([base, { ...base, id: 'e2', links: [{ type: 'CONTEXT', target: 'e1' }] }]);
-    assert.deepEqual(rows.links.map((l) => l.type), ['CAUSE', 'CONTEXT']);
+    assert.deepEqual(
+      rows.links.map((l) => l.type),
+      ['CAUSE', 'CONTEXT'],
+    );
     const artifacts = rows.aliased.get('Artifact')!;
     assert.equal(artifacts.length, 1);
     assert.equal(rows.entities.get('Artifact'), undefined);
@@ -39,16 +42,35 @@ describe('toBatchRows', () => {
   });
 
   it('joins the rows of entities that share any key, best key first, whatever order the events came in', () => {
-    const purlOnly: TraceEvent = { ...base, id: 'n1', about: [{ entity: { label: 'Artifact', key: 'purl:pkg:maven/a/b@1' }, role: 'published' }], entities: [{ label: 'Artifact', key: 'purl:pkg:maven/a/b@1', props: { repository: 'releases' } }] };
-    const digestOnly: TraceEvent = { ...base, id: 'n2', about: [{ entity: { label: 'Artifact', key: 'sha256:ab' }, role: 'deployed' }], entities: [{ label: 'Artifact', key: 'sha256:ab', props: {} }] };
+    const purlOnly: TraceEvent = {
+      ...base,
+      id: 'n1',
+      about: [{ entity: { label: 'Artifact', key: 'purl:pkg:maven/a/b@1' }, role: 'published' }],
+      entities: [{ label: 'Artifact', key: 'purl:pkg:maven/a/b@1', props: { repository: 'releases' } }],
+    };
+    const digestOnly: TraceEvent = {
+      ...base,
+      id: 'n2',
+      about: [{ entity: { label: 'Artifact', key: 'sha256:ab' }, role: 'deployed' }],
+      entities: [{ label: 'Artifact', key: 'sha256:ab', props: {} }],
+    };
     const bridge: TraceEvent = {
       ...base,
       id: 'n3',
       about: [{ entity: { label: 'Artifact', key: 'sha256:ab' }, role: 'copied' }],
       entities: [{ label: 'Artifact', key: 'sha256:ab', props: { size: 3 }, aliases: ['path:libs/a/b/1/b-1.jar', 'purl:pkg:maven/a/b@1'] }],
     };
-    const other: TraceEvent = { ...base, id: 'n4', about: [{ entity: { label: 'Artifact', key: 'purl:pkg:npm/x@1' }, role: 'published' }], entities: [{ label: 'Artifact', key: 'purl:pkg:npm/x@1', props: {} }] };
-    for (const order of [[purlOnly, digestOnly, bridge, other], [bridge, other, digestOnly, purlOnly], [other, digestOnly, purlOnly, bridge]]) {
+    const other: TraceEvent = {
+      ...base,
+      id: 'n4',
+      about: [{ entity: { label: 'Artifact', key: 'purl:pkg:npm/x@1' }, role: 'published' }],
+      entities: [{ label: 'Artifact', key: 'purl:pkg:npm/x@1', props: {} }],
+    };
+    for (const order of [
+      [purlOnly, digestOnly, bridge, other],
+      [bridge, other, digestOnly, purlOnly],
+      [other, digestOnly, purlOnly, bridge],
+    ]) {
       const rows = toBatchRows(order).aliased.get('Artifact')!;
       assert.equal(rows.length, 2);
       const joined = rows.find((r) => r.keys.includes('sha256:ab'))!;

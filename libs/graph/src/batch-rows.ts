@@ -135,7 +135,10 @@ function groupByKeys(label: string, list: readonly EntityRow[]): AliasedRow[] {
       else parent[find(i)] = find(j);
     }
   });
-  const groups = new Map<number, { keys: Set<string>; props: Record<string, CypherValue>; about: Array<{ event: string; role: string }> }>();
+  const groups = new Map<
+    number,
+    { keys: Set<string>; props: Record<string, CypherValue>; about: Array<{ event: string; role: string }> }
+  >();
   list.forEach((row, i) => {
     const root = find(i);
     let g = groups.get(root);

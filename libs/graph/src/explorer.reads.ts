@@ -96,7 +96,8 @@ const ENTITY_FIELDS = (v: string): string =>
   `{eid: elementId(${v}), label: [l IN labels(${v}) WHERE l <> 'Placeholder'][0], key: ${v}.key, props: properties(${v})}`;
 
 /** An entity without its properties, for walks that only need to know it was met. */
-const ENTITY_REF = (v: string): string => `{eid: elementId(${v}), label: [l IN labels(${v}) WHERE l <> 'Placeholder'][0], key: ${v}.key, props: {}}`;
+const ENTITY_REF = (v: string): string =>
+  `{eid: elementId(${v}), label: [l IN labels(${v}) WHERE l <> 'Placeholder'][0], key: ${v}.key, props: {}}`;
 
 /** Entity relations followed downstream (from what a thing is to what was made of it), by direction in the graph. */
 const DOWN_IN = 'INCLUDES|BUILT|TESTED|CONTAINS';
@@ -396,7 +397,11 @@ export class ExplorerReads {
   /** Events with their outgoing links and what they are about, in one round trip. */
   async details(ids: readonly string[]): Promise<{ events: EventRow[]; links: LinkRow[]; about: AboutRow[] }> {
     if (!ids.length) return { events: [], links: [], about: [] };
-    const rows = await this.graph.read<{ e: EventRow; links: Array<{ type: string; to: string }>; about: Array<{ role: string; entity: EntityRow }> }>(
+    const rows = await this.graph.read<{
+      e: EventRow;
+      links: Array<{ type: string; to: string }>;
+      about: Array<{ role: string; entity: EntityRow }>;
+    }>(
       `UNWIND $ids AS id MATCH (e:Event {id: id}) WHERE NOT e:Placeholder
        RETURN ${EVENT_FIELDS} AS e,
               [(e)-[l]->(t:Event) | {type: type(l), to: t.id}] AS links,
@@ -487,7 +492,13 @@ export class ExplorerReads {
   async eventsPage(filter: EventFilter, skip: number, limit: number): Promise<{ total: number; items: EventRow[] }> {
     const where = `WHERE NOT e:Placeholder AND ($type IS NULL OR e.type = $type) AND ($site IS NULL OR e.site = $site)
       AND ($stage IS NULL OR e.stage = $stage) AND ($from IS NULL OR e.time >= datetime($from)) AND ($to IS NULL OR e.time < datetime($to))`;
-    const params = { type: filter.type ?? null, site: filter.site ?? null, stage: filter.stage ?? null, from: filter.from ?? null, to: filter.to ?? null };
+    const params = {
+      type: filter.type ?? null,
+      site: filter.site ?? null,
+      stage: filter.stage ?? null,
+      from: filter.from ?? null,
+      to: filter.to ?? null,
+    };
     const [count] = await this.graph.read<{ n: number }>(`MATCH (e:Event) ${where} RETURN count(e) AS n`, params);
     const rows = await this.graph.read<{ e: EventRow }>(
       `MATCH (e:Event) ${where} RETURN ${EVENT_FIELDS} AS e ORDER BY e.time DESC, e.id SKIP $skip LIMIT $limit`,
@@ -508,9 +519,6 @@ export class ExplorerReads {
     );
     return rows.map((r) => r.id);
   }
-
-
-
 }
 
 export interface IncidentEventRow {
@@ -532,7 +540,8 @@ export interface EventFilter {
 }
 
 /** Entity labels the explorer looks up by key; put into query text only from this fixed list. */
-export type EntityLabelName = 'Commit' | 'Change' | 'WorkItem' | 'Build' | 'TestRun' | 'Artifact' | 'Environment' | 'Release' | 'Repository';
+export type EntityLabelName =
+  'Commit' | 'Change' | 'WorkItem' | 'Build' | 'TestRun' | 'Artifact' | 'Environment' | 'Release' | 'Repository';
 
 const HIDDEN_PROPS = new Set(['id', 'type', 'stage', 'phase', 'outcome', 'time', 'site', 'source', 'format', 'hash']);
 

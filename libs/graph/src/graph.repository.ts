@@ -220,7 +220,11 @@ async function writeBatch(tx: ManagedTransaction, rows: BatchRows): Promise<Writ
         : `MERGE (${v}:${cypherIdent(label)} {key: r.${field}})`;
     cypherIdent(from);
     cypherIdent(to);
-    last.push(tx.run(`UNWIND $rows AS r ${end('a', from, 'from')} WITH a, r ${end('b', to, 'to')} MERGE (a)-[:${cypherIdent(type)}]->(b)`, { rows: list }));
+    last.push(
+      tx.run(`UNWIND $rows AS r ${end('a', from, 'from')} WITH a, r ${end('b', to, 'to')} MERGE (a)-[:${cypherIdent(type)}]->(b)`, {
+        rows: list,
+      }),
+    );
   }
   await Promise.all(last);
   return { created, duplicates, conflicts };
@@ -292,9 +296,16 @@ async function mergeAndWrite(tx: ManagedTransaction, label: string, row: Aliased
   );
   const nodes = uniqueNodes(found.records.map((r) => r.toObject() as FoundNode));
   const keys = rankKeys(label, [...row.keys, ...nodes.flatMap((n) => [n.key, ...(n.aliases ?? [])])]);
-  const ranked = rankKeys(label, nodes.map((n) => n.key));
+  const ranked = rankKeys(
+    label,
+    nodes.map((n) => n.key),
+  );
   const survivor = nodes.find((n) => n.key === ranked[0])!;
-  await mergeNodes(tx, survivor.id, nodes.filter((n) => n !== survivor).map((n) => n.id));
+  await mergeNodes(
+    tx,
+    survivor.id,
+    nodes.filter((n) => n !== survivor).map((n) => n.id),
+  );
   const [key, ...aliases] = keys;
   await tx.run(
     `MATCH (x) WHERE elementId(x) = $node
@@ -309,7 +320,15 @@ async function mergeAndWrite(tx: ManagedTransaction, label: string, row: Aliased
      UNWIND $about AS ab
      MATCH (e:Event {id: ab.event})
      MERGE (e)-[:ABOUT {role: ab.role}]->(x)`,
-    { node: survivor.id, props: row.props, key, rank: keyRank(label, key!), aliases, ids: keys.map((k) => aliasId(label, k)), about: row.about },
+    {
+      node: survivor.id,
+      props: row.props,
+      key,
+      rank: keyRank(label, key!),
+      aliases,
+      ids: keys.map((k) => aliasId(label, k)),
+      about: row.about,
+    },
   );
 }
 
@@ -352,7 +371,11 @@ export function explainNeo4jError(err: unknown, config: Pick<Neo4jConfig, 'url' 
   if (e.code === 'Neo.ClientError.Security.Unauthorized' || /authentication failure|unauthorized/i.test(e.message ?? '')) {
     return new StartupError(`Neo4j at ${config.url} rejected the credentials of user "${config.user}"`, 'neo4j.password');
   }
-  if (e.code === 'ServiceUnavailable' || e.code === 'SessionExpired' || /ECONNREFUSED|Could not perform discovery|Failed to connect/i.test(e.message ?? '')) {
+  if (
+    e.code === 'ServiceUnavailable' ||
+    e.code === 'SessionExpired' ||
+    /ECONNREFUSED|Could not perform discovery|Failed to connect/i.test(e.message ?? '')
+  ) {
     return new StartupError(`Neo4j at ${config.url} is unreachable (${firstLine(e.message)})`, 'neo4j.url');
   }
   if (e.code === 'Neo.ClientError.Database.DatabaseNotFound') {

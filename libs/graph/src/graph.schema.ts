@@ -3,9 +3,7 @@ import { ENTITY_LABELS } from '@not/events';
 /** Every uniqueness constraint and index the graph relies on; created at start if missing. */
 export const SCHEMA_STATEMENTS: readonly string[] = [
   'CREATE CONSTRAINT event_id IF NOT EXISTS FOR (n:Event) REQUIRE n.id IS UNIQUE',
-  ...ENTITY_LABELS.map(
-    (label) => `CREATE CONSTRAINT ${label.toLowerCase()}_key IF NOT EXISTS FOR (n:${label}) REQUIRE n.key IS UNIQUE`,
-  ),
+  ...ENTITY_LABELS.map((label) => `CREATE CONSTRAINT ${label.toLowerCase()}_key IF NOT EXISTS FOR (n:${label}) REQUIRE n.key IS UNIQUE`),
   'CREATE CONSTRAINT alias_id IF NOT EXISTS FOR (n:Alias) REQUIRE n.id IS UNIQUE',
   'CREATE INDEX event_time IF NOT EXISTS FOR (n:Event) ON (n.time)',
   'CREATE INDEX event_type IF NOT EXISTS FOR (n:Event) ON (n.type)',

@@ -14,7 +14,10 @@ describe('mesh configuration', () => {
   });
 
   it('refuses ports that collide or belong to the machine RabbitMQ service', () => {
-    const raw = parse(readFileSync('deploy/local/mesh.yaml', 'utf8')) as { sites: Array<{ relayPort: number }>; explorer: { port: number } };
+    const raw = parse(readFileSync('deploy/local/mesh.yaml', 'utf8')) as {
+      sites: Array<{ relayPort: number }>;
+      explorer: { port: number };
+    };
     raw.sites[1]!.relayPort = raw.sites[0]!.relayPort;
     raw.explorer.port = 15672;
     try {
@@ -22,8 +25,14 @@ describe('mesh configuration', () => {
       assert.fail('expected a ConfigError');
     } catch (err) {
       assert.ok(err instanceof ConfigError);
-      assert.ok(err.problems.some((p) => p.startsWith('sites[1].relayPort: port 8110 is also used by relay site-a')), err.message);
-      assert.ok(err.problems.some((p) => p.startsWith("explorer.port: port 15672 belongs to the machine's own RabbitMQ")), err.message);
+      assert.ok(
+        err.problems.some((p) => p.startsWith('sites[1].relayPort: port 8110 is also used by relay site-a')),
+        err.message,
+      );
+      assert.ok(
+        err.problems.some((p) => p.startsWith("explorer.port: port 15672 belongs to the machine's own RabbitMQ")),
+        err.message,
+      );
     }
   });
 });

@@ -77,10 +77,15 @@ export class Mesh {
   /** Idempotent: starts whatever is not running yet. */
   async up(options: MeshUpOptions = {}): Promise<MeshStatus> {
     if (options.explorerToken !== undefined && options.explorerToken.length < 12) {
-      throw new Error('the explorer token given to "mesh up" (EXPLORER_TOKEN) has fewer than 12 characters; give a longer one, or unset it to use the generated token');
+      throw new Error(
+        'the explorer token given to "mesh up" (EXPLORER_TOKEN) has fewer than 12 characters; give a longer one, or unset it to use the generated token',
+      );
     }
     ensurePrerequisites(this.mesh.root, this.progress);
-    const state = loadOrCreateState(this.mesh.stateDir, this.cfg.sites.map((s) => s.id));
+    const state = loadOrCreateState(
+      this.mesh.stateDir,
+      this.cfg.sites.map((s) => s.id),
+    );
     if (options.explorerToken !== undefined) state.explorerTokenOverride = options.explorerToken;
     else delete state.explorerTokenOverride;
     writeState(this.mesh.stateDir, state);
@@ -144,7 +149,12 @@ export class Mesh {
   }
 
   async status(): Promise<MeshStatus> {
-    const state = readState(this.mesh.stateDir) ?? loadOrCreateState(this.mesh.stateDir, this.cfg.sites.map((s) => s.id));
+    const state =
+      readState(this.mesh.stateDir) ??
+      loadOrCreateState(
+        this.mesh.stateDir,
+        this.cfg.sites.map((s) => s.id),
+      );
     const { central, sites } = this.nodes(state);
     const rabbitUp = async (n: RabbitNode): Promise<boolean> => n.running() && (await portOpen(n.ports.amqpPort));
     const appUrl = (port: number): string => `http://127.0.0.1:${port}`;
@@ -221,19 +231,28 @@ export class Mesh {
   }
 
   async startNeo4j(): Promise<void> {
-    const state = loadOrCreateState(this.mesh.stateDir, this.cfg.sites.map((s) => s.id));
+    const state = loadOrCreateState(
+      this.mesh.stateDir,
+      this.cfg.sites.map((s) => s.id),
+    );
     state.pids.neo4j = await this.neo4j(state).start(state.pids.neo4j);
     writeState(this.mesh.stateDir, state);
   }
 
   /** Stops one RabbitMQ node of the mesh (`central` or a site id), for fault tests. */
   async stopNode(name: string): Promise<void> {
-    const state = loadOrCreateState(this.mesh.stateDir, this.cfg.sites.map((s) => s.id));
+    const state = loadOrCreateState(
+      this.mesh.stateDir,
+      this.cfg.sites.map((s) => s.id),
+    );
     await this.node(state, name).stop();
   }
 
   async startNode(name: string): Promise<void> {
-    const state = loadOrCreateState(this.mesh.stateDir, this.cfg.sites.map((s) => s.id));
+    const state = loadOrCreateState(
+      this.mesh.stateDir,
+      this.cfg.sites.map((s) => s.id),
+    );
     await this.node(state, name).start();
   }
 
@@ -254,7 +273,10 @@ export class Mesh {
   }
 
   async startAppByName(name: string): Promise<void> {
-    const state = loadOrCreateState(this.mesh.stateDir, this.cfg.sites.map((s) => s.id));
+    const state = loadOrCreateState(
+      this.mesh.stateDir,
+      this.cfg.sites.map((s) => s.id),
+    );
     await this.startApp(state, name, this.portOf(name));
   }
 
@@ -294,8 +316,7 @@ export class Mesh {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const { central, sites } = this.nodes(state);
     const neo4j = { url: `bolt://127.0.0.1:${this.cfg.neo4j.boltPort}`, user: 'neo4j', password: state.secrets.neo4jPassword };
-    const write = (name: string, value: unknown): void =>
-      writeFileSync(join(dir, `${name}.yaml`), stringify(value), { mode: 0o600 });
+    const write = (name: string, value: unknown): void => writeFileSync(join(dir, `${name}.yaml`), stringify(value), { mode: 0o600 });
     write('correlator', {
       amqp: { url: central.amqpUrl() },
       neo4j,
@@ -321,7 +342,10 @@ export class Mesh {
       webhooks: {
         broker: 'main',
         secrets: Object.fromEntries(
-          ['github', 'gitlab', 'gitea', 'nexus', 'artifactory', 'verdaccio', 'jenkins', 'git-hook', 'generic'].map((k) => [k, state.secrets.webhookSecret]),
+          ['github', 'gitlab', 'gitea', 'nexus', 'artifactory', 'verdaccio', 'jenkins', 'git-hook', 'generic'].map((k) => [
+            k,
+            state.secrets.webhookSecret,
+          ]),
         ),
       },
       reconcileIntervalSeconds: 5,
@@ -342,7 +366,10 @@ export class Mesh {
     mkdirSync(logDir, { recursive: true });
     const log = join(logDir, `${name}.log`);
     this.progress(`${name}: starting (http://127.0.0.1:${port}, log ${log})`);
-    const pid = startDetached(process.execPath, ['--enable-source-maps', main, '--config', this.configFile(name)], { log, cwd: this.mesh.root });
+    const pid = startDetached(process.execPath, ['--enable-source-maps', main, '--config', this.configFile(name)], {
+      log,
+      cwd: this.mesh.root,
+    });
     state.pids[name] = pid;
     writeState(this.mesh.stateDir, state);
     await waitFor(
@@ -389,7 +416,12 @@ export class Mesh {
     );
     state.pids.prometheus = pid;
     writeState(this.mesh.stateDir, state);
-    await waitFor('Prometheus', async () => httpOk(`http://127.0.0.1:${port}/-/ready`), 60_000, () => `see ${join(dir, 'prometheus.log')}`);
+    await waitFor(
+      'Prometheus',
+      async () => httpOk(`http://127.0.0.1:${port}/-/ready`),
+      60_000,
+      () => `see ${join(dir, 'prometheus.log')}`,
+    );
   }
 
   /** Scrape config for the mesh: the apps and every RabbitMQ node's prometheus plugin. */

@@ -40,20 +40,29 @@ export function ensurePrerequisites(root: string, progress: Progress): void {
   }
   for (const tool of ['java', 'mvn']) {
     if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
-      throw new Error(`"${tool}" is not installed: the mesh runs Neo4j on Java 17 built with Maven (apt-get install -y openjdk-17-jdk-headless maven)`);
+      throw new Error(
+        `"${tool}" is not installed: the mesh runs Neo4j on Java 17 built with Maven (apt-get install -y openjdk-17-jdk-headless maven)`,
+      );
     }
   }
   const cp = neo4jClasspathFile(root);
   const pom = join(neo4jDir(root), 'pom.xml');
   if (!existsSync(cp) || statSync(cp).mtimeMs < statSync(pom).mtimeMs || !classpathIntact(cp)) {
     progress('building the Neo4j launcher with Maven (first time: downloads Neo4j from Maven Central, a few minutes)');
-    run('mvn', ['-q', '-B', '-f', pom, 'package', 'dependency:build-classpath', `-Dmdep.outputFile=${cp}`], 'the Maven build of the Neo4j launcher');
+    run(
+      'mvn',
+      ['-q', '-B', '-f', pom, 'package', 'dependency:build-classpath', `-Dmdep.outputFile=${cp}`],
+      'the Maven build of the Neo4j launcher',
+    );
   }
 }
 
 /** The class path points into ~/.m2: rebuild when a jar has gone (a cleaned Maven repository). */
 function classpathIntact(file: string): boolean {
-  return readFileSync(file, 'utf8').trim().split(':').every((jar) => jar === '' || existsSync(jar));
+  return readFileSync(file, 'utf8')
+    .trim()
+    .split(':')
+    .every((jar) => jar === '' || existsSync(jar));
 }
 
 function run(cmd: string, args: string[], what: string, env: Record<string, string> = {}): void {

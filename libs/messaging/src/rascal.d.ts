@@ -13,7 +13,10 @@ declare module 'rascal' {
 
   export interface SubscriptionSession extends EventEmitter {
     on(event: 'message', listener: (message: Message, content: unknown, ackOrNack: AckOrNack) => void): this;
-    on(event: 'error' | 'invalid_content' | 'redeliveries_exceeded', listener: (err: Error, message?: Message, ackOrNack?: AckOrNack) => void): this;
+    on(
+      event: 'error' | 'invalid_content' | 'redeliveries_exceeded',
+      listener: (err: Error, message?: Message, ackOrNack?: AckOrNack) => void,
+    ): this;
     cancel(): Promise<void>;
   }
 

@@ -56,7 +56,21 @@ export function renderRules(out: string, envFile?: string): RunResult {
   return run(process.execPath, [join(PROMETHEUS_DIR, 'render-rules.mjs'), ...(envFile ? ['--env', envFile] : []), '--out', out]);
 }
 
-const KEYWORDS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'and', 'or', 'unless', 'bool', 'offset', 'inf', 'nan']);
+const KEYWORDS = new Set([
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'and',
+  'or',
+  'unless',
+  'bool',
+  'offset',
+  'inf',
+  'nan',
+]);
 
 /**
  * The metric names a PromQL expression reads: identifiers that are not functions,
@@ -195,8 +209,15 @@ export async function promAlerts(base: string): Promise<PromAlert[]> {
   return (await promGet<{ alerts: PromAlert[] }>(base, '/api/v1/alerts')).alerts;
 }
 
-export async function promRules(base: string): Promise<Array<{ name: string; rules: Array<{ name: string; type: string; duration?: number }> }>> {
-  return (await promGet<{ groups: Array<{ name: string; rules: Array<{ name: string; type: string; duration?: number }> }> }>(base, '/api/v1/rules')).groups;
+export async function promRules(
+  base: string,
+): Promise<Array<{ name: string; rules: Array<{ name: string; type: string; duration?: number }> }>> {
+  return (
+    await promGet<{ groups: Array<{ name: string; rules: Array<{ name: string; type: string; duration?: number }> }> }>(
+      base,
+      '/api/v1/rules',
+    )
+  ).groups;
 }
 
 /** Asks Prometheus (started with --web.enable-lifecycle) to reload its config and rules. */

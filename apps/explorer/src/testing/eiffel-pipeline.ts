@@ -14,7 +14,11 @@ import { createHash } from 'node:crypto';
 
 export interface PipelineEvent {
   readonly site: 'a' | 'b';
-  readonly event: { meta: { id: string; type: string; version: string; time: number }; data: Record<string, unknown>; links: Array<{ type: string; target: string }> };
+  readonly event: {
+    meta: { id: string; type: string; version: string; time: number };
+    data: Record<string, unknown>;
+    links: Array<{ type: string; target: string }>;
+  };
 }
 
 export interface CommitPlan {
@@ -24,7 +28,15 @@ export interface CommitPlan {
   /** Ids of the events this commit caused, downstream, in time order. */
   readonly journey: string[];
   /** Times (ms) of the points lead time is measured at; undefined where the commit never got there. */
-  readonly times: { commit: number; merge: number; buildTriggered: number; buildFinished: number; testFinished?: number; promotion?: number; release?: number };
+  readonly times: {
+    commit: number;
+    merge: number;
+    buildTriggered: number;
+    buildFinished: number;
+    testFinished?: number;
+    promotion?: number;
+    release?: number;
+  };
   readonly artifact?: string;
 }
 
@@ -55,9 +67,23 @@ export function eiffelPipeline(run: string, base: number): Pipeline {
     return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
   };
   const events: PipelineEvent[] = [];
-  const emit = (site: 'a' | 'b', type: string, version: string, at: number, data: Record<string, unknown>, links: Array<[string, string]>): string => {
+  const emit = (
+    site: 'a' | 'b',
+    type: string,
+    version: string,
+    at: number,
+    data: Record<string, unknown>,
+    links: Array<[string, string]>,
+  ): string => {
     const eid = id();
-    events.push({ site, event: { meta: { id: eid, type, version, time: at, source: { domainId: 'explorer.test' } } as PipelineEvent['event']['meta'], data, links: links.map(([type, target]) => ({ type, target })) } });
+    events.push({
+      site,
+      event: {
+        meta: { id: eid, type, version, time: at, source: { domainId: 'explorer.test' } } as PipelineEvent['event']['meta'],
+        data,
+        links: links.map(([type, target]) => ({ type, target })),
+      },
+    });
     return eid;
   };
   const sha = (name: string): string => createHash('sha1').update(`${run}:${name}`).digest('hex');
@@ -68,40 +94,97 @@ export function eiffelPipeline(run: string, base: number): Pipeline {
     const hex = digest(name);
     artifacts[name] = `sha256:${hex}`;
     purls[name] = `pkg:maven/com.example.${tag.toLowerCase()}/${name.toLowerCase()}@1.0.0`;
-    return emit('a', 'EiffelArtifactCreatedEvent', '4.0.2', at, {
-      identity: purls[name],
-      fileInformation: [{ name: `${name.toLowerCase()}.jar`, integrityProtection: { alg: 'SHA-256', digest: hex } }],
-    }, links);
+    return emit(
+      'a',
+      'EiffelArtifactCreatedEvent',
+      '4.0.2',
+      at,
+      {
+        identity: purls[name],
+        fileInformation: [{ name: `${name.toLowerCase()}.jar`, integrityProtection: { alg: 'SHA-256', digest: hex } }],
+      },
+      links,
+    );
   };
 
   const commits = {} as Record<CommitPlan['name'], CommitPlan>;
-  const commit = (name: CommitPlan['name'], t0: number, build: 'success' | 'failure', test?: 'success' | 'failure'): { plan: CommitPlan; art?: string; tsf?: string; clm?: string } => {
+  const commit = (
+    name: CommitPlan['name'],
+    t0: number,
+    build: 'success' | 'failure',
+    test?: 'success' | 'failure',
+  ): { plan: CommitPlan; art?: string; tsf?: string; clm?: string } => {
     const s = sha(name);
     const workItem = `${tag}-${name.slice(1)}`;
     const journey: string[] = [];
     const git = { commitId: s, repoUri, repoName: product };
-    const scc = emit('a', 'EiffelSourceChangeCreatedEvent', '5.0.1', t0, { gitIdentifier: { ...git, branch: `feature/${workItem}` }, author: { name: 'Dev' } }, []);
-    const scs = emit('a', 'EiffelSourceChangeSubmittedEvent', '4.0.1', t0 + 30 * M, { gitIdentifier: { ...git, branch: 'main' } }, [['CHANGE', scc]]);
-    const actT = emit('a', 'EiffelActivityTriggeredEvent', '5.0.1', t0 + 35 * M, { name: `${product} build`, triggers: [{ type: 'SOURCE_CHANGE' }] }, [['CAUSE', scs]]);
-    const actS = emit('a', 'EiffelActivityStartedEvent', '5.0.1', t0 + 40 * M, { executionUri: `https://ci.a.example.com/job/${product}/${name.slice(1)}/` }, [['ACTIVITY_EXECUTION', actT]]);
+    const scc = emit(
+      'a',
+      'EiffelSourceChangeCreatedEvent',
+      '5.0.1',
+      t0,
+      { gitIdentifier: { ...git, branch: `feature/${workItem}` }, author: { name: 'Dev' } },
+      [],
+    );
+    const scs = emit('a', 'EiffelSourceChangeSubmittedEvent', '4.0.1', t0 + 30 * M, { gitIdentifier: { ...git, branch: 'main' } }, [
+      ['CHANGE', scc],
+    ]);
+    const actT = emit(
+      'a',
+      'EiffelActivityTriggeredEvent',
+      '5.0.1',
+      t0 + 35 * M,
+      { name: `${product} build`, triggers: [{ type: 'SOURCE_CHANGE' }] },
+      [['CAUSE', scs]],
+    );
+    const actS = emit(
+      'a',
+      'EiffelActivityStartedEvent',
+      '5.0.1',
+      t0 + 40 * M,
+      { executionUri: `https://ci.a.example.com/job/${product}/${name.slice(1)}/` },
+      [['ACTIVITY_EXECUTION', actT]],
+    );
     journey.push(scc, scs, actT, actS);
-    const times: { -readonly [K in keyof CommitPlan['times']]: CommitPlan['times'][K] } = { commit: t0, merge: t0 + 30 * M, buildTriggered: t0 + 35 * M, buildFinished: t0 + 52 * M };
+    const times: { -readonly [K in keyof CommitPlan['times']]: CommitPlan['times'][K] } = {
+      commit: t0,
+      merge: t0 + 30 * M,
+      buildTriggered: t0 + 35 * M,
+      buildFinished: t0 + 52 * M,
+    };
     let art: string | undefined;
     if (build === 'success') {
       art = artifact(`A${name.slice(1)}` as keyof Pipeline['artifacts'], t0 + 50 * M, [['CONTEXT', actT]]);
       journey.push(art);
     }
-    const actF = emit('a', 'EiffelActivityFinishedEvent', '4.1.1', t0 + 52 * M, { outcome: { conclusion: build === 'success' ? 'SUCCESSFUL' : 'UNSUCCESSFUL' } }, [['ACTIVITY_EXECUTION', actT]]);
+    const actF = emit(
+      'a',
+      'EiffelActivityFinishedEvent',
+      '4.1.1',
+      t0 + 52 * M,
+      { outcome: { conclusion: build === 'success' ? 'SUCCESSFUL' : 'UNSUCCESSFUL' } },
+      [['ACTIVITY_EXECUTION', actT]],
+    );
     journey.push(actF);
     let tsf: string | undefined;
     let clm: string | undefined;
     if (art && test) {
       const tss = emit('b', 'EiffelTestSuiteStartedEvent', '4.0.1', t0 + 70 * M, { name: `${product} integration` }, [['CAUSE', art]]);
-      tsf = emit('b', 'EiffelTestSuiteFinishedEvent', '4.1.1', t0 + 100 * M, { outcome: { verdict: test === 'success' ? 'PASSED' : 'FAILED', conclusion: 'SUCCESSFUL' } }, [['TEST_SUITE_EXECUTION', tss]]);
+      tsf = emit(
+        'b',
+        'EiffelTestSuiteFinishedEvent',
+        '4.1.1',
+        t0 + 100 * M,
+        { outcome: { verdict: test === 'success' ? 'PASSED' : 'FAILED', conclusion: 'SUCCESSFUL' } },
+        [['TEST_SUITE_EXECUTION', tss]],
+      );
       journey.push(tss, tsf);
       times.testFinished = t0 + 100 * M;
       if (test === 'success') {
-        clm = emit('b', 'EiffelConfidenceLevelModifiedEvent', '4.0.1', t0 + 110 * M, { name: 'integration-tested', value: 'SUCCESS' }, [['SUBJECT', art], ['CAUSE', tsf]]);
+        clm = emit('b', 'EiffelConfidenceLevelModifiedEvent', '4.0.1', t0 + 110 * M, { name: 'integration-tested', value: 'SUCCESS' }, [
+          ['SUBJECT', art],
+          ['CAUSE', tsf],
+        ]);
         journey.push(clm);
         times.promotion = t0 + 110 * M;
       }
@@ -114,7 +197,9 @@ export function eiffelPipeline(run: string, base: number): Pipeline {
   const releaseEvents: string[] = [];
   // Release 1.0 = {A1}
   const c1 = commit('C1', base, 'success', 'success');
-  const cd10 = emit('b', 'EiffelCompositionDefinedEvent', '4.0.1', base + 130 * M, { name: product, version: '1.0' }, [['ELEMENT', c1.art!]]);
+  const cd10 = emit('b', 'EiffelCompositionDefinedEvent', '4.0.1', base + 130 * M, { name: product, version: '1.0' }, [
+    ['ELEMENT', c1.art!],
+  ]);
   c1.plan.journey.push(cd10);
   c1.plan.times.release = base + 130 * M;
   releaseEvents.push(cd10);
@@ -124,9 +209,14 @@ export function eiffelPipeline(run: string, base: number): Pipeline {
   // Release 1.1 = {A2, A3 = composition lib {A4}}
   const c2 = commit('C2', base + 200 * M, 'success', 'success');
   const c4 = commit('C4', base + 210 * M, 'success');
-  const cdLib = emit('a', 'EiffelCompositionDefinedEvent', '4.0.1', base + 270 * M, { name: `${product}-lib`, version: '1' }, [['ELEMENT', c4.art!]]);
+  const cdLib = emit('a', 'EiffelCompositionDefinedEvent', '4.0.1', base + 270 * M, { name: `${product}-lib`, version: '1' }, [
+    ['ELEMENT', c4.art!],
+  ]);
   const a3 = artifact('A3', base + 275 * M, [['COMPOSITION', cdLib]]);
-  const cd11 = emit('b', 'EiffelCompositionDefinedEvent', '4.0.1', base + 330 * M, { name: product, version: '1.1' }, [['ELEMENT', c2.art!], ['ELEMENT', a3]]);
+  const cd11 = emit('b', 'EiffelCompositionDefinedEvent', '4.0.1', base + 330 * M, { name: product, version: '1.1' }, [
+    ['ELEMENT', c2.art!],
+    ['ELEMENT', a3],
+  ]);
   c2.plan.journey.push(cd11);
   c2.plan.times.release = base + 330 * M;
   c4.plan.journey.push(cdLib, a3, cd11);
@@ -172,7 +262,11 @@ export function cdeventsIncident(run: string, purl: string, detectedAt: number, 
     subject: {
       id: `incident-${run}`,
       source,
-      content: { description: `checkout fails after the ${run} release`, environment: { id: 'production', source: '/environments' }, artifactId: purl },
+      content: {
+        description: `checkout fails after the ${run} release`,
+        environment: { id: 'production', source: '/environments' },
+        artifactId: purl,
+      },
     },
   });
   return resolvedAt === undefined ? [event('detected', detectedAt)] : [event('detected', detectedAt), event('resolved', resolvedAt)];

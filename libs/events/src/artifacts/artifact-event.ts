@@ -4,7 +4,13 @@ import { artifactKey, type ArtifactIdentity } from '../keys.js';
 import type { EntityRef, Phase, Properties } from '../model.js';
 
 /** Adds the artifact (key per keys.ts: sha256, other digest, purl, GAV, path) and the site it was seen at. */
-export function addArtifact(ctx: ParseContext, b: EventBuilder, id: ArtifactIdentity, props: Record<string, Properties[string] | undefined>, role: string): EntityRef | undefined {
+export function addArtifact(
+  ctx: ParseContext,
+  b: EventBuilder,
+  id: ArtifactIdentity,
+  props: Record<string, Properties[string] | undefined>,
+  role: string,
+): EntityRef | undefined {
   const key = artifactKey(id);
   if (!key) return undefined;
   const ref = b.entity('Artifact', key.key, { purl: id.purl, ...props }, key.aliases);

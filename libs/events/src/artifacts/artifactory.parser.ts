@@ -46,7 +46,12 @@ export function parseArtifactory(ctx: ParseContext, body: Json): TraceEvent[] {
   let phase: Phase | undefined;
   let outcome: Outcome | undefined;
   const time = fallbackTime(ctx);
-  const props: Record<string, string | number | boolean | readonly string[] | undefined> = { domain, eventType, origin, source: optString(o, 'source', '') };
+  const props: Record<string, string | number | boolean | readonly string[] | undefined> = {
+    domain,
+    eventType,
+    origin,
+    source: optString(o, 'source', ''),
+  };
 
   switch (domain) {
     case 'artifact':
@@ -62,7 +67,9 @@ export function parseArtifactory(ctx: ParseContext, body: Json): TraceEvent[] {
       const to = optString(data, 'target_repo_path', 'data');
       const platforms = optArray(data, 'platforms', 'data').map((p, i) => {
         const po = asObject(p, `data.platforms[${i}]`);
-        return [optString(po, 'os', `data.platforms[${i}]`), optString(po, 'architecture', `data.platforms[${i}]`)].filter(Boolean).join('/');
+        return [optString(po, 'os', `data.platforms[${i}]`), optString(po, 'architecture', `data.platforms[${i}]`)]
+          .filter(Boolean)
+          .join('/');
       });
       addArtifact(
         ctx,
@@ -71,7 +78,15 @@ export function parseArtifactory(ctx: ParseContext, body: Json): TraceEvent[] {
         { name: optString(data, 'name', 'data'), size: optNumber(data, 'size', 'data'), repository: repoKey, image, tag },
         eventType,
       );
-      Object.assign(props, { repository: repoKey, path, image, tag, fromRepository: from, toRepository: to, platforms: platforms.length ? platforms : undefined });
+      Object.assign(props, {
+        repository: repoKey,
+        path,
+        image,
+        tag,
+        fromRepository: from,
+        toRepository: to,
+        platforms: platforms.length ? platforms : undefined,
+      });
       if (eventType === 'moved' || eventType === 'copied' || eventType === 'promoted') {
         stage = 'promotion';
         phase = 'finished';
@@ -88,7 +103,14 @@ export function parseArtifactory(ctx: ParseContext, body: Json): TraceEvent[] {
       const number = reqId(data, 'build_number', 'data');
       const started = optString(data, 'build_started', 'data');
       const instance = normalizeHost(origin ?? ctx.origin.source);
-      b.concerns(b.entity('Build', buildKey(instance, name, number), { job: name, number, startedAt: started ? isoFromText(started, 'data.build_started') : undefined }), eventType);
+      b.concerns(
+        b.entity('Build', buildKey(instance, name, number), {
+          job: name,
+          number,
+          startedAt: started ? isoFromText(started, 'data.build_started') : undefined,
+        }),
+        eventType,
+      );
       Object.assign(props, { buildName: name, buildNumber: number, buildRepository: optString(data, 'build_repo', 'data') });
       stage = eventType === 'promoted' ? 'promotion' : 'publication';
       phase = eventType === 'promoted' ? 'finished' : actionPhase(eventType);
@@ -105,7 +127,13 @@ export function parseArtifactory(ctx: ParseContext, body: Json): TraceEvent[] {
       Object.assign(props, { releaseBundle: name, version, environment });
       const failed = /failed/.test(eventType);
       stage = /promot|distribut/.test(eventType) ? 'promotion' : 'release';
-      phase = /deleted|delete_completed/.test(eventType) ? 'deleted' : /started/.test(eventType) ? 'started' : /completed|signed|created/.test(eventType) ? 'finished' : 'modified';
+      phase = /deleted|delete_completed/.test(eventType)
+        ? 'deleted'
+        : /started/.test(eventType)
+          ? 'started'
+          : /completed|signed|created/.test(eventType)
+            ? 'finished'
+            : 'modified';
       outcome = failed ? 'failure' : phase === 'finished' ? 'success' : undefined;
       break;
     }

@@ -18,7 +18,12 @@ describe('Nexus Repository 3 webhooks', () => {
   });
 
   it('records a deployed Maven component as a publication keyed by purl with its GAV', () => {
-    const ev = single(nx(nexus['component-created-maven.json'], { 'X-Nexus-Webhook-Id': 'rm:repository:component', 'X-Nexus-Webhook-Delivery': '7f3e2a10-9b8c-4d7e-a6f5-0e1d2c3b4a59' }));
+    const ev = single(
+      nx(nexus['component-created-maven.json'], {
+        'X-Nexus-Webhook-Id': 'rm:repository:component',
+        'X-Nexus-Webhook-Delivery': '7f3e2a10-9b8c-4d7e-a6f5-0e1d2c3b4a59',
+      }),
+    );
     assert.equal(ev.id, 'nexus:7f3e2a10-9b8c-4d7e-a6f5-0e1d2c3b4a59');
     assert.equal(ev.type, 'nexus.component.created');
     assert.equal(ev.stage, 'publication');
@@ -43,7 +48,18 @@ describe('Nexus Repository 3 webhooks', () => {
   });
 
   it('keeps other webhook kinds as generic events', () => {
-    const ev = single(nx({ timestamp: '2024-05-01T10:00:00.000+0000', nodeId: 'N', initiator: 'admin', action: 'UPDATED', repository: { format: 'npm', name: 'npm-hosted', type: 'hosted' } }, { 'X-Nexus-Webhook-Id': 'rm:repository:repository' }));
+    const ev = single(
+      nx(
+        {
+          timestamp: '2024-05-01T10:00:00.000+0000',
+          nodeId: 'N',
+          initiator: 'admin',
+          action: 'UPDATED',
+          repository: { format: 'npm', name: 'npm-hosted', type: 'hosted' },
+        },
+        { 'X-Nexus-Webhook-Id': 'rm:repository:repository' },
+      ),
+    );
     assert.equal(ev.stage, 'other');
   });
 
@@ -76,7 +92,11 @@ describe('Artifactory webhooks', () => {
     assert.equal(ev.outcome, 'success');
     const art = ev.entities.find((e) => e.label === 'Artifact');
     assert.equal(art?.key, SHA);
-    assert.deepEqual(art?.aliases, ['purl:pkg:maven/com.example.platform/app@1.4.0', 'gav:com.example.platform:app:1.4.0', 'path:libs-staging-local/com/example/platform/app/1.4.0/app-1.4.0.jar']);
+    assert.deepEqual(art?.aliases, [
+      'purl:pkg:maven/com.example.platform/app@1.4.0',
+      'gav:com.example.platform:app:1.4.0',
+      'path:libs-staging-local/com/example/platform/app/1.4.0/app-1.4.0.jar',
+    ]);
   });
 
   it('records a move between repositories as a promotion of the same artifact', () => {
@@ -109,7 +129,13 @@ describe('Artifactory webhooks', () => {
   });
 
   it('records a release bundle as a release', () => {
-    const ev = single(af({ domain: 'release_bundle_v2', event_type: 'release_bundle_v2_promotion_completed', data: { release_bundle_name: 'platform', release_bundle_version: '2024.5', environment: 'PROD' } }));
+    const ev = single(
+      af({
+        domain: 'release_bundle_v2',
+        event_type: 'release_bundle_v2_promotion_completed',
+        data: { release_bundle_name: 'platform', release_bundle_version: '2024.5', environment: 'PROD' },
+      }),
+    );
     assert.equal(ev.stage, 'promotion');
     assert.equal(ev.outcome, 'success');
     assert.ok(ev.entities.some((e) => e.label === 'Release' && e.key === 'platform@2024.5'));
@@ -117,7 +143,13 @@ describe('Artifactory webhooks', () => {
   });
 
   it('does not take a placeholder checksum for a digest', () => {
-    const ev = single(af({ domain: 'artifact', event_type: 'deployed', data: { repo_key: 'sample_repo', path: 'sample_dir/sample.txt', name: 'sample.txt', sha256: 'sample_checksum', size: 0 } }));
+    const ev = single(
+      af({
+        domain: 'artifact',
+        event_type: 'deployed',
+        data: { repo_key: 'sample_repo', path: 'sample_dir/sample.txt', name: 'sample.txt', sha256: 'sample_checksum', size: 0 },
+      }),
+    );
     assert.equal(ev.entities.find((e) => e.label === 'Artifact')?.key, 'path:sample_repo/sample_dir/sample.txt');
   });
 
@@ -148,7 +180,10 @@ describe('Verdaccio notify webhooks', () => {
     assert.equal(ev.props['version'], '2.0.1');
     assert.equal(ev.props['publisher'], 'ci-publisher');
     const art = ev.entities.find((e) => e.label === 'Artifact');
-    assert.equal(art?.key, 'sha512:84f775e85ef5cac0b25a436dab8257756a4d593845019a145031363da0cd175a65e44fa24e11db2e04eea7ef92fe946823b1cb5bf24fcfcdac7b2aa126a8e5e7');
+    assert.equal(
+      art?.key,
+      'sha512:84f775e85ef5cac0b25a436dab8257756a4d593845019a145031363da0cd175a65e44fa24e11db2e04eea7ef92fe946823b1cb5bf24fcfcdac7b2aa126a8e5e7',
+    );
     assert.deepEqual(art?.aliases, ['sha1:a9993e364706816aba3e25717850c26c9cd0d89d', 'purl:pkg:npm/%40acme/ui@2.0.1']);
     assert.ok(ev.about.some((a) => a.role === 'source' && a.entity.key === 'github.com/acme/ui@9fceb02d0ae598e95dc970b74767f19372d61af8'));
   });
@@ -161,7 +196,10 @@ describe('Verdaccio notify webhooks', () => {
   it('falls back to the purl when the template rendered empty digests', () => {
     const ev = single(vd(verdaccio['published-empty-fields.json']));
     assert.equal(ev.entities.find((e) => e.label === 'Artifact')?.key, 'purl:pkg:npm/%40acme/cli@0.9.0-rc.1');
-    assert.equal(ev.entities.some((e) => e.label === 'Commit'), false);
+    assert.equal(
+      ev.entities.some((e) => e.label === 'Commit'),
+      false,
+    );
   });
 
   rejectsBadInput('verdaccio', {

@@ -18,13 +18,23 @@ import { actionPhase, addArtifact } from './artifact-event.js';
 export function parseNexus(ctx: ParseContext, body: Json): TraceEvent[] {
   const o = asObject(body, 'body');
   const hook =
-    header(ctx, 'x-not-event') ?? header(ctx, 'x-nexus-webhook-id') ?? (o['asset'] !== undefined ? 'rm:repository:asset' : o['component'] !== undefined ? 'rm:repository:component' : undefined);
+    header(ctx, 'x-not-event') ??
+    header(ctx, 'x-nexus-webhook-id') ??
+    (o['asset'] !== undefined ? 'rm:repository:asset' : o['component'] !== undefined ? 'rm:repository:component' : undefined);
   const id = deliveryOrHashId(ctx, 'x-nexus-webhook-delivery');
   const stamp = optString(o, 'timestamp', '');
   const time = stamp ? isoFromText(stamp, 'timestamp') : fallbackTime(ctx);
   if (hook === 'rm:repository:asset' || hook === 'rm:repository:component') return [repositoryEvent(ctx, o, hook, id, time)];
   reqString(o, 'nodeId', '');
-  return [new EventBuilder().build(ctx, { id, type: `nexus.${hook ?? 'unknown'}`, stage: 'other', time, props: { initiator: optString(o, 'initiator', '') } })];
+  return [
+    new EventBuilder().build(ctx, {
+      id,
+      type: `nexus.${hook ?? 'unknown'}`,
+      stage: 'other',
+      time,
+      props: { initiator: optString(o, 'initiator', '') },
+    }),
+  ];
 }
 
 function repositoryEvent(ctx: ParseContext, o: JsonObject, hook: string, id: string, time: string): TraceEvent {
@@ -35,10 +45,20 @@ function repositoryEvent(ctx: ParseContext, o: JsonObject, hook: string, id: str
   const x = reqObject(o, kind, '');
   const format = reqString(x, 'format', kind);
   const name = reqString(x, 'name', kind);
-  const props = { repository, format, nexusId: optString(x, kind === 'asset' ? 'assetId' : 'componentId', kind) ?? optString(x, 'id', kind) };
+  const props = {
+    repository,
+    format,
+    nexusId: optString(x, kind === 'asset' ? 'assetId' : 'componentId', kind) ?? optString(x, 'id', kind),
+  };
   if (kind === 'asset') {
     const coords = coordinatesFromPath(name, format);
-    addArtifact(ctx, b, { purl: coords?.purl, gav: coords?.gav, path: `${repository}/${name.replace(/^\/+/, '')}` }, { ...props, name }, action.toLowerCase());
+    addArtifact(
+      ctx,
+      b,
+      { purl: coords?.purl, gav: coords?.gav, path: `${repository}/${name.replace(/^\/+/, '')}` },
+      { ...props, name },
+      action.toLowerCase(),
+    );
   } else {
     const group = optString(x, 'group', kind);
     const version = optString(x, 'version', kind);

@@ -34,7 +34,8 @@ export function parseVerdaccio(ctx: ParseContext, body: Json): TraceEvent[] {
   const versionField = optString(o, 'version', '');
   // `publishedPackage` is `<name>@<version>`; the version is what follows the last @ after the first character.
   const fromPublished = published && published.lastIndexOf('@') > 0 ? published.slice(published.lastIndexOf('@') + 1) : undefined;
-  const fromVersion = versionField && versionField.lastIndexOf('@') > 0 ? versionField.slice(versionField.lastIndexOf('@') + 1) : versionField;
+  const fromVersion =
+    versionField && versionField.lastIndexOf('@') > 0 ? versionField.slice(versionField.lastIndexOf('@') + 1) : versionField;
   const versions: Published[] = optArray(o, 'versions', '').map((v, i) => {
     const vp = join('versions', i);
     const vo = asObject(v, vp);
@@ -67,7 +68,12 @@ export function parseVerdaccio(ctx: ParseContext, body: Json): TraceEvent[] {
         version,
         purl,
         tarball: entry.tarball,
-        publisher: typeof publisher === 'string' ? publisher || undefined : publisher !== undefined && publisher !== null ? optString(asObject(publisher, 'publisher'), 'name', 'publisher') : undefined,
+        publisher:
+          typeof publisher === 'string'
+            ? publisher || undefined
+            : publisher !== undefined && publisher !== null
+              ? optString(asObject(publisher, 'publisher'), 'name', 'publisher')
+              : undefined,
         gitHead: entry.gitHead,
       },
     }),
@@ -85,6 +91,11 @@ function readDist(o: JsonObject, path: string, version: string): Published {
     integrity: optString(d, 'integrity', dp),
     tarball: optString(d, 'tarball', dp),
     gitHead: optString(o, 'gitHead', path),
-    repository: typeof repository === 'string' ? repository || undefined : repository ? optString(asObject(repository, join(path, 'repository')), 'url', join(path, 'repository')) : undefined,
+    repository:
+      typeof repository === 'string'
+        ? repository || undefined
+        : repository
+          ? optString(asObject(repository, join(path, 'repository')), 'url', join(path, 'repository'))
+          : undefined,
   };
 }

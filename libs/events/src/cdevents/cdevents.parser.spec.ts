@@ -66,10 +66,17 @@ describe('CDEvents parser', () => {
     assert.equal(ev.stage, 'test');
     assert.equal(ev.outcome, 'failure');
     assert.equal(ev.props['testName'], 'Login works');
-    assert.ok(ev.about.some((a) => a.role === 'run' && a.entity.label === 'TestRun' && a.entity.key === 'testkube/gbg-staging/run/login-e2e-run-4711'));
+    assert.ok(
+      ev.about.some(
+        (a) => a.role === 'run' && a.entity.label === 'TestRun' && a.entity.key === 'testkube/gbg-staging/run/login-e2e-run-4711',
+      ),
+    );
     assert.ok(ev.about.some((a) => a.role === 'test-suite-run' && a.entity.key === 'testkube/gbg-staging/run/smoke-suite-run-812'));
     assert.ok(ev.about.some((a) => a.role === 'environment' && a.entity.key === 'staging'));
-    assert.deepEqual(ev.links.map((l) => l.type), ['TRIGGER', 'END']);
+    assert.deepEqual(
+      ev.links.map((l) => l.type),
+      ['TRIGGER', 'END'],
+    );
   });
 
   for (const prefix of ['ce-', 'ce_', 'cloudEvents_']) {
@@ -117,7 +124,10 @@ describe('CDEvents parser', () => {
     assert.ok(merged!.entities.some((e) => e.label === 'Change' && e.key === 'github.com/acme/app!42'));
     assert.equal(removed!.stage, 'deployment');
     assert.equal(removed!.phase, 'deleted');
-    assert.equal(removed!.relations.some((r) => r.type === 'DEPLOYED_TO'), false);
+    assert.equal(
+      removed!.relations.some((r) => r.type === 'DEPLOYED_TO'),
+      false,
+    );
   });
 
   it('gives the same change the same key as the GitHub pull request parser', () => {
@@ -126,13 +136,21 @@ describe('CDEvents parser', () => {
   });
 
   it('records a build that produced an artifact', () => {
-    const ev = single(parse(cdevent('dev.cdevents.build.finished.0.2.0', { id: 'build-7', content: { artifactId: 'pkg:npm/%40acme/ui@2.0.1' } })));
+    const ev = single(
+      parse(cdevent('dev.cdevents.build.finished.0.2.0', { id: 'build-7', content: { artifactId: 'pkg:npm/%40acme/ui@2.0.1' } })),
+    );
     assert.equal(ev.stage, 'build');
-    assert.ok(ev.relations.some((r) => r.type === 'PRODUCED' && r.from.key === 'tool/site-a/run/build-7' && r.to.key === 'purl:pkg:npm/%40acme/ui@2.0.1'));
+    assert.ok(
+      ev.relations.some(
+        (r) => r.type === 'PRODUCED' && r.from.key === 'tool/site-a/run/build-7' && r.to.key === 'purl:pkg:npm/%40acme/ui@2.0.1',
+      ),
+    );
   });
 
   it('records a task run under its pipeline run', () => {
-    const ev = single(parse(cdevent('dev.cdevents.taskrun.started.0.2.0', { id: 'task-1', content: { taskName: 'lint', pipelineRun: { id: 'pr-9' } } })));
+    const ev = single(
+      parse(cdevent('dev.cdevents.taskrun.started.0.2.0', { id: 'task-1', content: { taskName: 'lint', pipelineRun: { id: 'pr-9' } } })),
+    );
     assert.equal(ev.phase, 'started');
     assert.ok(ev.about.some((a) => a.role === 'pipeline-run' && a.entity.key === 'tool/site-a/run/pr-9'));
   });
@@ -141,14 +159,38 @@ describe('CDEvents parser', () => {
     const env = single(parse(cdevent('dev.cdevents.environment.deleted.0.2.0', { id: 'pr-42-preview', content: {} })));
     assert.equal(env.phase, 'deleted');
     assert.ok(env.entities.some((e) => e.label === 'Environment' && e.key === 'pr-42-preview'));
-    const inc = single(parse(cdevent('dev.cdevents.incident.resolved.0.2.0', { id: 'inc-3', content: { environment: { id: 'production' }, artifactId: 'pkg:oci/app@sha256:0b31b1c02ff458ad9b7b81cbdf8f028bd54699fa151f221d1e8de6817db93427' } })));
+    const inc = single(
+      parse(
+        cdevent('dev.cdevents.incident.resolved.0.2.0', {
+          id: 'inc-3',
+          content: {
+            environment: { id: 'production' },
+            artifactId: 'pkg:oci/app@sha256:0b31b1c02ff458ad9b7b81cbdf8f028bd54699fa151f221d1e8de6817db93427',
+          },
+        }),
+      ),
+    );
     assert.equal(inc.outcome, 'success');
     assert.ok(inc.entities.some((e) => e.key === 'sha256:0b31b1c02ff458ad9b7b81cbdf8f028bd54699fa151f221d1e8de6817db93427'));
-    const jira = single(parse(cdevent('dev.cdevents.ticket.closed.0.1.0', { id: 'PROJ-12', content: { summary: 'Retry uploads', resolution: 'completed', uri: 'https://jira.example.com/browse/PROJ-12' } })));
+    const jira = single(
+      parse(
+        cdevent('dev.cdevents.ticket.closed.0.1.0', {
+          id: 'PROJ-12',
+          content: { summary: 'Retry uploads', resolution: 'completed', uri: 'https://jira.example.com/browse/PROJ-12' },
+        }),
+      ),
+    );
     assert.equal(jira.stage, 'work-item');
     assert.equal(jira.outcome, 'success');
     assert.ok(jira.entities.some((e) => e.label === 'WorkItem' && e.key === 'PROJ-12'));
-    const issue = single(parse(cdevent('dev.cdevents.ticket.created.0.1.0', { id: '77', content: { summary: 'Crash', uri: 'https://github.com/acme/app/issues/77' } })));
+    const issue = single(
+      parse(
+        cdevent('dev.cdevents.ticket.created.0.1.0', {
+          id: '77',
+          content: { summary: 'Crash', uri: 'https://github.com/acme/app/issues/77' },
+        }),
+      ),
+    );
     assert.ok(issue.entities.some((e) => e.label === 'WorkItem' && e.key === 'github.com/acme/app#77'));
   });
 

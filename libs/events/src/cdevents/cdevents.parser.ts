@@ -83,7 +83,12 @@ export function parseCdevents(ctx: ParseContext, body: Json): TraceEvent[] {
 function structured(ctx: ParseContext, o: JsonObject, base: string): TraceEvent {
   const specversion = reqString(o, 'specversion', base);
   if (!specversion.startsWith('1.')) ctx.warnings.push(`${join(base, 'specversion')}: CloudEvents ${specversion}; read as 1.0`);
-  const envelope: Envelope = { mode: 'structured', id: reqString(o, 'id', base), type: reqString(o, 'type', base), source: reqString(o, 'source', base) };
+  const envelope: Envelope = {
+    mode: 'structured',
+    id: reqString(o, 'id', base),
+    type: reqString(o, 'type', base),
+    source: reqString(o, 'source', base),
+  };
   const dp = join(base, 'data');
   let data: Json | undefined = o['data'];
   if (data === undefined || data === null) {
@@ -125,10 +130,16 @@ function cdEvent(ctx: ParseContext, o: JsonObject, base: string, envelope: Envel
   const time = isoFromText(reqString(context, 'timestamp', cp), join(cp, 'timestamp'));
   const specVersion = optString(context, 'specversion', cp) ?? optString(context, 'version', cp);
   const m = TYPE.exec(type);
-  if (!m && !CUSTOM_TYPE.test(type)) fail(`expected a CDEvents type dev.cdevents.<subject>.<predicate>.<version>, got "${type.slice(0, 60)}"`, join(cp, 'type'));
-  if (envelope.id !== undefined && envelope.id !== id) ctx.warnings.push(`${cp}.id: the CloudEvents id "${envelope.id}" differs from the CDEvent's "${id}"; the CDEvent's is used`);
-  if (envelope.type !== undefined && envelope.type !== type) ctx.warnings.push(`${cp}.type: the CloudEvents type "${envelope.type}" differs from the CDEvent's "${type}"; the CDEvent's is used`);
-  if (envelope.source !== undefined && envelope.source !== source) ctx.warnings.push(`${cp}.source: the CloudEvents source "${envelope.source}" differs from the CDEvent's "${source}"; the CDEvent's is used`);
+  if (!m && !CUSTOM_TYPE.test(type))
+    fail(`expected a CDEvents type dev.cdevents.<subject>.<predicate>.<version>, got "${type.slice(0, 60)}"`, join(cp, 'type'));
+  if (envelope.id !== undefined && envelope.id !== id)
+    ctx.warnings.push(`${cp}.id: the CloudEvents id "${envelope.id}" differs from the CDEvent's "${id}"; the CDEvent's is used`);
+  if (envelope.type !== undefined && envelope.type !== type)
+    ctx.warnings.push(`${cp}.type: the CloudEvents type "${envelope.type}" differs from the CDEvent's "${type}"; the CDEvent's is used`);
+  if (envelope.source !== undefined && envelope.source !== source)
+    ctx.warnings.push(
+      `${cp}.source: the CloudEvents source "${envelope.source}" differs from the CDEvent's "${source}"; the CDEvent's is used`,
+    );
 
   const subject = reqObject(o, 'subject', base);
   const sp = join(base, 'subject');
@@ -154,7 +165,15 @@ function cdEvent(ctx: ParseContext, o: JsonObject, base: string, envelope: Envel
   const shape = m
     ? describeSubject(ctx, b, { subject: m[1]!, predicate: m[2]!, subjectId, subjectSource, content, path: kp, props })
     : ({ stage: 'other' } as Shape);
-  return b.build(ctx, { id: cdeventsEventId(source, id), type, stage: shape.stage, phase: shape.phase, outcome: shape.outcome, time, props });
+  return b.build(ctx, {
+    id: cdeventsEventId(source, id),
+    type,
+    stage: shape.stage,
+    phase: shape.phase,
+    outcome: shape.outcome,
+    time,
+    props,
+  });
 }
 
 /** `context.links` (embedded links of the v0.4+ links spec; the snake_case standalone form is read too). */
@@ -171,14 +190,17 @@ function links(ctx: ParseContext, b: EventBuilder, context: JsonObject, cp: stri
     let type: string;
     let target: string | undefined;
     if (linkType === 'RELATION') {
-      const kind = (optString(lo, 'linkKind', lp) ?? optString(lo, 'link_kind', lp) ?? 'RELATION').toUpperCase().replace(/[^A-Z0-9_]/g, '_');
+      const kind = (optString(lo, 'linkKind', lp) ?? optString(lo, 'link_kind', lp) ?? 'RELATION')
+        .toUpperCase()
+        .replace(/[^A-Z0-9_]/g, '_');
       type = LINK_TYPE.test(kind) ? kind : `RELATION_${kind}`;
       target = contextId('target');
     } else if (linkType === 'PATH' || linkType === 'END') {
       type = linkType;
       target = contextId('from');
       const to = contextId('to');
-      if (to !== undefined && to !== selfId) ctx.warnings.push(`${lp}: a ${linkType} link to another event (${to}) cannot be an edge of this event; kept only its "from"`);
+      if (to !== undefined && to !== selfId)
+        ctx.warnings.push(`${lp}: a ${linkType} link to another event (${to}) cannot be an edge of this event; kept only its "from"`);
     } else if (linkType === 'START') {
       return;
     } else {
@@ -285,7 +307,11 @@ function describeSubject(ctx: ParseContext, b: EventBuilder, s: Subject): Shape 
       b.concerns(r, 'run');
       b.relate(r, 'AT_SITE', b.entity('Site', ctx.origin.site, {}));
       const pipelineRun = ref(content, 'pipelineRun', path);
-      if (pipelineRun) b.concerns(b.entity('Build', runKey(pipelineRun.source ?? s.subjectSource, pipelineRun.id), { kind: 'pipelinerun' }), 'pipeline-run');
+      if (pipelineRun)
+        b.concerns(
+          b.entity('Build', runKey(pipelineRun.source ?? s.subjectSource, pipelineRun.id), { kind: 'pipelinerun' }),
+          'pipeline-run',
+        );
       const artifactId = str('artifactId');
       if (artifactId) {
         const a = artifact(b, artifactId);
@@ -302,10 +328,15 @@ function describeSubject(ctx: ParseContext, b: EventBuilder, s: Subject): Shape 
       const repoKey = repo(ctx, repoUrl);
       const description = str('description');
       props['description'] = description?.slice(0, 500);
-      const change = b.entity('Change', changeKey(repoKey, s.subjectId), { number: s.subjectId, title: description?.split('\n', 1)[0]?.slice(0, 200), merged: predicate === 'merged' ? true : undefined });
+      const change = b.entity('Change', changeKey(repoKey, s.subjectId), {
+        number: s.subjectId,
+        title: description?.split('\n', 1)[0]?.slice(0, 200),
+        merged: predicate === 'merged' ? true : undefined,
+      });
       b.relate(change, 'IN_REPOSITORY', b.entity('Repository', repoKey, { url: repoUrl }));
       b.concerns(change, 'change');
-      for (const wi of workItems(ctx, [description, s.subjectId].filter(Boolean).join('\n'), repoKey)) b.relate(change, 'REFERENCES', b.entity('WorkItem', wi, {}));
+      for (const wi of workItems(ctx, [description, s.subjectId].filter(Boolean).join('\n'), repoKey))
+        b.relate(change, 'REFERENCES', b.entity('WorkItem', wi, {}));
       if (predicate === 'merged') return { stage: 'merge', phase: 'finished', outcome: 'success' };
       if (predicate === 'abandoned') return { stage: 'review', phase: 'finished', outcome: 'canceled' };
       return { stage: 'review', phase };
@@ -360,11 +391,16 @@ function describeSubject(ctx: ParseContext, b: EventBuilder, s: Subject): Shape 
       props['severity'] = str('severity');
       props['reason'] = str('reason');
       props['outcome'] = str('outcome');
-      const r = run(b, 'TestRun', s.subjectSource, s.subjectId, { name: testName, kind: s.subject === 'testcaserun' ? 'test-case' : 'test-suite', ...(outcome ? { result: outcome } : {}) });
+      const r = run(b, 'TestRun', s.subjectSource, s.subjectId, {
+        name: testName,
+        kind: s.subject === 'testcaserun' ? 'test-case' : 'test-suite',
+        ...(outcome ? { result: outcome } : {}),
+      });
       b.concerns(r, 'run');
       b.relate(r, 'AT_SITE', b.entity('Site', ctx.origin.site, {}));
       const suite = ref(content, 'testSuiteRun', path);
-      if (suite) b.concerns(b.entity('TestRun', runKey(suite.source ?? s.subjectSource, suite.id), { kind: 'test-suite' }), 'test-suite-run');
+      if (suite)
+        b.concerns(b.entity('TestRun', runKey(suite.source ?? s.subjectSource, suite.id), { kind: 'test-suite' }), 'test-suite-run');
       const env = environment(b, ref(content, 'environment', path));
       if (env) b.concerns(env, 'environment');
       const phase2: Phase | undefined = predicate === 'skipped' ? 'canceled' : phase;
@@ -433,7 +469,11 @@ function describeSubject(ctx: ParseContext, b: EventBuilder, s: Subject): Shape 
       for (const other of workItems(ctx, summary)) if (other !== key) b.concerns(b.entity('WorkItem', other, {}), 'references');
       if (predicate === 'closed') {
         const resolution = str('resolution')?.toLowerCase();
-        return { stage: 'work-item', phase: 'finished', outcome: resolution === undefined || resolution === 'completed' ? 'success' : 'canceled' };
+        return {
+          stage: 'work-item',
+          phase: 'finished',
+          outcome: resolution === undefined || resolution === 'completed' ? 'success' : 'canceled',
+        };
       }
       return { stage: 'work-item', phase };
     }

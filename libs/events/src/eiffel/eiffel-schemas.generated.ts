@@ -3,4 +3,2621 @@
 // run `node libs/events/scripts/gen-eiffel-links.mjs` and commit the result.
 import type { SchemaNode } from './eiffel.validator.js';
 
-export const EIFFEL_SCHEMAS: Readonly<Record<string, SchemaNode>> = {"EiffelActivityCanceledEvent":{"type":"object","properties":{"meta":{"type":"object","properties":{"id":{"type":"string","pattern":"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"},"type":{"type":"string","enum":["EiffelActivityCanceledEvent"]},"version":{"type":"string","enum":["5.0.1"]},"time":{"type":"integer"},"tags":{"type":"array","items":{"type":"string"}},"source":{"type":"object","properties":{"domainId":{"type":"string"},"host":{"type":"string"},"name":{"type":"string"},"serializer":{"type":"string","pattern":"^pkg:"},"uri":{"type":"string"}},"additionalProperties":false},"security":{"type":"object","properties":{"authorIdentity":{"type":"string"},"integrityProtection":{"type":"object","properties":{"signature":{"type":"string","pattern":"^[-A-Za-z0-9+/]*={0,3}$"},"alg":{"type":"string","enum":["HS256","HS384","HS512","RS256","RS384","RS512","ES256","ES384","ES512","PS256","PS384","PS512"]},"publicKey":{"type":"string","pattern":"^[-A-Za-z0-9+/]*={0,3}$"}},"required":["signature","alg"],"additionalProperties":false},"sequenceProtection":{"type":"array","items":{"type":"object","properties":{"sequenceName":{"type":"string"},"position":{"type":"integer"}},"additionalProperties":false,"required":["sequenceName","position"]}}},"additionalProperties":false,"required":["authorIdentity"]},"schemaUri":{"type":"string"}},"required":["id","type","version","time"],"additionalProperties":false},"data":{"type":"object","properties":{"reason":{"type":"string"},"customData":{"type":"array","items":{"type":"object","properties":{"key":{"type":"string"},"value":{}},"required":["key","value"],"additionalProperties":false}}},"additionalProperties":false},"links":{"type":"array","contains":{"type":"object","properties":{"type":{"enum":["ACTIVITY_EXECUTION"]}}},"items":{"type":"object","properties":{"type":{"type":"string"},"target":{"type":"string","pattern":"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"},"domainId":{"type":"string"}},"required":["type","target"],"additionalProperties":false}}},"required":["meta","data","links"],"additionalProperties":false},"EiffelActivityFinishedEvent":{"type":"object","properties":{"meta":{"type":"object","properties":{"id":{"type":"string","pattern":"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"},"type":{"type":"string","enum":["EiffelActivityFinishedEvent"]},"version":{"type":"string","enum":["4.1.1"]},"time":{"type":"integer"},"tags":{"type":"array","items":{"type":"string"}},"source":{"type":"object","properties":{"domainId":{"type":"string"},"host":{"type":"string"},"name":{"type":"string"},"serializer":{"type":"string","pattern":"^pkg:"},"uri":{"type":"string"}},"additionalProperties":false},"security":{"type":"object","properties":{"authorIdentity":{"type":"string"},"integrityProtection":{"type":"object","properties":{"signature":{"type":"string","pattern":"^[-A-Za-z0-9+/]*={0,3}$"},"alg":{"type":"string","enum":["HS256","HS384","HS512","RS256","RS384","RS512","ES256","ES384","ES512","PS256","PS384","PS512"]},"publicKey":{"type":"string","pattern":"^[-A-Za-z0-9+/]*={0,3}$"}},"required":["signature","alg"],"additionalProperties":false},"sequenceProtection":{"type":"array","items":{"type":"object","properties":{"sequenceName":{"type":"string"},"position":{"type":"integer"}},"additionalProperties":false,"required":["sequenceName","position"]}}},"additionalProperties":false,"required":["authorIdentity"]},"schemaUri":{"type":"string"}},"required":["id","type","version","time"],"additionalProperties":false},"data":{"type":"object","properties":{"outcome":{"type":"object","properties":{"conclusion":{"type":"string","enum":["SUCCESSFUL","UNSUCCESSFUL","FAILED","ABORTED","TIMED_OUT","INCONCLUSIVE"]},"description":{"type":"string"}},"required":["conclusion"]},"persistentLogs":{"type":"array","items":{"type":"object","properties":{"mediaType":{"type":"string"},"name":{"type":"string"},"tags":{"type":"array","items":{"type":"string"}},"uri":{"type":"string"},"integrityProtection":{"type":"object","properties":{"alg":{"type":"string","enum":["SHA-224","SHA-256","SHA-384","SHA-512","SHA-512/224","SHA-512/256"]},"digest":{"type":"string","pattern":"^[0-9a-f]+$"}},"required":["alg","digest"],"additionalProperties":false}},"required":["name","uri"],"additionalProperties":false}},"customData":{"type":"array","items":{"type":"object","properties":{"key":{"type":"string"},"value":{}},"required":["key","value"],"additionalProperties":false}}},"additionalProperties":false,"required":["outcome"]},"links":{"type":"array","contains":{"type":"object","properties":{"type":{"enum":["ACTIVITY_EXECUTION"]}}},"items":{"type":"object","properties":{"type":{"type":"string"},"target":{"type":"string","pattern":"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"},"domainId":{"type":"string"}},"required":["type","target"],"additionalProperties":false}}},"required":["meta","data","links"],"additionalProperties":false},"EiffelActivityStartedEvent":{"type":"object","properties":{"meta":{"type":"object","properties":{"id":{"type":"string","pattern":"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"},"type":{"type":"string","enum":["EiffelActivityStartedEvent"]},"version":{"type":"string","enum":["5.0.1"]},"time":{"type":"integer"},"tags":{"type":"array","items":{"type":"string"}},"source":{"type":"object","properties":{"domainId":{"type":"string"},"host":{"type":"string"},"name":{"type":"string"},"serializer":{"type":"string","pattern":"^pkg:"},"uri":{"type":"string"}},"additionalProperties":false},"security":{"type":"object","properties":{"authorIdentity":{"type":"string"},"integrityProtection":{"type":"object","properties":{"signature":{"type":"string","pattern":"^[-A-Za-z0-9+/]*={0,3}$"},"alg":{"type":"string","enum":["HS256","HS384","HS512","RS256","RS384","RS512","ES256","ES384","ES512","PS256","PS384","PS512"]},"publicKey":{"type":"string","pattern":"^[-A-Za-z0-9+/]*={0,3}$"}},"required":["signature","alg"],"additionalProperties":false},"sequenceProtection":{"type":"array","items":{"type":"object","properties":{"sequenceName":{"type":"string"},"position":{"type":"integer"}},"additionalProperties":false,"required":["sequenceName","position"]}}},"additionalProperties":false,"required":["authorIdentity"]},"schemaUri":{"type":"string"}},"required":["id","type","version","time"],"additionalProperties":false},"data":{"type":"object","properties":{"executionUri":{"type":"string"},"liveLogs":{"type":"array","items":{"type":"object","properties":{"mediaType":{"type":"string"},"name":{"type":"string"},"tags":{"type":"array","items":{"type":"string"}},"uri":{"type":"string"}},"required":["name","uri"],"additionalProperties":false}},"customData":{"type":"array","items":{"type":"object","properties":{"key":{"type":"string"},"value":{}},"required":["key","value"],"additionalProperties":false}}},"additionalProperties":false},"links":{"type":"array","contains":{"type":"object","properties":{"type":{"enum":["ACTIVITY_EXECUTION"]}}},"items":{"type":"object","properties":{"type":{"type":"string"},"target":{"type":"string","pattern":"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"},"domainId":{"type":"string"}},"required":["type","target"],"additionalProperties":false}}},"required":["meta","data","links"],"additionalProperties":false},"EiffelActivityTriggeredEvent":{"type":"object","properties":{"meta":{"type":"object","properties":{"id":{"type":"string","pattern":"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"},"type":{"type":"string","enum":["EiffelActivityTriggeredEvent"]},"version":{"type":"string","enum":["5.0.1"]},"time":{"type":"integer"},"tags":{"type":"array","items":{"type":"string"}},"source":{"type":"object","properties":{"domainId":{"type":"string"},"host":{"type":"string"},"name":{"type":"string"},"serializer":{"type":"string","pattern":"^pkg:"},"uri":{"type":"string"}},"additionalProperties":false},"security":{"type":"object","properties":{"authorIdentity":{"type":"string"},"integrityProtection":{"type":"object","properties":{"signature":{"type":"string","pattern":"^[-A-Za-z0-9+/]*={0,3}$"},"alg":{"type":"string","enum":["HS256","HS384","HS512","RS256","RS384","RS512","ES256","ES384","ES512","PS256","PS384","PS512"]},"publicKey":{"type":"string","pattern":"^[-A-Za-z0-9+/]*={0,3}$"}},"required":["signature","alg"],"additionalProperties":false},"sequenceProtection":{"type":"array","items":{"type":"object","properties":{"sequenceName":{"type":"string"},"position":{"type":"integer"}},"additionalProperties":false,"required":["sequenceName","position"]}}},"additionalProperties":false,"required":["authorIdentity"]},"schemaUri":{"type":"string"}},"required":["id","type","version","time"],"additionalProperties":false},"data":{"type":"object","properties":{"name":{"type":"string"},"categories":{"type":"array","items":{"type":"string"}},"triggers":{"type":"array","items":{"type":"object","properties":{"type":{"type":"string","enum":["MANUAL","EIFFEL_EVENT","SOURCE_CHANGE","TIMER","OTHER"]},"description":{"type":"string"}},"required":["type"],"additionalProperties":false}},"executionType":{"type":"string","enum":["MANUAL","SEMI_AUTOMATED","AUTOMATED","OTHER"]},"customData":{"type":"array","items":{"type":"object","properties":{"key":{"type":"string"},"value":{}},"required":["key","value"],"additionalProperties":false}}},"required":["name"],"additionalProperties":false},"links":{"type":"array","items":{"type":"object","properties":{"type":{"type":"string"},"target":{"type":"string","pattern":"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"},"domainId":{"type":"string"}},"required":["type","target"],"additionalProperties":false}}},"required":["meta","data","links"],"additionalProperties":false},"EiffelAnnouncementPublishedEvent":{"type":"object","properties":{"meta":{"type":"object","properties":{"id":{"type":"string","pattern":"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"},"type":{"type":"string","enum":["EiffelAnnouncementPublishedEvent"]},"version":{"type":"string","enum":["4.0.1"]},"time":{"type":"integer"},"tags":{"type":"array","items":{"type":"string"}},"source":{"type":"object","properties":{"domainId":{"type":"string"},"host":{"type":"string"},"name":{"type":"string"},"serializer":{"type":"string","pattern":"^pkg:"},"uri":{"type":"string"}},"additionalProperties":false},"security":{"type":"object","properties":{"authorIdentity":{"type":"string"},"integrityProtection":{"type":"object","properties":{"signature":{"type":"string","pattern":"^[-A-Za-z0-9+/]*={0,3}$"},"alg":{"type":"string","enum":["HS256","HS384","HS512","RS256","RS384","RS512","ES256","ES384","ES512","PS256","PS384","PS512"]},"publicKey":{"type":"string","pattern":"^[-A-Za-z0-9+/]*={0,3}$"}},"required":["signature","alg"],"additionalProperties":false},"sequenceProtection":{"type":"array","items":{"type":"object","properties":{"sequenceName":{"type":"string"},"position":{"type":"integer"}},"additionalProperties":false,"required":["sequenceName","position"]}}},"additionalProperties":false,"required":["authorIdentity"]},"schemaUri":{"type":"string"}},"required":["id","type","version","time"],"additionalProperties":false},"data":{"type":"object","properties":{"heading":{"type":"string"},"body":{"type":"string"},"uri":{"type":"string"},"severity":{"type":"string","enum":["MINOR","MAJOR","CRITICAL","BLOCKER","CLOSED","CANCELED"]},"customData":{"type":"array","items":{"type":"object","properties":{"key":{"type":"string"},"value":{}},"required":["key","value"],"additionalProperties":false}}},"required":["heading","body","severity"],"additionalProperties":false},"links":{"type":"array","items":{"type":"object","properties":{"type":{"type":"string"},"target":{"type":"string","pattern":"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"},"domainId":{"type":"string"}},"required":["type","target"],"additionalProperties":false}}},"required":["meta","data","links"],"additionalProperties":false},"EiffelArtifactCreatedEvent":{"type":"object","properties":{"meta":{"type":"object","properties":{"id":{"type":"string","pattern":"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"},"type":{"type":"string","enum":["EiffelArtifactCreatedEvent"]},"version":{"type":"string","enum":["4.0.2"]},"time":{"type":"integer"},"tags":{"type":"array","items":{"type":"string"}},"source":{"type":"object","properties":{"domainId":{"type":"string"},"host":{"type":"string"},"name":{"type":"string"},"serializer":{"type":"string","pattern":"^pkg:"},"uri":{"type":"string"}},"additionalProperties":false},"security":{"type":"object","properties":{"authorIdentity":{"type":"string"},"integrityProtection":{"type":"object","properties":{"signature":{"type":"string","pattern":"^[-A-Za-z0-9+/]*={0,3}$"},"alg":{"type":"string","enum":["HS256","HS384","HS512","RS256","RS384","RS512","ES256","ES384","ES512","PS256","PS384","PS512"]},"publicKey":{"type":"string","pattern":"^[-A-Za-z0-9+/]*={0,3}$"}},"required":["signature","alg"],"additionalProperties":false},"sequenceProtection":{"type":"array","items":{"type":"object","properties":{"sequenceName":{"type":"string"},"position":{"type":"integer"}},"additionalProperties":false,"required":["sequenceName","position"]}}},"additionalProperties":false,"required":["authorIdentity"]},"schemaUri":{"type":"string"}},"required":["id","type","version","time"],"additionalProperties":false},"data":{"type":"object","properties":{"identity":{"type":"string","pattern":"^pkg:"},"fileInformation":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"tags":{"type":"array","items":{"type":"string"}},"integrityProtection":{"type":"object","properties":{"alg":{"type":"string","enum":["SHA-224","SHA-256","SHA-384","SHA-512","SHA-512/224","SHA-512/256"]},"digest":{"type":"string","pattern":"^[0-9a-f]+$"}},"required":["alg","digest"],"additionalProperties":false}},"required":["name"],"additionalProperties":false}},"buildCommand":{"type":"string"},"requiresImplementation":{"type":"string","enum":["NONE","ANY","EXACTLY_ONE","AT_LEAST_ONE"]},"dependsOn":{"type":"array","items":{"type":"string","pattern":"^pkg:"}},"implements":{"type":"array","items":{"type":"string","pattern":"^pkg:"}},"name":{"type":"string"},"customData":{"type":"array","items":{"type":"object","properties":{"key":{"type":"string"},"value":{}},"required":["key","value"],"additionalProperties":false}}},"required":["identity"],"additionalProperties":false},"links":{"type":"array","items":{"type":"object","properties":{"type":{"type":"string"},"target":{"type":"string","pattern":"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"},"domainId":{"type":"string"}},"required":["type","target"],"additionalProperties":false}}},"required":["meta","data","links"],"additionalProperties":false},"EiffelArtifactDeployedEvent":{"type":"object","properties":{"meta":{"type":"object","properties":{"id":{"type":"string","pattern":"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"},"type":{"type":"string","enum":["EiffelArtifactDeployedEvent"]},"version":{"type":"string","enum":["0.2.1"]},"time":{"type":"integer"},"tags":{"type":"array","items":{"type":"string"}},"source":{"type":"object","properties":{"domainId":{"type":"string"},"host":{"type":"string"},"name":{"type":"string"},"serializer":{"type":"string","pattern":"^pkg:"},"uri":{"type":"string"}},"additionalProperties":false},"security":{"type":"object","properties":{"authorIdentity":{"type":"string"},"integrityProtection":{"type":"object","properties":{"signature":{"type":"string","pattern":"^[-A-Za-z0-9+/]*={0,3}$"},"alg":{"type":"string","enum":["HS256","HS384","HS512","RS256","RS384","RS512","ES256","ES384","ES512","PS256","PS384","PS512"]},"publicKey":{"type":"string","pattern":"^[-A-Za-z0-9+/]*={0,3}$"}},"required":["signature","alg"],"additionalProperties":false},"sequenceProtection":{"type":"array","items":{"type":"object","properties":{"sequenceName":{"type":"string"},"position":{"type":"integer"}},"additionalProperties":false,"required":["sequenceName","position"]}}},"additionalProperties":false,"required":["authorIdentity"]},"schemaUri":{"type":"string"}},"required":["id","type","version","time"],"additionalProperties":false},"data":{"type":"object","properties":{"description":{"type":"string"},"uri":{"type":"string"},"customData":{"type":"array","items":{"type":"object","properties":{"key":{"type":"string"},"value":{}},"required":["key","value"],"additionalProperties":false}}},"additionalProperties":false},"links":{"type":"array","contains":{"type":"object","properties":{"type":{"enum":["ARTIFACT","ENVIRONMENT"]}}},"items":{"type":"object","properties":{"type":{"type":"string"},"target":{"type":"string","pattern":"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"},"domainId":{"type":"string"}},"required":["type","target"],"additionalProperties":false}}},"required":["meta","data","links"],"additionalProperties":false},"EiffelArtifactPublishedEvent":{"type":"object","properties":{"meta":{"type":"object","properties":{"id":{"type":"string","pattern":"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"},"type":{"type":"string","enum":["EiffelArtifactPublishedEvent"]},"version":{"type":"string","enum":["4.0.1"]},"time":{"type":"integer"},"tags":{"type":"array","items":{"type":"string"}},"source":{"type":"object","properties":{"domainId":{"type":"string"},"host":{"type":"string"},"name":{"type":"string"},"serializer":{"type":"string","pattern":"^pkg:"},"uri":{"type":"string"}},"additionalProperties":false},"security":{"type":"object","properties":{"authorIdentity":{"type":"string"},"integrityProtection":{"type":"object","properties":{"signature":{"type":"string","pattern":"^[-A-Za-z0-9+/]*={0,3}$"},"alg":{"type":"string","enum":["HS256","HS384","HS512","RS256","RS384","RS512","ES256","ES384","ES512","PS256","PS384","PS512"]},"publicKey":{"type":"string","pattern":"^[-A-Za-z0-9+/]*={0,3}$"}},"required":["signature","alg"],"additionalProperties":false},"sequenceProtection":{"type":"array","items":{"type":"object","properties":{"sequenceName":{"type":"string"},"position":{"type":"integer"}},"additionalProperties":false,"required":["sequenceName","position"]}}},"additionalProperties":false,"required":["authorIdentity"]},"schemaUri":{"type":"string"}},"required":["id","type","version","time"],"additionalProperties":false},"data":{"type":"object","properties":{"locations":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"type":{"type":"string","enum":["ARTIFACTORY","NEXUS","PLAIN","OTHER"]},"uri":{"type":"string"}},"required":["type","uri"],"additionalProperties":false}},"customData":{"type":"array","items":{"type":"object","properties":{"key":{"type":"string"},"value":{}},"required":["key","value"],"additionalProperties":false}}},"required":["locations"],"additionalProperties":false},"links":{"type":"array","contains":{"type":"object","properties":{"type":{"enum":["ARTIFACT"]}}},"items":{"type":"object","properties":{"type":{"type":"string"},"target":{"type":"string","pattern":"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"},"domainId":{"type":"string"}},"required":["type","target"],"additionalProperties":false}}},"required":["meta","data","links"],"additionalProperties":false},"EiffelArtifactReusedEvent":{"type":"object","properties":{"meta":{"type":"object","properties":{"id":{"type":"string","pattern":"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"},"type":{"type":"string","enum":["EiffelArtifactReusedEvent"]},"version":{"type":"string","enum":["4.0.1"]},"time":{"type":"integer"},"tags":{"type":"array","items":{"type":"string"}},"source":{"type":"object","properties":{"domainId":{"type":"string"},"host":{"type":"string"},"name":{"type":"string"},"serializer":{"type":"string","pattern":"^pkg:"},"uri":{"type":"string"}},"additionalProperties":false},"security":{"type":"object","properties":{"authorIdentity":{"type":"string"},"integrityProtection":{"type":"object","properties":{"signature":{"type":"string","pattern":"^[-A-Za-z0-9+/]*={0,3}$"},"alg":{"type":"string","enum":["HS256","HS384","HS512","RS256","RS384","RS512","ES256","ES384","ES512","PS256","PS384","PS512"]},"publicKey":{"type":"string","pattern":"^[-A-Za-z0-9+/]*={0,3}$"}},"required":["signature","alg"],"additionalProperties":false},"sequenceProtection":{"type":"array","items":{"type":"object","properties":{"sequenceName":{"type":"string"},"position":{"type":"integer"}},"additionalProperties":false,"required":["sequenceName","position"]}}},"additionalProperties":false,"required":["authorIdentity"]},"schemaUri":{"type":"string"}},"required":["id","type","version","time"],"additionalProperties":false},"data":{"type":"object","properties":{"customData":{"type":"array","items":{"type":"object","properties":{"key":{"type":"string"},"value":{}},"required":["key","value"],"additionalProperties":false}}},"additionalProperties":false},"links":{"type":"array","contains":{"type":"object","properties":{"type":{"enum":["COMPOSITION","REUSED_ARTIFACT"]}}},"items":{"type":"object","properties":{"type":{"type":"string"},"target":{"type":"string","pattern":"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"},"domainId":{"type":"string"}},"required":["type","target"],"additionalProperties":false}}},"required":["meta","data","links"],"additionalProperties":false},"EiffelCompositionDefinedEvent":{"type":"object","properties":{"meta":{"type":"object","properties":{"id":{"type":"string","pattern":"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"},"type":{"type":"string","enum":["EiffelCompositionDefinedEvent"]},"version":{"type":"string","enum":["4.0.1"]},"time":{"type":"integer"},"tags":{"type":"array","items":{"type":"string"}},"source":{"type":"object","properties":{"domainId":{"type":"string"},"host":{"type":"string"},"name":{"type":"string"},"serializer":{"type":"string","pattern":"^pkg:"},"uri":{"type":"string"}},"additionalProperties":false},"security":{"type":"object","properties":{"authorIdentity":{"type":"string"},"integrityProtection":{"type":"object","properties":{"signature":{"type":"string","pattern":"^[-A-Za-z0-9+/]*={0,3}$"},"alg":{"type":"string","enum":["HS256","HS384","HS512","RS256","RS384","RS512","ES256","ES384","ES512","PS256","PS384","PS512"]},"publicKey":{"type":"string","pattern":"^[-A-Za-z0-9+/]*={0,3}$"}},"required":["signature","alg"],"additionalProperties":false},"sequenceProtection":{"type":"array","items":{"type":"object","properties":{"sequenceName":{"type":"string"},"position":{"type":"integer"}},"additionalProperties":false,"required":["sequenceName","position"]}}},"additionalProperties":false,"required":["authorIdentity"]},"schemaUri":{"type":"string"}},"required":["id","type","version","time"],"additionalProperties":false},"data":{"type":"object","properties":{"name":{"type":"string"},"version":{"type":"string"},"customData":{"type":"array","items":{"type":"object","properties":{"key":{"type":"string"},"value":{}},"required":["key","value"],"additionalProperties":false}}},"required":["name"],"additionalProperties":false},"links":{"type":"array","items":{"type":"object","properties":{"type":{"type":"string"},"target":{"type":"string","pattern":"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"},"domainId":{"type":"string"}},"required":["type","target"],"additionalProperties":false}}},"required":["meta","data","links"],"additionalProperties":false},"EiffelConfidenceLevelModifiedEvent":{"type":"object","properties":{"meta":{"type":"object","properties":{"id":{"type":"string","pattern":"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"},"type":{"type":"string","enum":["EiffelConfidenceLevelModifiedEvent"]},"version":{"type":"string","enum":["4.0.1"]},"time":{"type":"integer"},"tags":{"type":"array","items":{"type":"string"}},"source":{"type":"object","properties":{"domainId":{"type":"string"},"host":{"type":"string"},"name":{"type":"string"},"serializer":{"type":"string","pattern":"^pkg:"},"uri":{"type":"string"}},"additionalProperties":false},"security":{"type":"object","properties":{"authorIdentity":{"type":"string"},"integrityProtection":{"type":"object","properties":{"signature":{"type":"string","pattern":"^[-A-Za-z0-9+/]*={0,3}$"},"alg":{"type":"string","enum":["HS256","HS384","HS512","RS256","RS384","RS512","ES256","ES384","ES512","PS256","PS384","PS512"]},"publicKey":{"type":"string","pattern":"^[-A-Za-z0-9+/]*={0,3}$"}},"required":["signature","alg"],"additionalProperties":false},"sequenceProtection":{"type":"array","items":{"type":"object","properties":{"sequenceName":{"type":"string"},"position":{"type":"integer"}},"additionalProperties":false,"required":["sequenceName","position"]}}},"additionalProperties":false,"required":["authorIdentity"]},"schemaUri":{"type":"string"}},"required":["id","type","version","time"],"additionalProperties":false},"data":{"type":"object","properties":{"name":{"type":"string"},"value":{"type":"string","enum":["SUCCESS","FAILURE","INCONCLUSIVE"]},"issuer":{"type":"object","properties":{"name":{"type":"string"},"email":{"type":"string"},"id":{"type":"string"},"group":{"type":"string"}},"additionalProperties":false},"customData":{"type":"array","items":{"type":"object","properties":{"key":{"type":"string"},"value":{}},"required":["key","value"],"additionalProperties":false}}},"required":["name","value"],"additionalProperties":false},"links":{"type":"array","contains":{"type":"object","properties":{"type":{"enum":["SUBJECT"]}}},"items":{"type":"object","properties":{"type":{"type":"string"},"target":{"type":"string","pattern":"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"},"domainId":{"type":"string"}},"required":["type","target"],"additionalProperties":false}}},"required":["meta","data","links"],"additionalProperties":false},"EiffelEnvironmentDefinedEvent":{"type":"object","properties":{"meta":{"type":"object","properties":{"id":{"type":"string","pattern":"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"},"type":{"type":"string","enum":["EiffelEnvironmentDefinedEvent"]},"version":{"type":"string","enum":["4.0.1"]},"time":{"type":"integer"},"tags":{"type":"array","items":{"type":"string"}},"source":{"type":"object","properties":{"domainId":{"type":"string"},"host":{"type":"string"},"name":{"type":"string"},"serializer":{"type":"string","pattern":"^pkg:"},"uri":{"type":"string"}},"additionalProperties":false},"security":{"type":"object","properties":{"authorIdentity":{"type":"string"},"integrityProtection":{"type":"object","properties":{"signature":{"type":"string","pattern":"^[-A-Za-z0-9+/]*={0,3}$"},"alg":{"type":"string","enum":["HS256","HS384","HS512","RS256","RS384","RS512","ES256","ES384","ES512","PS256","PS384","PS512"]},"publicKey":{"type":"string","pattern":"^[-A-Za-z0-9+/]*={0,3}$"}},"required":["signature","alg"],"additionalProperties":false},"sequenceProtection":{"type":"array","items":{"type":"object","properties":{"sequenceName":{"type":"string"},"position":{"type":"integer"}},"additionalProperties":false,"required":["sequenceName","position"]}}},"additionalProperties":false,"required":["authorIdentity"]},"schemaUri":{"type":"string"}},"required":["id","type","version","time"],"additionalProperties":false},"data":{"type":"object","properties":{"name":{"type":"string"},"version":{"type":"string"},"image":{"type":"string"},"host":{"type":"object","properties":{"name":{"type":"string"},"user":{"type":"string"}},"required":["name","user"],"additionalProperties":false},"uri":{"type":"string"},"customData":{"type":"array","items":{"type":"object","properties":{"key":{"type":"string"},"value":{}},"required":["key","value"],"additionalProperties":false}}},"required":["name"],"additionalProperties":false},"links":{"type":"array","items":{"type":"object","properties":{"type":{"type":"string"},"target":{"type":"string","pattern":"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"},"domainId":{"type":"string"}},"required":["type","target"],"additionalProperties":false}}},"required":["meta","data","links"],"additionalProperties":false},"EiffelFlowContextDefinedEvent":{"type":"object","properties":{"meta":{"type":"object","properties":{"id":{"type":"string","pattern":"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"},"type":{"type":"string","enum":["EiffelFlowContextDefinedEvent"]},"version":{"type":"string","enum":["4.0.1"]},"time":{"type":"integer"},"tags":{"type":"array","items":{"type":"string"}},"source":{"type":"object","properties":{"domainId":{"type":"string"},"host":{"type":"string"},"name":{"type":"string"},"serializer":{"type":"string","pattern":"^pkg:"},"uri":{"type":"string"}},"additionalProperties":false},"security":{"type":"object","properties":{"authorIdentity":{"type":"string"},"integrityProtection":{"type":"object","properties":{"signature":{"type":"string","pattern":"^[-A-Za-z0-9+/]*={0,3}$"},"alg":{"type":"string","enum":["HS256","HS384","HS512","RS256","RS384","RS512","ES256","ES384","ES512","PS256","PS384","PS512"]},"publicKey":{"type":"string","pattern":"^[-A-Za-z0-9+/]*={0,3}$"}},"required":["signature","alg"],"additionalProperties":false},"sequenceProtection":{"type":"array","items":{"type":"object","properties":{"sequenceName":{"type":"string"},"position":{"type":"integer"}},"additionalProperties":false,"required":["sequenceName","position"]}}},"additionalProperties":false,"required":["authorIdentity"]},"schemaUri":{"type":"string"}},"required":["id","type","version","time"],"additionalProperties":false},"data":{"type":"object","properties":{"product":{"type":"string"},"project":{"type":"string"},"program":{"type":"string"},"track":{"type":"string"},"version":{"type":"string"},"customData":{"type":"array","items":{"type":"object","properties":{"key":{"type":"string"},"value":{}},"required":["key","value"],"additionalProperties":false}}},"additionalProperties":false},"links":{"type":"array","items":{"type":"object","properties":{"type":{"type":"string"},"target":{"type":"string","pattern":"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"},"domainId":{"type":"string"}},"required":["type","target"],"additionalProperties":false}}},"required":["meta","data","links"],"additionalProperties":false},"EiffelIssueDefinedEvent":{"type":"object","properties":{"meta":{"type":"object","properties":{"id":{"type":"string","pattern":"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"},"type":{"type":"string","enum":["EiffelIssueDefinedEvent"]},"version":{"type":"string","enum":["4.0.1"]},"time":{"type":"integer"},"tags":{"type":"array","items":{"type":"string"}},"source":{"type":"object","properties":{"domainId":{"type":"string"},"host":{"type":"string"},"name":{"type":"string"},"serializer":{"type":"string","pattern":"^pkg:"},"uri":{"type":"string"}},"additionalProperties":false},"security":{"type":"object","properties":{"authorIdentity":{"type":"string"},"integrityProtection":{"type":"object","properties":{"signature":{"type":"string","pattern":"^[-A-Za-z0-9+/]*={0,3}$"},"alg":{"type":"string","enum":["HS256","HS384","HS512","RS256","RS384","RS512","ES256","ES384","ES512","PS256","PS384","PS512"]},"publicKey":{"type":"string","pattern":"^[-A-Za-z0-9+/]*={0,3}$"}},"required":["signature","alg"],"additionalProperties":false},"sequenceProtection":{"type":"array","items":{"type":"object","properties":{"sequenceName":{"type":"string"},"position":{"type":"integer"}},"additionalProperties":false,"required":["sequenceName","position"]}}},"additionalProperties":false,"required":["authorIdentity"]},"schemaUri":{"type":"string"}},"required":["id","type","version","time"],"additionalProperties":false},"data":{"type":"object","properties":{"type":{"type":"string","enum":["BUG","IMPROVEMENT","FEATURE","WORK_ITEM","REQUIREMENT","OTHER"]},"tracker":{"type":"string"},"id":{"type":"string"},"uri":{"type":"string"},"title":{"type":"string"},"customData":{"type":"array","items":{"type":"object","properties":{"key":{"type":"string"},"value":{}},"required":["key","value"],"additionalProperties":false}}},"required":["type","tracker","id","uri"],"additionalProperties":false},"links":{"type":"array","items":{"type":"object","properties":{"type":{"type":"string"},"target":{"type":"string","pattern":"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"},"domainId":{"type":"string"}},"required":["type","target"],"additionalProperties":false}}}},"EiffelIssueVerifiedEvent":{"type":"object","properties":{"meta":{"type":"object","properties":{"id":{"type":"string","pattern":"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"},"type":{"type":"string","enum":["EiffelIssueVerifiedEvent"]},"version":{"type":"string","enum":["5.0.1"]},"time":{"type":"integer"},"tags":{"type":"array","items":{"type":"string"}},"source":{"type":"object","properties":{"domainId":{"type":"string"},"host":{"type":"string"},"name":{"type":"string"},"serializer":{"type":"string","pattern":"^pkg:"},"uri":{"type":"string"}},"additionalProperties":false},"security":{"type":"object","properties":{"authorIdentity":{"type":"string"},"integrityProtection":{"type":"object","properties":{"signature":{"type":"string","pattern":"^[-A-Za-z0-9+/]*={0,3}$"},"alg":{"type":"string","enum":["HS256","HS384","HS512","RS256","RS384","RS512","ES256","ES384","ES512","PS256","PS384","PS512"]},"publicKey":{"type":"string","pattern":"^[-A-Za-z0-9+/]*={0,3}$"}},"required":["signature","alg"],"additionalProperties":false},"sequenceProtection":{"type":"array","items":{"type":"object","properties":{"sequenceName":{"type":"string"},"position":{"type":"integer"}},"additionalProperties":false,"required":["sequenceName","position"]}}},"additionalProperties":false,"required":["authorIdentity"]},"schemaUri":{"type":"string"}},"required":["id","type","version","time"],"additionalProperties":false},"data":{"type":"object","properties":{"customData":{"type":"array","items":{"type":"object","properties":{"key":{"type":"string"},"value":{}},"required":["key","value"],"additionalProperties":false}}},"additionalProperties":false},"links":{"type":"array","contains":{"type":"object","properties":{"type":{"enum":["IUT"]}}},"items":{"type":"object","properties":{"type":{"type":"string"},"target":{"type":"string","pattern":"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"},"domainId":{"type":"string"}},"required":["type","target"],"additionalProperties":false}}},"required":["meta","data","links"],"additionalProperties":false},"EiffelSourceChangeCreatedEvent":{"type":"object","properties":{"meta":{"type":"object","properties":{"id":{"type":"string","pattern":"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"},"type":{"type":"string","enum":["EiffelSourceChangeCreatedEvent"]},"version":{"type":"string","enum":["5.0.1"]},"time":{"type":"integer"},"tags":{"type":"array","items":{"type":"string"}},"source":{"type":"object","properties":{"domainId":{"type":"string"},"host":{"type":"string"},"name":{"type":"string"},"serializer":{"type":"string","pattern":"^pkg:"},"uri":{"type":"string"}},"additionalProperties":false},"security":{"type":"object","properties":{"authorIdentity":{"type":"string"},"integrityProtection":{"type":"object","properties":{"signature":{"type":"string","pattern":"^[-A-Za-z0-9+/]*={0,3}$"},"alg":{"type":"string","enum":["HS256","HS384","HS512","RS256","RS384","RS512","ES256","ES384","ES512","PS256","PS384","PS512"]},"publicKey":{"type":"string","pattern":"^[-A-Za-z0-9+/]*={0,3}$"}},"required":["signature","alg"],"additionalProperties":false},"sequenceProtection":{"type":"array","items":{"type":"object","properties":{"sequenceName":{"type":"string"},"position":{"type":"integer"}},"additionalProperties":false,"required":["sequenceName","position"]}}},"additionalProperties":false,"required":["authorIdentity"]},"schemaUri":{"type":"string"}},"required":["id","type","version","time"],"additionalProperties":false},"data":{"type":"object","properties":{"author":{"type":"object","properties":{"name":{"type":"string"},"email":{"type":"string"},"id":{"type":"string"},"group":{"type":"string"}},"additionalProperties":false},"change":{"type":"object","properties":{"insertions":{"type":"integer"},"deletions":{"type":"integer"},"files":{"type":"string"},"details":{"type":"string"},"tracker":{"type":"string"},"id":{"type":"string"}},"additionalProperties":false},"gitIdentifier":{"type":"object","properties":{"commitId":{"type":"string"},"branch":{"type":"string"},"repoName":{"type":"string"},"repoUri":{"type":"string"}},"required":["commitId","repoUri"],"additionalProperties":false},"svnIdentifier":{"type":"object","properties":{"revision":{"type":"integer"},"directory":{"type":"string"},"repoName":{"type":"string"},"repoUri":{"type":"string"}},"required":["revision","directory","repoUri"],"additionalProperties":false},"ccCompositeIdentifier":{"type":"object","properties":{"vobs":{"type":"array","items":{"type":"string"}},"branch":{"type":"string"},"configSpec":{"type":"string"}},"required":["vobs","branch","configSpec"],"additionalProperties":false},"hgIdentifier":{"type":"object","properties":{"commitId":{"type":"string"},"branch":{"type":"string"},"repoName":{"type":"string"},"repoUri":{"type":"string"}},"required":["commitId","repoUri"],"additionalProperties":false},"customData":{"type":"array","items":{"type":"object","properties":{"key":{"type":"string"},"value":{}},"required":["key","value"],"additionalProperties":false}}},"additionalProperties":false},"links":{"type":"array","items":{"type":"object","properties":{"type":{"type":"string"},"target":{"type":"string","pattern":"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"},"domainId":{"type":"string"}},"required":["type","target"],"additionalProperties":false}}},"required":["meta","data","links"],"additionalProperties":false},"EiffelSourceChangeSubmittedEvent":{"type":"object","properties":{"meta":{"type":"object","properties":{"id":{"type":"string","pattern":"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"},"type":{"type":"string","enum":["EiffelSourceChangeSubmittedEvent"]},"version":{"type":"string","enum":["4.0.1"]},"time":{"type":"integer"},"tags":{"type":"array","items":{"type":"string"}},"source":{"type":"object","properties":{"domainId":{"type":"string"},"host":{"type":"string"},"name":{"type":"string"},"serializer":{"type":"string","pattern":"^pkg:"},"uri":{"type":"string"}},"additionalProperties":false},"security":{"type":"object","properties":{"authorIdentity":{"type":"string"},"integrityProtection":{"type":"object","properties":{"signature":{"type":"string","pattern":"^[-A-Za-z0-9+/]*={0,3}$"},"alg":{"type":"string","enum":["HS256","HS384","HS512","RS256","RS384","RS512","ES256","ES384","ES512","PS256","PS384","PS512"]},"publicKey":{"type":"string","pattern":"^[-A-Za-z0-9+/]*={0,3}$"}},"required":["signature","alg"],"additionalProperties":false},"sequenceProtection":{"type":"array","items":{"type":"object","properties":{"sequenceName":{"type":"string"},"position":{"type":"integer"}},"additionalProperties":false,"required":["sequenceName","position"]}}},"additionalProperties":false,"required":["authorIdentity"]},"schemaUri":{"type":"string"}},"required":["id","type","version","time"],"additionalProperties":false},"data":{"type":"object","properties":{"submitter":{"type":"object","properties":{"name":{"type":"string"},"email":{"type":"string"},"id":{"type":"string"},"group":{"type":"string"}},"additionalProperties":false},"gitIdentifier":{"type":"object","properties":{"commitId":{"type":"string"},"branch":{"type":"string"},"repoName":{"type":"string"},"repoUri":{"type":"string"}},"required":["commitId","repoUri"],"additionalProperties":false},"svnIdentifier":{"type":"object","properties":{"revision":{"type":"integer"},"directory":{"type":"string"},"repoName":{"type":"string"},"repoUri":{"type":"string"}},"required":["revision","directory","repoUri"],"additionalProperties":false},"ccCompositeIdentifier":{"type":"object","properties":{"vobs":{"type":"array","items":{"type":"string"}},"branch":{"type":"string"},"configSpec":{"type":"string"}},"required":["vobs","branch","configSpec"],"additionalProperties":false},"hgIdentifier":{"type":"object","properties":{"commitId":{"type":"string"},"branch":{"type":"string"},"repoName":{"type":"string"},"repoUri":{"type":"string"}},"required":["commitId","repoUri"],"additionalProperties":false},"customData":{"type":"array","items":{"type":"object","properties":{"key":{"type":"string"},"value":{}},"required":["key","value"],"additionalProperties":false}}},"additionalProperties":false},"links":{"type":"array","items":{"type":"object","properties":{"type":{"type":"string"},"target":{"type":"string","pattern":"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"},"domainId":{"type":"string"}},"required":["type","target"],"additionalProperties":false}}},"required":["meta","data","links"],"additionalProperties":false},"EiffelTestCaseCanceledEvent":{"type":"object","properties":{"meta":{"type":"object","properties":{"id":{"type":"string","pattern":"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"},"type":{"type":"string","enum":["EiffelTestCaseCanceledEvent"]},"version":{"type":"string","enum":["4.0.1"]},"time":{"type":"integer"},"tags":{"type":"array","items":{"type":"string"}},"source":{"type":"object","properties":{"domainId":{"type":"string"},"host":{"type":"string"},"name":{"type":"string"},"serializer":{"type":"string","pattern":"^pkg:"},"uri":{"type":"string"}},"additionalProperties":false},"security":{"type":"object","properties":{"authorIdentity":{"type":"string"},"integrityProtection":{"type":"object","properties":{"signature":{"type":"string","pattern":"^[-A-Za-z0-9+/]*={0,3}$"},"alg":{"type":"string","enum":["HS256","HS384","HS512","RS256","RS384","RS512","ES256","ES384","ES512","PS256","PS384","PS512"]},"publicKey":{"type":"string","pattern":"^[-A-Za-z0-9+/]*={0,3}$"}},"required":["signature","alg"],"additionalProperties":false},"sequenceProtection":{"type":"array","items":{"type":"object","properties":{"sequenceName":{"type":"string"},"position":{"type":"integer"}},"additionalProperties":false,"required":["sequenceName","position"]}}},"additionalProperties":false,"required":["authorIdentity"]},"schemaUri":{"type":"string"}},"required":["id","type","version","time"],"additionalProperties":false},"data":{"type":"object","properties":{"reason":{"type":"string"},"customData":{"type":"array","items":{"type":"object","properties":{"key":{"type":"string"},"value":{}},"required":["key","value"],"additionalProperties":false}}},"additionalProperties":false},"links":{"type":"array","contains":{"type":"object","properties":{"type":{"enum":["TEST_CASE_EXECUTION"]}}},"items":{"type":"object","properties":{"type":{"type":"string"},"target":{"type":"string","pattern":"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"},"domainId":{"type":"string"}},"required":["type","target"],"additionalProperties":false}}},"required":["meta","data","links"],"additionalProperties":false},"EiffelTestCaseFinishedEvent":{"type":"object","properties":{"meta":{"type":"object","properties":{"id":{"type":"string","pattern":"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"},"type":{"type":"string","enum":["EiffelTestCaseFinishedEvent"]},"version":{"type":"string","enum":["4.1.1"]},"time":{"type":"integer"},"tags":{"type":"array","items":{"type":"string"}},"source":{"type":"object","properties":{"domainId":{"type":"string"},"host":{"type":"string"},"name":{"type":"string"},"serializer":{"type":"string","pattern":"^pkg:"},"uri":{"type":"string"}},"additionalProperties":false},"security":{"type":"object","properties":{"authorIdentity":{"type":"string"},"integrityProtection":{"type":"object","properties":{"signature":{"type":"string","pattern":"^[-A-Za-z0-9+/]*={0,3}$"},"alg":{"type":"string","enum":["HS256","HS384","HS512","RS256","RS384","RS512","ES256","ES384","ES512","PS256","PS384","PS512"]},"publicKey":{"type":"string","pattern":"^[-A-Za-z0-9+/]*={0,3}$"}},"required":["signature","alg"],"additionalProperties":false},"sequenceProtection":{"type":"array","items":{"type":"object","properties":{"sequenceName":{"type":"string"},"position":{"type":"integer"}},"additionalProperties":false,"required":["sequenceName","position"]}}},"additionalProperties":false,"required":["authorIdentity"]},"schemaUri":{"type":"string"}},"required":["id","type","version","time"],"additionalProperties":false},"data":{"type":"object","properties":{"outcome":{"type":"object","properties":{"verdict":{"type":"string","enum":["PASSED","FAILED","INCONCLUSIVE"]},"conclusion":{"type":"string","enum":["SUCCESSFUL","FAILED","ABORTED","TIMED_OUT","INCONCLUSIVE"]},"description":{"type":"string"},"metrics":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"value":{}},"required":["name","value"],"additionalProperties":false}}},"required":["verdict","conclusion"],"additionalProperties":false},"persistentLogs":{"type":"array","items":{"type":"object","properties":{"mediaType":{"type":"string"},"name":{"type":"string"},"tags":{"type":"array","items":{"type":"string"}},"uri":{"type":"string"},"integrityProtection":{"type":"object","properties":{"alg":{"type":"string","enum":["SHA-224","SHA-256","SHA-384","SHA-512","SHA-512/224","SHA-512/256"]},"digest":{"type":"string","pattern":"^[0-9a-f]+$"}},"required":["alg","digest"],"additionalProperties":false}},"required":["name","uri"],"additionalProperties":false}},"customData":{"type":"array","items":{"type":"object","properties":{"key":{"type":"string"},"value":{}},"required":["key","value"],"additionalProperties":false}}},"required":["outcome"],"additionalProperties":false},"links":{"type":"array","contains":{"type":"object","properties":{"type":{"enum":["TEST_CASE_EXECUTION"]}}},"items":{"type":"object","properties":{"type":{"type":"string"},"target":{"type":"string","pattern":"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"},"domainId":{"type":"string"}},"required":["type","target"],"additionalProperties":false}}},"required":["meta","data","links"],"additionalProperties":false},"EiffelTestCaseStartedEvent":{"type":"object","properties":{"meta":{"type":"object","properties":{"id":{"type":"string","pattern":"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"},"type":{"type":"string","enum":["EiffelTestCaseStartedEvent"]},"version":{"type":"string","enum":["4.0.1"]},"time":{"type":"integer"},"tags":{"type":"array","items":{"type":"string"}},"source":{"type":"object","properties":{"domainId":{"type":"string"},"host":{"type":"string"},"name":{"type":"string"},"serializer":{"type":"string","pattern":"^pkg:"},"uri":{"type":"string"}},"additionalProperties":false},"security":{"type":"object","properties":{"authorIdentity":{"type":"string"},"integrityProtection":{"type":"object","properties":{"signature":{"type":"string","pattern":"^[-A-Za-z0-9+/]*={0,3}$"},"alg":{"type":"string","enum":["HS256","HS384","HS512","RS256","RS384","RS512","ES256","ES384","ES512","PS256","PS384","PS512"]},"publicKey":{"type":"string","pattern":"^[-A-Za-z0-9+/]*={0,3}$"}},"required":["signature","alg"],"additionalProperties":false},"sequenceProtection":{"type":"array","items":{"type":"object","properties":{"sequenceName":{"type":"string"},"position":{"type":"integer"}},"additionalProperties":false,"required":["sequenceName","position"]}}},"additionalProperties":false,"required":["authorIdentity"]},"schemaUri":{"type":"string"}},"required":["id","type","version","time"],"additionalProperties":false},"data":{"type":"object","properties":{"executor":{"type":"string"},"liveLogs":{"type":"array","items":{"type":"object","properties":{"mediaType":{"type":"string"},"name":{"type":"string"},"tags":{"type":"array","items":{"type":"string"}},"uri":{"type":"string"}},"required":["name","uri"],"additionalProperties":false}},"customData":{"type":"array","items":{"type":"object","properties":{"key":{"type":"string"},"value":{}},"required":["key","value"],"additionalProperties":false}}},"additionalProperties":false},"links":{"type":"array","contains":{"type":"object","properties":{"type":{"enum":["TEST_CASE_EXECUTION"]}}},"items":{"type":"object","properties":{"type":{"type":"string"},"target":{"type":"string","pattern":"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"},"domainId":{"type":"string"}},"required":["type","target"],"additionalProperties":false}}},"required":["meta","data","links"],"additionalProperties":false},"EiffelTestCaseTriggeredEvent":{"type":"object","properties":{"meta":{"type":"object","properties":{"id":{"type":"string","pattern":"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"},"type":{"type":"string","enum":["EiffelTestCaseTriggeredEvent"]},"version":{"type":"string","enum":["4.0.1"]},"time":{"type":"integer"},"tags":{"type":"array","items":{"type":"string"}},"source":{"type":"object","properties":{"domainId":{"type":"string"},"host":{"type":"string"},"name":{"type":"string"},"serializer":{"type":"string","pattern":"^pkg:"},"uri":{"type":"string"}},"additionalProperties":false},"security":{"type":"object","properties":{"authorIdentity":{"type":"string"},"integrityProtection":{"type":"object","properties":{"signature":{"type":"string","pattern":"^[-A-Za-z0-9+/]*={0,3}$"},"alg":{"type":"string","enum":["HS256","HS384","HS512","RS256","RS384","RS512","ES256","ES384","ES512","PS256","PS384","PS512"]},"publicKey":{"type":"string","pattern":"^[-A-Za-z0-9+/]*={0,3}$"}},"required":["signature","alg"],"additionalProperties":false},"sequenceProtection":{"type":"array","items":{"type":"object","properties":{"sequenceName":{"type":"string"},"position":{"type":"integer"}},"additionalProperties":false,"required":["sequenceName","position"]}}},"additionalProperties":false,"required":["authorIdentity"]},"schemaUri":{"type":"string"}},"required":["id","type","version","time"],"additionalProperties":false},"data":{"type":"object","properties":{"testCase":{"type":"object","properties":{"tracker":{"type":"string"},"id":{"type":"string"},"version":{"type":"string"},"uri":{"type":"string"}},"required":["id"],"additionalProperties":false},"recipeId":{"type":"string","pattern":"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"},"triggers":{"type":"array","items":{"type":"object","properties":{"type":{"type":"string","enum":["MANUAL","EIFFEL_EVENT","SOURCE_CHANGE","TIMER","OTHER"]},"description":{"type":"string"}},"required":["type"],"additionalProperties":false}},"executionType":{"type":"string","enum":["MANUAL","SEMI_AUTOMATED","AUTOMATED","OTHER"]},"parameters":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"value":{"type":"string"}},"required":["name","value"],"additionalProperties":false}},"customData":{"type":"array","items":{"type":"object","properties":{"key":{"type":"string"},"value":{}},"required":["key","value"],"additionalProperties":false}}},"required":["testCase"],"additionalProperties":false},"links":{"type":"array","contains":{"type":"object","properties":{"type":{"enum":["IUT"]}}},"items":{"type":"object","properties":{"type":{"type":"string"},"target":{"type":"string","pattern":"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"},"domainId":{"type":"string"}},"required":["type","target"],"additionalProperties":false}}},"required":["meta","data","links"],"additionalProperties":false},"EiffelTestExecutionRecipeCollectionCreatedEvent":{"type":"object","properties":{"meta":{"type":"object","properties":{"id":{"type":"string","pattern":"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"},"type":{"type":"string","enum":["EiffelTestExecutionRecipeCollectionCreatedEvent"]},"version":{"type":"string","enum":["5.0.1"]},"time":{"type":"integer"},"tags":{"type":"array","items":{"type":"string"}},"source":{"type":"object","properties":{"domainId":{"type":"string"},"host":{"type":"string"},"name":{"type":"string"},"serializer":{"type":"string","pattern":"^pkg:"},"uri":{"type":"string"}},"additionalProperties":false},"security":{"type":"object","properties":{"authorIdentity":{"type":"string"},"integrityProtection":{"type":"object","properties":{"signature":{"type":"string","pattern":"^[-A-Za-z0-9+/]*={0,3}$"},"alg":{"type":"string","enum":["HS256","HS384","HS512","RS256","RS384","RS512","ES256","ES384","ES512","PS256","PS384","PS512"]},"publicKey":{"type":"string","pattern":"^[-A-Za-z0-9+/]*={0,3}$"}},"required":["signature","alg"],"additionalProperties":false},"sequenceProtection":{"type":"array","items":{"type":"object","properties":{"sequenceName":{"type":"string"},"position":{"type":"integer"}},"additionalProperties":false,"required":["sequenceName","position"]}}},"additionalProperties":false,"required":["authorIdentity"]},"schemaUri":{"type":"string"}},"required":["id","type","version","time"],"additionalProperties":false},"data":{"type":"object","properties":{"selectionStrategy":{"type":"object","properties":{"tracker":{"type":"string"},"id":{"type":"string"},"uri":{"type":"string"}},"required":["id"],"additionalProperties":false},"batchesUri":{"type":"string"},"batches":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"priority":{"type":"integer"},"recipes":{"type":"array","items":{"type":"object","properties":{"id":{"type":"string","pattern":"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"},"testCase":{"type":"object","properties":{"tracker":{"type":"string"},"id":{"type":"string"},"version":{"type":"string"},"uri":{"type":"string"}},"required":["id"],"additionalProperties":false},"constraints":{"type":"array","items":{"type":"object","properties":{"key":{"type":"string"},"value":{}},"required":["key","value"],"additionalProperties":false}}},"required":["id","testCase"],"additionalProperties":false}},"dependencies":{"type":"array","items":{"type":"object","properties":{"dependent":{"type":"string"},"dependency":{"type":"string"}},"required":["dependent","dependency"],"additionalProperties":false}}},"required":["priority","recipes"],"additionalProperties":false}},"customData":{"type":"array","items":{"type":"object","properties":{"key":{"type":"string"},"value":{}},"required":["key","value"],"additionalProperties":false}}},"required":["selectionStrategy"],"additionalProperties":false},"links":{"type":"array","items":{"type":"object","properties":{"type":{"type":"string"},"target":{"type":"string","pattern":"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"},"domainId":{"type":"string"}},"required":["type","target"],"additionalProperties":false}}},"required":["meta","data","links"],"additionalProperties":false},"EiffelTestSuiteFinishedEvent":{"type":"object","properties":{"meta":{"type":"object","properties":{"id":{"type":"string","pattern":"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"},"type":{"type":"string","enum":["EiffelTestSuiteFinishedEvent"]},"version":{"type":"string","enum":["4.1.1"]},"time":{"type":"integer"},"tags":{"type":"array","items":{"type":"string"}},"source":{"type":"object","properties":{"domainId":{"type":"string"},"host":{"type":"string"},"name":{"type":"string"},"serializer":{"type":"string","pattern":"^pkg:"},"uri":{"type":"string"}},"additionalProperties":false},"security":{"type":"object","properties":{"authorIdentity":{"type":"string"},"integrityProtection":{"type":"object","properties":{"signature":{"type":"string","pattern":"^[-A-Za-z0-9+/]*={0,3}$"},"alg":{"type":"string","enum":["HS256","HS384","HS512","RS256","RS384","RS512","ES256","ES384","ES512","PS256","PS384","PS512"]},"publicKey":{"type":"string","pattern":"^[-A-Za-z0-9+/]*={0,3}$"}},"required":["signature","alg"],"additionalProperties":false},"sequenceProtection":{"type":"array","items":{"type":"object","properties":{"sequenceName":{"type":"string"},"position":{"type":"integer"}},"additionalProperties":false,"required":["sequenceName","position"]}}},"additionalProperties":false,"required":["authorIdentity"]},"schemaUri":{"type":"string"}},"required":["id","type","version","time"],"additionalProperties":false},"data":{"type":"object","properties":{"outcome":{"type":"object","properties":{"verdict":{"type":"string","enum":["PASSED","FAILED","INCONCLUSIVE"]},"conclusion":{"type":"string","enum":["SUCCESSFUL","FAILED","ABORTED","TIMED_OUT","INCONCLUSIVE"]},"description":{"type":"string"}},"additionalProperties":false},"persistentLogs":{"type":"array","items":{"type":"object","properties":{"mediaType":{"type":"string"},"name":{"type":"string"},"tags":{"type":"array","items":{"type":"string"}},"uri":{"type":"string"},"integrityProtection":{"type":"object","properties":{"alg":{"type":"string","enum":["SHA-224","SHA-256","SHA-384","SHA-512","SHA-512/224","SHA-512/256"]},"digest":{"type":"string","pattern":"^[0-9a-f]+$"}},"required":["alg","digest"],"additionalProperties":false}},"required":["name","uri"],"additionalProperties":false}},"customData":{"type":"array","items":{"type":"object","properties":{"key":{"type":"string"},"value":{}},"required":["key","value"],"additionalProperties":false}}},"additionalProperties":false},"links":{"type":"array","contains":{"type":"object","properties":{"type":{"enum":["TEST_SUITE_EXECUTION"]}}},"items":{"type":"object","properties":{"type":{"type":"string"},"target":{"type":"string","pattern":"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"},"domainId":{"type":"string"}},"required":["type","target"],"additionalProperties":false}}},"required":["meta","data","links"],"additionalProperties":false},"EiffelTestSuiteStartedEvent":{"type":"object","properties":{"meta":{"type":"object","properties":{"id":{"type":"string","pattern":"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"},"type":{"type":"string","enum":["EiffelTestSuiteStartedEvent"]},"version":{"type":"string","enum":["4.0.1"]},"time":{"type":"integer"},"tags":{"type":"array","items":{"type":"string"}},"source":{"type":"object","properties":{"domainId":{"type":"string"},"host":{"type":"string"},"name":{"type":"string"},"serializer":{"type":"string","pattern":"^pkg:"},"uri":{"type":"string"}},"additionalProperties":false},"security":{"type":"object","properties":{"authorIdentity":{"type":"string"},"integrityProtection":{"type":"object","properties":{"signature":{"type":"string","pattern":"^[-A-Za-z0-9+/]*={0,3}$"},"alg":{"type":"string","enum":["HS256","HS384","HS512","RS256","RS384","RS512","ES256","ES384","ES512","PS256","PS384","PS512"]},"publicKey":{"type":"string","pattern":"^[-A-Za-z0-9+/]*={0,3}$"}},"required":["signature","alg"],"additionalProperties":false},"sequenceProtection":{"type":"array","items":{"type":"object","properties":{"sequenceName":{"type":"string"},"position":{"type":"integer"}},"additionalProperties":false,"required":["sequenceName","position"]}}},"additionalProperties":false,"required":["authorIdentity"]},"schemaUri":{"type":"string"}},"required":["id","type","version","time"],"additionalProperties":false},"data":{"type":"object","properties":{"name":{"type":"string"},"categories":{"type":"array","items":{"type":"string"}},"types":{"type":"array","items":{"type":"string","enum":["ACCESSIBILITY","BACKUP_RECOVERY","COMPATIBILITY","CONVERSION","DISASTER_RECOVERY","FUNCTIONAL","INSTALLABILITY","INTEROPERABILITY","LOCALIZATION","MAINTAINABILITY","PERFORMANCE","PORTABILITY","PROCEDURE","RELIABILITY","SECURITY","STABILITY","USABILITY"]}},"liveLogs":{"type":"array","items":{"type":"object","properties":{"mediaType":{"type":"string"},"name":{"type":"string"},"tags":{"type":"array","items":{"type":"string"}},"uri":{"type":"string"}},"required":["name","uri"],"additionalProperties":false}},"customData":{"type":"array","items":{"type":"object","properties":{"key":{"type":"string"},"value":{}},"required":["key","value"],"additionalProperties":false}}},"required":["name"],"additionalProperties":false},"links":{"type":"array","items":{"type":"object","properties":{"type":{"type":"string"},"target":{"type":"string","pattern":"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"},"domainId":{"type":"string"}},"required":["type","target"],"additionalProperties":false}}},"required":["meta","data","links"],"additionalProperties":false}};
+export const EIFFEL_SCHEMAS: Readonly<Record<string, SchemaNode>> = {
+  EiffelActivityCanceledEvent: {
+    type: 'object',
+    properties: {
+      meta: {
+        type: 'object',
+        properties: {
+          id: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' },
+          type: { type: 'string', enum: ['EiffelActivityCanceledEvent'] },
+          version: { type: 'string', enum: ['5.0.1'] },
+          time: { type: 'integer' },
+          tags: { type: 'array', items: { type: 'string' } },
+          source: {
+            type: 'object',
+            properties: {
+              domainId: { type: 'string' },
+              host: { type: 'string' },
+              name: { type: 'string' },
+              serializer: { type: 'string', pattern: '^pkg:' },
+              uri: { type: 'string' },
+            },
+            additionalProperties: false,
+          },
+          security: {
+            type: 'object',
+            properties: {
+              authorIdentity: { type: 'string' },
+              integrityProtection: {
+                type: 'object',
+                properties: {
+                  signature: { type: 'string', pattern: '^[-A-Za-z0-9+/]*={0,3}$' },
+                  alg: {
+                    type: 'string',
+                    enum: ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512'],
+                  },
+                  publicKey: { type: 'string', pattern: '^[-A-Za-z0-9+/]*={0,3}$' },
+                },
+                required: ['signature', 'alg'],
+                additionalProperties: false,
+              },
+              sequenceProtection: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: { sequenceName: { type: 'string' }, position: { type: 'integer' } },
+                  additionalProperties: false,
+                  required: ['sequenceName', 'position'],
+                },
+              },
+            },
+            additionalProperties: false,
+            required: ['authorIdentity'],
+          },
+          schemaUri: { type: 'string' },
+        },
+        required: ['id', 'type', 'version', 'time'],
+        additionalProperties: false,
+      },
+      data: {
+        type: 'object',
+        properties: {
+          reason: { type: 'string' },
+          customData: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: { key: { type: 'string' }, value: {} },
+              required: ['key', 'value'],
+              additionalProperties: false,
+            },
+          },
+        },
+        additionalProperties: false,
+      },
+      links: {
+        type: 'array',
+        contains: { type: 'object', properties: { type: { enum: ['ACTIVITY_EXECUTION'] } } },
+        items: {
+          type: 'object',
+          properties: {
+            type: { type: 'string' },
+            target: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' },
+            domainId: { type: 'string' },
+          },
+          required: ['type', 'target'],
+          additionalProperties: false,
+        },
+      },
+    },
+    required: ['meta', 'data', 'links'],
+    additionalProperties: false,
+  },
+  EiffelActivityFinishedEvent: {
+    type: 'object',
+    properties: {
+      meta: {
+        type: 'object',
+        properties: {
+          id: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' },
+          type: { type: 'string', enum: ['EiffelActivityFinishedEvent'] },
+          version: { type: 'string', enum: ['4.1.1'] },
+          time: { type: 'integer' },
+          tags: { type: 'array', items: { type: 'string' } },
+          source: {
+            type: 'object',
+            properties: {
+              domainId: { type: 'string' },
+              host: { type: 'string' },
+              name: { type: 'string' },
+              serializer: { type: 'string', pattern: '^pkg:' },
+              uri: { type: 'string' },
+            },
+            additionalProperties: false,
+          },
+          security: {
+            type: 'object',
+            properties: {
+              authorIdentity: { type: 'string' },
+              integrityProtection: {
+                type: 'object',
+                properties: {
+                  signature: { type: 'string', pattern: '^[-A-Za-z0-9+/]*={0,3}$' },
+                  alg: {
+                    type: 'string',
+                    enum: ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512'],
+                  },
+                  publicKey: { type: 'string', pattern: '^[-A-Za-z0-9+/]*={0,3}$' },
+                },
+                required: ['signature', 'alg'],
+                additionalProperties: false,
+              },
+              sequenceProtection: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: { sequenceName: { type: 'string' }, position: { type: 'integer' } },
+                  additionalProperties: false,
+                  required: ['sequenceName', 'position'],
+                },
+              },
+            },
+            additionalProperties: false,
+            required: ['authorIdentity'],
+          },
+          schemaUri: { type: 'string' },
+        },
+        required: ['id', 'type', 'version', 'time'],
+        additionalProperties: false,
+      },
+      data: {
+        type: 'object',
+        properties: {
+          outcome: {
+            type: 'object',
+            properties: {
+              conclusion: { type: 'string', enum: ['SUCCESSFUL', 'UNSUCCESSFUL', 'FAILED', 'ABORTED', 'TIMED_OUT', 'INCONCLUSIVE'] },
+              description: { type: 'string' },
+            },
+            required: ['conclusion'],
+          },
+          persistentLogs: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                mediaType: { type: 'string' },
+                name: { type: 'string' },
+                tags: { type: 'array', items: { type: 'string' } },
+                uri: { type: 'string' },
+                integrityProtection: {
+                  type: 'object',
+                  properties: {
+                    alg: { type: 'string', enum: ['SHA-224', 'SHA-256', 'SHA-384', 'SHA-512', 'SHA-512/224', 'SHA-512/256'] },
+                    digest: { type: 'string', pattern: '^[0-9a-f]+$' },
+                  },
+                  required: ['alg', 'digest'],
+                  additionalProperties: false,
+                },
+              },
+              required: ['name', 'uri'],
+              additionalProperties: false,
+            },
+          },
+          customData: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: { key: { type: 'string' }, value: {} },
+              required: ['key', 'value'],
+              additionalProperties: false,
+            },
+          },
+        },
+        additionalProperties: false,
+        required: ['outcome'],
+      },
+      links: {
+        type: 'array',
+        contains: { type: 'object', properties: { type: { enum: ['ACTIVITY_EXECUTION'] } } },
+        items: {
+          type: 'object',
+          properties: {
+            type: { type: 'string' },
+            target: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' },
+            domainId: { type: 'string' },
+          },
+          required: ['type', 'target'],
+          additionalProperties: false,
+        },
+      },
+    },
+    required: ['meta', 'data', 'links'],
+    additionalProperties: false,
+  },
+  EiffelActivityStartedEvent: {
+    type: 'object',
+    properties: {
+      meta: {
+        type: 'object',
+        properties: {
+          id: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' },
+          type: { type: 'string', enum: ['EiffelActivityStartedEvent'] },
+          version: { type: 'string', enum: ['5.0.1'] },
+          time: { type: 'integer' },
+          tags: { type: 'array', items: { type: 'string' } },
+          source: {
+            type: 'object',
+            properties: {
+              domainId: { type: 'string' },
+              host: { type: 'string' },
+              name: { type: 'string' },
+              serializer: { type: 'string', pattern: '^pkg:' },
+              uri: { type: 'string' },
+            },
+            additionalProperties: false,
+          },
+          security: {
+            type: 'object',
+            properties: {
+              authorIdentity: { type: 'string' },
+              integrityProtection: {
+                type: 'object',
+                properties: {
+                  signature: { type: 'string', pattern: '^[-A-Za-z0-9+/]*={0,3}$' },
+                  alg: {
+                    type: 'string',
+                    enum: ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512'],
+                  },
+                  publicKey: { type: 'string', pattern: '^[-A-Za-z0-9+/]*={0,3}$' },
+                },
+                required: ['signature', 'alg'],
+                additionalProperties: false,
+              },
+              sequenceProtection: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: { sequenceName: { type: 'string' }, position: { type: 'integer' } },
+                  additionalProperties: false,
+                  required: ['sequenceName', 'position'],
+                },
+              },
+            },
+            additionalProperties: false,
+            required: ['authorIdentity'],
+          },
+          schemaUri: { type: 'string' },
+        },
+        required: ['id', 'type', 'version', 'time'],
+        additionalProperties: false,
+      },
+      data: {
+        type: 'object',
+        properties: {
+          executionUri: { type: 'string' },
+          liveLogs: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                mediaType: { type: 'string' },
+                name: { type: 'string' },
+                tags: { type: 'array', items: { type: 'string' } },
+                uri: { type: 'string' },
+              },
+              required: ['name', 'uri'],
+              additionalProperties: false,
+            },
+          },
+          customData: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: { key: { type: 'string' }, value: {} },
+              required: ['key', 'value'],
+              additionalProperties: false,
+            },
+          },
+        },
+        additionalProperties: false,
+      },
+      links: {
+        type: 'array',
+        contains: { type: 'object', properties: { type: { enum: ['ACTIVITY_EXECUTION'] } } },
+        items: {
+          type: 'object',
+          properties: {
+            type: { type: 'string' },
+            target: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' },
+            domainId: { type: 'string' },
+          },
+          required: ['type', 'target'],
+          additionalProperties: false,
+        },
+      },
+    },
+    required: ['meta', 'data', 'links'],
+    additionalProperties: false,
+  },
+  EiffelActivityTriggeredEvent: {
+    type: 'object',
+    properties: {
+      meta: {
+        type: 'object',
+        properties: {
+          id: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' },
+          type: { type: 'string', enum: ['EiffelActivityTriggeredEvent'] },
+          version: { type: 'string', enum: ['5.0.1'] },
+          time: { type: 'integer' },
+          tags: { type: 'array', items: { type: 'string' } },
+          source: {
+            type: 'object',
+            properties: {
+              domainId: { type: 'string' },
+              host: { type: 'string' },
+              name: { type: 'string' },
+              serializer: { type: 'string', pattern: '^pkg:' },
+              uri: { type: 'string' },
+            },
+            additionalProperties: false,
+          },
+          security: {
+            type: 'object',
+            properties: {
+              authorIdentity: { type: 'string' },
+              integrityProtection: {
+                type: 'object',
+                properties: {
+                  signature: { type: 'string', pattern: '^[-A-Za-z0-9+/]*={0,3}$' },
+                  alg: {
+                    type: 'string',
+                    enum: ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512'],
+                  },
+                  publicKey: { type: 'string', pattern: '^[-A-Za-z0-9+/]*={0,3}$' },
+                },
+                required: ['signature', 'alg'],
+                additionalProperties: false,
+              },
+              sequenceProtection: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: { sequenceName: { type: 'string' }, position: { type: 'integer' } },
+                  additionalProperties: false,
+                  required: ['sequenceName', 'position'],
+                },
+              },
+            },
+            additionalProperties: false,
+            required: ['authorIdentity'],
+          },
+          schemaUri: { type: 'string' },
+        },
+        required: ['id', 'type', 'version', 'time'],
+        additionalProperties: false,
+      },
+      data: {
+        type: 'object',
+        properties: {
+          name: { type: 'string' },
+          categories: { type: 'array', items: { type: 'string' } },
+          triggers: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                type: { type: 'string', enum: ['MANUAL', 'EIFFEL_EVENT', 'SOURCE_CHANGE', 'TIMER', 'OTHER'] },
+                description: { type: 'string' },
+              },
+              required: ['type'],
+              additionalProperties: false,
+            },
+          },
+          executionType: { type: 'string', enum: ['MANUAL', 'SEMI_AUTOMATED', 'AUTOMATED', 'OTHER'] },
+          customData: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: { key: { type: 'string' }, value: {} },
+              required: ['key', 'value'],
+              additionalProperties: false,
+            },
+          },
+        },
+        required: ['name'],
+        additionalProperties: false,
+      },
+      links: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: {
+            type: { type: 'string' },
+            target: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' },
+            domainId: { type: 'string' },
+          },
+          required: ['type', 'target'],
+          additionalProperties: false,
+        },
+      },
+    },
+    required: ['meta', 'data', 'links'],
+    additionalProperties: false,
+  },
+  EiffelAnnouncementPublishedEvent: {
+    type: 'object',
+    properties: {
+      meta: {
+        type: 'object',
+        properties: {
+          id: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' },
+          type: { type: 'string', enum: ['EiffelAnnouncementPublishedEvent'] },
+          version: { type: 'string', enum: ['4.0.1'] },
+          time: { type: 'integer' },
+          tags: { type: 'array', items: { type: 'string' } },
+          source: {
+            type: 'object',
+            properties: {
+              domainId: { type: 'string' },
+              host: { type: 'string' },
+              name: { type: 'string' },
+              serializer: { type: 'string', pattern: '^pkg:' },
+              uri: { type: 'string' },
+            },
+            additionalProperties: false,
+          },
+          security: {
+            type: 'object',
+            properties: {
+              authorIdentity: { type: 'string' },
+              integrityProtection: {
+                type: 'object',
+                properties: {
+                  signature: { type: 'string', pattern: '^[-A-Za-z0-9+/]*={0,3}$' },
+                  alg: {
+                    type: 'string',
+                    enum: ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512'],
+                  },
+                  publicKey: { type: 'string', pattern: '^[-A-Za-z0-9+/]*={0,3}$' },
+                },
+                required: ['signature', 'alg'],
+                additionalProperties: false,
+              },
+              sequenceProtection: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: { sequenceName: { type: 'string' }, position: { type: 'integer' } },
+                  additionalProperties: false,
+                  required: ['sequenceName', 'position'],
+                },
+              },
+            },
+            additionalProperties: false,
+            required: ['authorIdentity'],
+          },
+          schemaUri: { type: 'string' },
+        },
+        required: ['id', 'type', 'version', 'time'],
+        additionalProperties: false,
+      },
+      data: {
+        type: 'object',
+        properties: {
+          heading: { type: 'string' },
+          body: { type: 'string' },
+          uri: { type: 'string' },
+          severity: { type: 'string', enum: ['MINOR', 'MAJOR', 'CRITICAL', 'BLOCKER', 'CLOSED', 'CANCELED'] },
+          customData: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: { key: { type: 'string' }, value: {} },
+              required: ['key', 'value'],
+              additionalProperties: false,
+            },
+          },
+        },
+        required: ['heading', 'body', 'severity'],
+        additionalProperties: false,
+      },
+      links: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: {
+            type: { type: 'string' },
+            target: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' },
+            domainId: { type: 'string' },
+          },
+          required: ['type', 'target'],
+          additionalProperties: false,
+        },
+      },
+    },
+    required: ['meta', 'data', 'links'],
+    additionalProperties: false,
+  },
+  EiffelArtifactCreatedEvent: {
+    type: 'object',
+    properties: {
+      meta: {
+        type: 'object',
+        properties: {
+          id: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' },
+          type: { type: 'string', enum: ['EiffelArtifactCreatedEvent'] },
+          version: { type: 'string', enum: ['4.0.2'] },
+          time: { type: 'integer' },
+          tags: { type: 'array', items: { type: 'string' } },
+          source: {
+            type: 'object',
+            properties: {
+              domainId: { type: 'string' },
+              host: { type: 'string' },
+              name: { type: 'string' },
+              serializer: { type: 'string', pattern: '^pkg:' },
+              uri: { type: 'string' },
+            },
+            additionalProperties: false,
+          },
+          security: {
+            type: 'object',
+            properties: {
+              authorIdentity: { type: 'string' },
+              integrityProtection: {
+                type: 'object',
+                properties: {
+                  signature: { type: 'string', pattern: '^[-A-Za-z0-9+/]*={0,3}$' },
+                  alg: {
+                    type: 'string',
+                    enum: ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512'],
+                  },
+                  publicKey: { type: 'string', pattern: '^[-A-Za-z0-9+/]*={0,3}$' },
+                },
+                required: ['signature', 'alg'],
+                additionalProperties: false,
+              },
+              sequenceProtection: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: { sequenceName: { type: 'string' }, position: { type: 'integer' } },
+                  additionalProperties: false,
+                  required: ['sequenceName', 'position'],
+                },
+              },
+            },
+            additionalProperties: false,
+            required: ['authorIdentity'],
+          },
+          schemaUri: { type: 'string' },
+        },
+        required: ['id', 'type', 'version', 'time'],
+        additionalProperties: false,
+      },
+      data: {
+        type: 'object',
+        properties: {
+          identity: { type: 'string', pattern: '^pkg:' },
+          fileInformation: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                name: { type: 'string' },
+                tags: { type: 'array', items: { type: 'string' } },
+                integrityProtection: {
+                  type: 'object',
+                  properties: {
+                    alg: { type: 'string', enum: ['SHA-224', 'SHA-256', 'SHA-384', 'SHA-512', 'SHA-512/224', 'SHA-512/256'] },
+                    digest: { type: 'string', pattern: '^[0-9a-f]+$' },
+                  },
+                  required: ['alg', 'digest'],
+                  additionalProperties: false,
+                },
+              },
+              required: ['name'],
+              additionalProperties: false,
+            },
+          },
+          buildCommand: { type: 'string' },
+          requiresImplementation: { type: 'string', enum: ['NONE', 'ANY', 'EXACTLY_ONE', 'AT_LEAST_ONE'] },
+          dependsOn: { type: 'array', items: { type: 'string', pattern: '^pkg:' } },
+          implements: { type: 'array', items: { type: 'string', pattern: '^pkg:' } },
+          name: { type: 'string' },
+          customData: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: { key: { type: 'string' }, value: {} },
+              required: ['key', 'value'],
+              additionalProperties: false,
+            },
+          },
+        },
+        required: ['identity'],
+        additionalProperties: false,
+      },
+      links: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: {
+            type: { type: 'string' },
+            target: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' },
+            domainId: { type: 'string' },
+          },
+          required: ['type', 'target'],
+          additionalProperties: false,
+        },
+      },
+    },
+    required: ['meta', 'data', 'links'],
+    additionalProperties: false,
+  },
+  EiffelArtifactDeployedEvent: {
+    type: 'object',
+    properties: {
+      meta: {
+        type: 'object',
+        properties: {
+          id: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' },
+          type: { type: 'string', enum: ['EiffelArtifactDeployedEvent'] },
+          version: { type: 'string', enum: ['0.2.1'] },
+          time: { type: 'integer' },
+          tags: { type: 'array', items: { type: 'string' } },
+          source: {
+            type: 'object',
+            properties: {
+              domainId: { type: 'string' },
+              host: { type: 'string' },
+              name: { type: 'string' },
+              serializer: { type: 'string', pattern: '^pkg:' },
+              uri: { type: 'string' },
+            },
+            additionalProperties: false,
+          },
+          security: {
+            type: 'object',
+            properties: {
+              authorIdentity: { type: 'string' },
+              integrityProtection: {
+                type: 'object',
+                properties: {
+                  signature: { type: 'string', pattern: '^[-A-Za-z0-9+/]*={0,3}$' },
+                  alg: {
+                    type: 'string',
+                    enum: ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512'],
+                  },
+                  publicKey: { type: 'string', pattern: '^[-A-Za-z0-9+/]*={0,3}$' },
+                },
+                required: ['signature', 'alg'],
+                additionalProperties: false,
+              },
+              sequenceProtection: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: { sequenceName: { type: 'string' }, position: { type: 'integer' } },
+                  additionalProperties: false,
+                  required: ['sequenceName', 'position'],
+                },
+              },
+            },
+            additionalProperties: false,
+            required: ['authorIdentity'],
+          },
+          schemaUri: { type: 'string' },
+        },
+        required: ['id', 'type', 'version', 'time'],
+        additionalProperties: false,
+      },
+      data: {
+        type: 'object',
+        properties: {
+          description: { type: 'string' },
+          uri: { type: 'string' },
+          customData: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: { key: { type: 'string' }, value: {} },
+              required: ['key', 'value'],
+              additionalProperties: false,
+            },
+          },
+        },
+        additionalProperties: false,
+      },
+      links: {
+        type: 'array',
+        contains: { type: 'object', properties: { type: { enum: ['ARTIFACT', 'ENVIRONMENT'] } } },
+        items: {
+          type: 'object',
+          properties: {
+            type: { type: 'string' },
+            target: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' },
+            domainId: { type: 'string' },
+          },
+          required: ['type', 'target'],
+          additionalProperties: false,
+        },
+      },
+    },
+    required: ['meta', 'data', 'links'],
+    additionalProperties: false,
+  },
+  EiffelArtifactPublishedEvent: {
+    type: 'object',
+    properties: {
+      meta: {
+        type: 'object',
+        properties: {
+          id: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' },
+          type: { type: 'string', enum: ['EiffelArtifactPublishedEvent'] },
+          version: { type: 'string', enum: ['4.0.1'] },
+          time: { type: 'integer' },
+          tags: { type: 'array', items: { type: 'string' } },
+          source: {
+            type: 'object',
+            properties: {
+              domainId: { type: 'string' },
+              host: { type: 'string' },
+              name: { type: 'string' },
+              serializer: { type: 'string', pattern: '^pkg:' },
+              uri: { type: 'string' },
+            },
+            additionalProperties: false,
+          },
+          security: {
+            type: 'object',
+            properties: {
+              authorIdentity: { type: 'string' },
+              integrityProtection: {
+                type: 'object',
+                properties: {
+                  signature: { type: 'string', pattern: '^[-A-Za-z0-9+/]*={0,3}$' },
+                  alg: {
+                    type: 'string',
+                    enum: ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512'],
+                  },
+                  publicKey: { type: 'string', pattern: '^[-A-Za-z0-9+/]*={0,3}$' },
+                },
+                required: ['signature', 'alg'],
+                additionalProperties: false,
+              },
+              sequenceProtection: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: { sequenceName: { type: 'string' }, position: { type: 'integer' } },
+                  additionalProperties: false,
+                  required: ['sequenceName', 'position'],
+                },
+              },
+            },
+            additionalProperties: false,
+            required: ['authorIdentity'],
+          },
+          schemaUri: { type: 'string' },
+        },
+        required: ['id', 'type', 'version', 'time'],
+        additionalProperties: false,
+      },
+      data: {
+        type: 'object',
+        properties: {
+          locations: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                name: { type: 'string' },
+                type: { type: 'string', enum: ['ARTIFACTORY', 'NEXUS', 'PLAIN', 'OTHER'] },
+                uri: { type: 'string' },
+              },
+              required: ['type', 'uri'],
+              additionalProperties: false,
+            },
+          },
+          customData: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: { key: { type: 'string' }, value: {} },
+              required: ['key', 'value'],
+              additionalProperties: false,
+            },
+          },
+        },
+        required: ['locations'],
+        additionalProperties: false,
+      },
+      links: {
+        type: 'array',
+        contains: { type: 'object', properties: { type: { enum: ['ARTIFACT'] } } },
+        items: {
+          type: 'object',
+          properties: {
+            type: { type: 'string' },
+            target: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' },
+            domainId: { type: 'string' },
+          },
+          required: ['type', 'target'],
+          additionalProperties: false,
+        },
+      },
+    },
+    required: ['meta', 'data', 'links'],
+    additionalProperties: false,
+  },
+  EiffelArtifactReusedEvent: {
+    type: 'object',
+    properties: {
+      meta: {
+        type: 'object',
+        properties: {
+          id: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' },
+          type: { type: 'string', enum: ['EiffelArtifactReusedEvent'] },
+          version: { type: 'string', enum: ['4.0.1'] },
+          time: { type: 'integer' },
+          tags: { type: 'array', items: { type: 'string' } },
+          source: {
+            type: 'object',
+            properties: {
+              domainId: { type: 'string' },
+              host: { type: 'string' },
+              name: { type: 'string' },
+              serializer: { type: 'string', pattern: '^pkg:' },
+              uri: { type: 'string' },
+            },
+            additionalProperties: false,
+          },
+          security: {
+            type: 'object',
+            properties: {
+              authorIdentity: { type: 'string' },
+              integrityProtection: {
+                type: 'object',
+                properties: {
+                  signature: { type: 'string', pattern: '^[-A-Za-z0-9+/]*={0,3}$' },
+                  alg: {
+                    type: 'string',
+                    enum: ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512'],
+                  },
+                  publicKey: { type: 'string', pattern: '^[-A-Za-z0-9+/]*={0,3}$' },
+                },
+                required: ['signature', 'alg'],
+                additionalProperties: false,
+              },
+              sequenceProtection: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: { sequenceName: { type: 'string' }, position: { type: 'integer' } },
+                  additionalProperties: false,
+                  required: ['sequenceName', 'position'],
+                },
+              },
+            },
+            additionalProperties: false,
+            required: ['authorIdentity'],
+          },
+          schemaUri: { type: 'string' },
+        },
+        required: ['id', 'type', 'version', 'time'],
+        additionalProperties: false,
+      },
+      data: {
+        type: 'object',
+        properties: {
+          customData: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: { key: { type: 'string' }, value: {} },
+              required: ['key', 'value'],
+              additionalProperties: false,
+            },
+          },
+        },
+        additionalProperties: false,
+      },
+      links: {
+        type: 'array',
+        contains: { type: 'object', properties: { type: { enum: ['COMPOSITION', 'REUSED_ARTIFACT'] } } },
+        items: {
+          type: 'object',
+          properties: {
+            type: { type: 'string' },
+            target: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' },
+            domainId: { type: 'string' },
+          },
+          required: ['type', 'target'],
+          additionalProperties: false,
+        },
+      },
+    },
+    required: ['meta', 'data', 'links'],
+    additionalProperties: false,
+  },
+  EiffelCompositionDefinedEvent: {
+    type: 'object',
+    properties: {
+      meta: {
+        type: 'object',
+        properties: {
+          id: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' },
+          type: { type: 'string', enum: ['EiffelCompositionDefinedEvent'] },
+          version: { type: 'string', enum: ['4.0.1'] },
+          time: { type: 'integer' },
+          tags: { type: 'array', items: { type: 'string' } },
+          source: {
+            type: 'object',
+            properties: {
+              domainId: { type: 'string' },
+              host: { type: 'string' },
+              name: { type: 'string' },
+              serializer: { type: 'string', pattern: '^pkg:' },
+              uri: { type: 'string' },
+            },
+            additionalProperties: false,
+          },
+          security: {
+            type: 'object',
+            properties: {
+              authorIdentity: { type: 'string' },
+              integrityProtection: {
+                type: 'object',
+                properties: {
+                  signature: { type: 'string', pattern: '^[-A-Za-z0-9+/]*={0,3}$' },
+                  alg: {
+                    type: 'string',
+                    enum: ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512'],
+                  },
+                  publicKey: { type: 'string', pattern: '^[-A-Za-z0-9+/]*={0,3}$' },
+                },
+                required: ['signature', 'alg'],
+                additionalProperties: false,
+              },
+              sequenceProtection: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: { sequenceName: { type: 'string' }, position: { type: 'integer' } },
+                  additionalProperties: false,
+                  required: ['sequenceName', 'position'],
+                },
+              },
+            },
+            additionalProperties: false,
+            required: ['authorIdentity'],
+          },
+          schemaUri: { type: 'string' },
+        },
+        required: ['id', 'type', 'version', 'time'],
+        additionalProperties: false,
+      },
+      data: {
+        type: 'object',
+        properties: {
+          name: { type: 'string' },
+          version: { type: 'string' },
+          customData: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: { key: { type: 'string' }, value: {} },
+              required: ['key', 'value'],
+              additionalProperties: false,
+            },
+          },
+        },
+        required: ['name'],
+        additionalProperties: false,
+      },
+      links: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: {
+            type: { type: 'string' },
+            target: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' },
+            domainId: { type: 'string' },
+          },
+          required: ['type', 'target'],
+          additionalProperties: false,
+        },
+      },
+    },
+    required: ['meta', 'data', 'links'],
+    additionalProperties: false,
+  },
+  EiffelConfidenceLevelModifiedEvent: {
+    type: 'object',
+    properties: {
+      meta: {
+        type: 'object',
+        properties: {
+          id: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' },
+          type: { type: 'string', enum: ['EiffelConfidenceLevelModifiedEvent'] },
+          version: { type: 'string', enum: ['4.0.1'] },
+          time: { type: 'integer' },
+          tags: { type: 'array', items: { type: 'string' } },
+          source: {
+            type: 'object',
+            properties: {
+              domainId: { type: 'string' },
+              host: { type: 'string' },
+              name: { type: 'string' },
+              serializer: { type: 'string', pattern: '^pkg:' },
+              uri: { type: 'string' },
+            },
+            additionalProperties: false,
+          },
+          security: {
+            type: 'object',
+            properties: {
+              authorIdentity: { type: 'string' },
+              integrityProtection: {
+                type: 'object',
+                properties: {
+                  signature: { type: 'string', pattern: '^[-A-Za-z0-9+/]*={0,3}$' },
+                  alg: {
+                    type: 'string',
+                    enum: ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512'],
+                  },
+                  publicKey: { type: 'string', pattern: '^[-A-Za-z0-9+/]*={0,3}$' },
+                },
+                required: ['signature', 'alg'],
+                additionalProperties: false,
+              },
+              sequenceProtection: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: { sequenceName: { type: 'string' }, position: { type: 'integer' } },
+                  additionalProperties: false,
+                  required: ['sequenceName', 'position'],
+                },
+              },
+            },
+            additionalProperties: false,
+            required: ['authorIdentity'],
+          },
+          schemaUri: { type: 'string' },
+        },
+        required: ['id', 'type', 'version', 'time'],
+        additionalProperties: false,
+      },
+      data: {
+        type: 'object',
+        properties: {
+          name: { type: 'string' },
+          value: { type: 'string', enum: ['SUCCESS', 'FAILURE', 'INCONCLUSIVE'] },
+          issuer: {
+            type: 'object',
+            properties: { name: { type: 'string' }, email: { type: 'string' }, id: { type: 'string' }, group: { type: 'string' } },
+            additionalProperties: false,
+          },
+          customData: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: { key: { type: 'string' }, value: {} },
+              required: ['key', 'value'],
+              additionalProperties: false,
+            },
+          },
+        },
+        required: ['name', 'value'],
+        additionalProperties: false,
+      },
+      links: {
+        type: 'array',
+        contains: { type: 'object', properties: { type: { enum: ['SUBJECT'] } } },
+        items: {
+          type: 'object',
+          properties: {
+            type: { type: 'string' },
+            target: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' },
+            domainId: { type: 'string' },
+          },
+          required: ['type', 'target'],
+          additionalProperties: false,
+        },
+      },
+    },
+    required: ['meta', 'data', 'links'],
+    additionalProperties: false,
+  },
+  EiffelEnvironmentDefinedEvent: {
+    type: 'object',
+    properties: {
+      meta: {
+        type: 'object',
+        properties: {
+          id: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' },
+          type: { type: 'string', enum: ['EiffelEnvironmentDefinedEvent'] },
+          version: { type: 'string', enum: ['4.0.1'] },
+          time: { type: 'integer' },
+          tags: { type: 'array', items: { type: 'string' } },
+          source: {
+            type: 'object',
+            properties: {
+              domainId: { type: 'string' },
+              host: { type: 'string' },
+              name: { type: 'string' },
+              serializer: { type: 'string', pattern: '^pkg:' },
+              uri: { type: 'string' },
+            },
+            additionalProperties: false,
+          },
+          security: {
+            type: 'object',
+            properties: {
+              authorIdentity: { type: 'string' },
+              integrityProtection: {
+                type: 'object',
+                properties: {
+                  signature: { type: 'string', pattern: '^[-A-Za-z0-9+/]*={0,3}$' },
+                  alg: {
+                    type: 'string',
+                    enum: ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512'],
+                  },
+                  publicKey: { type: 'string', pattern: '^[-A-Za-z0-9+/]*={0,3}$' },
+                },
+                required: ['signature', 'alg'],
+                additionalProperties: false,
+              },
+              sequenceProtection: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: { sequenceName: { type: 'string' }, position: { type: 'integer' } },
+                  additionalProperties: false,
+                  required: ['sequenceName', 'position'],
+                },
+              },
+            },
+            additionalProperties: false,
+            required: ['authorIdentity'],
+          },
+          schemaUri: { type: 'string' },
+        },
+        required: ['id', 'type', 'version', 'time'],
+        additionalProperties: false,
+      },
+      data: {
+        type: 'object',
+        properties: {
+          name: { type: 'string' },
+          version: { type: 'string' },
+          image: { type: 'string' },
+          host: {
+            type: 'object',
+            properties: { name: { type: 'string' }, user: { type: 'string' } },
+            required: ['name', 'user'],
+            additionalProperties: false,
+          },
+          uri: { type: 'string' },
+          customData: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: { key: { type: 'string' }, value: {} },
+              required: ['key', 'value'],
+              additionalProperties: false,
+            },
+          },
+        },
+        required: ['name'],
+        additionalProperties: false,
+      },
+      links: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: {
+            type: { type: 'string' },
+            target: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' },
+            domainId: { type: 'string' },
+          },
+          required: ['type', 'target'],
+          additionalProperties: false,
+        },
+      },
+    },
+    required: ['meta', 'data', 'links'],
+    additionalProperties: false,
+  },
+  EiffelFlowContextDefinedEvent: {
+    type: 'object',
+    properties: {
+      meta: {
+        type: 'object',
+        properties: {
+          id: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' },
+          type: { type: 'string', enum: ['EiffelFlowContextDefinedEvent'] },
+          version: { type: 'string', enum: ['4.0.1'] },
+          time: { type: 'integer' },
+          tags: { type: 'array', items: { type: 'string' } },
+          source: {
+            type: 'object',
+            properties: {
+              domainId: { type: 'string' },
+              host: { type: 'string' },
+              name: { type: 'string' },
+              serializer: { type: 'string', pattern: '^pkg:' },
+              uri: { type: 'string' },
+            },
+            additionalProperties: false,
+          },
+          security: {
+            type: 'object',
+            properties: {
+              authorIdentity: { type: 'string' },
+              integrityProtection: {
+                type: 'object',
+                properties: {
+                  signature: { type: 'string', pattern: '^[-A-Za-z0-9+/]*={0,3}$' },
+                  alg: {
+                    type: 'string',
+                    enum: ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512'],
+                  },
+                  publicKey: { type: 'string', pattern: '^[-A-Za-z0-9+/]*={0,3}$' },
+                },
+                required: ['signature', 'alg'],
+                additionalProperties: false,
+              },
+              sequenceProtection: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: { sequenceName: { type: 'string' }, position: { type: 'integer' } },
+                  additionalProperties: false,
+                  required: ['sequenceName', 'position'],
+                },
+              },
+            },
+            additionalProperties: false,
+            required: ['authorIdentity'],
+          },
+          schemaUri: { type: 'string' },
+        },
+        required: ['id', 'type', 'version', 'time'],
+        additionalProperties: false,
+      },
+      data: {
+        type: 'object',
+        properties: {
+          product: { type: 'string' },
+          project: { type: 'string' },
+          program: { type: 'string' },
+          track: { type: 'string' },
+          version: { type: 'string' },
+          customData: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: { key: { type: 'string' }, value: {} },
+              required: ['key', 'value'],
+              additionalProperties: false,
+            },
+          },
+        },
+        additionalProperties: false,
+      },
+      links: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: {
+            type: { type: 'string' },
+            target: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' },
+            domainId: { type: 'string' },
+          },
+          required: ['type', 'target'],
+          additionalProperties: false,
+        },
+      },
+    },
+    required: ['meta', 'data', 'links'],
+    additionalProperties: false,
+  },
+  EiffelIssueDefinedEvent: {
+    type: 'object',
+    properties: {
+      meta: {
+        type: 'object',
+        properties: {
+          id: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' },
+          type: { type: 'string', enum: ['EiffelIssueDefinedEvent'] },
+          version: { type: 'string', enum: ['4.0.1'] },
+          time: { type: 'integer' },
+          tags: { type: 'array', items: { type: 'string' } },
+          source: {
+            type: 'object',
+            properties: {
+              domainId: { type: 'string' },
+              host: { type: 'string' },
+              name: { type: 'string' },
+              serializer: { type: 'string', pattern: '^pkg:' },
+              uri: { type: 'string' },
+            },
+            additionalProperties: false,
+          },
+          security: {
+            type: 'object',
+            properties: {
+              authorIdentity: { type: 'string' },
+              integrityProtection: {
+                type: 'object',
+                properties: {
+                  signature: { type: 'string', pattern: '^[-A-Za-z0-9+/]*={0,3}$' },
+                  alg: {
+                    type: 'string',
+                    enum: ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512'],
+                  },
+                  publicKey: { type: 'string', pattern: '^[-A-Za-z0-9+/]*={0,3}$' },
+                },
+                required: ['signature', 'alg'],
+                additionalProperties: false,
+              },
+              sequenceProtection: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: { sequenceName: { type: 'string' }, position: { type: 'integer' } },
+                  additionalProperties: false,
+                  required: ['sequenceName', 'position'],
+                },
+              },
+            },
+            additionalProperties: false,
+            required: ['authorIdentity'],
+          },
+          schemaUri: { type: 'string' },
+        },
+        required: ['id', 'type', 'version', 'time'],
+        additionalProperties: false,
+      },
+      data: {
+        type: 'object',
+        properties: {
+          type: { type: 'string', enum: ['BUG', 'IMPROVEMENT', 'FEATURE', 'WORK_ITEM', 'REQUIREMENT', 'OTHER'] },
+          tracker: { type: 'string' },
+          id: { type: 'string' },
+          uri: { type: 'string' },
+          title: { type: 'string' },
+          customData: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: { key: { type: 'string' }, value: {} },
+              required: ['key', 'value'],
+              additionalProperties: false,
+            },
+          },
+        },
+        required: ['type', 'tracker', 'id', 'uri'],
+        additionalProperties: false,
+      },
+      links: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: {
+            type: { type: 'string' },
+            target: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' },
+            domainId: { type: 'string' },
+          },
+          required: ['type', 'target'],
+          additionalProperties: false,
+        },
+      },
+    },
+  },
+  EiffelIssueVerifiedEvent: {
+    type: 'object',
+    properties: {
+      meta: {
+        type: 'object',
+        properties: {
+          id: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' },
+          type: { type: 'string', enum: ['EiffelIssueVerifiedEvent'] },
+          version: { type: 'string', enum: ['5.0.1'] },
+          time: { type: 'integer' },
+          tags: { type: 'array', items: { type: 'string' } },
+          source: {
+            type: 'object',
+            properties: {
+              domainId: { type: 'string' },
+              host: { type: 'string' },
+              name: { type: 'string' },
+              serializer: { type: 'string', pattern: '^pkg:' },
+              uri: { type: 'string' },
+            },
+            additionalProperties: false,
+          },
+          security: {
+            type: 'object',
+            properties: {
+              authorIdentity: { type: 'string' },
+              integrityProtection: {
+                type: 'object',
+                properties: {
+                  signature: { type: 'string', pattern: '^[-A-Za-z0-9+/]*={0,3}$' },
+                  alg: {
+                    type: 'string',
+                    enum: ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512'],
+                  },
+                  publicKey: { type: 'string', pattern: '^[-A-Za-z0-9+/]*={0,3}$' },
+                },
+                required: ['signature', 'alg'],
+                additionalProperties: false,
+              },
+              sequenceProtection: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: { sequenceName: { type: 'string' }, position: { type: 'integer' } },
+                  additionalProperties: false,
+                  required: ['sequenceName', 'position'],
+                },
+              },
+            },
+            additionalProperties: false,
+            required: ['authorIdentity'],
+          },
+          schemaUri: { type: 'string' },
+        },
+        required: ['id', 'type', 'version', 'time'],
+        additionalProperties: false,
+      },
+      data: {
+        type: 'object',
+        properties: {
+          customData: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: { key: { type: 'string' }, value: {} },
+              required: ['key', 'value'],
+              additionalProperties: false,
+            },
+          },
+        },
+        additionalProperties: false,
+      },
+      links: {
+        type: 'array',
+        contains: { type: 'object', properties: { type: { enum: ['IUT'] } } },
+        items: {
+          type: 'object',
+          properties: {
+            type: { type: 'string' },
+            target: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' },
+            domainId: { type: 'string' },
+          },
+          required: ['type', 'target'],
+          additionalProperties: false,
+        },
+      },
+    },
+    required: ['meta', 'data', 'links'],
+    additionalProperties: false,
+  },
+  EiffelSourceChangeCreatedEvent: {
+    type: 'object',
+    properties: {
+      meta: {
+        type: 'object',
+        properties: {
+          id: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' },
+          type: { type: 'string', enum: ['EiffelSourceChangeCreatedEvent'] },
+          version: { type: 'string', enum: ['5.0.1'] },
+          time: { type: 'integer' },
+          tags: { type: 'array', items: { type: 'string' } },
+          source: {
+            type: 'object',
+            properties: {
+              domainId: { type: 'string' },
+              host: { type: 'string' },
+              name: { type: 'string' },
+              serializer: { type: 'string', pattern: '^pkg:' },
+              uri: { type: 'string' },
+            },
+            additionalProperties: false,
+          },
+          security: {
+            type: 'object',
+            properties: {
+              authorIdentity: { type: 'string' },
+              integrityProtection: {
+                type: 'object',
+                properties: {
+                  signature: { type: 'string', pattern: '^[-A-Za-z0-9+/]*={0,3}$' },
+                  alg: {
+                    type: 'string',
+                    enum: ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512'],
+                  },
+                  publicKey: { type: 'string', pattern: '^[-A-Za-z0-9+/]*={0,3}$' },
+                },
+                required: ['signature', 'alg'],
+                additionalProperties: false,
+              },
+              sequenceProtection: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: { sequenceName: { type: 'string' }, position: { type: 'integer' } },
+                  additionalProperties: false,
+                  required: ['sequenceName', 'position'],
+                },
+              },
+            },
+            additionalProperties: false,
+            required: ['authorIdentity'],
+          },
+          schemaUri: { type: 'string' },
+        },
+        required: ['id', 'type', 'version', 'time'],
+        additionalProperties: false,
+      },
+      data: {
+        type: 'object',
+        properties: {
+          author: {
+            type: 'object',
+            properties: { name: { type: 'string' }, email: { type: 'string' }, id: { type: 'string' }, group: { type: 'string' } },
+            additionalProperties: false,
+          },
+          change: {
+            type: 'object',
+            properties: {
+              insertions: { type: 'integer' },
+              deletions: { type: 'integer' },
+              files: { type: 'string' },
+              details: { type: 'string' },
+              tracker: { type: 'string' },
+              id: { type: 'string' },
+            },
+            additionalProperties: false,
+          },
+          gitIdentifier: {
+            type: 'object',
+            properties: {
+              commitId: { type: 'string' },
+              branch: { type: 'string' },
+              repoName: { type: 'string' },
+              repoUri: { type: 'string' },
+            },
+            required: ['commitId', 'repoUri'],
+            additionalProperties: false,
+          },
+          svnIdentifier: {
+            type: 'object',
+            properties: {
+              revision: { type: 'integer' },
+              directory: { type: 'string' },
+              repoName: { type: 'string' },
+              repoUri: { type: 'string' },
+            },
+            required: ['revision', 'directory', 'repoUri'],
+            additionalProperties: false,
+          },
+          ccCompositeIdentifier: {
+            type: 'object',
+            properties: { vobs: { type: 'array', items: { type: 'string' } }, branch: { type: 'string' }, configSpec: { type: 'string' } },
+            required: ['vobs', 'branch', 'configSpec'],
+            additionalProperties: false,
+          },
+          hgIdentifier: {
+            type: 'object',
+            properties: {
+              commitId: { type: 'string' },
+              branch: { type: 'string' },
+              repoName: { type: 'string' },
+              repoUri: { type: 'string' },
+            },
+            required: ['commitId', 'repoUri'],
+            additionalProperties: false,
+          },
+          customData: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: { key: { type: 'string' }, value: {} },
+              required: ['key', 'value'],
+              additionalProperties: false,
+            },
+          },
+        },
+        additionalProperties: false,
+      },
+      links: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: {
+            type: { type: 'string' },
+            target: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' },
+            domainId: { type: 'string' },
+          },
+          required: ['type', 'target'],
+          additionalProperties: false,
+        },
+      },
+    },
+    required: ['meta', 'data', 'links'],
+    additionalProperties: false,
+  },
+  EiffelSourceChangeSubmittedEvent: {
+    type: 'object',
+    properties: {
+      meta: {
+        type: 'object',
+        properties: {
+          id: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' },
+          type: { type: 'string', enum: ['EiffelSourceChangeSubmittedEvent'] },
+          version: { type: 'string', enum: ['4.0.1'] },
+          time: { type: 'integer' },
+          tags: { type: 'array', items: { type: 'string' } },
+          source: {
+            type: 'object',
+            properties: {
+              domainId: { type: 'string' },
+              host: { type: 'string' },
+              name: { type: 'string' },
+              serializer: { type: 'string', pattern: '^pkg:' },
+              uri: { type: 'string' },
+            },
+            additionalProperties: false,
+          },
+          security: {
+            type: 'object',
+            properties: {
+              authorIdentity: { type: 'string' },
+              integrityProtection: {
+                type: 'object',
+                properties: {
+                  signature: { type: 'string', pattern: '^[-A-Za-z0-9+/]*={0,3}$' },
+                  alg: {
+                    type: 'string',
+                    enum: ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512'],
+                  },
+                  publicKey: { type: 'string', pattern: '^[-A-Za-z0-9+/]*={0,3}$' },
+                },
+                required: ['signature', 'alg'],
+                additionalProperties: false,
+              },
+              sequenceProtection: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: { sequenceName: { type: 'string' }, position: { type: 'integer' } },
+                  additionalProperties: false,
+                  required: ['sequenceName', 'position'],
+                },
+              },
+            },
+            additionalProperties: false,
+            required: ['authorIdentity'],
+          },
+          schemaUri: { type: 'string' },
+        },
+        required: ['id', 'type', 'version', 'time'],
+        additionalProperties: false,
+      },
+      data: {
+        type: 'object',
+        properties: {
+          submitter: {
+            type: 'object',
+            properties: { name: { type: 'string' }, email: { type: 'string' }, id: { type: 'string' }, group: { type: 'string' } },
+            additionalProperties: false,
+          },
+          gitIdentifier: {
+            type: 'object',
+            properties: {
+              commitId: { type: 'string' },
+              branch: { type: 'string' },
+              repoName: { type: 'string' },
+              repoUri: { type: 'string' },
+            },
+            required: ['commitId', 'repoUri'],
+            additionalProperties: false,
+          },
+          svnIdentifier: {
+            type: 'object',
+            properties: {
+              revision: { type: 'integer' },
+              directory: { type: 'string' },
+              repoName: { type: 'string' },
+              repoUri: { type: 'string' },
+            },
+            required: ['revision', 'directory', 'repoUri'],
+            additionalProperties: false,
+          },
+          ccCompositeIdentifier: {
+            type: 'object',
+            properties: { vobs: { type: 'array', items: { type: 'string' } }, branch: { type: 'string' }, configSpec: { type: 'string' } },
+            required: ['vobs', 'branch', 'configSpec'],
+            additionalProperties: false,
+          },
+          hgIdentifier: {
+            type: 'object',
+            properties: {
+              commitId: { type: 'string' },
+              branch: { type: 'string' },
+              repoName: { type: 'string' },
+              repoUri: { type: 'string' },
+            },
+            required: ['commitId', 'repoUri'],
+            additionalProperties: false,
+          },
+          customData: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: { key: { type: 'string' }, value: {} },
+              required: ['key', 'value'],
+              additionalProperties: false,
+            },
+          },
+        },
+        additionalProperties: false,
+      },
+      links: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: {
+            type: { type: 'string' },
+            target: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' },
+            domainId: { type: 'string' },
+          },
+          required: ['type', 'target'],
+          additionalProperties: false,
+        },
+      },
+    },
+    required: ['meta', 'data', 'links'],
+    additionalProperties: false,
+  },
+  EiffelTestCaseCanceledEvent: {
+    type: 'object',
+    properties: {
+      meta: {
+        type: 'object',
+        properties: {
+          id: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' },
+          type: { type: 'string', enum: ['EiffelTestCaseCanceledEvent'] },
+          version: { type: 'string', enum: ['4.0.1'] },
+          time: { type: 'integer' },
+          tags: { type: 'array', items: { type: 'string' } },
+          source: {
+            type: 'object',
+            properties: {
+              domainId: { type: 'string' },
+              host: { type: 'string' },
+              name: { type: 'string' },
+              serializer: { type: 'string', pattern: '^pkg:' },
+              uri: { type: 'string' },
+            },
+            additionalProperties: false,
+          },
+          security: {
+            type: 'object',
+            properties: {
+              authorIdentity: { type: 'string' },
+              integrityProtection: {
+                type: 'object',
+                properties: {
+                  signature: { type: 'string', pattern: '^[-A-Za-z0-9+/]*={0,3}$' },
+                  alg: {
+                    type: 'string',
+                    enum: ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512'],
+                  },
+                  publicKey: { type: 'string', pattern: '^[-A-Za-z0-9+/]*={0,3}$' },
+                },
+                required: ['signature', 'alg'],
+                additionalProperties: false,
+              },
+              sequenceProtection: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: { sequenceName: { type: 'string' }, position: { type: 'integer' } },
+                  additionalProperties: false,
+                  required: ['sequenceName', 'position'],
+                },
+              },
+            },
+            additionalProperties: false,
+            required: ['authorIdentity'],
+          },
+          schemaUri: { type: 'string' },
+        },
+        required: ['id', 'type', 'version', 'time'],
+        additionalProperties: false,
+      },
+      data: {
+        type: 'object',
+        properties: {
+          reason: { type: 'string' },
+          customData: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: { key: { type: 'string' }, value: {} },
+              required: ['key', 'value'],
+              additionalProperties: false,
+            },
+          },
+        },
+        additionalProperties: false,
+      },
+      links: {
+        type: 'array',
+        contains: { type: 'object', properties: { type: { enum: ['TEST_CASE_EXECUTION'] } } },
+        items: {
+          type: 'object',
+          properties: {
+            type: { type: 'string' },
+            target: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' },
+            domainId: { type: 'string' },
+          },
+          required: ['type', 'target'],
+          additionalProperties: false,
+        },
+      },
+    },
+    required: ['meta', 'data', 'links'],
+    additionalProperties: false,
+  },
+  EiffelTestCaseFinishedEvent: {
+    type: 'object',
+    properties: {
+      meta: {
+        type: 'object',
+        properties: {
+          id: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' },
+          type: { type: 'string', enum: ['EiffelTestCaseFinishedEvent'] },
+          version: { type: 'string', enum: ['4.1.1'] },
+          time: { type: 'integer' },
+          tags: { type: 'array', items: { type: 'string' } },
+          source: {
+            type: 'object',
+            properties: {
+              domainId: { type: 'string' },
+              host: { type: 'string' },
+              name: { type: 'string' },
+              serializer: { type: 'string', pattern: '^pkg:' },
+              uri: { type: 'string' },
+            },
+            additionalProperties: false,
+          },
+          security: {
+            type: 'object',
+            properties: {
+              authorIdentity: { type: 'string' },
+              integrityProtection: {
+                type: 'object',
+                properties: {
+                  signature: { type: 'string', pattern: '^[-A-Za-z0-9+/]*={0,3}$' },
+                  alg: {
+                    type: 'string',
+                    enum: ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512'],
+                  },
+                  publicKey: { type: 'string', pattern: '^[-A-Za-z0-9+/]*={0,3}$' },
+                },
+                required: ['signature', 'alg'],
+                additionalProperties: false,
+              },
+              sequenceProtection: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: { sequenceName: { type: 'string' }, position: { type: 'integer' } },
+                  additionalProperties: false,
+                  required: ['sequenceName', 'position'],
+                },
+              },
+            },
+            additionalProperties: false,
+            required: ['authorIdentity'],
+          },
+          schemaUri: { type: 'string' },
+        },
+        required: ['id', 'type', 'version', 'time'],
+        additionalProperties: false,
+      },
+      data: {
+        type: 'object',
+        properties: {
+          outcome: {
+            type: 'object',
+            properties: {
+              verdict: { type: 'string', enum: ['PASSED', 'FAILED', 'INCONCLUSIVE'] },
+              conclusion: { type: 'string', enum: ['SUCCESSFUL', 'FAILED', 'ABORTED', 'TIMED_OUT', 'INCONCLUSIVE'] },
+              description: { type: 'string' },
+              metrics: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: { name: { type: 'string' }, value: {} },
+                  required: ['name', 'value'],
+                  additionalProperties: false,
+                },
+              },
+            },
+            required: ['verdict', 'conclusion'],
+            additionalProperties: false,
+          },
+          persistentLogs: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                mediaType: { type: 'string' },
+                name: { type: 'string' },
+                tags: { type: 'array', items: { type: 'string' } },
+                uri: { type: 'string' },
+                integrityProtection: {
+                  type: 'object',
+                  properties: {
+                    alg: { type: 'string', enum: ['SHA-224', 'SHA-256', 'SHA-384', 'SHA-512', 'SHA-512/224', 'SHA-512/256'] },
+                    digest: { type: 'string', pattern: '^[0-9a-f]+$' },
+                  },
+                  required: ['alg', 'digest'],
+                  additionalProperties: false,
+                },
+              },
+              required: ['name', 'uri'],
+              additionalProperties: false,
+            },
+          },
+          customData: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: { key: { type: 'string' }, value: {} },
+              required: ['key', 'value'],
+              additionalProperties: false,
+            },
+          },
+        },
+        required: ['outcome'],
+        additionalProperties: false,
+      },
+      links: {
+        type: 'array',
+        contains: { type: 'object', properties: { type: { enum: ['TEST_CASE_EXECUTION'] } } },
+        items: {
+          type: 'object',
+          properties: {
+            type: { type: 'string' },
+            target: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' },
+            domainId: { type: 'string' },
+          },
+          required: ['type', 'target'],
+          additionalProperties: false,
+        },
+      },
+    },
+    required: ['meta', 'data', 'links'],
+    additionalProperties: false,
+  },
+  EiffelTestCaseStartedEvent: {
+    type: 'object',
+    properties: {
+      meta: {
+        type: 'object',
+        properties: {
+          id: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' },
+          type: { type: 'string', enum: ['EiffelTestCaseStartedEvent'] },
+          version: { type: 'string', enum: ['4.0.1'] },
+          time: { type: 'integer' },
+          tags: { type: 'array', items: { type: 'string' } },
+          source: {
+            type: 'object',
+            properties: {
+              domainId: { type: 'string' },
+              host: { type: 'string' },
+              name: { type: 'string' },
+              serializer: { type: 'string', pattern: '^pkg:' },
+              uri: { type: 'string' },
+            },
+            additionalProperties: false,
+          },
+          security: {
+            type: 'object',
+            properties: {
+              authorIdentity: { type: 'string' },
+              integrityProtection: {
+                type: 'object',
+                properties: {
+                  signature: { type: 'string', pattern: '^[-A-Za-z0-9+/]*={0,3}$' },
+                  alg: {
+                    type: 'string',
+                    enum: ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512'],
+                  },
+                  publicKey: { type: 'string', pattern: '^[-A-Za-z0-9+/]*={0,3}$' },
+                },
+                required: ['signature', 'alg'],
+                additionalProperties: false,
+              },
+              sequenceProtection: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: { sequenceName: { type: 'string' }, position: { type: 'integer' } },
+                  additionalProperties: false,
+                  required: ['sequenceName', 'position'],
+                },
+              },
+            },
+            additionalProperties: false,
+            required: ['authorIdentity'],
+          },
+          schemaUri: { type: 'string' },
+        },
+        required: ['id', 'type', 'version', 'time'],
+        additionalProperties: false,
+      },
+      data: {
+        type: 'object',
+        properties: {
+          executor: { type: 'string' },
+          liveLogs: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                mediaType: { type: 'string' },
+                name: { type: 'string' },
+                tags: { type: 'array', items: { type: 'string' } },
+                uri: { type: 'string' },
+              },
+              required: ['name', 'uri'],
+              additionalProperties: false,
+            },
+          },
+          customData: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: { key: { type: 'string' }, value: {} },
+              required: ['key', 'value'],
+              additionalProperties: false,
+            },
+          },
+        },
+        additionalProperties: false,
+      },
+      links: {
+        type: 'array',
+        contains: { type: 'object', properties: { type: { enum: ['TEST_CASE_EXECUTION'] } } },
+        items: {
+          type: 'object',
+          properties: {
+            type: { type: 'string' },
+            target: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' },
+            domainId: { type: 'string' },
+          },
+          required: ['type', 'target'],
+          additionalProperties: false,
+        },
+      },
+    },
+    required: ['meta', 'data', 'links'],
+    additionalProperties: false,
+  },
+  EiffelTestCaseTriggeredEvent: {
+    type: 'object',
+    properties: {
+      meta: {
+        type: 'object',
+        properties: {
+          id: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' },
+          type: { type: 'string', enum: ['EiffelTestCaseTriggeredEvent'] },
+          version: { type: 'string', enum: ['4.0.1'] },
+          time: { type: 'integer' },
+          tags: { type: 'array', items: { type: 'string' } },
+          source: {
+            type: 'object',
+            properties: {
+              domainId: { type: 'string' },
+              host: { type: 'string' },
+              name: { type: 'string' },
+              serializer: { type: 'string', pattern: '^pkg:' },
+              uri: { type: 'string' },
+            },
+            additionalProperties: false,
+          },
+          security: {
+            type: 'object',
+            properties: {
+              authorIdentity: { type: 'string' },
+              integrityProtection: {
+                type: 'object',
+                properties: {
+                  signature: { type: 'string', pattern: '^[-A-Za-z0-9+/]*={0,3}$' },
+                  alg: {
+                    type: 'string',
+                    enum: ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512'],
+                  },
+                  publicKey: { type: 'string', pattern: '^[-A-Za-z0-9+/]*={0,3}$' },
+                },
+                required: ['signature', 'alg'],
+                additionalProperties: false,
+              },
+              sequenceProtection: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: { sequenceName: { type: 'string' }, position: { type: 'integer' } },
+                  additionalProperties: false,
+                  required: ['sequenceName', 'position'],
+                },
+              },
+            },
+            additionalProperties: false,
+            required: ['authorIdentity'],
+          },
+          schemaUri: { type: 'string' },
+        },
+        required: ['id', 'type', 'version', 'time'],
+        additionalProperties: false,
+      },
+      data: {
+        type: 'object',
+        properties: {
+          testCase: {
+            type: 'object',
+            properties: { tracker: { type: 'string' }, id: { type: 'string' }, version: { type: 'string' }, uri: { type: 'string' } },
+            required: ['id'],
+            additionalProperties: false,
+          },
+          recipeId: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' },
+          triggers: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                type: { type: 'string', enum: ['MANUAL', 'EIFFEL_EVENT', 'SOURCE_CHANGE', 'TIMER', 'OTHER'] },
+                description: { type: 'string' },
+              },
+              required: ['type'],
+              additionalProperties: false,
+            },
+          },
+          executionType: { type: 'string', enum: ['MANUAL', 'SEMI_AUTOMATED', 'AUTOMATED', 'OTHER'] },
+          parameters: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: { name: { type: 'string' }, value: { type: 'string' } },
+              required: ['name', 'value'],
+              additionalProperties: false,
+            },
+          },
+          customData: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: { key: { type: 'string' }, value: {} },
+              required: ['key', 'value'],
+              additionalProperties: false,
+            },
+          },
+        },
+        required: ['testCase'],
+        additionalProperties: false,
+      },
+      links: {
+        type: 'array',
+        contains: { type: 'object', properties: { type: { enum: ['IUT'] } } },
+        items: {
+          type: 'object',
+          properties: {
+            type: { type: 'string' },
+            target: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' },
+            domainId: { type: 'string' },
+          },
+          required: ['type', 'target'],
+          additionalProperties: false,
+        },
+      },
+    },
+    required: ['meta', 'data', 'links'],
+    additionalProperties: false,
+  },
+  EiffelTestExecutionRecipeCollectionCreatedEvent: {
+    type: 'object',
+    properties: {
+      meta: {
+        type: 'object',
+        properties: {
+          id: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' },
+          type: { type: 'string', enum: ['EiffelTestExecutionRecipeCollectionCreatedEvent'] },
+          version: { type: 'string', enum: ['5.0.1'] },
+          time: { type: 'integer' },
+          tags: { type: 'array', items: { type: 'string' } },
+          source: {
+            type: 'object',
+            properties: {
+              domainId: { type: 'string' },
+              host: { type: 'string' },
+              name: { type: 'string' },
+              serializer: { type: 'string', pattern: '^pkg:' },
+              uri: { type: 'string' },
+            },
+            additionalProperties: false,
+          },
+          security: {
+            type: 'object',
+            properties: {
+              authorIdentity: { type: 'string' },
+              integrityProtection: {
+                type: 'object',
+                properties: {
+                  signature: { type: 'string', pattern: '^[-A-Za-z0-9+/]*={0,3}$' },
+                  alg: {
+                    type: 'string',
+                    enum: ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512'],
+                  },
+                  publicKey: { type: 'string', pattern: '^[-A-Za-z0-9+/]*={0,3}$' },
+                },
+                required: ['signature', 'alg'],
+                additionalProperties: false,
+              },
+              sequenceProtection: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: { sequenceName: { type: 'string' }, position: { type: 'integer' } },
+                  additionalProperties: false,
+                  required: ['sequenceName', 'position'],
+                },
+              },
+            },
+            additionalProperties: false,
+            required: ['authorIdentity'],
+          },
+          schemaUri: { type: 'string' },
+        },
+        required: ['id', 'type', 'version', 'time'],
+        additionalProperties: false,
+      },
+      data: {
+        type: 'object',
+        properties: {
+          selectionStrategy: {
+            type: 'object',
+            properties: { tracker: { type: 'string' }, id: { type: 'string' }, uri: { type: 'string' } },
+            required: ['id'],
+            additionalProperties: false,
+          },
+          batchesUri: { type: 'string' },
+          batches: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                name: { type: 'string' },
+                priority: { type: 'integer' },
+                recipes: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    properties: {
+                      id: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' },
+                      testCase: {
+                        type: 'object',
+                        properties: {
+                          tracker: { type: 'string' },
+                          id: { type: 'string' },
+                          version: { type: 'string' },
+                          uri: { type: 'string' },
+                        },
+                        required: ['id'],
+                        additionalProperties: false,
+                      },
+                      constraints: {
+                        type: 'array',
+                        items: {
+                          type: 'object',
+                          properties: { key: { type: 'string' }, value: {} },
+                          required: ['key', 'value'],
+                          additionalProperties: false,
+                        },
+                      },
+                    },
+                    required: ['id', 'testCase'],
+                    additionalProperties: false,
+                  },
+                },
+                dependencies: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    properties: { dependent: { type: 'string' }, dependency: { type: 'string' } },
+                    required: ['dependent', 'dependency'],
+                    additionalProperties: false,
+                  },
+                },
+              },
+              required: ['priority', 'recipes'],
+              additionalProperties: false,
+            },
+          },
+          customData: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: { key: { type: 'string' }, value: {} },
+              required: ['key', 'value'],
+              additionalProperties: false,
+            },
+          },
+        },
+        required: ['selectionStrategy'],
+        additionalProperties: false,
+      },
+      links: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: {
+            type: { type: 'string' },
+            target: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' },
+            domainId: { type: 'string' },
+          },
+          required: ['type', 'target'],
+          additionalProperties: false,
+        },
+      },
+    },
+    required: ['meta', 'data', 'links'],
+    additionalProperties: false,
+  },
+  EiffelTestSuiteFinishedEvent: {
+    type: 'object',
+    properties: {
+      meta: {
+        type: 'object',
+        properties: {
+          id: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' },
+          type: { type: 'string', enum: ['EiffelTestSuiteFinishedEvent'] },
+          version: { type: 'string', enum: ['4.1.1'] },
+          time: { type: 'integer' },
+          tags: { type: 'array', items: { type: 'string' } },
+          source: {
+            type: 'object',
+            properties: {
+              domainId: { type: 'string' },
+              host: { type: 'string' },
+              name: { type: 'string' },
+              serializer: { type: 'string', pattern: '^pkg:' },
+              uri: { type: 'string' },
+            },
+            additionalProperties: false,
+          },
+          security: {
+            type: 'object',
+            properties: {
+              authorIdentity: { type: 'string' },
+              integrityProtection: {
+                type: 'object',
+                properties: {
+                  signature: { type: 'string', pattern: '^[-A-Za-z0-9+/]*={0,3}$' },
+                  alg: {
+                    type: 'string',
+                    enum: ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512'],
+                  },
+                  publicKey: { type: 'string', pattern: '^[-A-Za-z0-9+/]*={0,3}$' },
+                },
+                required: ['signature', 'alg'],
+                additionalProperties: false,
+              },
+              sequenceProtection: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: { sequenceName: { type: 'string' }, position: { type: 'integer' } },
+                  additionalProperties: false,
+                  required: ['sequenceName', 'position'],
+                },
+              },
+            },
+            additionalProperties: false,
+            required: ['authorIdentity'],
+          },
+          schemaUri: { type: 'string' },
+        },
+        required: ['id', 'type', 'version', 'time'],
+        additionalProperties: false,
+      },
+      data: {
+        type: 'object',
+        properties: {
+          outcome: {
+            type: 'object',
+            properties: {
+              verdict: { type: 'string', enum: ['PASSED', 'FAILED', 'INCONCLUSIVE'] },
+              conclusion: { type: 'string', enum: ['SUCCESSFUL', 'FAILED', 'ABORTED', 'TIMED_OUT', 'INCONCLUSIVE'] },
+              description: { type: 'string' },
+            },
+            additionalProperties: false,
+          },
+          persistentLogs: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                mediaType: { type: 'string' },
+                name: { type: 'string' },
+                tags: { type: 'array', items: { type: 'string' } },
+                uri: { type: 'string' },
+                integrityProtection: {
+                  type: 'object',
+                  properties: {
+                    alg: { type: 'string', enum: ['SHA-224', 'SHA-256', 'SHA-384', 'SHA-512', 'SHA-512/224', 'SHA-512/256'] },
+                    digest: { type: 'string', pattern: '^[0-9a-f]+$' },
+                  },
+                  required: ['alg', 'digest'],
+                  additionalProperties: false,
+                },
+              },
+              required: ['name', 'uri'],
+              additionalProperties: false,
+            },
+          },
+          customData: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: { key: { type: 'string' }, value: {} },
+              required: ['key', 'value'],
+              additionalProperties: false,
+            },
+          },
+        },
+        additionalProperties: false,
+      },
+      links: {
+        type: 'array',
+        contains: { type: 'object', properties: { type: { enum: ['TEST_SUITE_EXECUTION'] } } },
+        items: {
+          type: 'object',
+          properties: {
+            type: { type: 'string' },
+            target: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' },
+            domainId: { type: 'string' },
+          },
+          required: ['type', 'target'],
+          additionalProperties: false,
+        },
+      },
+    },
+    required: ['meta', 'data', 'links'],
+    additionalProperties: false,
+  },
+  EiffelTestSuiteStartedEvent: {
+    type: 'object',
+    properties: {
+      meta: {
+        type: 'object',
+        properties: {
+          id: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' },
+          type: { type: 'string', enum: ['EiffelTestSuiteStartedEvent'] },
+          version: { type: 'string', enum: ['4.0.1'] },
+          time: { type: 'integer' },
+          tags: { type: 'array', items: { type: 'string' } },
+          source: {
+            type: 'object',
+            properties: {
+              domainId: { type: 'string' },
+              host: { type: 'string' },
+              name: { type: 'string' },
+              serializer: { type: 'string', pattern: '^pkg:' },
+              uri: { type: 'string' },
+            },
+            additionalProperties: false,
+          },
+          security: {
+            type: 'object',
+            properties: {
+              authorIdentity: { type: 'string' },
+              integrityProtection: {
+                type: 'object',
+                properties: {
+                  signature: { type: 'string', pattern: '^[-A-Za-z0-9+/]*={0,3}$' },
+                  alg: {
+                    type: 'string',
+                    enum: ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512'],
+                  },
+                  publicKey: { type: 'string', pattern: '^[-A-Za-z0-9+/]*={0,3}$' },
+                },
+                required: ['signature', 'alg'],
+                additionalProperties: false,
+              },
+              sequenceProtection: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: { sequenceName: { type: 'string' }, position: { type: 'integer' } },
+                  additionalProperties: false,
+                  required: ['sequenceName', 'position'],
+                },
+              },
+            },
+            additionalProperties: false,
+            required: ['authorIdentity'],
+          },
+          schemaUri: { type: 'string' },
+        },
+        required: ['id', 'type', 'version', 'time'],
+        additionalProperties: false,
+      },
+      data: {
+        type: 'object',
+        properties: {
+          name: { type: 'string' },
+          categories: { type: 'array', items: { type: 'string' } },
+          types: {
+            type: 'array',
+            items: {
+              type: 'string',
+              enum: [
+                'ACCESSIBILITY',
+                'BACKUP_RECOVERY',
+                'COMPATIBILITY',
+                'CONVERSION',
+                'DISASTER_RECOVERY',
+                'FUNCTIONAL',
+                'INSTALLABILITY',
+                'INTEROPERABILITY',
+                'LOCALIZATION',
+                'MAINTAINABILITY',
+                'PERFORMANCE',
+                'PORTABILITY',
+                'PROCEDURE',
+                'RELIABILITY',
+                'SECURITY',
+                'STABILITY',
+                'USABILITY',
+              ],
+            },
+          },
+          liveLogs: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                mediaType: { type: 'string' },
+                name: { type: 'string' },
+                tags: { type: 'array', items: { type: 'string' } },
+                uri: { type: 'string' },
+              },
+              required: ['name', 'uri'],
+              additionalProperties: false,
+            },
+          },
+          customData: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: { key: { type: 'string' }, value: {} },
+              required: ['key', 'value'],
+              additionalProperties: false,
+            },
+          },
+        },
+        required: ['name'],
+        additionalProperties: false,
+      },
+      links: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: {
+            type: { type: 'string' },
+            target: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' },
+            domainId: { type: 'string' },
+          },
+          required: ['type', 'target'],
+          additionalProperties: false,
+        },
+      },
+    },
+    required: ['meta', 'data', 'links'],
+    additionalProperties: false,
+  },
+};

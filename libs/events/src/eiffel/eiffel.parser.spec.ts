@@ -58,7 +58,10 @@ describe('Eiffel parser', () => {
       const expected = (e['links'] as { type: string; target: string }[]).map((l) => `${l.type}>${l.target}`).sort();
       const got = ev.links.map((l) => `${l.type}>${l.target}`).sort();
       assert.deepEqual(got, expected, e['meta'].id);
-      assert.ok(ev.links.every((l) => l.illegal === undefined), `no illegal links in ${e['meta'].id}`);
+      assert.ok(
+        ev.links.every((l) => l.illegal === undefined),
+        `no illegal links in ${e['meta'].id}`,
+      );
       edges += ev.links.length;
       linkCount += e['links'].length;
     }
@@ -84,7 +87,10 @@ describe('Eiffel parser', () => {
       eiffel({
         meta: { type: 'EiffelSomethingNewEvent', version: '1.0.0', time: 1700000000000, id: 'x-1' },
         data: { anything: { nested: true } },
-        links: [{ type: 'CAUSE', target: 'y-2' }, { type: 'NEW_KIND', target: 'z-3' }],
+        links: [
+          { type: 'CAUSE', target: 'y-2' },
+          { type: 'NEW_KIND', target: 'z-3' },
+        ],
       }),
     );
     assert.equal(ev.type, 'EiffelSomethingNewEvent');
@@ -97,7 +103,9 @@ describe('Eiffel parser', () => {
   });
 
   it('accepts a newer version of a known type without checking it against the older schema', () => {
-    const ev = single(eiffel(artifactCreated({ meta: { ...artifactCreated().meta, version: '9.0.0' }, data: { identity: 'pkg:npm/x@1', newField: 1 } })));
+    const ev = single(
+      eiffel(artifactCreated({ meta: { ...artifactCreated().meta, version: '9.0.0' }, data: { identity: 'pkg:npm/x@1', newField: 1 } })),
+    );
     assert.equal(ev.props['version'], '9.0.0');
   });
 
@@ -134,7 +142,9 @@ describe('Eiffel parser', () => {
   });
 
   it('stores a link type that is not an identifier under a safe name, flagged', () => {
-    const ev = single(eiffel(artifactCreated({ meta: { ...artifactCreated().meta, version: '1.0.0' }, links: [{ type: 'weird-link', target: 'a' }] })));
+    const ev = single(
+      eiffel(artifactCreated({ meta: { ...artifactCreated().meta, version: '1.0.0' }, links: [{ type: 'weird-link', target: 'a' }] })),
+    );
     assert.equal(ev.links[0]!.type, 'WEIRD_LINK');
     assert.match(ev.links[0]!.illegal ?? '', /not an upper-case identifier/);
   });

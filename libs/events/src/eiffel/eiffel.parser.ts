@@ -54,7 +54,12 @@ export function looksLikeEiffel(v: Json): boolean {
   const first = Array.isArray(v) ? v[0] : v;
   if (typeof first !== 'object' || first === null || Array.isArray(first)) return false;
   const meta = (first as JsonObject)['meta'];
-  return typeof meta === 'object' && meta !== null && typeof (meta as JsonObject)['type'] === 'string' && String((meta as JsonObject)['type']).startsWith('Eiffel');
+  return (
+    typeof meta === 'object' &&
+    meta !== null &&
+    typeof (meta as JsonObject)['type'] === 'string' &&
+    String((meta as JsonObject)['type']).startsWith('Eiffel')
+  );
 }
 
 function parseEiffelEvent(ctx: ParseContext, value: Json, base: string): TraceEvent {
@@ -210,7 +215,8 @@ function describeType(
   props: Props,
   target: (linkType: string) => string | undefined,
 ): Shape {
-  const run = (triggerId: string | undefined): EntityRef | undefined => (triggerId ? { label: 'Build', key: runKey(EIFFEL_RUN_INSTANCE, triggerId) } : undefined);
+  const run = (triggerId: string | undefined): EntityRef | undefined =>
+    triggerId ? { label: 'Build', key: runKey(EIFFEL_RUN_INSTANCE, triggerId) } : undefined;
   switch (type) {
     case 'EiffelSourceChangeCreatedEvent': {
       person(optObject(data, 'author', dp), join(dp, 'author'), 'author', props);
@@ -287,7 +293,10 @@ function describeType(
         const fp = `${join(dp, 'fileInformation')}[0]`;
         const ip = optObject(asObject(files[0], fp), 'integrityProtection', fp);
         if (ip) {
-          const d = digestKey(reqString(ip, 'alg', join(fp, 'integrityProtection')), reqString(ip, 'digest', join(fp, 'integrityProtection')));
+          const d = digestKey(
+            reqString(ip, 'alg', join(fp, 'integrityProtection')),
+            reqString(ip, 'digest', join(fp, 'integrityProtection')),
+          );
           if (d) digests.push(d);
         }
       }
@@ -341,7 +350,8 @@ function describeType(
     case 'EiffelFlowContextDefinedEvent': {
       const product = optString(data, 'product', dp);
       const version = optString(data, 'version', dp);
-      for (const k of ['product', 'project', 'program', 'track', 'version']) props[k === 'version' ? 'flowVersion' : k] = optString(data, k, dp);
+      for (const k of ['product', 'project', 'program', 'track', 'version'])
+        props[k === 'version' ? 'flowVersion' : k] = optString(data, k, dp);
       if (product && version) b.concerns(b.entity('Release', releaseKey(product, version), { product, version }), 'flow-context');
       return { stage: 'other', phase: 'defined' };
     }
@@ -351,12 +361,27 @@ function describeType(
       props['issueId'] = key;
       props['tracker'] = optString(data, 'tracker', dp);
       props['title'] = title;
-      if (key) b.concerns(b.entity('WorkItem', key, { tracker: optString(data, 'tracker', dp), uri: optString(data, 'uri', dp), title, issueType: optString(data, 'type', dp) }), 'defined');
+      if (key)
+        b.concerns(
+          b.entity('WorkItem', key, {
+            tracker: optString(data, 'tracker', dp),
+            uri: optString(data, 'uri', dp),
+            title,
+            issueType: optString(data, 'type', dp),
+          }),
+          'defined',
+        );
       for (const wi of workItems(ctx, title)) if (wi !== key) b.concerns(b.entity('WorkItem', wi, {}), 'references');
       return { stage: 'work-item', phase: 'defined' };
     }
     case 'EiffelIssueVerifiedEvent': {
-      const outcome: Outcome | undefined = target('SUCCESSFUL_ISSUE') ? 'success' : target('FAILED_ISSUE') ? 'failure' : target('INCONCLUSIVE_ISSUE') ? 'inconclusive' : undefined;
+      const outcome: Outcome | undefined = target('SUCCESSFUL_ISSUE')
+        ? 'success'
+        : target('FAILED_ISSUE')
+          ? 'failure'
+          : target('INCONCLUSIVE_ISSUE')
+            ? 'inconclusive'
+            : undefined;
       return { stage: 'test', phase: 'finished', outcome };
     }
     case 'EiffelTestCaseTriggeredEvent': {
@@ -372,7 +397,8 @@ function describeType(
     case 'EiffelTestCaseStartedEvent':
     case 'EiffelTestCaseFinishedEvent':
     case 'EiffelTestCaseCanceledEvent': {
-      const outcome = type === 'EiffelTestCaseCanceledEvent' ? 'canceled' : testOutcome(optObject(data, 'outcome', dp), join(dp, 'outcome'));
+      const outcome =
+        type === 'EiffelTestCaseCanceledEvent' ? 'canceled' : testOutcome(optObject(data, 'outcome', dp), join(dp, 'outcome'));
       const o = optObject(data, 'outcome', dp);
       props['verdict'] = o ? optString(o, 'verdict', join(dp, 'outcome')) : undefined;
       props['conclusion'] = o ? optString(o, 'conclusion', join(dp, 'outcome')) : undefined;
@@ -380,7 +406,8 @@ function describeType(
       props['reason'] = optString(data, 'reason', dp);
       const t = target('TEST_CASE_EXECUTION');
       if (t) b.concerns(b.entity('TestRun', runKey(EIFFEL_RUN_INSTANCE, t), outcome ? { result: outcome } : {}), 'run');
-      const phase: Phase = type === 'EiffelTestCaseStartedEvent' ? 'started' : type === 'EiffelTestCaseCanceledEvent' ? 'canceled' : 'finished';
+      const phase: Phase =
+        type === 'EiffelTestCaseStartedEvent' ? 'started' : type === 'EiffelTestCaseCanceledEvent' ? 'canceled' : 'finished';
       return { stage: 'test', phase, outcome };
     }
     case 'EiffelTestSuiteStartedEvent': {

@@ -91,7 +91,8 @@ export function validateAgainst(schema: SchemaNode, value: unknown, path = '', i
       const sub = Object.prototype.hasOwnProperty.call(props, key) ? props[key] : undefined;
       if (sub !== undefined) validateAgainst(sub, obj[key], at(path, key), issues, limit);
       else if (schema.additionalProperties === false) issues.push({ field: at(path, key), message: 'property is not allowed here' });
-      else if (typeof schema.additionalProperties === 'object') validateAgainst(schema.additionalProperties, obj[key], at(path, key), issues, limit);
+      else if (typeof schema.additionalProperties === 'object')
+        validateAgainst(schema.additionalProperties, obj[key], at(path, key), issues, limit);
       if (issues.length >= limit) return issues;
     }
   }

@@ -6,7 +6,12 @@ import { localSamples, message, single } from '../testing/fixtures.js';
 
 const samples = Object.fromEntries(localSamples('gerrit').map((s) => [s.file, s.json as Record<string, any>]));
 /** The headers the events-rabbitmq plugin sets. */
-const plugin = { 'gerrit-name': 'review-gbg', 'gerrit-host': 'review.example.org', 'gerrit-front-url': 'https://review.example.org/', 'gerrit-version': '3.9.4' };
+const plugin = {
+  'gerrit-name': 'review-gbg',
+  'gerrit-host': 'review.example.org',
+  'gerrit-front-url': 'https://review.example.org/',
+  'gerrit-version': '3.9.4',
+};
 const parse = (body: unknown, headers: Record<string, unknown> = plugin) => parseMessage(message('gerrit', body, { headers }));
 
 const CHANGE = 'review.example.org/I8473b95934b5732ac55d26311a706c9c2bde9940';
@@ -32,14 +37,22 @@ describe('Gerrit stream events (events-rabbitmq)', () => {
     assert.deepEqual(change?.aliases, [`${REPO}!3401`]);
     const head = `${REPO}@b1d5bcc2f8b3b44bfa2d3cb6b5e1a4c7c0a7e2d9`;
     assert.ok(ev.relations.some((r) => r.type === 'INCLUDES' && r.from.key === CHANGE && r.to.key === head));
-    assert.ok(ev.relations.some((r) => r.type === 'PARENT' && r.from.key === head && r.to.key === `${REPO}@6a0c4e2f1d3b5a7c9e8f0d2b4a6c8e0f1a3b5c7d`));
+    assert.ok(
+      ev.relations.some(
+        (r) => r.type === 'PARENT' && r.from.key === head && r.to.key === `${REPO}@6a0c4e2f1d3b5a7c9e8f0d2b4a6c8e0f1a3b5c7d`,
+      ),
+    );
     assert.ok(ev.relations.some((r) => r.type === 'REFERENCES' && r.to.key === 'OPS-77'));
   });
 
   it('gives the change and commit the keys the Jenkins Gerrit Trigger parameters give', () => {
     const ev = single(parse(samples['patchset-created.json']));
     assert.ok(ev.entities.some((e) => e.label === 'Change' && e.key === 'review.example.org/I8473b95934b5732ac55d26311a706c9c2bde9940'));
-    assert.ok(ev.entities.some((e) => e.label === 'Commit' && e.key === 'review.example.org/platform/build@b1d5bcc2f8b3b44bfa2d3cb6b5e1a4c7c0a7e2d9'));
+    assert.ok(
+      ev.entities.some(
+        (e) => e.label === 'Commit' && e.key === 'review.example.org/platform/build@b1d5bcc2f8b3b44bfa2d3cb6b5e1a4c7c0a7e2d9',
+      ),
+    );
   });
 
   it('reads a failed Verified vote as a failed review step', () => {
@@ -77,7 +90,10 @@ describe('Gerrit stream events (events-rabbitmq)', () => {
     const ev = single(parse(samples['ref-updated-branch-deleted.json']));
     assert.equal(ev.phase, 'deleted');
     assert.equal(ev.props['deleted'], true);
-    assert.equal(ev.entities.some((e) => e.label === 'Commit'), false);
+    assert.equal(
+      ev.entities.some((e) => e.label === 'Commit'),
+      false,
+    );
   });
 
   it('rejects a ref update when no header says which Gerrit it is on', () => {
@@ -94,7 +110,9 @@ describe('Gerrit stream events (events-rabbitmq)', () => {
   });
 
   it('keeps other stream events as generic events', () => {
-    const ev = single(parse({ type: 'project-created', projectName: 'platform/new', headName: 'refs/heads/main', eventCreatedOn: 1714563000 }));
+    const ev = single(
+      parse({ type: 'project-created', projectName: 'platform/new', headName: 'refs/heads/main', eventCreatedOn: 1714563000 }),
+    );
     assert.equal(ev.stage, 'other');
   });
 

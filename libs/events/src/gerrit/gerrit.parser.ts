@@ -16,7 +16,21 @@
  */
 import { EventBuilder, deliveryOrHashId, fallbackTime, header, repo, workItems, type ParseContext, type Props } from '../context.js';
 import { fail } from '../errors.js';
-import { asObject, join, optArray, optId, optNumber, optObject, optString, optStrings, reqId, reqObject, reqString, type Json, type JsonObject } from '../json.js';
+import {
+  asObject,
+  join,
+  optArray,
+  optId,
+  optNumber,
+  optObject,
+  optString,
+  optStrings,
+  reqId,
+  reqObject,
+  reqString,
+  type Json,
+  type JsonObject,
+} from '../json.js';
 import { changeKey, gerritChangeKey, isFullSha, isNullSha } from '../keys.js';
 import type { Outcome, Phase, Stage, TraceEvent } from '../model.js';
 import { isoFromEpoch } from '../time.js';
@@ -52,7 +66,13 @@ export function parseGerrit(ctx: ParseContext, body: Json): TraceEvent[] {
   const time = created !== undefined ? isoFromEpoch(created, 'eventCreatedOn') : fallbackTime(ctx);
   const id = deliveryOrHashId(ctx);
   if (type === 'ref-updated') return [refUpdated(ctx, o, id, time)];
-  if (o['change'] !== undefined || type === 'patchset-created' || type === 'change-merged' || type === 'comment-added' || type === 'change-abandoned') {
+  if (
+    o['change'] !== undefined ||
+    type === 'patchset-created' ||
+    type === 'change-merged' ||
+    type === 'comment-added' ||
+    type === 'change-abandoned'
+  ) {
     return [changeEvent(ctx, o, type, id, time)];
   }
   return [new EventBuilder().build(ctx, { id, type, stage: 'other', time, props: { gerritName: header(ctx, 'gerrit-name') } })];
@@ -68,7 +88,11 @@ function changeEvent(ctx: ParseContext, o: JsonObject, type: string, id: string,
   const subject = optString(change, 'subject', cp);
   const commitMessage = optString(change, 'commitMessage', cp);
   const host = gerritHost(ctx, url);
-  if (!host) fail('cannot tell which Gerrit server this change is on: no change.url, and no x-not-gerrit-host, gerrit-front-url or gerrit-host header', 'change.url');
+  if (!host)
+    fail(
+      'cannot tell which Gerrit server this change is on: no change.url, and no x-not-gerrit-host, gerrit-front-url or gerrit-host header',
+      'change.url',
+    );
   const repoUrl = `${host}/${project}`;
   const repository = repo(ctx, repoUrl);
   const b = new EventBuilder();
@@ -90,7 +114,8 @@ function changeEvent(ctx: ParseContext, o: JsonObject, type: string, id: string,
   );
   b.relate(changeRef, 'IN_REPOSITORY', b.entity('Repository', repository, { url: repoUrl }));
   b.concerns(changeRef, 'change');
-  for (const wi of workItems(ctx, [subject, commitMessage].filter(Boolean).join('\n'), repository)) b.relate(changeRef, 'REFERENCES', b.entity('WorkItem', wi, {}));
+  for (const wi of workItems(ctx, [subject, commitMessage].filter(Boolean).join('\n'), repository))
+    b.relate(changeRef, 'REFERENCES', b.entity('WorkItem', wi, {}));
 
   const patchSet = type === 'patchset-created' ? reqObject(o, 'patchSet', '') : optObject(o, 'patchSet', '');
   const pp = 'patchSet';
@@ -185,7 +210,11 @@ function refUpdated(ctx: ParseContext, o: JsonObject, id: string, time: string):
   const before = reqString(u, 'oldRev', up);
   const after = reqString(u, 'newRev', up);
   const host = gerritHost(ctx, undefined);
-  if (!host) fail('cannot tell which Gerrit server this ref is on: set the x-not-gerrit-host header, or gerrit.canonicalWebUrl / gerrit.hostname in the events-rabbitmq plugin', 'headers');
+  if (!host)
+    fail(
+      'cannot tell which Gerrit server this ref is on: set the x-not-gerrit-host header, or gerrit.canonicalWebUrl / gerrit.hostname in the events-rabbitmq plugin',
+      'headers',
+    );
   // Gerrit's ref names may be short (`master`) in events from old versions.
   const fullRef = ref.startsWith('refs/') ? ref : `refs/heads/${ref}`;
   const push = { repositoryUrl: `${host}/${project}`, ref: fullRef, before, after, pusher: account(o, 'submitter', ''), commits: [] };

@@ -41,7 +41,11 @@ describe('Jenkins mq-notifier parser', () => {
   it('reads Gerrit trigger parameters and an aborted build', () => {
     const ev = parse(samples['completed-gerrit-aborted.json']);
     assert.equal(ev.outcome, 'canceled');
-    assert.ok(ev.entities.some((e) => e.label === 'Commit' && e.key === 'review.example.org/platform/build@b1d5bcc2f8b3b44bfa2d3cb6b5e1a4c7c0a7e2d9'));
+    assert.ok(
+      ev.entities.some(
+        (e) => e.label === 'Commit' && e.key === 'review.example.org/platform/build@b1d5bcc2f8b3b44bfa2d3cb6b5e1a4c7c0a7e2d9',
+      ),
+    );
     assert.ok(ev.entities.some((e) => e.label === 'Change' && e.key === 'review.example.org/I8473b95934b5732ac55d26311a706c9c2bde9940'));
   });
 
@@ -51,7 +55,10 @@ describe('Jenkins mq-notifier parser', () => {
     assert.equal(a.phase, 'queued');
     assert.match(a.id, /^jenkins:[0-9a-f]{40}$/);
     assert.equal(a.id, b.id);
-    assert.equal(a.entities.some((e) => e.label === 'Build'), false);
+    assert.equal(
+      a.entities.some((e) => e.label === 'Build'),
+      false,
+    );
   });
 
   it('marks a build cancelled while queued', () => {
@@ -61,7 +68,10 @@ describe('Jenkins mq-notifier parser', () => {
   });
 
   it('reads the early object form of parameters', () => {
-    const ev = parse({ ...samples['completed-success.json'], parameters: { GIT_URL: 'https://github.com/acme/app', GIT_COMMIT: '9fceb02d0ae598e95dc970b74767f19372d61af8' } });
+    const ev = parse({
+      ...samples['completed-success.json'],
+      parameters: { GIT_URL: 'https://github.com/acme/app', GIT_COMMIT: '9fceb02d0ae598e95dc970b74767f19372d61af8' },
+    });
     assert.ok(ev.entities.some((e) => e.key === 'github.com/acme/app@9fceb02d0ae598e95dc970b74767f19372d61af8'));
   });
 

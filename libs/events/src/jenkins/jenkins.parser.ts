@@ -40,7 +40,8 @@ function parameters(o: JsonObject): Map<string, string> {
     return out;
   }
   if (typeof raw === 'object') {
-    for (const [k, v] of Object.entries(raw as JsonObject)) if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') out.set(k, String(v));
+    for (const [k, v] of Object.entries(raw as JsonObject))
+      if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') out.set(k, String(v));
     return out;
   }
   fail(`expected a list of "NAME=value" strings, got ${describe(raw)}`, 'parameters');
@@ -86,7 +87,16 @@ export function parseJenkins(ctx: ParseContext, body: Json): TraceEvent[] {
       phase = 'modified';
   }
 
-  const build = number !== undefined ? b.entity('Build', buildKey(instance, job, number), { job, number: Number(number), url, instance: normalizeHost(instance), ...(outcome && phase === 'finished' ? { result: outcome } : {}) }) : undefined;
+  const build =
+    number !== undefined
+      ? b.entity('Build', buildKey(instance, job, number), {
+          job,
+          number: Number(number),
+          url,
+          instance: normalizeHost(instance),
+          ...(outcome && phase === 'finished' ? { result: outcome } : {}),
+        })
+      : undefined;
   if (build) {
     b.concerns(build, 'run');
     b.relate(build, 'AT_SITE', b.entity('Site', ctx.origin.site, {}));
@@ -95,7 +105,8 @@ export function parseJenkins(ctx: ParseContext, body: Json): TraceEvent[] {
   const sha = COMMIT_PARAMS.map((k) => params.get(k)).find((v) => v && /^[0-9a-f]{7,64}$/i.test(v));
   const gerritHost = params.get('GERRIT_HOST');
   const gerritProject = params.get('GERRIT_PROJECT');
-  const repoUrl = REPO_PARAMS.map((k) => params.get(k)).find((v) => !!v) ?? (gerritHost && gerritProject ? `${gerritHost}/${gerritProject}` : undefined);
+  const repoUrl =
+    REPO_PARAMS.map((k) => params.get(k)).find((v) => !!v) ?? (gerritHost && gerritProject ? `${gerritHost}/${gerritProject}` : undefined);
   if (sha && repoUrl) {
     const repository = repo(ctx, repoUrl);
     const commit = b.commit(ctx, repository, sha);
@@ -105,7 +116,8 @@ export function parseJenkins(ctx: ParseContext, body: Json): TraceEvent[] {
     if (pr && /^\d+$/.test(pr)) b.relate(b.entity('Change', changeKey(repository, pr), { number: pr }), 'INCLUDES', commit);
   }
   const gerritChange = params.get('GERRIT_CHANGE_ID');
-  if (gerritHost && gerritChange) b.concerns(b.entity('Change', gerritChangeKey(gerritHost, gerritChange), { number: params.get('GERRIT_CHANGE_NUMBER') }), 'change');
+  if (gerritHost && gerritChange)
+    b.concerns(b.entity('Change', gerritChangeKey(gerritHost, gerritChange), { number: params.get('GERRIT_CHANGE_NUMBER') }), 'change');
   for (const wi of workItems(ctx, [params.get('ghprbPullTitle'), params.get('GERRIT_CHANGE_SUBJECT')].filter(Boolean).join('\n'))) {
     b.concerns(b.entity('WorkItem', wi, {}), 'references');
   }

@@ -17,7 +17,11 @@ describe('git post-receive hook parser', () => {
     const ev = parse(samples['push-two-commits.json']);
     const repo = 'git.lund.example.com/platform/app';
     assert.equal(ev.time, '2024-05-01T10:00:05.000Z');
-    assert.ok(ev.relations.some((r) => r.type === 'PARENT' && r.from.key === `${repo}@${'3'.repeat(40)}` && r.to.key === `${repo}@${'2'.repeat(40)}`));
+    assert.ok(
+      ev.relations.some(
+        (r) => r.type === 'PARENT' && r.from.key === `${repo}@${'3'.repeat(40)}` && r.to.key === `${repo}@${'2'.repeat(40)}`,
+      ),
+    );
     assert.ok(ev.relations.some((r) => r.type === 'REFERENCES' && r.to.key === 'PROJ-7'));
     assert.ok(ev.relations.some((r) => r.type === 'REFERENCES' && r.to.key === `${repo}#12`));
     assert.ok(ev.about.some((a) => a.role === 'head' && a.entity.key === `${repo}@${'3'.repeat(40)}`));

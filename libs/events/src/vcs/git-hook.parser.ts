@@ -33,7 +33,13 @@ export function parseGitHook(ctx: ParseContext, body: Json): TraceEvent[] {
     const author = optObject(co, 'author', path);
     const t = co['time'];
     const time =
-      typeof t === 'number' ? isoFromEpoch(t, `${path}.time`) : typeof t === 'string' ? isoFromText(t, `${path}.time`) : t == null ? undefined : fail('expected an ISO-8601 time or epoch seconds', `${path}.time`);
+      typeof t === 'number'
+        ? isoFromEpoch(t, `${path}.time`)
+        : typeof t === 'string'
+          ? isoFromText(t, `${path}.time`)
+          : t == null
+            ? undefined
+            : fail('expected an ISO-8601 time or epoch seconds', `${path}.time`);
     return {
       sha: sha(reqString(co, 'sha', path), `${path}.sha`),
       parents: optStrings(co, 'parents', path).map((p, j) => sha(p, `${path}.parents[${j}]`)),

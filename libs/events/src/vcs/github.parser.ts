@@ -35,11 +35,15 @@ export function parseGitea(ctx: ParseContext, body: Json): TraceEvent[] {
 }
 
 function eventName(ctx: ParseContext, o: JsonObject, host: Host): string {
-  const h = header(ctx, 'x-not-event') ?? header(ctx, host === 'github' ? 'x-github-event' : 'x-gitea-event') ?? header(ctx, 'x-gogs-event');
+  const h =
+    header(ctx, 'x-not-event') ?? header(ctx, host === 'github' ? 'x-github-event' : 'x-gitea-event') ?? header(ctx, 'x-gogs-event');
   if (h) return h.trim();
   if (isObject(o['pull_request'])) return 'pull_request';
   if (typeof o['ref'] === 'string' && Array.isArray(o['commits'])) return 'push';
-  fail(`cannot tell which ${host} event this is: no x-not-event or X-${host === 'github' ? 'GitHub' : 'Gitea'}-Event header and the body is neither a push nor a pull request`, 'headers');
+  fail(
+    `cannot tell which ${host} event this is: no x-not-event or X-${host === 'github' ? 'GitHub' : 'Gitea'}-Event header and the body is neither a push nor a pull request`,
+    'headers',
+  );
 }
 
 function parseHub(ctx: ParseContext, body: Json, host: Host): TraceEvent[] {
@@ -84,7 +88,9 @@ function push(ctx: ParseContext, o: JsonObject, id: string): TraceEvent {
     ref,
     before: optString(o, 'before', ''),
     after: optString(o, 'after', ''),
-    pusher: pusher ? (optString(pusher, 'name', 'pusher') ?? optString(pusher, 'login', 'pusher') ?? optString(pusher, 'username', 'pusher')) : undefined,
+    pusher: pusher
+      ? (optString(pusher, 'name', 'pusher') ?? optString(pusher, 'login', 'pusher') ?? optString(pusher, 'username', 'pusher'))
+      : undefined,
     commits,
     forced: optBoolean(o, 'forced', ''),
   };
@@ -126,7 +132,9 @@ function pullRequest(ctx: ParseContext, o: JsonObject, id: string): TraceEvent {
     sourceBranch: head ? optString(head, 'ref', `${pp}.head`) : undefined,
     targetBranch: base ? optString(base, 'ref', `${pp}.base`) : undefined,
     headSha: head ? optString(head, 'sha', `${pp}.head`) : undefined,
-    sourceRepositoryUrl: headRepo ? (optString(headRepo, 'clone_url', `${pp}.head.repo`) ?? optString(headRepo, 'html_url', `${pp}.head.repo`)) : undefined,
+    sourceRepositoryUrl: headRepo
+      ? (optString(headRepo, 'clone_url', `${pp}.head.repo`) ?? optString(headRepo, 'html_url', `${pp}.head.repo`))
+      : undefined,
     mergeSha: optString(pr, 'merge_commit_sha', pp),
     merged,
     author: user ? (optString(user, 'login', `${pp}.user`) ?? optString(user, 'username', `${pp}.user`)) : undefined,

@@ -31,10 +31,16 @@ export function parseGitlab(ctx: ParseContext, body: Json): TraceEvent[] {
 function projectUrl(o: JsonObject, required: boolean): string | undefined {
   const project = optObject(o, 'project', '');
   const url =
-    (project ? (optString(project, 'git_http_url', 'project') ?? optString(project, 'web_url', 'project') ?? optString(project, 'git_ssh_url', 'project')) : undefined) ??
+    (project
+      ? (optString(project, 'git_http_url', 'project') ??
+        optString(project, 'web_url', 'project') ??
+        optString(project, 'git_ssh_url', 'project'))
+      : undefined) ??
     (() => {
       const r = optObject(o, 'repository', '');
-      return r ? (optString(r, 'git_http_url', 'repository') ?? optString(r, 'homepage', 'repository') ?? optString(r, 'url', 'repository')) : undefined;
+      return r
+        ? (optString(r, 'git_http_url', 'repository') ?? optString(r, 'homepage', 'repository') ?? optString(r, 'url', 'repository'))
+        : undefined;
     })();
   if (!url && required) fail('expected project.git_http_url, project.web_url or repository.git_http_url', 'project');
   return url;
@@ -102,7 +108,9 @@ function mergeRequest(ctx: ParseContext, o: JsonObject, id: string): TraceEvent 
     sourceBranch: optString(a, 'source_branch', ap),
     targetBranch: optString(a, 'target_branch', ap),
     headSha: lastCommit ? optString(lastCommit, 'id', `${ap}.last_commit`) : undefined,
-    sourceRepositoryUrl: source ? (optString(source, 'git_http_url', `${ap}.source`) ?? optString(source, 'web_url', `${ap}.source`)) : undefined,
+    sourceRepositoryUrl: source
+      ? (optString(source, 'git_http_url', `${ap}.source`) ?? optString(source, 'web_url', `${ap}.source`))
+      : undefined,
     mergeSha: optString(a, 'merge_commit_sha', ap),
     merged,
     author: user ? optString(user, 'username', 'user') : undefined,

@@ -41,8 +41,18 @@ describe('GitHub webhooks', () => {
     assert.equal(ev.stage, 'merge');
     assert.equal(ev.outcome, 'success');
     const change = 'github.com/acme/app!42';
-    assert.ok(ev.relations.some((r) => r.type === 'INCLUDES' && r.from.key === change && r.to.key === 'github.com/mona/app@0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c'));
-    assert.ok(ev.relations.some((r) => r.type === 'INCLUDES' && r.from.key === change && r.to.key === 'github.com/acme/app@9fceb02d0ae598e95dc970b74767f19372d61af8'));
+    assert.ok(
+      ev.relations.some(
+        (r) =>
+          r.type === 'INCLUDES' && r.from.key === change && r.to.key === 'github.com/mona/app@0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c',
+      ),
+    );
+    assert.ok(
+      ev.relations.some(
+        (r) =>
+          r.type === 'INCLUDES' && r.from.key === change && r.to.key === 'github.com/acme/app@9fceb02d0ae598e95dc970b74767f19372d61af8',
+      ),
+    );
     assert.ok(ev.relations.some((r) => r.type === 'REFERENCES' && r.to.key === 'github.com/acme/app#40'));
   });
 
@@ -50,7 +60,10 @@ describe('GitHub webhooks', () => {
     const ev = gh(github['pull-request-closed-unmerged.json'], 'pull_request');
     assert.equal(ev.outcome, 'canceled');
     assert.equal(ev.stage, 'review');
-    assert.equal(ev.about.some((a) => a.role === 'merge'), false);
+    assert.equal(
+      ev.about.some((a) => a.role === 'merge'),
+      false,
+    );
   });
 
   it('records a branch deletion without a head commit', () => {
@@ -86,7 +99,8 @@ describe('GitHub webhooks', () => {
 });
 
 describe('GitLab webhooks', () => {
-  const gl = (body: unknown) => single(parseMessage(message('gitlab', body, { headers: { 'X-Gitlab-Event-UUID': '13792a34-cac6-4fda-95a8-c58e00a3954e' } })));
+  const gl = (body: unknown) =>
+    single(parseMessage(message('gitlab', body, { headers: { 'X-Gitlab-Event-UUID': '13792a34-cac6-4fda-95a8-c58e00a3954e' } })));
 
   it('parses every sample', () => {
     assert.ok(Object.keys(gitlab).length >= 3);
@@ -106,7 +120,14 @@ describe('GitLab webhooks', () => {
     assert.equal(ev.type, 'merge_request.merge');
     assert.equal(ev.outcome, 'success');
     const change = 'gitlab.example.com/gitlabhq/gitlab-test!1';
-    assert.ok(ev.relations.some((r) => r.type === 'INCLUDES' && r.from.key === change && r.to.key === 'gitlab.example.com/awesome_space/awesome_project@da1560886d4f094c3e6c9ef40349f7d38b5d27d7'));
+    assert.ok(
+      ev.relations.some(
+        (r) =>
+          r.type === 'INCLUDES' &&
+          r.from.key === change &&
+          r.to.key === 'gitlab.example.com/awesome_space/awesome_project@da1560886d4f094c3e6c9ef40349f7d38b5d27d7',
+      ),
+    );
     assert.ok(ev.relations.some((r) => r.type === 'REFERENCES' && r.to.key === 'GT-8'));
   });
 
@@ -136,7 +157,12 @@ describe('GitLab webhooks', () => {
 });
 
 describe('Gitea webhooks', () => {
-  const gt = (body: unknown, event: string) => single(parseMessage(message('gitea', body, { headers: { 'X-Gitea-Event': event, 'X-Gitea-Delivery': 'f6266f16-1bf3-46a5-9ea4-602e06ead473' } })));
+  const gt = (body: unknown, event: string) =>
+    single(
+      parseMessage(
+        message('gitea', body, { headers: { 'X-Gitea-Event': event, 'X-Gitea-Delivery': 'f6266f16-1bf3-46a5-9ea4-602e06ead473' } }),
+      ),
+    );
 
   it('parses every sample', () => {
     assert.ok(Object.keys(gitea).length >= 3);
