@@ -33,7 +33,7 @@ Network of Traces is running.
   Explorer page     ${status.explorer.url}/   (token: ${status.explorer.token})
   Explorer API      curl -H "Authorization: Bearer ${status.explorer.token}" ${status.explorer.url}/api/v1/trace/commit/3f786850
   Trace a commit    npx traces trace commit 3f786850      (finds this mesh's explorer and token by itself)
-  Prometheus        ${status.prometheus.url}   (try: not_correlator_events_total)
+  Prometheus        ${status.prometheus.url}   (try: traces_correlator_events_total)
   Central RabbitMQ  ${status.central.management}   (user admin, password in "traces mesh status --json")
   Neo4j (Bolt)      ${status.neo4j.bolt}   user neo4j, password: ${status.neo4j.password}
                     e.g. MATCH (e:Event)-[r]->(t:Event) RETURN e.type, type(r), t.type

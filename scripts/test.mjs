@@ -2,13 +2,15 @@
 // (unit, integration against real RabbitMQ and Neo4j, e2e against the local mesh),
 // stop what it started, and print one summary line.
 //   npm test                 all tiers
-//   npm test -- unit         one tier (unit | integration | ops | e2e)
+//   npm test -- unit         one tier (lint | unit | integration | ops | e2e)
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { join, relative, resolve as resolvePath } from 'node:path';
 import { prepare, root, say, traces } from './prepare.mjs';
 
 const TIERS = {
+  // The quality gates first: formatting, type-aware lint, unused code (scripts/lint.mjs).
+  lint: { script: 'scripts/lint.mjs', needsMesh: false },
   unit: { dirs: ['dist/libs', 'dist/apps'], suffix: '.spec.js', needsMesh: false },
   integration: { dirs: ['dist/test/integration'], suffix: '.test.js', needsMesh: true },
   ops: { dirs: ['dist/test/ops'], suffix: '.test.js', needsMesh: true },
@@ -43,13 +45,30 @@ function files(dir, suffix) {
     .sort();
 }
 
+function runLint() {
+  return new Promise((done) => {
+    say('lint: format, type-aware lint, unused code');
+    const child = spawn(process.execPath, [join(root, TIERS.lint.script)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      process.stdout.write(d);
+    });
+    child.on('close', (code) => {
+      const pass = (out.match(/^✔ /gm) ?? []).length;
+      const fail = (out.match(/^✖ /gm) ?? []).length;
+      done({ code, pass, fail: code !== 0 && fail === 0 ? 1 : fail, skipped: 0 });
+    });
+  });
+}
+
 function runTier(name, list) {
   return new Promise((resolve) => {
     say(`${name}: ${list.length} test file(s)`);
     const child = spawn(process.execPath, ['--enable-source-maps', '--test', '--test-reporter=spec', '--test-concurrency=1', ...list], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, NOT_TEST_MESH: resolve(root, TEST_MESH) },
+      env: { ...process.env, NOT_TEST_MESH: resolvePath(root, TEST_MESH) },
     });
     let out = '';
     child.stdout.on('data', (d) => {
@@ -72,6 +91,12 @@ let failedTier = false;
 try {
   for (const tier of tiers) {
     const spec = TIERS[tier];
+    if (spec.script) {
+      const r = await runLint();
+      pass += r.pass;
+      fail += r.fail;
+      continue;
+    }
     const list = spec.dirs.flatMap((d) => files(d, spec.suffix));
     if (list.length === 0) {
       say(`${tier}: no test files found`);

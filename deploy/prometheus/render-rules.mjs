@@ -3,12 +3,12 @@
 // with the environment's `for:` durations and an absolute runbook link base.
 //
 //   node deploy/prometheus/render-rules.mjs --env deploy/prometheus/environments/production.yaml --out /etc/prometheus/rules
-//   node deploy/prometheus/render-rules.mjs --for NotSiteLinkDown=10m --out ./rules
+//   node deploy/prometheus/render-rules.mjs --for TracesSiteLinkDown=10m --out ./rules
 //
 // The environment file (YAML):
 //   runbookBase: https://git.example.com/network-of-traces/-/blob/main/   # prefixed to each runbook_url
 //   for:                                                                 # alert name -> duration
-//     NotSiteLinkDown: 10m
+//     TracesSiteLinkDown: 10m
 // An alert name that is not in the rules, or a malformed duration, is an error (exit 2).
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';

@@ -80,7 +80,7 @@ describe('events travel site → shovel → central → correlator → Neo4j', (
 
   it('keeps one node per event id when the same file is published twice', async () => {
     const labels = { site: 'site-a', result: 'accepted' };
-    const consumed = await metricSum(status.correlator.url, 'not_correlator_events_total', labels);
+    const consumed = await metricSum(status.correlator.url, 'traces_correlator_events_total', labels);
     const before = await driver.executeQuery('MATCH (e:Event) RETURN count(e) AS n', {}, { database: 'neo4j' });
     await publishToSite(
       status,
@@ -90,7 +90,7 @@ describe('events travel site → shovel → central → correlator → Neo4j', (
     );
     await waitUntil(
       'the correlator to commit the second delivery',
-      async () => (await metricSum(status.correlator.url, 'not_correlator_events_total', labels)) >= consumed + atA.length,
+      async () => (await metricSum(status.correlator.url, 'traces_correlator_events_total', labels)) >= consumed + atA.length,
       60_000,
     );
     const after = await driver.executeQuery('MATCH (e:Event) RETURN count(e) AS n', {}, { database: 'neo4j' });
@@ -100,7 +100,7 @@ describe('events travel site → shovel → central → correlator → Neo4j', (
       atA.map((e) => e.meta.id),
     );
     for (const [id, n] of counts) assert.equal(n, 1, `event ${id}`);
-    const duplicates = await metricSum(status.correlator.url, 'not_correlator_duplicates_total');
+    const duplicates = await metricSum(status.correlator.url, 'traces_correlator_duplicates_total');
     assert.ok(duplicates >= atA.length, `duplicates counted: ${duplicates}`);
   });
 });

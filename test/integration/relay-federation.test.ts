@@ -131,24 +131,28 @@ describe('the relay federates a source into central', () => {
     );
     await waitUntil(
       'the link reported up',
-      async () => (await metricSum(`http://127.0.0.1:${PORT}`, 'not_relay_link_up', { site, source: 'ci', mode: 'federation' })) === 1,
+      async () => (await metricSum(`http://127.0.0.1:${PORT}`, 'traces_relay_link_up', { site, source: 'ci', mode: 'federation' })) === 1,
       30_000,
     );
     const links = await centralAdmin.federationLinks(v);
     assert.equal(links.find((l) => l.upstream === name)?.status, 'running');
-    assert.equal(await metricSum(`http://127.0.0.1:${PORT}`, 'not_relay_link_state', { site, source: 'ci', state: 'running' }), 1);
-    assert.equal(await metricSum(`http://127.0.0.1:${PORT}`, 'not_relay_buffer_limit_messages', { site, source: 'ci' }), 50_000);
+    assert.equal(await metricSum(`http://127.0.0.1:${PORT}`, 'traces_relay_link_state', { site, source: 'ci', state: 'running' }), 1);
+    assert.equal(await metricSum(`http://127.0.0.1:${PORT}`, 'traces_relay_buffer_limit_messages', { site, source: 'ci' }), 50_000);
   });
 
   it('reports a federation link that cannot reach the site broker as down, with the state the broker gives', async () => {
     const url = `http://127.0.0.1:${PORT}`;
     await waitUntil(
       'the unreachable link reported in error',
-      async () => (await metricSum(url, 'not_relay_link_state', { site, source: 'cut', state: 'error' })) === 1,
+      async () => (await metricSum(url, 'traces_relay_link_state', { site, source: 'cut', state: 'error' })) === 1,
       30_000,
     );
-    assert.equal(await metricSum(url, 'not_relay_link_up', { site, source: 'cut', mode: 'federation' }), 0);
-    assert.equal(await metricSum(url, 'not_relay_link_up', { site, source: 'ci', mode: 'federation' }), 1, 'the other link is unaffected');
+    assert.equal(await metricSum(url, 'traces_relay_link_up', { site, source: 'cut', mode: 'federation' }), 0);
+    assert.equal(
+      await metricSum(url, 'traces_relay_link_up', { site, source: 'ci', mode: 'federation' }),
+      1,
+      'the other link is unaffected',
+    );
     // Logged from the pass after the one that created it.
     await waitUntil(
       'the reason logged',
@@ -159,8 +163,8 @@ describe('the relay federates a source into central', () => {
 
   it('refuses to federate a buffer queue of the wrong type, says what to do, and creates nothing for it on central', async () => {
     const url = `http://127.0.0.1:${PORT}`;
-    assert.equal(await metricSum(url, 'not_relay_link_state', { site, source: 'switch', state: 'other' }), 1);
-    assert.equal(await metricSum(url, 'not_relay_link_up', { site, source: 'switch' }), 0);
+    assert.equal(await metricSum(url, 'traces_relay_link_state', { site, source: 'switch', state: 'other' }), 1);
+    assert.equal(await metricSum(url, 'traces_relay_link_up', { site, source: 'switch' }), 0);
     assert.match(
       relay!.output(),
       /buffer queue not-relay\.site-fed\.switch on broker \\"main\\" is a quorum queue, but federation mode needs a classic one: switch the source back to shovel mode until the queue is empty/,
@@ -247,7 +251,7 @@ describe('the relay federates a source into central', () => {
     );
     assert.equal((await centralAdmin.federationLinks(v)).filter((l) => l.upstream === name).length, 0, 'no federation link left running');
     // For each of the two sources: policy and upstream at once; queue and shovel (one action) on a later pass.
-    assert.equal(await metricSum(`http://127.0.0.1:${PORT}`, 'not_relay_reconcile_actions_total', { site, action: 'deleted' }), 6);
+    assert.equal(await metricSum(`http://127.0.0.1:${PORT}`, 'traces_relay_reconcile_actions_total', { site, action: 'deleted' }), 6);
   });
 
   it('keeps the central queue of a removed source, and its shovel, until the shovel has emptied it', async () => {
@@ -259,7 +263,7 @@ describe('the relay federates a source into central', () => {
     await ready(relay);
     await waitUntil(
       'the drain link running',
-      async () => (await metricSum(`http://127.0.0.1:${PORT}`, 'not_relay_link_up', { site, source: 'drain' })) === 1,
+      async () => (await metricSum(`http://127.0.0.1:${PORT}`, 'traces_relay_link_up', { site, source: 'drain' })) === 1,
       30_000,
     );
     await stopChild(relay);

@@ -65,7 +65,7 @@ describe('the relay reconciles shovels on a real site broker', () => {
     );
     await service.reconcile();
     const metrics = await registry.metrics();
-    assert.match(metrics, /not_relay_link_up\{site="site-it",source="one",mode="shovel"\} 1/);
+    assert.match(metrics, /traces_relay_link_up\{site="site-it",source="one",mode="shovel"\} 1/);
   });
 
   it('replaces a shovel whose definition drifted and deletes the shovel of a removed source', async () => {
@@ -150,6 +150,6 @@ describe('the relay repairs what is broken by hand', () => {
       60_000,
       1000,
     );
-    assert.match(await registry.metrics(), /not_relay_reconcile_actions_total\{site="site-fix",action="created"\} 2/);
+    assert.match(await registry.metrics(), /traces_relay_reconcile_actions_total\{site="site-fix",action="created"\} 2/);
   });
 });

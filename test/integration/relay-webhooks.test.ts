@@ -144,7 +144,7 @@ describe('the relay takes webhooks', () => {
       const ready = await fetch(`http://127.0.0.1:${PORT + 1}/health/ready`);
       assert.equal(ready.status, 200, 'management API answers; the AMQP side is reported through 503s');
       assert.equal(
-        await metricSum(`http://127.0.0.1:${PORT + 1}`, 'not_relay_webhook_requests_total', { endpoint: 'generic', result: '503' }),
+        await metricSum(`http://127.0.0.1:${PORT + 1}`, 'traces_relay_webhook_requests_total', { endpoint: 'generic', result: '503' }),
         1,
       );
     } finally {

@@ -72,19 +72,19 @@ describe('delivery figures on the explorer /metrics, through the mesh Prometheus
     await waitUntil(
       'delivery figures computed after the pipeline was stored, in Prometheus',
       async () => {
-        const end = await promQuery(prom, 'max(not_explorer_delivery_metrics_window_end_timestamp_seconds{job="explorer"})');
+        const end = await promQuery(prom, 'max(traces_explorer_delivery_metrics_window_end_timestamp_seconds{job="explorer"})');
         if (!(Number(end[0]?.value?.[1] ?? 0) > stored)) return false;
-        const all = await promQuery(prom, `{job="explorer", area="${area}", __name__=~"not_explorer_.+"}`);
-        return all.some((s) => s.metric['__name__'] === 'not_explorer_lead_time_seconds');
+        const all = await promQuery(prom, `{job="explorer", area="${area}", __name__=~"traces_explorer_.+"}`);
+        return all.some((s) => s.metric['__name__'] === 'traces_explorer_lead_time_seconds');
       },
       720_000,
       2000,
     );
     const windowEnd = Number(
-      (await promQuery(prom, 'max(not_explorer_delivery_metrics_window_end_timestamp_seconds{job="explorer"})'))[0]!.value![1],
+      (await promQuery(prom, 'max(traces_explorer_delivery_metrics_window_end_timestamp_seconds{job="explorer"})'))[0]!.value![1],
     );
     series.set('windowEnd', windowEnd);
-    for (const s of await promQuery(prom, `{job="explorer", area="${area}", __name__=~"not_explorer_.+"}`)) {
+    for (const s of await promQuery(prom, `{job="explorer", area="${area}", __name__=~"traces_explorer_.+"}`)) {
       series.set(key(s.metric['__name__']!, s.metric), Number(s.value![1]));
     }
   });
@@ -97,7 +97,7 @@ describe('delivery figures on the explorer /metrics, through the mesh Prometheus
     const cs = changes();
     for (const q of [0.5, 0.9]) {
       close(
-        series.get(key('not_explorer_lead_time_seconds', { stage: 'total', quantile: String(q) })),
+        series.get(key('traces_explorer_lead_time_seconds', { stage: 'total', quantile: String(q) })),
         pct(
           cs.map((c) => c.total),
           q,
@@ -106,7 +106,7 @@ describe('delivery figures on the explorer /metrics, through the mesh Prometheus
       );
       for (const s of SEGMENTS) {
         close(
-          series.get(key('not_explorer_lead_time_seconds', { stage: s, quantile: String(q) })),
+          series.get(key('traces_explorer_lead_time_seconds', { stage: s, quantile: String(q) })),
           pct(
             cs.map((c) => c.segments[s]!),
             q,
@@ -122,7 +122,7 @@ describe('delivery figures on the explorer /metrics, through the mesh Prometheus
     const sum = cs.reduce((a, c) => a + c.total, 0);
     for (const s of SEGMENTS) {
       close(
-        series.get(key('not_explorer_bottleneck_share_ratio', { stage: s })),
+        series.get(key('traces_explorer_bottleneck_share_ratio', { stage: s })),
         cs.reduce((a, c) => a + c.segments[s]!, 0) / sum,
         `${s} share`,
       );
@@ -134,26 +134,31 @@ describe('delivery figures on the explorer /metrics, through the mesh Prometheus
     // C3's build failed: it waits at build since its build was triggered; C5's tests failed: at test since its build finished.
     const c3Since = p.commits.C3.times.buildTriggered;
     const c5Since = p.commits.C5.times.buildFinished;
-    assert.equal(series.get(key('not_explorer_stage_changes', { stage: 'build' })), 1);
-    assert.equal(series.get(key('not_explorer_stage_changes', { stage: 'test' })), 1);
-    close(series.get(key('not_explorer_stage_oldest_seconds', { stage: 'build' })), (windowEnd - c3Since) / 1000, 'oldest at build', 0.01);
-    close(series.get(key('not_explorer_stage_oldest_seconds', { stage: 'test' })), (windowEnd - c5Since) / 1000, 'oldest at test', 0.01);
-    const stages = [...series.keys()].filter((k) => k.startsWith('not_explorer_stage_changes{'));
+    assert.equal(series.get(key('traces_explorer_stage_changes', { stage: 'build' })), 1);
+    assert.equal(series.get(key('traces_explorer_stage_changes', { stage: 'test' })), 1);
+    close(
+      series.get(key('traces_explorer_stage_oldest_seconds', { stage: 'build' })),
+      (windowEnd - c3Since) / 1000,
+      'oldest at build',
+      0.01,
+    );
+    close(series.get(key('traces_explorer_stage_oldest_seconds', { stage: 'test' })), (windowEnd - c5Since) / 1000, 'oldest at test', 0.01);
+    const stages = [...series.keys()].filter((k) => k.startsWith('traces_explorer_stage_changes{'));
     assert.deepEqual(
       stages.sort(),
-      [key('not_explorer_stage_changes', { stage: 'build' }), key('not_explorer_stage_changes', { stage: 'test' })].sort(),
+      [key('traces_explorer_stage_changes', { stage: 'build' }), key('traces_explorer_stage_changes', { stage: 'test' })].sort(),
       'no other change of the area waits',
     );
   });
 
   it('exports the DORA figures of the area: three releases, the median lead time, one failed by the incident, its time to restore', () => {
     const totals = changes().map((c) => c.total);
-    close(series.get(key('not_explorer_dora_deployments_per_day', {})), 3 / WINDOW_DAYS, 'deployments per day');
-    close(series.get(key('not_explorer_dora_lead_time_seconds', {})), pct(totals, 0.5), 'lead time for changes');
+    close(series.get(key('traces_explorer_dora_deployments_per_day', {})), 3 / WINDOW_DAYS, 'deployments per day');
+    close(series.get(key('traces_explorer_dora_lead_time_seconds', {})), pct(totals, 0.5), 'lead time for changes');
     // Releases: P@1.0 {A1}, lib@1 {A4}, P@1.1 {A2, A3}; the incident names A1, so P@1.0 failed.
-    close(series.get(key('not_explorer_dora_change_failure_ratio', {})), 1 / 3, 'change failure ratio');
+    close(series.get(key('traces_explorer_dora_change_failure_ratio', {})), 1 / 3, 'change failure ratio');
     close(
-      series.get(key('not_explorer_dora_time_to_restore_seconds', {})),
+      series.get(key('traces_explorer_dora_time_to_restore_seconds', {})),
       (INCIDENT.resolved - INCIDENT.detected) / 1000,
       'time to restore',
     );
@@ -162,11 +167,11 @@ describe('delivery figures on the explorer /metrics, through the mesh Prometheus
   it('reports when the figures were last computed, and counts failed computations', async () => {
     const prom = status.prometheus.url;
     const last = Number(
-      (await promQuery(prom, 'max(not_explorer_delivery_metrics_last_success_timestamp_seconds{job="explorer"})'))[0]!.value![1],
+      (await promQuery(prom, 'max(traces_explorer_delivery_metrics_last_success_timestamp_seconds{job="explorer"})'))[0]!.value![1],
     );
     assert.ok(last >= series.get('windowEnd')!, 'the last success is at or after the window end it exported');
-    const failures = await promQuery(prom, 'sum(not_explorer_delivery_metrics_failures_total{job="explorer"})');
+    const failures = await promQuery(prom, 'sum(traces_explorer_delivery_metrics_failures_total{job="explorer"})');
     // Earlier tests may have stopped Neo4j under the explorer: only that the counter is there.
-    assert.equal(failures.length, 1, 'not_explorer_delivery_metrics_failures_total is exported');
+    assert.equal(failures.length, 1, 'traces_explorer_delivery_metrics_failures_total is exported');
   });
 });

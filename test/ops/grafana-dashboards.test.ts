@@ -113,9 +113,9 @@ describe('PromQL metric name extraction', () => {
   it('reads metric names, not functions, labels, strings or variables', () => {
     assert.deepEqual(
       metricNames(
-        'histogram_quantile(0.99, sum by (le, from) (rate(not_x_bucket{job="a", site=~"$site"}[$__rate_interval]))) / on (site) group_left up or vector(0) > 1e3',
+        'histogram_quantile(0.99, sum by (le, from) (rate(traces_x_bucket{job="a", site=~"$site"}[$__rate_interval]))) / on (site) group_left up or vector(0) > 1e3',
       ),
-      ['not_x_bucket', 'up'],
+      ['traces_x_bucket', 'up'],
     );
     assert.deepEqual(metricNames('label_replace(rate(m_total{q=~"a\\\\..+"}[5m]), "site", "$1", "queue", "x")'), ['m_total']);
     assert.deepEqual(metricNames('time() - max by (site) (ts_seconds)'), ['ts_seconds']);

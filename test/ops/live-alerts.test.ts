@@ -6,7 +6,7 @@ import { testStatus, waitUntil } from '../support/mesh.js';
 import { PROMETHEUS_DIR, promAlerts, promQuery, promRules, reloadPrometheus, renderRules, type PromAlert } from './support/ops.js';
 
 // Drives a real alert through the mesh's own Prometheus: breaks a site's link to
-// central, sees NotSiteLinkDown fire, repairs it, sees it resolve. The rules are
+// central, sees TracesSiteLinkDown fire, repairs it, sees it resolve. The rules are
 // the deployed ones rendered with the e2e environment's short `for:` durations.
 const E2E_ENV = join(PROMETHEUS_DIR, 'environments', 'e2e.yaml');
 const E2E_FOR_SECONDS = 10;
@@ -42,7 +42,7 @@ async function closeConnectionsOf(user: string): Promise<number> {
 }
 
 function linkDownFor(alerts: PromAlert[], site: string): PromAlert[] {
-  return alerts.filter((a) => a.labels.alertname === 'NotSiteLinkDown' && a.labels.site === site);
+  return alerts.filter((a) => a.labels.alertname === 'TracesSiteLinkDown' && a.labels.site === site);
 }
 
 async function useRules(envFile?: string): Promise<void> {
@@ -60,7 +60,7 @@ describe('alerts through the mesh Prometheus', { timeout: 600_000 }, () => {
     await waitUntil(
       'Prometheus to load the e2e rules',
       async () => {
-        const rule = (await promRules(status.prometheus.url)).flatMap((g) => g.rules).find((r) => r.name === 'NotSiteLinkDown');
+        const rule = (await promRules(status.prometheus.url)).flatMap((g) => g.rules).find((r) => r.name === 'TracesSiteLinkDown');
         return rule?.duration === E2E_FOR_SECONDS;
       },
       60_000,
@@ -74,13 +74,13 @@ describe('alerts through the mesh Prometheus', { timeout: 600_000 }, () => {
     await useRules().catch(() => undefined); // back to the production durations
   });
 
-  it('fires NotSiteLinkDown when a site cannot reach central, and resolves it when the link is back', async () => {
+  it('fires TracesSiteLinkDown when a site cannot reach central, and resolves it when the link is back', async () => {
     const [site, other] = status.sites as [MeshStatus['sites'][number], MeshStatus['sites'][number]];
     const prom = status.prometheus.url;
     await waitUntil(
       `every link of ${site.id} up, no link-down alert`,
       async () => {
-        const up = await promQuery(prom, `min(not_relay_link_up{site="${site.id}"})`);
+        const up = await promQuery(prom, `min(traces_relay_link_up{site="${site.id}"})`);
         return up[0]?.value?.[1] === '1' && linkDownFor(await promAlerts(prom), site.id).length === 0;
       },
       180_000,
@@ -93,7 +93,7 @@ describe('alerts through the mesh Prometheus', { timeout: 600_000 }, () => {
 
     let firing: PromAlert[] = [];
     await waitUntil(
-      `NotSiteLinkDown firing for ${site.id}`,
+      `TracesSiteLinkDown firing for ${site.id}`,
       async () => {
         firing = linkDownFor(await promAlerts(prom), site.id).filter((a) => a.state === 'firing');
         return firing.length > 0;
@@ -104,18 +104,18 @@ describe('alerts through the mesh Prometheus', { timeout: 600_000 }, () => {
     const alert = firing.find((a) => a.labels.source === site.sources[0]!.name) ?? firing[0]!;
     assert.equal(alert.labels.severity, 'critical');
     assert.equal(alert.labels.mode, 'shovel');
-    assert.equal(alert.annotations.runbook_url, 'docs/operations.md#notsitelinkdown');
+    assert.equal(alert.annotations.runbook_url, 'docs/operations.md#tracessitelinkdown');
     assert.match(alert.annotations.summary ?? '', new RegExp(`Site ${site.id}: the shovel link of source \\S+ is down`));
     assert.deepEqual(linkDownFor(await promAlerts(prom), other.id), [], `${other.id} kept its link: no alert for it`);
 
     await setCentralPassword(site.centralUser, site.centralPassword);
     await waitUntil(
-      `NotSiteLinkDown for ${site.id} to resolve`,
+      `TracesSiteLinkDown for ${site.id} to resolve`,
       async () => linkDownFor(await promAlerts(prom), site.id).length === 0,
       300_000,
       1000,
     );
-    const up = await promQuery(prom, `min(not_relay_link_up{site="${site.id}"})`);
+    const up = await promQuery(prom, `min(traces_relay_link_up{site="${site.id}"})`);
     assert.equal(up[0]?.value?.[1], '1', 'every link of the site is running again');
   });
 });

@@ -151,8 +151,8 @@ describe('dashboard panels against the mesh Prometheus', { timeout: 1_200_000 },
     }
     await publishIncident(status, 'site-a', run, p.purls.A1, p.base + 200 * 60_000, p.base + 230 * 60_000);
     // This test's own traffic must reach the scraped correlator: counters above where they are now.
-    const accepted = 'sum(not_correlator_events_total{job="correlator", result="accepted"})';
-    const dead = 'sum(not_correlator_dead_letters_total{job="correlator", reason="parse"})';
+    const accepted = 'sum(traces_correlator_events_total{job="correlator", result="accepted"})';
+    const dead = 'sum(traces_correlator_dead_letters_total{job="correlator", reason="parse"})';
     const [accepted0, dead0] = [await scalar(prom, accepted), await scalar(prom, dead)];
     traffic = new Traffic(status);
     traffic.start(3000);
@@ -168,7 +168,7 @@ describe('dashboard panels against the mesh Prometheus', { timeout: 1_200_000 },
     await waitUntil(
       'the traffic to show as a rate at the correlator and at the site shovels',
       async () =>
-        (await promQuery(prom, 'sum(rate(not_correlator_end_to_end_latency_seconds_count[5m])) > 0')).length > 0 &&
+        (await promQuery(prom, 'sum(rate(traces_correlator_end_to_end_latency_seconds_count[5m])) > 0')).length > 0 &&
         (await promQuery(prom, 'sum(rate(rabbitmq_channel_messages_delivered_ack_total{queue=~"not-relay[.].+"}[5m])) > 0')).length > 0,
       120_000,
       2000,
@@ -177,7 +177,8 @@ describe('dashboard panels against the mesh Prometheus', { timeout: 1_200_000 },
     // plus however long a computation takes on the graph the earlier tests left).
     await waitUntil(
       "the explorer's delivery figures for the published pipeline in Prometheus",
-      async () => (await promQuery(prom, `not_explorer_dora_time_to_restore_seconds{job="explorer", area="${p.repository}"}`)).length > 0,
+      async () =>
+        (await promQuery(prom, `traces_explorer_dora_time_to_restore_seconds{job="explorer", area="${p.repository}"}`)).length > 0,
       720_000,
       5000,
     );

@@ -17,7 +17,7 @@ export function writeTempConfig(name: string, value: unknown): string {
   return file;
 }
 
-export function appMain(app: 'relay' | 'correlator' | 'explorer' | 'cli'): string {
+function appMain(app: 'relay' | 'correlator' | 'explorer' | 'cli'): string {
   return join(process.cwd(), 'dist', 'apps', app, 'src', 'main.js');
 }
 

@@ -30,7 +30,7 @@ export async function explorerGet<T>(target: ExplorerTarget, path: string): Prom
     );
   }
   const text = await res.text();
-  let body: Record<string, unknown> = {};
+  let body: Record<string, unknown>;
   try {
     body = JSON.parse(text) as Record<string, unknown>;
   } catch {

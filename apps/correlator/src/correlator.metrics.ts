@@ -17,59 +17,59 @@ export class CorrelatorMetrics {
   constructor(registry: Registry) {
     const registers = [registry];
     this.events = new Counter({
-      name: 'not_correlator_events_total',
+      name: 'traces_correlator_events_total',
       help: 'Messages consumed, by origin and result (accepted, duplicate, rejected)',
       labelNames: ['site', 'format', 'stage', 'result'],
       registers,
     });
     this.batchSize = new Histogram({
-      name: 'not_correlator_batch_size_events',
+      name: 'traces_correlator_batch_size_events',
       help: 'Events per committed write batch',
       buckets: [1, 5, 10, 50, 100, 250, 500, 1000, 2500, 5000],
       registers,
     });
     this.batchDuration = new Histogram({
-      name: 'not_correlator_batch_duration_seconds',
+      name: 'traces_correlator_batch_duration_seconds',
       help: 'Duration of one batch write transaction',
       labelNames: ['result'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     });
     this.conflicts = new Counter({
-      name: 'not_correlator_conflicts_total',
+      name: 'traces_correlator_conflicts_total',
       help: 'Events whose id was already stored with different content (the first is kept)',
       registers,
     });
     this.duplicates = new Counter({
-      name: 'not_correlator_duplicates_total',
+      name: 'traces_correlator_duplicates_total',
       help: 'Events delivered again that were already in the graph with the same content (at-least-once redeliveries)',
       registers,
     });
     this.retries = new Counter({
-      name: 'not_correlator_neo4j_retries_total',
+      name: 'traces_correlator_neo4j_retries_total',
       help: 'Batch writes retried after a transient Neo4j error',
       registers,
     });
     this.deadLetters = new Counter({
-      name: 'not_correlator_dead_letters_total',
+      name: 'traces_correlator_dead_letters_total',
       help: 'Messages sent to the dead-letter queue, by reason class',
       labelNames: ['reason'],
       registers,
     });
     this.latency = new Histogram({
-      name: 'not_correlator_end_to_end_latency_seconds',
+      name: 'traces_correlator_end_to_end_latency_seconds',
       help: 'From the event time (from=event) or shovel timestamp (from=shovel) to commit',
       labelNames: ['from'],
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600],
       registers,
     });
     this.ingestLag = new Gauge({
-      name: 'not_correlator_ingest_queue_messages',
+      name: 'traces_correlator_ingest_queue_messages',
       help: 'Messages waiting in the central ingest queue (consumer lag)',
       registers,
     });
     this.placeholders = new Gauge({
-      name: 'not_correlator_placeholders_outstanding',
+      name: 'traces_correlator_placeholders_outstanding',
       help: 'Links whose target event has not arrived yet',
       registers,
     });

@@ -240,14 +240,14 @@ describe('delivery metrics: gauges', () => {
     gauges.apply(snapshot('core', 100));
     gauges.apply(snapshot('web', 200));
     const text = await registry.metrics();
-    assert.match(text, /^not_explorer_lead_time_seconds\{stage="total",area="web",quantile="0.9"\} 200$/m);
+    assert.match(text, /^traces_explorer_lead_time_seconds\{stage="total",area="web",quantile="0.9"\} 200$/m);
     assert.doesNotMatch(text, /area="core"/, 'series of an area that left the window are gone');
-    assert.match(text, /^not_explorer_stage_changes\{stage="build",area="web"\} 2$/m);
-    assert.match(text, /^not_explorer_stage_oldest_seconds\{stage="build",area="web"\} 60$/m);
-    assert.match(text, /^not_explorer_bottleneck_share_ratio\{stage="test",area="web"\} 0.5$/m);
-    assert.match(text, /^not_explorer_dora_deployments_per_day\{area="web"\} 1.5$/m);
-    assert.match(text, /^not_explorer_dora_lead_time_seconds\{area="web"\} 200$/m);
-    assert.doesNotMatch(text, /^not_explorer_dora_change_failure_ratio\{/m, 'no failure ratio without deployments');
+    assert.match(text, /^traces_explorer_stage_changes\{stage="build",area="web"\} 2$/m);
+    assert.match(text, /^traces_explorer_stage_oldest_seconds\{stage="build",area="web"\} 60$/m);
+    assert.match(text, /^traces_explorer_bottleneck_share_ratio\{stage="test",area="web"\} 0.5$/m);
+    assert.match(text, /^traces_explorer_dora_deployments_per_day\{area="web"\} 1.5$/m);
+    assert.match(text, /^traces_explorer_dora_lead_time_seconds\{area="web"\} 200$/m);
+    assert.doesNotMatch(text, /^traces_explorer_dora_change_failure_ratio\{/m, 'no failure ratio without deployments');
   });
 });
 

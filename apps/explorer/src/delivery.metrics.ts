@@ -16,14 +16,14 @@ import { WalkService } from './walk.service.js';
 
 /**
  * Delivery figures for Prometheus (the Delivery dashboard and the
- * NotChangeStuckAtStage alert): lead time per stage and area, the bottleneck,
+ * TracesChangeStuckAtStage alert): lead time per stage and area, the bottleneck,
  * the changes waiting at each stage and the oldest of them, and the four DORA
  * figures per area. Computed in the background every `deliveryMetrics.intervalSeconds`
  * over the last `deliveryMetrics.windowDays`; a scrape only reads the last result.
  */
 
 /** `stage` is a lead-time segment, or `total` for commit to the chosen end stage. */
-export type DeliveryStage = Segment | 'total';
+type DeliveryStage = Segment | 'total';
 
 export interface DeliverySnapshot {
   readonly leadTime: ReadonlyArray<{ stage: DeliveryStage; area: string; quantile: '0.5' | '0.9'; seconds: number }>;
@@ -158,70 +158,70 @@ export class DeliveryGauges {
   constructor(registry: Registry) {
     const registers = [registry];
     this.leadTime = new Gauge({
-      name: 'not_explorer_lead_time_seconds',
+      name: 'traces_explorer_lead_time_seconds',
       help: 'Time changes that reached the end stage in the window spent in each stage (stage="total": commit to end stage), by quantile',
       labelNames: ['stage', 'area', 'quantile'],
       registers,
     });
     this.bottleneck = new Gauge({
-      name: 'not_explorer_bottleneck_share_ratio',
+      name: 'traces_explorer_bottleneck_share_ratio',
       help: "Each stage's share (0..1) of the summed lead time of the changes that reached the end stage in the window",
       labelNames: ['stage', 'area'],
       registers,
     });
     this.stageChanges = new Gauge({
-      name: 'not_explorer_stage_changes',
+      name: 'traces_explorer_stage_changes',
       help: 'Changes (first commit in the window) that are at this stage now and have not reached the end stage',
       labelNames: ['stage', 'area'],
       registers,
     });
     this.stageOldest = new Gauge({
-      name: 'not_explorer_stage_oldest_seconds',
+      name: 'traces_explorer_stage_oldest_seconds',
       help: 'How long the longest-waiting change at this stage has been there',
       labelNames: ['stage', 'area'],
       registers,
     });
     this.deploymentsPerDay = new Gauge({
-      name: 'not_explorer_dora_deployments_per_day',
+      name: 'traces_explorer_dora_deployments_per_day',
       help: "Successful deployments (end-stage events) carrying the area's commits, per day over the window",
       labelNames: ['area'],
       registers,
     });
     this.doraLeadTime = new Gauge({
-      name: 'not_explorer_dora_lead_time_seconds',
+      name: 'traces_explorer_dora_lead_time_seconds',
       help: 'Median time from first commit to the end stage of the changes that reached it in the window',
       labelNames: ['area'],
       registers,
     });
     this.changeFailure = new Gauge({
-      name: 'not_explorer_dora_change_failure_ratio',
+      name: 'traces_explorer_dora_change_failure_ratio',
       help: "Failed deployments / all deployments carrying the area's commits over the window (0..1)",
       labelNames: ['area'],
       registers,
     });
     this.timeToRestore = new Gauge({
-      name: 'not_explorer_dora_time_to_restore_seconds',
+      name: 'traces_explorer_dora_time_to_restore_seconds',
       help: 'Median time from a failed deployment to the next successful one of the same target, over the window',
       labelNames: ['area'],
       registers,
     });
     this.lastSuccess = new Gauge({
-      name: 'not_explorer_delivery_metrics_last_success_timestamp_seconds',
+      name: 'traces_explorer_delivery_metrics_last_success_timestamp_seconds',
       help: 'When the delivery figures were last computed successfully (Unix time); 0 until the first success',
       registers,
     });
     this.windowEnd = new Gauge({
-      name: 'not_explorer_delivery_metrics_window_end_timestamp_seconds',
+      name: 'traces_explorer_delivery_metrics_window_end_timestamp_seconds',
       help: 'The end of the window the exported delivery figures cover: when their computation started (Unix time)',
       registers,
     });
     this.failures = new Counter({
-      name: 'not_explorer_delivery_metrics_failures_total',
+      name: 'traces_explorer_delivery_metrics_failures_total',
       help: 'Computations of the delivery figures that failed (the previous figures stay exported)',
       registers,
     });
     this.duration = new Histogram({
-      name: 'not_explorer_delivery_metrics_duration_seconds',
+      name: 'traces_explorer_delivery_metrics_duration_seconds',
       help: 'How long one computation of the delivery figures took',
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
       registers,

@@ -99,7 +99,7 @@ export class EiffelService {
   }
 }
 
-export function toEiffel(e: EventRow, links: readonly LinkRow[]): EiffelEventDto {
+function toEiffel(e: EventRow, links: readonly LinkRow[]): EiffelEventDto {
   const p = e.props;
   const data: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(p)) if (!META_PROPS.has(k)) data[k] = v;

@@ -16,7 +16,7 @@ import {
 } from './lead-time.stats.js';
 import { WalkService } from './walk.service.js';
 
-export type GroupBy = 'stage' | 'area' | 'site';
+type GroupBy = 'stage' | 'area' | 'site';
 
 export interface LeadTimeQuery {
   readonly from: string;
@@ -194,7 +194,7 @@ export function incidentsOf(events: readonly IncidentEventRow[]): Incident[] {
 }
 
 /** The points one change passed, from its journey (events sorted by time); undefined when it never reached `until`. */
-export function milestones(journey: readonly EventRow[], until: string): { points: Milestones } | undefined {
+function milestones(journey: readonly EventRow[], until: string): { points: Milestones } | undefined {
   const reachedEv = journey.find((e) => e.stage === until);
   if (!reachedEv) return undefined;
   const reached = reachedEv.time;

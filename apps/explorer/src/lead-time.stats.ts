@@ -6,8 +6,8 @@
 
 export const SEGMENTS = ['coding', 'waiting-for-build', 'build', 'test', 'waiting-for-promotion', 'promotion-to-release'] as const;
 export type Segment = (typeof SEGMENTS)[number];
-export const WAITING: readonly Segment[] = ['waiting-for-build', 'waiting-for-promotion'];
-export const WORKING: readonly Segment[] = ['coding', 'build', 'test', 'promotion-to-release'];
+const WAITING: readonly Segment[] = ['waiting-for-build', 'waiting-for-promotion'];
+const WORKING: readonly Segment[] = ['coding', 'build', 'test', 'promotion-to-release'];
 
 /** When a change passed each point; a missing point takes the one before it (its segment lasts zero). */
 export interface Milestones {
@@ -61,7 +61,7 @@ export function summarize(values: readonly number[]): Summary {
   };
 }
 
-export interface Bottleneck {
+interface Bottleneck {
   readonly segment: Segment;
   /** Share of the summed lead time, 0..1. */
   readonly share: number;

@@ -18,7 +18,7 @@ export interface ReleaseDto {
   readonly diff?: ReleaseDiffDto;
 }
 
-export interface ReleaseDiffDto {
+interface ReleaseDiffDto {
   readonly against: string;
   readonly added: { artifacts: string[]; commits: string[]; workItems: string[] };
   readonly removed: { artifacts: string[]; commits: string[]; workItems: string[] };

@@ -9,7 +9,7 @@ import { EXPLORER_CONFIG } from './explorer.tokens.js';
  * (a flow context, an environment), not at cause and effect, and following
  * them would pull every later commit or every run in the same context in.
  */
-export const SKIPPED_LINKS: readonly string[] = [
+const SKIPPED_LINKS: readonly string[] = [
   'PREVIOUS_VERSION',
   'BASE',
   'FLOW_CONTEXT',
@@ -19,12 +19,12 @@ export const SKIPPED_LINKS: readonly string[] = [
 ];
 
 /** Entities whose events take part in a journey (a repository, site or environment is shared by too much). */
-export const EXPANDED_LABELS: readonly string[] = ['Commit', 'Change', 'Build', 'TestRun', 'Artifact', 'Release'];
+const EXPANDED_LABELS: readonly string[] = ['Commit', 'Change', 'Build', 'TestRun', 'Artifact', 'Release'];
 /** Entities collected on the way (reported, not expanded). */
-export const COLLECTED_LABELS: readonly string[] = [...EXPANDED_LABELS, 'WorkItem', 'Environment'];
+const COLLECTED_LABELS: readonly string[] = [...EXPANDED_LABELS, 'WorkItem', 'Environment'];
 
 /** Origins per walk in {@link WalkService.walkMany}. */
-export const WALK_CHUNK = 200;
+const WALK_CHUNK = 200;
 /** Walks {@link WalkService.walkMany} has in flight at once. */
 export const WALK_PARALLEL = 2;
 

@@ -31,7 +31,7 @@ export function linksOf(config: RelayConfig): Link[] {
 }
 
 /** Central URIs as the shovel takes them: amqps ones carry the TLS options as query parameters. */
-export function centralUris(config: RelayConfig): string | string[] {
+function centralUris(config: RelayConfig): string | string[] {
   const tls = config.central.tls;
   const uris = config.central.urls.map((url) => {
     if (!url.startsWith('amqps://') || !tls) return url;

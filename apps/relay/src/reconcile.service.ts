@@ -14,8 +14,6 @@ import { RelaySettings } from './relay.config.js';
 import { RelayMetrics } from './relay.metrics.js';
 import { bufferQueueName, bufferQueueType, linkName, RELAY_PREFIX, SiteBroker } from './site-broker.js';
 
-export { centralUris, linksOf } from './link-definitions.js';
-
 /**
  * Keeps the brokers in the state the config describes: on each site broker a
  * durable buffer queue per source and, in shovel mode, a shovel from it to the

@@ -121,7 +121,7 @@ export const relayConfigSchema = z
   });
 
 export type RelayConfig = z.output<typeof relayConfigSchema>;
-export type SourceConfig = RelayConfig['sources'][number];
+type SourceConfig = RelayConfig['sources'][number];
 export type BrokerConfig = RelayConfig['brokers'][number];
 export type WebhooksConfig = NonNullable<RelayConfig['webhooks']>;
 

@@ -15,49 +15,49 @@ export class RelayMetrics {
   constructor(registry: Registry) {
     const registers = [registry];
     this.linkUp = new Gauge({
-      name: 'not_relay_link_up',
+      name: 'traces_relay_link_up',
       help: '1 when the shovel or federation link of a source is running, else 0',
       labelNames: ['site', 'source', 'mode'],
       registers,
     });
     this.linkState = new Gauge({
-      name: 'not_relay_link_state',
+      name: 'traces_relay_link_state',
       help: '1 for the current state of each source link (running, starting, terminated, missing), 0 for the others',
       labelNames: ['site', 'source', 'mode', 'state'],
       registers,
     });
     this.lastReconcile = new Gauge({
-      name: 'not_relay_last_reconcile_success_timestamp_seconds',
+      name: 'traces_relay_last_reconcile_success_timestamp_seconds',
       help: 'When the last reconcile pass over every broker succeeded (Unix time)',
       labelNames: ['site'],
       registers,
     });
     this.bufferMessages = new Gauge({
-      name: 'not_relay_buffer_messages',
+      name: 'traces_relay_buffer_messages',
       help: 'Messages waiting in a source buffer queue on the site broker',
       labelNames: ['site', 'source'],
       registers,
     });
     this.bufferLimit = new Gauge({
-      name: 'not_relay_buffer_limit_messages',
+      name: 'traces_relay_buffer_limit_messages',
       help: 'The configured length limit (maxLength) of a source buffer queue; past it the broker refuses new messages',
       labelNames: ['site', 'source'],
       registers,
     });
     this.reconcileActions = new Counter({
-      name: 'not_relay_reconcile_actions_total',
+      name: 'traces_relay_reconcile_actions_total',
       help: 'Changes the reconciler made to bring the broker to the configured state',
       labelNames: ['site', 'action'],
       registers,
     });
     this.reconcileErrors = new Counter({
-      name: 'not_relay_reconcile_errors_total',
+      name: 'traces_relay_reconcile_errors_total',
       help: 'Reconcile passes that failed',
       labelNames: ['site'],
       registers,
     });
     this.webhooks = new Counter({
-      name: 'not_relay_webhook_requests_total',
+      name: 'traces_relay_webhook_requests_total',
       help: 'Webhook requests by endpoint and result (accepted or the HTTP status)',
       labelNames: ['endpoint', 'result'],
       registers,

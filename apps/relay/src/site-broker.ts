@@ -19,7 +19,7 @@ export const RELAY_PREFIX = 'not-relay';
 export const bufferQueueName = (site: string, source: string): string => `${RELAY_PREFIX}.${site}.${source}`;
 /** The name of a source's link objects: its shovel, or its federation upstream, policy and central shovel. */
 export const linkName = (site: string, source: string): string => `${RELAY_PREFIX}-${site}-${source}`;
-export const shovelName = linkName;
+const shovelName = linkName;
 
 /**
  * The buffer queue's type: quorum for shovels; classic for federation, because
@@ -39,7 +39,7 @@ export class SiteBroker {
     try {
       conn = await amqp.connect(this.config.url);
     } catch (err) {
-      throw new Error(`site broker "${this.config.name}" at ${maskUrl(this.config.url)}: ${describeConnectError(err)}`);
+      throw new Error(`site broker "${this.config.name}" at ${maskUrl(this.config.url)}: ${describeConnectError(err)}`, { cause: err });
     }
     try {
       const ch = await conn.createChannel();

@@ -156,7 +156,7 @@ export class EventBuilder {
 }
 
 /** Properties without the keys whose value is undefined (the model's properties never hold undefined). */
-export function dropUndefined(p: Record<string, Properties[string] | undefined>): Properties {
+function dropUndefined(p: Record<string, Properties[string] | undefined>): Properties {
   const out: Properties = {};
   for (const [k, v] of Object.entries(p)) if (v !== undefined) out[k] = v;
   return out;

@@ -15,6 +15,6 @@ export function fail(reason: string, field?: string): never {
   throw new ParseFailure(field === undefined ? { reason } : { reason, field });
 }
 
-export function rejection(reason: string, field?: string): Rejection {
+function rejection(reason: string, field?: string): Rejection {
   return field === undefined ? { reason } : { reason, field };
 }

@@ -77,5 +77,3 @@ function parseOrThrow(msg: InboundMessage, options: ParseOptions): ParseResult {
 function reject(reason: string, field?: string): ParseResult {
   return { ok: false, rejection: field === undefined ? { reason } : { reason, field } };
 }
-
-export type { Format };

@@ -5,7 +5,7 @@ import { ALIASED_LABELS, aliasId, rankKeys } from './entity-keys.js';
 import { cypherIdent } from './graph.schema.js';
 
 type CypherValue = string | number | boolean | null | Integer | readonly (string | number)[] | ReadonlyArray<Record<string, string>>;
-export type Row = Record<string, CypherValue | Record<string, CypherValue>>;
+type Row = Record<string, CypherValue | Record<string, CypherValue>>;
 
 /** The rows one batch writes, grouped so that each statement has one fixed query text. */
 export interface BatchRows {

@@ -552,7 +552,7 @@ function normalizeEvent(e: EventRow): EventRow {
 }
 
 /** Neo4j prints datetimes without zero seconds (`2026-11-02T09:00Z`); make every time full ISO-8601. */
-export function isoTime(t: string): string {
+function isoTime(t: string): string {
   const ms = Date.parse(t.replace(/\[.*\]$/, ''));
   return Number.isFinite(ms) ? new Date(ms).toISOString() : t;
 }

@@ -366,7 +366,7 @@ async function mergeNodes(tx: ManagedTransaction, survivor: string, others: read
 }
 
 /** Turns driver errors into messages naming the setting to change. */
-export function explainNeo4jError(err: unknown, config: Pick<Neo4jConfig, 'url' | 'user'>): Error {
+function explainNeo4jError(err: unknown, config: Pick<Neo4jConfig, 'url' | 'user'>): Error {
   const e = err as { code?: string; message?: string };
   if (e.code === 'Neo.ClientError.Security.Unauthorized' || /authentication failure|unauthorized/i.test(e.message ?? '')) {
     return new StartupError(`Neo4j at ${config.url} rejected the credentials of user "${config.user}"`, 'neo4j.password');

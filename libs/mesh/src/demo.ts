@@ -111,4 +111,4 @@ export const DEMO_PIPELINE: readonly DemoEvent[] = [
   },
 ];
 
-export const DEMO_EVENT_IDS: readonly string[] = DEMO_PIPELINE.map((d) => (d.event.meta as { id: string }).id);
+const DEMO_EVENT_IDS: readonly string[] = DEMO_PIPELINE.map((d) => (d.event.meta as { id: string }).id);

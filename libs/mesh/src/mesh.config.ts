@@ -68,10 +68,10 @@ export const meshConfigSchema = z
     });
   });
 
-export type MeshConfig = z.output<typeof meshConfigSchema>;
+type MeshConfig = z.output<typeof meshConfigSchema>;
 export type MeshSite = MeshConfig['sites'][number];
 
-export const DEFAULT_MESH_FILE = 'deploy/local/mesh.yaml';
+const DEFAULT_MESH_FILE = 'deploy/local/mesh.yaml';
 
 export interface LoadedMesh {
   readonly config: MeshConfig;

@@ -9,7 +9,7 @@ import { httpOk, isAlive, portOpen, startDetached, stopProcess, waitFor } from '
 import { RabbitNode } from './rabbit-node.js';
 import { explorerToken, loadOrCreateState, readState, writeState, type MeshState } from './state.js';
 
-export interface Endpoint {
+interface Endpoint {
   readonly up: boolean;
 }
 
@@ -47,8 +47,6 @@ export interface MeshUpOptions {
    */
   readonly explorerToken?: string;
 }
-
-const APPS = ['correlator', 'explorer'] as const;
 
 /** Starts, inspects and stops the local mesh described by one mesh config. */
 export class Mesh {

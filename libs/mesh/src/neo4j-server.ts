@@ -64,7 +64,7 @@ export class Neo4jServer {
 }
 
 /** Module openings the Neo4j 5 engine asks for on Java 17. */
-export const JVM_OPENS = [
+const JVM_OPENS = [
   '-XX:+UseG1GC',
   '-XX:+ExitOnOutOfMemoryError',
   '--add-opens=java.base/java.nio=ALL-UNNAMED',

@@ -10,7 +10,7 @@ export function splitEvents(text: string, name: string): Buffer[] {
     try {
       list = JSON.parse(trimmed);
     } catch (err) {
-      throw new Error(`${name} is not valid JSON: ${(err as Error).message}`);
+      throw new Error(`${name} is not valid JSON: ${(err as Error).message}`, { cause: err });
     }
     if (!Array.isArray(list)) throw new Error(`${name}: expected a JSON array of events`);
     return list.map((e) => Buffer.from(JSON.stringify(e)));
@@ -23,7 +23,7 @@ export function splitEvents(text: string, name: string): Buffer[] {
       try {
         JSON.parse(line);
       } catch (err) {
-        throw new Error(`${name} line ${i + 1} is not valid JSON: ${(err as Error).message}`);
+        throw new Error(`${name} line ${i + 1} is not valid JSON: ${(err as Error).message}`, { cause: err });
       }
       return Buffer.from(line);
     });

@@ -12,7 +12,7 @@ export interface RabbitPorts {
   readonly distPort: number;
 }
 
-export const RABBIT_PLUGINS = [
+const RABBIT_PLUGINS = [
   'rabbitmq_management',
   'rabbitmq_shovel',
   'rabbitmq_shovel_management',

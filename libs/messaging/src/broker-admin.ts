@@ -204,7 +204,7 @@ export class BrokerAdmin {
     } catch (err) {
       end?.({ result: 'unreachable' });
       const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-      throw new Error(`management API at ${this.endpoint.url} is unreachable (${cause})`);
+      throw new Error(`management API at ${this.endpoint.url} is unreachable (${cause})`, { cause: err });
     }
     end?.({ result: res.ok ? 'ok' : String(res.status) });
     const text = await res.text();

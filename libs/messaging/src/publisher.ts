@@ -18,7 +18,7 @@ export async function publishConfirmed(url: string, exchange: string, items: rea
   try {
     conn = await amqp.connect(url);
   } catch (err) {
-    throw new Error(`cannot reach broker at ${maskUrl(url)}: ${describeConnectError(err)}`);
+    throw new Error(`cannot reach broker at ${maskUrl(url)}: ${describeConnectError(err)}`, { cause: err });
   }
   try {
     const ch = await conn.createConfirmChannel();

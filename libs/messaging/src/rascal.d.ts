@@ -20,7 +20,7 @@ declare module 'rascal' {
     cancel(): Promise<void>;
   }
 
-  export interface PublicationSession extends EventEmitter {}
+  export type PublicationSession = EventEmitter;
 
   export class BrokerAsPromised extends EventEmitter {
     static create(config: unknown, components?: unknown): Promise<BrokerAsPromised>;

@@ -27,7 +27,7 @@ export class PoisonMessageError extends RpcException {
   }
 }
 
-export class AmqpContext extends BaseRpcContext<[Message]> {
+class AmqpContext extends BaseRpcContext<[Message]> {
   constructor(message: Message) {
     super([message]);
   }

@@ -31,7 +31,7 @@ export async function replayArchive(o: ReplayOptions): Promise<ReplayProgress> {
   try {
     conn = await amqp.connect(o.url);
   } catch (err) {
-    throw new Error(`cannot reach the central broker at ${maskUrl(o.url)}: ${describeConnectError(err)}`);
+    throw new Error(`cannot reach the central broker at ${maskUrl(o.url)}: ${describeConnectError(err)}`, { cause: err });
   }
   const progress = { read: 0, replayed: 0, skipped: 0 };
   try {

@@ -1,22 +1,57 @@
 import type { LoggerService, LogLevel } from '@nestjs/common';
+import { pino, type DestinationStream, type Level, type Logger } from 'pino';
+import { currentRequestId } from './request-context.js';
 
 const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/)([^:@/\s]+):([^@/\s]+)@/gi;
-const SECRET_FIELDS = /("?(?:password|pass|secret|token|authorization)"?\s*[:=]\s*)("[^"]*"|\S+)/gi;
 
-/** Removes credentials from anything that might be logged. */
+/** Masks the password of a URL written into free text (an error message naming a broker URI). */
 export function redact(text: string): string {
-  return text.replace(URL_CREDENTIALS, '$1$2:***@').replace(SECRET_FIELDS, '$1"***"');
+  return text.replace(URL_CREDENTIALS, '$1$2:***@');
 }
 
-const ORDER: Record<LogLevel, number> = { verbose: 0, debug: 1, log: 2, warn: 3, error: 4, fatal: 5 };
+/** Fields whose values never reach a log line, wherever they sit in a logged object (pino's redaction by path). */
+export const REDACTED_FIELDS: readonly string[] = [
+  'password',
+  'token',
+  'secret',
+  'authorization',
+  '*.password',
+  '*.token',
+  '*.secret',
+  '*.authorization',
+  'headers.cookie',
+  '*.headers.authorization',
+  '*.headers.cookie',
+];
 
-/** Structured JSON logs, one line each, with the class name as context and secrets redacted. */
+/** Nest's level names mapped to pino's (the names log tools know: trace/debug/info/warn/error/fatal). */
+const PINO_LEVEL: Record<LogLevel, Level> = { verbose: 'trace', debug: 'debug', log: 'info', warn: 'warn', error: 'error', fatal: 'fatal' };
+
+/**
+ * Structured JSON logs through pino, one line each: `level` as a name log tools map (`info`, `error`),
+ * `time` in ISO 8601, the class name as `context`, the request id as `reqId` on every line logged while
+ * a request is handled, and secret fields redacted by path.
+ */
 export class JsonLogger implements LoggerService {
-  constructor(
-    private readonly app: string,
-    private readonly minLevel: LogLevel = 'log',
-    private readonly out: (line: string) => void = (line) => process.stdout.write(line + '\n'),
-  ) {}
+  readonly pino: Logger;
+
+  constructor(app: string, minLevel: LogLevel = 'log', destination?: DestinationStream) {
+    this.pino = pino(
+      {
+        base: { app },
+        level: PINO_LEVEL[minLevel],
+        messageKey: 'msg',
+        timestamp: pino.stdTimeFunctions.isoTime,
+        formatters: { level: (label) => ({ level: label }) },
+        redact: { paths: [...REDACTED_FIELDS], censor: '***' },
+        mixin: () => {
+          const reqId = currentRequestId();
+          return reqId === undefined ? {} : { reqId };
+        },
+      },
+      destination ?? pino.destination({ dest: 1, sync: true }),
+    );
+  }
 
   log(message: unknown, ...rest: unknown[]): void {
     this.write('log', message, rest);
@@ -38,20 +73,23 @@ export class JsonLogger implements LoggerService {
   }
 
   private write(level: LogLevel, message: unknown, rest: unknown[]): void {
-    if (ORDER[level] < ORDER[this.minLevel]) return;
+    const target = this.pino[PINO_LEVEL[level]].bind(this.pino);
+    if (!this.pino.isLevelEnabled(PINO_LEVEL[level])) return;
+    // Nest passes the context (a class name) last, and for errors a stack before it.
     const context = typeof rest[rest.length - 1] === 'string' ? (rest.pop() as string) : undefined;
-    const entry: Record<string, unknown> = { time: new Date().toISOString(), level, app: this.app };
-    if (context) entry.context = context;
+    const fields: Record<string, unknown> = context ? { context } : {};
     if (message instanceof Error) {
-      entry.msg = message.message;
-      entry.error = message.name;
+      fields.error = message.name;
+      const stack = rest.find((r): r is string => typeof r === 'string') ?? message.stack;
+      if (this.pino.isLevelEnabled('debug') && stack) fields.stack = stack;
+      target(fields, redact(message.message));
     } else if (typeof message === 'object' && message !== null) {
-      Object.assign(entry, message);
+      const { msg, ...other } = message as Record<string, unknown>;
+      target({ ...fields, ...other }, msg === undefined ? undefined : redact(String(msg)));
     } else {
-      entry.msg = String(message);
+      const stack = rest.find((r): r is string => typeof r === 'string');
+      if (stack && level === 'error' && this.pino.isLevelEnabled('debug')) fields.stack = stack;
+      target(fields, redact(String(message)));
     }
-    const stack = rest.find((r): r is string => typeof r === 'string');
-    if (stack && level === 'error' && this.minLevel === 'debug') entry.stack = stack;
-    this.out(redact(JSON.stringify(entry)));
   }
 }

@@ -7,7 +7,7 @@ import { parse } from 'yaml';
 export const PROMETHEUS_DIR = join(process.cwd(), 'deploy', 'prometheus');
 export const RULES_DIR = join(PROMETHEUS_DIR, 'rules');
 export const RULE_TESTS_DIR = join(PROMETHEUS_DIR, 'tests');
-export const DASHBOARDS_DIR = join(process.cwd(), 'deploy', 'grafana', 'dashboards');
+const DASHBOARDS_DIR = join(process.cwd(), 'deploy', 'grafana', 'dashboards');
 export const OPERATIONS_DOC = join(process.cwd(), 'docs', 'operations.md');
 
 export interface AlertRule {
@@ -96,7 +96,7 @@ export function metricNames(expr: string): string[] {
   return [...names].sort();
 }
 
-export interface DashboardTarget {
+interface DashboardTarget {
   readonly refId: string;
   readonly expr: string;
   readonly datasource?: { type: string; uid: string };

@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 
-export interface PipelineEvent {
+interface PipelineEvent {
   readonly site: 'a' | 'b';
   readonly event: {
     meta: { id: string; type: string; version: string; time: number };

@@ -66,7 +66,7 @@ function at(path: string, key: string | number): string {
 }
 
 /** Validates `value` against `schema`, appending issues; stops early after `limit` issues. */
-export function validateAgainst(schema: SchemaNode, value: unknown, path = '', issues: SchemaIssue[] = [], limit = 20): SchemaIssue[] {
+function validateAgainst(schema: SchemaNode, value: unknown, path = '', issues: SchemaIssue[] = [], limit = 20): SchemaIssue[] {
   if (issues.length >= limit) return issues;
   if (schema.type !== undefined) {
     const types = typeof schema.type === 'string' ? [schema.type] : schema.type;

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import type { Format, InboundMessage, ParseResult, TraceEvent } from '../model.js';
 
 /** `$NOT_SHARED_DIR` when set, else `../shared` next to the repository root (tests run from the root). */
-export function sharedDir(): string {
+function sharedDir(): string {
   const env = process.env['NOT_SHARED_DIR'];
   return env ? resolve(env) : resolve(process.cwd(), '..', 'shared');
 }
@@ -17,7 +17,7 @@ export function eiffelFixturesDir(): string {
 }
 
 /** The library's own third-party samples: `libs/events/fixtures/<format>/`. */
-export function localFixturesDir(format: string): string {
+function localFixturesDir(format: string): string {
   return resolve(process.cwd(), 'libs', 'events', 'fixtures', format);
 }
 

@@ -53,7 +53,7 @@ export function addPush(ctx: ParseContext, b: EventBuilder, push: Push): { repos
   return head ? { repository, head } : { repository };
 }
 
-export function branchOf(ref: string): string {
+function branchOf(ref: string): string {
   return ref.replace(/^refs\/(heads|tags)\//, '');
 }
 
