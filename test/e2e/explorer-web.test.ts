@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { publishToSite, type MeshStatus } from '@not/mesh';
+import { DEMO_EVENT_IDS, DEMO_PIPELINE, publishToSite, type MeshStatus } from '@not/mesh';
 import type { Driver } from 'neo4j-driver';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { eiffelPipeline, type Pipeline } from '../../apps/explorer/src/testing/eiffel-pipeline.js';
@@ -123,5 +123,41 @@ describe('explorer web page in headless Chromium', () => {
     assert.ok(await page.$('#lead-chart'), 'a chart canvas');
     assert.ok(((await page.textContent('#lead-table')) ?? '').includes('waiting-for-build'));
     await page.screenshot({ path: join(SHOTS, 'lead-time.png'), fullPage: true });
+  });
+
+  it("shows npm start's demo in the default lead-time window, with a deployment frequency above zero", async () => {
+    // What `npm start` publishes (traces demo): dated yesterday, with a release and a production deployment.
+    for (const [site, which] of [
+      ['site-a', 'first'],
+      ['site-b', 'second'],
+    ] as const) {
+      await publishToSite(
+        status,
+        site,
+        'ci',
+        DEMO_PIPELINE.filter((d) => d.site === which).map((d) => Buffer.from(JSON.stringify(d.event))),
+      );
+    }
+    await waitUntil(
+      'the demo in Neo4j',
+      async () => [...(await countEvents(driver, DEMO_EVENT_IDS)).values()].every((n) => n === 1),
+      120_000,
+    );
+    await page.goto(status.explorer.url);
+    await page.click('#lead-time-go');
+    // The window a newcomer gets: no dates typed, until release.
+    assert.equal(await page.inputValue('#lt-from'), '');
+    assert.equal(await page.inputValue('#lt-to'), '');
+    await page.click('#lead-form button');
+    await page.locator('#lead-summary', { hasText: /DORA: \d+ deployments/ }).waitFor({ timeout: 60_000 });
+    const summary = (await page.textContent('#lead-summary')) ?? '';
+    const changes = Number(/^(\d+) changes/.exec(summary)?.[1]);
+    const dora = /DORA: (\d+) deployments \(([\d.]+)\/day\)/.exec(summary);
+    assert.ok(changes >= 1, `the demo's change is counted: ${summary}`);
+    assert.ok(Number(dora?.[1]) >= 1 && Number(dora?.[2]) > 0, `a deployment frequency above zero: ${summary}`);
+    await page.fill('#q', '3f786850');
+    await page.click('#go');
+    await page.waitForSelector('#stages li[data-stage="release"]', { timeout: 30_000 });
+    await page.screenshot({ path: join(SHOTS, 'demo-lead-time.png'), fullPage: true });
   });
 });

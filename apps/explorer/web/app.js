@@ -28,7 +28,8 @@
     release: '#6366f1',
     other: '#9ca3af',
   };
-  const SITE_COLOURS = ['#1d4ed8', '#c2410c', '#15803d', '#7e22ce', '#0f766e', '#be185d'];
+  // Sites are told apart by border colour; none is red, orange or pink, which would read as failure (red fill).
+  const SITE_COLOURS = ['#1d4ed8', '#7e22ce', '#334155', '#0f766e', '#78350f', '#4338ca'];
   const FAILED = new Set(['failure', 'error', 'canceled']);
   const $ = (id) => document.getElementById(id);
   if (window.cytoscape && window.cytoscapeDagre) window.cytoscape.use(window.cytoscapeDagre);

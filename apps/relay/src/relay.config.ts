@@ -121,7 +121,6 @@ export const relayConfigSchema = z
   });
 
 export type RelayConfig = z.output<typeof relayConfigSchema>;
-type SourceConfig = RelayConfig['sources'][number];
 export type BrokerConfig = RelayConfig['brokers'][number];
 export type WebhooksConfig = NonNullable<RelayConfig['webhooks']>;
 

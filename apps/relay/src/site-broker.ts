@@ -19,7 +19,6 @@ export const RELAY_PREFIX = 'not-relay';
 export const bufferQueueName = (site: string, source: string): string => `${RELAY_PREFIX}.${site}.${source}`;
 /** The name of a source's link objects: its shovel, or its federation upstream, policy and central shovel. */
 export const linkName = (site: string, source: string): string => `${RELAY_PREFIX}-${site}-${source}`;
-const shovelName = linkName;
 
 /**
  * The buffer queue's type: quorum for shovels; classic for federation, because

@@ -23,5 +23,4 @@ export const neo4jSchema = z.strictObject({
   database: z.string().min(1).default('neo4j'),
 });
 
-type HttpConfig = z.output<typeof httpSchema>;
 export type Neo4jConfig = z.output<typeof neo4jSchema>;

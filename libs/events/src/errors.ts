@@ -15,6 +15,3 @@ export function fail(reason: string, field?: string): never {
   throw new ParseFailure(field === undefined ? { reason } : { reason, field });
 }
 
-function rejection(reason: string, field?: string): Rejection {
-  return field === undefined ? { reason } : { reason, field };
-}

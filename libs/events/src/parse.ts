@@ -1,7 +1,7 @@
 import type { ParseContext } from './context.js';
 import { ParseFailure } from './errors.js';
 import type { Json } from './json.js';
-import type { Format, InboundMessage, ParseOptions, ParseResult, TraceEvent } from './model.js';
+import type { InboundMessage, ParseOptions, ParseResult, TraceEvent } from './model.js';
 import { parseOrigin } from './origin.js';
 import { FORMAT_PARSERS, sniffFormat } from './formats.js';
 import { applyArtifactBuilds } from './provenance.js';

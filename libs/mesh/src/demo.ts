@@ -2,7 +2,13 @@
  * A small delivery pipeline spanning two sites, as Eiffel events with fixed
  * ids (publishing it again changes nothing): a commit is created and merged
  * at the first site, built there into an artifact; the second site tests that
- * artifact, raises its confidence level and publishes it.
+ * artifact, raises its confidence level, publishes it, releases it in a
+ * composition and deploys it to production.
+ *
+ * The pipeline is dated yesterday from 09:00 UTC, so right after `npm start`
+ * it falls inside the explorer's default lead-time window and its DORA
+ * figures (a release and a deployment) are not empty. The same day always
+ * gives the same times; the first write of an event id wins in the graph.
  */
 export interface DemoEvent {
   readonly site: 'first' | 'second';
@@ -10,7 +16,12 @@ export interface DemoEvent {
 }
 
 const id = (n: number): string => `7a1c0000-0000-4000-8000-${n.toString().padStart(12, '0')}`;
-const T0 = Date.UTC(2026, 10, 2, 9, 0, 0);
+/** 09:00 UTC on the day before `now`. */
+export function demoStart(now: number = Date.now()): number {
+  const day = new Date(now - 86_400_000);
+  return Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate(), 9, 0, 0);
+}
+const T0 = demoStart();
 const meta = (type: string, version: string, n: number, minutes: number) => ({
   type,
   version,
@@ -28,7 +39,7 @@ export const DEMO_PIPELINE: readonly DemoEvent[] = [
   {
     site: 'first',
     event: {
-      meta: meta('EiffelSourceChangeCreatedEvent', '5.0.0', 1, 0),
+      meta: meta('EiffelSourceChangeCreatedEvent', '5.0.1', 1, 0),
       data: {
         gitIdentifier: { commitId: sha, branch: 'feature/PAY-42', ...repo },
         author: { name: 'Ada Lovelace', email: 'ada@example.com' },
@@ -40,7 +51,7 @@ export const DEMO_PIPELINE: readonly DemoEvent[] = [
   {
     site: 'first',
     event: {
-      meta: meta('EiffelSourceChangeSubmittedEvent', '4.0.0', 2, 30),
+      meta: meta('EiffelSourceChangeSubmittedEvent', '4.0.1', 2, 30),
       data: { gitIdentifier: { commitId: sha, branch: 'main', ...repo }, submitter: { name: 'Grace Hopper' } },
       links: [link('CHANGE', 1)],
     },
@@ -48,7 +59,7 @@ export const DEMO_PIPELINE: readonly DemoEvent[] = [
   {
     site: 'first',
     event: {
-      meta: meta('EiffelActivityTriggeredEvent', '5.0.0', 3, 31),
+      meta: meta('EiffelActivityTriggeredEvent', '5.0.1', 3, 31),
       data: { name: 'payments build', categories: ['build'], triggers: [{ type: 'SOURCE_CHANGE' }] },
       links: [link('CAUSE', 2)],
     },
@@ -56,7 +67,7 @@ export const DEMO_PIPELINE: readonly DemoEvent[] = [
   {
     site: 'first',
     event: {
-      meta: meta('EiffelActivityStartedEvent', '5.0.0', 4, 33),
+      meta: meta('EiffelActivityStartedEvent', '5.0.1', 4, 33),
       data: { executionUri: 'https://ci.first.example.com/job/payments/118/' },
       links: [link('ACTIVITY_EXECUTION', 3)],
     },
@@ -64,7 +75,7 @@ export const DEMO_PIPELINE: readonly DemoEvent[] = [
   {
     site: 'first',
     event: {
-      meta: meta('EiffelArtifactCreatedEvent', '4.0.0', 5, 40),
+      meta: meta('EiffelArtifactCreatedEvent', '4.0.2', 5, 40),
       data: { identity, fileInformation: [{ name: 'payments-2.4.0.jar' }] },
       links: [link('CONTEXT', 3)],
     },
@@ -72,7 +83,7 @@ export const DEMO_PIPELINE: readonly DemoEvent[] = [
   {
     site: 'first',
     event: {
-      meta: meta('EiffelActivityFinishedEvent', '4.0.0', 6, 41),
+      meta: meta('EiffelActivityFinishedEvent', '4.1.1', 6, 41),
       data: { outcome: { conclusion: 'SUCCESSFUL' } },
       links: [link('ACTIVITY_EXECUTION', 3)],
     },
@@ -80,7 +91,7 @@ export const DEMO_PIPELINE: readonly DemoEvent[] = [
   {
     site: 'second',
     event: {
-      meta: meta('EiffelTestSuiteStartedEvent', '4.0.0', 7, 55),
+      meta: meta('EiffelTestSuiteStartedEvent', '4.0.1', 7, 55),
       data: { name: 'payments integration tests', categories: ['integration'] },
       links: [link('CAUSE', 5)],
     },
@@ -88,7 +99,7 @@ export const DEMO_PIPELINE: readonly DemoEvent[] = [
   {
     site: 'second',
     event: {
-      meta: meta('EiffelTestSuiteFinishedEvent', '4.0.0', 8, 80),
+      meta: meta('EiffelTestSuiteFinishedEvent', '4.1.1', 8, 80),
       data: { outcome: { verdict: 'PASSED', conclusion: 'SUCCESSFUL' } },
       links: [link('TEST_SUITE_EXECUTION', 7)],
     },
@@ -96,7 +107,7 @@ export const DEMO_PIPELINE: readonly DemoEvent[] = [
   {
     site: 'second',
     event: {
-      meta: meta('EiffelConfidenceLevelModifiedEvent', '4.0.0', 9, 81),
+      meta: meta('EiffelConfidenceLevelModifiedEvent', '4.0.1', 9, 81),
       data: { name: 'integration-tested', value: 'SUCCESS' },
       links: [link('SUBJECT', 5), link('CAUSE', 8)],
     },
@@ -104,11 +115,35 @@ export const DEMO_PIPELINE: readonly DemoEvent[] = [
   {
     site: 'second',
     event: {
-      meta: meta('EiffelArtifactPublishedEvent', '4.0.0', 10, 85),
+      meta: meta('EiffelArtifactPublishedEvent', '4.0.1', 10, 85),
       data: { locations: [{ type: 'ARTIFACTORY', uri: 'https://repo.second.example.com/libs-release/com/acme/payments/2.4.0/' }] },
       links: [link('ARTIFACT', 5)],
     },
   },
+  {
+    site: 'second',
+    event: {
+      meta: meta('EiffelCompositionDefinedEvent', '4.0.1', 11, 120),
+      data: { name: 'payments-service', version: '2.4.0' },
+      links: [link('ELEMENT', 5)],
+    },
+  },
+  {
+    site: 'second',
+    event: {
+      meta: meta('EiffelEnvironmentDefinedEvent', '4.0.1', 12, 121),
+      data: { name: 'production', uri: 'https://deploy.second.example.com/environments/production' },
+      links: [],
+    },
+  },
+  {
+    site: 'second',
+    event: {
+      meta: meta('EiffelArtifactDeployedEvent', '0.2.1', 13, 150),
+      data: { description: 'payments 2.4.0 to production', uri: 'https://deploy.second.example.com/payments/2.4.0' },
+      links: [link('ARTIFACT', 5), link('ENVIRONMENT', 12)],
+    },
+  },
 ];
 
-const DEMO_EVENT_IDS: readonly string[] = DEMO_PIPELINE.map((d) => (d.event.meta as { id: string }).id);
+export const DEMO_EVENT_IDS: readonly string[] = DEMO_PIPELINE.map((d) => (d.event.meta as { id: string }).id);
