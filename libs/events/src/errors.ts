@@ -14,4 +14,3 @@ export class ParseFailure extends Error {
 export function fail(reason: string, field?: string): never {
   throw new ParseFailure(field === undefined ? { reason } : { reason, field });
 }
-
