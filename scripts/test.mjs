@@ -17,7 +17,7 @@ const TIERS = {
   e2e: { dirs: ['dist/test/e2e'], suffix: '.test.js', needsMesh: true },
 };
 // Another mesh file (other ports and state folder) lets two checkouts test side by side.
-const TEST_MESH = process.env.NOT_TEST_MESH ?? 'test/mesh.test.yaml';
+const TEST_MESH = process.env.NOT_TEST_MESH || 'test/mesh.test.yaml';
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 for (const t of wanted) {
