@@ -1,3 +1,4 @@
+import { routingKeySegments } from '@not/events';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { GraphRepository } from '@not/graph';
 import { CENTRAL, centralRascalConfig, RascalServer } from '@not/messaging';
@@ -35,7 +36,7 @@ export class CorrelatorModule {
               config: centralRascalConfig(config.amqp),
               subscription: CENTRAL.ingestSubscription,
               deadLetterPublication: CENTRAL.deadPublication,
-              patternOf: (m) => m.routingKey.split('.')[3] ?? '*',
+              patternOf: (m) => routingKeySegments(m.routingKey).format ?? '*',
               url: config.amqp.url,
             }),
         },

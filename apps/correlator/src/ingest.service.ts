@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { parseMessage, type ParseOptions } from '@not/events';
+import { parseMessage, routingKeySegments, type ParseOptions } from '@not/events';
 import { PoisonMessageError, type AmqpMessage } from '@not/messaging';
 import { BatchWriter } from './batch.writer.js';
 import { CorrelatorSettings } from './correlator.config.js';
@@ -37,7 +37,7 @@ export class IngestService {
   }
 
   async accept(msg: AmqpMessage): Promise<void> {
-    const [, site = 'unknown', , format = 'unknown'] = msg.routingKey.split('.');
+    const { site = 'unknown', format = 'unknown' } = routingKeySegments(msg.routingKey);
     const parsed = parseMessage(
       { body: msg.body, headers: msg.headers, routingKey: msg.routingKey },
       { ...this.parseOptions, receivedAt: receivedAt(msg) },

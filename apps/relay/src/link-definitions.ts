@@ -1,3 +1,4 @@
+import { siteBindingKey, siteRoutingKey } from '@not/events';
 import type { FederationUpstreamDefinition, PolicyDefinition, ShovelDefinition } from '@not/messaging';
 import { WEBHOOK_SOURCE, type BrokerConfig, type RelayConfig } from './relay.config.js';
 import { bufferQueueName, linkName, type BufferedLink } from './site-broker.js';
@@ -13,7 +14,7 @@ export type Link = BufferedLink & { readonly broker: string };
 export function linksOf(config: RelayConfig): Link[] {
   const links: Link[] = config.sources.map((s) => ({
     ...s,
-    centralKey: `site.${config.site}.${s.name}.${s.format}`,
+    centralKey: siteRoutingKey(config.site, s.name, s.format),
   }));
   if (config.webhooks) {
     links.push({
@@ -22,7 +23,7 @@ export function linksOf(config: RelayConfig): Link[] {
       exchange: config.webhooks.exchange,
       exchangeType: 'topic',
       // Only what the relay itself published for this site.
-      bindingKeys: [`site.${config.site}.${WEBHOOK_SOURCE}.#`],
+      bindingKeys: [siteBindingKey(config.site, WEBHOOK_SOURCE)],
       maxLength: 1_000_000,
       mode: 'shovel',
     });

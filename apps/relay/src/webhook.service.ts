@@ -10,7 +10,7 @@ import {
 } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { isFormat } from '@not/events';
+import { isFormat, siteRoutingKey } from '@not/events';
 import { RelaySettings, WEBHOOK_SOURCE, type WebhookKind } from './relay.config.js';
 import { RelayMetrics } from './relay.metrics.js';
 import { BrokerUnavailableError, WebhookPublisher } from './webhook.publisher.js';
@@ -90,7 +90,7 @@ export class WebhookService {
     };
     const event = toolEvent(kind, req.headers);
     if (event) headers['x-not-event'] = event;
-    const routingKey = `site.${this.settings.config.site}.${WEBHOOK_SOURCE}.${format}`;
+    const routingKey = siteRoutingKey(this.settings.config.site, WEBHOOK_SOURCE, format);
     try {
       await this.publisher.publish(routingKey, body, headers, contentType);
     } catch (err) {

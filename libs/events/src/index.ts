@@ -1,7 +1,7 @@
 /** `@not/events`: message bytes + headers + routing key -> canonical trace events. Pure: no I/O, no Nest. */
 export * from './model.js';
 export { parseMessage, DEFAULT_MAX_BYTES } from './parse.js';
-export { parseOrigin, FORMAT_HEADER, type OriginResult } from './origin.js';
+export { parseOrigin, siteRoutingKey, siteBindingKey, routingKeySegments, FORMAT_HEADER, type OriginResult } from './origin.js';
 export {
   normalizeRepositoryUrl,
   repositoryKey,

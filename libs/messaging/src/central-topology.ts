@@ -3,6 +3,7 @@
  * (rascal's configuration-first style). Names are fixed by the design
  * (`not.central`, `not.ingest`, `not.archive`, `not.dead`).
  */
+import { siteBindingKey } from '@not/events';
 export const CENTRAL = {
   exchange: 'not.central',
   ingestQueue: 'not.ingest',
@@ -53,8 +54,8 @@ export function centralRascalConfig(o: CentralTopologyOptions): Record<string, u
           [CENTRAL.unroutableQueue]: { options: { durable: true, arguments: { 'x-queue-type': 'quorum' } } },
         },
         bindings: {
-          ingest: { source: CENTRAL.exchange, destination: CENTRAL.ingestQueue, bindingKey: 'site.#' },
-          archive: { source: CENTRAL.exchange, destination: CENTRAL.archiveStream, bindingKey: 'site.#' },
+          ingest: { source: CENTRAL.exchange, destination: CENTRAL.ingestQueue, bindingKey: siteBindingKey() },
+          archive: { source: CENTRAL.exchange, destination: CENTRAL.archiveStream, bindingKey: siteBindingKey() },
           dead: { source: CENTRAL.deadExchange, destination: CENTRAL.deadQueue, bindingKey: '#' },
           unroutable: { source: CENTRAL.unroutableExchange, destination: CENTRAL.unroutableQueue },
         },

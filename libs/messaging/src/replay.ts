@@ -1,4 +1,5 @@
 import amqp from 'amqplib';
+import { routingKeySegments } from '@not/events';
 import { describeConnectError, maskUrl } from './amqp-url.js';
 import { CENTRAL } from './central-topology.js';
 import { REPLAY_ROUTING_KEY_HEADER } from './rascal.server.js';
@@ -70,7 +71,7 @@ export async function replayArchive(o: ReplayOptions): Promise<ReplayProgress> {
               finish();
               return;
             }
-            const site = m.fields.routingKey.split('.')[1] ?? '';
+            const site = routingKeySegments(m.fields.routingKey).site ?? '';
             if ((o.sites && !o.sites.includes(site)) || (when > 0 && when < o.from.getTime())) {
               progress.skipped++;
               return;
