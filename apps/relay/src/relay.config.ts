@@ -38,7 +38,18 @@ const sourceSchema = z.strictObject({
   maxLength: z.number().int().min(1).default(1_000_000),
 });
 
-export const WEBHOOK_KINDS = ['github', 'gitlab', 'gitea', 'nexus', 'artifactory', 'verdaccio', 'jenkins', 'git-hook', 'generic'] as const;
+export const WEBHOOK_KINDS = [
+  'github',
+  'gitlab',
+  'gitea',
+  'nexus',
+  'artifactory',
+  'verdaccio',
+  'jenkins',
+  'git-hook',
+  'generic',
+  'cloudevents',
+] as const;
 export type WebhookKind = (typeof WEBHOOK_KINDS)[number];
 
 const webhooksSchema = z.strictObject({

@@ -58,7 +58,8 @@ export function verifyWebhook(kind: WebhookKind, secret: string, h: Headers, bod
     case 'verdaccio':
     case 'jenkins':
     case 'git-hook':
-    case 'generic': {
+    case 'generic':
+    case 'cloudevents': {
       const token = bearer(h);
       if (!token) return 'missing "Authorization: Bearer <token>" header';
       return safeEqual(token, secret) ? undefined : 'the bearer token is wrong';

@@ -342,7 +342,7 @@ export class Mesh {
       webhooks: {
         broker: 'main',
         secrets: Object.fromEntries(
-          ['github', 'gitlab', 'gitea', 'nexus', 'artifactory', 'verdaccio', 'jenkins', 'git-hook', 'generic'].map((k) => [
+          ['github', 'gitlab', 'gitea', 'nexus', 'artifactory', 'verdaccio', 'jenkins', 'git-hook', 'generic', 'cloudevents'].map((k) => [
             k,
             state.secrets.webhookSecret,
           ]),
