@@ -13,6 +13,7 @@ const FORMAT_NAMES = [
   'nexus',
   'artifactory',
   'verdaccio',
+  'jira',
 ] as const;
 
 const managementSchema = z.strictObject({ url: httpUrl, user: z.string().min(1), password: z.string().min(1) });
@@ -49,6 +50,7 @@ export const WEBHOOK_KINDS = [
   'git-hook',
   'generic',
   'cloudevents',
+  'jira',
 ] as const;
 export type WebhookKind = (typeof WEBHOOK_KINDS)[number];
 

@@ -34,6 +34,7 @@ const FORMAT_OF: Record<Exclude<WebhookKind, 'generic'>, string> = {
   jenkins: 'jenkins',
   'git-hook': 'git-hook',
   cloudevents: 'cdevents',
+  jira: 'jira',
 };
 
 /**
