@@ -180,7 +180,7 @@ describe('a real Verdaccio publish joins the commit that built the package', () 
           { database: 'neo4j' },
         )
       ).records.map((r) => r.toObject());
-    await waitUntil('the published package to be joined to its build and commit', async () => (await query()).length > 0, 90_000);
+    await waitUntil('the published package to be joined to its build and commit', async () => (await query()).length > 0, 240_000);
     const [row] = await query();
     assert.ok((row!.aliases as string[]).includes(purl), `the purl ${purl} is an alias of the artifact`);
     assert.ok((row!.aliases as string[]).includes(`sha1:${dist.shasum}`), 'and so is the sha1 shasum');

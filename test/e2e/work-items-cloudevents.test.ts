@@ -100,7 +100,7 @@ describe('Jira and CloudEvents webhooks through a site relay', () => {
         trace = (await res.json()) as Trace;
         return trace.events.filter((e) => e.format === 'jira').length === 3 && trace.commits.some((c) => c.sha === sha);
       },
-      90_000,
+      240_000,
     );
     const history = trace!.events
       .filter((e) => e.format === 'jira')
@@ -171,7 +171,7 @@ describe('Jira and CloudEvents webhooks through a site relay', () => {
         );
         return found.every(Boolean);
       },
-      90_000,
+      240_000,
     );
     const stored = await Promise.all(
       ids.map((id) =>
