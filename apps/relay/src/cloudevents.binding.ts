@@ -15,7 +15,7 @@
 import { createHash } from 'node:crypto';
 import type { Headers } from './webhook.verifier.js';
 
-export type CloudEventsMode = 'binary' | 'structured' | 'batch';
+type CloudEventsMode = 'binary' | 'structured' | 'batch';
 
 export interface CloudEventsRequest {
   readonly mode: CloudEventsMode;
