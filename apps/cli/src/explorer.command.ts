@@ -128,6 +128,21 @@ interface TraceBody {
   artifacts: Array<{ key: string; purls: string[]; sites: string[] }>;
   releases: Array<{ key: string; time: string | null }>;
   upstream?: { commits: Array<{ key: string }>; workItems: string[] };
+  commits?: Array<{ key: string }>;
+  events?: Array<{ stage: string; type: string; time: string; props: Record<string, unknown> }>;
+}
+
+/** A work item's own timeline: its tracker's events (created, each status transition, deleted), oldest first. */
+function statusHistory(t: TraceBody): string[][] {
+  const text = (v: unknown): string => (typeof v === 'string' ? v : '');
+  return (t.events ?? [])
+    .filter((e) => e.stage === 'work-item')
+    .map((e) => {
+      const from = text(e.props['statusFrom']);
+      const to = text(e.props['statusTo']);
+      const status = to ? `${from || '?'} -> ${to}` : text(e.props['status']);
+      return [e.time, text(e.props['issue']), e.type, status, text(e.props['user'])];
+    });
 }
 
 function formatTrace(t: TraceBody): string {
@@ -140,6 +155,9 @@ function formatTrace(t: TraceBody): string {
       t.stages.filter((s) => s.reached).map((s) => [s.stage, s.first, s.last, s.events, s.sites.join(','), s.outcome]),
     ),
   ];
+  const history = statusHistory(t);
+  if (history.length) parts.push('', table(['time', 'work item', 'event', 'status', 'by'], history));
+  if (t.subject.kind === 'work-item' && t.commits?.length) parts.push('', `commits: ${t.commits.map((c) => c.key).join(' ')}`);
   if (t.builds.length)
     parts.push(
       '',

@@ -66,6 +66,11 @@ export class IngestController {
     return this.ingest.accept(msg);
   }
 
+  @EventPattern('jira')
+  jira(@Payload() msg: AmqpMessage): Promise<void> {
+    return this.ingest.accept(msg);
+  }
+
   /** Unknown formats: the parser rejects them with a reason, so they are dead-lettered, not lost. */
   @EventPattern('*')
   unknown(@Payload() msg: AmqpMessage): Promise<void> {

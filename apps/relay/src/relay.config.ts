@@ -13,6 +13,7 @@ const FORMAT_NAMES = [
   'nexus',
   'artifactory',
   'verdaccio',
+  'jira',
 ] as const;
 
 const managementSchema = z.strictObject({ url: httpUrl, user: z.string().min(1), password: z.string().min(1) });
@@ -38,7 +39,19 @@ const sourceSchema = z.strictObject({
   maxLength: z.number().int().min(1).default(1_000_000),
 });
 
-export const WEBHOOK_KINDS = ['github', 'gitlab', 'gitea', 'nexus', 'artifactory', 'verdaccio', 'jenkins', 'git-hook', 'generic'] as const;
+export const WEBHOOK_KINDS = [
+  'github',
+  'gitlab',
+  'gitea',
+  'nexus',
+  'artifactory',
+  'verdaccio',
+  'jenkins',
+  'git-hook',
+  'generic',
+  'cloudevents',
+  'jira',
+] as const;
 export type WebhookKind = (typeof WEBHOOK_KINDS)[number];
 
 const webhooksSchema = z.strictObject({

@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { WEBHOOK_KINDS, type WebhookKind } from './relay.config.js';
 import { WebhookService, type Accepted } from './webhook.service.js';
 
-/** `POST /webhooks/{github|gitlab|gitea|nexus|artifactory|verdaccio|jenkins|git-hook|generic}` */
+/** `POST /webhooks/{github|gitlab|gitea|nexus|artifactory|verdaccio|jenkins|git-hook|generic|cloudevents|jira}` */
 @Controller('webhooks')
 export class WebhookController {
   constructor(private readonly webhooks: WebhookService) {}

@@ -13,6 +13,7 @@ import type { IncomingMessage } from 'node:http';
 import { isFormat, siteRoutingKey } from '@not/events';
 import { RelaySettings, WEBHOOK_SOURCE, type WebhookKind } from './relay.config.js';
 import { RelayMetrics } from './relay.metrics.js';
+import { readCloudEventsRequest } from './cloudevents.binding.js';
 import { BrokerUnavailableError, WebhookPublisher } from './webhook.publisher.js';
 import { deliveryId, REQUIRED_EVENT_HEADER, toolEvent, verifyWebhook } from './webhook.verifier.js';
 
@@ -32,6 +33,8 @@ const FORMAT_OF: Record<Exclude<WebhookKind, 'generic'>, string> = {
   verdaccio: 'verdaccio',
   jenkins: 'jenkins',
   'git-hook': 'git-hook',
+  cloudevents: 'cdevents',
+  jira: 'jira',
 };
 
 /**
@@ -73,15 +76,22 @@ export class WebhookService {
     const format = kind === 'generic' ? this.genericFormat(formatParam) : FORMAT_OF[kind];
     const required = REQUIRED_EVENT_HEADER[kind];
     if (required && !req.headers[required.toLowerCase()]) throw new BadRequestException(`missing ${required} header`);
-    const contentType = (req.headers['content-type'] ?? 'application/json').split(';')[0]!.trim();
-    if (contentType !== 'application/json') throw new BadRequestException(`content type must be application/json, not ${contentType}`);
+    let contentType = (req.headers['content-type'] ?? 'application/json').split(';')[0]!.trim();
+    if (contentType !== 'application/json' && kind !== 'cloudevents') {
+      throw new BadRequestException(`content type must be application/json, not ${contentType}`);
+    }
+    let json: unknown;
     try {
-      JSON.parse(body.toString('utf8'));
+      json = JSON.parse(body.toString('utf8'));
     } catch (err) {
       throw new BadRequestException(`the body is not valid JSON: ${(err as Error).message}`);
     }
-    const id = deliveryId(kind, req.headers) ?? `sha256:${createHash('sha256').update(body).digest('hex')}`;
+    const ce = kind === 'cloudevents' ? readCloudEventsRequest(req.headers, body, json) : undefined;
+    if (typeof ce === 'string') throw new BadRequestException(ce);
+    if (ce) contentType = ce.contentType;
+    const id = ce?.deliveryId ?? deliveryId(kind, req.headers) ?? `sha256:${createHash('sha256').update(body).digest('hex')}`;
     const headers: Record<string, string> = {
+      ...ce?.attributes,
       'x-not-format': format,
       'x-not-delivery-id': id,
       'x-not-endpoint': kind,

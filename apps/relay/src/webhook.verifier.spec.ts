@@ -31,6 +31,19 @@ describe('webhook signatures', () => {
     assert.equal(verifyWebhook('generic', secret, { authorization: 'Basic abc' }, body), 'missing "Authorization: Bearer <token>" header');
   });
 
+  it('checks a Jira admin webhook X-Hub-Signature (sha256=<HMAC-SHA256 of the body>)', () => {
+    assert.equal(verifyWebhook('jira', secret, { 'x-hub-signature': `sha256=${hex('sha256')}` }, body), undefined);
+    assert.equal(
+      verifyWebhook('jira', secret, { 'x-hub-signature': `sha256=${hex('sha256', 'other')}` }, body),
+      'X-Hub-Signature does not match the body',
+    );
+    assert.equal(
+      verifyWebhook('jira', secret, { 'x-hub-signature-256': `sha256=${hex('sha256')}` }, body),
+      'missing X-Hub-Signature header',
+    );
+    assert.equal(deliveryId('jira', { 'x-atlassian-webhook-identifier': '3a7b-1' }), '3a7b-1');
+  });
+
   it('takes the tool delivery id from its own header', () => {
     assert.equal(deliveryId('github', { 'x-github-delivery': 'abc-1' }), 'abc-1');
     assert.equal(deliveryId('gitlab', { 'x-gitlab-event-uuid': 'u-2' }), 'u-2');

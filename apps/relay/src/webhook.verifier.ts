@@ -55,10 +55,17 @@ export function verifyWebhook(kind: WebhookKind, secret: string, h: Headers, bod
       if (!auth) return 'missing X-JFrog-Event-Auth header';
       return safeEqual(auth, secret) || safeEqual(auth, hmac('sha256', secret, body)) ? undefined : 'X-JFrog-Event-Auth is wrong';
     }
+    case 'jira': {
+      // Jira admin webhooks with a secret: WebSub's `X-Hub-Signature: sha256=<HMAC-SHA256 of the body>`.
+      const sig = header(h, 'x-hub-signature');
+      if (!sig) return 'missing X-Hub-Signature header';
+      return safeEqual(sig, `sha256=${hmac('sha256', secret, body)}`) ? undefined : 'X-Hub-Signature does not match the body';
+    }
     case 'verdaccio':
     case 'jenkins':
     case 'git-hook':
-    case 'generic': {
+    case 'generic':
+    case 'cloudevents': {
       const token = bearer(h);
       if (!token) return 'missing "Authorization: Bearer <token>" header';
       return safeEqual(token, secret) ? undefined : 'the bearer token is wrong';
@@ -77,6 +84,8 @@ export function deliveryId(kind: WebhookKind, h: Headers): string | undefined {
       return header(h, 'x-gitlab-event-uuid') ?? header(h, 'idempotency-key');
     case 'nexus':
       return header(h, 'x-nexus-webhook-delivery');
+    case 'jira':
+      return header(h, 'x-atlassian-webhook-identifier') ?? header(h, 'x-delivery-id');
     default:
       return header(h, 'x-delivery-id');
   }

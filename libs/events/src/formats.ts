@@ -6,6 +6,7 @@ import { parseArtifactory } from './artifacts/artifactory.parser.js';
 import { parseNexus } from './artifacts/nexus.parser.js';
 import { parseVerdaccio } from './artifacts/verdaccio.parser.js';
 import { parseJenkins } from './jenkins/jenkins.parser.js';
+import { parseJira } from './jira/jira.parser.js';
 import { parseGitHook } from './vcs/git-hook.parser.js';
 import { parseGitea, parseGithub } from './vcs/github.parser.js';
 import { parseGitlab } from './vcs/gitlab.parser.js';
@@ -27,6 +28,7 @@ export const FORMAT_PARSERS: Readonly<Record<Format, FormatParser>> = {
   nexus: parseNexus,
   artifactory: parseArtifactory,
   verdaccio: parseVerdaccio,
+  jira: parseJira,
 };
 
 /** A best guess at what format a body really is, to explain a rejection; undefined when unsure. */
@@ -37,10 +39,12 @@ export function sniffFormat(body: Json, headers: Readonly<Record<string, unknown
   if (h('x-gitlab-event')) return 'gitlab';
   if (h('x-gitea-event')) return 'gitea';
   if (h('x-nexus-webhook-id')) return 'nexus';
+  if (h('x-atlassian-webhook-identifier')) return 'jira';
   if (h('ce-specversion') || h('ce_specversion') || h('cloudevents:specversion') || h('cloudevents_specversion')) return 'cdevents';
   if (looksLikeCdevents(body)) return 'cdevents';
   if (!isObject(body)) return undefined;
   if (typeof body['object_kind'] === 'string') return 'gitlab';
+  if (typeof body['webhookEvent'] === 'string') return 'jira';
   if ('build_job_name' in body && 'state' in body) return 'jenkins';
   if (typeof body['type'] === 'string' && ('change' in body || 'refUpdate' in body || 'patchSet' in body)) return 'gerrit';
   if (typeof body['repository'] === 'string' && typeof body['ref'] === 'string' && Array.isArray(body['commits'])) return 'git-hook';

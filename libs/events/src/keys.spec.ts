@@ -58,6 +58,21 @@ describe('entity keys', () => {
     assert.equal(jenkinsBuildFromUrl('https://ci.example.com/job/app/lastBuild/'), undefined);
   });
 
+  it('keys a Jenkins build URL with a port by host alone, as the identity rules say', () => {
+    assert.deepEqual(jenkinsBuildFromUrl('http://jenkins.example.org:8080/job/x/7/'), {
+      instance: 'jenkins.example.org',
+      job: 'x',
+      number: 7,
+    });
+    assert.deepEqual(jenkinsBuildFromUrl('jenkins.example.org:8080/ci/job/a/job/b/9'), {
+      instance: 'jenkins.example.org/ci',
+      job: 'a/b',
+      number: 9,
+    });
+    assert.equal(buildKey('jenkins.example.org:8080', 'x', 7), 'jenkins.example.org/x#7');
+    assert.equal(buildKey('http://jenkins.example.org:8080/', 'x', 7), 'jenkins.example.org/x#7');
+  });
+
   it('builds a build key from instance, job and number', () => {
     assert.equal(buildKey('https://ci.example.com/', 'team/app', 7), 'ci.example.com/team/app#7');
   });

@@ -94,7 +94,9 @@ export function gerritChangeKey(host: string, changeId: string): string {
 
 /** Lower-case host (and path prefix) of a URL or bare host name, without scheme, credentials, port or trailing slash. */
 export function normalizeHost(hostOrUrl: string): string {
-  return normaliseRepo(hostOrUrl);
+  // A bare `host:8080[/path]` is a host and port, not git's scp-like `host:path`.
+  const s = hostOrUrl.trim();
+  return normaliseRepo(SCHEME.test(s) ? s : s.replace(/^((?:[^@/\s]+@)?[^:/\s]+):\d+(?=\/|$)/, '$1'));
 }
 
 export function buildKey(ciInstance: string, job: string, number: string | number): string {

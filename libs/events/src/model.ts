@@ -21,6 +21,7 @@ export const FORMATS = [
   'nexus',
   'artifactory',
   'verdaccio',
+  'jira',
 ] as const;
 export type Format = (typeof FORMATS)[number];
 

@@ -11,7 +11,20 @@ const rabbitPorts = z.strictObject({
 
 const sourceSchema = z.strictObject({
   name: identifier,
-  format: z.enum(['eiffel', 'cdevents', 'jenkins', 'gerrit', 'github', 'gitlab', 'gitea', 'git-hook', 'nexus', 'artifactory', 'verdaccio']),
+  format: z.enum([
+    'eiffel',
+    'cdevents',
+    'jenkins',
+    'gerrit',
+    'github',
+    'gitlab',
+    'gitea',
+    'git-hook',
+    'nexus',
+    'artifactory',
+    'verdaccio',
+    'jira',
+  ]),
   exchange: z.string().min(1),
 });
 

@@ -340,10 +340,9 @@ export class Mesh {
       webhooks: {
         broker: 'main',
         secrets: Object.fromEntries(
-          ['github', 'gitlab', 'gitea', 'nexus', 'artifactory', 'verdaccio', 'jenkins', 'git-hook', 'generic'].map((k) => [
-            k,
-            state.secrets.webhookSecret,
-          ]),
+          ['github', 'gitlab', 'gitea', 'nexus', 'artifactory', 'verdaccio', 'jenkins', 'git-hook', 'generic', 'cloudevents', 'jira'].map(
+            (k) => [k, state.secrets.webhookSecret],
+          ),
         ),
       },
       reconcileIntervalSeconds: 5,

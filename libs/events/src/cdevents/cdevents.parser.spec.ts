@@ -233,4 +233,26 @@ describe('CDEvents parser', () => {
       return 'data.subject.content.url';
     },
   });
+
+  it('reads a v0.5 repository by its uri and a v0.4 one by its url, to the same repository', () => {
+    const v5 = single(parse(samples['conformance-v0.5-repository-created.json']));
+    const v4 = single(parse(samples['conformance-v0.4-repository-created.json']));
+    for (const ev of [v5, v4]) {
+      assert.ok(ev.about.some((a) => a.role === 'repository' && a.entity.key === 'example.org/testorg/testrepo'));
+    }
+    assert.equal(v5.entities.find((e) => e.label === 'Repository')?.props['url'], 'https://example.org/TestOrg/TestRepo');
+  });
+
+  it("reads a v0.5 pipeline run's uri as its url", () => {
+    const ev = single(parse(samples['conformance-v0.5-pipelinerun-finished.json']));
+    assert.equal(ev.props['url'], 'https://www.example.com/mySubject123');
+    assert.equal(ev.outcome, 'failure');
+  });
+
+  it('aliases a pipeline run to the Jenkins build its URL names, without the port', () => {
+    const body = structuredClone(samples['conformance-v0.5-pipelinerun-finished.json']);
+    body.subject.content.uri = 'http://jenkins.example.org:8080/job/x/7/';
+    const ev = single(parse(body));
+    assert.deepEqual(ev.entities.find((e) => e.label === 'Build')?.aliases, ['jenkins.example.org/x#7']);
+  });
 });

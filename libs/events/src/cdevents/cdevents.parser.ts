@@ -297,7 +297,8 @@ function describeSubject(ctx: ParseContext, b: EventBuilder, s: Subject): Shape 
     case 'pipelinerun':
     case 'taskrun':
     case 'build': {
-      const url = str('url');
+      // v0.5 renamed `url` to `uri`; read both.
+      const url = str('url') ?? str('uri');
       const name = str('pipelineName') ?? str('taskName');
       const outcome = predicate === 'finished' ? outcomeOf(content, path) : undefined;
       props['name'] = name;
@@ -344,7 +345,8 @@ function describeSubject(ctx: ParseContext, b: EventBuilder, s: Subject): Shape 
     case 'branch':
     case 'repository': {
       const repository = ref(content, 'repository', path);
-      const url = str('url') ?? (repository ? repositoryUrl(repository) : repositoryUrl({ id: s.subjectId, source: s.subjectSource }));
+      const url =
+        str('url') ?? str('uri') ?? (repository ? repositoryUrl(repository) : repositoryUrl({ id: s.subjectId, source: s.subjectSource }));
       const repoKey = repo(ctx, url);
       b.concerns(b.entity('Repository', repoKey, { url, name: str('name'), owner: str('owner'), viewUrl: str('viewUrl') }), s.subject);
       if (s.subject === 'branch') props['branch'] = s.subjectId;

@@ -256,4 +256,13 @@ describe('Eiffel entities', () => {
     assert.equal(ev.outcome, 'failure');
     assert.equal(ev.entities.find((e) => e.label === 'TestRun')?.props['result'], 'failure');
   });
+
+  it('aliases an activity to the Jenkins build its executionUri names, without the port', () => {
+    const ex = eiffelExamples().find((e) => e.type === 'EiffelActivityStartedEvent')!;
+    const event = clone(ex.event) as { data: { executionUri: string } };
+    event.data.executionUri = 'http://jenkins.example.org:8080/job/x/7/';
+    const ev = single(parseMessage(message('eiffel', event)));
+    const build = ev.entities.find((e) => e.label === 'Build');
+    assert.deepEqual(build?.aliases, ['jenkins.example.org/x#7']);
+  });
 });

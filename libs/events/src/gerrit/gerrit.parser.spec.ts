@@ -96,6 +96,29 @@ describe('Gerrit stream events (events-rabbitmq)', () => {
     );
   });
 
+  it("reads a ref update of a change's review metadata as review, not as a commit of the code", () => {
+    const ev = single(parse(samples['ref-updated-change-meta.json']));
+    assert.equal(ev.stage, 'review');
+    assert.equal(ev.props['ref'], 'refs/changes/01/1/meta');
+    assert.equal(ev.props['changeNumber'], '1');
+    assert.equal(ev.props['reviewMetadata'], true);
+    assert.equal(
+      ev.entities.some((e) => e.label === 'Commit'),
+      false,
+    );
+    assert.ok(ev.about.some((a) => a.entity.label === 'Repository' && a.entity.key === 'review.example.org/testrepo'));
+  });
+
+  it('still reads a patch set ref update as a commit', () => {
+    const body = structuredClone(samples['ref-updated-change-meta.json']);
+    body.refUpdate.refName = 'refs/changes/01/1/2';
+    const ev = single(parse(body));
+    assert.equal(ev.stage, 'commit');
+    assert.ok(
+      ev.about.some((a) => a.role === 'head' && a.entity.key === 'review.example.org/testrepo@ba876fbc1bbe1c3c1670163275bceca061eb98e8'),
+    );
+  });
+
   it('rejects a ref update when no header says which Gerrit it is on', () => {
     const r = parse(samples['ref-updated-tag.json'], {});
     assert.ok(!r.ok);

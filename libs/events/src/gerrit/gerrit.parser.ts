@@ -217,6 +217,8 @@ function refUpdated(ctx: ParseContext, o: JsonObject, id: string, time: string):
     );
   // Gerrit's ref names may be short (`master`) in events from old versions.
   const fullRef = ref.startsWith('refs/') ? ref : `refs/heads/${ref}`;
+  const meta = GERRIT_META_REF.exec(fullRef);
+  if (meta) return reviewMetadataUpdated(ctx, o, id, time, { host, project, ref: fullRef, before, after, change: meta[1] });
   const push = { repositoryUrl: `${host}/${project}`, ref: fullRef, before, after, pusher: account(o, 'submitter', ''), commits: [] };
   const b = new EventBuilder();
   const { repository } = addPush(ctx, b, push);
@@ -227,5 +229,49 @@ function refUpdated(ctx: ParseContext, o: JsonObject, id: string, time: string):
     phase: isNullSha(after) ? 'deleted' : 'created',
     time,
     props: { ...pushProps(push), repository, project, commitCount: undefined, gerritName: header(ctx, 'gerrit-name') },
+  });
+}
+
+/**
+ * Refs where Gerrit keeps review metadata (NoteDb), not code: `refs/changes/NN/<change>/meta` and
+ * `refs/changes/…/robot-comments`, `refs/meta/*`, `refs/users/*`, `refs/groups/*`, `refs/sequences/*`,
+ * `refs/draft-comments/*`, `refs/starred-changes/*`, `refs/cache-automerge/*`, `refs/external-ids`.
+ * Group 1 is the change number when the ref belongs to a change.
+ */
+const GERRIT_META_REF =
+  /^refs\/(?:changes\/\d+\/(\d+)\/(?:meta|robot-comments)$|meta\/|users\/|groups\/|sequences\/|draft-comments\/|starred-changes\/|cache-automerge\/|external-ids$)/;
+
+interface MetaUpdate {
+  readonly host: string;
+  readonly project: string;
+  readonly ref: string;
+  readonly before: string;
+  readonly after: string;
+  readonly change: string | undefined;
+}
+
+/** A ref update of review metadata: a review-stage event of the repository, with no commit of the code. */
+function reviewMetadataUpdated(ctx: ParseContext, o: JsonObject, id: string, time: string, u: MetaUpdate): TraceEvent {
+  const b = new EventBuilder();
+  const repositoryUrl = `${u.host}/${u.project}`;
+  const repository = repo(ctx, repositoryUrl);
+  b.concerns(b.entity('Repository', repository, { url: repositoryUrl }), 'review-metadata');
+  return b.build(ctx, {
+    id,
+    type: 'ref-updated',
+    stage: 'review',
+    phase: 'modified',
+    time,
+    props: {
+      ref: u.ref,
+      before: u.before,
+      after: u.after,
+      reviewMetadata: true,
+      changeNumber: u.change,
+      pusher: account(o, 'submitter', ''),
+      repository,
+      project: u.project,
+      gerritName: header(ctx, 'gerrit-name'),
+    },
   });
 }

@@ -24,6 +24,18 @@ describe('Jenkins mq-notifier parser', () => {
     assert.ok(ev.relations.some((r) => r.type === 'BUILT' && r.from.key === build?.key && r.to.key === commit));
   });
 
+  it('keys a build whose Jenkins URL has a port by host alone', () => {
+    const body = {
+      ...samples['completed-success.json'],
+      url: 'http://jenkins.example.org:8080/job/x/7/',
+      build_job_name: 'x',
+      build_number: 7,
+    };
+    const ev = parse(body);
+    assert.equal(ev.id, 'jenkins:jenkins.example.org/x#7:completed');
+    assert.ok(ev.entities.some((e) => e.label === 'Build' && e.key === 'jenkins.example.org/x#7'));
+  });
+
   it('gives a started and a completed message of one build the same build key and different ids', () => {
     const a = parse(samples['started.json']);
     const b = parse(samples['completed-success.json']);

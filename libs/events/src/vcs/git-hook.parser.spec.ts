@@ -35,6 +35,22 @@ describe('git post-receive hook parser', () => {
     assert.equal(ev.props['created'], true);
   });
 
+  it('names the commit an annotated tag peels to, not the tag object', () => {
+    const ev = parse(samples['annotated-tag-created.json']);
+    const repo = 'git.example.com/platform/app';
+    assert.ok(ev.about.some((a) => a.role === 'head' && a.entity.key === `${repo}@a27c3a31ee91d6adeef3257bdbeabcbac9048921`));
+    assert.ok(!ev.entities.some((e) => e.key.endsWith('76d085d2d7fdf6288d804bdbaca59ca33b285b19')));
+    assert.equal(ev.props['tag'], 'v1.0.0');
+    assert.equal(ev.props['after'], 'a27c3a31ee91d6adeef3257bdbeabcbac9048921');
+    assert.equal(ev.props['tagObject'], '76d085d2d7fdf6288d804bdbaca59ca33b285b19');
+  });
+
+  it('rejects a peeled commit that is not a full sha', () => {
+    const r = parseMessage(message('git-hook', { ...samples['annotated-tag-created.json'], peeled: 'v1.0.0^{}' }));
+    assert.ok(!r.ok);
+    assert.equal(r.rejection.field, 'peeled');
+  });
+
   it('gives the same id to the same ref update whatever the JSON layout', () => {
     const a = parse(samples['branch-deleted.json']);
     const b = single(parseMessage(message('git-hook', JSON.stringify(samples['branch-deleted.json'], null, 4))));

@@ -5,6 +5,8 @@
  *     "pusher": "alice", "pushedAt": "2024-05-01T10:00:00Z",
  *     "commits": [{ "sha", "parents": ["<sha>"], "author": { "name", "email" }, "time", "message" }] }
  *
+ * For an annotated tag `after` is the tag object and `peeled` the commit it names; the commit is the head.
+ *
  * The id is derived from (repository, ref, before, after), so the same ref update always has the same id
  * however the JSON is laid out.
  */
@@ -50,7 +52,10 @@ export function parseGitHook(ctx: ParseContext, body: Json): TraceEvent[] {
     };
   });
   const pushedAt = optString(o, 'pushedAt', '');
-  const p = { repositoryUrl, ref, before, after, pusher: optString(o, 'pusher', ''), commits };
+  // An annotated tag's `after` is the tag object; the hook sends the commit it peels to as `peeled`.
+  const peeledText = optString(o, 'peeled', '');
+  const peeled = peeledText === undefined ? undefined : sha(peeledText, 'peeled');
+  const p = { repositoryUrl, ref, before, after: peeled ?? after, pusher: optString(o, 'pusher', ''), commits };
   const b = new EventBuilder();
   const { repository } = addPush(ctx, b, p);
   return [
@@ -60,7 +65,7 @@ export function parseGitHook(ctx: ParseContext, body: Json): TraceEvent[] {
       stage: 'commit',
       phase: 'created',
       time: pushedAt ? isoFromText(pushedAt, 'pushedAt') : fallbackTime(ctx),
-      props: { ...pushProps(p), repository },
+      props: { ...pushProps(p), repository, tagObject: peeled === undefined ? undefined : after },
     }),
   ];
 }
