@@ -6,3 +6,4 @@ export * from './entity-keys.js';
 export * from './walk.js';
 export * from './journey.js';
 export * from './journeys.js';
+export * from './lease.js';

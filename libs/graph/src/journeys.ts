@@ -224,14 +224,13 @@ export class Journeys {
     return rows.map((r) => journeyFromProps(r.j));
   }
 
-  /** Journeys by commit key (those in the model; missing ones are left out). */
-  async byKeys(keys: readonly string[]): Promise<JourneyRecord[]> {
-    if (!keys.length) return [];
-    const rows = await this.graph.read<{ j: Record<string, unknown> }>(
-      `UNWIND $keys AS k MATCH (j:Journey {key: k}) RETURN properties(j) AS j`,
-      { keys },
+  /** One commit's journey as the model holds it, and whether it is marked for recomputation. */
+  async byKey(key: string): Promise<{ journey: JourneyRecord; dirty: boolean } | undefined> {
+    const [row] = await this.graph.read<{ j: Record<string, unknown>; dirty: boolean }>(
+      `MATCH (j:Journey {key: $key}) RETURN properties(j) AS j, j:JourneyDirty AS dirty`,
+      { key },
     );
-    return rows.map((r) => journeyFromProps(r.j));
+    return row ? { journey: journeyFromProps(row.j), dirty: row.dirty } : undefined;
   }
 
   /** The journeys (commit key, repository, artifacts) that passed each of the given events. */
