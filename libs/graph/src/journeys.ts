@@ -182,6 +182,11 @@ export class Journeys {
   async rebuild(progress?: (done: number, total: number) => void): Promise<number> {
     await this.graph.write(`MATCH (j:Journey) WHERE NOT EXISTS { MATCH (c:Commit {key: j.key}) } DETACH DELETE j`);
     const keys = (await this.graph.read<{ key: string }>(`MATCH (c:Commit) RETURN c.key AS key`)).map((r) => r.key);
+    return this.rebuildOf(keys, progress);
+  }
+
+  /** Recomputes the journeys of the given commits as {@link rebuild} does (a part of the graph). */
+  async rebuildOf(keys: readonly string[], progress?: (done: number, total: number) => void): Promise<number> {
     for (let i = 0; i < keys.length; i += 5000) {
       await this.graph.write(
         `UNWIND $keys AS k MERGE (j:Journey {key: k})
