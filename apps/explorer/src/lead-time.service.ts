@@ -1,13 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import {
-  ExplorerReads,
-  Journeys,
-  type EntityRow,
-  type EventRow,
-  type IncidentEventRow,
-  type JourneyEvent,
-  type JourneyStage,
-} from '@not/graph';
+import { ExplorerReads, Journeys, type EventRow, type IncidentEventRow, type JourneyEvent, type JourneyStage } from '@not/graph';
 import type { ExplorerConfig } from './explorer.config.js';
 import { EXPLORER_CONFIG } from './explorer.tokens.js';
 import {
@@ -182,12 +174,6 @@ function asEventRow(e: JourneyEvent): EventRow {
 /** The area a repository belongs to: the first configured prefix that matches, else the repository itself. */
 export function areaOf(areas: ExplorerConfig['areas'], repository: string): string {
   return areas.find((a) => repository.startsWith(a.repositoryPrefix))?.name ?? repository;
-}
-
-/** A commit entity's repository: its property, else the part of its key before `@`. */
-export function repositoryOf(commit: Pick<EntityRow, 'key' | 'props'>): string {
-  const repo = commit.props['repository'];
-  return typeof repo === 'string' ? repo : commit.key.split('@')[0]!;
 }
 
 /** Incidents from their events: detected at the first detection or report, resolved at the first resolution after it. */
