@@ -17,7 +17,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseMessage, type TraceEvent } from '@not/events';
-import { ExplorerReads, GraphRepository } from '@not/graph';
+import { ExplorerReads, GraphRepository, Journeys } from '@not/graph';
 import { loadMesh, Mesh } from '@not/mesh';
 import { EiffelService } from '../apps/explorer/src/eiffel.service.js';
 import { explorerConfigSchema } from '../apps/explorer/src/explorer.config.js';
@@ -151,9 +151,10 @@ async function main(): Promise<void> {
   const config = explorerConfigSchema.parse({ neo4j: neo4jConfig, http: { port: 1 }, auth: { tokens: ['bench-token-000000'] } });
   const reads = new ExplorerReads(graph);
   const walker = new WalkService(reads, config);
-  const traces = new TraceService(reads, walker);
+  const journeys = new Journeys(graph, reads, () => config.limits);
+  const traces = new TraceService(reads, walker, journeys);
   const releases = new ReleaseService(reads, walker, traces, config);
-  const leadTimes = new LeadTimeService(reads, walker, config);
+  const leadTimes = new LeadTimeService(reads, walker, journeys, config);
   const eiffel = new EiffelService(reads, config);
 
   const pipelines: Pipeline[] = [];
@@ -178,6 +179,8 @@ async function main(): Promise<void> {
     for (let i = 0; i < pending.length; i += BATCH) await graph.writeEvents(pending.slice(i, i + BATCH));
     written += pending.length;
     pending = [];
+    // The journey read model, as the correlator would keep it (lead time reads it).
+    await journeys.drain();
     save();
   };
   const results: string[] = [];

@@ -3,6 +3,7 @@ import { DEMO_PIPELINE, loadMesh, Mesh, publishToSite, splitEvents, type MeshSta
 import { readFileSync } from 'node:fs';
 import { checkKnown, parseArgs, requireOption, UsageError, type ParsedArgs } from './args.js';
 import { replayCommand } from './replay.command.js';
+import { JOURNEYS_OPTIONS, rebuildJourneysCommand } from './journeys.command.js';
 import { EXPLORER_USAGE, explorerCommand } from './explorer.command.js';
 import { ExplorerError } from './explorer.client.js';
 
@@ -16,6 +17,9 @@ const USAGE = `traces — Network of Traces command line
   traces demo [--config FILE]                    publish the demo pipeline across the first two sites
   traces replay --from TIME [--to TIME] [--site ID[,ID]] [--url AMQP_URL | --config FILE]
                                                  re-read the central archive into the graph (idempotent)
+  traces rebuild-journeys [--config FILE | --neo4j URL [--user U]] [--walk-steps N] [--events N]
+                                                 recompute the journey read model from the graph
+                                                 (password of --neo4j from NEO4J_PASSWORD)
 ${EXPLORER_USAGE}
 
 The mesh config defaults to deploy/local/mesh.yaml.`;
@@ -34,6 +38,10 @@ async function main(argv: string[]): Promise<number> {
     case 'replay': {
       const args = parseArgs(rest, ['from', 'to', 'site', 'config', 'url']);
       return replayCommand(args, () => meshOf(args).status(), progress);
+    }
+    case 'rebuild-journeys': {
+      const args = parseArgs(rest, [...JOURNEYS_OPTIONS]);
+      return rebuildJourneysCommand(args, () => meshOf(args).status(), progress);
     }
     // The explorer's commands (apps/cli/src/explorer.command.ts).
     case 'trace':

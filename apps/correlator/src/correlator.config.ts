@@ -46,6 +46,19 @@ export const correlatorConfigSchema = z.strictObject({
       artifactBuilds: z.array(artifactBuildRule).optional(),
     })
     .default({ maxBytes: 1024 * 1024 }),
+  /** The journey read model (docs/architecture.md, "Journeys"), brought up to date after each batch. */
+  journeys: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Pending events, then dirty journeys, handled per round. */
+      batch: z.number().int().min(1).max(10_000).default(500),
+      /** How long to wait before looking again when a round found nothing to do. */
+      idleMs: z.number().int().min(10).max(60_000).default(1000),
+      /** Walk limits: keep them equal to the explorer's `limits` so journeys match its traces. */
+      walkSteps: z.number().int().min(1).max(200).default(40),
+      events: z.number().int().min(10).max(1_000_000).default(20_000),
+    })
+    .default({ enabled: true, batch: 500, idleMs: 1000, walkSteps: 40, events: 20_000 }),
   http: httpSchema,
   logLevel: z.enum(['debug', 'log', 'warn', 'error']).default('log'),
 });

@@ -9,6 +9,7 @@ import { CorrelatorSettings, type CorrelatorConfig } from './correlator.config.j
 import { CorrelatorMetrics } from './correlator.metrics.js';
 import { IngestController } from './ingest.controller.js';
 import { IngestService } from './ingest.service.js';
+import { JourneyService } from './journey.service.js';
 import { MonitorService } from './monitor.service.js';
 
 @Module({})
@@ -44,6 +45,7 @@ export class CorrelatorModule {
         CorrelatorMetrics,
         BatchWriter,
         IngestService,
+        JourneyService,
       ],
     };
   }

@@ -1,18 +1,11 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { ExplorerReads, type EntityRow, type EventRow } from '@not/graph';
+import { randomUUID } from 'node:crypto';
+import { GraphRepository, Journeys, takeLease, type EventRow } from '@not/graph';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ExplorerConfig } from './explorer.config.js';
 import { EXPLORER_CONFIG } from './explorer.tokens.js';
-import {
-  areaOf,
-  LeadTimeService,
-  repositoryOf,
-  type AreaDeployment,
-  type ChangeLeadTimeDto,
-  type LeadTimeDto,
-} from './lead-time.service.js';
+import { areaOf, LeadTimeService, type AreaDeployment, type ChangeLeadTimeDto, type LeadTimeDto } from './lead-time.service.js';
 import { causeOf, dora, FAILED_OUTCOMES, SEGMENTS, type Incident, type Segment } from './lead-time.stats.js';
-import { WalkService } from './walk.service.js';
 
 /**
  * Delivery figures for Prometheus (the Delivery dashboard and the
@@ -154,6 +147,7 @@ export class DeliveryGauges {
   readonly windowEnd: Gauge;
   readonly failures: Counter;
   readonly duration: Histogram;
+  readonly leader: Gauge;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -226,6 +220,11 @@ export class DeliveryGauges {
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
       registers,
     });
+    this.leader = new Gauge({
+      name: 'traces_explorer_delivery_metrics_leader',
+      help: 'Whether this explorer replica computes and exports the delivery figures (1) or leaves them to another (0)',
+      registers,
+    });
   }
 
   /** Replaces every delivery series with the snapshot's, synchronously (a scrape sees one snapshot or the other). */
@@ -270,11 +269,13 @@ export class DeliveryMetricsService implements OnApplicationBootstrap, OnModuleD
   private running?: Promise<void>;
   private failing = false;
   private stopped = false;
+  /** This replica, for the lease that lets one replica per deployment export the figures. */
+  private readonly me = randomUUID();
 
   constructor(
     private readonly leadTimes: LeadTimeService,
-    private readonly reads: ExplorerReads,
-    private readonly walker: WalkService,
+    private readonly journeys: Journeys,
+    private readonly graph: GraphRepository,
     @Inject(EXPLORER_CONFIG) private readonly config: ExplorerConfig,
     registry: Registry,
   ) {
@@ -314,6 +315,14 @@ export class DeliveryMetricsService implements OnApplicationBootstrap, OnModuleD
   private async refresh(): Promise<void> {
     const end = this.gauges.duration.startTimer();
     try {
+      // One replica per deployment exports the figures (the dashboards sum over replicas); the lease
+      // outlives a few missed rounds, so a replica that stops hands over within three intervals.
+      const lead = await takeLease(this.graph, 'delivery-metrics', this.me, this.config.deliveryMetrics.intervalSeconds * 3000);
+      this.gauges.leader.set(lead ? 1 : 0);
+      if (!lead) {
+        this.gauges.apply({ leadTime: [], bottleneck: [], waiting: [], dora: [] });
+        return;
+      }
       const now = Date.now();
       const snapshot = await this.compute(now);
       if (this.stopped) return;
@@ -349,29 +358,12 @@ export class DeliveryMetricsService implements OnApplicationBootstrap, OnModuleD
 
   /** Where each change first committed in the window, and not yet at `until`, is now. */
   private async positions(from: string, to: string, until: string): Promise<Array<{ area: string; stage: Segment; since: string }>> {
-    const limit = this.config.limits.leadTimeChanges;
-    const commitEvents = await this.reads.eventsInWindow('commit', from, to, limit);
-    const about = await this.reads.aboutEntities(
-      commitEvents.map((e) => ({ o: e.id, id: e.id })),
-      ['Commit'],
-    );
-    const commits = new Map<string, EntityRow>();
-    for (const { x } of about) if (commits.size < limit) commits.set(x.key, x);
-    const down = await this.walker.walkMany(
-      [...commits.values()].map((c) => ({ origin: c.key, entities: [c] })),
-      'down',
-    );
-    const ids = new Set<string>();
-    for (const r of down.values()) for (const id of r.events) ids.add(id);
-    const events = new Map((await this.reads.eventTimes([...ids])).map((e) => [e.id, e]));
+    const started = await this.journeys.reachedIn('commit', from, to, this.config.limits.leadTimeChanges);
     const out: Array<{ area: string; stage: Segment; since: string }> = [];
-    for (const [key, c] of commits) {
-      const journey = [...(down.get(key)?.events ?? [])]
-        .map((id) => events.get(id))
-        .filter((e): e is EventRow => !!e)
-        .sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
+    for (const j of started) {
+      const journey: EventRow[] = j.events.map((e) => ({ ...e, type: '', source: '', format: '', props: {} }));
       const p = positionOf(journey, until);
-      if (p) out.push({ area: areaOf(this.config.areas, repositoryOf(c)), ...p });
+      if (p) out.push({ area: areaOf(this.config.areas, j.repository), ...p });
     }
     return out;
   }

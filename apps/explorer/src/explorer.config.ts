@@ -24,6 +24,16 @@ export const explorerConfigSchema = z.strictObject({
       leadTimeChanges: z.number().int().min(1).max(1_000_000).default(20_000),
     })
     .default({ walkSteps: 40, events: 20_000, releaseEvents: 200_000, leadTimeChanges: 20_000 }),
+  /** The journey read model the correlator keeps (docs/architecture.md, "Journeys"). */
+  journeys: z
+    .strictObject({
+      /**
+       * How long an answer from the model waits for the correlator to take in the events written
+       * before the request (a few hundred milliseconds behind the graph when it keeps up).
+       */
+      waitMs: z.number().int().min(0).max(60_000).default(5000),
+    })
+    .default({ waitMs: 5000 }),
   stream: z
     .strictObject({
       pollMs: z.number().int().min(100).max(60_000).default(1000),

@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { ExplorerReads, GraphRepository } from '@not/graph';
+import { ExplorerReads, GraphRepository, Journeys } from '@not/graph';
 import { HealthRegistry, ObservabilityModule } from '@not/observability';
 import { Registry } from 'prom-client';
 import { BearerGuard } from './auth.guard.js';
@@ -48,6 +48,11 @@ export class ExplorerModule {
           },
         },
         { provide: ExplorerReads, inject: [GraphRepository], useFactory: (graph: GraphRepository) => new ExplorerReads(graph) },
+        {
+          provide: Journeys,
+          inject: [GraphRepository, ExplorerReads],
+          useFactory: (graph: GraphRepository, reads: ExplorerReads) => new Journeys(graph, reads, () => config.limits),
+        },
         BearerGuard,
         WalkService,
         TraceService,

@@ -1,42 +1,20 @@
-import type { AboutRow, EntityRow, EventRow, LinkRow } from '@not/graph';
-
-/**
- * The order a change moves through the pipeline, used for "how far did it get".
- * Artifacts come before tests here (a build produces what the tests then take),
- * unlike the model's list of stages, which is only a vocabulary.
- */
-export const JOURNEY_ORDER = [
-  'work-item',
-  'commit',
-  'review',
-  'merge',
-  'build',
-  'artifact',
-  'test',
-  'publication',
-  'promotion',
-  'deployment',
-  'release',
-] as const;
-export type JourneyStage = (typeof JOURNEY_ORDER)[number];
-
-const FAILED = new Set(['failure', 'error', 'canceled']);
+import {
+  JOURNEY_ORDER,
+  stageSummaries,
+  type AboutRow,
+  type EntityRow,
+  type EventRow,
+  type JourneyStage,
+  type LinkRow,
+  type StageSummary,
+} from '@not/graph';
 
 export interface EventDto extends EventRow {
   readonly links: Array<{ type: string; target: string }>;
   readonly about: Array<{ label: string; key: string; role: string }>;
 }
 
-export interface StageDto {
-  readonly stage: JourneyStage;
-  readonly reached: boolean;
-  readonly first: string | null;
-  readonly last: string | null;
-  readonly events: number;
-  readonly sites: string[];
-  /** `failure` when the last event with an outcome at this stage failed. */
-  readonly outcome: string | null;
-}
+export type StageDto = StageSummary;
 
 export interface BuildDto {
   readonly key: string;
@@ -141,20 +119,8 @@ export function assembleJourney(
     about: (aboutBy.get(e.id) ?? []).map((a) => ({ label: a.entity.label, key: a.entity.key, role: a.role })),
   }));
 
-  const stages: StageDto[] = JOURNEY_ORDER.map((stage) => {
-    const at = events.filter((e) => e.stage === stage);
-    const withOutcome = at.filter((e) => e.outcome);
-    const last = withOutcome[withOutcome.length - 1];
-    return {
-      stage,
-      reached: at.length > 0,
-      first: at[0]?.time ?? null,
-      last: at[at.length - 1]?.time ?? null,
-      events: at.length,
-      sites: [...new Set(at.map((e) => e.site))].sort(),
-      outcome: last ? (FAILED.has(last.outcome!) ? 'failure' : last.outcome) : null,
-    };
-  });
+  // The stage bar: the same function the journey model uses (libs/graph journey.ts).
+  const stages: StageDto[] = stageSummaries(events);
   const reached = stages.filter((s) => s.reached);
   const furthest = reached[reached.length - 1];
 

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ExplorerReads, type EntityRow, type EventRow, type IncidentEventRow } from '@not/graph';
+import { ExplorerReads, Journeys, type EventRow, type IncidentEventRow, type JourneyEvent, type JourneyStage } from '@not/graph';
 import type { ExplorerConfig } from './explorer.config.js';
 import { EXPLORER_CONFIG } from './explorer.tokens.js';
 import {
@@ -69,6 +69,7 @@ export class LeadTimeService {
   constructor(
     private readonly reads: ExplorerReads,
     private readonly walker: WalkService,
+    private readonly journeys: Journeys,
     @Inject(EXPLORER_CONFIG) private readonly config: ExplorerConfig,
   ) {}
 
@@ -78,67 +79,44 @@ export class LeadTimeService {
 
   async measure(q: LeadTimeQuery): Promise<LeadTimeMeasure> {
     const limit = this.config.limits.leadTimeChanges;
-    const [targets, incidentEvents] = await Promise.all([
+    await this.journeys.settled(this.config.journeys.waitMs);
+    // The changes that first reached the end stage in the window, and the end stage's events there (the deployments).
+    const [reached, targets, incidentEvents] = await Promise.all([
+      this.journeys.reachedIn(q.until as JourneyStage, q.from, q.to, limit),
       this.reads.eventsInWindow(q.until, q.from, q.to, limit),
       this.reads.incidentEventsInWindow(q.from, q.to, limit),
     ]);
-    // Which commits each target contains: one batched upstream walk for all of them.
-    const up = await this.walker.walkMany(
-      targets.map((t) => ({ origin: t.id, events: [t.id] })),
-      'up',
-    );
-    const commits = new Map<string, EntityRow>();
-    let truncated = targets.length >= limit;
-    for (const r of up.values()) {
-      truncated ||= r.truncated;
-      for (const x of r.entities.values()) if (x.label === 'Commit' && commits.size < limit) commits.set(x.key, x);
-    }
-    // Each commit's own journey downstream: when it passed each point.
-    const down = await this.walker.walkMany(
-      [...commits.values()].map((c) => ({ origin: c.key, entities: [c] })),
-      'down',
-    );
-    const allIds = new Set<string>();
-    for (const r of down.values()) for (const id of r.events) allIds.add(id);
-    const events = new Map((await this.reads.eventTimes([...allIds])).map((e) => [e.id, e]));
-
+    let truncated = targets.length >= limit || reached.length >= limit;
     const perChange: ChangeLeadTimeDto[] = [];
-    for (const [key, c] of commits) {
-      const walked = down.get(key);
-      if (!walked) continue;
-      truncated ||= walked.truncated;
-      const journey = [...walked.events]
-        .map((id) => events.get(id))
-        .filter((e): e is EventRow => !!e)
-        .sort((a, b) => (a.time < b.time ? -1 : 1));
+    for (const j of reached) {
+      truncated ||= j.truncated;
+      const journey = j.events.map(asEventRow);
       const m = milestones(journey, q.until);
       if (!m || m.points.reached < q.from || m.points.reached >= q.to) continue;
-      const area = areaOf(this.config.areas, repositoryOf(c));
+      const area = areaOf(this.config.areas, j.repository);
       if (q.area !== undefined && area !== q.area) continue;
       const site = journey.find((e) => e.stage === 'commit')?.site ?? journey[0]!.site;
       const { total, segments } = segmentsOf(m.points);
-      perChange.push({ commit: key, area, site, start: m.points.commit, reached: m.points.reached, total, segments });
+      perChange.push({ commit: j.key, area, site, start: m.points.commit, reached: m.points.reached, total, segments });
     }
     perChange.sort((a, b) => (a.reached < b.reached ? -1 : a.reached > b.reached ? 1 : a.commit < b.commit ? -1 : 1));
-
     const groups = new Map<string, ChangeLeadTimeDto[]>();
     for (const c of perChange) {
       const name = q.groupBy === 'area' ? c.area : q.groupBy === 'site' ? c.site : 'all';
       groups.set(name, [...(groups.get(name) ?? []), c]);
     }
     const days = (Date.parse(q.to) - Date.parse(q.from)) / 86_400_000;
-    // What each deployment carried: its artifacts (for incidents) and the areas of its commits.
-    const deployments: AreaDeployment[] = targets.map((t) => {
-      const carried = [...(up.get(t.id)?.entities.values() ?? [])];
-      return {
-        time: t.time,
-        failed: FAILED_OUTCOMES.has(t.outcome ?? ''),
-        service: t.site,
-        artifacts: carried.filter((x) => x.label === 'Artifact').map((x) => x.key),
-        areas: [...new Set(carried.filter((x) => x.label === 'Commit').map((x) => areaOf(this.config.areas, repositoryOf(x))))],
-      };
-    });
+    // What each deployment carried: the areas of the journeys that passed it, and (for incidents) its artifacts.
     const incidents = incidentsOf(incidentEvents);
+    const passing = await this.journeys.passing(targets.map((t) => t.id));
+    const carried = await this.artifactsCarried(targets, passing, incidents);
+    const deployments: AreaDeployment[] = targets.map((t) => ({
+      time: t.time,
+      failed: FAILED_OUTCOMES.has(t.outcome ?? ''),
+      service: t.site,
+      artifacts: carried.get(t.id) ?? [],
+      areas: [...new Set((passing.get(t.id) ?? []).map((j) => areaOf(this.config.areas, j.repository)))],
+    }));
     const inArea = q.area === undefined ? deployments : deployments.filter((d) => d.areas.includes(q.area!));
     const result: LeadTimeDto = {
       from: q.from,
@@ -160,17 +138,42 @@ export class LeadTimeService {
     };
     return { result, deployments, incidents };
   }
+
+  /**
+   * The artifacts each deployment carried, for the deployments an incident could be blamed on: those
+   * whose journeys reached an artifact the incident names. Only those are walked upstream (a
+   * journey's artifacts include ones built from the change but never deployed).
+   */
+  private async artifactsCarried(
+    targets: readonly EventRow[],
+    passing: ReadonlyMap<string, ReadonlyArray<{ artifacts: readonly string[] }>>,
+    incidents: readonly Incident[],
+  ): Promise<Map<string, string[]>> {
+    const named = new Set(incidents.flatMap((i) => i.artifacts));
+    if (!named.size) return new Map();
+    const suspects = targets.filter((t) => (passing.get(t.id) ?? []).some((j) => j.artifacts.some((a) => named.has(a))));
+    const up = await this.walker.walkMany(
+      suspects.map((t) => ({ origin: t.id, events: [t.id] })),
+      'up',
+    );
+    const out = new Map<string, string[]>();
+    for (const [id, r] of up)
+      out.set(
+        id,
+        [...r.entities.values()].filter((x) => x.label === 'Artifact').map((x) => x.key),
+      );
+    return out;
+  }
+}
+
+/** A journey's event as the lead-time arithmetic reads events. */
+function asEventRow(e: JourneyEvent): EventRow {
+  return { ...e, type: '', source: '', format: '', props: {} };
 }
 
 /** The area a repository belongs to: the first configured prefix that matches, else the repository itself. */
 export function areaOf(areas: ExplorerConfig['areas'], repository: string): string {
   return areas.find((a) => repository.startsWith(a.repositoryPrefix))?.name ?? repository;
-}
-
-/** A commit entity's repository: its property, else the part of its key before `@`. */
-export function repositoryOf(commit: Pick<EntityRow, 'key' | 'props'>): string {
-  const repo = commit.props['repository'];
-  return typeof repo === 'string' ? repo : commit.key.split('@')[0]!;
 }
 
 /** Incidents from their events: detected at the first detection or report, resolved at the first resolution after it. */

@@ -1,5 +1,5 @@
 import { ConflictException, HttpException, Injectable, NotFoundException } from '@nestjs/common';
-import { ExplorerReads, type EntityRow } from '@not/graph';
+import { ExplorerReads, Journeys, type EntityRow, type JourneyRecord } from '@not/graph';
 import { assembleJourney, type JourneyDto } from './journey.js';
 import { WalkService, type WalkResult } from './walk.service.js';
 
@@ -27,6 +27,7 @@ export class TraceService {
   constructor(
     private readonly reads: ExplorerReads,
     private readonly walker: WalkService,
+    private readonly journeys: Journeys,
   ) {}
 
   async forCommit(sha: string, repo?: string): Promise<TraceDto> {
@@ -115,8 +116,13 @@ export class TraceService {
     const ids = [...walked.events];
     const entities = [...walked.entities.values()];
     const referencing = entities.filter((x) => x.label === 'Commit' || x.label === 'Change').map((x) => x.eid);
-    const [details, workItems] = await Promise.all([this.reads.details(ids), this.reads.workItemsOf(referencing)]);
-    return { subject, ...assembleJourney(details.events, details.about, details.links, [...entities, ...workItems], walked.truncated) };
+    const [details, workItems, model] = await Promise.all([
+      this.reads.details(ids),
+      this.reads.workItemsOf(referencing),
+      subject.kind === 'commit' ? this.journeys.byKey(subject.key) : undefined,
+    ]);
+    const journey = assembleJourney(details.events, details.about, details.links, [...entities, ...workItems], walked.truncated);
+    return { subject, ...journey, ...summaryFromModel(model, ids) };
   }
 
   private async one(label: 'WorkItem' | 'Change', key: string, what: string, hints: string[]): Promise<[EntityRow]> {
@@ -125,6 +131,20 @@ export class TraceService {
     if (found.length > 1) throw ambiguous(`"${key}" names ${found.length} ${what}s`, found);
     return [found[0]!];
   }
+}
+
+/**
+ * A commit's stage bar from the journey model, when the model has taken in exactly the events the
+ * walk found (else the walk's own, which the model will match once the correlator has caught up).
+ */
+function summaryFromModel(
+  model: { journey: JourneyRecord; dirty: boolean } | undefined,
+  walked: readonly string[],
+): Partial<Pick<JourneyDto, 'stages' | 'furthestStage'>> {
+  if (!model || model.dirty || model.journey.events.length !== walked.length) return {};
+  const have = new Set(model.journey.events.map((e) => e.id));
+  if (!walked.every((id) => have.has(id))) return {};
+  return { stages: model.journey.stages, furthestStage: model.journey.furthestStage };
 }
 
 export function notFound(message: string, hints: string[]): HttpException {

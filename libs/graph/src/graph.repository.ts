@@ -6,6 +6,7 @@ import { Histogram, type Registry } from 'prom-client';
 import { toBatchRows, type AliasedRow, type BatchRows } from './batch-rows.js';
 import { ALIASED_LABELS, aliasId, keyRank, rankKeys } from './entity-keys.js';
 import { cypherIdent, SCHEMA_STATEMENTS } from './graph.schema.js';
+import { MARK_JOURNEYS_PENDING } from './journey.js';
 
 export interface WriteResult {
   /** Events new to the graph (including placeholders filled in). */
@@ -132,6 +133,13 @@ export class GraphRepository implements OnModuleDestroy {
     });
   }
 
+  /** Runs one write query (parameters only) in a managed transaction, retried on transient failures. */
+  async write<T extends RecordShape = RecordShape>(query: string, params: Record<string, unknown> = {}): Promise<T[]> {
+    return this.timed('write', () =>
+      this.session('WRITE').executeWrite(async (tx) => (await tx.run<T>(query, params)).records.map((r) => r.toObject())),
+    );
+  }
+
   async ping(): Promise<void> {
     await this.driver.executeQuery('RETURN 1', {}, { database: this.config.database });
   }
@@ -188,9 +196,12 @@ async function writeBatch(tx: ManagedTransaction, rows: BatchRows): Promise<Writ
   let created = 0;
   let duplicates = rows.duplicatesInBatch;
   const conflicts: string[] = [];
+  const fresh: string[] = [];
   for (const r of res!.records) {
-    if (r.get('fresh')) created++;
-    else {
+    if (r.get('fresh')) {
+      created++;
+      fresh.push(r.get('id') as string);
+    } else {
       duplicates++;
       if (r.get('conflict')) conflicts.push(r.get('id') as string);
     }
@@ -226,6 +237,9 @@ async function writeBatch(tx: ManagedTransaction, rows: BatchRows): Promise<Writ
       }),
     );
   }
+  // The journeys these events touch are brought up to date after the commit (journeys.ts); the mark
+  // is written in this transaction, so no event is left out however the correlator stops.
+  if (fresh.length) last.push(tx.run(MARK_JOURNEYS_PENDING, { ids: fresh }));
   await Promise.all(last);
   return { created, duplicates, conflicts };
 }

@@ -1,4 +1,5 @@
 import { ENTITY_LABELS } from '@not/events';
+import { JOURNEY_ORDER, stageProperty } from './journey.js';
 
 /** Every uniqueness constraint and index the graph relies on; created at start if missing. */
 export const SCHEMA_STATEMENTS: readonly string[] = [
@@ -12,6 +13,13 @@ export const SCHEMA_STATEMENTS: readonly string[] = [
   'CREATE INDEX event_stage_time IF NOT EXISTS FOR (n:Event) ON (n.stage, n.time)',
   'CREATE INDEX event_ingested IF NOT EXISTS FOR (n:Event) ON (n.ingestedAt)',
   'CREATE INDEX commit_sha IF NOT EXISTS FOR (n:Commit) ON (n.sha)',
+  'CREATE CONSTRAINT lease_name IF NOT EXISTS FOR (n:Lease) REQUIRE n.name IS UNIQUE',
+  // The journey read model (journeys.ts): one node per commit, found by the stages it reached and when.
+  'CREATE CONSTRAINT journey_key IF NOT EXISTS FOR (n:Journey) REQUIRE n.key IS UNIQUE',
+  ...JOURNEY_ORDER.map(
+    (stage) =>
+      `CREATE INDEX journey_${stageProperty(stage, 'First')} IF NOT EXISTS FOR (n:Journey) ON (n.${stageProperty(stage, 'First')})`,
+  ),
 ];
 
 const IDENT = /^[A-Z][A-Za-z0-9_]*$/;

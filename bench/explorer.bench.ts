@@ -1,0 +1,178 @@
+/**
+ * Explorer load benchmark (`npm run bench:explorer`): against the local mesh (deploy/local/mesh.yaml,
+ * started if needed, apps included), drives the explorer's HTTP API the way users do while ingest
+ * runs at a steady rate through the sites, and reports per route the throughput and p50/p99, then
+ * the CPU the explorer and Neo4j use when nobody asks anything. Not a test: the figures depend on
+ * the machine (and on what else runs on it).
+ *
+ *   --pipelines=20        Eiffel pipelines published first (about 45 events each, two sites), the
+ *                         population the users ask about; a larger graph comes from bench:query
+ *   --users=16            concurrent users; each picks a route and a subject at random per request
+ *   --seconds=30          how long the users ask
+ *   --rate=500            events/s published during the measurement (0: no ingest)
+ *   --idle-seconds=30     how long CPU is sampled with no users and no ingest
+ *   --config=<mesh.yaml>  another mesh
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { loadMesh, Mesh, publishToSite, readState, type MeshStatus } from '@not/mesh';
+import { eiffelPipeline, type Pipeline } from '../apps/explorer/src/testing/eiffel-pipeline.js';
+
+const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
+const num = (name: string, fallback: number): number => {
+  const v = Number(args.get(name) ?? fallback);
+  if (!Number.isFinite(v) || v < 0) throw new Error(`--${name} must be a number ≥ 0`);
+  return v;
+};
+const PIPELINES = num('pipelines', 20);
+const USERS = Math.max(1, num('users', 16));
+const SECONDS = num('seconds', 30);
+const RATE = num('rate', 500);
+const IDLE_SECONDS = num('idle-seconds', 30);
+const log = (m: string): void => void process.stderr.write(`• ${m}\n`);
+
+const DAY = 86_400_000;
+const run = randomBytes(3).toString('hex');
+/** Pipelines dated over the last 20 days, so the lead-time window (30 days) holds them. */
+const base = (i: number): number => Date.now() - 20 * DAY + ((i * 7919) % (19 * 24)) * 3_600_000;
+
+async function publish(status: MeshStatus, pipelines: readonly Pipeline[]): Promise<void> {
+  for (const site of ['a', 'b'] as const) {
+    const bodies = pipelines.flatMap((p) => p.events.filter((e) => e.site === site).map((e) => Buffer.from(JSON.stringify(e.event))));
+    if (bodies.length) await publishToSite(status, `site-${site}`, 'ci', bodies);
+  }
+}
+
+/** Steady ingest: a new pipeline's events every tick, at about `rate` events/s in all, until stopped. */
+function ingest(status: MeshStatus, rate: number): { stop: () => Promise<number> } {
+  let stopped = false;
+  let sent = 0;
+  let n = 0;
+  const loop = (async () => {
+    const perPipeline = eiffelPipeline('probe', Date.now()).events.length;
+    const interval = (perPipeline / rate) * 1000;
+    while (!stopped) {
+      const t0 = Date.now();
+      const p = eiffelPipeline(`ing${run}x${n++}`, Date.now() - DAY);
+      await publish(status, [p]);
+      sent += p.events.length;
+      await new Promise((r) => setTimeout(r, Math.max(0, interval - (Date.now() - t0))));
+    }
+  })();
+  return {
+    stop: async () => {
+      stopped = true;
+      await loop;
+      return sent;
+    },
+  };
+}
+
+interface Route {
+  readonly name: string;
+  readonly path: (p: Pipeline) => string;
+}
+
+const ROUTES: Route[] = [
+  { name: 'trace by commit', path: (p) => `/api/v1/trace/commit/${p.commits.C1.sha.slice(0, 12)}` },
+  { name: 'trace by work item', path: (p) => `/api/v1/trace/work-item/${encodeURIComponent(p.commits.C2.workItem)}` },
+  { name: 'trace by artifact', path: (p) => `/api/v1/trace/artifact/${encodeURIComponent(p.artifacts.A1)}` },
+  { name: 'release', path: (p) => `/api/v1/releases/${encodeURIComponent(p.product)}/1.0` },
+  {
+    name: 'lead time (30 days)',
+    path: () => `/api/v1/lead-time?from=${new Date(Date.now() - 30 * DAY).toISOString()}&to=${new Date().toISOString()}`,
+  },
+];
+
+function pct(sorted: readonly number[], q: number): number {
+  return sorted.length ? sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)]! : NaN;
+}
+
+/** CPU seconds (user + system) a process has used, from /proc (Linux). */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of the whole line; after "pid (comm) " they are 12th and 13th.
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+async function main(): Promise<void> {
+  const mesh = new Mesh(loadMesh(args.get('config')), log);
+  let status = await mesh.status();
+  if (!status.explorer.up || !status.correlator.up) status = await mesh.up({});
+  const token = status.explorer.token;
+  const get = async (path: string): Promise<number> => {
+    const res = await fetch(`${status.explorer.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+    await res.arrayBuffer();
+    return res.status;
+  };
+
+  const pipelines = Array.from({ length: PIPELINES }, (_, i) => eiffelPipeline(`eb${run}x${i}`, base(i)));
+  log(`publishing ${pipelines.length} pipelines (${pipelines.reduce((n, p) => n + p.events.length, 0)} events) at two sites`);
+  await publish(status, pipelines);
+  // Ready when the last pipeline's release is traceable.
+  const last = pipelines[pipelines.length - 1]!;
+  for (let i = 0; ; i++) {
+    if ((await get(ROUTES[0]!.path(last))) === 200) break;
+    if (i > 600) throw new Error('the published pipelines did not reach the explorer within 5 minutes');
+    await new Promise((r) => setTimeout(r, 500));
+  }
+
+  log(`${USERS} users for ${SECONDS} s${RATE ? `, ingest at ${RATE} events/s` : ''}`);
+  const feed = RATE > 0 ? ingest(status, RATE) : undefined;
+  const times = new Map<string, number[]>(ROUTES.map((r) => [r.name, []]));
+  const errors = new Map<string, number>(ROUTES.map((r) => [r.name, 0]));
+  const end = Date.now() + SECONDS * 1000;
+  await Promise.all(
+    Array.from({ length: USERS }, async () => {
+      while (Date.now() < end) {
+        const route = ROUTES[Math.floor(Math.random() * ROUTES.length)]!;
+        const p = pipelines[Math.floor(Math.random() * pipelines.length)]!;
+        const t0 = performance.now();
+        const code = await get(route.path(p)).catch(() => 0);
+        const ms = performance.now() - t0;
+        if (code === 200) times.get(route.name)!.push(ms);
+        else errors.set(route.name, errors.get(route.name)! + 1);
+      }
+    }),
+  );
+  const sent = feed ? await feed.stop() : 0;
+
+  const rows = ROUTES.map((r) => {
+    const s = [...times.get(r.name)!].sort((a, b) => a - b);
+    return `${r.name.padEnd(22)} ${(s.length / SECONDS).toFixed(1).padStart(8)} req/s  p50 ${pct(s, 0.5).toFixed(0).padStart(6)} ms  p99 ${pct(
+      s,
+      0.99,
+    )
+      .toFixed(0)
+      .padStart(6)} ms  errors ${errors.get(r.name)}`;
+  });
+  const all = [...times.values()].flat().sort((a, b) => a - b);
+  rows.push(
+    `${'all routes'.padEnd(22)} ${(all.length / SECONDS).toFixed(1).padStart(8)} req/s  p50 ${pct(all, 0.5).toFixed(0).padStart(6)} ms  p99 ${pct(all, 0.99).toFixed(0).padStart(6)} ms`,
+  );
+  if (feed) rows.push(`ingest offered: ${(sent / SECONDS).toFixed(0)} events/s`);
+
+  if (IDLE_SECONDS > 0) {
+    // Nothing asks, nothing arrives: what the explorer and Neo4j cost on their own (background figures, journey step).
+    const state = readState(status.stateDir);
+    const pids = { explorer: state?.pids['explorer'], neo4j: state?.pids['neo4j'], correlator: state?.pids['correlator'] };
+    log(`sampling idle CPU for ${IDLE_SECONDS} s (after 5 s for the ingest to drain)`);
+    await new Promise((r) => setTimeout(r, 5000));
+    const before = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, pid ? cpuSeconds(pid) : NaN]));
+    await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
+    for (const [k, pid] of Object.entries(pids)) {
+      const used = pid ? cpuSeconds(pid) - before[k]! : NaN;
+      rows.push(`idle CPU ${k.padEnd(11)} ${((used / IDLE_SECONDS) * 100).toFixed(1)} % of a core`);
+    }
+  }
+  process.stdout.write(rows.join('\n') + '\n');
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`bench:explorer failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);

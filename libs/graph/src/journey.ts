@@ -1,0 +1,227 @@
+import type { EntityRow, EventRow } from './explorer.reads.js';
+
+/**
+ * A journey: what one change (a commit) went through downstream, as facts for
+ * readers that must not walk the graph per request (lead time, DORA, the
+ * delivery gauges, a trace's stage bar). Pure functions: the same facts give
+ * the same record, whether the correlator computes it as events arrive or
+ * `traces rebuild-journeys` recomputes it from the whole graph.
+ */
+
+/**
+ * The order a change moves through the pipeline, used for "how far did it get".
+ * Artifacts come before tests here (a build produces what the tests then take),
+ * unlike the model's list of stages, which is only a vocabulary.
+ */
+export const JOURNEY_ORDER = [
+  'work-item',
+  'commit',
+  'review',
+  'merge',
+  'build',
+  'artifact',
+  'test',
+  'publication',
+  'promotion',
+  'deployment',
+  'release',
+] as const;
+export type JourneyStage = (typeof JOURNEY_ORDER)[number];
+
+/** Outcomes that make a stage count as failed in a journey's stage bar. */
+const STAGE_FAILED = new Set(['failure', 'error', 'canceled']);
+
+/** Marks new events (by id) for the journey step, in the transaction that writes them. */
+export const MARK_JOURNEYS_PENDING = 'UNWIND $ids AS id MATCH (e:Event {id: id}) SET e:JourneyPending';
+
+/** One event of a journey: only what the journey's readers need. */
+export type JourneyEvent = Pick<EventRow, 'id' | 'stage' | 'phase' | 'outcome' | 'time' | 'site'>;
+
+/** One stage of the stage bar. */
+export interface StageSummary {
+  readonly stage: JourneyStage;
+  readonly reached: boolean;
+  readonly first: string | null;
+  readonly last: string | null;
+  readonly events: number;
+  readonly sites: string[];
+  /** `failure` when the last event with an outcome at this stage failed. */
+  readonly outcome: string | null;
+}
+
+export interface JourneyRecord {
+  /** The commit's key (`<repository>@<sha>`). */
+  readonly key: string;
+  readonly repository: string;
+  readonly sha: string | null;
+  /** The journey's events, by time (then id). */
+  readonly events: JourneyEvent[];
+  readonly stages: StageSummary[];
+  readonly furthestStage: JourneyStage | null;
+  /** The furthest stage when its last outcome failed: where the change stopped. */
+  readonly stoppedStage: JourneyStage | null;
+  readonly sites: string[];
+  readonly workItems: string[];
+  readonly changes: string[];
+  readonly builds: string[];
+  readonly testRuns: string[];
+  readonly artifacts: string[];
+  readonly releases: string[];
+  /** The walk stopped at a limit: the journey may go further than recorded. */
+  readonly truncated: boolean;
+}
+
+/** Events by time, then id: one order whatever order they were read in. */
+export function byTimeThenId(a: { time: string; id: string }, b: { time: string; id: string }): number {
+  return a.time < b.time ? -1 : a.time > b.time ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+/** The stage bar from a journey's events (sorted by time). */
+export function stageSummaries(events: readonly JourneyEvent[]): StageSummary[] {
+  return JOURNEY_ORDER.map((stage) => {
+    const at = events.filter((e) => e.stage === stage);
+    const withOutcome = at.filter((e) => e.outcome);
+    const last = withOutcome[withOutcome.length - 1];
+    return {
+      stage,
+      reached: at.length > 0,
+      first: at[0]?.time ?? null,
+      last: at[at.length - 1]?.time ?? null,
+      events: at.length,
+      sites: [...new Set(at.map((e) => e.site))].sort(),
+      outcome: last ? (STAGE_FAILED.has(last.outcome!) ? 'failure' : last.outcome) : null,
+    };
+  });
+}
+
+/** How far the stage bar goes, and whether it stopped there on a failure. */
+export function furthestOf(stages: readonly StageSummary[]): { furthest: JourneyStage | null; stopped: JourneyStage | null } {
+  const reached = stages.filter((s) => s.reached);
+  const furthest = reached[reached.length - 1];
+  return { furthest: furthest?.stage ?? null, stopped: furthest?.outcome === 'failure' ? furthest.stage : null };
+}
+
+/**
+ * The journey of one commit from what a downstream walk from it met: the events (any order, repeats
+ * allowed), the entities, and the work items its commits and changes reference.
+ */
+export function journeyOf(
+  commit: Pick<EntityRow, 'key' | 'props'>,
+  events: readonly JourneyEvent[],
+  entities: ReadonlyArray<Pick<EntityRow, 'label' | 'key'>>,
+  truncated: boolean,
+): JourneyRecord {
+  const byId = new Map<string, JourneyEvent>();
+  for (const e of events) if (!byId.has(e.id)) byId.set(e.id, pick(e));
+  const sorted = [...byId.values()].sort(byTimeThenId);
+  const stages = stageSummaries(sorted);
+  const { furthest, stopped } = furthestOf(stages);
+  const keys = (label: string): string[] => [...new Set(entities.filter((x) => x.label === label).map((x) => x.key))].sort();
+  const repo = commit.props['repository'];
+  const sha = commit.props['sha'];
+  return {
+    key: commit.key,
+    repository: typeof repo === 'string' ? repo : commit.key.split('@')[0]!,
+    sha: typeof sha === 'string' ? sha : commit.key.includes('@') ? commit.key.slice(commit.key.lastIndexOf('@') + 1) : null,
+    events: sorted,
+    stages,
+    furthestStage: furthest,
+    stoppedStage: stopped,
+    sites: [...new Set(sorted.map((e) => e.site))].sort(),
+    workItems: keys('WorkItem'),
+    changes: keys('Change'),
+    builds: keys('Build'),
+    testRuns: keys('TestRun'),
+    artifacts: keys('Artifact'),
+    releases: keys('Release'),
+    truncated,
+  };
+}
+
+function pick(e: JourneyEvent): JourneyEvent {
+  return { id: e.id, stage: e.stage, phase: e.phase ?? null, outcome: e.outcome ?? null, time: e.time, site: e.site };
+}
+
+/** `work-item` -> `workItem`: the prefix of a stage's properties on a journey node. */
+export function stageProperty(stage: JourneyStage, suffix: 'First' | 'Last' | 'Sites' | 'Outcome'): string {
+  return stage.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) + suffix;
+}
+
+type JourneyValue = string | number | boolean | null | string[];
+
+/**
+ * The properties of a `:Journey` node (see docs/graph-model.md). Lists cannot hold nulls in the
+ * graph store: a missing phase or outcome is stored as ''. Times are ISO-8601 UTC strings, which
+ * order as the times do. A stage not reached has no properties (null removes them on write).
+ */
+export function journeyProps(r: JourneyRecord): Record<string, JourneyValue> {
+  const p: Record<string, JourneyValue> = {
+    key: r.key,
+    repository: r.repository,
+    sha: r.sha,
+    evIds: r.events.map((e) => e.id),
+    evStages: r.events.map((e) => e.stage),
+    evPhases: r.events.map((e) => e.phase ?? ''),
+    evOutcomes: r.events.map((e) => e.outcome ?? ''),
+    evTimes: r.events.map((e) => e.time),
+    evSites: r.events.map((e) => e.site),
+    furthestStage: r.furthestStage,
+    stoppedStage: r.stoppedStage,
+    sites: r.sites,
+    workItems: r.workItems,
+    changes: r.changes,
+    builds: r.builds,
+    testRuns: r.testRuns,
+    artifacts: r.artifacts,
+    releases: r.releases,
+    truncated: r.truncated,
+  };
+  for (const s of r.stages) {
+    p[stageProperty(s.stage, 'First')] = s.first;
+    p[stageProperty(s.stage, 'Last')] = s.last;
+    p[stageProperty(s.stage, 'Sites')] = s.reached ? s.sites : null;
+    p[stageProperty(s.stage, 'Outcome')] = s.outcome;
+  }
+  return p;
+}
+
+/** A journey back from its node's properties. */
+export function journeyFromProps(p: Record<string, unknown>): JourneyRecord {
+  const list = (k: string): string[] => (Array.isArray(p[k]) ? (p[k] as unknown[]).map(String) : []);
+  const ids = list('evIds');
+  const [stagesOf, phases, outcomes, times, sites] = ['evStages', 'evPhases', 'evOutcomes', 'evTimes', 'evSites'].map(list) as [
+    string[],
+    string[],
+    string[],
+    string[],
+    string[],
+  ];
+  const events: JourneyEvent[] = ids.map((id, i) => ({
+    id,
+    stage: stagesOf[i] ?? 'other',
+    phase: phases[i] || null,
+    outcome: outcomes[i] || null,
+    time: times[i] ?? '',
+    site: sites[i] ?? '',
+  }));
+  const stages = stageSummaries(events);
+  const { furthest, stopped } = furthestOf(stages);
+  const str = (k: string): string | null => (typeof p[k] === 'string' ? (p[k] as string) : null);
+  return {
+    key: str('key') ?? '',
+    repository: str('repository') ?? '',
+    sha: str('sha'),
+    events,
+    stages,
+    furthestStage: furthest,
+    stoppedStage: stopped,
+    sites: list('sites'),
+    workItems: list('workItems'),
+    changes: list('changes'),
+    builds: list('builds'),
+    testRuns: list('testRuns'),
+    artifacts: list('artifacts'),
+    releases: list('releases'),
+    truncated: p['truncated'] === true,
+  };
+}

@@ -1,0 +1,262 @@
+import { randomUUID } from 'node:crypto';
+import neo4j from 'neo4j-driver';
+import { ExplorerReads, type EntityRow } from './explorer.reads.js';
+import { GraphRepository } from './graph.repository.js';
+import {
+  journeyFromProps,
+  journeyOf,
+  journeyProps,
+  stageProperty,
+  type JourneyEvent,
+  type JourneyRecord,
+  type JourneyStage,
+} from './journey.js';
+import { GraphWalker, type WalkLimits } from './walk.js';
+
+/**
+ * The journey read model in the graph store (see docs/architecture.md, "Journeys"):
+ *
+ * 1. the batch that writes new events labels them `:JourneyPending`, in its own transaction;
+ * 2. {@link Journeys.propagate} walks upstream from pending events to the commits they belong to,
+ *    marks those commits' `:Journey` nodes `:JourneyDirty` and takes the pending label off, in one
+ *    transaction;
+ * 3. {@link Journeys.recompute} walks downstream from each dirty journey's commit (the explorer's
+ *    walk, {@link GraphWalker}), computes the record with the pure {@link journeyOf} and writes it,
+ *    clearing the mark unless the journey was marked again meanwhile.
+ *
+ * Every mark is durable, so a correlator that stops between steps leaves work, never a wrong
+ * journey; every step is idempotent, so several correlators may run them at once.
+ * {@link Journeys.rebuild} marks every commit's journey dirty and runs step 3 until none is left.
+ */
+export class Journeys {
+  private readonly walker: GraphWalker;
+
+  constructor(
+    private readonly graph: GraphRepository,
+    private readonly reads: ExplorerReads,
+    limits: () => WalkLimits,
+  ) {
+    this.walker = new GraphWalker(reads, limits);
+  }
+
+  /** One bounded round of steps 2 and 3; how many events and journeys it handled. */
+  async step(limit = 500): Promise<{ events: number; journeys: number }> {
+    const events = await this.propagate(limit);
+    const journeys = await this.recompute(limit);
+    return { events, journeys };
+  }
+
+  /** Runs rounds until nothing is pending or dirty (a rebuild, a test). */
+  async drain(limit = 500, progress?: (done: number) => void): Promise<number> {
+    let done = 0;
+    for (;;) {
+      const r = await this.step(limit);
+      done += r.journeys;
+      if (r.journeys) progress?.(done);
+      if (r.events === 0 && r.journeys === 0) return done;
+    }
+  }
+
+  /** Step 2: pending events -> the journeys of the commits upstream of them, marked dirty. */
+  async propagate(limit = 500): Promise<number> {
+    const pending = await this.graph.read<{ id: string; at: number }>(
+      `MATCH (e:JourneyPending) RETURN e.id AS id, coalesce(e.ingestedAt, datetime.realtime()).epochMillis AS at LIMIT $limit`,
+      { limit: neo4j.int(limit) },
+    );
+    if (!pending.length) return 0;
+    const up = await this.walker.walkMany(
+      pending.map((p) => ({ origin: p.id, events: [p.id] })),
+      'up',
+    );
+    const keys = new Set<string>();
+    for (const r of up.values()) for (const x of r.entities.values()) if (x.label === 'Commit') keys.add(x.key);
+    // Cause time: the earliest arrival among these events, so a reader can wait for what it caused.
+    const since = Math.min(...pending.map((p) => p.at));
+    await this.graph.write(
+      `CALL () {
+         UNWIND $keys AS k
+         MERGE (j:Journey {key: k})
+         SET j:JourneyDirty, j.dirtyToken = $token,
+             j.dirtySince = CASE WHEN j.dirtySince IS NULL OR j.dirtySince > $since THEN $since ELSE j.dirtySince END
+       }
+       UNWIND $ids AS id MATCH (e:Event {id: id}) REMOVE e:JourneyPending`,
+      { keys: [...keys], ids: pending.map((p) => p.id), token: randomUUID(), since: neo4j.int(since) },
+    );
+    return pending.length;
+  }
+
+  /** Step 3: the oldest dirty journeys recomputed; how many. */
+  async recompute(limit = 500): Promise<number> {
+    const dirty = await this.graph.read<{ key: string; token: string; basis: number }>(
+      `MATCH (j:JourneyDirty) WITH j ORDER BY j.dirtySince LIMIT $limit
+       RETURN j.key AS key, j.dirtyToken AS token, datetime.realtime().epochMillis AS basis`,
+      { limit: neo4j.int(limit) },
+    );
+    if (!dirty.length) return 0;
+    const records = await this.compute(dirty.map((d) => d.key));
+    const rows = dirty.map((d) => {
+      const r = records.get(d.key);
+      return {
+        key: d.key,
+        token: d.token,
+        basis: neo4j.int(d.basis),
+        props: r ? journeyProps(r) : null,
+        events: r?.events.map((e) => e.id) ?? [],
+      };
+    });
+    // A journey is written only by the newest computation (`basis`: when its facts were read), and its
+    // mark cleared only when nobody marked it again since it was read. A commit that is gone (merged into
+    // another by an alias) takes its journey with it.
+    const gone = rows.filter((r) => r.props === null);
+    if (gone.length) {
+      await this.graph.write(`UNWIND $rows AS r MATCH (j:Journey {key: r.key}) WHERE coalesce(j.basis, -1) <= r.basis DETACH DELETE j`, {
+        rows: gone,
+      });
+    }
+    await this.graph.write(
+      `UNWIND $rows AS r
+       MATCH (j:Journey {key: r.key}) WHERE coalesce(j.basis, -1) <= r.basis
+       SET j += r.props, j.basis = r.basis, j.updatedAt = datetime.realtime()
+       WITH j, r
+       CALL (j, r) {
+         MATCH (j)-[p:PASSED]->(e:Event) WHERE NOT e.id IN r.events
+         DELETE p
+       }
+       CALL (j, r) {
+         UNWIND r.events AS id
+         MATCH (e:Event {id: id})
+         MERGE (j)-[:PASSED]->(e)
+       }
+       WITH j, r WHERE j.dirtyToken = r.token
+       REMOVE j:JourneyDirty, j.dirtyToken, j.dirtySince`,
+      { rows: rows.filter((r) => r.props !== null) },
+    );
+    return dirty.length;
+  }
+
+  /** The journeys of the given commits, computed from the graph (what the model holds after step 3). */
+  async compute(keys: readonly string[]): Promise<Map<string, JourneyRecord>> {
+    const commits = await this.graph.read<{ x: EntityRow }>(
+      `UNWIND $keys AS k MATCH (c:Commit {key: k})
+       RETURN {eid: elementId(c), label: 'Commit', key: c.key, props: properties(c)} AS x`,
+      { keys },
+    );
+    const down = await this.walker.walkMany(
+      commits.map(({ x }) => ({ origin: x.key, entities: [x] })),
+      'down',
+    );
+    const ids = new Set<string>();
+    const referencing: Array<{ o: string; eids: string[] }> = [];
+    for (const [o, r] of down) {
+      for (const id of r.events) ids.add(id);
+      const eids = [...r.entities.values()].filter((x) => x.label === 'Commit' || x.label === 'Change').map((x) => x.eid);
+      referencing.push({ o, eids });
+    }
+    const [events, workItems] = await Promise.all([
+      this.reads.eventTimes([...ids]),
+      this.graph.read<{ o: string; keys: string[] }>(
+        `UNWIND $rows AS r
+         RETURN r.o AS o, COLLECT { UNWIND r.eids AS eid MATCH (c) WHERE elementId(c) = eid MATCH (c)-[:REFERENCES]->(w:WorkItem) RETURN DISTINCT w.key } AS keys`,
+        { rows: referencing },
+      ),
+    ]);
+    const byId = new Map<string, JourneyEvent>(events.map((e) => [e.id, e]));
+    const items = new Map(workItems.map((w) => [w.o, w.keys]));
+    const out = new Map<string, JourneyRecord>();
+    for (const { x } of commits) {
+      const r = down.get(x.key)!;
+      const evs = [...r.events].map((id) => byId.get(id)).filter((e): e is JourneyEvent => e !== undefined);
+      const entities = [
+        ...[...r.entities.values()].map((e) => ({ label: e.label, key: e.key })),
+        ...(items.get(x.key) ?? []).map((key) => ({ label: 'WorkItem', key })),
+      ];
+      out.set(x.key, journeyOf(x, evs, entities, r.truncated));
+    }
+    return out;
+  }
+
+  /**
+   * Recomputes every journey from the graph: journeys of commits that are gone are deleted, every
+   * commit's journey is marked dirty and recomputed. Safe while correlators run.
+   */
+  async rebuild(progress?: (done: number, total: number) => void): Promise<number> {
+    await this.graph.write(`MATCH (j:Journey) WHERE NOT EXISTS { MATCH (c:Commit {key: j.key}) } DETACH DELETE j`);
+    const keys = (await this.graph.read<{ key: string }>(`MATCH (c:Commit) RETURN c.key AS key`)).map((r) => r.key);
+    return this.rebuildOf(keys, progress);
+  }
+
+  /** Recomputes the journeys of the given commits as {@link rebuild} does (a part of the graph). */
+  async rebuildOf(keys: readonly string[], progress?: (done: number, total: number) => void): Promise<number> {
+    for (let i = 0; i < keys.length; i += 5000) {
+      await this.graph.write(
+        `UNWIND $keys AS k MERGE (j:Journey {key: k})
+         SET j:JourneyDirty, j.dirtyToken = $token, j.dirtySince = coalesce(j.dirtySince, datetime.realtime().epochMillis)`,
+        { keys: keys.slice(i, i + 5000), token: randomUUID() },
+      );
+    }
+    return this.drain(500, (done) => progress?.(done, keys.length));
+  }
+
+  /**
+   * Waits until the model holds every event the graph held when called (nothing pending or dirty
+   * because of earlier writes), for at most `maxMs`; true when it does.
+   */
+  async settled(maxMs: number): Promise<boolean> {
+    const deadline = Date.now() + maxMs;
+    let now: number | undefined;
+    for (let delay = 20; ; delay = Math.min(delay * 2, 250)) {
+      const [r] = await this.graph.read<{ now: number; busy: boolean }>(
+        `WITH coalesce($now, datetime.realtime().epochMillis) AS now
+         RETURN now, EXISTS { MATCH (e:JourneyPending) WHERE e.ingestedAt IS NULL OR e.ingestedAt.epochMillis <= now }
+                  OR EXISTS { MATCH (j:JourneyDirty) WHERE j.dirtySince <= now } AS busy`,
+        { now: now === undefined ? null : neo4j.int(now) },
+      );
+      now = r!.now;
+      if (!r!.busy) return true;
+      if (Date.now() + delay > deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+
+  /** Journeys that first reached `stage` in [from, to), oldest first, at most `limit`. */
+  async reachedIn(stage: JourneyStage, from: string, to: string, limit: number): Promise<JourneyRecord[]> {
+    const p = stageProperty(stage, 'First');
+    const rows = await this.graph.read<{ j: Record<string, unknown> }>(
+      `MATCH (j:Journey) WHERE j.${p} >= $from AND j.${p} < $to
+       RETURN properties(j) AS j ORDER BY j.${p}, j.key LIMIT $limit`,
+      { from: iso(from), to: iso(to), limit: neo4j.int(limit) },
+    );
+    return rows.map((r) => journeyFromProps(r.j));
+  }
+
+  /** One commit's journey as the model holds it, and whether it is marked for recomputation. */
+  async byKey(key: string): Promise<{ journey: JourneyRecord; dirty: boolean } | undefined> {
+    const [row] = await this.graph.read<{ j: Record<string, unknown>; dirty: boolean }>(
+      `MATCH (j:Journey {key: $key}) RETURN properties(j) AS j, j:JourneyDirty AS dirty`,
+      { key },
+    );
+    return row ? { journey: journeyFromProps(row.j), dirty: row.dirty } : undefined;
+  }
+
+  /** The journeys (commit key, repository, artifacts) that passed each of the given events. */
+  async passing(ids: readonly string[]): Promise<Map<string, Array<{ key: string; repository: string; artifacts: string[] }>>> {
+    const out = new Map<string, Array<{ key: string; repository: string; artifacts: string[] }>>();
+    if (!ids.length) return out;
+    const rows = await this.graph.read<{ id: string; js: Array<{ key: string; repository: string; artifacts: string[] | null }> }>(
+      `UNWIND $ids AS id MATCH (e:Event {id: id})
+       RETURN id, [(j:Journey)-[:PASSED]->(e) | {key: j.key, repository: j.repository, artifacts: j.artifacts}] AS js`,
+      { ids },
+    );
+    for (const r of rows)
+      out.set(
+        r.id,
+        r.js.map((j) => ({ key: j.key, repository: j.repository, artifacts: j.artifacts ?? [] })),
+      );
+    return out;
+  }
+}
+
+function iso(t: string): string {
+  const ms = Date.parse(t);
+  return Number.isFinite(ms) ? new Date(ms).toISOString() : t;
+}
