@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { parseMessage, type ParseOptions } from '@not/events';
-import { PoisonMessageError, type AmqpMessage } from '@not/messaging';
+import { parseMessage, type ParseOptions, type TraceEvent } from '@not/events';
+import type { StoredEvent } from '@not/graph';
+import { EIFFEL_ROUTING_KEY_HEADER, isSepiaRoutingKey, PoisonMessageError, sepiaRoutingKey, type AmqpMessage } from '@not/messaging';
 import { BatchWriter } from './batch.writer.js';
 import { CorrelatorSettings } from './correlator.config.js';
 import { CorrelatorMetrics } from './correlator.metrics.js';
@@ -21,12 +22,14 @@ function receivedAt(msg: AmqpMessage): Date {
 export class IngestService {
   private readonly log = new Logger(IngestService.name);
   private readonly parseOptions: ParseOptions;
+  private readonly eiffelBus: boolean;
 
   constructor(
     private readonly writer: BatchWriter,
     private readonly metrics: CorrelatorMetrics,
     settings: CorrelatorSettings,
   ) {
+    this.eiffelBus = settings.config.eiffelBus.enabled;
     const p = settings.config.parse;
     this.parseOptions = {
       maxBytes: p.maxBytes,
@@ -34,6 +37,21 @@ export class IngestService {
       repositoryAliases: p.repositoryAliases,
       artifactBuilds: p.artifactBuilds,
     };
+  }
+
+  /**
+   * Each event keeps the body it arrived in (the parser accepted it as UTF-8 JSON), and an Eiffel event
+   * the routing key to republish it with on the central Eiffel bus: the Sepia key its tool used at the
+   * site when the relay kept it, else one built from the event.
+   */
+  private withBody(msg: AmqpMessage, events: readonly TraceEvent[]): StoredEvent[] {
+    const raw = Buffer.from(msg.body).toString('utf8');
+    return events.map((e) => {
+      if (e.format !== 'eiffel' || !this.eiffelBus) return { ...e, raw };
+      const kept = msg.headers[EIFFEL_ROUTING_KEY_HEADER];
+      const key = isSepiaRoutingKey(kept) ? kept : sepiaRoutingKey(JSON.parse(raw) as unknown, e.site);
+      return { ...e, raw, outbox: key };
+    });
   }
 
   async accept(msg: AmqpMessage): Promise<void> {
@@ -51,7 +69,7 @@ export class IngestService {
       throw new PoisonMessageError(text);
     }
     try {
-      const result = await this.writer.submit(parsed.events);
+      const result = await this.writer.submit(this.withBody(msg, parsed.events));
       const now = Date.now();
       for (const e of parsed.events) {
         this.metrics.events.inc({ site: e.site, format: e.format, stage: e.stage, result: 'accepted' });

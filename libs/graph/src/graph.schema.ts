@@ -12,6 +12,8 @@ export const SCHEMA_STATEMENTS: readonly string[] = [
   'CREATE INDEX event_stage_time IF NOT EXISTS FOR (n:Event) ON (n.stage, n.time)',
   'CREATE INDEX event_ingested IF NOT EXISTS FOR (n:Event) ON (n.ingestedAt)',
   'CREATE INDEX commit_sha IF NOT EXISTS FOR (n:Commit) ON (n.sha)',
+  // Eiffel events waiting to be republished on the central Eiffel bus (few at any time).
+  'CREATE INDEX event_outbox IF NOT EXISTS FOR (n:Event) ON (n.outbox)',
 ];
 
 const IDENT = /^[A-Z][A-Za-z0-9_]*$/;
