@@ -46,11 +46,23 @@ export class IngestService {
    */
   private withBody(msg: AmqpMessage, events: readonly TraceEvent[]): StoredEvent[] {
     const raw = Buffer.from(msg.body).toString('utf8');
+    if (!events.some((e) => e.format === 'eiffel')) return events.map((e) => ({ ...e, raw }));
+    // An Eiffel message may hold an array of events: each keeps its own element, as it arrived.
+    const json = JSON.parse(raw) as unknown;
+    const own = new Map<string, string>();
+    if (Array.isArray(json)) {
+      for (const x of json as unknown[]) {
+        const id = (x as { meta?: { id?: unknown } } | null)?.meta?.id;
+        if (typeof id === 'string' && !own.has(id)) own.set(id, JSON.stringify(x));
+      }
+    }
+    const kept = msg.headers[EIFFEL_ROUTING_KEY_HEADER];
     return events.map((e) => {
-      if (e.format !== 'eiffel' || !this.eiffelBus) return { ...e, raw };
-      const kept = msg.headers[EIFFEL_ROUTING_KEY_HEADER];
-      const key = isSepiaRoutingKey(kept) ? kept : sepiaRoutingKey(JSON.parse(raw) as unknown, e.site);
-      return { ...e, raw, outbox: key };
+      if (e.format !== 'eiffel') return { ...e, raw };
+      const body = own.get(e.id) ?? raw;
+      if (!this.eiffelBus) return { ...e, raw: body };
+      const key = isSepiaRoutingKey(kept) && !Array.isArray(json) ? kept : sepiaRoutingKey(JSON.parse(body) as unknown, e.site);
+      return { ...e, raw: body, outbox: key };
     });
   }
 
