@@ -47,7 +47,7 @@ export const explorerConfigSchema = z.strictObject({
       /** Most events a filter on a body path is checked on; a query that needs more is refused with what to narrow. */
       maxScan: z.number().int().min(1_000).max(10_000_000).default(200_000),
       /** Most events one search answers; levels=-1&limit=-1 past it is refused with a clear error. */
-      maxSearchEvents: z.number().int().min(10).max(1_000_000).default(20_000),
+      maxSearchEvents: z.number().int().min(1).max(1_000_000).default(20_000),
     })
     .default({ basePath: '/er', anonymousRead: false, maxPageSize: 10_000, maxScan: 200_000, maxSearchEvents: 20_000 }),
   /** The delivery figures on /metrics (lead time, bottleneck, waiting changes, DORA), recomputed in the background. */
