@@ -113,6 +113,7 @@ describe('Eiffel Event Repository API, as Eiffel Intelligence and goer clients c
     limit: number,
     levels: number,
     tree: boolean,
+    url = openUrl,
   ) => {
     const all = '["ALL"]';
     const body =
