@@ -7,8 +7,8 @@
  * here ever becomes query text.
  */
 
-export type FilterOp = '=' | '!=' | '>' | '<' | '>=' | '<=' | 'exists' | 'missing';
-export type FilterType = 'string' | 'int' | 'double' | 'bool';
+type FilterOp = '=' | '!=' | '>' | '<' | '>=' | '<=' | 'exists' | 'missing';
+type FilterType = 'string' | 'int' | 'double' | 'bool';
 
 export interface Condition {
   readonly path: readonly string[];
@@ -18,14 +18,14 @@ export interface Condition {
 }
 
 /** The paging and presentation parameters of `GET /events` (defaults from goer's OpenAPI document). */
-export interface PageParams {
+interface PageParams {
   readonly pageNo: number;
   readonly pageSize: number;
   readonly pageStartItem: number;
   readonly readable: boolean;
 }
 
-export const DEFAULT_PAGE_SIZE = 500;
+const DEFAULT_PAGE_SIZE = 500;
 
 /** Parameters that are not filters (goer's `MultipleEventsRequest` schema tags, plus the search's). */
 const RESERVED = new Set(['pageNo', 'pageSize', 'pageStartItem', 'lazy', 'readable', 'shallow', 'limit', 'levels', 'tree']);
@@ -128,7 +128,7 @@ export function matchesAll(event: unknown, conditions: readonly Condition[]): bo
   return conditions.every((c) => matches(event, c));
 }
 
-export function matches(event: unknown, c: Condition): boolean {
+function matches(event: unknown, c: Condition): boolean {
   const values = valuesAt(event, c.path);
   switch (c.op) {
     case 'exists':
@@ -148,7 +148,7 @@ export function matches(event: unknown, c: Condition): boolean {
 }
 
 /** Every value at a dotted path; arrays on the way are looked into (`links.target` is any link's target). */
-export function valuesAt(value: unknown, path: readonly string[]): unknown[] {
+function valuesAt(value: unknown, path: readonly string[]): unknown[] {
   let current: unknown[] = [value];
   for (const key of path) {
     const next: unknown[] = [];

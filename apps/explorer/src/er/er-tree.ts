@@ -4,7 +4,8 @@
  * events (leaves) or arrays of the same form (an event with what it reaches), e.g.
  * `[A, [B, C, [D, E]], F]`: A reaches B and F, B reaches C and D, D reaches E.
  */
-export type TreeNode = unknown | TreeNode[];
+/** An event (its parsed body) or a nested array of the same form. */
+export type TreeNode = unknown;
 
 /** Builds the tree from the walk's parent of each event (first reached through it), children in walk order. */
 export function buildTree(
