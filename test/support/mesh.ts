@@ -40,7 +40,7 @@ export async function waitUntil(what: string, check: () => Promise<boolean>, tim
 }
 
 /** The shared folder beside the repository (fixtures), as CI lays it out. */
-function sharedDir(): string {
+export function sharedDir(): string {
   return resolve(process.env.NOT_SHARED_DIR ?? join(process.cwd(), '..', 'shared'));
 }
 

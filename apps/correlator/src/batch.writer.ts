@@ -1,12 +1,11 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import type { TraceEvent } from '@not/events';
-import { GraphRepository, isTransientNeo4jError, type WriteResult } from '@not/graph';
+import { GraphRepository, isTransientNeo4jError, type StoredEvent, type WriteResult } from '@not/graph';
 import { PoisonMessageError } from '@not/messaging';
 import { CorrelatorSettings } from './correlator.config.js';
 import { CorrelatorMetrics } from './correlator.metrics.js';
 
 interface Pending {
-  readonly events: readonly TraceEvent[];
+  readonly events: readonly StoredEvent[];
   readonly resolve: (r: WriteResult) => void;
   readonly reject: (err: Error) => void;
 }
@@ -28,6 +27,8 @@ export class BatchWriter implements OnModuleDestroy {
   private timer?: NodeJS.Timeout;
   private flushing: Promise<void> = Promise.resolve();
   private closed = false;
+  /** Called after each commit (the Eiffel bus publisher looks at its outbox then). */
+  committed?: () => void;
 
   constructor(
     private readonly graph: GraphRepository,
@@ -35,7 +36,7 @@ export class BatchWriter implements OnModuleDestroy {
     private readonly metrics: CorrelatorMetrics,
   ) {}
 
-  submit(events: readonly TraceEvent[]): Promise<WriteResult> {
+  submit(events: readonly StoredEvent[]): Promise<WriteResult> {
     if (this.closed) return Promise.reject(new Error('correlator is shutting down'));
     return new Promise<WriteResult>((resolve, reject) => {
       this.queue.push({ events, resolve, reject });
@@ -76,6 +77,7 @@ export class BatchWriter implements OnModuleDestroy {
         for (const id of result.conflicts) this.log.warn(`event ${id} arrived again with different content; kept the first`);
         if (attempt > 0) this.log.log(`Neo4j write succeeded after ${attempt} retries`);
         for (const p of batch) p.resolve(result);
+        this.committed?.();
         return;
       } catch (err) {
         end({ result: 'error' });

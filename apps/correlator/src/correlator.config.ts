@@ -59,6 +59,22 @@ export const correlatorConfigSchema = z.strictObject({
       events: z.number().int().min(10).max(1_000_000).default(20_000),
     })
     .default({ enabled: true, batch: 500, idleMs: 1000, walkSteps: 40, events: 20_000 }),
+  /**
+   * The central Eiffel bus: every accepted Eiffel event is republished once per event id, exactly as it
+   * arrived, on this topic exchange of the central broker with its Sepia routing key
+   * (`eiffel.<family>.<type>.<tag>.<domainId>`; the key the tool used at its site when the relay kept it).
+   */
+  eiffelBus: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      exchange: z
+        .string()
+        .regex(/^[A-Za-z0-9_.:-]{1,200}$/, 'must be an exchange name (letters, digits, _ . : -)')
+        .default('eiffel'),
+      /** How often the outbox is checked when no batch has just committed. */
+      pollMs: z.number().int().min(50).max(60_000).default(1000),
+    })
+    .default({ enabled: true, exchange: 'eiffel', pollMs: 1000 }),
   http: httpSchema,
   logLevel: z.enum(['debug', 'log', 'warn', 'error']).default('log'),
 });

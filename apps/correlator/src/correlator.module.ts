@@ -7,6 +7,7 @@ import { Registry } from 'prom-client';
 import { BatchWriter } from './batch.writer.js';
 import { CorrelatorSettings, type CorrelatorConfig } from './correlator.config.js';
 import { CorrelatorMetrics } from './correlator.metrics.js';
+import { EiffelBusPublisher } from './eiffel-bus.publisher.js';
 import { IngestController } from './ingest.controller.js';
 import { IngestService } from './ingest.service.js';
 import { JourneyService } from './journey.service.js';
@@ -46,6 +47,7 @@ export class CorrelatorModule {
         BatchWriter,
         IngestService,
         JourneyService,
+        EiffelBusPublisher,
       ],
     };
   }

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { parseMessage, routingKeySegments, type ParseOptions } from '@not/events';
-import { PoisonMessageError, type AmqpMessage } from '@not/messaging';
+import { parseMessage, routingKeySegments, type ParseOptions, type TraceEvent } from '@not/events';
+import type { StoredEvent } from '@not/graph';
+import { EIFFEL_ROUTING_KEY_HEADER, isSepiaRoutingKey, PoisonMessageError, sepiaRoutingKey, type AmqpMessage } from '@not/messaging';
 import { BatchWriter } from './batch.writer.js';
 import { CorrelatorSettings } from './correlator.config.js';
 import { CorrelatorMetrics } from './correlator.metrics.js';
@@ -21,12 +22,14 @@ function receivedAt(msg: AmqpMessage): Date {
 export class IngestService {
   private readonly log = new Logger(IngestService.name);
   private readonly parseOptions: ParseOptions;
+  private readonly eiffelBus: boolean;
 
   constructor(
     private readonly writer: BatchWriter,
     private readonly metrics: CorrelatorMetrics,
     settings: CorrelatorSettings,
   ) {
+    this.eiffelBus = settings.config.eiffelBus.enabled;
     const p = settings.config.parse;
     this.parseOptions = {
       maxBytes: p.maxBytes,
@@ -34,6 +37,33 @@ export class IngestService {
       repositoryAliases: p.repositoryAliases,
       artifactBuilds: p.artifactBuilds,
     };
+  }
+
+  /**
+   * Each event keeps the body it arrived in (the parser accepted it as UTF-8 JSON), and an Eiffel event
+   * the routing key to republish it with on the central Eiffel bus: the Sepia key its tool used at the
+   * site when the relay kept it, else one built from the event.
+   */
+  private withBody(msg: AmqpMessage, events: readonly TraceEvent[]): StoredEvent[] {
+    const raw = Buffer.from(msg.body).toString('utf8');
+    if (!events.some((e) => e.format === 'eiffel')) return events.map((e) => ({ ...e, raw }));
+    // An Eiffel message may hold an array of events: each keeps its own element, as it arrived.
+    const json = JSON.parse(raw) as unknown;
+    const own = new Map<string, string>();
+    if (Array.isArray(json)) {
+      for (const x of json as unknown[]) {
+        const id = (x as { meta?: { id?: unknown } } | null)?.meta?.id;
+        if (typeof id === 'string' && !own.has(id)) own.set(id, JSON.stringify(x));
+      }
+    }
+    const kept = msg.headers[EIFFEL_ROUTING_KEY_HEADER];
+    return events.map((e) => {
+      if (e.format !== 'eiffel') return { ...e, raw };
+      const body = own.get(e.id) ?? raw;
+      if (!this.eiffelBus) return { ...e, raw: body };
+      const key = isSepiaRoutingKey(kept) && !Array.isArray(json) ? kept : sepiaRoutingKey(JSON.parse(body) as unknown, e.site);
+      return { ...e, raw: body, outbox: key };
+    });
   }
 
   async accept(msg: AmqpMessage): Promise<void> {
@@ -51,7 +81,7 @@ export class IngestService {
       throw new PoisonMessageError(text);
     }
     try {
-      const result = await this.writer.submit(parsed.events);
+      const result = await this.writer.submit(this.withBody(msg, parsed.events));
       const now = Date.now();
       for (const e of parsed.events) {
         this.metrics.events.inc({ site: e.site, format: e.format, stage: e.stage, result: 'accepted' });

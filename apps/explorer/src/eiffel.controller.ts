@@ -1,4 +1,5 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
+import type { Response } from 'express';
 import { z } from 'zod';
 import { BearerGuard } from './auth.guard.js';
 import { EiffelService, type EiffelEventDto, type EventsPageDto, type SearchDto } from './eiffel.service.js';
@@ -54,6 +55,13 @@ export class EiffelController {
   @Get('events/:id')
   byId(@Param(new ZodPipe(IdParams)) { id }: z.output<typeof IdParams>): Promise<EiffelEventDto> {
     return this.eiffel.byId(id);
+  }
+
+  /** The event's body exactly as it arrived, whatever its format. */
+  @Get('events/:id/raw')
+  async raw(@Param(new ZodPipe(IdParams)) { id }: z.output<typeof IdParams>, @Res() res: Response): Promise<void> {
+    const raw = await this.eiffel.raw(id);
+    res.status(200).type('application/json').send(raw);
   }
 
   @Get('events')

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ExplorerReads, type EventFilter, type EventRow, type LinkRow } from '@not/graph';
+import { ExplorerReads, RawEventReads, type EventFilter, type EventRow, type LinkRow } from '@not/graph';
 import type { ExplorerConfig } from './explorer.config.js';
 import { EXPLORER_CONFIG } from './explorer.tokens.js';
 import { notFound } from './trace.service.js';
@@ -45,6 +45,7 @@ const META_PROPS = new Set(['version', 'domainId', 'sourceName', 'sourceHost', '
 export class EiffelService {
   constructor(
     private readonly reads: ExplorerReads,
+    private readonly raws: RawEventReads,
     @Inject(EXPLORER_CONFIG) private readonly config: ExplorerConfig,
   ) {}
 
@@ -56,6 +57,18 @@ export class EiffelService {
       ]);
     const links = await this.reads.linksOf([id]);
     return toEiffel(e, links);
+  }
+
+  /** The body an event arrived in (every format): the JSON text as received. */
+  async raw(id: string): Promise<string> {
+    const [row] = await this.raws.rawOf([id]);
+    if (!row) throw notFound(`no event with id "${id}"`, ['an event is stored once the correlator has consumed it']);
+    if (row.raw === null) {
+      throw notFound(`event "${id}" was stored before the explorer kept bodies as they arrived`, [
+        'replay the archive (traces replay) to fill the bodies in; the canonical event stays at GET /api/v1/events/{id}',
+      ]);
+    }
+    return row.raw;
   }
 
   async page(filter: EventFilter, pageNo: number, pageSize: number): Promise<EventsPageDto> {

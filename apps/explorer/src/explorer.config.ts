@@ -41,6 +41,25 @@ export const explorerConfigSchema = z.strictObject({
       lookbackSeconds: z.number().int().min(10).max(86_400).default(300),
     })
     .default({ pollMs: 1000, lookbackSeconds: 300 }),
+  /** The Eiffel Event Repository API (see docs/explorer.md, "Eiffel clients"). */
+  eiffelApi: z
+    .strictObject({
+      /** Where the ER routes live: `<basePath>/events`, `<basePath>/events/{id}`, `<basePath>/search/{id}`. */
+      basePath: z
+        .string()
+        .regex(/^(\/[A-Za-z0-9._~-]+)+$/, 'must be a path such as /er or /eventrepository/v1 (no trailing slash)')
+        .refine((p) => !/^\/(api|health|metrics)(\/|$)/.test(p), 'must not be under /api, /health or /metrics')
+        .default('/er'),
+      /** Lets clients without a token (Eiffel Intelligence has no setting for one) read the ER routes; the rest of the API keeps its tokens. */
+      anonymousRead: z.boolean().default(false),
+      /** Largest pageSize of GET /events (goer sets none; its default, 500, is ours too). */
+      maxPageSize: z.number().int().min(1).max(100_000).default(10_000),
+      /** Most events a filter on a body path is checked on; a query that needs more is refused with what to narrow. */
+      maxScan: z.number().int().min(1_000).max(10_000_000).default(200_000),
+      /** Most events one search answers; levels=-1&limit=-1 past it is refused with a clear error. */
+      maxSearchEvents: z.number().int().min(1).max(1_000_000).default(20_000),
+    })
+    .default({ basePath: '/er', anonymousRead: false, maxPageSize: 10_000, maxScan: 200_000, maxSearchEvents: 20_000 }),
   /** The delivery figures on /metrics (lead time, bottleneck, waiting changes, DORA), recomputed in the background. */
   deliveryMetrics: z
     .strictObject({

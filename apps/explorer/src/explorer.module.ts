@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { ExplorerReads, GraphRepository, Journeys } from '@not/graph';
+import { PATH_METADATA } from '@nestjs/common/constants.js';
+import { ExplorerReads, GraphRepository, Journeys, RawEventReads } from '@not/graph';
 import { HealthRegistry, ObservabilityModule } from '@not/observability';
 import { Registry } from 'prom-client';
 import { BearerGuard } from './auth.guard.js';
@@ -8,6 +9,9 @@ import { EiffelController } from './eiffel.controller.js';
 import { EiffelService } from './eiffel.service.js';
 import type { ExplorerConfig } from './explorer.config.js';
 import { EXPLORER_CONFIG } from './explorer.tokens.js';
+import { ErController } from './er/er.controller.js';
+import { ErReadGuard } from './er/er.guard.js';
+import { ErService } from './er/er.service.js';
 import { LeadTimeController } from './lead-time.controller.js';
 import { LeadTimeService } from './lead-time.service.js';
 import { OpenApiController } from './openapi.controller.js';
@@ -23,6 +27,8 @@ import { WebController } from './web.controller.js';
 @Module({})
 export class ExplorerModule {
   static forConfig(config: ExplorerConfig): DynamicModule {
+    // The Event Repository routes live where the configuration says (Nest reads the path when it maps routes).
+    Reflect.defineMetadata(PATH_METADATA, config.eiffelApi.basePath.replace(/^\//, ''), ErController);
     return {
       module: ExplorerModule,
       imports: [ObservabilityModule.forApp('explorer')],
@@ -31,6 +37,7 @@ export class ExplorerModule {
         ReleaseController,
         LeadTimeController,
         EiffelController,
+        ErController,
         StreamController,
         OpenApiController,
         WebController,
@@ -53,6 +60,9 @@ export class ExplorerModule {
           inject: [GraphRepository, ExplorerReads],
           useFactory: (graph: GraphRepository, reads: ExplorerReads) => new Journeys(graph, reads, () => config.limits),
         },
+        { provide: RawEventReads, inject: [GraphRepository], useFactory: (graph: GraphRepository) => new RawEventReads(graph) },
+        ErReadGuard,
+        ErService,
         BearerGuard,
         WalkService,
         TraceService,

@@ -101,6 +101,116 @@ export const OPENAPI_DOCUMENT = {
         responses: { '200': ok('EiffelEvent'), ...lookups },
       },
     },
+    '/api/v1/events/{id}/raw': {
+      get: {
+        summary: 'The body an event arrived in, exactly as received, whatever its format',
+        parameters: [p('id', 'event id')],
+        responses: { '200': { description: 'the JSON body as received', content: { 'application/json': { schema: {} } } }, ...lookups },
+      },
+    },
+    '/er/events/{id}': {
+      get: {
+        summary: 'Eiffel Event Repository (eiffel-goer API): one Eiffel event exactly as received',
+        description:
+          'The ER routes live under `eiffelApi.basePath` (default `/er`); they are open without a token when `eiffelApi.anonymousRead` is on. Unknown query parameters are ignored.',
+        security: [{ bearer: [] }, {}],
+        parameters: [
+          p('id', 'Eiffel meta.id'),
+          q('shallow', 'accepted (there are no external event repositories to ask)', { type: 'boolean', default: false }),
+          q('readable', 'meta.time as an ISO-8601 time instead of epoch milliseconds', { type: 'boolean', default: false }),
+        ],
+        responses: {
+          '200': { description: 'the event as received', content: { 'application/json': { schema: { type: 'object' } } } },
+          '401': err('no bearer token, and anonymous read is off'),
+          '404': {
+            description: 'no Eiffel event with that id',
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/ErError' } } },
+          },
+        },
+      },
+    },
+    '/er/events': {
+      get: {
+        summary: "Eiffel Event Repository: events oldest first, filtered by goer's query language, with paging",
+        description:
+          'Each filter is a query parameter `key[.key…]<op>value` with op one of `= != > < >= <=` (`<`/`>` may be sent as `%3C`/`%3E`), `int(key)`, `double(key)`, `bool(key)` for typed comparisons, `key` alone (has the field) or `!key` (has not). Keys are paths into the event (`meta.*`, `data.*`, `links.*`; arrays are looked into). `=` compares whole values, and a value with regular-expression characters also matches as a regular expression anywhere in the field. Filter values are data, never query text.',
+        security: [{ bearer: [] }, {}],
+        parameters: [
+          q('pageNo', 'page, from 1', { type: 'integer', minimum: 1, default: 1 }),
+          q('pageSize', 'events per page (at most eiffelApi.maxPageSize)', { type: 'integer', minimum: 1, default: 500 }),
+          q('pageStartItem', 'skip this many minus one events first (for pageNo=1)', { type: 'integer', minimum: 1, default: 1 }),
+          q('lazy', 'accepted', { type: 'boolean', default: false }),
+          q('shallow', 'accepted', { type: 'boolean', default: false }),
+          q('readable', 'meta.time as ISO-8601', { type: 'boolean', default: false }),
+          {
+            name: 'params',
+            in: 'query',
+            description: 'filters, e.g. meta.type=EiffelArtifactCreatedEvent&data.identity=pkg:maven/my.namespace/my-name@1.0.0',
+            schema: { type: 'object', additionalProperties: str },
+            style: 'form',
+            explode: true,
+          },
+        ],
+        responses: {
+          '200': ok('ErPage'),
+          '400': {
+            description: 'a malformed parameter',
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/ErError' } } },
+          },
+          '401': err('no bearer token, and anonymous read is off'),
+          '422': {
+            description: 'the filter would be checked on more than eiffelApi.maxScan events: narrow it',
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/ErError' } } },
+          },
+        },
+      },
+    },
+    '/er/search/{id}': {
+      post: {
+        summary: 'Eiffel Event Repository: upstream and downstream events of an event (what Eiffel Intelligence asks)',
+        security: [{ bearer: [] }, {}],
+        parameters: [
+          p('id', 'Eiffel meta.id of the start event'),
+          q('limit', 'most events per direction, -1 for no limit (up to eiffelApi.maxSearchEvents)', { type: 'integer', default: -1 }),
+          q('levels', 'link levels to follow, -1 for no limit', { type: 'integer', default: -1 }),
+          q('tree', "true: Eiffel Intelligence's nested form [start, event | [event, …], …]; false: flat lists", {
+            type: 'boolean',
+            default: false,
+          }),
+          q('shallow', 'accepted', { type: 'boolean', default: false }),
+          q('readable', 'meta.time as ISO-8601', { type: 'boolean', default: false }),
+        ],
+        requestBody: {
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                properties: {
+                  dlt: { ...strs, description: 'link types followed downstream, or ["ALL"]; empty: no downstream search' },
+                  ult: { ...strs, description: 'link types followed upstream, or ["ALL"]; empty: no upstream search' },
+                },
+              },
+            },
+          },
+        },
+        responses: {
+          '200': ok('ErSearch'),
+          '400': {
+            description: 'a malformed parameter',
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/ErError' } } },
+          },
+          '401': err('no bearer token, and anonymous read is off'),
+          '404': {
+            description: 'no Eiffel event with that id',
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/ErError' } } },
+          },
+          '422': {
+            description: 'an unbounded search reaches more than eiffelApi.maxSearchEvents events: ask with a limit',
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/ErError' } } },
+          },
+        },
+      },
+    },
     '/api/v1/events': {
       get: {
         summary: 'Events, newest first, with paging (Eiffel event repository style)',
@@ -338,6 +448,27 @@ export const OPENAPI_DOCUMENT = {
           downstreamLinkObjects: { type: 'array', items: { $ref: '#/components/schemas/EiffelEvent' } },
         },
       },
+      ErPage: {
+        type: 'object',
+        required: ['pageNo', 'pageSize', 'totalNumberItems', 'items'],
+        properties: {
+          pageNo: { type: 'integer' },
+          pageSize: { type: 'integer' },
+          totalNumberItems: { type: 'integer' },
+          items: { type: 'array', items: { type: 'object', description: 'Eiffel events exactly as received' } },
+        },
+      },
+      ErSearch: {
+        type: 'object',
+        properties: {
+          upstreamLinkObjects: { type: 'array', description: 'the searched event, then what it reaches upstream (nested when tree=true)' },
+          downstreamLinkObjects: {
+            type: 'array',
+            description: 'the searched event, then what reaches it downstream (nested when tree=true)',
+          },
+        },
+      },
+      ErError: { type: 'object', properties: { errorMsg: str, statusCode: { type: 'integer' } } },
       GraphChange: { type: 'object', properties: { kind: str, event: { type: 'object' }, commits: strs, workItems: strs, releases: strs } },
     },
   },

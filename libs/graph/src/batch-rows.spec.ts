@@ -119,3 +119,26 @@ describe('cypherIdent', () => {
     assert.throws(() => cypherIdent('CAUSE]->() DETACH DELETE n //'), /unsafe graph identifier/);
   });
 });
+
+describe('toBatchRows: bodies as received', () => {
+  it('writes each body beside its event, with the outbox key, and the content hash does not depend on them', () => {
+    const raw = '{"meta":{"id":"e1"}}';
+    const rows = toBatchRows([
+      { ...base, raw, outbox: 'eiffel.artifact.EiffelArtifactCreatedEvent.notag.d' },
+      { ...base, id: 'e2', raw },
+    ]);
+    assert.deepEqual(
+      rows.raws.map((r) => [r['id'], r['raw'], r['outbox']]),
+      [
+        ['e1', raw, 'eiffel.artifact.EiffelArtifactCreatedEvent.notag.d'],
+        ['e2', raw, null],
+      ],
+    );
+    assert.equal(rows.raws[0]!['hash'], contentHash(base), 'the same hash as the event row, so a redelivery is still recognised');
+    assert.equal(rows.raws[0]!['hash'], rows.events[0]!['hash']);
+  });
+
+  it('writes no body row for an event that came without one (an older caller)', () => {
+    assert.deepEqual(toBatchRows([base]).raws, []);
+  });
+});

@@ -24,7 +24,17 @@ export interface BatchRows {
   readonly sites: string[];
   /** Events dropped because the same id appeared earlier in the same batch. */
   readonly duplicatesInBatch: number;
+  /** rows {id, hash, raw, outbox}: the body each event arrived in, kept verbatim (see {@link StoredEvent}). */
+  readonly raws: Row[];
 }
+
+/**
+ * An event as the correlator writes it: the canonical model plus the message body it was parsed from,
+ * stored once on the event node (`raw`) the first time the event is written, and, for Eiffel events
+ * republished on the central Eiffel bus, the routing key to publish it with (`outbox`, cleared once the
+ * broker confirmed the publication).
+ */
+export type StoredEvent = TraceEvent & { readonly raw?: string; readonly outbox?: string };
 
 interface EntityRow {
   key: string;
@@ -43,12 +53,12 @@ export interface AliasedRow {
 }
 
 /** A stable fingerprint of an event's content, to tell a redelivery from a conflicting event with the same id. */
-export function contentHash(e: TraceEvent): string {
-  const { site: _s, source: _src, ...content } = e;
+export function contentHash(e: StoredEvent): string {
+  const { site: _s, source: _src, raw: _raw, outbox: _outbox, ...content } = e;
   return createHash('sha256').update(stableJson(content)).digest('hex').slice(0, 32);
 }
 
-export function toBatchRows(events: readonly TraceEvent[]): BatchRows {
+export function toBatchRows(events: readonly StoredEvent[]): BatchRows {
   const seen = new Set<string>();
   const rows: BatchRows = {
     events: [],
@@ -58,6 +68,7 @@ export function toBatchRows(events: readonly TraceEvent[]): BatchRows {
     relations: new Map(),
     sites: [],
     duplicatesInBatch: 0,
+    raws: [],
   };
   const sites = new Set<string>();
   const entityRows = new Map<string, EntityRow>();
@@ -70,9 +81,11 @@ export function toBatchRows(events: readonly TraceEvent[]): BatchRows {
     }
     seen.add(e.id);
     sites.add(e.site);
+    const hash = contentHash(e);
+    if (typeof e.raw === 'string') rows.raws.push({ id: e.id, hash, raw: e.raw, outbox: e.outbox ?? null });
     rows.events.push({
       id: e.id,
-      hash: contentHash(e),
+      hash,
       props: toProps({
         ...e.props,
         type: e.type,

@@ -1,9 +1,8 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { StartupError, type Neo4jConfig } from '@not/config';
-import type { TraceEvent } from '@not/events';
 import neo4j, { type Driver, type ManagedTransaction, type QueryResult, type RecordShape } from 'neo4j-driver';
 import { Histogram, type Registry } from 'prom-client';
-import { toBatchRows, type AliasedRow, type BatchRows } from './batch-rows.js';
+import { toBatchRows, type AliasedRow, type BatchRows, type StoredEvent } from './batch-rows.js';
 import { ALIASED_LABELS, aliasId, keyRank, rankKeys } from './entity-keys.js';
 import { cypherIdent, SCHEMA_STATEMENTS } from './graph.schema.js';
 import { MARK_JOURNEYS_PENDING } from './journey.js';
@@ -25,6 +24,19 @@ FOREACH (_ IN CASE WHEN fresh THEN [1] ELSE [] END |
   SET n += e.props, n.time = datetime(e.time), n.hash = e.hash, n.ingestedAt = datetime.realtime()
   REMOVE n:Placeholder)
 RETURN e.id AS id, fresh, (NOT fresh AND oldHash <> e.hash) AS conflict`;
+
+/**
+ * The body each event arrived in, kept verbatim beside the canonical model, written once: on the event's
+ * first write, or on a redelivery or replay with the same content (a graph written before bodies were
+ * kept). A conflicting event (same id, other content) never replaces the first one's body. The outbox
+ * (Eiffel events to republish on the central Eiffel bus) is set in the same transaction, so an event is
+ * queued for publication exactly when its body is first stored.
+ */
+const WRITE_RAW = `
+UNWIND $rows AS r
+MATCH (n:Event {id: r.id}) WHERE n.raw IS NULL AND n.hash = r.hash
+SET n.raw = r.raw
+FOREACH (_ IN CASE WHEN r.outbox IS NULL THEN [] ELSE [1] END | SET n.outbox = r.outbox)`;
 
 /** How long reads and write transactions keep retrying transient failures (Neo4j restarting, a dropped connection). */
 const RETRY_MS = 15_000;
@@ -105,7 +117,7 @@ export class GraphRepository implements OnModuleDestroy {
   }
 
   /** Writes a batch of events in one transaction; idempotent and order-free (see docs/graph-model.md). */
-  async writeEvents(events: readonly TraceEvent[]): Promise<WriteResult> {
+  async writeEvents(events: readonly StoredEvent[]): Promise<WriteResult> {
     const rows = toBatchRows(events);
     return this.timed('write', () => this.session('WRITE').executeWrite((tx) => writeBatch(tx, rows)));
   }
@@ -137,6 +149,24 @@ export class GraphRepository implements OnModuleDestroy {
   async write<T extends RecordShape = RecordShape>(query: string, params: Record<string, unknown> = {}): Promise<T[]> {
     return this.timed('write', () =>
       this.session('WRITE').executeWrite(async (tx) => (await tx.run<T>(query, params)).records.map((r) => r.toObject())),
+    );
+  }
+
+  /** Eiffel events waiting to be republished on the central Eiffel bus (see WRITE_RAW), oldest write first. */
+  async outbox(limit: number): Promise<Array<{ id: string; key: string; raw: string }>> {
+    const res = await this.driver.executeQuery(
+      `MATCH (n:Event) WHERE n.outbox IS NOT NULL RETURN n.id AS id, n.outbox AS key, n.raw AS raw ORDER BY n.ingestedAt LIMIT $limit`,
+      { limit: neo4j.int(limit) },
+      { database: this.config.database, routing: neo4j.routing.READ },
+    );
+    return res.records.map((r) => ({ id: r.get('id') as string, key: r.get('key') as string, raw: r.get('raw') as string }));
+  }
+
+  /** Marks events as published on the central Eiffel bus (after the broker confirmed them). */
+  async clearOutbox(ids: readonly string[]): Promise<void> {
+    if (!ids.length) return;
+    await this.timed('write', () =>
+      this.session('WRITE').executeWrite((tx) => tx.run('UNWIND $ids AS id MATCH (n:Event {id: id}) REMOVE n.outbox', { ids })),
     );
   }
 
@@ -178,6 +208,7 @@ async function writeBatch(tx: ManagedTransaction, rows: BatchRows): Promise<Writ
   // Statements that do not depend on each other's results are sent together (the driver pipelines them on
   // the transaction's connection and the server runs them in order), so Neo4j never waits for a round trip.
   const first: Array<PromiseLike<QueryResult>> = [tx.run(WRITE_EVENTS, { events: rows.events })];
+  if (rows.raws.length) first.push(tx.run(WRITE_RAW, { rows: rows.raws }));
   if (rows.sites.length) first.push(tx.run('UNWIND $sites AS s MERGE (:Site {key: s})', { sites: rows.sites }));
   for (const [label, list] of rows.entities) {
     first.push(

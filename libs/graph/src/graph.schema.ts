@@ -20,6 +20,8 @@ export const SCHEMA_STATEMENTS: readonly string[] = [
     (stage) =>
       `CREATE INDEX journey_${stageProperty(stage, 'First')} IF NOT EXISTS FOR (n:Journey) ON (n.${stageProperty(stage, 'First')})`,
   ),
+  // Eiffel events waiting to be republished on the central Eiffel bus (few at any time).
+  'CREATE INDEX event_outbox IF NOT EXISTS FOR (n:Event) ON (n.outbox)',
 ];
 
 const IDENT = /^[A-Z][A-Za-z0-9_]*$/;

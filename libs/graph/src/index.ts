@@ -7,3 +7,4 @@ export * from './walk.js';
 export * from './journey.js';
 export * from './journeys.js';
 export * from './lease.js';
+export * from './eiffel.reads.js';

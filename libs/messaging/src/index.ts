@@ -4,3 +4,4 @@ export * from './central-topology.js';
 export * from './rascal.server.js';
 export * from './publisher.js';
 export * from './replay.js';
+export * from './sepia.js';

@@ -1,0 +1,134 @@
+import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { GraphRepository } from '@not/graph';
+import { describeConnectError, maskUrl } from '@not/messaging';
+import amqp from 'amqplib';
+import { Counter, Registry } from 'prom-client';
+import { BatchWriter } from './batch.writer.js';
+import { CorrelatorSettings } from './correlator.config.js';
+
+const BATCH = 500;
+
+/**
+ * The central Eiffel bus. Each Eiffel event is put in the graph's outbox (`outbox` = its routing key) in
+ * the transaction that first stores its body, so a redelivery, a replay or the same event from a second
+ * site never queues it again. This publisher sends what the outbox holds, exactly as it arrived, to the
+ * `eiffelBus.exchange` topic exchange with publisher confirms, and clears the entries the broker
+ * confirmed. After a crash between the confirm and the clearing an event is sent again on restart (the
+ * only case of a second publication), never lost.
+ */
+@Injectable()
+export class EiffelBusPublisher implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly log = new Logger(EiffelBusPublisher.name);
+  private readonly published: Counter<'result'>;
+  private conn?: amqp.ChannelModel;
+  private channel?: amqp.ConfirmChannel;
+  private timer?: NodeJS.Timeout;
+  private running: Promise<void> = Promise.resolve();
+  private again = false;
+  private busy = false;
+  private closed = false;
+
+  constructor(
+    private readonly graph: GraphRepository,
+    private readonly settings: CorrelatorSettings,
+    writer: BatchWriter,
+    registry: Registry,
+  ) {
+    this.published = new Counter({
+      name: 'traces_correlator_eiffel_bus_published_total',
+      help: 'Eiffel events republished on the central Eiffel bus (result: ok, error)',
+      labelNames: ['result'],
+      registers: [registry],
+    });
+    if (settings.config.eiffelBus.enabled) writer.committed = () => this.kick();
+  }
+
+  onApplicationBootstrap(): void {
+    const bus = this.settings.config.eiffelBus;
+    if (!bus.enabled) {
+      this.log.log('central Eiffel bus off (eiffelBus.enabled: false)');
+      return;
+    }
+    this.log.log(`republishing Eiffel events on exchange "${bus.exchange}" with Sepia routing keys`);
+    this.kick();
+  }
+
+  /** Looks at the outbox now (after a commit), or soon if a round is under way. */
+  kick(): void {
+    if (this.closed) return;
+    if (this.busy) {
+      this.again = true;
+      return;
+    }
+    this.busy = true;
+    clearTimeout(this.timer);
+    this.running = this.drain().finally(() => {
+      this.busy = false;
+      if (this.closed) return;
+      if (this.again) {
+        this.again = false;
+        this.kick();
+      } else this.timer = setTimeout(() => this.kick(), this.settings.config.eiffelBus.pollMs);
+    });
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      for (;;) {
+        const rows = await this.graph.outbox(BATCH);
+        if (!rows.length) return;
+        const ch = await this.confirmChannel();
+        const exchange = this.settings.config.eiffelBus.exchange;
+        for (const r of rows) {
+          ch.publish(exchange, r.key, Buffer.from(r.raw ?? '', 'utf8'), {
+            persistent: true,
+            contentType: 'application/json',
+            messageId: r.id,
+          });
+        }
+        await ch.waitForConfirms();
+        await this.graph.clearOutbox(rows.map((r) => r.id));
+        this.published.inc({ result: 'ok' }, rows.length);
+        if (rows.length < BATCH) return;
+      }
+    } catch (err) {
+      this.published.inc({ result: 'error' });
+      this.log.warn(`central Eiffel bus: ${describeConnectError(err)}; the outbox keeps the events, retrying`);
+      await this.dropChannel();
+    }
+  }
+
+  private async confirmChannel(): Promise<amqp.ConfirmChannel> {
+    if (this.channel) return this.channel;
+    const url = this.settings.config.amqp.url;
+    try {
+      this.conn = await amqp.connect(url);
+    } catch (err) {
+      throw new Error(`cannot reach ${maskUrl(url)}: ${describeConnectError(err)}`);
+    }
+    this.conn.on('error', () => undefined);
+    this.conn.on('close', () => {
+      this.conn = undefined;
+      this.channel = undefined;
+    });
+    const ch = await this.conn.createConfirmChannel();
+    ch.on('error', () => undefined);
+    await ch.assertExchange(this.settings.config.eiffelBus.exchange, 'topic', { durable: true });
+    this.channel = ch;
+    return ch;
+  }
+
+  private async dropChannel(): Promise<void> {
+    const conn = this.conn;
+    this.conn = undefined;
+    this.channel = undefined;
+    await conn?.close().catch(() => undefined);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.timer);
+    await this.running;
+    await this.dropChannel();
+  }
+}
