@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { GraphRepository } from '@not/graph';
-import { CENTRAL, centralRascalConfig, RascalServer } from '@not/messaging';
+import { CENTRAL, centralRascalConfig, centralUrls, RascalServer } from '@not/messaging';
 import { ObservabilityModule } from '@not/observability';
 import { Registry } from 'prom-client';
 import { BatchWriter } from './batch.writer.js';
@@ -36,7 +36,7 @@ export class CorrelatorModule {
               subscription: CENTRAL.ingestSubscription,
               deadLetterPublication: CENTRAL.deadPublication,
               patternOf: (m) => m.routingKey.split('.')[3] ?? '*',
-              url: config.amqp.url,
+              url: centralUrls(config.amqp.url).join(', '),
             }),
         },
         MonitorService,
