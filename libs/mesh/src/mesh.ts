@@ -367,7 +367,8 @@ export class Mesh {
     const dir = join(this.mesh.stateDir, 'config');
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const { centrals, sites } = this.nodes(state);
-    const neo4j = { url: `bolt://127.0.0.1:${this.cfg.neo4j.boltPort}`, user: 'neo4j', password: state.secrets.neo4jPassword };
+    // neo4j:// (routing): what a cluster or Aura needs; the single local server answers it with itself in every role.
+    const neo4j = { url: `neo4j://127.0.0.1:${this.cfg.neo4j.boltPort}`, user: 'neo4j', password: state.secrets.neo4jPassword };
     const write = (name: string, value: unknown): void => writeFileSync(join(dir, `${name}.yaml`), stringify(value), { mode: 0o600 });
     write('correlator', {
       // One URL per central node: the correlator connects to one and moves to another when it goes.
