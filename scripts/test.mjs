@@ -47,12 +47,14 @@ function files(dir, suffix) {
 }
 
 function runTier(name, list, meshFile) {
-  return new Promise((resolve) => {
+  // Outside the promise: its `resolve` would shadow path.resolve.
+  const meshPath = resolve(root, meshFile);
+  return new Promise((done) => {
     say(`${name}: ${list.length} test file(s)`);
     const child = spawn(process.execPath, ['--enable-source-maps', '--test', '--test-reporter=spec', '--test-concurrency=1', ...list], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, NOT_TEST_MESH: resolve(root, meshFile) },
+      env: { ...process.env, NOT_TEST_MESH: meshPath },
     });
     let out = '';
     child.stdout.on('data', (d) => {
@@ -61,7 +63,7 @@ function runTier(name, list, meshFile) {
     });
     child.on('close', (code) => {
       const count = (label) => Number(new RegExp(`^ℹ ${label} (\\d+)`, 'm').exec(out)?.[1] ?? 0);
-      resolve({ code, pass: count('pass'), fail: count('fail'), skipped: count('skipped') + count('todo') });
+      done({ code, pass: count('pass'), fail: count('fail'), skipped: count('skipped') + count('todo') });
     });
   });
 }

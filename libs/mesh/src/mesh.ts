@@ -324,6 +324,39 @@ export class Mesh {
     writeState(this.mesh.stateDir, state);
   }
 
+  /** Kills one app process with SIGKILL (a crash, for fault tests and the soak); `startAppByName` brings it back. */
+  async killApp(name: string): Promise<void> {
+    const state = readState(this.mesh.stateDir);
+    const pid = state?.pids[name];
+    if (!state || !isAlive(pid)) return;
+    try {
+      process.kill(-pid!, 'SIGKILL');
+    } catch {
+      process.kill(pid!, 'SIGKILL');
+    }
+    while (isAlive(pid)) await new Promise((r) => setTimeout(r, 100));
+    delete state.pids[name];
+    writeState(this.mesh.stateDir, state);
+  }
+
+  /** The process ids of the mesh's processes by name (apps, Neo4j, Prometheus, every RabbitMQ node), for memory figures. */
+  processIds(): Record<string, number> {
+    const state = readState(this.mesh.stateDir);
+    if (!state) return {};
+    const { centrals, sites } = this.nodes(state);
+    const out: Record<string, number> = { ...state.pids };
+    for (const n of [...centrals, ...sites.values()]) {
+      const pid = n.pid();
+      if (pid !== undefined) out[`rabbitmq-${n.name}`] = pid;
+    }
+    return out;
+  }
+
+  /** The names of central's RabbitMQ nodes (`central`, `central-2`…). */
+  centralNodeNames(): string[] {
+    return centralNodePorts(this.cfg).map((_, k) => centralNodeName(k));
+  }
+
   async startAppByName(name: string): Promise<void> {
     const state = loadOrCreateState(
       this.mesh.stateDir,
