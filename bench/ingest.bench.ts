@@ -14,15 +14,21 @@
  *   --with-explorer               keep the explorer running (its background delivery
  *                                 figures compete for Neo4j); by default it is stopped
  *                                 for the measurement and started again after
+ *   --correlators=2               also measure the full path with this many correlators (the mesh's
+ *                                 own plus extra processes on the same config, competing consumers
+ *                                 of not.ingest), and report it beside the one-correlator figure
  *   --config=<mesh.yaml>          another mesh
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseMessage, type TraceEvent } from '@not/events';
 import { GraphRepository } from '@not/graph';
 import { loadMesh, Mesh, publishToSite, type MeshStatus } from '@not/mesh';
 import neo4j from 'neo4j-driver';
+import { parse, stringify } from 'yaml';
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
 const BURST = Number(args.get('events') ?? 20_000);
@@ -32,6 +38,8 @@ const BATCH = Number(args.get('batch') ?? 1000);
 const WARMUP = Number(args.get('warmup') ?? 10_000);
 const WRITERS = Number(args.get('writers') ?? 1);
 const KEEP_EXPLORER = args.has('with-explorer');
+const CORRELATORS = Number(args.get('correlators') ?? 1);
+if (!Number.isInteger(CORRELATORS) || CORRELATORS < 1) throw new Error('--correlators must be a whole number of at least 1');
 
 type Raw = { meta: { id: string; time: number; type: string }; links: Array<{ type: string; target: string }> };
 const reference = JSON.parse(
@@ -186,14 +194,62 @@ async function main(): Promise<void> {
     await mesh.stopApp('explorer');
   }
   try {
-    await measure(status);
+    await measure(mesh, status);
   } finally {
     if (explorerWasUp && !KEEP_EXPLORER) await mesh.startAppByName('explorer');
   }
   process.exit(0);
 }
 
-async function measure(status: MeshStatus): Promise<void> {
+/**
+ * Starts `n` more correlators on the mesh correlator's own config (another HTTP port each), waits until
+ * they are ready, and returns a function that stops them.
+ */
+async function extraCorrelators(mesh: Mesh, n: number): Promise<() => Promise<void>> {
+  const base = parse(readFileSync(mesh.configFile('correlator'), 'utf8')) as { http: { port: number } };
+  const dir = mkdtempSync(join(tmpdir(), 'bench-correlators-'));
+  const children: ChildProcess[] = [];
+  const stop = async (): Promise<void> => {
+    await Promise.all(
+      children.map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            if (c.exitCode !== null) return resolve();
+            c.once('close', () => resolve());
+            c.kill('SIGTERM');
+          }),
+      ),
+    );
+  };
+  try {
+    for (let k = 1; k <= n; k++) {
+      const port = base.http.port + 100 + k;
+      const file = join(dir, `correlator-${k}.yaml`);
+      writeFileSync(file, stringify({ ...base, http: { ...base.http, port } }), { mode: 0o600 });
+      const child = spawn(process.execPath, [join(process.cwd(), 'dist', 'apps', 'correlator', 'src', 'main.js'), '--config', file], {
+        stdio: 'ignore',
+      });
+      children.push(child);
+      const deadline = Date.now() + 90_000;
+      for (;;) {
+        if (child.exitCode !== null) throw new Error(`extra correlator ${k} exited with ${child.exitCode}`);
+        const ready = await fetch(`http://127.0.0.1:${port}/health/ready`).then(
+          (r) => r.ok,
+          () => false,
+        );
+        if (ready) break;
+        if (Date.now() > deadline) throw new Error(`extra correlator ${k} (port ${port}) was not ready within 90 s`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return stop;
+}
+
+async function measure(mesh: Mesh, status: MeshStatus): Promise<void> {
   if (WARMUP > 0) {
     // A fresh Neo4j compiles its queries and warms its JIT on the first thousands of writes.
     process.stderr.write(`• warm-up: ${WARMUP} events straight to Neo4j, not counted\n`);
@@ -203,12 +259,28 @@ async function measure(status: MeshStatus): Promise<void> {
   const raw = await rawCeiling(status);
   process.stderr.write(`• full path: ${BURST} events published at two sites as fast as confirms allow\n`);
   const full = await fullPathBurst(status);
+  let fullN: number | undefined;
+  if (CORRELATORS > 1) {
+    process.stderr.write(`• full path again with ${CORRELATORS} correlators consuming not.ingest\n`);
+    const stop = await extraCorrelators(mesh, CORRELATORS - 1);
+    try {
+      fullN = await fullPathBurst(status);
+    } finally {
+      await stop();
+    }
+  }
   process.stderr.write(`• latency: ${RATE} events/s offered for ${RATE_SECONDS} s\n`);
   const lat = await latencyAtRate(status);
   const rows = [
     ['raw ceiling (driver, no broker)', `${raw.toFixed(0)} events/s`],
     ['full path sustained (2 sites → shovels → correlator → Neo4j)', `${full.toFixed(0)} events/s`],
     ['full path / raw ceiling', `${((full / raw) * 100).toFixed(0)} %`],
+    ...(fullN === undefined
+      ? []
+      : [
+          [`full path sustained with ${CORRELATORS} correlators`, `${fullN.toFixed(0)} events/s`],
+          [`${CORRELATORS} correlators / 1 correlator`, `${((fullN / full) * 100).toFixed(0)} %`],
+        ]),
     [`publish→commit at ${RATE}/s: p50`, `${(lat.p50 * 1000).toFixed(0)} ms`],
     [`publish→commit at ${RATE}/s: p99`, `${(lat.p99 * 1000).toFixed(0)} ms`],
     [`publish→commit at ${RATE}/s: max (n=${lat.n})`, `${(lat.max * 1000).toFixed(0)} ms`],

@@ -2,10 +2,11 @@
 // (unit, integration against real RabbitMQ and Neo4j, e2e against the local mesh),
 // stop what it started, and print one summary line.
 //   npm test                 all tiers
-//   npm test -- unit         one tier (lint | unit | integration | ops | e2e)
+//   npm test -- unit         one tier (lint | unit | integration | ops | e2e | cluster)
+// The cluster tier runs on a mesh of its own (central as three clustered nodes, test/mesh.cluster.test.yaml).
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
-import { join, relative, resolve as resolvePath } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { prepare, root, say, traces } from './prepare.mjs';
 
 const TIERS = {
@@ -15,9 +16,11 @@ const TIERS = {
   integration: { dirs: ['dist/test/integration'], suffix: '.test.js', needsMesh: true },
   ops: { dirs: ['dist/test/ops'], suffix: '.test.js', needsMesh: true },
   e2e: { dirs: ['dist/test/e2e'], suffix: '.test.js', needsMesh: true },
+  cluster: { dirs: ['dist/test/cluster'], suffix: '.test.js', needsMesh: true, cluster: true },
 };
 // Another mesh file (other ports and state folder) lets two checkouts test side by side.
 const TEST_MESH = process.env.NOT_TEST_MESH || 'test/mesh.test.yaml';
+const CLUSTER_MESH = process.env.NOT_CLUSTER_MESH || 'test/mesh.cluster.test.yaml';
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 for (const t of wanted) {
@@ -62,13 +65,15 @@ function runLint() {
   });
 }
 
-function runTier(name, list) {
-  return new Promise((resolve) => {
+function runTier(name, list, meshFile) {
+  // Outside the promise: its `resolve` would shadow path.resolve.
+  const meshPath = resolve(root, meshFile);
+  return new Promise((done) => {
     say(`${name}: ${list.length} test file(s)`);
     const child = spawn(process.execPath, ['--enable-source-maps', '--test', '--test-reporter=spec', '--test-concurrency=1', ...list], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, NOT_TEST_MESH: resolvePath(root, TEST_MESH) },
+      env: { ...process.env, NOT_TEST_MESH: meshPath },
     });
     let out = '';
     child.stdout.on('data', (d) => {
@@ -77,7 +82,7 @@ function runTier(name, list) {
     });
     child.on('close', (code) => {
       const count = (label) => Number(new RegExp(`^ℹ ${label} (\\d+)`, 'm').exec(out)?.[1] ?? 0);
-      resolve({ code, pass: count('pass'), fail: count('fail'), skipped: count('skipped') + count('todo') });
+      done({ code, pass: count('pass'), fail: count('fail'), skipped: count('skipped') + count('todo') });
     });
   });
 }
@@ -86,7 +91,8 @@ prepare();
 let pass = 0;
 let fail = 0;
 let skipped = 0;
-let meshUp = false;
+/** The mesh file of the mesh that is up, if any. */
+let meshUp;
 let failedTier = false;
 try {
   for (const tier of tiers) {
@@ -103,12 +109,14 @@ try {
       failedTier = true;
       continue;
     }
-    if (spec.needsMesh && !meshUp) {
-      say('starting the test mesh (RabbitMQ nodes, Neo4j, Prometheus, the three apps)');
-      traces(['mesh', 'up', '--config', TEST_MESH], 'starting the test mesh');
-      meshUp = true;
+    const meshFile = spec.cluster ? CLUSTER_MESH : TEST_MESH;
+    if (spec.needsMesh && meshUp !== meshFile) {
+      if (meshUp) traces(['mesh', 'down', '--config', meshUp, '--purge'], 'stopping the test mesh');
+      say(`starting the test mesh ${meshFile} (RabbitMQ nodes, Neo4j, Prometheus, the three apps)`);
+      traces(['mesh', 'up', '--config', meshFile], 'starting the test mesh');
+      meshUp = meshFile;
     }
-    const r = await runTier(tier, list);
+    const r = await runTier(tier, list, meshFile);
     pass += r.pass;
     fail += r.fail;
     skipped += r.skipped;
@@ -117,7 +125,7 @@ try {
 } finally {
   if (meshUp) {
     say('stopping the test mesh');
-    traces(['mesh', 'down', '--config', TEST_MESH, '--purge'], 'stopping the test mesh');
+    traces(['mesh', 'down', '--config', meshUp, '--purge'], 'stopping the test mesh');
   }
 }
 process.stdout.write(`\ntests: ${pass} passed, ${fail} failed${skipped ? `, ${skipped} skipped` : ''}\n`);

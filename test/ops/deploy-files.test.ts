@@ -344,3 +344,100 @@ describe('RabbitMQ definitions', () => {
     }
   });
 });
+
+describe('Kubernetes central broker (RabbitMQ Cluster and Messaging Topology Operators)', () => {
+  type Topo = {
+    kind: string;
+    apiVersion: string;
+    metadata: { name: string };
+    spec: Record<string, unknown> & { rabbitmqClusterReference?: { name: string } };
+  };
+  const dir = join(DEPLOY, 'k8s', 'central');
+  const kustomization = parse(readFileSync(join(dir, 'kustomization.yaml'), 'utf8')) as { resources: string[] };
+  const all = kustomization.resources.flatMap((f) => parseAllDocuments(readFileSync(join(dir, f), 'utf8')).map((d) => d.toJS() as Topo));
+  const of = (kind: string) => all.filter((r) => r.kind === kind && r.apiVersion === 'rabbitmq.com/v1beta1');
+  const vhost = (
+    centralRascalConfig({ url: 'amqp://x', prefetch: 2000, deliveryLimit: 20, archiveMaxAge: '30D' }) as {
+      vhosts: Record<
+        string,
+        {
+          exchanges: Record<string, { type: string; options: { durable: boolean; alternateExchange?: string } }>;
+          queues: Record<string, { options: { durable: boolean; arguments: Record<string, unknown> } }>;
+          bindings: Record<string, { source: string; destination: string; bindingKey?: string }>;
+        }
+      >;
+    }
+  ).vhosts['/']!;
+
+  it('runs central as one RabbitmqCluster of at least three nodes, not a StatefulSet of its own', () => {
+    const clusters = of('RabbitmqCluster');
+    assert.equal(clusters.length, 1);
+    assert.ok((clusters[0]!.spec.replicas as number) >= 3, 'three nodes or more (a quorum survives losing one)');
+    assert.ok(!all.some((r) => r.kind === 'StatefulSet'), 'the operator owns the StatefulSet');
+    const name = clusters[0]!.metadata.name;
+    for (const r of all.filter((x) => x.apiVersion === 'rabbitmq.com/v1beta1' && x.kind !== 'RabbitmqCluster')) {
+      assert.equal(r.spec.rabbitmqClusterReference?.name, name, `${r.kind} ${r.metadata.name} refers to the cluster`);
+    }
+    const correlator = all.find((r) => r.kind === 'ConfigMap' && r.metadata.name === 'correlator-config') as unknown as {
+      data: Record<string, string>;
+    };
+    const url = (parse(correlator.data['correlator.yaml']!) as { amqp: { url: string } }).amqp.url;
+    assert.match(url, new RegExp(`@${name}\\.not-central\\.svc:5672/`), "the correlator uses the cluster's Service");
+  });
+
+  it('declares exchanges, queues and bindings exactly as the correlator does (no PRECONDITION_FAILED either way)', () => {
+    assert.deepEqual(
+      of('Exchange')
+        .map((e) => [e.spec.name, e.spec.type, e.spec.durable, e.spec.arguments ?? {}])
+        .sort(),
+      Object.entries(vhost.exchanges)
+        .map(([n, e]) => [
+          n,
+          e.type,
+          e.options.durable,
+          e.options.alternateExchange ? { 'alternate-exchange': e.options.alternateExchange } : {},
+        ])
+        .sort(),
+    );
+    // The operator puts `type` into x-queue-type.
+    assert.deepEqual(
+      of('Queue')
+        .map((q) => [q.spec.name, q.spec.durable, { 'x-queue-type': q.spec.type, ...((q.spec.arguments as object | undefined) ?? {}) }])
+        .sort(),
+      Object.entries(vhost.queues)
+        .map(([n, q]) => [n, q.options.durable, q.options.arguments])
+        .sort(),
+    );
+    assert.deepEqual(
+      of('Binding')
+        .map((b) => [b.spec.source, b.spec.destination, b.spec.routingKey ?? ''])
+        .sort(),
+      Object.values(vhost.bindings)
+        .map((b) => [b.source, b.destination, b.bindingKey ?? ''])
+        .sort(),
+    );
+  });
+
+  it('lets each site user publish only site.<its id>.# to not.central, with credentials from a Secret', () => {
+    const secrets = parseAllDocuments(readFileSync(join(dir, 'secret.example.yaml'), 'utf8')).map(
+      (d) => d.toJS() as { metadata: { name: string }; stringData?: Record<string, string> },
+    );
+    const users = of('User');
+    assert.ok(users.some((u) => u.metadata.name === 'correlator'));
+    for (const u of users) {
+      const secret = secrets.find((s) => s.metadata.name === (u.spec.importCredentialsSecret as { name: string }).name);
+      assert.ok(secret?.stringData?.username && secret.stringData.password !== undefined, `${u.metadata.name}: credentials Secret`);
+    }
+    const siteUsers = users.filter((u) => u.metadata.name.startsWith('site-'));
+    assert.ok(siteUsers.length >= 1);
+    for (const u of siteUsers) {
+      const id = u.metadata.name.slice('site-'.length);
+      const perm = of('Permission').find((p) => p.spec.user === u.metadata.name)!.spec.permissions as Record<string, string>;
+      assert.deepEqual([perm.configure, perm.write, perm.read], ['^$', '^not\\.central$', '^$']);
+      const topic = of('TopicPermission').find((p) => p.spec.user === u.metadata.name)!.spec.permissions as Record<string, string>;
+      assert.equal(topic.exchange, 'not.central');
+      assert.ok(new RegExp(topic.write!).test(`site.${id}.ci.eiffel`));
+      assert.ok(!new RegExp(topic.write!).test(`site.${id}x.ci.eiffel`) && !new RegExp(topic.write!).test('site.other.ci.eiffel'));
+    }
+  });
+});

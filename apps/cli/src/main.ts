@@ -130,14 +130,14 @@ async function demoCommand(args: ParsedArgs): Promise<number> {
 }
 
 function allUp(s: MeshStatus, withApps: boolean): boolean {
-  const infra = s.central.up && s.neo4j.up && s.prometheus.up && s.sites.every((x) => x.up);
+  const infra = s.central.nodes.every((n) => n.up) && s.neo4j.up && s.prometheus.up && s.sites.every((x) => x.up);
   return infra && (!withApps || (s.correlator.up && s.explorer.up && s.sites.every((x) => x.relay.up)));
 }
 
 function printStatus(s: MeshStatus): void {
   const mark = (up: boolean): string => (up ? 'up  ' : 'DOWN');
   const lines = [
-    `${mark(s.central.up)}  central RabbitMQ   ${s.central.management}  (amqp ${maskPw(s.central.amqp)})`,
+    ...s.central.nodes.map((n) => `${mark(n.up)}  ${n.name.padEnd(7)} RabbitMQ   ${n.management}  (amqp ${maskPw(n.amqp)})`),
     ...s.sites.flatMap((site) => [
       `${mark(site.up)}  ${site.id} RabbitMQ   ${site.management}  (amqp ${maskPw(site.amqp)})`,
       `${mark(site.relay.up)}  ${site.id} relay      ${site.relay.url}`,

@@ -19,7 +19,8 @@ const artifactBuildRule = z
 
 export const correlatorConfigSchema = z.strictObject({
   amqp: z.strictObject({
-    url: amqpUrl,
+    /** The central broker; for a cluster, a list of its nodes (the correlator moves to the next when its node goes). */
+    url: z.union([amqpUrl, z.array(amqpUrl).min(1)]),
     prefetch: z.number().int().min(1).max(10000).default(2000),
     deliveryLimit: z.number().int().min(1).default(20),
     archiveMaxAge: z

@@ -1,7 +1,7 @@
 import { routingKeySegments } from '@not/events';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { GraphRepository } from '@not/graph';
-import { CENTRAL, centralRascalConfig, RascalServer } from '@not/messaging';
+import { CENTRAL, centralRascalConfig, centralUrls, RascalServer } from '@not/messaging';
 import { ObservabilityModule } from '@not/observability';
 import { Registry } from 'prom-client';
 import { BatchWriter } from './batch.writer.js';
@@ -39,7 +39,7 @@ export class CorrelatorModule {
               subscription: CENTRAL.ingestSubscription,
               deadLetterPublication: CENTRAL.deadPublication,
               patternOf: (m) => routingKeySegments(m.routingKey).format ?? '*',
-              url: config.amqp.url,
+              url: centralUrls(config.amqp.url).join(', '),
             }),
         },
         MonitorService,

@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { GraphRepository } from '@not/graph';
-import { describeConnectError, maskUrl } from '@not/messaging';
+import { centralUrls, describeConnectError, maskUrl } from '@not/messaging';
 import amqp from 'amqplib';
 import { Counter, Registry } from 'prom-client';
 import { BatchWriter } from './batch.writer.js';
@@ -100,12 +100,17 @@ export class EiffelBusPublisher implements OnApplicationBootstrap, OnModuleDestr
 
   private async confirmChannel(): Promise<amqp.ConfirmChannel> {
     if (this.channel) return this.channel;
-    const url = this.settings.config.amqp.url;
-    try {
-      this.conn = await amqp.connect(url);
-    } catch (err) {
-      throw new Error(`cannot reach ${maskUrl(url)}: ${describeConnectError(err)}`);
+    // Any node of a clustered central will do: the first that answers.
+    const failures: string[] = [];
+    for (const url of centralUrls(this.settings.config.amqp.url)) {
+      try {
+        this.conn = await amqp.connect(url);
+        break;
+      } catch (err) {
+        failures.push(`${maskUrl(url)}: ${describeConnectError(err)}`);
+      }
     }
+    if (!this.conn) throw new Error(`cannot reach the central broker (${failures.join('; ')})`);
     this.conn.on('error', () => undefined);
     this.conn.on('close', () => {
       this.conn = undefined;

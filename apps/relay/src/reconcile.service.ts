@@ -32,6 +32,8 @@ export class ReconcileService implements BeforeApplicationShutdown, OnApplicatio
   private readonly stuck = new Map<string, { passes: number; attempts: number; wait: number }>();
   /** Sources whose buffer queue exists with the other type (after a mode change): not linked until resolved. */
   private readonly bufferConflicts = new Set<string>();
+  /** Per source: the buffer queue's acknowledgement count at the last pass. */
+  private readonly acked = new Map<string, number>();
 
   constructor(
     private readonly settings: RelaySettings,
@@ -84,6 +86,20 @@ export class ReconcileService implements BeforeApplicationShutdown, OnApplicatio
       }
     }
     if (ok) this.metrics.lastReconcile.set({ site: config.site }, Date.now() / 1000);
+  }
+
+  /**
+   * Progress of a link, from its buffer queue: acknowledgements grow while the link carries messages to
+   * central, however slowly; a hung link (half-open, black-holed) holds them unacknowledged and the
+   * acknowledgements stop. An empty buffer counts as progress (nothing waits).
+   */
+  private observeProgress(source: string, messages: number, acked: number): void {
+    const labels = { site: this.settings.config.site, source };
+    const before = this.acked.get(source);
+    // The counter restarts with the queue (a broker restart): count from the new value.
+    if (before !== undefined && acked > before) this.metrics.linkForwarded.inc(labels, acked - before);
+    this.acked.set(source, acked);
+    if (messages === 0 || before === undefined || acked !== before) this.metrics.linkLastProgress.set(labels, Date.now() / 1000);
   }
 
   private setLink(source: Link, state: string): void {
@@ -154,7 +170,10 @@ export class ReconcileService implements BeforeApplicationShutdown, OnApplicatio
     const states = new Map((await admin.shovelStatus()).map((s) => [s.name, s]));
     for (const source of sources) {
       const q = await admin.queue(bufferQueueName(config.site, source.name)).catch(() => undefined);
-      if (q?.messages !== undefined) this.metrics.bufferMessages.set({ site: config.site, source: source.name }, q.messages);
+      if (q?.messages !== undefined) {
+        this.metrics.bufferMessages.set({ site: config.site, source: source.name }, q.messages);
+        this.observeProgress(source.name, q.messages, q.message_stats?.ack ?? 0);
+      }
       if (source.mode !== 'shovel') continue;
       const name = linkName(config.site, source.name);
       const st = states.get(name);

@@ -11,6 +11,8 @@ export class RelayMetrics {
   readonly reconcileActions: Counter<'site' | 'action'>;
   readonly reconcileErrors: Counter<'site'>;
   readonly webhooks: Counter<'endpoint' | 'result'>;
+  readonly linkForwarded: Counter<'site' | 'source'>;
+  readonly linkLastProgress: Gauge<'site' | 'source'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -54,6 +56,18 @@ export class RelayMetrics {
       name: 'traces_relay_reconcile_errors_total',
       help: 'Reconcile passes that failed',
       labelNames: ['site'],
+      registers,
+    });
+    this.linkForwarded = new Counter({
+      name: 'traces_relay_link_forwarded_messages_total',
+      help: 'Messages the link took off a source buffer queue and central confirmed (acknowledgements on the buffer queue)',
+      labelNames: ['site', 'source'],
+      registers,
+    });
+    this.linkLastProgress = new Gauge({
+      name: 'traces_relay_link_last_progress_timestamp_seconds',
+      help: 'When the link of a source last moved messages, or last had none waiting (Unix time): stale while a hung link holds the buffer, fresh on a slow one',
+      labelNames: ['site', 'source'],
       registers,
     });
     this.webhooks = new Counter({

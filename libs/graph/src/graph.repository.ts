@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { StartupError, type Neo4jConfig } from '@not/config';
-import neo4j, { type Driver, type ManagedTransaction, type QueryResult, type RecordShape } from 'neo4j-driver';
+import neo4j, { type BookmarkManager, type Driver, type ManagedTransaction, type QueryResult, type RecordShape } from 'neo4j-driver';
 import { Histogram, type Registry } from 'prom-client';
 import { toBatchRows, type AliasedRow, type BatchRows, type StoredEvent } from './batch-rows.js';
 import { ALIASED_LABELS, aliasId, keyRank, rankKeys } from './entity-keys.js';
@@ -46,6 +46,12 @@ const RETRY_MS = 15_000;
 export class GraphRepository implements OnModuleDestroy {
   private readonly log = new Logger(GraphRepository.name);
   private readonly driver: Driver;
+  /**
+   * One causal chain for every session of this process: on a cluster (`neo4j://` routing), reads go to
+   * followers and writes to the leader, and a read waits until its server has seen this process's last
+   * write (read-your-writes). On a single server the bookmarks cost nothing.
+   */
+  private readonly bookmarks: BookmarkManager = neo4j.bookmarkManager();
   private histogram?: Histogram<'operation' | 'result'>;
 
   constructor(private readonly config: Neo4jConfig) {
@@ -71,7 +77,7 @@ export class GraphRepository implements OnModuleDestroy {
   async verify(): Promise<void> {
     try {
       await this.driver.verifyAuthentication();
-      await this.driver.executeQuery('RETURN 1', {}, { database: this.config.database });
+      await this.driver.executeQuery('RETURN 1', {}, { database: this.config.database, bookmarkManager: this.bookmarks });
     } catch (err) {
       throw explainNeo4jError(err, this.config);
     }
@@ -79,7 +85,7 @@ export class GraphRepository implements OnModuleDestroy {
 
   async ensureSchema(): Promise<void> {
     for (const statement of SCHEMA_STATEMENTS) {
-      await this.driver.executeQuery(statement, {}, { database: this.config.database });
+      await this.driver.executeQuery(statement, {}, { database: this.config.database, bookmarkManager: this.bookmarks });
     }
     await this.indexAliases();
   }
@@ -95,7 +101,7 @@ export class GraphRepository implements OnModuleDestroy {
         const res = await this.driver.executeQuery(
           `MATCH (x:${cypherIdent(label)}) WHERE x.keyRank IS NULL RETURN elementId(x) AS id, x.key AS key, x.aliases AS aliases LIMIT 1000`,
           {},
-          { database: this.config.database },
+          { database: this.config.database, bookmarkManager: this.bookmarks },
         );
         if (res.records.length === 0) break;
         const rows = res.records.map((r) => {
@@ -108,7 +114,7 @@ export class GraphRepository implements OnModuleDestroy {
            WITH x, r UNWIND r.ids AS id
            MERGE (al:Alias {id: id}) MERGE (al)-[:ALIAS_OF]->(x)`,
           { rows },
-          { database: this.config.database },
+          { database: this.config.database, bookmarkManager: this.bookmarks },
         );
         total += rows.length;
       }
@@ -131,7 +137,11 @@ export class GraphRepository implements OnModuleDestroy {
     return this.timed('read', async () => {
       const deadline = Date.now() + RETRY_MS;
       for (let delay = 100; ; delay = Math.min(delay * 2, 2_000)) {
-        const session = this.driver.session({ database: this.config.database, defaultAccessMode: neo4j.session.READ });
+        const session = this.driver.session({
+          database: this.config.database,
+          defaultAccessMode: neo4j.session.READ,
+          bookmarkManager: this.bookmarks,
+        });
         try {
           const res: QueryResult<T> = await session.run<T>(query, params);
           return res.records.map((r) => r.toObject());
@@ -171,7 +181,7 @@ export class GraphRepository implements OnModuleDestroy {
   }
 
   async ping(): Promise<void> {
-    await this.driver.executeQuery('RETURN 1', {}, { database: this.config.database });
+    await this.driver.executeQuery('RETURN 1', {}, { database: this.config.database, bookmarkManager: this.bookmarks });
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -179,7 +189,7 @@ export class GraphRepository implements OnModuleDestroy {
   }
 
   private session(mode: 'READ' | 'WRITE') {
-    const s = this.driver.session({ database: this.config.database, defaultAccessMode: mode });
+    const s = this.driver.session({ database: this.config.database, defaultAccessMode: mode, bookmarkManager: this.bookmarks });
     return {
       executeWrite: async <T>(work: (tx: ManagedTransaction) => Promise<T>): Promise<T> => {
         try {

@@ -3,11 +3,11 @@ import { describe, it } from 'node:test';
 import { ConfigError, validateConfig } from '@not/config';
 import { parse } from 'yaml';
 import { readFileSync } from 'node:fs';
-import { meshConfigSchema } from './mesh.config.js';
+import { centralNodeName, centralNodePorts, meshConfigSchema } from './mesh.config.js';
 
 describe('mesh configuration', () => {
   it('accepts the shipped local mesh and the test mesh', () => {
-    for (const file of ['deploy/local/mesh.yaml', 'test/mesh.test.yaml']) {
+    for (const file of ['deploy/local/mesh.yaml', 'test/mesh.test.yaml', 'test/mesh.cluster.test.yaml']) {
       const cfg = validateConfig(parse(readFileSync(file, 'utf8')), meshConfigSchema, file);
       assert.equal(cfg.sites.length, 2);
     }
@@ -34,5 +34,39 @@ describe('mesh configuration', () => {
         err.message,
       );
     }
+  });
+
+  it('gives each central node of a cluster its own ports, and refuses those that collide', () => {
+    const raw = parse(readFileSync('test/mesh.test.yaml', 'utf8')) as { central: Record<string, unknown> };
+    raw.central.nodes = 3;
+    const cfg = validateConfig(raw, meshConfigSchema, 'mesh.yaml');
+    const ports = centralNodePorts(cfg);
+    assert.deepEqual(
+      ports.map((p) => p.amqpPort),
+      [5800, 5802, 5804],
+    );
+    assert.deepEqual(
+      ports.map((p) => p.prometheusPort),
+      [15801, 15803, 15805],
+    );
+    assert.deepEqual([0, 1, 2].map(centralNodeName), ['central', 'central-2', 'central-3']);
+    // Six nodes two ports apart reach site-a's 5810.
+    raw.central.nodes = 6;
+    try {
+      validateConfig(raw, meshConfigSchema, 'mesh.yaml');
+      assert.fail('expected a ConfigError');
+    } catch (err) {
+      assert.ok(err instanceof ConfigError);
+      assert.ok(
+        err.problems.some((p) => p.includes('port 5810 is also used by central node 6')),
+        err.message,
+      );
+    }
+  });
+
+  it('keeps one central node by default', () => {
+    const cfg = validateConfig(parse(readFileSync('test/mesh.test.yaml', 'utf8')), meshConfigSchema, 'mesh.yaml');
+    assert.equal(cfg.central.nodes, 1);
+    assert.equal(centralNodePorts(cfg).length, 1);
   });
 });

@@ -32,7 +32,15 @@ export const meshConfigSchema = z
   .strictObject({
     /** Where node data, logs, generated configs and secrets live (relative to the repository root). */
     stateDir: z.string().default('.state/mesh'),
-    central: z.strictObject({ rabbitmq: rabbitPorts }),
+    central: z.strictObject({
+      /**
+       * How many clustered RabbitMQ nodes central runs (1 on small machines). Node k (0-based) uses the
+       * ports of `rabbitmq` plus k × `portStride`; the quorum queues and the archive stream get a replica on each.
+       */
+      nodes: z.number().int().min(1).max(7).default(1),
+      portStride: z.number().int().min(1).default(2),
+      rabbitmq: rabbitPorts,
+    }),
     sites: z
       .array(
         z.strictObject({
@@ -65,8 +73,15 @@ export const meshConfigSchema = z
     const rabbit = (r: z.infer<typeof rabbitPorts>, what: string, path: (string | number)[]): void => {
       for (const k of ['amqpPort', 'managementPort', 'prometheusPort', 'distPort'] as const) claim(r[k], `${what} ${k}`, [...path, k]);
     };
-    rabbit(cfg.central.rabbitmq, 'central', ['central', 'rabbitmq']);
+    centralNodePorts(cfg).forEach((ports, k) => rabbit(ports, k === 0 ? 'central' : `central node ${k + 1}`, ['central', 'rabbitmq']));
     cfg.sites.forEach((s, i) => {
+      if (/^central(-\d+)?$/.test(s.id)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sites', i, 'id'],
+          message: `"${s.id}" is the name of a central node; choose another site id`,
+        });
+      }
       rabbit(s.rabbitmq, `site ${s.id}`, ['sites', i, 'rabbitmq']);
       claim(s.relayPort, `relay ${s.id}`, ['sites', i, 'relayPort']);
     });
@@ -81,7 +96,24 @@ export const meshConfigSchema = z
     });
   });
 
-type MeshConfig = z.output<typeof meshConfigSchema>;
+export type MeshConfig = z.output<typeof meshConfigSchema>;
+type RabbitPortSet = z.infer<typeof rabbitPorts>;
+
+/** The ports of each central node: node k has the first node's ports plus k × portStride. */
+export function centralNodePorts(cfg: { central: { nodes: number; portStride: number; rabbitmq: RabbitPortSet } }): RabbitPortSet[] {
+  const { nodes, portStride, rabbitmq: r } = cfg.central;
+  return Array.from({ length: nodes }, (_, k) => ({
+    amqpPort: r.amqpPort + k * portStride,
+    managementPort: r.managementPort + k * portStride,
+    prometheusPort: r.prometheusPort + k * portStride,
+    distPort: r.distPort + k * portStride,
+  }));
+}
+
+/** The mesh's name of central node k (0-based): `central`, then `central-2`, `central-3`… */
+export function centralNodeName(k: number): string {
+  return k === 0 ? 'central' : `central-${k + 1}`;
+}
 export type MeshSite = MeshConfig['sites'][number];
 
 const DEFAULT_MESH_FILE = 'deploy/local/mesh.yaml';

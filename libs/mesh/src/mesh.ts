@@ -2,7 +2,8 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync,
 import { join } from 'node:path';
 import { BrokerAdmin } from '@not/messaging';
 import { parse, stringify } from 'yaml';
-import type { LoadedMesh, MeshSite } from './mesh.config.js';
+import { createHash } from 'node:crypto';
+import { centralNodeName, centralNodePorts, type LoadedMesh, type MeshSite } from './mesh.config.js';
 import { Neo4jServer } from './neo4j-server.js';
 import { ensurePrerequisites, PROMETHEUS_BIN, type Progress } from './prerequisites.js';
 import { httpOk, isAlive, portOpen, startDetached, stopProcess, waitFor } from './process.js';
@@ -15,7 +16,16 @@ interface Endpoint {
 
 export interface MeshStatus {
   readonly stateDir: string;
-  readonly central: Endpoint & { amqp: string; management: string; prometheus: string; user: string; password: string; exchange: string };
+  readonly central: Endpoint & {
+    amqp: string;
+    management: string;
+    prometheus: string;
+    user: string;
+    password: string;
+    exchange: string;
+    /** Every node of central (one unless `central.nodes` says more); the fields above are the first node's. */
+    nodes: Array<Endpoint & { name: string; nodeName: string; amqp: string; management: string; prometheus: string }>;
+  };
   readonly sites: Array<
     Endpoint & {
       id: string;
@@ -59,10 +69,17 @@ export class Mesh {
     return this.mesh.config;
   }
 
-  private nodes(state: MeshState): { central: RabbitNode; sites: Map<string, RabbitNode> } {
+  private nodes(state: MeshState): { central: RabbitNode; centrals: RabbitNode[]; sites: Map<string, RabbitNode> } {
     const pw = state.secrets.rabbitAdminPassword;
+    // A cluster's nodes share one Erlang cookie, derived from the mesh's generated admin password.
+    const cookie =
+      this.cfg.central.nodes > 1 ? createHash('sha256').update(`erlang-cookie:${pw}`).digest('hex').slice(0, 32).toUpperCase() : undefined;
+    const centrals = centralNodePorts(this.cfg).map(
+      (ports, k) => new RabbitNode(centralNodeName(k), ports, this.mesh.stateDir, pw, [], cookie),
+    );
     return {
-      central: new RabbitNode('central', this.cfg.central.rabbitmq, this.mesh.stateDir, pw),
+      central: centrals[0]!,
+      centrals,
       sites: new Map(this.cfg.sites.map((s) => [s.id, new RabbitNode(s.id, s.rabbitmq, this.mesh.stateDir, pw)])),
     };
   }
@@ -94,9 +111,21 @@ export class Mesh {
       delete state.pids.explorer;
       writeState(this.mesh.stateDir, state);
     }
-    const { central, sites } = this.nodes(state);
+    const { central, centrals, sites } = this.nodes(state);
 
-    for (const node of [central, ...sites.values()]) {
+    // Central's nodes are launched together (a clustered node waits at boot for the peers it last saw), then joined.
+    for (const node of centrals) {
+      this.progress(`RabbitMQ ${node.nodeName}: ${node.running() ? 'already running' : 'starting'} (AMQP ${node.ports.amqpPort})`);
+      await node.launch();
+    }
+    for (const node of centrals) await node.waitReady();
+    for (const node of centrals.slice(1)) {
+      if (!(await node.clusterNodes()).includes(central.nodeName)) {
+        this.progress(`RabbitMQ ${node.nodeName}: joining the cluster of ${central.nodeName}`);
+        await node.joinCluster(central);
+      }
+    }
+    for (const node of sites.values()) {
       this.progress(`RabbitMQ ${node.nodeName}: ${node.running() ? 'already running' : 'starting'} (AMQP ${node.ports.amqpPort})`);
       await node.start();
     }
@@ -131,8 +160,9 @@ export class Mesh {
         await stopProcess(state.pids.neo4j, 60_000);
         delete state.pids.neo4j;
       }
-      const { central, sites } = this.nodes(state);
-      for (const node of [...sites.values(), central]) {
+      const { centrals, sites } = this.nodes(state);
+      // The first central node stops last, so it is the one that may boot first next time.
+      for (const node of [...sites.values(), ...[...centrals].reverse()]) {
         if (node.running()) {
           this.progress(`stopping RabbitMQ ${node.nodeName}`);
           await node.stop();
@@ -153,7 +183,7 @@ export class Mesh {
         this.mesh.stateDir,
         this.cfg.sites.map((s) => s.id),
       );
-    const { central, sites } = this.nodes(state);
+    const { central, centrals, sites } = this.nodes(state);
     const rabbitUp = async (n: RabbitNode): Promise<boolean> => n.running() && (await portOpen(n.ports.amqpPort));
     const appUrl = (port: number): string => `http://127.0.0.1:${port}`;
     const appUp = async (name: string, port: number): Promise<boolean> =>
@@ -169,6 +199,16 @@ export class Mesh {
         password: admin,
         exchange: 'not.central',
         up: await rabbitUp(central),
+        nodes: await Promise.all(
+          centrals.map(async (n) => ({
+            name: n.name,
+            nodeName: n.nodeName,
+            amqp: n.amqpUrl(),
+            management: n.managementUrl(),
+            prometheus: `http://127.0.0.1:${n.ports.prometheusPort}/metrics`,
+            up: await rabbitUp(n),
+          })),
+        ),
       },
       sites: await Promise.all(
         this.cfg.sites.map(async (s) => {
@@ -237,7 +277,7 @@ export class Mesh {
     writeState(this.mesh.stateDir, state);
   }
 
-  /** Stops one RabbitMQ node of the mesh (`central` or a site id), for fault tests. */
+  /** Stops one RabbitMQ node of the mesh (`central`, `central-2`… or a site id), for fault tests. */
   async stopNode(name: string): Promise<void> {
     const state = loadOrCreateState(
       this.mesh.stateDir,
@@ -254,9 +294,21 @@ export class Mesh {
     await this.node(state, name).start();
   }
 
+  /** Kills one RabbitMQ node's processes with SIGKILL (a crash, for fault tests); `startNode` brings it back. */
+  async killNode(name: string): Promise<void> {
+    const state = loadOrCreateState(
+      this.mesh.stateDir,
+      this.cfg.sites.map((s) => s.id),
+    );
+    const node = this.node(state, name);
+    const pid = node.pid();
+    node.kill('SIGKILL');
+    while (isAlive(pid)) await new Promise((r) => setTimeout(r, 100));
+  }
+
   private node(state: MeshState, name: string): RabbitNode {
-    const { central, sites } = this.nodes(state);
-    const node = name === 'central' ? central : sites.get(name);
+    const { centrals, sites } = this.nodes(state);
+    const node = centrals.find((n) => n.name === name) ?? sites.get(name);
     if (!node) throw new Error(`no RabbitMQ node "${name}" in this mesh`);
     return node;
   }
@@ -268,6 +320,39 @@ export class Mesh {
     await stopProcess(state.pids[name]);
     delete state.pids[name];
     writeState(this.mesh.stateDir, state);
+  }
+
+  /** Kills one app process with SIGKILL (a crash, for fault tests and the soak); `startAppByName` brings it back. */
+  async killApp(name: string): Promise<void> {
+    const state = readState(this.mesh.stateDir);
+    const pid = state?.pids[name];
+    if (!state || !isAlive(pid)) return;
+    try {
+      process.kill(-pid!, 'SIGKILL');
+    } catch {
+      process.kill(pid!, 'SIGKILL');
+    }
+    while (isAlive(pid)) await new Promise((r) => setTimeout(r, 100));
+    delete state.pids[name];
+    writeState(this.mesh.stateDir, state);
+  }
+
+  /** The process ids of the mesh's processes by name (apps, Neo4j, Prometheus, every RabbitMQ node), for memory figures. */
+  processIds(): Record<string, number> {
+    const state = readState(this.mesh.stateDir);
+    if (!state) return {};
+    const { centrals, sites } = this.nodes(state);
+    const out: Record<string, number> = { ...state.pids };
+    for (const n of [...centrals, ...sites.values()]) {
+      const pid = n.pid();
+      if (pid !== undefined) out[`rabbitmq-${n.name}`] = pid;
+    }
+    return out;
+  }
+
+  /** The names of central's RabbitMQ nodes (`central`, `central-2`…). */
+  centralNodeNames(): string[] {
+    return centralNodePorts(this.cfg).map((_, k) => centralNodeName(k));
   }
 
   async startAppByName(name: string): Promise<void> {
@@ -312,23 +397,26 @@ export class Mesh {
   private writeAppConfigs(state: MeshState): void {
     const dir = join(this.mesh.stateDir, 'config');
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const { central, sites } = this.nodes(state);
-    const neo4j = { url: `bolt://127.0.0.1:${this.cfg.neo4j.boltPort}`, user: 'neo4j', password: state.secrets.neo4jPassword };
+    const { centrals, sites } = this.nodes(state);
+    // neo4j:// (routing): what a cluster or Aura needs; the single local server answers it with itself in every role.
+    const neo4j = { url: `neo4j://127.0.0.1:${this.cfg.neo4j.boltPort}`, user: 'neo4j', password: state.secrets.neo4jPassword };
     const write = (name: string, value: unknown): void => writeFileSync(join(dir, `${name}.yaml`), stringify(value), { mode: 0o600 });
     write('correlator', {
-      amqp: { url: central.amqpUrl() },
+      // One URL per central node: the correlator connects to one and moves to another when it goes.
+      amqp: { url: centrals.length === 1 ? centrals[0]!.amqpUrl() : centrals.map((n) => n.amqpUrl()) },
       neo4j,
       ...(this.cfg.correlator.artifactBuilds ? { parse: { artifactBuilds: this.cfg.correlator.artifactBuilds } } : {}),
       http: { port: this.cfg.correlator.port },
     });
     write('explorer', { neo4j, http: { port: this.cfg.explorer.port }, auth: { tokens: [explorerToken(state)] } });
-    for (const site of this.cfg.sites) write(`relay-${site.id}`, this.relayConfig(site, central, sites.get(site.id)!, state));
+    for (const site of this.cfg.sites) write(`relay-${site.id}`, this.relayConfig(site, centrals, sites.get(site.id)!, state));
   }
 
-  private relayConfig(site: MeshSite, central: RabbitNode, node: RabbitNode, state: MeshState): unknown {
+  private relayConfig(site: MeshSite, centrals: readonly RabbitNode[], node: RabbitNode, state: MeshState): unknown {
     return {
       site: site.id,
-      central: { urls: [central.amqpUrl(`site-${site.id}`, state.secrets.sitePasswords[site.id])], exchange: 'not.central' },
+      // Every central node: the shovels pick one of them and move to another when theirs goes.
+      central: { urls: centrals.map((c) => c.amqpUrl(`site-${site.id}`, state.secrets.sitePasswords[site.id])), exchange: 'not.central' },
       brokers: [
         {
           name: 'main',
@@ -440,7 +528,7 @@ export class Mesh {
         {
           job_name: 'rabbitmq',
           static_configs: [
-            { targets: [target(c.central.rabbitmq.prometheusPort)], labels: { node: 'central' } },
+            ...centralNodePorts(c).map((p, k) => ({ targets: [target(p.prometheusPort)], labels: { node: centralNodeName(k) } })),
             ...c.sites.map((s) => ({ targets: [target(s.rabbitmq.prometheusPort)], labels: { node: s.id } })),
           ],
         },

@@ -1,5 +1,5 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { isAlive, portOpen, sleep, startDetached } from './process.js';
 
@@ -33,6 +33,8 @@ export class RabbitNode {
     private readonly adminPassword: string,
     /** More rabbitmq.conf lines (for instance a TLS listener). */
     private readonly extraConfig: readonly string[] = [],
+    /** The Erlang cookie every node of one cluster shares; without it the node makes its own at first start. */
+    private readonly erlangCookie?: string,
   ) {
     this.dir = join(stateDir, 'rabbitmq', name);
     // Node names are machine-wide (epmd): the state folder's name keeps two meshes apart.
@@ -84,6 +86,13 @@ export class RabbitNode {
 
   private writeConfig(): void {
     mkdirSync(join(this.dir, 'mnesia'), { recursive: true });
+    if (this.erlangCookie) {
+      const cookie = join(this.dir, '.erlang.cookie');
+      if (!existsSync(cookie) || readFileSync(cookie, 'utf8') !== this.erlangCookie) {
+        rmSync(cookie, { force: true });
+        writeFileSync(cookie, this.erlangCookie, { mode: 0o400 });
+      }
+    }
     mkdirSync(join(this.dir, 'log'), { recursive: true });
     writeFileSync(
       join(this.dir, 'rabbitmq.conf'),
@@ -114,25 +123,82 @@ export class RabbitNode {
 
   /** Starts the node if it is not running and waits until RabbitMQ and its plugins are up. */
   async start(): Promise<number> {
-    if (this.running()) return this.pid()!;
+    await this.launch();
+    return this.waitReady();
+  }
+
+  /**
+   * Starts the node's process without waiting for it. The nodes of one cluster are launched together
+   * before waiting: a clustered node that was not the last to stop waits at boot for its peers.
+   */
+  async launch(): Promise<void> {
+    if (this.running()) return;
     for (const p of [this.ports.amqpPort, this.ports.managementPort, this.ports.distPort]) {
       if (await portOpen(p)) throw new Error(`port ${p} is already in use by another program; change it in the mesh config`);
     }
     this.writeConfig();
     startDetached(join(RABBIT_BIN, 'rabbitmq-server'), [], { env: this.env(), log: join(this.dir, 'server.out'), cwd: this.dir });
+    // The pid file appears once the node runs; until then `running()` answers false.
+    const deadline = Date.now() + 30_000;
+    while (!existsSync(this.pidFile) && Date.now() < deadline) await sleep(200);
+  }
+
+  /** Waits until RabbitMQ and its plugins are up (`rabbitmqctl wait`, which does not block the event loop). */
+  async waitReady(timeoutMs = 300_000): Promise<number> {
     // `wait` may fail while the node registers with epmd: retry until the deadline.
-    const deadline = Date.now() + 120_000;
+    const deadline = Date.now() + timeoutMs;
     let last = '';
     while (Date.now() < deadline) {
-      const r = spawnSync(join(RABBIT_BIN, 'rabbitmqctl'), ['-n', this.nodeName, 'wait', this.pidFile, '--timeout', '60'], {
-        env: this.env(),
-        encoding: 'utf8',
-      });
+      const r = await this.ctlAsync(['wait', this.pidFile, '--timeout', '60']);
       if (r.status === 0 && this.running()) return this.pid()!;
-      last = (r.stderr || r.stdout).trim().split('\n').slice(-2).join(' ');
+      last = r.output.trim().split('\n').slice(-2).join(' ');
       await sleep(1000);
     }
     throw new Error(`RabbitMQ node ${this.nodeName} did not start: ${last} (log: ${join(this.dir, 'server.out')})`);
+  }
+
+  /** The names of the nodes in this node's cluster (itself included), from `rabbitmqctl cluster_status`. */
+  async clusterNodes(): Promise<string[]> {
+    const r = await this.ctlAsync(['cluster_status', '--formatter', 'json']);
+    if (r.status !== 0) throw new Error(`rabbitmqctl cluster_status on ${this.nodeName} failed: ${r.output.trim()}`);
+    const j = JSON.parse(r.output) as { disk_nodes?: string[]; ram_nodes?: string[] };
+    return [...(j.disk_nodes ?? []), ...(j.ram_nodes ?? [])];
+  }
+
+  /** Makes this (fresh, running) node a member of `seed`'s cluster: stop_app, join_cluster, start_app. */
+  async joinCluster(seed: RabbitNode): Promise<void> {
+    if ((await this.clusterNodes()).includes(seed.nodeName)) return;
+    for (const args of [['stop_app'], ['join_cluster', seed.nodeName], ['start_app']]) {
+      const r = await this.ctlAsync(args);
+      if (r.status !== 0) throw new Error(`rabbitmqctl ${args.join(' ')} on ${this.nodeName} failed: ${r.output.trim()}`);
+    }
+    await this.waitReady();
+  }
+
+  /** Kills the node's process group with a signal (SIGKILL for a crash test); the pid file stays. */
+  kill(signal: NodeJS.Signals = 'SIGKILL'): void {
+    const pid = this.pid();
+    if (!isAlive(pid)) return;
+    try {
+      process.kill(-pid!, signal);
+    } catch {
+      process.kill(pid!, signal);
+    }
+  }
+
+  private ctlAsync(args: readonly string[]): Promise<{ status: number | null; output: string }> {
+    return new Promise((resolve) => {
+      const child = spawn(join(RABBIT_BIN, 'rabbitmqctl'), ['-n', this.nodeName, ...args], {
+        env: this.env(),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
+      child.stderr.on('data', (d: Buffer) => (err += d.toString('utf8')));
+      child.on('error', (e) => resolve({ status: null, output: e.message }));
+      child.on('close', (status) => resolve({ status, output: status === 0 ? out : err || out }));
+    });
   }
 
   async stop(): Promise<void> {

@@ -1,6 +1,6 @@
 /** `amqp://user:pass@host:port/vhost` → the same with the password masked, for messages and logs. */
 export function maskUrl(url: string): string {
-  return url.replace(/(\/\/[^:@/]+):[^@/]*@/, '$1:***@');
+  return url.replace(/(\/\/[^:@/]+):[^@/]*@/g, '$1:***@');
 }
 
 /** Describes a connection failure in one line a user can act on. */

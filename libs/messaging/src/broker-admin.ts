@@ -78,6 +78,8 @@ export interface QueueInfo {
   readonly name: string;
   readonly messages?: number;
   readonly type?: string;
+  /** Cumulative counters since the queue started on its node (`ack`: deliveries acknowledged by consumers). */
+  readonly message_stats?: { readonly ack?: number };
 }
 
 /**

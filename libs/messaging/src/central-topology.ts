@@ -17,7 +17,8 @@ export const CENTRAL = {
 } as const;
 
 export interface CentralTopologyOptions {
-  readonly url: string;
+  /** One URL, or one per node of a central cluster (tried in turn, and again on reconnection). */
+  readonly url: string | readonly string[];
   readonly prefetch: number;
   readonly deliveryLimit: number;
   readonly archiveMaxAge: string;
@@ -28,7 +29,13 @@ export function centralRascalConfig(o: CentralTopologyOptions): Record<string, u
   return {
     vhosts: {
       '/': {
-        connection: { url: o.url, options: { heartbeat: 10 }, retry: { min: 500, max: 5000, factor: 2, strategy: 'exponential' } },
+        connections: centralUrls(o.url).map((url) => ({
+          url,
+          options: { heartbeat: 10 },
+          retry: { min: 500, max: 5000, factor: 2, strategy: 'exponential' },
+        })),
+        // Nodes in a random order, so that several correlators spread over a cluster's nodes.
+        connectionStrategy: 'random',
         exchanges: {
           [CENTRAL.unroutableExchange]: { type: 'fanout', options: { durable: true } },
           [CENTRAL.exchange]: { type: 'topic', options: { durable: true, alternateExchange: CENTRAL.unroutableExchange } },
@@ -73,4 +80,9 @@ export function centralRascalConfig(o: CentralTopologyOptions): Record<string, u
       },
     },
   };
+}
+
+/** The central URL setting (one URL or a list) as a list. */
+export function centralUrls(url: string | readonly string[]): string[] {
+  return typeof url === 'string' ? [url] : [...url];
 }
