@@ -421,12 +421,13 @@ function packageEvent({ ctx, o, id, repository }: Hub, name: 'package' | 'regist
     if (d && !digests.includes(d)) digests.push(d);
   };
   const registry = optObject(pkg, 'registry', p);
-  // GitHub's container packages say so in `package_type`, `ecosystem` or the registry type, and version by digest.
+  // Container packages say so in `package_type` and are versioned by digest; `ecosystem` and the registry
+  // type are read only when the package type says nothing more specific (GitHub's samples mix them).
+  const hint = [optString(pkg, 'ecosystem', p), registry ? optString(registry, 'type', `${p}.registry`) : undefined];
   const container =
     ['container', 'docker'].includes(type) ||
-    ['container', 'docker'].includes((optString(pkg, 'ecosystem', p) ?? '').toLowerCase()) ||
-    (registry ? optString(registry, 'type', `${p}.registry`) : undefined)?.toLowerCase() === 'container' ||
-    /^sha256:/i.test(version);
+    /^sha256:/i.test(version) ||
+    (!['npm', 'maven', 'rubygems', 'nuget'].includes(type) && hint.some((h) => ['container', 'docker'].includes((h ?? '').toLowerCase())));
   let purl: string;
   if (container) {
     const meta = optObject(v, 'container_metadata', vp);
