@@ -70,7 +70,10 @@ describe('GitHub Actions, checks and statuses', () => {
       assert.equal(ev.phase, phase);
       assert.equal(ev.time, time);
       about(ev, 'job', 'Build', 'github.com/codertocat/hello-world/actions/jobs/run/289782451');
-      about(ev, 'run', 'Build', 'github.com/codertocat/hello-world/actions/run/2202229078');
+      assert.equal(
+        entity(ev, 'Build', 'github.com/codertocat/hello-world/actions/jobs/run/289782451').props['run'],
+        'github.com/codertocat/hello-world/actions/run/2202229078',
+      );
       related(ev, 'github.com/codertocat/hello-world/actions/jobs/run/289782451', 'BUILT', `github.com/codertocat/hello-world@${sha}`);
     });
   }
@@ -106,7 +109,10 @@ describe('GitHub Actions, checks and statuses', () => {
     const ev = parse('github', 'check-run.completed.json', 'check_run');
     assert.deepEqual([ev.phase, ev.outcome], ['finished', 'failure']);
     about(ev, 'check', 'Build', 'github.com/codertocat/hello-world/checks/run/128620228');
-    about(ev, 'suite', 'Build', 'github.com/codertocat/hello-world/checks/suites/run/118578147');
+    assert.equal(
+      entity(ev, 'Build', 'github.com/codertocat/hello-world/checks/run/128620228').props['suite'],
+      'github.com/codertocat/hello-world/checks/suites/run/118578147',
+    );
     about(ev, 'head', 'Commit', 'github.com/codertocat/hello-world@ec26c3e57ca3a959ca5aad62de7213c562f8c821');
   });
 
@@ -246,7 +252,7 @@ describe('GitLab pipeline, job, deployment, release, tag push, issue, note and s
     assert.equal(ev.time, '2023-01-10T13:50:54.000Z');
     assert.equal(ev.props['startedAt'], '2023-01-10 13:50:05 UTC');
     related(ev, `${repo}/jobs/run/3580121225`, 'BUILT', `${repo}@95d49d1efbd941908580e79d65e4b5ecaf4a8305`);
-    about(ev, 'run', 'Build', `${repo}/pipelines/run/743121198`);
+    assert.equal(entity(ev, 'Build', `${repo}/jobs/run/3580121225`).props['pipeline'], `${repo}/pipelines/run/743121198`);
   });
 
   it('reads a deployment hook with the full sha from commit_url and the environment', () => {
@@ -256,7 +262,7 @@ describe('GitLab pipeline, job, deployment, release, tag push, issue, note and s
     assert.equal(ev.time, '2021-04-28T19:50:00.000Z'); // "2021-04-28 21:50:00 +0200"
     about(ev, 'environment', 'Environment', 'staging');
     about(ev, 'deployed', 'Commit', `${repo}@279484c09fbe69ededfced8c1bb6e6d24616b468`);
-    about(ev, 'job', 'Build', `${repo}/jobs/run/796`);
+    assert.equal(ev.props['job'], `${repo}/jobs/run/796`);
   });
 
   it('reads a failed deployment as failed', () => {
@@ -357,7 +363,7 @@ describe('Gitea create, delete, release, issues and Actions', () => {
     related(run, `${repo}/actions/run/1204`, 'BUILT', `${repo}@${sha}`);
     const job = parse('gitea', 'workflow-job.completed.json', 'workflow_job');
     assert.deepEqual([job.phase, job.outcome, job.time], ['finished', 'success', '2024-05-03T07:44:10.000Z']);
-    about(job, 'run', 'Build', `${repo}/actions/run/1204`);
+    assert.equal(entity(job, 'Build', `${repo}/actions/jobs/run/2891`).props['run'], `${repo}/actions/run/1204`);
     related(job, `${repo}/actions/jobs/run/2891`, 'BUILT', `${repo}@${sha}`);
   });
 });

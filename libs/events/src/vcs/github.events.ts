@@ -154,8 +154,8 @@ function workflowJob({ ctx, o, id, host, repository }: Hub): TraceEvent {
     { name, url: optString(j, 'html_url', p), workflow: optString(j, 'workflow_name', p), run: actionsRun(repository, runId) },
     host === 'github' ? [runKey(`${repository}/checks`, jobId)] : [],
   );
+  // The run is named as a property only: an event about both would give the run the job's times.
   b.concerns(job, 'job');
-  b.concerns(b.entity('Build', actionsRun(repository, runId), {}), 'run');
   const headSha = optString(j, 'head_sha', p);
   const commit = commitIf(ctx, b, repository, headSha);
   if (commit) {
@@ -234,11 +234,14 @@ function checkRun({ ctx, o, id, repository }: Hub): TraceEvent {
   const runId = reqId(c, 'id', p);
   const name = optString(c, 'name', p);
   const b = new EventBuilder();
-  const build = b.entity('Build', runKey(`${repository}/checks`, runId), { name, url: optString(c, 'html_url', p) });
-  b.concerns(build, 'check');
   const suite = optObject(c, 'check_suite', p);
   const suiteId = suite ? optId(suite, 'id', `${p}.check_suite`) : undefined;
-  if (suiteId) b.concerns(b.entity('Build', runKey(`${repository}/checks/suites`, suiteId), {}), 'suite');
+  const build = b.entity('Build', runKey(`${repository}/checks`, runId), {
+    name,
+    url: optString(c, 'html_url', p),
+    suite: suiteId ? runKey(`${repository}/checks/suites`, suiteId) : undefined,
+  });
+  b.concerns(build, 'check');
   const headSha = optString(c, 'head_sha', p);
   const commit = commitIf(ctx, b, repository, headSha);
   if (commit) {

@@ -82,7 +82,7 @@ function pipeline(ctx: ParseContext, o: JsonObject, id: string, repository: stri
       stage: optString(jo, 'stage', jp),
       pipeline: build.key,
     });
-    b.concerns(ref, 'job');
+    // Not `about`: the pipeline's times are not the job's (its own Job Hook events say those).
     if (commit) b.relate(ref, 'BUILT', commit);
   });
   const phase = statusPhase(status);
@@ -122,7 +122,6 @@ function job(ctx: ParseContext, o: JsonObject, id: string, repository: string): 
     pipeline: pipelineId ? pipelineKey(repository, pipelineId) : undefined,
   });
   b.concerns(build, 'job');
-  if (pipelineId) b.concerns(b.entity('Build', pipelineKey(repository, pipelineId), {}), 'run');
   const commit = commitIf(ctx, b, repository, sha);
   if (commit) {
     b.relate(build, 'BUILT', commit);
@@ -176,7 +175,6 @@ function deployment(ctx: ParseContext, o: JsonObject, id: string, repository: st
   const b = new EventBuilder();
   addDeployment(ctx, b, repository, environment, sha);
   const deployable = optId(o, 'deployable_id', '');
-  if (deployable) b.concerns(b.entity('Build', jobKey(repository, deployable), {}), 'job');
   const phase = DEPLOYMENT_STATUS[status] ?? 'modified';
   return b.build(ctx, {
     id,
@@ -193,6 +191,7 @@ function deployment(ctx: ParseContext, o: JsonObject, id: string, repository: st
       ref: optString(o, 'ref', ''),
       url: optString(o, 'environment_external_url', ''),
       deployableUrl: optString(o, 'deployable_url', ''),
+      job: deployable ? jobKey(repository, deployable) : undefined,
     },
   });
 }
