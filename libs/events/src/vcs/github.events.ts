@@ -14,7 +14,7 @@ import { addDeployment, addIssue, addTag, ciOutcome, commitIf, firstTime, issueP
 export type Host = 'github' | 'gitea';
 
 /** The events this file reads, by their `X-GitHub-Event` / `X-Gitea-Event` name. */
-export const HUB_EVENTS = [
+const HUB_EVENTS = [
   'workflow_run',
   'workflow_job',
   'check_suite',

@@ -11,7 +11,6 @@ import {
   isObject,
   optArray,
   optBoolean,
-  optId,
   optObject,
   optString,
   reqId,

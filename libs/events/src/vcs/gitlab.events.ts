@@ -8,7 +8,7 @@ import { asObject, optArray, optId, optObject, optString, reqArray, reqId, reqOb
 import type { Phase, Stage, TraceEvent } from '../model.js';
 import { addDeployment, addIssue, addTag, ciOutcome, commitIf, firstTime, issuePhase } from './delivery.js';
 
-export const GITLAB_EVENTS = ['pipeline', 'build', 'deployment', 'release', 'issue', 'work_item', 'note', 'repository_update'] as const;
+const GITLAB_EVENTS = ['pipeline', 'build', 'deployment', 'release', 'issue', 'work_item', 'note', 'repository_update'] as const;
 export type GitlabEvent = (typeof GITLAB_EVENTS)[number];
 
 export function isGitlabEvent(kind: string): kind is GitlabEvent {
