@@ -80,6 +80,39 @@ describe('the relay takes webhooks', () => {
     assert.equal(found.headers['x-not-event'], 'push');
   });
 
+  it("takes GitHub's default form content type: signature over the form body, the payload field's JSON published", async () => {
+    const delivery = randomUUID();
+    const json = JSON.stringify({ ref: 'refs/heads/main', after: 'b'.repeat(40), marker: delivery, text: 'a+b=c & d' });
+    const form = new URLSearchParams({ payload: json }).toString();
+    const signed = (body: string, key = secret) => ({
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-github-event': 'push',
+        'x-github-delivery': delivery,
+        'x-hub-signature-256': `sha256=${createHmac('sha256', key).update(body).digest('hex')}`,
+      },
+      body,
+    });
+    const res = await fetch(`${base}/github`, signed(form));
+    assert.equal(res.status, 202, await res.clone().text());
+    const found = await findInArchive(status.central.amqp, (m) => m.headers['x-not-delivery-id'] === delivery);
+    assert.equal(found.body, json);
+    // A signature over the JSON instead of the form body does not count.
+    const wrong = await fetch(`${base}/github`, {
+      ...signed(form),
+      headers: { ...signed(json).headers, 'x-github-delivery': randomUUID() },
+    });
+    assert.equal(wrong.status, 401);
+    // A form without the payload field is refused, naming the field.
+    const empty = await fetch(`${base}/github`, {
+      ...signed('other=1'),
+      headers: { ...signed('other=1').headers, 'x-github-delivery': randomUUID() },
+    });
+    assert.equal(empty.status, 400);
+    assert.match(((await empty.json()) as { message: string }).message, /^payload: /);
+  });
+
   it('refuses a wrong signature with 401 and publishes nothing', async () => {
     const delivery = randomUUID();
     const res = await github(JSON.stringify({ marker: delivery }), delivery, 'not-the-secret');

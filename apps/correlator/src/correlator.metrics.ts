@@ -13,6 +13,9 @@ export class CorrelatorMetrics {
   readonly latency: Histogram<'from'>;
   readonly ingestLag: Gauge;
   readonly placeholders: Gauge;
+  readonly unmodelledEvents: Counter<'format' | 'kind'>;
+  /** Kinds seen per format, to keep the `kind` label bounded. */
+  private readonly unmodelledKinds = new Map<string, Set<string>>();
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -68,10 +71,28 @@ export class CorrelatorMetrics {
       help: 'Messages waiting in the central ingest queue (consumer lag)',
       registers,
     });
+    this.unmodelledEvents = new Counter({
+      name: 'traces_correlator_unmodelled_events_total',
+      help: 'Events of a known tool whose kind the project does not model (kept as generic events), by format and kind',
+      labelNames: ['format', 'kind'],
+      registers,
+    });
     this.placeholders = new Gauge({
       name: 'traces_correlator_placeholders_outstanding',
       help: 'Links whose target event has not arrived yet',
       registers,
     });
   }
+
+  /** Counts an unmodelled event; past {@link MAX_UNMODELLED_KINDS} kinds per format, or for an odd name, as `other`. */
+  unmodelled(format: string, kind: string): void {
+    const kinds = this.unmodelledKinds.get(format) ?? new Set<string>();
+    this.unmodelledKinds.set(format, kinds);
+    const known = kinds.has(kind) || (/^[A-Za-z0-9_. :-]{1,60}$/.test(kind) && kinds.size < MAX_UNMODELLED_KINDS);
+    if (known) kinds.add(kind);
+    this.unmodelledEvents.inc({ format, kind: known ? kind : 'other' });
+  }
 }
+
+/** Distinct `kind` label values per format of `traces_correlator_unmodelled_events_total`. */
+const MAX_UNMODELLED_KINDS = 100;

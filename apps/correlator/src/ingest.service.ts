@@ -85,6 +85,7 @@ export class IngestService {
       const now = Date.now();
       for (const e of parsed.events) {
         this.metrics.events.inc({ site: e.site, format: e.format, stage: e.stage, result: 'accepted' });
+        if (e.props['unmodelled'] === true) this.metrics.unmodelled(e.format, e.type);
         const t = Date.parse(e.time);
         if (Number.isFinite(t)) this.metrics.latency.observe({ from: 'event' }, Math.max(0, (now - t) / 1000));
       }

@@ -67,18 +67,25 @@ export class WebhookService {
   private async handle(kind: WebhookKind, req: IncomingMessage, formatParam?: string): Promise<Accepted> {
     const cfg = this.settings.config.webhooks;
     if (!cfg) throw new HttpException('webhooks are not enabled on this relay (no "webhooks" section in its config)', HttpStatus.NOT_FOUND);
-    const body = await readBody(req, cfg.maxBytes);
+    const raw = await readBody(req, cfg.maxBytes);
     const secret = cfg.secrets[kind];
     if (secret) {
-      const problem = verifyWebhook(kind, secret, req.headers, body);
+      const problem = verifyWebhook(kind, secret, req.headers, raw);
       if (problem) throw new UnauthorizedException(problem);
     }
     const format = kind === 'generic' ? this.genericFormat(formatParam) : FORMAT_OF[kind];
     const required = REQUIRED_EVENT_HEADER[kind];
     if (required && !req.headers[required.toLowerCase()]) throw new BadRequestException(`missing ${required} header`);
-    let contentType = (req.headers['content-type'] ?? 'application/json').split(';')[0]!.trim();
+    const sent = (req.headers['content-type'] ?? 'application/json').split(';')[0]!.trim().toLowerCase();
+    // GitHub's default and Gitea's form content type: the JSON is the `payload` field; the signature
+    // (checked above) covers the raw form body, what goes on is the JSON.
+    const form = sent === FORM && FORM_ENDPOINTS.includes(kind);
+    const body = form ? formPayload(raw) : raw;
+    // CloudEvents in binary mode may carry any content type: the binding below reads it.
+    let contentType = form ? 'application/json' : sent;
     if (contentType !== 'application/json' && kind !== 'cloudevents') {
-      throw new BadRequestException(`content type must be application/json, not ${contentType}`);
+      const also = FORM_ENDPOINTS.includes(kind) ? ` or ${FORM}` : '';
+      throw new BadRequestException(`content type must be application/json${also}, not ${sent}`);
     }
     let json: unknown;
     try {
@@ -118,6 +125,17 @@ export class WebhookService {
     if (!isFormat(formatParam)) throw new BadRequestException(`unknown format "${formatParam}"`);
     return formatParam;
   }
+}
+
+const FORM = 'application/x-www-form-urlencoded';
+/** The endpoints whose tools may send `payload=<json>` as a form. */
+const FORM_ENDPOINTS: readonly WebhookKind[] = ['github', 'gitea'];
+
+/** The `payload` field of a form-encoded webhook body. */
+function formPayload(raw: Buffer): Buffer {
+  const payload = new URLSearchParams(raw.toString('utf8')).get('payload');
+  if (payload === null) throw new BadRequestException(`payload: a ${FORM} webhook body needs a "payload" field holding the JSON`);
+  return Buffer.from(payload, 'utf8');
 }
 
 /** Reads the raw body, refusing (413) past the limit without buffering the rest. */

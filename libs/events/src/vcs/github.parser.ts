@@ -11,7 +11,6 @@ import {
   isObject,
   optArray,
   optBoolean,
-  optId,
   optObject,
   optString,
   reqId,
@@ -23,8 +22,8 @@ import {
 import type { Outcome, Phase, Stage, TraceEvent } from '../model.js';
 import { isoFromEpoch, isoFromText } from '../time.js';
 import { addChange, addPush, pushProps, type PushedCommit } from './push.js';
-
-type Host = 'github' | 'gitea';
+import { addTag, unmodelled } from './delivery.js';
+import { isHubEvent, parseHubEvent, type Host } from './github.events.js';
 
 export function parseGithub(ctx: ParseContext, body: Json): TraceEvent[] {
   return parseHub(ctx, body, 'github');
@@ -56,7 +55,7 @@ function parseHub(ctx: ParseContext, body: Json, host: Host): TraceEvent[] {
     case 'pull_request':
       return [pullRequest(ctx, o, id)];
     default:
-      return [other(ctx, o, id, name)];
+      return [isHubEvent(name) ? parseHubEvent(ctx, o, id, host, name, repositoryUrl(o)) : other(ctx, o, id, name)];
   }
 }
 
@@ -98,6 +97,16 @@ function push(ctx: ParseContext, o: JsonObject, id: string): TraceEvent {
   const { repository } = addPush(ctx, b, p);
   const headCommit = optObject(o, 'head_commit', '');
   const headTime = headCommit ? optString(headCommit, 'timestamp', 'head_commit') : undefined;
+  // A tag names its commit: head_commit (for an annotated tag `after` is the tag object).
+  if (ref.startsWith('refs/tags/') && !(p.after && /^0+$/.test(p.after))) {
+    addTag(
+      ctx,
+      b,
+      repository,
+      ref.slice('refs/tags/'.length),
+      (headCommit ? optString(headCommit, 'id', 'head_commit') : undefined) ?? p.after,
+    );
+  }
   const r = asObject(o['repository'], 'repository');
   const pushedAt = typeof r['pushed_at'] === 'number' ? isoFromEpoch(r['pushed_at'], 'repository.pushed_at') : undefined;
   const time = pushedAt ?? (headTime ? isoFromText(headTime, 'head_commit.timestamp') : fallbackTime(ctx));
@@ -155,11 +164,9 @@ function pullRequest(ctx: ParseContext, o: JsonObject, id: string): TraceEvent {
   });
 }
 
-/** Any other webhook event is kept as a generic event about its repository, never dropped. */
+/** Any other webhook event is kept as a generic event with the identities still found in it, never dropped. */
 function other(ctx: ParseContext, o: JsonObject, id: string, name: string): TraceEvent {
-  const b = new EventBuilder();
   const r = optObject(o, 'repository', '');
   const url = r ? (optString(r, 'clone_url', 'repository') ?? optString(r, 'html_url', 'repository')) : undefined;
-  if (url) addPush(ctx, b, { repositoryUrl: url, ref: '', commits: [] });
-  return b.build(ctx, { id, type: name, stage: 'other', time: fallbackTime(ctx), props: { action: optId(o, 'action', '') } });
+  return unmodelled(ctx, o, id, name, url);
 }

@@ -1,6 +1,8 @@
 /**
- * GitLab webhooks: Push Hook, Tag Push Hook and Merge Request Hook (by `object_kind`). The event id is the
- * delivery id (`x-not-delivery-id`, `X-Gitlab-Event-UUID`, `X-Gitlab-Webhook-UUID`), else a hash of the body.
+ * GitLab webhooks by `object_kind` (system hooks: `event_name`): push, tag push and merge request here;
+ * pipeline, job, deployment, release, issue, note and `repository_update` in `gitlab.events.ts`; any other
+ * kind is a generic event. The event id is the delivery id (`x-not-delivery-id`, `X-Gitlab-Event-UUID`,
+ * `X-Gitlab-Webhook-UUID`), else a hash of the body.
  */
 import { EventBuilder, deliveryOrHashId, fallbackTime, type ParseContext } from '../context.js';
 import { fail } from '../errors.js';
@@ -8,10 +10,14 @@ import { asObject, optArray, optId, optObject, optString, reqId, reqObject, reqS
 import type { Outcome, Phase, Stage, TraceEvent } from '../model.js';
 import { isoFromText } from '../time.js';
 import { addChange, addPush, pushProps, type PushedCommit } from './push.js';
+import { addTag, gitlabTime, unmodelled } from './delivery.js';
+import { isGitlabEvent, parseGitlabEvent } from './gitlab.events.js';
 
 export function parseGitlab(ctx: ParseContext, body: Json): TraceEvent[] {
   const o = asObject(body, 'body');
-  const kind = reqString(o, 'object_kind', '');
+  // Project hooks say `object_kind`; system hooks (instance-wide) say `event_name`.
+  const kind = optString(o, 'object_kind', '') ?? optString(o, 'event_name', '');
+  if (!kind) fail('expected object_kind (project hooks) or event_name (system hooks)', 'object_kind');
   const id = deliveryOrHashId(ctx, 'x-gitlab-event-uuid', 'x-gitlab-webhook-uuid', 'idempotency-key');
   switch (kind) {
     case 'push':
@@ -19,12 +25,10 @@ export function parseGitlab(ctx: ParseContext, body: Json): TraceEvent[] {
       return [push(ctx, o, id, kind)];
     case 'merge_request':
       return [mergeRequest(ctx, o, id)];
-    default: {
-      const b = new EventBuilder();
-      const url = projectUrl(o, false);
-      if (url) addPush(ctx, b, { repositoryUrl: url, ref: '', commits: [] });
-      return [b.build(ctx, { id, type: kind, stage: 'other', time: fallbackTime(ctx), props: {} })];
-    }
+    default:
+      return [
+        isGitlabEvent(kind) ? parseGitlabEvent(ctx, o, id, kind, projectUrl(o, true)!) : unmodelled(ctx, o, id, kind, projectUrl(o, false)),
+      ];
   }
 }
 
@@ -48,7 +52,7 @@ function projectUrl(o: JsonObject, required: boolean): string | undefined {
 
 function time(text: string | undefined, field: string, ctx: ParseContext): string {
   // Older GitLab versions write `2013-12-03 17:23:34 UTC`.
-  return text ? isoFromText(text.replace(/^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d) UTC$/, '$1T$2Z'), field) : fallbackTime(ctx);
+  return text ? isoFromText(gitlabTime(text), field) : fallbackTime(ctx);
 }
 
 function push(ctx: ParseContext, o: JsonObject, id: string, kind: string): TraceEvent {
@@ -75,6 +79,9 @@ function push(ctx: ParseContext, o: JsonObject, id: string, kind: string): Trace
   };
   const b = new EventBuilder();
   const { repository } = addPush(ctx, b, p);
+  // A tag names the commit `checkout_sha` (`after` is the tag object for an annotated tag).
+  const checkout = optString(o, 'checkout_sha', '');
+  if (p.ref.startsWith('refs/tags/') && checkout) addTag(ctx, b, repository, p.ref.slice('refs/tags/'.length), checkout);
   const last = commits.find((c) => c.sha === p.after) ?? commits[commits.length - 1];
   return b.build(ctx, {
     id,
