@@ -92,7 +92,12 @@ describe('Eiffel Event Repository API, as Eiffel Intelligence and goer clients c
           direction === 'up'
             ? (byId.get(id)?.links ?? []).map((l) => l.target)
             : events.filter((e) => e.links.some((l) => l.target === id)).map((e) => e.meta.id);
-        for (const f of found) if (byId.has(f) && !seen.has(f)) (seen.add(f), out.push(f), next.push(f));
+        for (const f of found) {
+          if (!byId.has(f) || seen.has(f)) continue;
+          seen.add(f);
+          out.push(f);
+          next.push(f);
+        }
       }
       frontier = next;
     }

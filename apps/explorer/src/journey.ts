@@ -1,5 +1,4 @@
 import {
-  JOURNEY_ORDER,
   stageSummaries,
   type AboutRow,
   type EntityRow,
@@ -9,14 +8,14 @@ import {
   type StageSummary,
 } from '@not/graph';
 
-export interface EventDto extends EventRow {
+interface EventDto extends EventRow {
   readonly links: Array<{ type: string; target: string }>;
   readonly about: Array<{ label: string; key: string; role: string }>;
 }
 
-export type StageDto = StageSummary;
+type StageDto = StageSummary;
 
-export interface BuildDto {
+interface BuildDto {
   readonly key: string;
   readonly aliases: string[];
   readonly site: string | null;
@@ -34,7 +33,7 @@ export interface BuildDto {
   readonly events: string[];
 }
 
-export interface TestRunDto {
+interface TestRunDto {
   readonly key: string;
   readonly site: string | null;
   readonly name: string | null;
@@ -45,7 +44,7 @@ export interface TestRunDto {
   readonly events: string[];
 }
 
-export interface ArtifactDto {
+interface ArtifactDto {
   readonly key: string;
   readonly aliases: string[];
   readonly digests: string[];
@@ -55,7 +54,7 @@ export interface ArtifactDto {
   readonly created: string | null;
 }
 
-export interface StepEventDto {
+interface StepEventDto {
   readonly event: string;
   readonly type: string;
   readonly time: string;
@@ -64,7 +63,7 @@ export interface StepEventDto {
   readonly details: Record<string, unknown>;
 }
 
-export interface StoppedDto {
+interface StoppedDto {
   readonly stage: JourneyStage;
   readonly reason: string;
   readonly event: StepEventDto;
@@ -89,10 +88,6 @@ export interface JourneyDto {
   readonly releases: Array<{ key: string; product: string | null; version: string | null; time: string | null }>;
   readonly events: EventDto[];
   readonly truncated: boolean;
-}
-
-export function stageIndex(stage: string): number {
-  return (JOURNEY_ORDER as readonly string[]).indexOf(stage);
 }
 
 const str = (v: unknown): string | null => (typeof v === 'string' && v ? v : typeof v === 'number' ? String(v) : null);
