@@ -75,7 +75,7 @@ export async function metricSum(url: string, name: string, labels: Record<string
 export async function findInArchive(
   url: string,
   match: (m: { body: string; headers: Record<string, unknown>; routingKey: string }) => boolean,
-  timeoutMs = 30_000,
+  timeoutMs = 90_000,
 ): Promise<{ routingKey: string; headers: Record<string, unknown>; body: string }> {
   const { default: amqp } = await import('amqplib');
   const deadline = Date.now() + timeoutMs;
