@@ -65,7 +65,7 @@ export class GraphRepository implements OnModuleDestroy {
 
   instrument(registry: Registry, app: string): void {
     this.histogram = new Histogram({
-      name: `not_${app}_neo4j_duration_seconds`,
+      name: `traces_${app}_neo4j_duration_seconds`,
       help: 'Neo4j transaction duration',
       labelNames: ['operation', 'result'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],

@@ -94,10 +94,10 @@ export class BrokerAdmin {
     private readonly timeoutMs = 5000,
   ) {}
 
-  /** Times every call into `not_<app>_management_api_duration_seconds`. */
+  /** Times every call into `traces_<app>_management_api_duration_seconds`. */
   static instrument(registry: Registry, app: string): void {
     BrokerAdmin.histogram ??= new Histogram({
-      name: `not_${app}_management_api_duration_seconds`,
+      name: `traces_${app}_management_api_duration_seconds`,
       help: 'RabbitMQ management API call duration',
       labelNames: ['method', 'result'],
       registers: [registry],
