@@ -24,7 +24,9 @@ for (const g of GATES) {
     process.stdout.write(`✔ ${g.name} (${secs} s)\n`);
   } else {
     failed++;
-    process.stdout.write(`✖ ${g.name} (${secs} s): ${g.fix}\n${r.stdout ?? ''}${r.stderr ?? ''}\n`);
+    // The tool's own report, indented: only the gate lines start with ✔ or ✖ (npm test counts them).
+    const report = `${r.stdout ?? ''}${r.stderr ?? ''}`.replace(/^/gm, '    ');
+    process.stdout.write(`✖ ${g.name} (${secs} s): ${g.fix}\n${report}\n`);
   }
 }
 say(`lint: ${passed} passed, ${failed} failed`);
