@@ -1,24 +1,11 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
 import type { Response } from 'express';
+import { STAGES } from '@not/events';
 import { z } from 'zod';
 import { BearerGuard } from './auth.guard.js';
 import { EiffelService, type EiffelEventDto, type EventsPageDto, type SearchDto } from './eiffel.service.js';
 import { intString, isoTime, text, ZodPipe } from './validation.js';
 
-const STAGES = [
-  'work-item',
-  'commit',
-  'review',
-  'merge',
-  'build',
-  'test',
-  'artifact',
-  'publication',
-  'promotion',
-  'deployment',
-  'release',
-  'other',
-] as const;
 const IdParams = z.strictObject({ id: text(256) });
 const EventsQuery = z
   .strictObject({

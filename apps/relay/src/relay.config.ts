@@ -1,20 +1,6 @@
 import { amqpUrl, httpSchema, httpUrl, identifier } from '@not/config';
+import { FORMATS } from '@not/events';
 import { z } from 'zod';
-
-const FORMAT_NAMES = [
-  'eiffel',
-  'cdevents',
-  'jenkins',
-  'gerrit',
-  'github',
-  'gitlab',
-  'gitea',
-  'git-hook',
-  'nexus',
-  'artifactory',
-  'verdaccio',
-  'jira',
-] as const;
 
 const managementSchema = z.strictObject({ url: httpUrl, user: z.string().min(1), password: z.string().min(1) });
 
@@ -30,7 +16,7 @@ const brokerSchema = z.strictObject({
 const sourceSchema = z.strictObject({
   name: identifier,
   broker: identifier,
-  format: z.enum(FORMAT_NAMES),
+  format: z.enum(FORMATS),
   exchange: z.string().min(1),
   exchangeType: z.enum(['topic', 'direct', 'fanout', 'headers']).default('topic'),
   bindingKeys: z.array(z.string()).min(1).default(['#']),

@@ -1,4 +1,5 @@
 import { identifier, loadConfigFile, port } from '@not/config';
+import { FORMATS } from '@not/events';
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -11,20 +12,7 @@ const rabbitPorts = z.strictObject({
 
 const sourceSchema = z.strictObject({
   name: identifier,
-  format: z.enum([
-    'eiffel',
-    'cdevents',
-    'jenkins',
-    'gerrit',
-    'github',
-    'gitlab',
-    'gitea',
-    'git-hook',
-    'nexus',
-    'artifactory',
-    'verdaccio',
-    'jira',
-  ]),
+  format: z.enum(FORMATS),
   exchange: z.string().min(1),
 });
 
