@@ -5,7 +5,8 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ExplorerConfig } from './explorer.config.js';
 import { EXPLORER_CONFIG } from './explorer.tokens.js';
 import { areaOf, LeadTimeService, type AreaDeployment, type ChangeLeadTimeDto, type LeadTimeDto } from './lead-time.service.js';
-import { causeOf, dora, FAILED_OUTCOMES, SEGMENTS, type Incident, type Segment } from './lead-time.stats.js';
+import { FAILED_OUTCOMES } from '@not/events';
+import { causeOf, dora, SEGMENTS, type Incident, type Segment } from './lead-time.stats.js';
 
 /**
  * Delivery figures for Prometheus (the Delivery dashboard and the

@@ -2,9 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ExplorerReads, Journeys, type EventRow, type IncidentEventRow, type JourneyEvent, type JourneyStage } from '@not/graph';
 import type { ExplorerConfig } from './explorer.config.js';
 import { EXPLORER_CONFIG } from './explorer.tokens.js';
+import { FAILED_OUTCOMES } from '@not/events';
 import {
   dora,
-  FAILED_OUTCOMES,
   groupStats,
   segmentsOf,
   type Deployment,

@@ -90,7 +90,6 @@ export function groupStats(changes: ReadonlyArray<{ total: number; segments: Rec
 }
 
 /** Outcomes that count as a failed build, test run or deployment. */
-export const FAILED_OUTCOMES: ReadonlySet<string> = new Set(['failure', 'error']);
 
 export interface Deployment {
   readonly time: string;

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { FAILED_OUTCOMES } from '@not/events';
 import { ExplorerReads, type EventRow } from '@not/graph';
 import { Observable, Subject, filter, map } from 'rxjs';
 import type { ExplorerConfig } from './explorer.config.js';
@@ -27,7 +28,6 @@ export interface SseMessage {
   readonly data: GraphChange;
 }
 
-const FAILED = new Set(['failure', 'error']);
 /** Most events one poll reads: in a burst of more per poll interval, the live stream carries the newest. */
 const POLL_LIMIT = 1000;
 
@@ -115,7 +115,7 @@ export class StreamService implements OnModuleDestroy {
             .map((x) => x.key)
             .sort();
         this.changes.next({
-          kind: FAILED.has(e.outcome ?? '') ? 'failure' : 'event',
+          kind: FAILED_OUTCOMES.has(e.outcome ?? '') ? 'failure' : 'event',
           event: { id: e.id, type: e.type, stage: e.stage, phase: e.phase, outcome: e.outcome, time: e.time, site: e.site },
           commits: keys('Commit'),
           workItems: keys('WorkItem'),

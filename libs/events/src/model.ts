@@ -64,6 +64,15 @@ export type Stage = (typeof STAGES)[number];
 export type Phase = 'defined' | 'triggered' | 'queued' | 'started' | 'finished' | 'canceled' | 'created' | 'deleted' | 'modified';
 export type Outcome = 'success' | 'failure' | 'error' | 'canceled' | 'inconclusive';
 
+/**
+ * The outcomes that are a failure: a failed build, test run or deployment, a change failure for DORA, a
+ * failure in the live stream. A canceled run is not one (nothing was found wrong).
+ */
+export const FAILED_OUTCOMES: ReadonlySet<string> = new Set<Outcome>(['failure', 'error']);
+
+/** The outcomes at which a stage did not pass: the failures, and a canceled run. The stage bar shows these as stopped. */
+export const STOPPED_OUTCOMES: ReadonlySet<string> = new Set<string>([...FAILED_OUTCOMES, 'canceled']);
+
 export type Scalar = string | number | boolean | null;
 export type Properties = Record<string, Scalar | readonly string[]>;
 

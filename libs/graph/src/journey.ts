@@ -1,3 +1,4 @@
+import { STOPPED_OUTCOMES } from '@not/events';
 import type { EntityRow, EventRow } from './explorer.reads.js';
 
 /**
@@ -27,9 +28,6 @@ export const JOURNEY_ORDER = [
   'release',
 ] as const;
 export type JourneyStage = (typeof JOURNEY_ORDER)[number];
-
-/** Outcomes that make a stage count as failed in a journey's stage bar. */
-const STAGE_FAILED = new Set(['failure', 'error', 'canceled']);
 
 /** Marks new events (by id) for the journey step, in the transaction that writes them. */
 export const MARK_JOURNEYS_PENDING = 'UNWIND $ids AS id MATCH (e:Event {id: id}) SET e:JourneyPending';
@@ -89,7 +87,7 @@ export function stageSummaries(events: readonly JourneyEvent[]): StageSummary[] 
       last: at[at.length - 1]?.time ?? null,
       events: at.length,
       sites: [...new Set(at.map((e) => e.site))].sort(),
-      outcome: last ? (STAGE_FAILED.has(last.outcome!) ? 'failure' : last.outcome) : null,
+      outcome: last ? (STOPPED_OUTCOMES.has(last.outcome!) ? 'failure' : last.outcome) : null,
     };
   });
 }
