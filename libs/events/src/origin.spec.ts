@@ -39,14 +39,3 @@ describe('the central routing key', () => {
     assert.equal(parseOrigin('site.site-a').ok, false);
   });
 });
-
-describe('outcome classes', () => {
-  it('counts failure and error as failed, and a canceled run as stopped but not failed', async () => {
-    const { FAILED_OUTCOMES, STOPPED_OUTCOMES } = await import('./model.js');
-    assert.deepEqual([...FAILED_OUTCOMES].sort(), ['error', 'failure']);
-    assert.ok(!FAILED_OUTCOMES.has('canceled'));
-    assert.ok(STOPPED_OUTCOMES.has('canceled'));
-    for (const o of FAILED_OUTCOMES) assert.ok(STOPPED_OUTCOMES.has(o), `${o} stops a stage too`);
-    assert.ok(!STOPPED_OUTCOMES.has('success') && !STOPPED_OUTCOMES.has('inconclusive'));
-  });
-});
