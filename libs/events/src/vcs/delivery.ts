@@ -39,6 +39,22 @@ export function commitIf(ctx: ParseContext, b: EventBuilder, repository: string,
   return sha && isFullSha(sha) && !isNullSha(sha) ? b.commit(ctx, repository, sha) : undefined;
 }
 
+/** A build (run, job, check, status) of the commit `sha` when it is a real one: the build BUILT it, and the event is about it as its head. */
+export function builtFrom(
+  ctx: ParseContext,
+  b: EventBuilder,
+  build: EntityRef,
+  repository: string,
+  sha: string | undefined,
+): EntityRef | undefined {
+  const commit = commitIf(ctx, b, repository, sha);
+  if (commit) {
+    b.relate(build, 'BUILT', commit);
+    b.concerns(commit, 'head');
+  }
+  return commit;
+}
+
 /**
  * A tag is the Release `<repository>@<tag>` (product = repository, version = tag): a tag push, a
  * create event or a release names it; when the commit is known the release CONTAINS it.

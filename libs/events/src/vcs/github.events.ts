@@ -9,7 +9,7 @@ import { addArtifact } from '../artifacts/artifact-event.js';
 import { buildKey, jenkinsBuildFromUrl, npmPurl, runKey } from '../keys.js';
 import { asObject, isObject, optArray, optId, optObject, optString, reqId, reqObject, reqString, type JsonObject } from '../json.js';
 import type { Outcome, Phase, Stage, TraceEvent } from '../model.js';
-import { addDeployment, addIssue, addTag, ciOutcome, commitIf, firstTime, issuePhase } from './delivery.js';
+import { addDeployment, addIssue, addTag, builtFrom, ciOutcome, commitIf, firstTime, issuePhase } from './delivery.js';
 
 export type Host = 'github' | 'gitea';
 
@@ -102,11 +102,7 @@ function workflowRun({ ctx, o, id, host, repository }: Hub): TraceEvent {
   );
   b.concerns(build, 'run');
   const headSha = optString(r, 'head_sha', p);
-  const commit = commitIf(ctx, b, repository, headSha);
-  if (commit) {
-    b.relate(build, 'BUILT', commit);
-    b.concerns(commit, 'head');
-  }
+  builtFrom(ctx, b, build, repository, headSha);
   const status = optString(r, 'status', p);
   const conclusion = optString(r, 'conclusion', p);
   const phase = runPhase(status, action);
@@ -157,11 +153,7 @@ function workflowJob({ ctx, o, id, host, repository }: Hub): TraceEvent {
   // The run is named as a property only: an event about both would give the run the job's times.
   b.concerns(job, 'job');
   const headSha = optString(j, 'head_sha', p);
-  const commit = commitIf(ctx, b, repository, headSha);
-  if (commit) {
-    b.relate(job, 'BUILT', commit);
-    b.concerns(commit, 'head');
-  }
+  builtFrom(ctx, b, job, repository, headSha);
   const status = optString(j, 'status', p);
   const conclusion = optString(j, 'conclusion', p);
   const phase = runPhase(status, action);
@@ -208,11 +200,7 @@ function checkSuite({ ctx, o, id, repository }: Hub): TraceEvent {
   const build = b.entity('Build', runKey(`${repository}/checks/suites`, suiteId), { name });
   b.concerns(build, 'suite');
   const headSha = optString(s, 'head_sha', p);
-  const commit = commitIf(ctx, b, repository, headSha);
-  if (commit) {
-    b.relate(build, 'BUILT', commit);
-    b.concerns(commit, 'head');
-  }
+  builtFrom(ctx, b, build, repository, headSha);
   const status = optString(s, 'status', p);
   const conclusion = optString(s, 'conclusion', p);
   const phase = runPhase(status, action);
@@ -243,11 +231,7 @@ function checkRun({ ctx, o, id, repository }: Hub): TraceEvent {
   });
   b.concerns(build, 'check');
   const headSha = optString(c, 'head_sha', p);
-  const commit = commitIf(ctx, b, repository, headSha);
-  if (commit) {
-    b.relate(build, 'BUILT', commit);
-    b.concerns(commit, 'head');
-  }
+  builtFrom(ctx, b, build, repository, headSha);
   const status = optString(c, 'status', p);
   const conclusion = optString(c, 'conclusion', p);
   const phase = action === 'rerequested' || action === 'requested_action' ? 'queued' : runPhase(status, action);
@@ -281,11 +265,7 @@ function status({ ctx, o, id, repository }: Hub): TraceEvent {
     : runKey(`${repository}/statuses`, `${context}@${sha.toLowerCase()}`);
   const build = b.entity('Build', key, { name: context, url: targetUrl });
   b.concerns(build, 'status');
-  const commit = commitIf(ctx, b, repository, sha);
-  if (commit) {
-    b.relate(build, 'BUILT', commit);
-    b.concerns(commit, 'head');
-  }
+  builtFrom(ctx, b, build, repository, sha);
   const finished = state !== 'pending';
   return b.build(ctx, {
     id,

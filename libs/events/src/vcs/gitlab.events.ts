@@ -6,7 +6,7 @@ import { EventBuilder, repo, type ParseContext } from '../context.js';
 import { changeKey, runKey } from '../keys.js';
 import { asObject, optArray, optId, optObject, optString, reqArray, reqId, reqObject, reqString, type JsonObject } from '../json.js';
 import type { Phase, Stage, TraceEvent } from '../model.js';
-import { addDeployment, addIssue, addTag, ciOutcome, commitIf, firstTime, issuePhase } from './delivery.js';
+import { addDeployment, addIssue, addTag, builtFrom, ciOutcome, commitIf, firstTime, issuePhase } from './delivery.js';
 
 const GITLAB_EVENTS = ['pipeline', 'build', 'deployment', 'release', 'issue', 'work_item', 'note', 'repository_update'] as const;
 export type GitlabEvent = (typeof GITLAB_EVENTS)[number];
@@ -68,11 +68,7 @@ function pipeline(ctx: ParseContext, o: JsonObject, id: string, repository: stri
     number: optId(a, 'iid', ap),
   });
   b.concerns(build, 'run');
-  const commit = commitIf(ctx, b, repository, sha);
-  if (commit) {
-    b.relate(build, 'BUILT', commit);
-    b.concerns(commit, 'head');
-  }
+  const commit = builtFrom(ctx, b, build, repository, sha);
   // The jobs of the pipeline, each a build of the same commit.
   optArray(o, 'builds', '').forEach((j, i) => {
     const jp = `builds[${i}]`;
@@ -122,11 +118,7 @@ function job(ctx: ParseContext, o: JsonObject, id: string, repository: string): 
     pipeline: pipelineId ? pipelineKey(repository, pipelineId) : undefined,
   });
   b.concerns(build, 'job');
-  const commit = commitIf(ctx, b, repository, sha);
-  if (commit) {
-    b.relate(build, 'BUILT', commit);
-    b.concerns(commit, 'head');
-  }
+  builtFrom(ctx, b, build, repository, sha);
   const phase = statusPhase(status);
   const time =
     phase === 'finished'
