@@ -27,14 +27,18 @@ export class BatchWriter implements OnModuleDestroy {
   private timer?: NodeJS.Timeout;
   private flushing: Promise<void> = Promise.resolve();
   private closed = false;
-  /** Called after each commit (the Eiffel bus publisher looks at its outbox then). */
-  committed?: () => void;
+  private readonly listeners: Array<() => void> = [];
 
   constructor(
     private readonly graph: GraphRepository,
     private readonly settings: CorrelatorSettings,
     private readonly metrics: CorrelatorMetrics,
   ) {}
+
+  /** Called after each commit (the Eiffel bus publisher looks at its outbox then, the journey step runs). */
+  onCommitted(listener: () => void): void {
+    this.listeners.push(listener);
+  }
 
   submit(events: readonly StoredEvent[]): Promise<WriteResult> {
     if (this.closed) return Promise.reject(new Error('correlator is shutting down'));
@@ -77,7 +81,7 @@ export class BatchWriter implements OnModuleDestroy {
         for (const id of result.conflicts) this.log.warn(`event ${id} arrived again with different content; kept the first`);
         if (attempt > 0) this.log.log(`Neo4j write succeeded after ${attempt} retries`);
         for (const p of batch) p.resolve(result);
-        this.committed?.();
+        for (const l of this.listeners) l();
         return;
       } catch (err) {
         end({ result: 'error' });

@@ -76,6 +76,40 @@ export const correlatorConfigSchema = z.strictObject({
       pollMs: z.number().int().min(50).max(60_000).default(1000),
     })
     .default({ enabled: true, exchange: 'eiffel', pollMs: 1000 }),
+  /**
+   * Subscriptions (docs/explorer.md, "Subscriptions"): firings are recorded by the journey step as events
+   * arrive and delivered from the graph's outbox by every correlator (each firing claimed by one at a time).
+   */
+  subscriptions: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** How often the outbox is looked at when a round found nothing to deliver. */
+      pollMs: z.number().int().min(20).max(60_000).default(500),
+      /** Most firings delivered at once. */
+      concurrency: z.number().int().min(1).max(200).default(16),
+      /** How long a webhook may take to answer before the attempt counts as failed. */
+      timeoutMs: z.number().int().min(100).max(120_000).default(10_000),
+      /** How long a firing is retried (1 s, doubling, at most maxBackoffMs) before it is dead-lettered. */
+      retryForSeconds: z.number().int().min(1).max(30 * 86_400).default(86_400),
+      maxBackoffMs: z.number().int().min(100).max(3_600_000).default(300_000),
+      /** The topic exchange of the central broker that AMQP deliveries are published to. */
+      exchange: z
+        .string()
+        .regex(/^[A-Za-z0-9_.:-]{1,200}$/, 'must be an exchange name (letters, digits, _ . : -)')
+        .default('notifications'),
+      /** How often changes are checked against `stuck` conditions (these depend on the clock, not on events). */
+      stuckEverySeconds: z.number().int().min(1).max(86_400).default(60),
+    })
+    .default({
+      enabled: true,
+      pollMs: 500,
+      concurrency: 16,
+      timeoutMs: 10_000,
+      retryForSeconds: 86_400,
+      maxBackoffMs: 300_000,
+      exchange: 'notifications',
+      stuckEverySeconds: 60,
+    }),
   http: httpSchema,
   logLevel: z.enum(['debug', 'log', 'warn', 'error']).default('log'),
 });

@@ -5,6 +5,7 @@ import { CENTRAL, centralRascalConfig, centralUrls, RascalServer } from '@not/me
 import { ObservabilityModule } from '@not/observability';
 import { Registry } from 'prom-client';
 import { BatchWriter } from './batch.writer.js';
+import { CentralBroker } from './central.broker.js';
 import { CorrelatorSettings, type CorrelatorConfig } from './correlator.config.js';
 import { CorrelatorMetrics } from './correlator.metrics.js';
 import { EiffelBusPublisher } from './eiffel-bus.publisher.js';
@@ -12,6 +13,7 @@ import { IngestController } from './ingest.controller.js';
 import { IngestService } from './ingest.service.js';
 import { JourneyService } from './journey.service.js';
 import { MonitorService } from './monitor.service.js';
+import { NotificationDispatcher } from './notification.dispatcher.js';
 
 @Module({})
 export class CorrelatorModule {
@@ -46,6 +48,8 @@ export class CorrelatorModule {
         CorrelatorMetrics,
         BatchWriter,
         IngestService,
+        CentralBroker,
+        NotificationDispatcher,
         JourneyService,
         EiffelBusPublisher,
       ],

@@ -1,9 +1,9 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { GraphRepository } from '@not/graph';
-import { centralUrls, describeConnectError, maskUrl } from '@not/messaging';
-import amqp from 'amqplib';
+import { describeConnectError } from '@not/messaging';
 import { Counter, Registry } from 'prom-client';
 import { BatchWriter } from './batch.writer.js';
+import { CentralBroker } from './central.broker.js';
 import { CorrelatorSettings } from './correlator.config.js';
 
 const BATCH = 500;
@@ -20,8 +20,6 @@ const BATCH = 500;
 export class EiffelBusPublisher implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly log = new Logger(EiffelBusPublisher.name);
   private readonly published: Counter<'result'>;
-  private conn?: amqp.ChannelModel;
-  private channel?: amqp.ConfirmChannel;
   private timer?: NodeJS.Timeout;
   private running: Promise<void> = Promise.resolve();
   private again = false;
@@ -31,6 +29,7 @@ export class EiffelBusPublisher implements OnApplicationBootstrap, OnModuleDestr
   constructor(
     private readonly graph: GraphRepository,
     private readonly settings: CorrelatorSettings,
+    private readonly broker: CentralBroker,
     writer: BatchWriter,
     registry: Registry,
   ) {
@@ -40,7 +39,7 @@ export class EiffelBusPublisher implements OnApplicationBootstrap, OnModuleDestr
       labelNames: ['result'],
       registers: [registry],
     });
-    if (settings.config.eiffelBus.enabled) writer.committed = () => this.kick();
+    if (settings.config.eiffelBus.enabled) writer.onCommitted(() => this.kick());
   }
 
   onApplicationBootstrap(): void {
@@ -77,8 +76,8 @@ export class EiffelBusPublisher implements OnApplicationBootstrap, OnModuleDestr
       for (;;) {
         const rows = await this.graph.outbox(BATCH);
         if (!rows.length) return;
-        const ch = await this.confirmChannel();
         const exchange = this.settings.config.eiffelBus.exchange;
+        const ch = await this.broker.confirmChannel(exchange);
         for (const r of rows) {
           ch.publish(exchange, r.key, Buffer.from(r.raw ?? '', 'utf8'), {
             persistent: true,
@@ -94,46 +93,13 @@ export class EiffelBusPublisher implements OnApplicationBootstrap, OnModuleDestr
     } catch (err) {
       this.published.inc({ result: 'error' });
       this.log.warn(`central Eiffel bus: ${describeConnectError(err)}; the outbox keeps the events, retrying`);
-      await this.dropChannel();
+      await this.broker.drop();
     }
-  }
-
-  private async confirmChannel(): Promise<amqp.ConfirmChannel> {
-    if (this.channel) return this.channel;
-    // Any node of a clustered central will do: the first that answers.
-    const failures: string[] = [];
-    for (const url of centralUrls(this.settings.config.amqp.url)) {
-      try {
-        this.conn = await amqp.connect(url);
-        break;
-      } catch (err) {
-        failures.push(`${maskUrl(url)}: ${describeConnectError(err)}`);
-      }
-    }
-    if (!this.conn) throw new Error(`cannot reach the central broker (${failures.join('; ')})`);
-    this.conn.on('error', () => undefined);
-    this.conn.on('close', () => {
-      this.conn = undefined;
-      this.channel = undefined;
-    });
-    const ch = await this.conn.createConfirmChannel();
-    ch.on('error', () => undefined);
-    await ch.assertExchange(this.settings.config.eiffelBus.exchange, 'topic', { durable: true });
-    this.channel = ch;
-    return ch;
-  }
-
-  private async dropChannel(): Promise<void> {
-    const conn = this.conn;
-    this.conn = undefined;
-    this.channel = undefined;
-    await conn?.close().catch(() => undefined);
   }
 
   async onModuleDestroy(): Promise<void> {
     this.closed = true;
     clearTimeout(this.timer);
     await this.running;
-    await this.dropChannel();
   }
 }

@@ -1,13 +1,17 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { ExplorerReads, GraphRepository, Journeys } from '@not/graph';
+import { ExplorerReads, GraphRepository, Journeys, SubscriptionStore } from '@not/graph';
 import { Counter, Histogram, Registry } from 'prom-client';
+import { BatchWriter } from './batch.writer.js';
 import { CorrelatorSettings } from './correlator.config.js';
+import { NotificationDispatcher } from './notification.dispatcher.js';
 
 /**
  * Keeps the journey read model up to date behind the batch writer: rounds of
  * {@link Journeys.step} back to back while there is work (events marked pending
  * by committed batches, journeys marked dirty), one look every `idleMs` when
- * there is none. Work left by a stop is in the graph and is picked up at start.
+ * there is none, and at once after a batch commits. Work left by a stop is in the graph and is picked up
+ * at start. With subscriptions on, the rounds also record the firings the new facts cause, and the
+ * dispatcher is woken when they did.
  */
 @Injectable()
 export class JourneyService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -19,14 +23,23 @@ export class JourneyService implements OnApplicationBootstrap, OnModuleDestroy {
   private running?: Promise<void>;
   private stopped = false;
   private failing = false;
+  private idle = true;
 
   constructor(
     graph: GraphRepository,
     private readonly settings: CorrelatorSettings,
     registry: Registry,
+    writer: BatchWriter,
+    private readonly dispatcher: NotificationDispatcher,
   ) {
     const { walkSteps, events } = settings.config.journeys;
-    this.journeys = new Journeys(graph, new ExplorerReads(graph), () => ({ walkSteps, events }));
+    const store = new SubscriptionStore(graph);
+    const watch = settings.config.subscriptions.enabled ? () => store.enabled() : undefined;
+    this.journeys = new Journeys(graph, new ExplorerReads(graph), () => ({ walkSteps, events }), watch);
+    writer.onCommitted(() => {
+      // A round waiting out its idle delay starts now; a running one is followed at once anyway.
+      if (this.idle && !this.stopped && settings.config.journeys.enabled) this.loop(0);
+    });
     this.updated = new Counter({
       name: 'traces_correlator_journeys_updated_total',
       help: 'Journeys recomputed after the events that touch them were written',
@@ -53,7 +66,10 @@ export class JourneyService implements OnApplicationBootstrap, OnModuleDestroy {
 
   private loop(delay: number): void {
     if (this.stopped) return;
+    clearTimeout(this.timer);
+    this.idle = delay > 0;
     this.timer = setTimeout(() => {
+      this.idle = false;
       this.running = this.round().then((busy) => this.loop(busy ? 0 : this.settings.config.journeys.idleMs));
     }, delay);
   }
@@ -65,6 +81,7 @@ export class JourneyService implements OnApplicationBootstrap, OnModuleDestroy {
       const r = await this.journeys.step(this.settings.config.journeys.batch);
       end({ result: r.events || r.journeys ? 'ok' : 'idle' });
       this.updated.inc(r.journeys);
+      if (r.firings) this.dispatcher.kick();
       if (this.failing) this.log.log('journeys are being updated again');
       this.failing = false;
       return r.events > 0 || r.journeys > 0;

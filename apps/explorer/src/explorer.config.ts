@@ -7,8 +7,21 @@ export const explorerConfigSchema = z.strictObject({
   logLevel: z.enum(['debug', 'log', 'warn', 'error']).default('log'),
   /** Always on: there is no built-in token (the local mesh writes the one it generated). */
   auth: z.strictObject({
-    /** Bearer tokens accepted on /api/*; /health/*, /metrics and the page itself are open. */
-    tokens: z.array(z.string().min(12, 'a token needs at least 12 characters')).min(1, 'give at least one token'),
+    /**
+     * Bearer tokens accepted on /api/*; /health/*, /metrics and the page itself are open. A token may be
+     * given a name ({name, token}): subscriptions belong to the name, so a token can be replaced.
+     */
+    tokens: z
+      .array(
+        z.union([
+          z.string().min(12, 'a token needs at least 12 characters'),
+          z.strictObject({
+            name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$/, 'must be a name of letters, digits, . _ @ -'),
+            token: z.string().min(12, 'a token needs at least 12 characters'),
+          }),
+        ]),
+      )
+      .min(1, 'give at least one token'),
   }),
   /** How areas are named for lead time: repository key prefix -> area name (first match wins); else the repository. */
   areas: z.array(z.strictObject({ name: z.string().min(1), repositoryPrefix: z.string().min(1) })).default([]),

@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { PATH_METADATA } from '@nestjs/common/constants.js';
-import { ExplorerReads, GraphRepository, Journeys, RawEventReads } from '@not/graph';
+import { ExplorerReads, GraphRepository, Journeys, RawEventReads, SubscriptionStore } from '@not/graph';
 import { HealthRegistry, ObservabilityModule } from '@not/observability';
 import { Registry } from 'prom-client';
 import { BearerGuard } from './auth.guard.js';
@@ -19,6 +19,8 @@ import { ReleaseController } from './release.controller.js';
 import { ReleaseService } from './release.service.js';
 import { StreamController } from './stream.controller.js';
 import { StreamService } from './stream.service.js';
+import { SubscriptionsController } from './subscriptions/subscriptions.controller.js';
+import { SubscriptionsService } from './subscriptions/subscriptions.service.js';
 import { TraceController } from './trace.controller.js';
 import { TraceService } from './trace.service.js';
 import { WalkService } from './walk.service.js';
@@ -39,6 +41,7 @@ export class ExplorerModule {
         EiffelController,
         ErController,
         StreamController,
+        SubscriptionsController,
         OpenApiController,
         WebController,
       ],
@@ -61,6 +64,8 @@ export class ExplorerModule {
           useFactory: (graph: GraphRepository, reads: ExplorerReads) => new Journeys(graph, reads, () => config.limits),
         },
         { provide: RawEventReads, inject: [GraphRepository], useFactory: (graph: GraphRepository) => new RawEventReads(graph) },
+        { provide: SubscriptionStore, inject: [GraphRepository], useFactory: (graph: GraphRepository) => new SubscriptionStore(graph) },
+        SubscriptionsService,
         ErReadGuard,
         ErService,
         BearerGuard,

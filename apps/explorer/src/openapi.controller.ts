@@ -1,4 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
+import { subscriptionInputSchema } from '@not/graph';
+import { z } from 'zod';
 
 /**
  * The API's OpenAPI 3.1 document, written by hand next to the zod schemas
@@ -271,6 +273,35 @@ export const OPENAPI_DOCUMENT = {
         },
       },
     },
+    '/api/v1/subscriptions': {
+      post: {
+        summary: 'Subscribes to a condition; a webhook subscription without a secret gets one, shown once in this answer',
+        requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/SubscriptionInput' } } } },
+        responses: { '201': ok('Subscription', 'created'), ...common },
+      },
+      get: { summary: "The subscriptions of the token's name", responses: { '200': ok('Subscriptions'), ...common } },
+    },
+    '/api/v1/subscriptions/{id}': {
+      get: { summary: 'One subscription', parameters: [p('id', 'sub-<16 hex>')], responses: { '200': ok('Subscription'), ...lookups } },
+      put: {
+        summary: 'Replaces a subscription (its firings so far are kept; the secret is kept unless a new one is given)',
+        parameters: [p('id', 'sub-<16 hex>')],
+        requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/SubscriptionInput' } } } },
+        responses: { '200': ok('Subscription'), ...lookups },
+      },
+      delete: {
+        summary: 'Deletes a subscription; its undelivered firings are cancelled',
+        parameters: [p('id', 'sub-<16 hex>')],
+        responses: { '204': { description: 'deleted' }, ...lookups },
+      },
+    },
+    '/api/v1/subscriptions/{id}/firings': {
+      get: {
+        summary: "A subscription's firings, newest first, with their delivery state",
+        parameters: [p('id', 'sub-<16 hex>'), q('limit', 'at most this many (default 100)', { type: 'integer', minimum: 1, maximum: 10000 })],
+        responses: { '200': ok('Firings'), ...lookups },
+      },
+    },
   },
   components: {
     securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
@@ -469,6 +500,39 @@ export const OPENAPI_DOCUMENT = {
         },
       },
       ErError: { type: 'object', properties: { errorMsg: str, statusCode: { type: 'integer' } } },
+      // Generated from the zod schema that validates the same request.
+      SubscriptionInput: z.toJSONSchema(subscriptionInputSchema, { io: 'input' }),
+      Subscription: {
+        type: 'object',
+        properties: {
+          id: str,
+          owner: str,
+          name: str,
+          enabled: { type: 'boolean' },
+          condition: { type: 'object' },
+          delivery: { type: 'object' },
+          createdAt: str,
+          updatedAt: str,
+          secret: { type: 'string', description: 'only in the answer that generated it' },
+        },
+      },
+      Subscriptions: { type: 'array', items: { $ref: '#/components/schemas/Subscription' } },
+      Firings: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: {
+            id: str,
+            subject: str,
+            status: { type: 'string', enum: ['pending', 'delivered', 'dead', 'cancelled'] },
+            createdAt: str,
+            attempts: num,
+            deliveredAt: str,
+            nextAttemptAt: str,
+            lastError: str,
+          },
+        },
+      },
       GraphChange: { type: 'object', properties: { kind: str, event: { type: 'object' }, commits: strs, workItems: strs, releases: strs } },
     },
   },

@@ -20,6 +20,13 @@ export const SCHEMA_STATEMENTS: readonly string[] = [
     (stage) =>
       `CREATE INDEX journey_${stageProperty(stage, 'First')} IF NOT EXISTS FOR (n:Journey) ON (n.${stageProperty(stage, 'First')})`,
   ),
+  'CREATE INDEX journey_furthest IF NOT EXISTS FOR (n:Journey) ON (n.furthestStage)',
+  // Subscriptions and their firings (subscriptions.ts): one firing per key, ever.
+  'CREATE CONSTRAINT subscription_id IF NOT EXISTS FOR (n:Subscription) REQUIRE n.id IS UNIQUE',
+  'CREATE CONSTRAINT firing_key IF NOT EXISTS FOR (n:Firing) REQUIRE n.key IS UNIQUE',
+  'CREATE INDEX firing_id IF NOT EXISTS FOR (n:Firing) ON (n.id)',
+  'CREATE INDEX firing_subscription IF NOT EXISTS FOR (n:Firing) ON (n.subscription)',
+  'CREATE INDEX firing_status IF NOT EXISTS FOR (n:Firing) ON (n.status)',
   // Eiffel events waiting to be republished on the central Eiffel bus (few at any time).
   'CREATE INDEX event_outbox IF NOT EXISTS FOR (n:Event) ON (n.outbox)',
 ];

@@ -8,3 +8,5 @@ export * from './journey.js';
 export * from './journeys.js';
 export * from './lease.js';
 export * from './eiffel.reads.js';
+export * from './subscription.js';
+export * from './subscriptions.js';

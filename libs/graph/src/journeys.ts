@@ -11,6 +11,8 @@ import {
   type JourneyRecord,
   type JourneyStage,
 } from './journey.js';
+import { eventFirings, journeyFirings, type FiringRow, type Subscription, type WatchedEvent } from './subscription.js';
+import { RECORD_FIRINGS } from './subscriptions.js';
 import { GraphWalker, type WalkLimits } from './walk.js';
 
 /**
@@ -27,23 +29,31 @@ import { GraphWalker, type WalkLimits } from './walk.js';
  * Every mark is durable, so a correlator that stops between steps leaves work, never a wrong
  * journey; every step is idempotent, so several correlators may run them at once.
  * {@link Journeys.rebuild} marks every commit's journey dirty and runs step 3 until none is left.
+ *
+ * Given the subscriptions to watch, steps 2 and 3 also record the firings their new facts cause, in the
+ * transaction that records those facts (events' conditions in step 2, journeys' in step 3), so a match is
+ * recorded exactly once whatever the order, repeats or delay of the events (see subscription.ts).
  */
 export class Journeys {
   private readonly walker: GraphWalker;
+  /** Firings recorded by this instance so far (the counter the correlator exports). */
+  private fired = 0;
 
   constructor(
     private readonly graph: GraphRepository,
     private readonly reads: ExplorerReads,
     limits: () => WalkLimits,
+    private readonly watch?: () => Promise<readonly Subscription[]>,
   ) {
     this.walker = new GraphWalker(reads, limits);
   }
 
   /** One bounded round of steps 2 and 3; how many events and journeys it handled. */
-  async step(limit = 500): Promise<{ events: number; journeys: number }> {
+  async step(limit = 500): Promise<{ events: number; journeys: number; firings: number }> {
+    const before = this.fired;
     const events = await this.propagate(limit);
     const journeys = await this.recompute(limit);
-    return { events, journeys };
+    return { events, journeys, firings: this.fired - before };
   }
 
   /** Runs rounds until nothing is pending or dirty (a rebuild, a test). */
@@ -64,6 +74,7 @@ export class Journeys {
       { limit: neo4j.int(limit) },
     );
     if (!pending.length) return 0;
+    const firings = await this.eventFirings(pending);
     const up = await this.walker.walkMany(
       pending.map((p) => ({ origin: p.id, events: [p.id] })),
       'up',
@@ -79,29 +90,53 @@ export class Journeys {
          SET j:JourneyDirty, j.dirtyToken = $token,
              j.dirtySince = CASE WHEN j.dirtySince IS NULL OR j.dirtySince > $since THEN $since ELSE j.dirtySince END
        }
+       CALL () { ${RECORD_FIRINGS} }
        UNWIND $ids AS id MATCH (e:Event {id: id}) REMOVE e:JourneyPending`,
-      { keys: [...keys], ids: pending.map((p) => p.id), token: randomUUID(), since: neo4j.int(since) },
+      { keys: [...keys], ids: pending.map((p) => p.id), token: randomUUID(), since: neo4j.int(since), firings },
     );
     return pending.length;
   }
 
+  /** The firings of event conditions for pending events (read with their bodies only when such conditions exist). */
+  private async eventFirings(pending: ReadonlyArray<{ id: string; at: number }>): Promise<Array<Record<string, unknown>>> {
+    const subs = (await this.watch?.())?.filter((s) => s.enabled && s.condition.on === 'event') ?? [];
+    if (!subs.length) return [];
+    const types = [...new Set(subs.map((s) => (s.condition.on === 'event' ? s.condition.type : '')))];
+    const events = await this.graph.read<WatchedEvent & { at: number }>(
+      `UNWIND $ids AS id MATCH (e:Event {id: id}) WHERE e.type IN $types
+       RETURN e.id AS id, e.type AS type, e.site AS site, e.time AS time, e.raw AS raw,
+              coalesce(e.ingestedAt, datetime.realtime()).epochMillis AS at`,
+      { ids: pending.map((p) => p.id), types },
+    );
+    const at = new Map(events.map((e) => [e.id, e.at]));
+    const firings = eventFirings(subs, events);
+    this.fired += firings.length;
+    return firings.map((f) => firingParam(f, at.get(f.subject) ?? null));
+  }
+
   /** Step 3: the oldest dirty journeys recomputed; how many. */
   async recompute(limit = 500): Promise<number> {
-    const dirty = await this.graph.read<{ key: string; token: string; basis: number }>(
+    const subs = (await this.watch?.())?.filter((s) => s.enabled && s.condition.on !== 'event' && s.condition.on !== 'stuck') ?? [];
+    // The record being replaced is read only when there are conditions to compare it with.
+    const dirty = await this.graph.read<{ key: string; token: string; basis: number; since: number | null; prev: Record<string, unknown> | null }>(
       `MATCH (j:JourneyDirty) WITH j ORDER BY j.dirtySince LIMIT $limit
-       RETURN j.key AS key, j.dirtyToken AS token, datetime.realtime().epochMillis AS basis`,
-      { limit: neo4j.int(limit) },
+       RETURN j.key AS key, j.dirtyToken AS token, datetime.realtime().epochMillis AS basis, j.dirtySince AS since,
+              CASE WHEN $prev AND j.evIds IS NOT NULL THEN properties(j) END AS prev`,
+      { limit: neo4j.int(limit), prev: subs.length > 0 },
     );
     if (!dirty.length) return 0;
     const records = await this.compute(dirty.map((d) => d.key));
     const rows = dirty.map((d) => {
       const r = records.get(d.key);
+      const firings: FiringRow[] = r && subs.length ? journeyFirings(subs, d.prev ? journeyFromProps(d.prev) : undefined, r) : [];
+      this.fired += firings.length;
       return {
         key: d.key,
         token: d.token,
         basis: neo4j.int(d.basis),
         props: r ? journeyProps(r) : null,
         events: r?.events.map((e) => e.id) ?? [],
+        firings: firings.map((f) => firingParam(f, d.since)),
       };
     });
     // A journey is written only by the newest computation (`basis`: when its facts were read), and its
@@ -126,6 +161,10 @@ export class Journeys {
          UNWIND r.events AS id
          MATCH (e:Event {id: id})
          MERGE (j)-[:PASSED]->(e)
+       }
+       CALL (r) {
+         WITH r.firings AS firings
+         ${RECORD_FIRINGS.replace('$firings', 'firings')}
        }
        WITH j, r WHERE j.dirtyToken = r.token
        REMOVE j:JourneyDirty, j.dirtyToken, j.dirtySince`,
@@ -254,6 +293,11 @@ export class Journeys {
       );
     return out;
   }
+}
+
+/** A firing as a query parameter, with when its cause arrived (for the evaluation latency). */
+function firingParam(f: FiringRow, causeAt: number | null): Record<string, unknown> {
+  return { ...f, causeAt: causeAt === null ? null : neo4j.int(causeAt) };
 }
 
 function iso(t: string): string {

@@ -1,0 +1,54 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, UseGuards } from '@nestjs/common';
+import { subscriptionInputSchema, type FiringView, type Subscription } from '@not/graph';
+import { z } from 'zod';
+import { BearerGuard, TokenName } from '../auth.guard.js';
+import { intString, ZodPipe } from '../validation.js';
+import { SubscriptionsService, type SubscriptionDto } from './subscriptions.service.js';
+
+const IdParams = z.strictObject({ id: z.string().regex(/^sub-[0-9a-f]{16}$/, 'must be a subscription id such as sub-0123456789abcdef') });
+const FiringsQuery = z.strictObject({ limit: intString(1, 10_000).default(100) });
+
+@Controller('api/v1/subscriptions')
+@UseGuards(BearerGuard)
+export class SubscriptionsController {
+  constructor(private readonly subscriptions: SubscriptionsService) {}
+
+  @Post()
+  create(@TokenName() owner: string, @Body(new ZodPipe(subscriptionInputSchema)) body: z.output<typeof subscriptionInputSchema>): Promise<SubscriptionDto> {
+    return this.subscriptions.create(owner, body);
+  }
+
+  @Get()
+  list(@TokenName() owner: string): Promise<Subscription[]> {
+    return this.subscriptions.list(owner);
+  }
+
+  @Get(':id')
+  get(@TokenName() owner: string, @Param(new ZodPipe(IdParams)) p: z.output<typeof IdParams>): Promise<Subscription> {
+    return this.subscriptions.get(owner, p.id);
+  }
+
+  @Put(':id')
+  replace(
+    @TokenName() owner: string,
+    @Param(new ZodPipe(IdParams)) p: z.output<typeof IdParams>,
+    @Body(new ZodPipe(subscriptionInputSchema)) body: z.output<typeof subscriptionInputSchema>,
+  ): Promise<SubscriptionDto> {
+    return this.subscriptions.replace(owner, p.id, body);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  delete(@TokenName() owner: string, @Param(new ZodPipe(IdParams)) p: z.output<typeof IdParams>): Promise<void> {
+    return this.subscriptions.delete(owner, p.id);
+  }
+
+  @Get(':id/firings')
+  firings(
+    @TokenName() owner: string,
+    @Param(new ZodPipe(IdParams)) p: z.output<typeof IdParams>,
+    @Query(new ZodPipe(FiringsQuery)) q: z.output<typeof FiringsQuery>,
+  ): Promise<FiringView[]> {
+    return this.subscriptions.firings(owner, p.id, q.limit);
+  }
+}

@@ -1,0 +1,258 @@
+import neo4j from 'neo4j-driver';
+import { GraphRepository } from './graph.repository.js';
+import { journeyFromProps, stageProperty } from './journey.js';
+import {
+  durationMs,
+  stuckFiring,
+  stuckSince,
+  subscriptionConditionSchema,
+  subscriptionDeliverySchema,
+  type FiringRow,
+  type Subscription,
+} from './subscription.js';
+
+/**
+ * Records firings: one `:Firing` per key, ever (a uniqueness constraint backs the key). A new one is
+ * labelled `:FiringPending`, the outbox the correlator's dispatcher delivers from. Used inside the write
+ * that records the match (the journey step), so a match and its firing commit together.
+ */
+export const RECORD_FIRINGS = `UNWIND $firings AS f
+MERGE (x:Firing {key: f.key})
+ON CREATE SET x.id = f.id, x.subscription = f.subscription, x.subject = f.subject, x.body = f.body,
+  x.causeAt = f.causeAt, x.createdAt = datetime.realtime().epochMillis, x.status = 'pending', x.attempts = 0,
+  x.nextAt = datetime.realtime().epochMillis, x:FiringPending`;
+
+/** A firing as its subscription's owner sees it. */
+export interface FiringView {
+  readonly id: string;
+  readonly subject: string;
+  readonly status: 'pending' | 'delivered' | 'dead' | 'cancelled';
+  readonly createdAt: string;
+  readonly attempts: number;
+  readonly deliveredAt: string | null;
+  readonly nextAttemptAt: string | null;
+  readonly lastError: string | null;
+}
+
+/** A firing claimed for delivery, with what is needed to deliver it. */
+export interface DueFiring {
+  readonly id: string;
+  readonly key: string;
+  readonly body: string;
+  readonly attempts: number;
+  readonly createdAt: number;
+  readonly causeAt: number | null;
+  readonly subscription: (Subscription & { readonly secret: string | null }) | null;
+}
+
+type Props = Record<string, unknown>;
+
+function fromNode(p: Props): Subscription & { secret: string | null } {
+  return {
+    id: String(p['id']),
+    owner: String(p['owner']),
+    name: String(p['name']),
+    enabled: p['enabled'] !== false,
+    condition: subscriptionConditionSchema.parse(JSON.parse(String(p['condition']))),
+    delivery: subscriptionDeliverySchema.parse(JSON.parse(String(p['delivery']))),
+    areas: JSON.parse(String(p['areas'] ?? '[]')) as Subscription['areas'],
+    createdAt: String(p['createdAt']),
+    updatedAt: String(p['updatedAt']),
+    secret: typeof p['secret'] === 'string' ? p['secret'] : null,
+  };
+}
+
+function toProps(s: Subscription, secret: string | null): Props {
+  // The secret is kept apart from the delivery shown to readers.
+  const delivery = s.delivery.type === 'webhook' ? { type: 'webhook', url: s.delivery.url } : s.delivery;
+  return {
+    id: s.id,
+    owner: s.owner,
+    name: s.name,
+    enabled: s.enabled,
+    condition: JSON.stringify(s.condition),
+    delivery: JSON.stringify(delivery),
+    areas: JSON.stringify(s.areas),
+    createdAt: s.createdAt,
+    updatedAt: s.updatedAt,
+    secret,
+  };
+}
+
+function iso(ms: unknown): string | null {
+  return typeof ms === 'number' && Number.isFinite(ms) ? new Date(ms).toISOString() : null;
+}
+
+/** Subscriptions and their firings in the graph store (see docs/graph-model.md, "Subscriptions"). */
+export class SubscriptionStore {
+  constructor(private readonly graph: GraphRepository) {}
+
+  /** Saves a subscription (a new one, or a replacement of the owner's one with the same id). */
+  async save(s: Subscription, secret: string | null): Promise<void> {
+    await this.graph.write(`MERGE (s:Subscription {id: $p.id}) SET s = $p`, { p: toProps(s, secret) });
+  }
+
+  /** The secret a webhook subscription signs with (null for AMQP). */
+  async secretOf(id: string): Promise<string | null> {
+    const [r] = await this.graph.read<{ secret: string | null }>(`MATCH (s:Subscription {id: $id}) RETURN s.secret AS secret`, { id });
+    return r?.secret ?? null;
+  }
+
+  async get(id: string): Promise<Subscription | undefined> {
+    const [r] = await this.graph.read<{ p: Props }>(`MATCH (s:Subscription {id: $id}) RETURN properties(s) AS p`, { id });
+    return r ? withoutSecret(fromNode(r.p)) : undefined;
+  }
+
+  async list(owner?: string): Promise<Subscription[]> {
+    const rows = await this.graph.read<{ p: Props }>(
+      `MATCH (s:Subscription) WHERE $owner IS NULL OR s.owner = $owner RETURN properties(s) AS p ORDER BY s.createdAt, s.id`,
+      { owner: owner ?? null },
+    );
+    return rows.map((r) => withoutSecret(fromNode(r.p)));
+  }
+
+  /** Every enabled subscription: what the correlator evaluates in one round. */
+  async enabled(): Promise<Subscription[]> {
+    const rows = await this.graph.read<{ p: Props }>(`MATCH (s:Subscription) WHERE s.enabled RETURN properties(s) AS p`);
+    return rows.map((r) => withoutSecret(fromNode(r.p)));
+  }
+
+  /** Deletes a subscription; its pending firings are cancelled, its history kept. */
+  async delete(id: string): Promise<boolean> {
+    const [r] = await this.graph.write<{ n: number }>(
+      `OPTIONAL MATCH (s:Subscription {id: $id})
+       WITH s, s IS NOT NULL AS found
+       DETACH DELETE s
+       WITH found
+       CALL (found) {
+         MATCH (f:FiringPending {subscription: $id}) WHERE found
+         SET f.status = 'cancelled' REMOVE f:FiringPending
+       }
+       RETURN CASE WHEN found THEN 1 ELSE 0 END AS n`,
+      { id },
+    );
+    return (r?.n ?? 0) > 0;
+  }
+
+  /** A subscription's firings, newest first. */
+  async firings(id: string, limit: number): Promise<FiringView[]> {
+    const rows = await this.graph.read<{ f: Props }>(
+      `MATCH (f:Firing {subscription: $id}) RETURN properties(f) AS f ORDER BY f.createdAt DESC, f.id LIMIT $limit`,
+      { id, limit: neo4j.int(limit) },
+    );
+    return rows.map(({ f }) => ({
+      id: String(f['id']),
+      subject: String(f['subject']),
+      status: String(f['status']) as FiringView['status'],
+      createdAt: iso(f['createdAt']) ?? '',
+      attempts: Number(f['attempts'] ?? 0),
+      deliveredAt: iso(f['deliveredAt']),
+      nextAttemptAt: f['status'] === 'pending' ? iso(f['nextAt']) : null,
+      lastError: typeof f['lastError'] === 'string' ? f['lastError'] : null,
+    }));
+  }
+
+  /** Records firings (exactly once per key) outside a journey step: stuck changes. */
+  async record(firings: ReadonlyArray<FiringRow & { causeAt: number | null }>): Promise<number> {
+    if (!firings.length) return 0;
+    await this.graph.write(RECORD_FIRINGS, { firings: firings.map(int) });
+    return firings.length;
+  }
+
+  /**
+   * Fires `stuck` subscriptions: journeys whose furthest stage is the watched one, reached longer ago
+   * than `after` (event time), that have not fired for it yet. At most `limit` per subscription a round.
+   */
+  async sweepStuck(subs: readonly Subscription[], now: number, limit = 500): Promise<number> {
+    let fired = 0;
+    for (const s of subs) {
+      const c = s.condition;
+      if (!s.enabled || c.on !== 'stuck') continue;
+      const before = new Date(now - durationMs(c.after)).toISOString();
+      // The property name comes from the stage enum (stageProperty), never from the request text.
+      const last = stageProperty(c.stage, 'Last');
+      const rows = await this.graph.read<{ j: Props }>(
+        `MATCH (j:Journey) WHERE j.furthestStage = $stage AND j.stoppedStage IS NULL AND j.${last} < $before
+           AND NOT EXISTS { MATCH (f:Firing {key: $id + '|' + j.key}) }
+         RETURN properties(j) AS j LIMIT $limit`,
+        { stage: c.stage, before, id: s.id, limit: neo4j.int(limit) },
+      );
+      const firings = rows.flatMap(({ j }) => {
+        const journey = journeyFromProps(j);
+        const since = stuckSince(s, journey);
+        return since !== null && since < before ? [{ ...stuckFiring(s, journey, since), causeAt: null }] : [];
+      });
+      fired += await this.record(firings);
+    }
+    return fired;
+  }
+
+  /** Pending firings: how many, and the age of the oldest in seconds. */
+  async backlog(): Promise<{ pending: number; oldestSeconds: number; dead: number }> {
+    const [r] = await this.graph.read<{ pending: number; oldest: number | null; dead: number }>(
+      `CALL () { MATCH (f:FiringPending) RETURN count(f) AS pending, min(f.createdAt) AS oldest }
+       CALL () { MATCH (f:Firing {status: 'dead'}) RETURN count(f) AS dead }
+       RETURN pending, oldest, dead`,
+    );
+    const oldest = r?.oldest ?? null;
+    return { pending: r?.pending ?? 0, oldestSeconds: oldest === null ? 0 : Math.max(0, (Date.now() - oldest) / 1000), dead: r?.dead ?? 0 };
+  }
+
+  /**
+   * Claims up to `limit` due firings for `leaseMs` (another dispatcher skips them meanwhile), with
+   * their subscriptions (null when deleted).
+   */
+  async claim(limit: number, leaseMs: number, token: string): Promise<DueFiring[]> {
+    const rows = await this.graph.write<{ f: Props; s: Props | null }>(
+      `WITH datetime.realtime().epochMillis AS now
+       MATCH (f:FiringPending) WHERE f.nextAt <= now AND coalesce(f.claimUntil, 0) < now
+       WITH f, now ORDER BY f.nextAt LIMIT $limit
+       SET f.claimUntil = now + $leaseMs, f.claimToken = $token
+       WITH f
+       OPTIONAL MATCH (s:Subscription {id: f.subscription})
+       RETURN properties(f) AS f, properties(s) AS s`,
+      { limit: neo4j.int(limit), leaseMs: neo4j.int(leaseMs), token },
+    );
+    return rows.map(({ f, s }) => ({
+      id: String(f['id']),
+      key: String(f['key']),
+      body: String(f['body']),
+      attempts: Number(f['attempts'] ?? 0),
+      createdAt: Number(f['createdAt']),
+      causeAt: typeof f['causeAt'] === 'number' ? f['causeAt'] : null,
+      subscription: s ? fromNode(s) : null,
+    }));
+  }
+
+  /** Marks a delivered firing (only if this dispatcher still holds its claim). */
+  async delivered(id: string, token: string): Promise<void> {
+    await this.graph.write(
+      `MATCH (f:FiringPending {id: $id}) WHERE f.claimToken = $token
+       SET f.status = 'delivered', f.deliveredAt = datetime.realtime().epochMillis, f.attempts = f.attempts + 1, f.lastError = null
+       REMOVE f:FiringPending, f.claimUntil, f.claimToken, f.nextAt`,
+      { id, token },
+    );
+  }
+
+  /** Records a failed attempt: retried at `nextAt`, or given up (`dead`, or `cancelled` when its subscription is gone). */
+  async failed(id: string, token: string, error: string, next: { at: number } | { give: 'dead' | 'cancelled' }): Promise<void> {
+    await this.graph.write(
+      `MATCH (f:FiringPending {id: $id}) WHERE f.claimToken = $token
+       SET f.attempts = f.attempts + 1, f.lastError = $error, f.nextAt = coalesce($at, f.nextAt)
+       REMOVE f.claimUntil, f.claimToken
+       WITH f WHERE $give IS NOT NULL
+       SET f.status = $give
+       REMOVE f:FiringPending, f.nextAt`,
+      { id, token, error, at: 'at' in next ? neo4j.int(next.at) : null, give: 'give' in next ? next.give : null },
+    );
+  }
+}
+
+function withoutSecret(s: Subscription & { secret: string | null }): Subscription {
+  const { secret: _secret, ...rest } = s;
+  return rest;
+}
+
+function int(f: FiringRow & { causeAt: number | null }): Record<string, unknown> {
+  return { ...f, causeAt: f.causeAt === null ? null : neo4j.int(f.causeAt) };
+}
