@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { publishToSite, type MeshStatus } from '@not/mesh';
 import amqp from 'amqplib';
 import { eiffelPipeline, type Pipeline } from '../../apps/explorer/src/testing/eiffel-pipeline.js';
-import { testStatus, waitUntil } from '../support/mesh.js';
+import { IsolatedCentral } from '../support/central.js';
+import { countEvents, neo4jDriver, testStatus, waitUntil } from '../support/mesh.js';
 
 /** One delivery as the receiver saw it. */
 interface Received {
@@ -83,7 +86,7 @@ describe('subscriptions on the mesh: webhook and AMQP deliveries, once per chang
   let ch: amqp.Channel;
   let queue = '';
   const fromQueue: Received[] = [];
-  const ids: string[] = [];
+  const subIds: string[] = [];
 
   const api = async <T = Record<string, unknown>>(path: string, init: RequestInit = {}): Promise<{ status: number; body: T }> => {
     const res = await fetch(`${status.explorer.url}${path}`, {
@@ -114,7 +117,7 @@ describe('subscriptions on the mesh: webhook and AMQP deliveries, once per chang
     ch = await conn.createChannel();
   });
   after(async () => {
-    for (const id of ids) await api(`/api/v1/subscriptions/${id}`, { method: 'DELETE' });
+    for (const id of subIds) await api(`/api/v1/subscriptions/${id}`, { method: 'DELETE' });
     await receiver.stop();
     await conn?.close();
   });
@@ -145,7 +148,7 @@ describe('subscriptions on the mesh: webhook and AMQP deliveries, once per chang
     });
     assert.equal(hook.status, 201, JSON.stringify(hook.body));
     assert.match(hook.body.secret, /^[0-9a-f]{48}$/, 'a generated secret, shown once');
-    ids.push(hook.body.id);
+    subIds.push(hook.body.id);
     receiver.secret = hook.body.secret;
     const again = await api<Record<string, unknown>>(`/api/v1/subscriptions/${hook.body.id}`);
     assert.equal(again.body['secret'], undefined, 'the secret is not shown again');
@@ -155,7 +158,7 @@ describe('subscriptions on the mesh: webhook and AMQP deliveries, once per chang
       body: JSON.stringify({ name: 'promoted (amqp)', condition, delivery: { type: 'amqp' } }),
     });
     assert.equal(bus.status, 201, JSON.stringify(bus.body));
-    ids.push(bus.body.id);
+    subIds.push(bus.body.id);
     // A pipeline's own broker client: a queue bound to the notifications exchange with the subscription's key.
     await ch.assertExchange('notifications', 'topic', { durable: true });
     queue = (await ch.assertQueue('', { exclusive: true })).queue;
@@ -189,7 +192,7 @@ describe('subscriptions on the mesh: webhook and AMQP deliveries, once per chang
     const before = receiver.got.length;
     const p = eiffelPipeline(`${run}c`, Date.UTC(2032, 0, 3));
     await publish(p);
-    const hook = ids[0]!;
+    const hook = subIds[0]!;
     await waitUntil(
       'failed attempts recorded',
       async () => {
@@ -207,5 +210,57 @@ describe('subscriptions on the mesh: webhook and AMQP deliveries, once per chang
       receiver.got.slice(before).map((g) => g.commit).sort(),
       promoted([p]),
     );
+  });
+
+  it('records no firing twice and loses none when a correlator is SIGKILLed mid-stream and the window is replayed', async () => {
+    const central = await new IsolatedCentral(status).create();
+    const driver = neo4jDriver(status);
+    try {
+      const ps = [0, 1, 2].map((i) => eiffelPipeline(`${run}k${i}`, Date.UTC(2032, 1, 1 + i)));
+      const events = ps.flatMap((p) => p.events.map((e) => e.event));
+      const bodies = [...events, ...events.filter((_, i) => i % 10 === 6)];
+      for (let i = bodies.length - 1; i > 0; i--) {
+        const j = (i * 104_729 + 7) % (i + 1);
+        [bodies[i], bodies[j]] = [bodies[j]!, bodies[i]!];
+      }
+      const ids = events.map((e) => e.meta.id);
+      const before = receiver.got.length;
+      const half = Math.floor(bodies.length / 2);
+      const first = await central.startCorrelator(8957, { size: 10, maxWaitMs: 10 });
+      await central.publish(bodies.slice(0, half));
+      await waitUntil('some events written', async () => [...(await countEvents(driver, ids)).values()].some((n) => n === 1), 60_000, 100);
+      first.kill('SIGKILL');
+      await new Promise((r) => first.once('close', r));
+      await central.publish(bodies.slice(half));
+      await central.startCorrelator(8957, { size: 10, maxWaitMs: 10 });
+      const want = promoted(ps);
+      const delivered = () => new Set(receiver.got.slice(before).map((g) => g.commit));
+      await waitUntil('a webhook per promoted change', async () => delivered().size >= want.length, 120_000);
+      // The same window again from the archive.
+      const r = spawnSync(process.execPath, [join(process.cwd(), 'bin', 'traces.js'), 'replay', '--from', '10m', '--url', central.url, '--site', 'site-x'], {
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
+      assert.equal(r.status, 0, r.stderr);
+      await waitUntil('the replay taken in', async () => (await central.queue('not.ingest')).ready === 0, 60_000);
+      await new Promise((res) => setTimeout(res, 5000));
+      const mine = receiver.got.slice(before);
+      assert.deepEqual([...delivered()].sort(), want);
+      // One firing per change: every delivery of a change carries the same firing id (its idempotency key).
+      const firingsOf = new Map<string, Set<string>>();
+      for (const g of mine) firingsOf.set(g.commit, (firingsOf.get(g.commit) ?? new Set()).add(g.firing));
+      for (const [commit, f] of firingsOf) assert.equal(f.size, 1, `${commit}: one firing`);
+      const recorded = await api<Array<{ subject: string }>>(`/api/v1/subscriptions/${subIds[0]!}/firings?limit=1000`);
+      assert.deepEqual(
+        recorded.body
+          .map((f) => f.subject)
+          .filter((s) => s.includes(`${run}k`))
+          .sort(),
+        want,
+      );
+    } finally {
+      await central.stop();
+      await driver.close();
+    }
   });
 });
