@@ -74,4 +74,26 @@ describe('the traces command line', () => {
     assert.equal(r.status, 2);
     assert.match(r.stderr, /\/nonexistent\/mesh\.yaml:\n\s+- file not found/);
   });
+
+  it('subscribe, list, show firings and delete a subscription with the mesh token', () => {
+    const r = traces('subscribe', '--config', meshFile, '--name', 'cli promoted', '--stage', 'promotion', '--repository', 'cli.example.com/none/', '--webhook', 'http://127.0.0.1:9/hook', '--json');
+    assert.equal(r.status, 0, r.stderr);
+    const created = JSON.parse(r.stdout) as { id: string; secret: string; condition: unknown };
+    assert.match(created.id, /^sub-[0-9a-f]{16}$/);
+    assert.match(created.secret, /^[0-9a-f]{48}$/);
+    assert.deepEqual(created.condition, { on: 'stage', stage: 'promotion', outcome: 'any', change: { repository: 'cli.example.com/none/' } });
+    const list = traces('subscriptions', 'list', '--config', meshFile);
+    assert.equal(list.status, 0, list.stderr);
+    assert.match(list.stdout, new RegExp(`${created.id}\\s+cli promoted\\s+stage stage=promotion`));
+    const firings = traces('subscriptions', 'firings', created.id, '--config', meshFile);
+    assert.equal(firings.status, 0, firings.stderr);
+    assert.match(firings.stdout, /no firings yet/);
+    const bad = traces('subscribe', '--config', meshFile, '--name', 'x', '--stage', 'shipping', '--amqp');
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stderr, /condition\.stage/);
+    const del = traces('subscriptions', 'delete', created.id, '--config', meshFile);
+    assert.equal(del.status, 0, del.stderr);
+    const gone = traces('subscriptions', 'show', created.id, '--config', meshFile);
+    assert.equal(gone.status, 5, 'not found');
+  });
 });

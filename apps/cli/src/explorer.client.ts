@@ -14,12 +14,23 @@ export interface ExplorerTarget {
   readonly token: string;
 }
 
-export async function explorerGet<T>(target: ExplorerTarget, path: string): Promise<T> {
+export function explorerGet<T>(target: ExplorerTarget, path: string): Promise<T> {
+  return explorerRequest<T>(target, 'GET', path);
+}
+
+/** A call of the explorer API; `body` is sent as JSON. An answer without a body (204) is undefined. */
+export async function explorerRequest<T>(target: ExplorerTarget, method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
   const url = new URL(path, target.url.endsWith('/') ? target.url : `${target.url}/`);
   let res: Response;
   try {
     res = await fetch(url, {
-      headers: { authorization: `Bearer ${target.token}`, accept: 'application/json' },
+      method,
+      headers: {
+        authorization: `Bearer ${target.token}`,
+        accept: 'application/json',
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       signal: AbortSignal.timeout(60_000),
     });
   } catch (err) {
@@ -30,30 +41,31 @@ export async function explorerGet<T>(target: ExplorerTarget, path: string): Prom
     );
   }
   const text = await res.text();
-  let body: Record<string, unknown>;
+  if (res.ok && text === '') return undefined as T;
+  let answer: Record<string, unknown>;
   try {
-    body = JSON.parse(text) as Record<string, unknown>;
+    answer = JSON.parse(text) as Record<string, unknown>;
   } catch {
     if (!res.ok) throw new ExplorerError(`the explorer answered ${res.status} ${res.statusText}`, 1);
     throw new ExplorerError(`the explorer at ${target.url} did not answer with JSON: is that the explorer's address?`, 1);
   }
   if (res.status === 401) {
     throw new ExplorerError(
-      `the explorer rejected the token (${String(body['message'] ?? '')}): pass --token or set TRACES_TOKEN to one of its auth.tokens`,
+      `the explorer rejected the token (${String(answer['message'] ?? '')}): pass --token or set TRACES_TOKEN to one of its auth.tokens`,
       4,
     );
   }
   if (!res.ok) {
     const extra = [
-      body['hint'],
-      Array.isArray(body['candidates']) ? `candidates: ${(body['candidates'] as string[]).join(', ')}` : undefined,
+      answer['hint'],
+      Array.isArray(answer['candidates']) ? `candidates: ${(answer['candidates'] as string[]).join(', ')}` : undefined,
     ]
       .filter(Boolean)
       .join('; ');
     throw new ExplorerError(
-      `${String(body['message'] ?? res.statusText)}${extra ? ` (${extra})` : ''}`,
+      `${String(answer['message'] ?? res.statusText)}${extra ? ` (${extra})` : ''}`,
       res.status === 404 || res.status === 409 ? 5 : 1,
     );
   }
-  return body as T;
+  return answer as T;
 }

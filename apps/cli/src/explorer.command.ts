@@ -28,7 +28,7 @@ export async function explorerCommand(
       if (!kind || !kinds.includes(kind) || !value) throw new UsageError(`"traces trace" takes ${kinds.join(' | ')} and a value`);
       const repo = args.options.get('repo');
       const path = `api/v1/trace/${kind}/${encodeURIComponent(value)}${typeof repo === 'string' ? `?repo=${encodeURIComponent(repo)}` : ''}`;
-      const body = await explorerGet<TraceBody>(target(args), path);
+      const body = await explorerGet<TraceBody>(explorerTarget(args), path);
       out(args.options.has('json') ? JSON.stringify(body, null, 2) : formatTrace(body));
       return 0;
     }
@@ -39,7 +39,7 @@ export async function explorerCommand(
       if (!product || !version) throw new UsageError('"traces release" takes a PRODUCT and a VERSION');
       const diff = args.options.get('diff');
       const path = `api/v1/releases/${encodeURIComponent(product)}/${encodeURIComponent(version)}${typeof diff === 'string' ? `?diff=${encodeURIComponent(diff)}` : ''}`;
-      const body = await explorerGet<ReleaseBody>(target(args), path);
+      const body = await explorerGet<ReleaseBody>(explorerTarget(args), path);
       out(args.options.has('json') ? JSON.stringify(body, null, 2) : formatRelease(body));
       return 0;
     }
@@ -52,7 +52,7 @@ export async function explorerCommand(
         const v = args.options.get(k);
         if (typeof v === 'string') q.set(k === 'group-by' ? 'groupBy' : k, v);
       }
-      const body = await explorerGet<LeadTimeBody>(target(args), `api/v1/lead-time${q.size ? `?${q}` : ''}`);
+      const body = await explorerGet<LeadTimeBody>(explorerTarget(args), `api/v1/lead-time${q.size ? `?${q}` : ''}`);
       out(args.options.has('json') ? JSON.stringify(body, null, 2) : formatLeadTime(body));
       return 0;
     }
@@ -64,7 +64,7 @@ export async function explorerCommand(
  * explorer of the mesh file; `--token`, else `TRACES_TOKEN`, else `EXPLORER_TOKEN`, else — when
  * the URL is that mesh's explorer — the token the mesh generated at its first `up`.
  */
-function target(args: ParsedArgs): ExplorerTarget {
+export function explorerTarget(args: ParsedArgs): ExplorerTarget {
   const url = args.options.get('url');
   const token = args.options.get('token');
   const config = args.options.get('config');
