@@ -111,6 +111,13 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
       help: 'Age of the oldest firing not yet delivered (0 when none)',
       registers: [registry],
     });
+    // Every series exists from the start, so dashboards and alerts read 0 rather than nothing.
+    for (const channel of ['webhook', 'amqp']) {
+      for (const result of ['delivered', 'failed', 'dead', 'cancelled']) this.deliveries.inc({ channel, result }, 0);
+      this.latency.zero({ channel });
+    }
+    this.backlog.set({ status: 'pending' }, 0);
+    this.backlog.set({ status: 'dead' }, 0);
   }
 
   onApplicationBootstrap(): void {
