@@ -76,12 +76,30 @@ describe('the traces command line', () => {
   });
 
   it('subscribe, list, show firings and delete a subscription with the mesh token', () => {
-    const r = traces('subscribe', '--config', meshFile, '--name', 'cli promoted', '--stage', 'promotion', '--repository', 'cli.example.com/none/', '--webhook', 'http://127.0.0.1:9/hook', '--json');
+    const r = traces(
+      'subscribe',
+      '--config',
+      meshFile,
+      '--name',
+      'cli promoted',
+      '--stage',
+      'promotion',
+      '--repository',
+      'cli.example.com/none/',
+      '--webhook',
+      'http://127.0.0.1:9/hook',
+      '--json',
+    );
     assert.equal(r.status, 0, r.stderr);
     const created = JSON.parse(r.stdout) as { id: string; secret: string; condition: unknown };
     assert.match(created.id, /^sub-[0-9a-f]{16}$/);
     assert.match(created.secret, /^[0-9a-f]{48}$/);
-    assert.deepEqual(created.condition, { on: 'stage', stage: 'promotion', outcome: 'any', change: { repository: 'cli.example.com/none/' } });
+    assert.deepEqual(created.condition, {
+      on: 'stage',
+      stage: 'promotion',
+      outcome: 'any',
+      change: { repository: 'cli.example.com/none/' },
+    });
     const list = traces('subscriptions', 'list', '--config', meshFile);
     assert.equal(list.status, 0, list.stderr);
     assert.match(list.stdout, new RegExp(`${created.id}\\s+cli promoted\\s+stage stage=promotion`));

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DEMO_EVENT_IDS, DEMO_PIPELINE, publishToSite, type MeshStatus } from '@not/mesh';
@@ -159,5 +161,53 @@ describe('explorer web page in headless Chromium', () => {
     await page.click('#go');
     await page.waitForSelector('#stages li[data-stage="release"]', { timeout: 30_000 });
     await page.screenshot({ path: join(SHOTS, 'demo-lead-time.png'), fullPage: true });
+  });
+
+  it('subscribes from the page, lists the firings a new pipeline causes, and deletes the subscription', async () => {
+    // A receiver that takes every delivery.
+    let received = 0;
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        received++;
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const q = eiffelPipeline(`v${randomBytes(3).toString('hex')}`, Date.UTC(2033, 0, 1));
+      await page.goto(status.explorer.url);
+      await page.fill('#token', status.explorer.token);
+      await page.dispatchEvent('#token', 'change');
+      await page.click('#subscriptions-go');
+      await page.fill('#sub-name', 'page promoted');
+      await page.fill('#sub-repo', q.repository);
+      await page.selectOption('#sub-stage', 'promotion');
+      await page.fill('#sub-url', `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`);
+      await page.click('#sub-form button');
+      await page.locator('#sub-secret', { hasText: /Signing secret \(shown once\): [0-9a-f]{48}/ }).waitFor({ timeout: 30_000 });
+      const row = page.locator('#sub-table tr', { hasText: 'page promoted' });
+      await row.waitFor({ timeout: 30_000 });
+      assert.match((await row.textContent()) ?? '', new RegExp(`stage promotion repository=${q.repository.replace(/[.]/g, '\\.')}`));
+      // The plan: C1 and C2 reach promotion.
+      for (const site of ['a', 'b'] as const) {
+        await publishToSite(
+          status,
+          `site-${site}`,
+          'ci',
+          q.events.filter((e) => e.site === site).map((e) => Buffer.from(JSON.stringify(e.event))),
+        );
+      }
+      await waitUntil('two deliveries', async () => received >= 2, 120_000);
+      await row.locator('button', { hasText: 'Firings' }).click();
+      await page.locator('#sub-firings-title', { hasText: 'Firings of page promoted (2)' }).waitFor({ timeout: 30_000 });
+      const statuses = await page.$$eval('#sub-firings tr td:nth-child(2)', (els) => els.map((e) => e.textContent));
+      assert.deepEqual(statuses, ['delivered', 'delivered']);
+      await page.screenshot({ path: join(SHOTS, 'subscriptions.png'), fullPage: true });
+      await row.locator('button', { hasText: 'Delete' }).click();
+      await page.locator('#sub-table tr', { hasText: 'page promoted' }).waitFor({ state: 'detached', timeout: 30_000 });
+    } finally {
+      server.close();
+    }
   });
 });

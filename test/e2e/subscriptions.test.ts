@@ -108,7 +108,13 @@ describe('subscriptions on the mesh: webhook and AMQP deliveries, once per chang
   }
 
   const promoted = (ps: Pipeline[]): string[] =>
-    ps.flatMap((p) => Object.values(p.commits).filter((c) => c.times.promotion !== undefined).map((c) => `${p.repository}@${c.sha}`)).sort();
+    ps
+      .flatMap((p) =>
+        Object.values(p.commits)
+          .filter((c) => c.times.promotion !== undefined)
+          .map((c) => `${p.repository}@${c.sha}`),
+      )
+      .sort();
 
   before(async () => {
     status = await testStatus();
@@ -144,7 +150,11 @@ describe('subscriptions on the mesh: webhook and AMQP deliveries, once per chang
     const condition = { on: 'stage', stage: 'promotion', change: { repository: `git.example.com/explorer/shop-${run}` } };
     const hook = await api<{ id: string; secret: string; owner: string }>('/api/v1/subscriptions', {
       method: 'POST',
-      body: JSON.stringify({ name: 'promoted (webhook)', condition, delivery: { type: 'webhook', url: `http://127.0.0.1:${receiver.port}/hook` } }),
+      body: JSON.stringify({
+        name: 'promoted (webhook)',
+        condition,
+        delivery: { type: 'webhook', url: `http://127.0.0.1:${receiver.port}/hook` },
+      }),
     });
     assert.equal(hook.status, 201, JSON.stringify(hook.body));
     assert.match(hook.body.secret, /^[0-9a-f]{48}$/, 'a generated secret, shown once');
@@ -183,7 +193,10 @@ describe('subscriptions on the mesh: webhook and AMQP deliveries, once per chang
     assert.deepEqual(fromQueue.map((f) => f.commit).sort(), want);
     assert.deepEqual(receiver.badSignatures, []);
     const firings = await api<Array<{ status: string; subject: string }>>(`/api/v1/subscriptions/${hook.body.id}/firings`);
-    assert.deepEqual(firings.body.map((f) => f.status), ['delivered', 'delivered', 'delivered', 'delivered']);
+    assert.deepEqual(
+      firings.body.map((f) => f.status),
+      ['delivered', 'delivered', 'delivered', 'delivered'],
+    );
   });
 
   it('retries while the receiver is down for a minute, and delivers once it is back', async () => {
@@ -196,9 +209,14 @@ describe('subscriptions on the mesh: webhook and AMQP deliveries, once per chang
     await waitUntil(
       'failed attempts recorded',
       async () => {
-        const f = await api<Array<{ status: string; attempts: number; lastError: string | null; subject: string }>>(`/api/v1/subscriptions/${hook}/firings`);
+        const f = await api<Array<{ status: string; attempts: number; lastError: string | null; subject: string }>>(
+          `/api/v1/subscriptions/${hook}/firings`,
+        );
         const mine = f.body.filter((x) => x.subject.includes(`${run}c`));
-        return mine.length === 2 && mine.every((x) => x.status === 'pending' && x.attempts >= 1 && (x.lastError ?? '').includes(`127.0.0.1:${port}`));
+        return (
+          mine.length === 2 &&
+          mine.every((x) => x.status === 'pending' && x.attempts >= 1 && (x.lastError ?? '').includes(`127.0.0.1:${port}`))
+        );
       },
       60_000,
     );
@@ -207,7 +225,10 @@ describe('subscriptions on the mesh: webhook and AMQP deliveries, once per chang
     await waitUntil('the retried deliveries', async () => receiver.got.length >= before + 2, 120_000);
     await new Promise((r) => setTimeout(r, 2000));
     assert.deepEqual(
-      receiver.got.slice(before).map((g) => g.commit).sort(),
+      receiver.got
+        .slice(before)
+        .map((g) => g.commit)
+        .sort(),
       promoted([p]),
     );
   });
@@ -237,10 +258,14 @@ describe('subscriptions on the mesh: webhook and AMQP deliveries, once per chang
       const delivered = () => new Set(receiver.got.slice(before).map((g) => g.commit));
       await waitUntil('a webhook per promoted change', async () => delivered().size >= want.length, 120_000);
       // The same window again from the archive.
-      const r = spawnSync(process.execPath, [join(process.cwd(), 'bin', 'traces.js'), 'replay', '--from', '10m', '--url', central.url, '--site', 'site-x'], {
-        encoding: 'utf8',
-        timeout: 120_000,
-      });
+      const r = spawnSync(
+        process.execPath,
+        [join(process.cwd(), 'bin', 'traces.js'), 'replay', '--from', '10m', '--url', central.url, '--site', 'site-x'],
+        {
+          encoding: 'utf8',
+          timeout: 120_000,
+        },
+      );
       assert.equal(r.status, 0, r.stderr);
       await waitUntil('the replay taken in', async () => (await central.queue('not.ingest')).ready === 0, 60_000);
       await new Promise((res) => setTimeout(res, 5000));

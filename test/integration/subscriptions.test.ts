@@ -2,7 +2,15 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { parseMessage } from '@not/events';
-import { ExplorerReads, GraphRepository, Journeys, SubscriptionStore, subscriptionInputSchema, type StoredEvent, type Subscription } from '@not/graph';
+import {
+  ExplorerReads,
+  GraphRepository,
+  Journeys,
+  SubscriptionStore,
+  subscriptionInputSchema,
+  type StoredEvent,
+  type Subscription,
+} from '@not/graph';
 import { eiffelPipeline, type Pipeline } from '../../apps/explorer/src/testing/eiffel-pipeline.js';
 import { testStatus } from '../support/mesh.js';
 
@@ -45,7 +53,10 @@ describe('subscriptions: firings recorded once, from the ingest path, with no ti
           ? { ...e.event, meta: { ...e.event.meta, time: e.event.meta.time + shiftPromotionMs } }
           : e.event;
       const raw = JSON.stringify(event);
-      const r = parseMessage({ body: Buffer.from(raw), headers: {}, routingKey: `site.site-${e.site}.ci.eiffel` }, { eiffelSchema: 'warn' });
+      const r = parseMessage(
+        { body: Buffer.from(raw), headers: {}, routingKey: `site.site-${e.site}.ci.eiffel` },
+        { eiffelSchema: 'warn' },
+      );
       assert.ok(r.ok, `pipeline event ${e.event.meta.id} parses`);
       return r.events.map((x) => ({ ...x, raw }));
     });
@@ -53,7 +64,14 @@ describe('subscriptions: firings recorded once, from the ingest path, with no ti
   async function subscribe(condition: unknown): Promise<Subscription> {
     const input = subscriptionInputSchema.parse({ name: 'test', condition, delivery: { type: 'amqp' } });
     const now = new Date().toISOString();
-    const s: Subscription = { ...input, id: `sub-${randomBytes(8).toString('hex')}`, owner: 'test', createdAt: now, updatedAt: now, areas: [] };
+    const s: Subscription = {
+      ...input,
+      id: `sub-${randomBytes(8).toString('hex')}`,
+      owner: 'test',
+      createdAt: now,
+      updatedAt: now,
+      areas: [],
+    };
     await store.save(s, null);
     subs.push(s);
     return s;
@@ -96,7 +114,13 @@ describe('subscriptions: firings recorded once, from the ingest path, with no ti
     await ingest(shuffled(stream, 11), 3);
 
     const expected = (pred: (c: Pipeline['commits']['C1']) => boolean) =>
-      pipelines.flatMap((p) => Object.values(p.commits).filter(pred).map((c) => `${p.repository}@${c.sha}`)).sort();
+      pipelines
+        .flatMap((p) =>
+          Object.values(p.commits)
+            .filter(pred)
+            .map((c) => `${p.repository}@${c.sha}`),
+        )
+        .sort();
     assert.deepEqual(
       await firedFor(promoted),
       expected((c) => c.times.promotion !== undefined),
@@ -121,10 +145,16 @@ describe('subscriptions: firings recorded once, from the ingest path, with no ti
     const closing = (x: StoredEvent) => x.type === 'EiffelConfidenceLevelModifiedEvent';
     await ingest(e.filter(closing), 1);
     assert.deepEqual(await firedFor(s), [], 'nothing upstream yet: no change to fire for');
-    await ingest(e.filter((x) => !closing(x)), 4);
+    await ingest(
+      e.filter((x) => !closing(x)),
+      4,
+    );
     // Late: everything else first; the confidence events two hours after in event time, last.
     const l = parsed(late, 2 * 3_600_000);
-    await ingest(l.filter((x) => !closing(x)), 4);
+    await ingest(
+      l.filter((x) => !closing(x)),
+      4,
+    );
     await ingest(l.filter(closing), 1);
     const want = [early, late].flatMap((p) => [p.commits.C1, p.commits.C2].map((c) => `${p.repository}@${c.sha}`)).sort();
     assert.deepEqual(await firedFor(s), want);
@@ -146,11 +176,18 @@ describe('subscriptions: firings recorded once, from the ingest path, with no ti
     subs = [];
     const run = `x${randomBytes(4).toString('hex')}`;
     const p = eiffelPipeline(run, Date.UTC(2025, 3, 1));
-    const clm = await subscribe({ on: 'event', type: 'EiffelConfidenceLevelModifiedEvent', site: 'site-b', fields: { 'data.value': 'SUCCESS' } });
+    const clm = await subscribe({
+      on: 'event',
+      type: 'EiffelConfidenceLevelModifiedEvent',
+      site: 'site-b',
+      fields: { 'data.value': 'SUCCESS' },
+    });
     const events = parsed(p);
     await ingest(events, 3);
     await ingest(events, 1);
-    const wanted = p.events.filter((e) => e.event.meta.type === 'EiffelConfidenceLevelModifiedEvent' && e.event.data['value'] === 'SUCCESS').map((e) => e.event.meta.id);
+    const wanted = p.events
+      .filter((e) => e.event.meta.type === 'EiffelConfidenceLevelModifiedEvent' && e.event.data['value'] === 'SUCCESS')
+      .map((e) => e.event.meta.id);
     assert.ok(wanted.length > 0);
     const ours = new Set(events.map((e) => e.id));
     assert.deepEqual(
@@ -165,7 +202,10 @@ describe('subscriptions: firings recorded once, from the ingest path, with no ti
     const now = Date.now();
     await store.sweepStuck(subs, now);
     await store.sweepStuck(subs, now + 1000);
-    const released = Object.values(p.commits).filter((c) => c.times.release !== undefined).map((c) => `${p.repository}@${c.sha}`).sort();
+    const released = Object.values(p.commits)
+      .filter((c) => c.times.release !== undefined)
+      .map((c) => `${p.repository}@${c.sha}`)
+      .sort();
     assert.ok(released.length > 0);
     assert.deepEqual(await firedFor(stuck), released);
   });

@@ -19,7 +19,12 @@ export function explorerGet<T>(target: ExplorerTarget, path: string): Promise<T>
 }
 
 /** A call of the explorer API; `body` is sent as JSON. An answer without a body (204) is undefined. */
-export async function explorerRequest<T>(target: ExplorerTarget, method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
+export async function explorerRequest<T>(
+  target: ExplorerTarget,
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+  path: string,
+  body?: unknown,
+): Promise<T> {
   const url = new URL(path, target.url.endsWith('/') ? target.url : `${target.url}/`);
   let res: Response;
   try {

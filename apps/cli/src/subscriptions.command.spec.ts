@@ -4,17 +4,49 @@ import { subscriptionInputSchema } from '@not/graph';
 import { parseArgs, UsageError } from './args.js';
 import { conditionOf, deliveryOf } from './subscriptions.command.js';
 
-const VALUED = ['name', 'stage', 'site', 'outcome', 'artifact', 'stages', 'stuck', 'after', 'event', 'field', 'condition', 'repository', 'area', 'commit', 'work-item', 'webhook', 'secret', 'routing-key', 'jenkins-project', 'jenkins-token'];
+const VALUED = [
+  'name',
+  'stage',
+  'site',
+  'outcome',
+  'artifact',
+  'stages',
+  'stuck',
+  'after',
+  'event',
+  'field',
+  'condition',
+  'repository',
+  'area',
+  'commit',
+  'work-item',
+  'webhook',
+  'secret',
+  'routing-key',
+  'jenkins-project',
+  'jenkins-token',
+];
 const args = (...a: string[]) => parseArgs(a, VALUED);
 /** What the explorer would accept: the API's own schema. */
-const accepted = (...a: string[]) => subscriptionInputSchema.safeParse({ name: 'n', condition: conditionOf(args(...a)), delivery: deliveryOf(args(...a)) });
+const accepted = (...a: string[]) =>
+  subscriptionInputSchema.safeParse({ name: 'n', condition: conditionOf(args(...a)), delivery: deliveryOf(args(...a)) });
 
 describe('traces subscribe: options to the API body', () => {
   it('builds each kind of condition the API accepts', () => {
     for (const a of [
       ['--stage', 'promotion', '--repository', 'github.com/acme/', '--webhook', 'http://127.0.0.1:9000/hook'],
       ['--stage', 'test', '--site', 'site-b', '--outcome', 'success', '--work-item', 'PAY-1', '--amqp'],
-      ['--artifact', 'purl:pkg:maven/com.acme/*', '--stage', 'deployment', '--amqp', '--jenkins-project', 'system-test', '--jenkins-token', 't'],
+      [
+        '--artifact',
+        'purl:pkg:maven/com.acme/*',
+        '--stage',
+        'deployment',
+        '--amqp',
+        '--jenkins-project',
+        'system-test',
+        '--jenkins-token',
+        't',
+      ],
       ['--failure', '--stages', 'build,test', '--area', 'payments', '--amqp', '--routing-key', 'failures.payments'],
       ['--stuck', 'test', '--after', '4h', '--amqp'],
       ['--event', 'EiffelConfidenceLevelModifiedEvent', '--field', 'data.name=stable,data.value=SUCCESS', '--amqp'],
@@ -23,7 +55,11 @@ describe('traces subscribe: options to the API body', () => {
       const r = accepted(...a);
       assert.ok(r.success, `${a.join(' ')}: ${JSON.stringify(r.error?.issues)}`);
     }
-    assert.deepEqual(conditionOf(args('--event', 'push', '--field', 'ref=refs/heads/main')), { on: 'event', type: 'push', fields: { ref: 'refs/heads/main' } });
+    assert.deepEqual(conditionOf(args('--event', 'push', '--field', 'ref=refs/heads/main')), {
+      on: 'event',
+      type: 'push',
+      fields: { ref: 'refs/heads/main' },
+    });
   });
 
   it('says what is missing or contradictory', () => {

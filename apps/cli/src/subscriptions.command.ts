@@ -19,7 +19,22 @@ export const SUBSCRIPTIONS_USAGE = `  traces subscribe --name NAME CONDITION DEL
                                                  your subscriptions (by your token's name) and their firings`;
 
 const COMMON = ['url', 'token', 'config'];
-const CONDITION = ['stage', 'site', 'outcome', 'artifact', 'stages', 'stuck', 'after', 'event', 'field', 'condition', 'repository', 'area', 'commit', 'work-item'];
+const CONDITION = [
+  'stage',
+  'site',
+  'outcome',
+  'artifact',
+  'stages',
+  'stuck',
+  'after',
+  'event',
+  'field',
+  'condition',
+  'repository',
+  'area',
+  'commit',
+  'work-item',
+];
 const DELIVERY = ['webhook', 'secret', 'routing-key', 'jenkins-project', 'jenkins-token'];
 
 interface SubscriptionBody {
@@ -97,7 +112,8 @@ export function conditionOf(args: ParsedArgs): Record<string, unknown> {
       return { on: 'event', type: str(args, 'event'), ...site, ...(parsed ? { fields: parsed } : {}) };
     }
     default:
-      if (str(args, 'stage') === undefined) throw new UsageError('give a condition: --stage, --artifact, --failure, --stuck, --event or --condition');
+      if (str(args, 'stage') === undefined)
+        throw new UsageError('give a condition: --stage, --artifact, --failure, --stuck, --event or --condition');
       return { on: 'stage', stage: str(args, 'stage'), ...site, ...outcome, ...withChange };
   }
 }
@@ -118,7 +134,10 @@ export function deliveryOf(args: ParsedArgs): Record<string, unknown> {
   };
 }
 
-export async function subscribeCommand(argv: readonly string[], out: (s: string) => void = (s) => void process.stdout.write(s + '\n')): Promise<number> {
+export async function subscribeCommand(
+  argv: readonly string[],
+  out: (s: string) => void = (s) => void process.stdout.write(s + '\n'),
+): Promise<number> {
   const valued = [...COMMON, 'name', ...CONDITION, ...DELIVERY];
   const args = parseArgs(argv, valued);
   checkKnown(args, [...valued, 'failure', 'amqp', 'json']);
@@ -137,7 +156,10 @@ export async function subscribeCommand(argv: readonly string[], out: (s: string)
   return 0;
 }
 
-export async function subscriptionsCommand(argv: readonly string[], out: (s: string) => void = (s) => void process.stdout.write(s + '\n')): Promise<number> {
+export async function subscriptionsCommand(
+  argv: readonly string[],
+  out: (s: string) => void = (s) => void process.stdout.write(s + '\n'),
+): Promise<number> {
   const args = parseArgs(argv, [...COMMON, 'limit']);
   checkKnown(args, [...COMMON, 'limit', 'json']);
   const [action = 'list', id] = args.positionals;
@@ -172,14 +194,25 @@ export async function subscriptionsCommand(argv: readonly string[], out: (s: str
       return 0;
     case 'firings': {
       const limit = str(args, 'limit');
-      const f = await explorerRequest<FiringBody[]>(target, 'GET', `api/v1/subscriptions/${needId()}/firings${limit ? `?limit=${encodeURIComponent(limit)}` : ''}`);
+      const f = await explorerRequest<FiringBody[]>(
+        target,
+        'GET',
+        `api/v1/subscriptions/${needId()}/firings${limit ? `?limit=${encodeURIComponent(limit)}` : ''}`,
+      );
       if (json) out(JSON.stringify(f, null, 2));
       else if (!f.length) out('no firings yet');
       else
         out(
           table(
             ['firing', 'subject', 'status', 'attempts', 'at', 'last error'],
-            f.map((x) => [x.id.slice(0, 12), x.subject, x.status, String(x.attempts), x.deliveredAt ?? x.nextAttemptAt ?? x.createdAt, x.lastError ?? '']),
+            f.map((x) => [
+              x.id.slice(0, 12),
+              x.subject,
+              x.status,
+              String(x.attempts),
+              x.deliveredAt ?? x.nextAttemptAt ?? x.createdAt,
+              x.lastError ?? '',
+            ]),
           ),
         );
       return 0;

@@ -90,7 +90,12 @@ export const correlatorConfigSchema = z.strictObject({
       /** How long a webhook may take to answer before the attempt counts as failed. */
       timeoutMs: z.number().int().min(100).max(120_000).default(10_000),
       /** How long a firing is retried (1 s, doubling, at most maxBackoffMs) before it is dead-lettered. */
-      retryForSeconds: z.number().int().min(1).max(30 * 86_400).default(86_400),
+      retryForSeconds: z
+        .number()
+        .int()
+        .min(1)
+        .max(30 * 86_400)
+        .default(86_400),
       maxBackoffMs: z.number().int().min(100).max(3_600_000).default(300_000),
       /** The topic exchange of the central broker that AMQP deliveries are published to. */
       exchange: z

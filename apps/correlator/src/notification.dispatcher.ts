@@ -18,14 +18,22 @@ import { CorrelatorSettings, type CorrelatorConfig } from './correlator.config.j
 type Settings = CorrelatorConfig['subscriptions'];
 
 /** What to do with a firing after one attempt: a decision, apart from its effects. */
-export type AfterAttempt = { readonly kind: 'delivered' } | { readonly kind: 'retry'; readonly at: number } | { readonly kind: 'give'; readonly as: 'dead' | 'cancelled' };
+export type AfterAttempt =
+  | { readonly kind: 'delivered' }
+  | { readonly kind: 'retry'; readonly at: number }
+  | { readonly kind: 'give'; readonly as: 'dead' | 'cancelled' };
 
 /**
  * After an attempt: delivered; or retried after a doubling delay while the firing is younger than
  * `retryForSeconds`; or dead-lettered (kept, visible in its firings, counted in the backlog alert's
  * companion gauge). A firing whose subscription is gone or disabled is cancelled.
  */
-export function afterAttempt(f: Pick<DueFiring, 'attempts' | 'createdAt' | 'subscription'>, ok: boolean, now: number, s: Settings): AfterAttempt {
+export function afterAttempt(
+  f: Pick<DueFiring, 'attempts' | 'createdAt' | 'subscription'>,
+  ok: boolean,
+  now: number,
+  s: Settings,
+): AfterAttempt {
   if (!f.subscription || !f.subscription.enabled) return { kind: 'give', as: 'cancelled' };
   if (ok) return { kind: 'delivered' };
   const attempts = f.attempts + 1;
@@ -170,7 +178,8 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
       if (this.failing) this.log.log('firings are being delivered again');
       this.failing = false;
     } catch (err) {
-      if (!this.failing) this.log.warn(`firings could not be read or recorded (${describeConnectError(err)}); they stay in the graph, retrying`);
+      if (!this.failing)
+        this.log.warn(`firings could not be read or recorded (${describeConnectError(err)}); they stay in the graph, retrying`);
       this.failing = true;
     }
   }
@@ -203,7 +212,8 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
       case 'give':
         await this.store.failed(f.id, this.token, error, { give: next.as });
         this.deliveries.inc({ channel, result: next.as });
-        if (next.as === 'dead') this.log.warn(`firing ${f.id} of subscription ${f.subscription?.id} given up after ${s.retryForSeconds} s: ${error}`);
+        if (next.as === 'dead')
+          this.log.warn(`firing ${f.id} of subscription ${f.subscription?.id} given up after ${s.retryForSeconds} s: ${error}`);
         return;
       default: {
         const never: never = next;
@@ -213,12 +223,13 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
   }
 
   private async post(f: DueFiring, url: string, secret: string | null): Promise<void> {
-    const res = await fetch(url, { ...webhookRequest(f, f.subscription!.id, secret), signal: AbortSignal.timeout(this.settings.config.subscriptions.timeoutMs) }).catch(
-      (err: unknown) => {
-        const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
-        throw new Error(`POST ${url} failed (${err instanceof Error ? err.message : String(err)}${cause})`);
-      },
-    );
+    const res = await fetch(url, {
+      ...webhookRequest(f, f.subscription!.id, secret),
+      signal: AbortSignal.timeout(this.settings.config.subscriptions.timeoutMs),
+    }).catch((err: unknown) => {
+      const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
+      throw new Error(`POST ${url} failed (${err instanceof Error ? err.message : String(err)}${cause})`);
+    });
     await res.body?.cancel();
     if (!res.ok) throw new Error(`POST ${url} answered ${res.status} ${res.statusText}`);
   }
@@ -241,7 +252,7 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
       await ch.waitForConfirms();
     } catch (err) {
       await this.broker.drop();
-      throw new Error(`publishing to exchange "${exchange}" failed (${describeConnectError(err)})`);
+      throw new Error(`publishing to exchange "${exchange}" failed (${describeConnectError(err)})`, { cause: err });
     }
     if (this.broker.takeReturned(f.id)) throw new Error(`no queue is bound to exchange "${exchange}" with routing key "${key}"`);
   }

@@ -12,7 +12,7 @@ type NamedRequest = Request & { [TOKEN_NAME]?: string };
  * The name of a configured token: its own, or for a bare token `token-` and the first 8 hex digits of
  * its SHA-256 (stable, and tells nothing of the token).
  */
-export function tokenName(t: ExplorerConfig['auth']['tokens'][number]): string {
+function tokenName(t: ExplorerConfig['auth']['tokens'][number]): string {
   return typeof t === 'string' ? `token-${digest(t).toString('hex').slice(0, 8)}` : t.name;
 }
 

@@ -298,7 +298,10 @@ export const OPENAPI_DOCUMENT = {
     '/api/v1/subscriptions/{id}/firings': {
       get: {
         summary: "A subscription's firings, newest first, with their delivery state",
-        parameters: [p('id', 'sub-<16 hex>'), q('limit', 'at most this many (default 100)', { type: 'integer', minimum: 1, maximum: 10000 })],
+        parameters: [
+          p('id', 'sub-<16 hex>'),
+          q('limit', 'at most this many (default 100)', { type: 'integer', minimum: 1, maximum: 10000 }),
+        ],
         responses: { '200': ok('Firings'), ...lookups },
       },
     },

@@ -21,6 +21,7 @@ const WEB = webDir();
 const OWN: Readonly<Record<string, { file: string; type: string }>> = {
   'app.js': { file: join(WEB, 'app.js'), type: 'text/javascript; charset=utf-8' },
   'app.css': { file: join(WEB, 'app.css'), type: 'text/css; charset=utf-8' },
+  'subscriptions.js': { file: join(WEB, 'subscriptions.js'), type: 'text/javascript; charset=utf-8' },
 };
 /** Graph layout and charts come from their npm packages and are served from here: the page needs no outside network. */
 const VENDOR: Readonly<Record<string, string>> = {

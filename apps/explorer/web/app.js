@@ -56,7 +56,7 @@
     $('message').textContent = text || '';
   }
   function show(id) {
-    for (const s of ['trace-view', 'release-view', 'lead-time-view']) $(s).hidden = s !== id;
+    for (const s of document.querySelectorAll('main > section')) s.hidden = s.id !== id;
   }
   function esc(s) {
     return String(s == null ? '' : s).replace(

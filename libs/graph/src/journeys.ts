@@ -118,7 +118,13 @@ export class Journeys {
   async recompute(limit = 500): Promise<number> {
     const subs = (await this.watch?.())?.filter((s) => s.enabled && s.condition.on !== 'event' && s.condition.on !== 'stuck') ?? [];
     // The record being replaced is read only when there are conditions to compare it with.
-    const dirty = await this.graph.read<{ key: string; token: string; basis: number; since: number | null; prev: Record<string, unknown> | null }>(
+    const dirty = await this.graph.read<{
+      key: string;
+      token: string;
+      basis: number;
+      since: number | null;
+      prev: Record<string, unknown> | null;
+    }>(
       `MATCH (j:JourneyDirty) WITH j ORDER BY j.dirtySince LIMIT $limit
        RETURN j.key AS key, j.dirtyToken AS token, datetime.realtime().epochMillis AS basis, j.dirtySince AS since,
               CASE WHEN $prev AND j.evIds IS NOT NULL THEN properties(j) END AS prev`,

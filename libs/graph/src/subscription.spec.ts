@@ -27,7 +27,12 @@ const ev = (id: string, stage: string, time: string, site = 'site-a', outcome: s
   site,
 });
 
-function journey(events: JourneyEvent[], repo = 'github.com/acme/shop', sha = 'abc1234', entities: Array<{ label: string; key: string }> = []) {
+function journey(
+  events: JourneyEvent[],
+  repo = 'github.com/acme/shop',
+  sha = 'abc1234',
+  entities: Array<{ label: string; key: string }> = [],
+) {
   return journeyOf({ key: `${repo}@${sha}`, props: { repository: repo, sha } }, events, entities, false);
 }
 
@@ -62,9 +67,17 @@ describe('subscription conditions', () => {
       bad.error!.issues.some((i) => i.path.join('.') === 'delivery.url'),
       paths.join(','),
     );
-    const stuck = subscriptionInputSchema.safeParse({ name: 'n', condition: { on: 'stuck', stage: 'test', after: 'soon' }, delivery: { type: 'amqp' } });
+    const stuck = subscriptionInputSchema.safeParse({
+      name: 'n',
+      condition: { on: 'stuck', stage: 'test', after: 'soon' },
+      delivery: { type: 'amqp' },
+    });
     assert.match(stuck.error!.issues[0]!.message, /30m, 4h or 2d/);
-    const unknown = subscriptionInputSchema.safeParse({ name: 'n', condition: { on: 'stage', stage: 'test', query: 'MATCH (n) DELETE n' }, delivery: { type: 'amqp' } });
+    const unknown = subscriptionInputSchema.safeParse({
+      name: 'n',
+      condition: { on: 'stage', stage: 'test', query: 'MATCH (n) DELETE n' },
+      delivery: { type: 'amqp' },
+    });
     assert.equal(unknown.success, false);
   });
 
@@ -90,7 +103,11 @@ describe('subscription conditions', () => {
   });
 
   it('holds a site and an outcome to the events of that stage', () => {
-    const events = [ev('c', 'commit', '2030-01-01T09:00:00Z'), ev('t1', 'test', '2030-01-01T09:30:00Z', 'site-a', 'failure'), ev('t2', 'test', '2030-01-01T09:40:00Z', 'site-b', 'success')];
+    const events = [
+      ev('c', 'commit', '2030-01-01T09:00:00Z'),
+      ev('t1', 'test', '2030-01-01T09:30:00Z', 'site-a', 'failure'),
+      ev('t2', 'test', '2030-01-01T09:40:00Z', 'site-b', 'success'),
+    ];
     const j = journey(events);
     const fire = (c: unknown) => journeyFirings([sub(parse(c))], undefined, j).length;
     assert.equal(fire({ on: 'stage', stage: 'test', site: 'site-a', outcome: 'success' }), 0);
@@ -104,21 +121,34 @@ describe('subscription conditions', () => {
   });
 
   it('matches work items and areas of the change', () => {
-    const j = journey([ev('c', 'commit', '2030-01-01T09:00:00Z'), ev('b', 'build', '2030-01-01T09:10:00Z')], 'github.com/acme/pay', 'abc1234', [
-      { label: 'WorkItem', key: 'PAY-7' },
-    ]);
+    const j = journey(
+      [ev('c', 'commit', '2030-01-01T09:00:00Z'), ev('b', 'build', '2030-01-01T09:10:00Z')],
+      'github.com/acme/pay',
+      'abc1234',
+      [{ label: 'WorkItem', key: 'PAY-7' }],
+    );
     const areas = [{ name: 'payments', repositoryPrefix: 'github.com/acme/pay' }];
     assert.equal(journeyFirings([sub(parse({ on: 'stage', stage: 'build', change: { workItem: 'PAY-7' } }))], undefined, j).length, 1);
     assert.equal(journeyFirings([sub(parse({ on: 'stage', stage: 'build', change: { workItem: 'PAY-8' } }))], undefined, j).length, 0);
-    assert.equal(journeyFirings([sub(parse({ on: 'stage', stage: 'build', change: { area: 'payments' } }), { areas })], undefined, j).length, 1);
-    assert.equal(journeyFirings([sub(parse({ on: 'stage', stage: 'build', change: { area: 'shop' } }), { areas })], undefined, j).length, 0);
+    assert.equal(
+      journeyFirings([sub(parse({ on: 'stage', stage: 'build', change: { area: 'payments' } }), { areas })], undefined, j).length,
+      1,
+    );
+    assert.equal(
+      journeyFirings([sub(parse({ on: 'stage', stage: 'build', change: { area: 'shop' } }), { areas })], undefined, j).length,
+      0,
+    );
   });
 
   it('matches artifacts by a key pattern', () => {
-    const j = journey([ev('c', 'commit', '2030-01-01T09:00:00Z'), ev('t', 'test', '2030-01-01T09:10:00Z', 'site-a', 'success')], undefined, undefined, [
-      { label: 'Artifact', key: 'purl:pkg:maven/com.acme/pay@1.2.0' },
-    ]);
-    const fire = (artifact: string) => journeyFirings([sub(parse({ on: 'artifact', artifact, stage: 'test', outcome: 'success' }))], undefined, j).length;
+    const j = journey(
+      [ev('c', 'commit', '2030-01-01T09:00:00Z'), ev('t', 'test', '2030-01-01T09:10:00Z', 'site-a', 'success')],
+      undefined,
+      undefined,
+      [{ label: 'Artifact', key: 'purl:pkg:maven/com.acme/pay@1.2.0' }],
+    );
+    const fire = (artifact: string) =>
+      journeyFirings([sub(parse({ on: 'artifact', artifact, stage: 'test', outcome: 'success' }))], undefined, j).length;
     assert.equal(fire('purl:pkg:maven/com.acme/*'), 1);
     assert.equal(fire('purl:pkg:npm/*'), 0);
     assert.equal(globMatch('a.b*', 'a.bc'), true);
@@ -139,10 +169,21 @@ describe('subscription conditions', () => {
   });
 
   it('fires event conditions on type, site and fields of the body as it arrived', () => {
-    const s = sub(parse({ on: 'event', type: 'EiffelConfidenceLevelModifiedEvent', fields: { 'data.name': 'stable', 'data.value': 'SUCCESS' } }));
+    const s = sub(
+      parse({ on: 'event', type: 'EiffelConfidenceLevelModifiedEvent', fields: { 'data.name': 'stable', 'data.value': 'SUCCESS' } }),
+    );
     const body = (value: string) => JSON.stringify({ meta: { id: 'x' }, data: { name: 'stable', value } });
-    const e = (id: string, raw: string | null, type = 'EiffelConfidenceLevelModifiedEvent') => ({ id, type, site: 'site-a', time: '2030-01-01T00:00:00Z', raw });
-    const fired = eventFirings([s], [e('1', body('SUCCESS')), e('2', body('FAILURE')), e('3', 'not json'), e('4', body('SUCCESS'), 'EiffelArtifactCreatedEvent')]);
+    const e = (id: string, raw: string | null, type = 'EiffelConfidenceLevelModifiedEvent') => ({
+      id,
+      type,
+      site: 'site-a',
+      time: '2030-01-01T00:00:00Z',
+      raw,
+    });
+    const fired = eventFirings(
+      [s],
+      [e('1', body('SUCCESS')), e('2', body('FAILURE')), e('3', 'not json'), e('4', body('SUCCESS'), 'EiffelArtifactCreatedEvent')],
+    );
     assert.deepEqual(
       fired.map((f) => f.subject),
       ['1'],
@@ -169,7 +210,9 @@ describe('deliveries', () => {
   });
 
   it('routes AMQP notifications by subscription, and shapes them for the Jenkins RabbitMQ Build Trigger plugin', () => {
-    const s = sub(parse({ on: 'stage', stage: 'promotion' }), { delivery: { type: 'amqp', jenkins: { project: 'system-test', token: 'tok' } } });
+    const s = sub(parse({ on: 'stage', stage: 'promotion' }), {
+      delivery: { type: 'amqp', jenkins: { project: 'system-test', token: 'tok' } },
+    });
     assert.equal(notificationRoutingKey(s), 'subscription.sub-0123456789abcdef');
     assert.equal(notificationRoutingKey({ ...s, delivery: { type: 'amqp', routingKey: 'promotions.shop' } }), 'promotions.shop');
     const body = JSON.stringify({ firing: 'f1', subscription: { id: s.id }, change: { commit: 'github.com/acme/shop@abc', sha: 'abc' } });

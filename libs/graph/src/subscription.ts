@@ -20,7 +20,12 @@ const outcome = z
 
 const change = z
   .strictObject({
-    repository: z.string().min(1).max(500).optional().describe('a prefix of the repository key, e.g. github.com/acme/ or github.com/acme/shop'),
+    repository: z
+      .string()
+      .min(1)
+      .max(500)
+      .optional()
+      .describe('a prefix of the repository key, e.g. github.com/acme/ or github.com/acme/shop'),
     area: z.string().min(1).max(200).optional().describe("an area of the explorer's configuration (areas)"),
     commit: z
       .string()
@@ -375,12 +380,25 @@ export function notificationRoutingKey(s: Pick<Subscription, 'id' | 'delivery'>)
  */
 export function amqpBody(s: Pick<Subscription, 'delivery'>, body: string): { body: string; appId: string } {
   if (s.delivery.type !== 'amqp' || !s.delivery.jenkins) return { body, appId: 'network-of-traces' };
-  const f = JSON.parse(body) as { firing: string; subscription: { id: string }; change?: { commit: string; sha: string | null }; event?: { id: string } };
+  const f = JSON.parse(body) as {
+    firing: string;
+    subscription: { id: string };
+    change?: { commit: string; sha: string | null };
+    event?: { id: string };
+  };
   const parameter = [
     { name: 'TRACES_FIRING', value: f.firing },
     { name: 'TRACES_SUBSCRIPTION', value: f.subscription.id },
-    ...(f.change ? [{ name: 'TRACES_COMMIT', value: f.change.commit }, { name: 'TRACES_SHA', value: f.change.sha ?? '' }] : []),
+    ...(f.change
+      ? [
+          { name: 'TRACES_COMMIT', value: f.change.commit },
+          { name: 'TRACES_SHA', value: f.change.sha ?? '' },
+        ]
+      : []),
     ...(f.event ? [{ name: 'TRACES_EVENT', value: f.event.id }] : []),
   ];
-  return { body: JSON.stringify({ project: s.delivery.jenkins.project, token: s.delivery.jenkins.token, parameter }), appId: 'remote-build' };
+  return {
+    body: JSON.stringify({ project: s.delivery.jenkins.project, token: s.delivery.jenkins.token, parameter }),
+    appId: 'remote-build',
+  };
 }

@@ -14,7 +14,10 @@ export class SubscriptionsController {
   constructor(private readonly subscriptions: SubscriptionsService) {}
 
   @Post()
-  create(@TokenName() owner: string, @Body(new ZodPipe(subscriptionInputSchema)) body: z.output<typeof subscriptionInputSchema>): Promise<SubscriptionDto> {
+  create(
+    @TokenName() owner: string,
+    @Body(new ZodPipe(subscriptionInputSchema)) body: z.output<typeof subscriptionInputSchema>,
+  ): Promise<SubscriptionDto> {
     return this.subscriptions.create(owner, body);
   }
 

@@ -16,13 +16,23 @@ export type SubscriptionDto = Subscription & { readonly secret?: string };
 export class SubscriptionsService {
   private readonly store: SubscriptionStore;
 
-  constructor(store: SubscriptionStore, @Inject(EXPLORER_CONFIG) private readonly config: ExplorerConfig) {
+  constructor(
+    store: SubscriptionStore,
+    @Inject(EXPLORER_CONFIG) private readonly config: ExplorerConfig,
+  ) {
     this.store = store;
   }
 
   async create(owner: string, input: SubscriptionInput): Promise<SubscriptionDto> {
     const now = new Date().toISOString();
-    const s: Subscription = { ...input, id: `sub-${randomBytes(8).toString('hex')}`, owner, createdAt: now, updatedAt: now, areas: this.config.areas };
+    const s: Subscription = {
+      ...input,
+      id: `sub-${randomBytes(8).toString('hex')}`,
+      owner,
+      createdAt: now,
+      updatedAt: now,
+      areas: this.config.areas,
+    };
     const secret = this.secretFor(input, null);
     await this.store.save(s, secret);
     return this.shown(s, input.delivery.type === 'webhook' && !input.delivery.secret ? (secret ?? undefined) : undefined);
@@ -35,17 +45,28 @@ export class SubscriptionsService {
   async get(owner: string, id: string): Promise<Subscription> {
     const s = await this.store.get(id);
     // Another owner's subscription is answered as missing: its existence is not theirs to know.
-    if (!s || s.owner !== owner) throw new NotFoundException({ statusCode: 404, error: 'Not Found', message: `no subscription "${id}" of ${owner}` });
+    if (!s || s.owner !== owner)
+      throw new NotFoundException({ statusCode: 404, error: 'Not Found', message: `no subscription "${id}" of ${owner}` });
     return s;
   }
 
   async replace(owner: string, id: string, input: SubscriptionInput): Promise<SubscriptionDto> {
     const old = await this.get(owner, id);
-    const s: Subscription = { ...input, id, owner, createdAt: old.createdAt, updatedAt: new Date().toISOString(), areas: this.config.areas };
+    const s: Subscription = {
+      ...input,
+      id,
+      owner,
+      createdAt: old.createdAt,
+      updatedAt: new Date().toISOString(),
+      areas: this.config.areas,
+    };
     const kept = await this.store.secretOf(id);
     const secret = this.secretFor(input, kept);
     await this.store.save(s, secret);
-    return this.shown(s, input.delivery.type === 'webhook' && !input.delivery.secret && secret !== kept ? (secret ?? undefined) : undefined);
+    return this.shown(
+      s,
+      input.delivery.type === 'webhook' && !input.delivery.secret && secret !== kept ? (secret ?? undefined) : undefined,
+    );
   }
 
   async delete(owner: string, id: string): Promise<void> {
