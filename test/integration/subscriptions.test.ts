@@ -182,6 +182,8 @@ describe('subscriptions: firings recorded once, from the ingest path, with no ti
       site: 'site-b',
       fields: { 'data.value': 'SUCCESS' },
     });
+    // A1 is keyed by its digest in the graph; the pattern names its purl, the artifact's other key.
+    const a1 = await subscribe({ on: 'artifact', artifact: `purl:${p.purls.A1.replace(/@.*$/, '@*')}`, stage: 'test', outcome: 'success' });
     const events = parsed(p);
     await ingest(events, 3);
     await ingest(events, 1);
@@ -194,6 +196,9 @@ describe('subscriptions: firings recorded once, from the ingest path, with no ti
       (await firedFor(clm)).filter((id) => ours.has(id)),
       wanted.sort(),
     );
+
+    // The plan: A1 is built from C1, and its tests pass at site B.
+    assert.deepEqual(await firedFor(a1), [`${p.repository}@${p.commits.C1.sha}`]);
 
     // C5 stops at test on a failure (not stuck); C3 at build on a failure. A change whose furthest stage is
     // build and that did not fail there: none in the plan, so take "stuck at release" — the released

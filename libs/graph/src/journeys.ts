@@ -131,10 +131,15 @@ export class Journeys {
       { limit: neo4j.int(limit), prev: subs.length > 0 },
     );
     if (!dirty.length) return 0;
-    const records = await this.compute(dirty.map((d) => d.key));
+    // Artifacts' other keys only when an artifact condition may need them.
+    const aliases = subs.some((s) => s.condition.on === 'artifact') ? new Map<string, string[]>() : undefined;
+    const records = await this.compute(
+      dirty.map((d) => d.key),
+      aliases,
+    );
     const rows = dirty.map((d) => {
       const r = records.get(d.key);
-      const firings: FiringRow[] = r && subs.length ? journeyFirings(subs, d.prev ? journeyFromProps(d.prev) : undefined, r) : [];
+      const firings: FiringRow[] = r && subs.length ? journeyFirings(subs, d.prev ? journeyFromProps(d.prev) : undefined, r, aliases) : [];
       this.fired += firings.length;
       return {
         key: d.key,
@@ -179,8 +184,11 @@ export class Journeys {
     return dirty.length;
   }
 
-  /** The journeys of the given commits, computed from the graph (what the model holds after step 3). */
-  async compute(keys: readonly string[]): Promise<Map<string, JourneyRecord>> {
+  /**
+   * The journeys of the given commits, computed from the graph (what the model holds after step 3);
+   * `aliases`, when given, gets each artifact's other keys (for subscriptions' artifact patterns).
+   */
+  async compute(keys: readonly string[], aliases?: Map<string, string[]>): Promise<Map<string, JourneyRecord>> {
     const commits = await this.graph.read<{ x: EntityRow }>(
       `UNWIND $keys AS k MATCH (c:Commit {key: k})
        RETURN {eid: elementId(c), label: 'Commit', key: c.key, props: properties(c)} AS x`,
@@ -194,6 +202,7 @@ export class Journeys {
     const referencing: Array<{ o: string; eids: string[] }> = [];
     for (const [o, r] of down) {
       for (const id of r.events) ids.add(id);
+
       const eids = [...r.entities.values()].filter((x) => x.label === 'Commit' || x.label === 'Change').map((x) => x.eid);
       referencing.push({ o, eids });
     }
@@ -205,6 +214,16 @@ export class Journeys {
         { rows: referencing },
       ),
     ]);
+    if (aliases) {
+      // The walk's entities come without properties: an artifact's other keys are read here, at once.
+      const keys = new Set<string>();
+      for (const r of down.values()) for (const x of r.entities.values()) if (x.label === 'Artifact') keys.add(x.key);
+      const rows = await this.graph.read<{ key: string; aliases: string[] | null }>(
+        `UNWIND $keys AS k MATCH (a:Artifact {key: k}) RETURN a.key AS key, a.aliases AS aliases`,
+        { keys: [...keys] },
+      );
+      for (const r of rows) if (r.aliases?.length) aliases.set(r.key, r.aliases);
+    }
     const byId = new Map<string, JourneyEvent>(events.map((e) => [e.id, e]));
     const items = new Map(workItems.map((w) => [w.o, w.keys]));
     const out = new Map<string, JourneyRecord>();

@@ -215,13 +215,17 @@ function outcomeHolds(wanted: 'any' | 'success' | 'failure', e: JourneyEvent): b
  * decided here: it depends on the clock, see {@link stuckSince}; and `event` conditions are about single
  * events ({@link eventMatch}).
  */
-export function journeyMatch(s: Pick<Subscription, 'condition' | 'areas'>, j: JourneyRecord): JourneyEvent[] {
+export function journeyMatch(
+  s: Pick<Subscription, 'condition' | 'areas'>,
+  j: JourneyRecord,
+  aliases: ReadonlyMap<string, readonly string[]> = new Map(),
+): JourneyEvent[] {
   const c = s.condition;
   switch (c.on) {
     case 'stage':
     case 'artifact': {
       if (!changeMatches(c.change, j, s.areas)) return [];
-      if (c.on === 'artifact' && !j.artifacts.some((a) => globMatch(c.artifact, a))) return [];
+      if (c.on === 'artifact' && !j.artifacts.some((a) => [a, ...(aliases.get(a) ?? [])].some((k) => globMatch(c.artifact, k)))) return [];
       return j.events.filter((e) => e.stage === c.stage && (c.site === undefined || e.site === c.site) && outcomeHolds(c.outcome, e));
     }
     case 'failure': {
@@ -312,16 +316,21 @@ function firing(s: Subscription, subject: string, body: Record<string, unknown>)
 
 /**
  * The firings a journey's new record causes: for each enabled journey condition that holds now and did
- * not hold on the record it replaces. A condition that already held before the subscription existed does
+ * not hold on the record it replaces. `aliases`: an artifact's other keys (a purl beside its digest). A condition that already held before the subscription existed does
  * not fire for it; one completed later (by a late link, in any order) does, without any time limit.
  */
-export function journeyFirings(subs: readonly Subscription[], prev: JourneyRecord | undefined, next: JourneyRecord): FiringRow[] {
+export function journeyFirings(
+  subs: readonly Subscription[],
+  prev: JourneyRecord | undefined,
+  next: JourneyRecord,
+  aliases: ReadonlyMap<string, readonly string[]> = new Map(),
+): FiringRow[] {
   const out: FiringRow[] = [];
   for (const s of subs) {
     if (!s.enabled) continue;
-    const now = journeyMatch(s, next);
+    const now = journeyMatch(s, next, aliases);
     if (!now.length) continue;
-    if (prev && journeyMatch(s, prev).length) continue;
+    if (prev && journeyMatch(s, prev, aliases).length) continue;
     out.push(
       firing(s, next.key, {
         change: changeOf(next),
