@@ -17,6 +17,14 @@
  *   --correlators=2               also measure the full path with this many correlators (the mesh's
  *                                 own plus extra processes on the same config, competing consumers
  *                                 of not.ingest), and report it beside the one-correlator figure
+ *   --shape=realistic             what is written (libs/events/src/testing/realistic-stream.ts): every
+ *                                 change with its own commits, builds, artifacts and tests across two sites,
+ *                                 work items shared by a few changes, 5 % of changes with an event sent
+ *                                 before its parents; --shape=reference repeats the reference stream's
+ *                                 shape with fresh ids (the figures of earlier reports)
+ *   --sizes=0,250000,1000000      measure at several graph sizes: before each, the graph is grown with
+ *                                 realistic events written straight to Neo4j until it holds that many
+ *                                 events (progress on stderr), so a fall with growth shows
  *   --config=<mesh.yaml>          another mesh
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -25,6 +33,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseMessage, type TraceEvent } from '@not/events';
+import { realisticChanges } from '../libs/events/src/testing/realistic-stream.js';
 import { GraphRepository } from '@not/graph';
 import { loadMesh, Mesh, publishToSite, type MeshStatus } from '@not/mesh';
 import neo4j from 'neo4j-driver';
@@ -40,14 +49,43 @@ const WRITERS = Number(args.get('writers') ?? 1);
 const KEEP_EXPLORER = args.has('with-explorer');
 const CORRELATORS = Number(args.get('correlators') ?? 1);
 if (!Number.isInteger(CORRELATORS) || CORRELATORS < 1) throw new Error('--correlators must be a whole number of at least 1');
+const SHAPE = args.get('shape') ?? 'realistic';
+if (SHAPE !== 'realistic' && SHAPE !== 'reference') throw new Error('--shape must be realistic or reference');
+const SIZES = (args.get('sizes') ?? '')
+  .split(',')
+  .filter(Boolean)
+  .map((x) => {
+    const v = Number(x);
+    if (!Number.isInteger(v) || v < 0) throw new Error(`--sizes takes whole numbers of events, got "${x}"`);
+    return v;
+  });
 
-type Raw = { meta: { id: string; time: number; type: string }; links: Array<{ type: string; target: string }> };
+type Raw = { meta: { id: string; time: number; type: string }; links: Array<{ type: string; target: string }>; site?: number };
 const reference = JSON.parse(
   readFileSync(join(process.env.NOT_SHARED_DIR ?? join(process.cwd(), '..', 'shared'), 'fixtures', 'eiffel', 'reference-50.json'), 'utf8'),
 ) as Raw[];
 
+/** The realistic stream of this run: each call continues where the last one stopped. */
+const seed = randomUUID().slice(0, 8);
+let nextChange = 0;
+let carried: Raw[] = [];
+function realistic(n: number): Raw[] {
+  while (carried.length < n) {
+    for (const e of realisticChanges({ seed }, nextChange, 20)) carried.push({ ...e.event, site: e.site });
+    nextChange += 20;
+  }
+  const out = carried.slice(0, n);
+  carried = carried.slice(n);
+  return out;
+}
+
+/** n fresh events of the chosen shape. */
+function generate(n: number): Raw[] {
+  return SHAPE === 'realistic' ? realistic(n) : referenceShaped(n);
+}
+
 /** n fresh events shaped like the reference stream, with links kept inside the generated set. */
-function generate(n: number, timeMs = () => Date.now()): Raw[] {
+function referenceShaped(n: number, timeMs = () => Date.now()): Raw[] {
   const out: Raw[] = [];
   const idMap = new Map<string, string>();
   for (let i = 0; i < n; i++) {
@@ -62,6 +100,22 @@ function generate(n: number, timeMs = () => Date.now()): Raw[] {
     });
   }
   return out;
+}
+
+/** The event as a tool sends it (without the generator's site tag). */
+function body(e: Raw): Buffer {
+  const { site: _site, ...event } = e;
+  return Buffer.from(JSON.stringify(event));
+}
+
+/** Publishes events at the sites the generator gave them (reference-shaped: half at each of the first two). */
+async function publishSpread(status: MeshStatus, events: readonly Raw[]): Promise<void> {
+  const bySite = new Map<string, Buffer[]>();
+  events.forEach((e, i) => {
+    const site = status.sites[(e.site ?? (i < events.length / 2 ? 0 : 1)) % status.sites.length]!.id;
+    bySite.set(site, [...(bySite.get(site) ?? []), body(e)]);
+  });
+  await Promise.all([...bySite].map(([site, bodies]) => publishToSite(status, site, 'ci', bodies)));
 }
 
 function pct(sorted: number[], p: number): number {
@@ -91,7 +145,7 @@ async function rawCeiling(status: MeshStatus, n = BURST): Promise<number> {
   });
   const events: TraceEvent[] = [];
   for (const e of generate(n)) {
-    const r = parseMessage({ body: Buffer.from(JSON.stringify(e)), headers: {}, routingKey: 'site.bench.ci.eiffel' });
+    const r = parseMessage({ body: body(e), headers: {}, routingKey: `site.bench${e.site ?? 0}.ci.eiffel` });
     if (r.ok) events.push(...r.events);
   }
   const t0 = performance.now();
@@ -110,29 +164,15 @@ async function rawCeiling(status: MeshStatus, n = BURST): Promise<number> {
 async function fullPathBurst(status: MeshStatus): Promise<number> {
   const events = generate(BURST);
   const ids = events.map((e) => e.meta.id);
-  const half = BURST / 2;
   const t0 = performance.now();
-  await Promise.all([
-    publishToSite(
-      status,
-      status.sites[0]!.id,
-      'ci',
-      events.slice(0, half).map((e) => Buffer.from(JSON.stringify(e))),
-    ),
-    publishToSite(
-      status,
-      status.sites[1]!.id,
-      'ci',
-      events.slice(half).map((e) => Buffer.from(JSON.stringify(e))),
-    ),
-  ]);
+  await publishSpread(status, events);
   for (;;) {
     const n = await countIds(status, ids);
     if (n === ids.length) break;
     if (performance.now() - t0 > 600_000) throw new Error(`only ${n} of ${ids.length} arrived within 10 minutes`);
     await new Promise((r) => setTimeout(r, 250));
   }
-  return BURST / ((performance.now() - t0) / 1000);
+  return events.length / ((performance.now() - t0) / 1000);
 }
 
 /** Offers RATE events/s for RATE_SECONDS; latency = commit seen minus publish time, per event (polled every 100 ms). */
@@ -162,14 +202,8 @@ async function latencyAtRate(status: MeshStatus): Promise<{ p50: number; p99: nu
   let tick = 0;
   while (performance.now() - start < RATE_SECONDS * 1000) {
     const batch = generate(perTick);
-    const site = status.sites[tick % status.sites.length]!.id;
     const at = performance.now();
-    await publishToSite(
-      status,
-      site,
-      'ci',
-      batch.map((e) => Buffer.from(JSON.stringify(e))),
-    );
+    await publishSpread(status, batch);
     for (const e of batch) published.set(e.meta.id, at);
     tick++;
     const next = start + tick * tickMs;
@@ -249,8 +283,47 @@ async function extraCorrelators(mesh: Mesh, n: number): Promise<() => Promise<vo
   return stop;
 }
 
+/** Events in the graph now. */
+async function graphSize(status: MeshStatus): Promise<number> {
+  const d = neo4j.driver(status.neo4j.bolt, neo4j.auth.basic(status.neo4j.user, status.neo4j.password));
+  try {
+    const r = await d.executeQuery('MATCH (e:Event) RETURN count(e) AS n', {}, { database: 'neo4j' });
+    return (r.records[0]!.get('n') as { toNumber(): number }).toNumber();
+  } finally {
+    await d.close();
+  }
+}
+
+/** Grows the graph with realistic events written straight to Neo4j until it holds `target` events. */
+async function grow(status: MeshStatus, target: number): Promise<void> {
+  let have = await graphSize(status);
+  if (have >= target) {
+    process.stderr.write(`• the graph holds ${have} events (≥ ${target})\n`);
+    return;
+  }
+  process.stderr.write(`• growing the graph from ${have} to ${target} events (realistic shape, straight to Neo4j)\n`);
+  const t0 = performance.now();
+  const start = have;
+  while (have < target) {
+    const n = Math.min(50_000, target - have);
+    await rawCeiling(status, n);
+    have = await graphSize(status);
+    const rate = (have - start) / ((performance.now() - t0) / 1000);
+    process.stderr.write(`•   ${have} events (${rate.toFixed(0)} events/s so far)\n`);
+  }
+}
+
 async function measure(mesh: Mesh, status: MeshStatus): Promise<void> {
-  if (WARMUP > 0) {
+  if (!SIZES.length) return measureOnce(mesh, status, true);
+  for (const size of SIZES) {
+    await grow(status, size);
+    process.stdout.write(`\n## graph of ${await graphSize(status)} events (${SHAPE} shape)\n`);
+    await measureOnce(mesh, status, size === SIZES[0]);
+  }
+}
+
+async function measureOnce(mesh: Mesh, status: MeshStatus, warm: boolean): Promise<void> {
+  if (WARMUP > 0 && warm) {
     // A fresh Neo4j compiles its queries and warms its JIT on the first thousands of writes.
     process.stderr.write(`• warm-up: ${WARMUP} events straight to Neo4j, not counted\n`);
     await rawCeiling(status, WARMUP);
