@@ -1,0 +1,435 @@
+// Every Cypher statement the apps send, by file and function (libs/graph/src/queries.spec.ts writes it).
+// ${…} is a part put in from code: labels and property names from fixed lists, never request text.
+
+// libs/graph/src/eiffel.reads.ts RawEventReads.rawOf
+UNWIND $ids AS id MATCH (e:Event {id: id}) WHERE NOT e:Placeholder RETURN ${FIELDS};
+
+// libs/graph/src/eiffel.reads.ts RawEventReads.count
+MATCH (e:Event) ${WHERE} RETURN count(e) AS n;
+
+// libs/graph/src/eiffel.reads.ts RawEventReads.page
+MATCH (e:Event) ${WHERE} RETURN ${FIELDS} ORDER BY e.time, e.id SKIP $skip LIMIT $limit;
+
+// libs/graph/src/explorer.reads.ts ExplorerReads.commitsBySha.rows
+MATCH (c:Commit) WHERE c.sha STARTS WITH $prefix AND ($repository IS NULL OR c.repository = $repository)
+RETURN ${ENTITY_FIELDS('c')} AS x ORDER BY c.key LIMIT $limit;
+
+// libs/graph/src/explorer.reads.ts ExplorerReads.entity.rows
+OPTIONAL MATCH (k:${label} {key: $key})
+CALL (k) { WITH k WHERE k IS NOT NULL RETURN k AS x UNION WITH k WHERE k IS NULL ${byAlias} }
+RETURN ${ENTITY_FIELDS('x')} AS x LIMIT 20;
+
+// libs/graph/src/explorer.reads.ts ExplorerReads.artifactsLike.rows
+MATCH (x:Artifact) WHERE x.key ENDS WITH $value OR any(a IN coalesce(x.aliases, []) WHERE a ENDS WITH $value OR a = $value)
+RETURN ${ENTITY_FIELDS('x')} AS x LIMIT 20;
+
+// libs/graph/src/explorer.reads.ts ExplorerReads.releasesOf.rows
+MATCH (r:Release) WHERE r.product = $product RETURN r.version AS version ORDER BY version DESC LIMIT 20;
+
+// libs/graph/src/explorer.reads.ts ExplorerReads.referencing.rows
+MATCH (w) WHERE elementId(w) = $eid MATCH (x)-[:REFERENCES]->(w) RETURN ${ENTITY_FIELDS('x')} AS x;
+
+// libs/graph/src/explorer.reads.ts ExplorerReads.eventsAbout
+UNWIND $rows AS r MATCH (x) WHERE elementId(x) = r.id
+MATCH (x)<-[:ABOUT]-(e:Event) WHERE NOT e.id IN $known RETURN DISTINCT r.o AS o, e.id AS id;
+
+// libs/graph/src/explorer.reads.ts ExplorerReads.eventsAbout.found
+UNWIND $rows AS r MATCH (x) WHERE elementId(x) = r.id
+RETURN r.os AS os, [(x)<-[:ABOUT]-(e:Event) WHERE NOT e.id IN $known | e.id] AS ids;
+
+// libs/graph/src/explorer.reads.ts ExplorerReads.aboutEntities
+UNWIND $rows AS r MATCH (e:Event {id: r.id})-[:ABOUT]->(x) WHERE any(l IN labels(x) WHERE l IN $labels)
+RETURN DISTINCT r.o AS o, ${ENTITY_FIELDS('x')} AS x;
+
+// libs/graph/src/explorer.reads.ts ExplorerReads.step
+CALL () {
+  UNWIND $entities AS r MATCH (x) WHERE elementId(x) = r.id
+  CALL (x) { MATCH (x)<-[:${into}]-(y) RETURN y UNION MATCH (x)-[:${out}]->(y) RETURN y }
+  RETURN r.o AS o, null AS id, y AS n
+  UNION
+  UNWIND $describe AS r MATCH (e:Event {id: r.id})-[:ABOUT]->(y) WHERE any(lb IN labels(y) WHERE lb IN $collect)
+  RETURN r.o AS o, null AS id, y AS n
+  UNION
+  UNWIND $expand AS r MATCH (x) WHERE elementId(x) = r.id MATCH (x)<-[:ABOUT]-(d:Event)
+  RETURN r.o AS o, d.id AS id, null AS n
+  UNION
+  UNWIND $events AS r MATCH (x:Event {id: r.id}) MATCH ${linked} WHERE NOT type(l) IN $skip AND NOT d:Placeholder
+  RETURN r.o AS o, d.id AS id, null AS n
+}
+RETURN o, id, CASE WHEN n IS NULL THEN null ELSE ${ENTITY_FIELDS('n')} END AS x;
+
+// libs/graph/src/explorer.reads.ts ExplorerReads.closure
+UNWIND $rows AS r MATCH (x:Event {id: r.id})
+MATCH ANY SHORTEST (x)(${hop}){1,30}(d:Event) WHERE NOT d:Placeholder
+WITH DISTINCT r.o AS o, d
+RETURN o, d.id AS id, [(d)-[:ABOUT]->(y) WHERE any(lb IN labels(y) WHERE lb IN $collect) | ${ENTITY_REF('y')}] AS xs;
+
+// libs/graph/src/explorer.reads.ts ExplorerReads.closure.found
+UNWIND $rows AS r MATCH (x:Event {id: r.id})
+MATCH ANY SHORTEST (x)(${hop}){1,30}(d:Event) WHERE NOT d:Placeholder
+WITH d, collect(r.os) AS oss
+RETURN oss, d.id AS id, [(d)-[:ABOUT]->(y) WHERE any(lb IN labels(y) WHERE lb IN $collect) | ${ENTITY_REF('y')}] AS xs;
+
+// libs/graph/src/explorer.reads.ts ExplorerReads.reach.rows
+UNWIND $ids AS id MATCH (x:Event {id: id})
+MATCH ${linked} WHERE all(l IN ls WHERE type(l) <> 'ABOUT' AND NOT type(l) IN $skip) AND NOT d:Placeholder
+WITH collect(DISTINCT d) AS ds
+CALL (ds) {
+  UNWIND ds AS d MATCH (d)-[:ABOUT]->(y:${collect})
+  WITH y, count(*) AS seen
+  RETURN collect(y) AS ys, collect(CASE WHEN y:${expand} AND COUNT { (y)<-[:ABOUT]-() } > seen THEN elementId(y) END) AS more
+}
+CALL (ys) { UNWIND ys AS y MATCH (y)<-[:${into}]-(n) RETURN collect(DISTINCT n) AS n1 }
+CALL (ys) { UNWIND ys AS y MATCH (y)-[:${out}]->(n) RETURN collect(DISTINCT n) AS n2 }
+WITH ds, ys, more, n1 + n2 AS ns
+CALL (ds, ys, more, ns) {
+  UNWIND range(0, size(ds) - 1, $chunk) AS i RETURN 'events' AS kind, [d IN ds[i..i + $chunk] | d.id] AS items
+  UNION ALL
+  UNWIND range(0, size(ys) - 1, $chunk) AS i RETURN 'entities' AS kind, [y IN ys[i..i + $chunk] | [elementId(y), ${label('y')}, y.key]] AS items
+  UNION ALL
+  UNWIND range(0, size(more) - 1, $chunk) AS i RETURN 'more' AS kind, more[i..i + $chunk] AS items
+  UNION ALL
+  UNWIND range(0, size(ns) - 1, $chunk) AS i
+  RETURN 'neighbours' AS kind,
+         [n IN ns[i..i + $chunk] | [elementId(n), ${label('n')}, n.key, CASE WHEN $props THEN properties(n) END,
+           EXISTS { (n)<-[:${into}]-() } OR EXISTS { (n)-[:${out}]->() } OR (n:${expand} AND EXISTS { (n)<-[:ABOUT]-() })]] AS items
+}
+RETURN kind, items;
+
+// libs/graph/src/explorer.reads.ts ExplorerReads.eventStepTyped
+UNWIND $ids AS id MATCH (x:Event {id: id}) MATCH ${pattern}
+WHERE ($types IS NULL OR type(l) IN $types) AND NOT d:Placeholder
+RETURN DISTINCT startNode(l).id AS from, type(l) AS type, endNode(l).id AS to;
+
+// libs/graph/src/explorer.reads.ts ExplorerReads.events.rows
+UNWIND $ids AS id MATCH (e:Event {id: id}) WHERE NOT e:Placeholder RETURN ${EVENT_FIELDS} AS e;
+
+// libs/graph/src/explorer.reads.ts ExplorerReads.eventTimes.rows
+UNWIND $ids AS id MATCH (e:Event {id: id}) WHERE NOT e:Placeholder
+RETURN {id: e.id, type: e.type, stage: e.stage, phase: e.phase, outcome: e.outcome, time: toString(e.time),
+        site: e.site, source: e.source, format: e.format, props: {}} AS e;
+
+// libs/graph/src/explorer.reads.ts ExplorerReads.details.rows
+UNWIND $ids AS id MATCH (e:Event {id: id}) WHERE NOT e:Placeholder
+RETURN ${EVENT_FIELDS} AS e,
+       [(e)-[l]->(t:Event) | {type: type(l), to: t.id}] AS links,
+       [(e)-[a:ABOUT]->(x) | {role: a.role, entity: ${ENTITY_FIELDS('x')}}] AS about;
+
+// libs/graph/src/explorer.reads.ts ExplorerReads.linksOf
+UNWIND $ids AS id MATCH (e:Event {id: id})-[l]->(t:Event) RETURN e.id AS from, type(l) AS type, t.id AS to;
+
+// libs/graph/src/explorer.reads.ts ExplorerReads.aboutOf
+UNWIND $ids AS id MATCH (e:Event {id: id})-[a:ABOUT]->(x) RETURN e.id AS event, a.role AS role, ${ENTITY_FIELDS('x')} AS entity;
+
+// libs/graph/src/explorer.reads.ts ExplorerReads.relationsAmong
+UNWIND $eids AS eid MATCH (a) WHERE elementId(a) = eid MATCH (a)-[r]->(b) WHERE elementId(b) IN $eids AND type(r) <> 'ABOUT'
+RETURN a.key AS from, type(r) AS type, b.key AS to;
+
+// libs/graph/src/explorer.reads.ts ExplorerReads.changeCommits.rows
+MATCH (c) WHERE elementId(c) = $eid MATCH (c)-[:INCLUDES]->(x:Commit) RETURN ${ENTITY_FIELDS('x')} AS x;
+
+// libs/graph/src/explorer.reads.ts ExplorerReads.workItemsOf.rows
+UNWIND $eids AS eid MATCH (c) WHERE elementId(c) = eid MATCH (c)-[:REFERENCES]->(w:WorkItem) RETURN DISTINCT ${ENTITY_FIELDS('w')} AS x;
+
+// libs/graph/src/explorer.reads.ts ExplorerReads.eventsInWindow.rows
+MATCH (e:Event) WHERE e.time >= datetime($from) AND e.time < datetime($to) AND e.stage = $stage
+RETURN ${EVENT_FIELDS} AS e ORDER BY e.time LIMIT $limit;
+
+// libs/graph/src/explorer.reads.ts ExplorerReads.incidentEventsInWindow
+MATCH (e:Event) WHERE e.stage = 'other' AND e.time >= datetime($from) AND e.time < datetime($to)
+  AND e.type STARTS WITH 'dev.cdevents.incident.' AND NOT e:Placeholder
+WITH e ORDER BY e.time LIMIT $limit
+RETURN e.id AS id, coalesce(e.subjectSource, e.source) + '|' + e.subjectId AS incident,
+       split(e.type, '.')[3] AS predicate, toString(e.time) AS time,
+       [(e)-[:ABOUT]->(a:Artifact) | a.key] AS artifacts;
+
+// libs/graph/src/explorer.reads.ts ExplorerReads.eventsPage
+MATCH (e:Event) ${where} RETURN count(e) AS n;
+
+// libs/graph/src/explorer.reads.ts ExplorerReads.eventsPage.rows
+MATCH (e:Event) ${where} RETURN ${EVENT_FIELDS} AS e ORDER BY e.time DESC, e.id SKIP $skip LIMIT $limit;
+
+// libs/graph/src/explorer.reads.ts ExplorerReads.idsIngestedWithin.rows
+MATCH (e:Event) WHERE e.ingestedAt >= datetime.realtime() - duration({seconds: $seconds}) AND NOT e:Placeholder
+RETURN e.id AS id ORDER BY e.ingestedAt DESC LIMIT $limit;
+
+// libs/graph/src/graph.repository.ts WRITE_EVENTS
+UNWIND $events AS e
+MERGE (n:Event {id: e.id})
+WITH n, e, n.hash IS NULL AS fresh, n.hash AS oldHash
+FOREACH (_ IN CASE WHEN fresh THEN [1] ELSE [] END |
+  SET n += e.props, n.time = datetime(e.time), n.hash = e.hash, n.ingestedAt = datetime.realtime()
+  REMOVE n:Placeholder)
+RETURN e.id AS id, fresh, (NOT fresh AND oldHash <> e.hash) AS conflict;
+
+// libs/graph/src/graph.repository.ts WRITE_RAW
+UNWIND $rows AS r
+MATCH (n:Event {id: r.id}) WHERE n.raw IS NULL AND n.hash = r.hash
+SET n.raw = r.raw
+FOREACH (_ IN CASE WHEN r.outbox IS NULL THEN [] ELSE [1] END | SET n.outbox = r.outbox);
+
+// libs/graph/src/graph.repository.ts GraphRepository.clearOutbox
+UNWIND $ids AS id MATCH (n:Event {id: id}) REMOVE n.outbox;
+
+// libs/graph/src/graph.repository.ts writeBatch
+UNWIND $sites AS s MERGE (:Site {key: s});
+
+// libs/graph/src/graph.repository.ts writeBatch
+UNWIND $rows AS r
+MERGE (x:${cypherIdent(label)} {key: r.key}) SET x += r.props
+SET x.aliases = coalesce(x.aliases, []) + [a IN r.aliases WHERE NOT a IN coalesce(x.aliases, [])]
+WITH x, r UNWIND r.about AS ab
+MATCH (e:Event {id: ab.event})
+MERGE (e)-[:ABOUT {role: ab.role}]->(x);
+
+// libs/graph/src/graph.repository.ts writeBatch
+UNWIND $rows AS l
+MATCH (a:Event {id: l.from})
+MERGE (b:Event {id: l.to}) ON CREATE SET b:Placeholder
+MERGE (a)-[r:$(l.type)]->(b)
+ON CREATE SET r.illegal = l.illegal;
+
+// libs/graph/src/graph.repository.ts writeBatch
+UNWIND $rows AS r ${end('a', from, 'from')} WITH a, r ${end('b', to, 'to')} MERGE (a)-[:${cypherIdent(type)}]->(b);
+
+// libs/graph/src/graph.repository.ts writeAliased.res
+UNWIND range(0, size($rows) - 1) AS i
+WITH i, $rows[i] AS r
+CALL (r) {
+  UNWIND r.ids AS id
+  MERGE (al:Alias {id: id})
+  WITH al
+  OPTIONAL MATCH (al)-[:ALIAS_OF]->(x)
+  RETURN collect(DISTINCT x) AS xs, collect(al) AS als
+}
+WITH i, r, xs, als WHERE size(xs) <= 1
+CALL (r, xs) {
+  WITH r, xs WHERE size(xs) = 0
+  MERGE (n:${L} {key: r.keys[0]}) ON CREATE SET n.keyRank = r.ranks[0]
+  RETURN n
+  UNION
+  WITH xs WHERE size(xs) = 1
+  RETURN xs[0] AS n
+}
+WITH i, r, als, n, n.key AS old,
+     (r.ranks[0] < coalesce(n.keyRank, 99) OR (r.ranks[0] = coalesce(n.keyRank, 99) AND r.keys[0] < n.key)) AS better
+SET n += r.props,
+    n.key = CASE WHEN better THEN r.keys[0] ELSE old END,
+    n.keyRank = CASE WHEN better THEN r.ranks[0] ELSE n.keyRank END
+WITH i, r, als, n, reduce(acc = [], k IN coalesce(n.aliases, []) + [old] + r.keys | CASE WHEN k IN acc THEN acc ELSE acc + k END) AS known
+SET n.aliases = [k IN known WHERE k <> n.key]
+FOREACH (al IN als | MERGE (al)-[:ALIAS_OF]->(n))
+WITH i, r, n
+CALL (r, n) {
+  UNWIND r.about AS ab
+  MATCH (e:Event {id: ab.event})
+  MERGE (e)-[:ABOUT {role: ab.role}]->(n)
+}
+RETURN collect(i) AS done;
+
+// libs/graph/src/graph.repository.ts mergeAndWrite.found
+UNWIND $ids AS id
+MATCH (:Alias {id: id})-[:ALIAS_OF]->(x)
+WITH DISTINCT x
+RETURN elementId(x) AS id, x.key AS key, x.aliases AS aliases;
+
+// libs/graph/src/graph.repository.ts mergeAndWrite
+MATCH (x) WHERE elementId(x) = $node
+SET x += $props, x.key = $key, x.keyRank = $rank, x.aliases = $aliases
+WITH x
+CALL (x) {
+  UNWIND $ids AS id
+  MERGE (al:Alias {id: id})
+  MERGE (al)-[:ALIAS_OF]->(x)
+}
+WITH x
+UNWIND $about AS ab
+MATCH (e:Event {id: ab.event})
+MERGE (e)-[:ABOUT {role: ab.role}]->(x);
+
+// libs/graph/src/graph.repository.ts mergeNodes
+MATCH (s) WHERE elementId(s) = $survivor
+UNWIND $others AS oid
+MATCH (o) WHERE elementId(o) = oid
+CALL (s, o) {
+  MATCH (e)-[r:ABOUT]->(o)
+  MERGE (e)-[:ABOUT {role: r.role}]->(s)
+}
+CALL (s, o) {
+  MATCH (a)-[r]->(o) WHERE type(r) <> 'ABOUT' AND a <> s AND a <> o
+  MERGE (a)-[:$(type(r))]->(s)
+}
+CALL (s, o) {
+  MATCH (o)-[r]->(b) WHERE b <> s AND b <> o
+  MERGE (s)-[:$(type(r))]->(b)
+}
+REMOVE o.key, o.aliases
+WITH s, o, properties(o) AS theirs, properties(s) AS ours
+SET s += theirs
+SET s += ours
+DETACH DELETE o;
+
+// libs/graph/src/journey.ts MARK_JOURNEYS_PENDING
+UNWIND $ids AS id MATCH (e:Event {id: id}) SET e:JourneyPending;
+
+// libs/graph/src/journeys.ts Journeys.propagate.pending
+MATCH (e:JourneyPending) RETURN e.id AS id, coalesce(e.ingestedAt, datetime.realtime()).epochMillis AS at LIMIT $limit;
+
+// libs/graph/src/journeys.ts Journeys.propagate
+CALL () {
+  UNWIND $keys AS k
+  MERGE (j:Journey {key: k})
+  SET j:JourneyDirty, j.dirtyToken = $token,
+      j.dirtySince = CASE WHEN j.dirtySince IS NULL OR j.dirtySince > $since THEN $since ELSE j.dirtySince END
+}
+CALL () { ${RECORD_FIRINGS} }
+UNWIND $ids AS id MATCH (e:Event {id: id}) REMOVE e:JourneyPending;
+
+// libs/graph/src/journeys.ts Journeys.eventFirings.events
+UNWIND $ids AS id MATCH (e:Event {id: id}) WHERE e.type IN $types
+RETURN e.id AS id, e.type AS type, e.site AS site, e.time AS time, e.raw AS raw,
+       coalesce(e.ingestedAt, datetime.realtime()).epochMillis AS at;
+
+// libs/graph/src/journeys.ts Journeys.recompute.dirty
+MATCH (j:JourneyDirty) WITH j ORDER BY j.dirtySince LIMIT $limit
+RETURN j.key AS key, j.dirtyToken AS token, datetime.realtime().epochMillis AS basis, j.dirtySince AS since,
+       CASE WHEN $prev AND j.evIds IS NOT NULL THEN properties(j) END AS prev;
+
+// libs/graph/src/journeys.ts Journeys.recompute
+UNWIND $rows AS r MATCH (j:Journey {key: r.key}) WHERE coalesce(j.basis, -1) <= r.basis DETACH DELETE j;
+
+// libs/graph/src/journeys.ts Journeys.recompute
+UNWIND $rows AS r
+MATCH (j:Journey {key: r.key}) WHERE coalesce(j.basis, -1) <= r.basis
+SET j += r.props, j.basis = r.basis, j.updatedAt = datetime.realtime()
+WITH j, r
+CALL (j, r) {
+  MATCH (j)-[p:PASSED]->(e:Event) WHERE NOT e.id IN r.events
+  DELETE p
+}
+CALL (j, r) {
+  UNWIND r.events AS id
+  MATCH (e:Event {id: id})
+  MERGE (j)-[:PASSED]->(e)
+}
+CALL (r) {
+  WITH r.firings AS firings
+  ${RECORD_FIRINGS.replace('$firings', 'firings')}
+}
+WITH j, r WHERE j.dirtyToken = r.token
+REMOVE j:JourneyDirty, j.dirtyToken, j.dirtySince;
+
+// libs/graph/src/journeys.ts Journeys.compute.commits
+UNWIND $keys AS k MATCH (c:Commit {key: k})
+RETURN {eid: elementId(c), label: 'Commit', key: c.key, props: properties(c)} AS x;
+
+// libs/graph/src/journeys.ts Journeys.compute
+UNWIND $rows AS r
+RETURN r.o AS o, COLLECT { UNWIND r.eids AS eid MATCH (c) WHERE elementId(c) = eid MATCH (c)-[:REFERENCES]->(w:WorkItem) RETURN DISTINCT w.key } AS keys;
+
+// libs/graph/src/journeys.ts Journeys.compute.rows
+UNWIND $keys AS k MATCH (a:Artifact {key: k}) RETURN a.key AS key, a.aliases AS aliases;
+
+// libs/graph/src/journeys.ts Journeys.rebuild
+MATCH (j:Journey) WHERE NOT EXISTS { MATCH (c:Commit {key: j.key}) } DETACH DELETE j;
+
+// libs/graph/src/journeys.ts Journeys.rebuild.keys
+MATCH (c:Commit) RETURN c.key AS key;
+
+// libs/graph/src/journeys.ts Journeys.rebuildOf
+UNWIND $keys AS k MERGE (j:Journey {key: k})
+SET j:JourneyDirty, j.dirtyToken = $token, j.dirtySince = coalesce(j.dirtySince, datetime.realtime().epochMillis);
+
+// libs/graph/src/journeys.ts Journeys.settled
+WITH coalesce($now, datetime.realtime().epochMillis) AS now
+RETURN now, EXISTS { MATCH (e:JourneyPending) WHERE e.ingestedAt IS NULL OR e.ingestedAt.epochMillis <= now }
+         OR EXISTS { MATCH (j:JourneyDirty) WHERE j.dirtySince <= now } AS busy;
+
+// libs/graph/src/journeys.ts Journeys.reachedIn.rows
+MATCH (j:Journey) WHERE j.${p} >= $from AND j.${p} < $to
+RETURN properties(j) AS j ORDER BY j.${p}, j.key LIMIT $limit;
+
+// libs/graph/src/journeys.ts Journeys.byKey
+MATCH (j:Journey {key: $key}) RETURN properties(j) AS j, j:JourneyDirty AS dirty;
+
+// libs/graph/src/journeys.ts Journeys.passing.rows
+UNWIND $ids AS id MATCH (e:Event {id: id})
+RETURN id, [(j:Journey)-[:PASSED]->(e) | {key: j.key, repository: j.repository, artifacts: j.artifacts}] AS js;
+
+// libs/graph/src/lease.ts takeLease
+MERGE (l:Lease {name: $name})
+WITH l, datetime.realtime().epochMillis AS now
+SET l.holder = CASE WHEN l.holder IS NULL OR l.holder = $holder OR coalesce(l.until, 0) < now THEN $holder ELSE l.holder END
+SET l.until = CASE WHEN l.holder = $holder THEN now + $ttl ELSE l.until END
+RETURN l.holder = $holder AS mine;
+
+// libs/graph/src/subscriptions.ts RECORD_FIRINGS
+UNWIND $firings AS f
+MERGE (x:Firing {key: f.key})
+ON CREATE SET x.id = f.id, x.subscription = f.subscription, x.subject = f.subject, x.body = f.body,
+  x.causeAt = f.causeAt, x.createdAt = datetime.realtime().epochMillis, x.status = 'pending', x.attempts = 0,
+  x.nextAt = datetime.realtime().epochMillis, x:FiringPending;
+
+// libs/graph/src/subscriptions.ts SubscriptionStore.save
+MERGE (s:Subscription {id: $p.id}) SET s = $p;
+
+// libs/graph/src/subscriptions.ts SubscriptionStore.secretOf
+MATCH (s:Subscription {id: $id}) RETURN s.secret AS secret;
+
+// libs/graph/src/subscriptions.ts SubscriptionStore.get
+MATCH (s:Subscription {id: $id}) RETURN properties(s) AS p;
+
+// libs/graph/src/subscriptions.ts SubscriptionStore.list.rows
+MATCH (s:Subscription) WHERE $owner IS NULL OR s.owner = $owner RETURN properties(s) AS p ORDER BY s.createdAt, s.id;
+
+// libs/graph/src/subscriptions.ts SubscriptionStore.enabled.rows
+MATCH (s:Subscription) WHERE s.enabled RETURN properties(s) AS p;
+
+// libs/graph/src/subscriptions.ts SubscriptionStore.delete
+OPTIONAL MATCH (s:Subscription {id: $id})
+WITH s, s IS NOT NULL AS found
+DETACH DELETE s
+WITH found
+CALL (found) {
+  MATCH (f:FiringPending {subscription: $id}) WHERE found
+  SET f.status = 'cancelled' REMOVE f:FiringPending
+}
+RETURN CASE WHEN found THEN 1 ELSE 0 END AS n;
+
+// libs/graph/src/subscriptions.ts SubscriptionStore.firings.rows
+MATCH (f:Firing {subscription: $id}) RETURN properties(f) AS f ORDER BY f.createdAt DESC, f.id LIMIT $limit;
+
+// libs/graph/src/subscriptions.ts SubscriptionStore.sweepStuck.rows
+MATCH (j:Journey) WHERE j.furthestStage = $stage AND j.stoppedStage IS NULL AND j.${last} < $before
+  AND NOT EXISTS { MATCH (f:Firing {key: $id + '|' + j.key}) }
+RETURN properties(j) AS j LIMIT $limit;
+
+// libs/graph/src/subscriptions.ts SubscriptionStore.backlog
+CALL () { MATCH (f:FiringPending) RETURN count(f) AS pending, min(f.createdAt) AS oldest }
+CALL () { MATCH (f:Firing {status: 'dead'}) RETURN count(f) AS dead }
+RETURN pending, oldest, dead;
+
+// libs/graph/src/subscriptions.ts SubscriptionStore.claim.rows
+WITH datetime.realtime().epochMillis AS now
+MATCH (f:FiringPending) WHERE f.nextAt <= now AND coalesce(f.claimUntil, 0) < now
+WITH f, now ORDER BY f.nextAt LIMIT $limit
+SET f.claimUntil = now + $leaseMs, f.claimToken = $token
+WITH f
+OPTIONAL MATCH (s:Subscription {id: f.subscription})
+RETURN properties(f) AS f, properties(s) AS s;
+
+// libs/graph/src/subscriptions.ts SubscriptionStore.delivered
+MATCH (f:FiringPending {id: $id}) WHERE f.claimToken = $token
+SET f.status = 'delivered', f.deliveredAt = datetime.realtime().epochMillis, f.attempts = f.attempts + 1, f.lastError = null
+REMOVE f:FiringPending, f.claimUntil, f.claimToken, f.nextAt;
+
+// libs/graph/src/subscriptions.ts SubscriptionStore.failed
+MATCH (f:FiringPending {id: $id}) WHERE f.claimToken = $token
+SET f.attempts = f.attempts + 1, f.lastError = $error, f.nextAt = coalesce($at, f.nextAt)
+REMOVE f.claimUntil, f.claimToken
+WITH f WHERE $give IS NOT NULL
+SET f.status = $give
+REMOVE f:FiringPending, f.nextAt;
+
+// apps/correlator/src/monitor.service.ts MonitorService.sample
+MATCH (p:Placeholder) RETURN count(p) AS n;
