@@ -52,7 +52,7 @@ export class GraphRepository implements OnModuleDestroy {
    * write (read-your-writes). On a single server the bookmarks cost nothing.
    */
   private readonly bookmarks: BookmarkManager = neo4j.bookmarkManager();
-  private histogram?: Histogram<'operation' | 'result'>;
+  private histogram?: Histogram<'operation' | 'result' | 'query'>;
 
   constructor(private readonly config: Neo4jConfig) {
     this.driver = neo4j.driver(config.url, neo4j.auth.basic(config.user, config.password), {
@@ -66,8 +66,8 @@ export class GraphRepository implements OnModuleDestroy {
   instrument(registry: Registry, app: string): void {
     this.histogram = new Histogram({
       name: `traces_${app}_neo4j_duration_seconds`,
-      help: 'Neo4j transaction duration',
-      labelNames: ['operation', 'result'],
+      help: 'Neo4j transaction duration (query: the function that sent it, as in libs/graph/queries.cypher)',
+      labelNames: ['operation', 'result', 'query'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
     });
@@ -125,7 +125,7 @@ export class GraphRepository implements OnModuleDestroy {
   /** Writes a batch of events in one transaction; idempotent and order-free (see docs/graph-model.md). */
   async writeEvents(events: readonly StoredEvent[]): Promise<WriteResult> {
     const rows = toBatchRows(events);
-    return this.timed('write', () => this.session('WRITE').executeWrite((tx) => writeBatch(tx, rows)));
+    return this.timed('write', () => this.session('WRITE').executeWrite((tx) => writeBatch(tx, rows)), 'GraphRepository.writeEvents');
   }
 
   /**
@@ -201,8 +201,8 @@ export class GraphRepository implements OnModuleDestroy {
     };
   }
 
-  private async timed<T>(operation: string, fn: () => Promise<T>): Promise<T> {
-    const end = this.histogram?.startTimer({ operation });
+  private async timed<T>(operation: string, fn: () => Promise<T>, query = this.histogram ? callerName() : ''): Promise<T> {
+    const end = this.histogram?.startTimer({ operation, query });
     try {
       const out = await fn();
       end?.({ result: 'ok' });
@@ -212,6 +212,25 @@ export class GraphRepository implements OnModuleDestroy {
       throw err;
     }
   }
+}
+
+/**
+ * The function that called into the repository (`ExplorerReads.commitsBySha`): the `query` label of the
+ * duration histogram, a bounded set (the functions that send queries, listed in libs/graph/queries.cypher).
+ */
+function callerName(): string {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 6;
+  const stack = new Error().stack ?? '';
+  Error.stackTraceLimit = limit;
+  // Frames: Error, callerName, timed, read/write, then the caller.
+  for (const line of stack.split('\n').slice(4)) {
+    const m = /^\s*at (?:async )?([\w$.]+) /.exec(line);
+    const name = m?.[1]?.replace(/^Object\./, '');
+    if (!name || /^(GraphRepository|Array|Promise|process|Generator)\./.test(name)) continue;
+    return name;
+  }
+  return 'other';
 }
 
 async function writeBatch(tx: ManagedTransaction, rows: BatchRows): Promise<WriteResult> {
