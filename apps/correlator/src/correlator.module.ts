@@ -1,4 +1,3 @@
-import { routingKeySegments } from '@not/events';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { GraphRepository } from '@not/graph';
 import { CENTRAL, centralRascalConfig, centralUrls, RascalServer } from '@not/messaging';
@@ -9,7 +8,7 @@ import { CentralBroker } from './central.broker.js';
 import { CorrelatorSettings, type CorrelatorConfig } from './correlator.config.js';
 import { CorrelatorMetrics } from './correlator.metrics.js';
 import { EiffelBusPublisher } from './eiffel-bus.publisher.js';
-import { IngestController } from './ingest.controller.js';
+import { INGEST_PATTERN, IngestController } from './ingest.controller.js';
 import { IngestService } from './ingest.service.js';
 import { JourneyService } from './journey.service.js';
 import { MonitorService } from './monitor.service.js';
@@ -40,7 +39,7 @@ export class CorrelatorModule {
               config: centralRascalConfig(config.amqp),
               subscription: CENTRAL.ingestSubscription,
               deadLetterPublication: CENTRAL.deadPublication,
-              patternOf: (m) => routingKeySegments(m.routingKey).format ?? '*',
+              patternOf: () => INGEST_PATTERN,
               url: centralUrls(config.amqp.url).join(', '),
             }),
         },
