@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import { FAILED_OUTCOMES } from '@not/events';
+import { FAILED_OUTCOMES, parseCommitKey } from '@not/events';
 import { ExplorerReads, type EventRow } from '@not/graph';
 import { Observable, Subject, filter, map } from 'rxjs';
 import type { ExplorerConfig } from './explorer.config.js';
@@ -132,7 +132,7 @@ export class StreamService implements OnModuleDestroy {
 
 export function matches(c: GraphChange, f: StreamFilter): boolean {
   if (f.site && c.event.site !== f.site) return false;
-  if (f.commit && !c.commits.some((k) => (k.split('@').pop() ?? '').startsWith(f.commit!) || k === f.commit)) return false;
+  if (f.commit && !c.commits.some((k) => (parseCommitKey(k)?.sha ?? '').startsWith(f.commit!) || k === f.commit)) return false;
   if (f.workItem && !c.workItems.includes(f.workItem)) return false;
   if (f.release && !c.releases.includes(f.release)) return false;
   return true;

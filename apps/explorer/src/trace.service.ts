@@ -1,3 +1,4 @@
+import { parseCommitKey } from '@not/events';
 import { ConflictException, HttpException, Injectable, NotFoundException } from '@nestjs/common';
 import { ExplorerReads, Journeys, type EntityRow, type JourneyRecord } from '@not/graph';
 import { assembleJourney, type JourneyDto } from './journey.js';
@@ -83,8 +84,8 @@ export class TraceService {
     const keys = (label: string): string[] => [...(byLabel.get(label) ?? [])].sort();
     return {
       commits: keys('Commit').map((key) => {
-        const at = key.lastIndexOf('@');
-        return { key, sha: at > 0 ? key.slice(at + 1) : null, repository: at > 0 ? key.slice(0, at) : null };
+        const c = parseCommitKey(key);
+        return { key, sha: c?.sha ?? null, repository: c?.repository ?? null };
       }),
       // Work items come with the walk: upstream, commits and changes lead to what they reference.
       workItems: keys('WorkItem'),

@@ -1,6 +1,18 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { artifactKey, buildKey, commitKey, digestKey, gavFromPurl, jenkinsBuildFromUrl, normalizeRepositoryUrl, npmPurl } from './keys.js';
+import {
+  artifactKey,
+  buildKey,
+  commitKey,
+  parseCommitKey,
+  parseReleaseKey,
+  releaseKey,
+  digestKey,
+  gavFromPurl,
+  jenkinsBuildFromUrl,
+  normalizeRepositoryUrl,
+  npmPurl,
+} from './keys.js';
 import { findWorkItems } from './work-items.js';
 
 describe('repository URL normalisation', () => {
@@ -119,5 +131,14 @@ describe('work items', () => {
 
   it('does not read a URL fragment or an HTML entity as an issue number', () => {
     assert.deepEqual(findWorkItems('see https://x.example/doc#12 &#39;', { repository: 'r' }), []);
+  });
+
+  it('parses commit and release keys back into their parts, whatever the repository or product holds', () => {
+    const k = commitKey('git.example.com/@scope/repo', 'ABC123');
+    assert.deepEqual(parseCommitKey(k), { repository: 'git.example.com/@scope/repo', sha: 'abc123' });
+    assert.equal(parseCommitKey('no-sha-here'), undefined);
+    assert.equal(parseCommitKey('repo@'), undefined);
+    assert.deepEqual(parseReleaseKey(releaseKey('@acme/shop', '1.2.0')), { product: '@acme/shop', version: '1.2.0' });
+    assert.equal(parseReleaseKey('shop'), undefined);
   });
 });

@@ -84,6 +84,12 @@ export function commitKey(repository: string, sha: string): string {
   return `${repository}@${sha.trim().toLowerCase()}`;
 }
 
+/** A commit key back into its repository and sha (the last `@` separates them); undefined for another shape. */
+export function parseCommitKey(key: string): { repository: string; sha: string } | undefined {
+  const at = key.lastIndexOf('@');
+  return at > 0 && at < key.length - 1 ? { repository: key.slice(0, at), sha: key.slice(at + 1) } : undefined;
+}
+
 export function changeKey(repository: string, number: string | number): string {
   return `${repository}!${number}`;
 }
@@ -138,6 +144,12 @@ function safeDecode(s: string): string {
 
 export function releaseKey(product: string, version: string): string {
   return `${product.trim()}@${version.trim()}`;
+}
+
+/** A release key back into product and version (the last `@`: a product may hold one, a version not). */
+export function parseReleaseKey(key: string): { product: string; version: string } | undefined {
+  const at = key.lastIndexOf('@');
+  return at > 0 && at < key.length - 1 ? { product: key.slice(0, at), version: key.slice(at + 1) } : undefined;
 }
 
 export function environmentKey(name: string): string {

@@ -1,4 +1,4 @@
-import { STOPPED_OUTCOMES } from '@not/events';
+import { parseCommitKey, STOPPED_OUTCOMES } from '@not/events';
 import type { EntityRow, EventRow } from './explorer.reads.js';
 
 /**
@@ -119,8 +119,8 @@ export function journeyOf(
   const sha = commit.props['sha'];
   return {
     key: commit.key,
-    repository: typeof repo === 'string' ? repo : commit.key.split('@')[0]!,
-    sha: typeof sha === 'string' ? sha : commit.key.includes('@') ? commit.key.slice(commit.key.lastIndexOf('@') + 1) : null,
+    repository: typeof repo === 'string' ? repo : (parseCommitKey(commit.key)?.repository ?? commit.key),
+    sha: typeof sha === 'string' ? sha : (parseCommitKey(commit.key)?.sha ?? null),
     events: sorted,
     stages,
     furthestStage: furthest,
