@@ -10,6 +10,7 @@ import {
   siteShovel,
   type Link,
 } from './link-definitions.js';
+import { planCentral, planSiteShovels, type FederatedLink, type ReconcileAction } from './reconcile.plan.js';
 import { RelaySettings } from './relay.config.js';
 import { RelayMetrics } from './relay.metrics.js';
 import { bufferQueueName, bufferQueueType, linkName, RELAY_PREFIX, SiteBroker } from './site-broker.js';
@@ -147,25 +148,9 @@ export class ReconcileService implements BeforeApplicationShutdown, OnApplicatio
       await site.declareBuffer(config.site, source);
       if (source.mode === 'shovel') wanted.set(linkName(config.site, source.name), siteShovel(config, site.config, source));
     }
-    for (const [name, def] of wanted) {
-      const current = existing.get(name);
-      if (!current) {
-        await admin.putShovel(name, def);
-        changed.add(name);
-        this.action('created', `created shovel ${name} → ${def['dest-exchange']} (${def['dest-exchange-key'] ?? 'routing key kept'})`);
-      } else if (!sameFields(current, def, ['dest-exchange-key'])) {
-        await admin.putShovel(name, def);
-        changed.add(name);
-        this.action('replaced', `replaced shovel ${name}: its definition differed from the config`);
-      }
-    }
-    // Shovels of sources no longer configured, or now federated, go; their buffer queues stay (they may hold events).
-    const ownPrefix = `${RELAY_PREFIX}-${config.site}-`;
-    for (const name of existing.keys()) {
-      if (name.startsWith(ownPrefix) && !wanted.has(name)) {
-        await admin.deleteShovel(name);
-        this.action('deleted', `deleted shovel ${name}: its source is no longer configured in shovel mode`);
-      }
+    for (const a of planSiteShovels(wanted, existing, `${RELAY_PREFIX}-${config.site}-`)) {
+      if (a.kind === 'put-shovel') changed.add(a.name);
+      await this.apply(admin, a);
     }
     const states = new Map((await admin.shovelStatus()).map((s) => [s.name, s]));
     for (const source of sources) {
@@ -213,108 +198,33 @@ export class ReconcileService implements BeforeApplicationShutdown, OnApplicatio
       admin.listShovelParameters(vhost),
       admin.listQueues(vhost),
     ]);
-    const existingUpstreams = new Map(upstreams.map((u) => [u.name, u.value]));
-    const existingPolicies = new Map(policies.map((p) => [p.name, p]));
-    const existingShovels = new Map(shovels.map((s) => [s.name, s.value]));
-    const existingQueues = new Map(queues.map((q) => [q.name, q]));
-    const wanted = new Set<string>();
-    const changed = new Set<string>();
-
-    for (const link of links) {
-      const name = linkName(config.site, link.name);
-      const queue = bufferQueueName(config.site, link.name);
+    const federated: FederatedLink[] = links.map((link) => {
       const broker = config.brokers.find((b) => b.name === link.broker)!;
-      wanted.add(name);
-      // Its site buffer queue has the wrong type (reported by the site pass): keep what exists, create nothing.
-      if (this.bufferConflicts.has(link.name)) continue;
-      const upstream = federationUpstream(broker, config.site, link);
-      if (!existingUpstreams.has(name) || !sameFields(existingUpstreams.get(name), upstream)) {
-        await admin.putFederationUpstream(name, upstream, vhost);
-        changed.add(name);
-        this.action(
-          existingUpstreams.has(name) ? 'replaced' : 'created',
-          `${existingUpstreams.has(name) ? 'replaced' : 'created'} federation upstream ${name} on central → ${broker.name}/${queue}`,
-        );
-      }
-      const policy = federationPolicy(config.site, link);
-      if (!existingPolicies.has(name) || !sameFields(existingPolicies.get(name), policy)) {
-        await admin.putPolicy(name, policy, vhost);
-        changed.add(name);
-        this.action(
-          existingPolicies.has(name) ? 'replaced' : 'created',
-          `${existingPolicies.has(name) ? 'replaced' : 'created'} federation policy ${name} on central for queue ${queue}`,
-        );
-      }
-      if (!existingQueues.has(queue)) {
-        // Classic: a transit queue (the durable buffer is the site's), and only classic queues can be deleted if-empty.
-        await admin.putQueue(queue, { durable: true, arguments: { 'x-queue-type': 'classic' } }, vhost);
-        changed.add(name);
-        this.action('created', `created federated queue ${queue} on central`);
-      }
-      const shovel = centralShovel(config, link);
-      if (!existingShovels.has(name) || !sameFields(existingShovels.get(name), shovel, ['dest-exchange-key'])) {
-        await admin.putShovel(name, shovel, vhost);
-        changed.add(name);
-        this.action(
-          existingShovels.has(name) ? 'replaced' : 'created',
-          `${existingShovels.has(name) ? 'replaced' : 'created'} central shovel ${name} → ${shovel['dest-exchange']} (${shovel['dest-exchange-key']})`,
-        );
-      }
-    }
-
-    // Leftovers of sources no longer federated: stop pulling first ...
-    for (const name of existingPolicies.keys()) {
-      if (name.startsWith(ownName) && !wanted.has(name)) {
-        await admin.deletePolicy(name, vhost);
-        this.action('deleted', `deleted federation policy ${name} on central: its source is no longer federated`);
-      }
-    }
-    for (const name of existingUpstreams.keys()) {
-      if (name.startsWith(ownName) && !wanted.has(name)) {
-        await admin.deleteFederationUpstream(name, vhost);
-        this.action('deleted', `deleted federation upstream ${name} on central: its source is no longer federated`);
-      }
-    }
-    // ... then, on a later pass (no policy left), once the shovel has emptied the queue, remove both:
-    // the shovel first (whatever it holds unacknowledged goes back to the queue), then the queue only
-    // if it is empty (the broker checks, atomically); if it is not, the shovel comes back to drain it.
-    for (const [queue, info] of existingQueues) {
-      if (!queue.startsWith(ownQueue)) continue;
-      const name = linkName(config.site, queue.slice(ownQueue.length));
-      if (wanted.has(name) || existingPolicies.has(name)) continue;
-      const shovel = existingShovels.get(name);
-      if ((info.messages ?? 0) > 0) {
-        this.reportProblem(
-          `${name}:drain`,
-          shovel
-            ? `central queue ${queue} still holds ${info.messages} messages; its shovel ${name} stays until it is empty`
-            : `central queue ${queue} still holds ${info.messages} messages and has no shovel: move them to ${config.central.exchange} by hand (or configure the source again), then the relay deletes it`,
-        );
-        continue;
-      }
-      if (shovel) await admin.deleteShovel(name, vhost);
-      try {
-        await admin.deleteQueueIfEmpty(queue, vhost);
-      } catch (err) {
-        if (shovel) await admin.putShovel(name, shovel, vhost);
-        if (err instanceof ManagementApiError && err.status === 400) {
-          this.reportProblem(`${name}:drain`, `central queue ${queue} still holds messages; its shovel ${name} stays until it is empty`);
-          continue;
-        }
-        throw err;
-      }
-      existingShovels.delete(name);
-      this.clearProblem(`${name}:drain`);
-      this.action(
-        'deleted',
-        `deleted federated queue ${queue}${shovel ? ` and its shovel ${name}` : ''} on central: empty, and its source is no longer federated`,
-      );
-    }
-    for (const name of existingShovels.keys()) {
-      if (name.startsWith(ownName) && !wanted.has(name) && !existingQueues.has(bufferQueueName(config.site, name.slice(ownName.length)))) {
-        await admin.deleteShovel(name, vhost);
-        this.action('deleted', `deleted central shovel ${name}: its source is no longer federated`);
-      }
+      return {
+        name: linkName(config.site, link.name),
+        queue: bufferQueueName(config.site, link.name),
+        broker: broker.name,
+        upstream: federationUpstream(broker, config.site, link),
+        policy: federationPolicy(config.site, link),
+        shovel: centralShovel(config, link),
+        conflict: this.bufferConflicts.has(link.name),
+      };
+    });
+    const { actions, waiting } = planCentral(
+      federated,
+      {
+        upstreams: new Map(upstreams.map((u) => [u.name, u.value])),
+        policies: new Map(policies.map((p) => [p.name, p])),
+        shovels: new Map(shovels.map((x) => [x.name, x.value])),
+        queues: new Map(queues.map((q) => [q.name, q])),
+      },
+      { ownName, ownQueue, linkOfQueue: (q) => linkName(config.site, q.slice(ownQueue.length)), exchange: config.central.exchange },
+    );
+    for (const [key, message] of waiting) this.reportProblem(key, message);
+    const changed = new Set<string>();
+    for (const a of actions) {
+      if (a.kind !== 'retire-queue' && !a.kind.startsWith('delete-')) changed.add(a.name);
+      await this.apply(admin, a, vhost);
     }
 
     if (links.length === 0) return;
@@ -342,6 +252,55 @@ export class ReconcileService implements BeforeApplicationShutdown, OnApplicatio
       } else if (state === 'running') {
         this.clearProblem(key);
         this.stuck.delete(key);
+      }
+    }
+  }
+
+  /** Carries out one action of a plan through the management API, and logs and counts it. */
+  private async apply(admin: BrokerAdmin, a: ReconcileAction, vhost = '/'): Promise<void> {
+    switch (a.kind) {
+      case 'put-shovel':
+        await admin.putShovel(a.name, a.def, vhost);
+        return this.action(a.verb, a.message);
+      case 'delete-shovel':
+        await admin.deleteShovel(a.name, vhost);
+        return this.action('deleted', a.message);
+      case 'put-upstream':
+        await admin.putFederationUpstream(a.name, a.def, vhost);
+        return this.action(a.verb, a.message);
+      case 'delete-upstream':
+        await admin.deleteFederationUpstream(a.name, vhost);
+        return this.action('deleted', a.message);
+      case 'put-policy':
+        await admin.putPolicy(a.name, a.def, vhost);
+        return this.action(a.verb, a.message);
+      case 'delete-policy':
+        await admin.deletePolicy(a.name, vhost);
+        return this.action('deleted', a.message);
+      case 'create-queue':
+        // Classic: a transit queue (the durable buffer is the site's), and only classic queues can be deleted if-empty.
+        await admin.putQueue(a.queue, { durable: true, arguments: { 'x-queue-type': 'classic' } }, vhost);
+        return this.action('created', a.message);
+      case 'retire-queue':
+        if (a.shovel) await admin.deleteShovel(a.name, vhost);
+        try {
+          await admin.deleteQueueIfEmpty(a.queue, vhost);
+        } catch (err) {
+          if (a.shovel) await admin.putShovel(a.name, a.shovel, vhost);
+          if (err instanceof ManagementApiError && err.status === 400) {
+            this.reportProblem(
+              `${a.name}:drain`,
+              `central queue ${a.queue} still holds messages; its shovel ${a.name} stays until it is empty`,
+            );
+            return;
+          }
+          throw err;
+        }
+        this.clearProblem(`${a.name}:drain`);
+        return this.action('deleted', a.message);
+      default: {
+        const never: never = a;
+        throw new Error(`unknown reconcile action ${JSON.stringify(never)}`);
       }
     }
   }
