@@ -4,7 +4,7 @@
 # Run with its YAML config mounted at /etc/not/correlator.yaml (http.host 0.0.0.0, http.port 8200);
 # secrets come from the environment through ${NAME} references in that file.
 
-FROM node:20.19-bookworm-slim AS build
+FROM node:22.21-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
@@ -13,7 +13,7 @@ COPY apps ./apps
 COPY libs ./libs
 RUN npm run build && npm prune --omit=dev --ignore-scripts
 
-FROM node:20.19-bookworm-slim AS runtime
+FROM node:22.21-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     CORRELATOR_CONFIG=/etc/not/correlator.yaml \
     HEALTH_PORT=8200

@@ -216,8 +216,62 @@ function k8sObjects(dir: string): { resources: K8sObject[]; secrets: K8sObject[]
   return { resources: kustomization.resources.flatMap(read), secrets: read('secret.example.yaml') };
 }
 
+describe('one version of each platform piece', () => {
+  it('builds every image on the same maintained Node.js LTS line', () => {
+    const bases = (Object.keys(APPS) as App[]).flatMap((app) =>
+      [...readFileSync(join(DEPLOY, 'docker', `${app}.Dockerfile`), 'utf8').matchAll(/^FROM node:(\d+)\.[\w.-]+/gm)].map((m) =>
+        Number(m[1]),
+      ),
+    );
+    assert.ok(bases.length >= 3);
+    assert.equal(new Set(bases).size, 1, `one Node.js major: ${bases.join(', ')}`);
+    // Even majors are the LTS lines; 22 is maintained until April 2027.
+    assert.ok(bases[0]! % 2 === 0 && bases[0]! >= 22, `an LTS line still maintained: ${bases[0]}`);
+  });
+
+  it('names one RabbitMQ version in compose, Kubernetes and the definitions', () => {
+    const versions = new Set<string>();
+    for (const m of readFileSync(COMPOSE_FILE, 'utf8').matchAll(/image: rabbitmq:([\d.]+)/g)) versions.add(m[1]!);
+    for (const m of readFileSync(join(DEPLOY, 'k8s', 'central', 'rabbitmq.yaml'), 'utf8').matchAll(/image: rabbitmq:([\d.]+)/g))
+      versions.add(m[1]!);
+    for (const f of ['central', 'site']) {
+      versions.add(
+        (JSON.parse(readFileSync(join(DEPLOY, 'rabbitmq', `${f}.definitions.json`), 'utf8')) as { rabbitmq_version: string })
+          .rabbitmq_version,
+      );
+    }
+    assert.deepEqual([...versions], ['3.13.7']);
+  });
+});
+
 describe('Kubernetes manifests', () => {
   for (const part of ['central', 'site']) {
+    it(`${part}: every app is scraped by a ServiceMonitor, and one with replicas has a disruption budget`, () => {
+      const { resources } = k8sObjects(join(DEPLOY, 'k8s', part));
+      for (const d of resources.filter((r) => r.kind === 'Deployment')) {
+        const app = d.metadata.name;
+        const selects = (r: K8sObject) =>
+          JSON.stringify((r.spec as { selector?: { matchLabels?: unknown } } | undefined)?.selector?.matchLabels) ===
+          JSON.stringify({ 'app.kubernetes.io/name': app });
+        const monitor = resources.find((r) => r.kind === 'ServiceMonitor' && selects(r));
+        assert.ok(monitor, `${app}: a ServiceMonitor selecting its Service`);
+        const endpoints = (monitor.spec as unknown as { endpoints: Array<{ port: string; path: string }> }).endpoints;
+        assert.deepEqual(
+          endpoints.map((e) => [e.port, e.path]),
+          [['http', '/metrics']],
+        );
+        const replicas = (d.spec as unknown as { replicas?: number }).replicas ?? 1;
+        const pdb = resources.find((r) => r.kind === 'PodDisruptionBudget' && selects(r));
+        if (replicas > 1)
+          assert.equal(
+            (pdb?.spec as unknown as { maxUnavailable?: number } | undefined)?.maxUnavailable,
+            1,
+            `${app}: a PodDisruptionBudget`,
+          );
+        else assert.equal(pdb, undefined, `${app}: one replica, no budget that would block a drain`);
+      }
+    });
+
     it(`${part}: deployments run non-root, mount a ConfigMap the schema accepts, and take secrets only from the Secret`, () => {
       const { resources, secrets } = k8sObjects(join(DEPLOY, 'k8s', part));
       assert.ok(!resources.some((r) => r.kind === 'Secret'), 'no Secret with values in the applied manifests');
