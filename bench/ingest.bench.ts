@@ -17,7 +17,7 @@
  *   --correlators=2               also measure the full path with this many correlators (the mesh's
  *                                 own plus extra processes on the same config, competing consumers
  *                                 of not.ingest), and report it beside the one-correlator figure
- *   --shape=realistic             what is written (libs/events/src/testing/realistic-stream.ts): every
+ *   --shape=realistic             what is written (libs/events/src/synthetic-stream.ts): every
  *                                 change with its own commits, builds, artifacts and tests across two sites,
  *                                 work items shared by a few changes, 5 % of changes with an event sent
  *                                 before its parents; --shape=reference repeats the reference stream's
@@ -32,8 +32,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseMessage, type TraceEvent } from '@not/events';
-import { realisticChanges } from '../libs/events/src/testing/realistic-stream.js';
+import { parseMessage, realisticChanges, type TraceEvent } from '@not/events';
+
 import { GraphRepository } from '@not/graph';
 import { loadMesh, Mesh, publishToSite, type MeshStatus } from '@not/mesh';
 import neo4j from 'neo4j-driver';

@@ -35,6 +35,11 @@ export const correlatorConfigSchema = z.strictObject({
       maxWaitMs: z.number().int().min(0).max(10000).default(50),
     })
     .default({ size: 1000, maxWaitMs: 50 }),
+  /**
+   * At start, before consuming, the write path runs on this many synthetic events in transactions that
+   * are rolled back (nothing is kept), so the first real batches are written at the warm rate. 0: off.
+   */
+  warmUpEvents: z.number().int().min(0).max(100_000).default(3000),
   parse: z
     .strictObject({
       maxBytes: z

@@ -41,3 +41,4 @@ export {
 export { EIFFEL_RUN_INSTANCE } from './eiffel/eiffel.parser.js';
 export { applyArtifactBuilds, checkArtifactBuildRule, producingBuild } from './provenance.js';
 export { cdeventsEventId } from './cdevents/cdevents.parser.js';
+export { realisticChanges, type RealisticOptions, type StreamEvent } from './synthetic-stream.js';

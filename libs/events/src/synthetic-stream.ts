@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 
 /**
- * A realistic multi-site delivery stream for benchmarks and volume tests, as real Eiffel events:
+ * A realistic multi-site delivery stream for benchmarks, volume tests and the correlator's warm-up, as real Eiffel events:
  * many repositories in a few areas, every change with its own commits (patch sets), merge, builds
  * (some failing and rebuilt), an artifact per successful build, test suites at another site,
  * confidence levels, and now and then a release of a repository's recent artifacts; work items

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseMessage } from '../parse.js';
-import { realisticChanges } from './realistic-stream.js';
+import { parseMessage } from './parse.js';
+import { realisticChanges } from './synthetic-stream.js';
 
 describe('realistic stream for benchmarks', () => {
   const options = { seed: 'spec', repositories: 5, areas: 2, releaseEvery: 2 };
