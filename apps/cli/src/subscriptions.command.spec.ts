@@ -2,31 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { subscriptionInputSchema } from '@not/graph';
 import { parseArgs, UsageError } from './args.js';
-import { conditionOf, deliveryOf } from './subscriptions.command.js';
+import { conditionOf, deliveryOf, SUBSCRIBE_VALUED } from './subscriptions.command.js';
 
-const VALUED = [
-  'name',
-  'stage',
-  'site',
-  'outcome',
-  'artifact',
-  'stages',
-  'stuck',
-  'after',
-  'event',
-  'field',
-  'condition',
-  'repository',
-  'area',
-  'commit',
-  'work-item',
-  'webhook',
-  'secret',
-  'routing-key',
-  'jenkins-project',
-  'jenkins-token',
-];
-const args = (...a: string[]) => parseArgs(a, VALUED);
+const args = (...a: string[]) => parseArgs(a, SUBSCRIBE_VALUED());
 /** What the explorer would accept: the API's own schema. */
 const accepted = (...a: string[]) =>
   subscriptionInputSchema.safeParse({ name: 'n', condition: conditionOf(args(...a)), delivery: deliveryOf(args(...a)) });

@@ -19,6 +19,8 @@ export const SUBSCRIPTIONS_USAGE = `  traces subscribe --name NAME CONDITION DEL
                                                  your subscriptions (by your token's name) and their firings`;
 
 const COMMON = ['url', 'token', 'config'];
+/** The options of `traces subscribe` that take a value. */
+export const SUBSCRIBE_VALUED = () => [...COMMON, 'name', ...CONDITION, ...DELIVERY];
 const CONDITION = [
   'stage',
   'site',
@@ -138,7 +140,7 @@ export async function subscribeCommand(
   argv: readonly string[],
   out: (s: string) => void = (s) => void process.stdout.write(s + '\n'),
 ): Promise<number> {
-  const valued = [...COMMON, 'name', ...CONDITION, ...DELIVERY];
+  const valued = SUBSCRIBE_VALUED();
   const args = parseArgs(argv, valued);
   checkKnown(args, [...valued, 'failure', 'amqp', 'json']);
   const name = str(args, 'name');

@@ -5,6 +5,7 @@ import { Counter, Registry } from 'prom-client';
 import { BatchWriter } from './batch.writer.js';
 import { CentralBroker } from './central.broker.js';
 import { CorrelatorSettings } from './correlator.config.js';
+import { OutboxLoop } from './outbox.loop.js';
 
 const BATCH = 500;
 
@@ -20,11 +21,7 @@ const BATCH = 500;
 export class EiffelBusPublisher implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly log = new Logger(EiffelBusPublisher.name);
   private readonly published: Counter<'result'>;
-  private timer?: NodeJS.Timeout;
-  private running: Promise<void> = Promise.resolve();
-  private again = false;
-  private busy = false;
-  private closed = false;
+  private readonly loop: OutboxLoop;
 
   constructor(
     private readonly graph: GraphRepository,
@@ -39,7 +36,11 @@ export class EiffelBusPublisher implements OnApplicationBootstrap, OnModuleDestr
       labelNames: ['result'],
       registers: [registry],
     });
-    if (settings.config.eiffelBus.enabled) writer.onCommitted(() => this.kick());
+    this.loop = new OutboxLoop(
+      () => this.drain(),
+      () => settings.config.eiffelBus.pollMs,
+    );
+    if (settings.config.eiffelBus.enabled) writer.onCommitted(() => this.loop.kick());
   }
 
   onApplicationBootstrap(): void {
@@ -49,26 +50,7 @@ export class EiffelBusPublisher implements OnApplicationBootstrap, OnModuleDestr
       return;
     }
     this.log.log(`republishing Eiffel events on exchange "${bus.exchange}" with Sepia routing keys`);
-    this.kick();
-  }
-
-  /** Looks at the outbox now (after a commit), or soon if a round is under way. */
-  kick(): void {
-    if (this.closed) return;
-    if (this.busy) {
-      this.again = true;
-      return;
-    }
-    this.busy = true;
-    clearTimeout(this.timer);
-    this.running = this.drain().finally(() => {
-      this.busy = false;
-      if (this.closed) return;
-      if (this.again) {
-        this.again = false;
-        this.kick();
-      } else this.timer = setTimeout(() => this.kick(), this.settings.config.eiffelBus.pollMs);
-    });
+    this.loop.kick();
   }
 
   private async drain(): Promise<void> {
@@ -98,8 +80,6 @@ export class EiffelBusPublisher implements OnApplicationBootstrap, OnModuleDestr
   }
 
   async onModuleDestroy(): Promise<void> {
-    this.closed = true;
-    clearTimeout(this.timer);
-    await this.running;
+    await this.loop.close();
   }
 }

@@ -14,6 +14,7 @@ import { describeConnectError } from '@not/messaging';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { CentralBroker } from './central.broker.js';
 import { CorrelatorSettings, type CorrelatorConfig } from './correlator.config.js';
+import { OutboxLoop } from './outbox.loop.js';
 
 type Settings = CorrelatorConfig['subscriptions'];
 
@@ -73,11 +74,7 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
   private readonly evaluation: Histogram;
   private readonly backlog: Gauge<'status'>;
   private readonly oldest: Gauge;
-  private timer?: NodeJS.Timeout;
-  private running: Promise<void> = Promise.resolve();
-  private busy = false;
-  private again = false;
-  private closed = false;
+  private readonly loop: OutboxLoop;
   private lastStuck = 0;
   private lastBacklog = 0;
   private failing = false;
@@ -89,6 +86,10 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
     registry: Registry,
   ) {
     this.store = new SubscriptionStore(graph);
+    this.loop = new OutboxLoop(
+      () => this.round(),
+      () => settings.config.subscriptions.pollMs,
+    );
     this.deliveries = new Counter({
       name: 'traces_correlator_notification_deliveries_total',
       help: 'Delivery attempts of subscription firings (channel: webhook, amqp; result: delivered, failed, dead, cancelled)',
@@ -138,21 +139,7 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
 
   /** Looks at the outbox now (after a journey round recorded firings), or again after this round. */
   kick(): void {
-    if (this.closed || !this.settings.config.subscriptions.enabled) return;
-    if (this.busy) {
-      this.again = true;
-      return;
-    }
-    this.busy = true;
-    clearTimeout(this.timer);
-    this.running = this.round().finally(() => {
-      this.busy = false;
-      if (this.closed) return;
-      if (this.again) {
-        this.again = false;
-        this.kick();
-      } else this.timer = setTimeout(() => this.kick(), this.settings.config.subscriptions.pollMs);
-    });
+    if (this.settings.config.subscriptions.enabled) this.loop.kick();
   }
 
   private async round(): Promise<void> {
@@ -258,8 +245,6 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
   }
 
   async onModuleDestroy(): Promise<void> {
-    this.closed = true;
-    clearTimeout(this.timer);
-    await this.running;
+    await this.loop.close();
   }
 }

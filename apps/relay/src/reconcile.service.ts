@@ -1,15 +1,6 @@
 import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationShutdown } from '@nestjs/common';
 import { BrokerAdmin, ManagementApiError, type ShovelDefinition } from '@not/messaging';
-import {
-  centralShovel,
-  centralVhost,
-  federationPolicy,
-  federationUpstream,
-  linksOf,
-  sameFields,
-  siteShovel,
-  type Link,
-} from './link-definitions.js';
+import { centralShovel, centralVhost, federationPolicy, federationUpstream, linksOf, siteShovel, type Link } from './link-definitions.js';
 import { planCentral, planSiteShovels, type FederatedLink, type ReconcileAction } from './reconcile.plan.js';
 import { RelaySettings } from './relay.config.js';
 import { RelayMetrics } from './relay.metrics.js';

@@ -236,7 +236,7 @@ function change(o: Full, c: number): StreamEvent[] {
       testSite,
       'EiffelCompositionDefinedEvent',
       '4.0.1',
-      (at += 5 * M),
+      at + 5 * M,
       { name, version: `1.${Math.floor(c / o.repositories)}` },
       elements,
     );
