@@ -243,6 +243,15 @@ describe('CDEvents parser', () => {
     assert.equal(v5.entities.find((e) => e.label === 'Repository')?.props['url'], 'https://example.org/TestOrg/TestRepo');
   });
 
+  it('keeps a custom event (dev.cdeventsx) with its links, marked unmodelled so the correlator counts its kind', () => {
+    const ev = single(parse(samples['conformance-custom-resource-created.json']));
+    assert.equal(ev.type, 'dev.cdeventsx.mytool-resource.created.0.1.0');
+    assert.equal(ev.stage, 'other');
+    assert.equal(ev.props['unmodelled'], true);
+    // Its PATH link (from) is kept like any CDEvent's.
+    assert.ok(ev.links.length > 0);
+  });
+
   it("reads a v0.5 pipeline run's uri as its url", () => {
     const ev = single(parse(samples['conformance-v0.5-pipelinerun-finished.json']));
     assert.equal(ev.props['url'], 'https://www.example.com/mySubject123');

@@ -164,7 +164,7 @@ function cdEvent(ctx: ParseContext, o: JsonObject, base: string, envelope: Envel
   };
   const shape = m
     ? describeSubject(ctx, b, { subject: m[1]!, predicate: m[2]!, subjectId, subjectSource, content, path: kp, props })
-    : ({ stage: 'other' } as Shape);
+    : unmodelled(props);
   return b.build(ctx, {
     id: cdeventsEventId(source, id),
     type,
@@ -480,8 +480,14 @@ function describeSubject(ctx: ParseContext, b: EventBuilder, s: Subject): Shape 
       return { stage: 'work-item', phase };
     }
     default:
-      return { stage: 'other', phase };
+      return { ...unmodelled(props), phase };
   }
+}
+
+/** A kind the model does not know (a custom `dev.cdeventsx` event, a subject newer than this parser): kept, counted. */
+function unmodelled(props: Props): Shape {
+  props['unmodelled'] = true;
+  return { stage: 'other' };
 }
 
 /**
