@@ -8,3 +8,4 @@ export * from './journey.js';
 export * from './journeys.js';
 export * from './lease.js';
 export * from './eiffel.reads.js';
+export * from './deliveries.js';
