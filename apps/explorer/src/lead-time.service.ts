@@ -205,7 +205,10 @@ export class LeadTimeService {
         deployments,
         perChange.map((c) => c.total),
         days,
-        incidents,
+        // An incident that names no environment is a production one.
+        incidents.filter(
+          (i) => i.environments?.length || !toDeployment || q.environment === undefined || isProduction(q.environment, production),
+        ),
       ),
       environments: environments.map((name) => {
         const changes = this.changesOf(
@@ -218,7 +221,13 @@ export class LeadTimeService {
           production: isProduction(name, production),
           changes: changes.length,
           leadTime: summarize(changes),
-          dora: dora(inArea(allDeployments.filter((d) => d.environment === name)), changes, days, incidents),
+          // An incident counts in the environments it names; one that names none, in the production ones.
+          dora: dora(
+            inArea(allDeployments.filter((d) => d.environment === name)),
+            changes,
+            days,
+            incidents.filter((i) => (i.environments?.length ? i.environments.includes(name) : isProduction(name, production))),
+          ),
         };
       }),
       perChange,
