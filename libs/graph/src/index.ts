@@ -9,3 +9,4 @@ export * from './journeys.js';
 export * from './lease.js';
 export * from './eiffel.reads.js';
 export * from './deliveries.js';
+export * from './history.js';
