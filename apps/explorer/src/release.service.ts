@@ -48,7 +48,8 @@ export interface ComponentDto extends Component {
 
 interface ComponentDiffDto {
   readonly name: string;
-  readonly status: 'unchanged' | 'upgraded' | 'added' | 'removed';
+  /** `downgraded`: built from older code than before (commits only removed). */
+  readonly status: 'unchanged' | 'upgraded' | 'downgraded' | 'added' | 'removed';
   readonly from: { readonly artifact: string; readonly version: string | null } | null;
   readonly to: { readonly artifact: string; readonly version: string | null } | null;
   /** Commits in `to` that `from` did not have (an added component: the ones it was built from). */
@@ -156,7 +157,7 @@ export class ReleaseService {
         ]);
         out.push({
           name,
-          status: 'upgraded',
+          status: added.state === 'back' ? 'downgraded' : 'upgraded',
           from: ref(from),
           to: ref(to),
           commitsAdded: added.commits,
