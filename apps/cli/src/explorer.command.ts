@@ -197,10 +197,27 @@ function formatTrace(t: TraceBody): string {
 interface ReleaseBody {
   key: string;
   artifacts: string[];
+  productArtifacts?: string[];
+  previous?: string | null;
+  components?: Array<{
+    name: string;
+    version: string | null;
+    history: string;
+    commits: string[];
+    previous: { version: string | null } | null;
+  }>;
   commits: Array<{ key: string }>;
   workItems: string[];
   diff?: {
     against: string;
+    components?: Array<{
+      name: string;
+      status: string;
+      from: { version: string | null; artifact: string } | null;
+      to: { version: string | null; artifact: string } | null;
+      commitsAdded: string[];
+      commitsRemoved: string[];
+    }>;
     added: Record<'artifacts' | 'commits' | 'workItems', string[]>;
     removed: Record<'artifacts' | 'commits' | 'workItems', string[]>;
   };
@@ -213,12 +230,34 @@ function formatRelease(r: ReleaseBody): string {
     ...r.workItems.map((w): [string, string] => ['work item', w]),
   ];
   const parts = [
-    `release ${r.key}: ${r.artifacts.length} artifact(s), ${r.commits.length} commit(s), ${r.workItems.length} work item(s)`,
+    `release ${r.key}: ${r.artifacts.length} artifact(s), ${r.commits.length} commit(s), ${r.workItems.length} work item(s)` +
+      (r.previous ? ` since ${r.previous}` : ''),
+    ...(r.productArtifacts?.length ? [`ships: ${r.productArtifacts.join(', ')}`] : []),
+    ...(r.components?.length
+      ? [
+          '',
+          table(
+            ['component', 'version', 'since', 'commits', 'history'],
+            r.components.map((c) => [c.name, c.version ?? '', c.previous?.version ?? '', c.commits.length, c.history]),
+          ),
+        ]
+      : []),
     '',
     table(['kind', 'key'], rows),
   ];
   if (r.diff) {
     const d = r.diff;
+    if (d.components?.length) {
+      const v = (x: { version: string | null; artifact: string } | null): string => (x ? (x.version ?? x.artifact) : '');
+      parts.push(
+        '',
+        `components against ${d.against}:`,
+        table(
+          ['component', 'status', 'from', 'to', '+commits', '-commits'],
+          d.components.map((c) => [c.name, c.status, v(c.from), v(c.to), c.commitsAdded.length, c.commitsRemoved.length]),
+        ),
+      );
+    }
     const diffRows: string[][] = [];
     for (const k of ['artifacts', 'commits', 'workItems'] as const) {
       for (const x of d.added[k]) diffRows.push(['+', k, x]);

@@ -389,6 +389,25 @@ export const OPENAPI_DOCUMENT = {
           version: str,
           key: str,
           artifacts: strs,
+          productArtifacts: { ...strs, description: 'artifacts built from the release (linked to it as their COMPOSITION)' },
+          previous: { type: ['string', 'null'], description: 'the release of the product before this one' },
+          components: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                name: str,
+                artifact: str,
+                version: { type: ['string', 'null'] },
+                builtFrom: strs,
+                previous: { type: ['object', 'null'] },
+                history: { type: 'string', enum: ['complete', 'gap', 'back', 'first'] },
+                historyFrom: strs,
+                commits: strs,
+                workItems: strs,
+              },
+            },
+          },
           commits: { type: 'array' },
           workItems: strs,
           changes: strs,
@@ -398,6 +417,21 @@ export const OPENAPI_DOCUMENT = {
             type: 'object',
             properties: {
               against: str,
+              components: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    name: str,
+                    status: { type: 'string', enum: ['unchanged', 'upgraded', 'downgraded', 'added', 'removed'] },
+                    from: { type: ['object', 'null'] },
+                    to: { type: ['object', 'null'] },
+                    commitsAdded: strs,
+                    commitsRemoved: strs,
+                    history: { type: ['string', 'null'] },
+                  },
+                },
+              },
               added: { type: 'object', properties: { artifacts: strs, commits: strs, workItems: strs } },
               removed: { type: 'object', properties: { artifacts: strs, commits: strs, workItems: strs } },
             },
