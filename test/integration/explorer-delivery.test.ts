@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -34,7 +34,8 @@ const M = 60_000;
  *   590 P5 c4 (GitHub #901: created 585, success 590)
  *   700 P6 c5 (CDEvents)         rolled back (CDEvents service.rolledback, to A3) at 720
  *
- * and an incident naming the service in staging at 840 (after c6's staging deployment at 830), resolved at 850.
+ * and an incident naming the service in staging at 840 (after c6's staging deployment at 830), resolved at 850;
+ * c6's image is deployed to a lab environment by Eiffel events (the official examples' shape) at 900.
  * Releases: shop@1.0 at 50 (A1, with the platform composition of A1 at 45 as its element), shop@1.1 at 150 (A2).
  */
 describe('delivery figures per environment against a real Neo4j', () => {
@@ -57,7 +58,10 @@ describe('delivery figures per environment against a real Neo4j', () => {
   const events: TraceEvent[] = [];
   const canonical = (o: Partial<TraceEvent>): TraceEvent => traceEvent({ format: 'jenkins', type: 'x', ...o });
   const parsed = (format: string, body: unknown, headers: Record<string, string> = {}): TraceEvent[] => {
-    const r = parseMessage({ body: Buffer.from(JSON.stringify(body)), headers, routingKey: `site.site-a.tools.${format}` });
+    const r = parseMessage(
+      { body: Buffer.from(JSON.stringify(body)), headers, routingKey: `site.site-a.tools.${format}` },
+      { eiffelSchema: 'warn' },
+    );
     assert.ok(r.ok, `the ${format} message parses: ${r.ok ? '' : r.rejection.reason}`);
     return [...r.events];
   };
@@ -146,6 +150,28 @@ describe('delivery figures per environment against a real Neo4j', () => {
       ...deploy(i, 'staging', c + 30),
     );
   }
+  /** An Eiffel event shaped as the official examples (`EiffelArtifactDeployedEvent/simple.json`, …), with this test's ids and links. */
+  const eiffel = (type: string, version: string, min: number, data: Record<string, unknown>, links: Array<[string, string]> = []) => {
+    const id = randomUUID();
+    events.push(
+      ...parsed('eiffel', {
+        meta: { type, version, time: base + min * M, id, source: { host: 'deploy.example.com' } },
+        data,
+        links: links.map(([type, target]) => ({ type, target })),
+      }),
+    );
+    return id;
+  };
+  // c6's image deployed to the lab by an Eiffel tool at 900: the environment is the one its ENVIRONMENT link defines.
+  const lab = eiffel('EiffelEnvironmentDefinedEvent', '4.0.0', 850, { name: 'lab', version: '1' });
+  const created = eiffel('EiffelArtifactCreatedEvent', '4.0.0', 820, {
+    identity: `pkg:oci/${service}@6`,
+    fileInformation: [{ name: 'image', integrityProtection: { alg: 'SHA-256', digest: hex('A6') } }],
+  });
+  eiffel('EiffelArtifactDeployedEvent', '0.2.0', 900, { description: 'lab deployment' }, [
+    ['ARTIFACT', created],
+    ['ENVIRONMENT', lab],
+  ]);
   events.push(
     ...deploy(1, 'production', 60),
     ...deploy(2, 'production', 160),
@@ -254,7 +280,7 @@ describe('delivery figures per environment against a real Neo4j', () => {
   it('gives the figures of every environment: production as above, staging with its own incident', async () => {
     const r = await get(`/api/v1/lead-time?${window}&until=deployment`);
     const byName = Object.fromEntries(r.body.environments.map((e: { name: string }) => [e.name, e]));
-    assert.deepEqual(Object.keys(byName).sort(), ['production', 'staging']);
+    assert.deepEqual(Object.keys(byName).sort(), ['lab', 'production', 'staging']);
     assert.deepEqual(byName['production'].dora, r.body.dora);
     assert.equal(byName['production'].production, true);
     assert.equal(byName['production'].changes, 5);
@@ -270,6 +296,9 @@ describe('delivery figures per environment against a real Neo4j', () => {
       timeToRestoreSeconds: 10 * 60,
       rollbacks: 0,
     });
+    // The lab: one Eiffel deployment of c6's image (its environment from the EnvironmentDefined event it links), 900 - 800.
+    assert.deepEqual([byName['lab'].production, byName['lab'].changes, byName['lab'].dora.deployments], [false, 1, 1]);
+    assert.equal(byName['lab'].dora.leadTimeForChangesSeconds, 100 * 60);
     const staging = await get(`/api/v1/lead-time?${window}&until=deployment&environment=staging`);
     assert.equal(staging.status, 200, JSON.stringify(staging.body));
     assert.deepEqual(staging.body.dora, byName['staging'].dora);
