@@ -53,7 +53,7 @@ export interface ChangeLeadTimeDto {
 }
 
 /** The figures of one deployment environment over the window. */
-export interface EnvironmentFiguresDto {
+interface EnvironmentFiguresDto {
   readonly name: string;
   /** Whether the configured production patterns match it. */
   readonly production: boolean;

@@ -196,7 +196,7 @@ export function dora(all: readonly Deployment[], leadTimes: readonly number[], d
 }
 
 /** Whether an incident's service names a deployment's service: the same, or its last path segment (`checkout` for `github.com/acme/checkout`). */
-export function sameService(named: string, deployed: string): boolean {
+function sameService(named: string, deployed: string): boolean {
   const a = named.trim().toLowerCase();
   const b = deployed.trim().toLowerCase();
   return a === b || b.endsWith(`/${a}`);

@@ -29,7 +29,7 @@ export interface ReleaseDto {
 }
 
 /** A component: an artifact built from commits of its own, and what changed in it since the previous release. */
-export interface ComponentDto extends Component {
+interface ComponentDto extends Component {
   /** The same component in the previous release, or null when it is new (or there is none). */
   readonly previous: {
     readonly release: string;
