@@ -377,7 +377,7 @@
       const envs = lt.environments || [];
       const picked = $('lt-env').value;
       $('lt-env').innerHTML =
-        '<option value="">production</option>' +
+        '<option value="">all production environments</option>' +
         envs.map((e) => '<option' + (e.name === picked ? ' selected' : '') + '>' + esc(e.name) + '</option>').join('');
       table(
         $('lead-envs'),
