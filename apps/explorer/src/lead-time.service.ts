@@ -146,7 +146,7 @@ export class LeadTimeService {
         ? (e) => info.get(e.id)?.nested !== true
         : () => true;
     const perChange = this.changesOf(toDeployment ? atDeployment : reached, q, isEnd);
-    for (const j of [...reached, ...atDeployment]) truncated ||= j.truncated;
+    for (const j of toDeployment ? atDeployment : reached) truncated ||= j.truncated;
     const groups = new Map<string, ChangeLeadTimeDto[]>();
     for (const c of perChange) {
       const name = q.groupBy === 'area' ? c.area : q.groupBy === 'site' ? c.site : 'all';
