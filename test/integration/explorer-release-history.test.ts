@@ -14,7 +14,7 @@ import { testStatus } from '../support/mesh.js';
 const TOKEN = 'integration-token-history-01';
 
 /**
- * Release contents as history, against a real Neo4j. A generated product of five components, each
+ * Release contents as history, against a real Neo4j. A generated product of six components, each
  * with a known commit history told to the graph the way a different tool tells it:
  *
  * - api: commits with their parents (a git hook), a0 ← a1 ← a2 ← a3 ← a4 ← a5 (a merge of a4 and f1,
@@ -22,11 +22,13 @@ const TOKEN = 'integration-token-history-01';
  * - web: three pushes (w0..w2 onto a new branch; w3, w4 onto w2; w5..w8 onto w4);
  * - worker: Eiffel source changes linked by PREVIOUS_VERSION, k0 ← k1 ← k2 and k3 ← k4 ← k5, with the
  *   link from k3 to k2 missing (a gap);
- * - legacy (l0) in 1.0 to 1.2, removed in 1.3; docs (d0) added in 1.3.
+ * - legacy (l0) in 1.0 to 1.2, removed in 1.3; docs (d0) added in 1.3;
+ * - svc: s0 in 1.2; a merged pull request (head s2, s2 ← s1 ← s0 by their parents) with merge commit m1,
+ *   and the push of m1 onto s0, in 1.3.
  *
  * Releases (component: the commit its build was built from): 1.0 api a2, web w2, worker k1, legacy l0;
- * 1.1 api a5, web w4, worker k1, legacy l0; 1.2 api a5, web w8, worker k3, legacy l0; 1.3 api a9, web w4
- * (back to an older build), worker k5, docs d0. Each release ships an image built from its composition.
+ * 1.1 api a5, web w4, worker k1, legacy l0; 1.2 api a5, web w8, worker k3, legacy l0, svc s0; 1.3 api a9,
+ * web w4 (back to an older build), worker k5, docs d0, svc m1. Each release ships an image built from its composition.
  * The expected contents below are the histories above, written out by hand.
  */
 describe('release contents as history between releases, and diffs per component', () => {
@@ -37,7 +39,7 @@ describe('release contents as history between releases, and diffs per component'
   const product = `history-${run}`;
   const repoOf = (component: string): string => `git.example.com/history-${run}/${component}`;
   const sha = (name: string): string => createHash('sha1').update(`${run}${name}`).digest('hex');
-  const componentOf: Record<string, string> = { a: 'api', f: 'api', w: 'web', k: 'worker', l: 'legacy', d: 'docs' };
+  const componentOf: Record<string, string> = { a: 'api', f: 'api', w: 'web', k: 'worker', l: 'legacy', d: 'docs', s: 'svc', m: 'svc' };
   /** The key of commit `a3`, `w5`, … */
   const c = (name: string): string => `${repoOf(componentOf[name[0]!]!)}@${sha(name)}`;
   const ref = (name: string): EntityRef => ({ label: 'Commit', key: c(name) });
@@ -110,6 +112,42 @@ describe('release contents as history between releases, and diffs per component'
       relations: references(name),
     }).id;
   }
+  // svc: the request's commits with their parents, the merged request, and the push of its merge commit.
+  for (const [name, parent] of [
+    ['s0', null],
+    ['s1', 's0'],
+    ['s2', 's1'],
+  ] as const) {
+    ev({
+      stage: 'commit',
+      phase: 'created',
+      type: 'post-receive',
+      format: 'git-hook',
+      time: t(0),
+      about: [{ entity: ref(name), role: 'pushed' }],
+      entities: [commitEntity(name), ...(parent ? [commitEntity(parent)] : [])],
+      relations: parent ? [{ from: ref(name), type: 'PARENT', to: ref(parent) }] : [],
+    });
+  }
+  const pr: EntityRef = { label: 'Change', key: `${repoOf('svc')}!7` };
+  ev({
+    stage: 'merge',
+    phase: 'finished',
+    outcome: 'success',
+    type: 'pull_request',
+    time: t(0),
+    about: [
+      { entity: pr, role: 'change' },
+      { entity: ref('s2'), role: 'head' },
+      { entity: ref('m1'), role: 'merge' },
+    ],
+    entities: [{ ...pr, props: {} }, commitEntity('s2'), commitEntity('m1')],
+    relations: [
+      { from: pr, type: 'INCLUDES', to: ref('s2') },
+      { from: pr, type: 'INCLUDES', to: ref('m1') },
+    ],
+  });
+  push(['m1'], 's0');
   for (const name of ['l0', 'd0']) {
     ev({ stage: 'commit', phase: 'created', time: t(0), about: [{ entity: ref(name), role: 'pushed' }], entities: [commitEntity(name)] });
   }
@@ -148,8 +186,8 @@ describe('release contents as history between releases, and diffs per component'
   const releases: Array<[version: string, heads: string[]]> = [
     ['1.0', ['a2', 'w2', 'k1', 'l0']],
     ['1.1', ['a5', 'w4', 'k1', 'l0']],
-    ['1.2', ['a5', 'w8', 'k3', 'l0']],
-    ['1.3', ['a9', 'w4', 'k5', 'd0']],
+    ['1.2', ['a5', 'w8', 'k3', 'l0', 's0']],
+    ['1.3', ['a9', 'w4', 'k5', 'd0', 'm1']],
   ];
   const image = (version: string): EntityRef => ({
     label: 'Artifact',
@@ -249,6 +287,7 @@ describe('release contents as history between releases, and diffs per component'
       web: ['complete', keys('w5', 'w6', 'w7', 'w8'), [workItems['w5']], 'w4'],
       worker: ['gap', keys('k3'), [], 'k1'],
       legacy: ['complete', [], [], 'l0'],
+      svc: ['first', keys('s0'), [], null],
     });
 
     const r13 = await release('1.3');
@@ -257,7 +296,15 @@ describe('release contents as history between releases, and diffs per component'
       web: ['back', [], [], 'w8'],
       worker: ['complete', keys('k4', 'k5'), [workItems['k4']], 'k3'],
       docs: ['first', keys('d0'), [], null],
+      // The merge commit, the request's head (merge) and the commit between (parent); closed by the push of m1 onto s0.
+      svc: ['complete', keys('m1', 's1', 's2'), [], 's0'],
     });
+    assert.deepEqual(r13.components.find((x: { name: string }) => x.name === pkg('svc')).historyFrom, [
+      'built-from',
+      'merge',
+      'parent',
+      'push',
+    ]);
     assert.equal(r13.components.find((x: { name: string }) => x.name === pkg('worker')).historyFrom.join(), 'built-from,previous-version');
 
     const r10 = await release('1.0');
@@ -285,8 +332,9 @@ describe('release contents as history between releases, and diffs per component'
       worker: ['upgraded', 'k3', 'k5', keys('k4', 'k5'), []],
       legacy: ['removed', 'l0', null, [], keys('l0')],
       docs: ['added', null, 'd0', keys('d0'), []],
+      svc: ['upgraded', 's0', 'm1', keys('m1', 's1', 's2'), []],
     });
-    assert.deepEqual(d.added.commits, keys('a6', 'a7', 'a8', 'a9', 'k4', 'k5', 'd0'));
+    assert.deepEqual(d.added.commits, keys('a6', 'a7', 'a8', 'a9', 'k4', 'k5', 'd0', 'm1', 's1', 's2'));
     assert.deepEqual(d.removed.commits, keys('w5', 'w6', 'w7', 'w8', 'l0'));
     assert.deepEqual(d.added.workItems, [workItems['k4']]);
     assert.deepEqual(d.removed.workItems, [workItems['w5']]);

@@ -79,6 +79,19 @@ describe('release history', () => {
     assert.equal((await historyBetween(['h'], ['b0'], noBefore, 100)).state, 'gap');
   });
 
+  it("follows a merged request's head from its merge commit, but knows the merge's other side is missing without the push", async () => {
+    const steps: Record<string, HistoryStep[]> = {
+      m: [{ from: 'm', to: 'h', via: 'merge' }],
+      h: [{ from: 'h', to: 'b0', via: 'parent' }],
+    };
+    const earlier = async (keys: readonly string[]) => keys.flatMap((k) => steps[k] ?? []);
+    const alone = await historyBetween(['m'], ['b0'], earlier, 100);
+    assert.deepEqual([alone.commits, alone.state, alone.via], [['h', 'm'], 'gap', ['merge', 'parent']]);
+    // With the push of the target branch (head m, before b0) the merge's history is whole.
+    steps['m']!.push({ from: 'm', to: 'b0', via: 'push' });
+    assert.equal((await historyBetween(['m'], ['b0'], earlier, 100)).state, 'complete');
+  });
+
   it('stops at the limit and says so', async () => {
     const chain: Record<string, string[]> = {};
     for (let i = 0; i < 50; i++) chain[`c${i + 1}`] = [`c${i}`];

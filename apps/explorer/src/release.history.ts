@@ -110,7 +110,9 @@ export async function historyBetween(heads: readonly string[], base: readonly st
   let truncated = before.truncated;
   while (frontier.length && !truncated) {
     const steps = await earlier(frontier);
-    const back = new Set(steps.filter((s) => s.via !== 'push-list').map((s) => s.from));
+    // A step to a parent, an Eiffel previous version or a push's `before` closes a commit's way back; the other
+    // commits of a push and a merged request's head are only part of it.
+    const back = new Set(steps.filter((s) => s.via !== 'push-list' && s.via !== 'merge').map((s) => s.from));
     if (frontier.some((f) => !back.has(f) && !listed.has(f))) open = true;
     const next: string[] = [];
     for (const s of steps) {

@@ -8,7 +8,7 @@ import { GraphRepository } from './graph.repository.js';
  */
 
 /** How one commit is known to come after another. */
-export type HistoryEdge = 'parent' | 'previous-version' | 'push';
+export type HistoryEdge = 'parent' | 'previous-version' | 'push' | 'merge';
 
 export interface HistoryStep {
   readonly from: string;
@@ -23,8 +23,9 @@ export class HistoryReads {
   /**
    * The commits known to come right before each given commit (by key): its parents (`PARENT`, from
    * pushes and hooks that list them), the commits an Eiffel source change links as `PREVIOUS_VERSION`,
-   * and, for the head of a push, the other commits of that push and the commit the branch was at
-   * before it (`before`).
+   * for the head of a push, the other commits of that push and the commit the branch was at
+   * before it (`before`), and for the merge commit of a merged pull / merge request, the request's head
+   * commit (`merge`: one side of the merge; the other comes from the push of the target branch).
    */
   async earlier(keys: readonly string[]): Promise<HistoryStep[]> {
     if (!keys.length) return [];
@@ -38,6 +39,10 @@ export class HistoryReads {
          UNION
          MATCH (c)<-[:ABOUT {role: 'head'}]-(:Event)-[:ABOUT {role: 'pushed'}]->(p:Commit) WHERE p <> c
          RETURN p.key AS to, 'push-list' AS via
+         UNION
+         MATCH (c)<-[:ABOUT {role: 'merge'}]-(pr:Event)-[:ABOUT {role: 'head'}]->(p:Commit)
+         WHERE p <> c AND EXISTS { (pr)-[:ABOUT]->(:Change) }
+         RETURN p.key AS to, 'merge' AS via
          UNION
          MATCH (c)<-[:ABOUT {role: 'head'}]-(push:Event) WHERE push.before IS NOT NULL
          MATCH (p:Commit {key: c.repository + '@' + toLower(push.before)}) WHERE p <> c
