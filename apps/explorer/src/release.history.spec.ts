@@ -99,5 +99,12 @@ describe('release history', () => {
     const h = await historyBetween(['c50'], ['c0'], earlier, 10);
     assert.deepEqual([h.commits.length, h.truncated, h.state], [10, true, 'gap']);
     assert.equal((await historyBetween(['c5'], [], earlier, 100)).state, 'first');
+    // The base's own past read back only 3 commits: a linear history still stops at the base itself.
+    assert.deepEqual(await historyBetween(['c45'], ['c40'], earlier, 100, 3), {
+      commits: ['c41', 'c42', 'c43', 'c44', 'c45'],
+      state: 'complete',
+      via: ['parent'],
+      truncated: false,
+    });
   });
 });

@@ -93,10 +93,19 @@ async function ancestors(start: readonly string[], earlier: Earlier, limit: numb
 
 /**
  * The history from `base` to `heads`: the commits reachable back from the heads over the known steps
- * (parents, Eiffel `PREVIOUS_VERSION`, pushes) that are not the base or before it.
+ * (parents, Eiffel `PREVIOUS_VERSION`, pushes, merged requests) that are not the base or before it. One
+ * lookup per step back. Without a base, everything known before the heads (up to `limit`).
  */
-export async function historyBetween(heads: readonly string[], base: readonly string[], earlier: Earlier, limit: number): Promise<History> {
-  const before = base.length ? await ancestors(base, earlier, limit) : { seen: new Set<string>(), truncated: false };
+export async function historyBetween(
+  heads: readonly string[],
+  base: readonly string[],
+  earlier: Earlier,
+  limit: number,
+  baseLimit = limit,
+): Promise<History> {
+  // What the base already had, as far back as `baseLimit` commits: a path from the heads stops there. A
+  // linear history meets the base itself; only a merge of a branch older than that reaches further back.
+  const before = base.length ? await ancestors(base, earlier, baseLimit) : { seen: new Set<string>(), truncated: false };
   if (base.length && heads.every((h) => before.seen.has(h))) {
     return { commits: [], state: heads.every((h) => base.includes(h)) ? 'complete' : 'back', via: [], truncated: false };
   }
@@ -107,7 +116,7 @@ export async function historyBetween(heads: readonly string[], base: readonly st
   const listed = new Set<string>();
   let frontier = [...seen];
   let open = false; // a path back ended before reaching the base
-  let truncated = before.truncated;
+  let truncated = false;
   while (frontier.length && !truncated) {
     const steps = await earlier(frontier);
     // A step to a parent, an Eiffel previous version or a push's `before` closes a commit's way back; the other

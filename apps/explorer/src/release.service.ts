@@ -68,6 +68,8 @@ interface ReleaseDiffDto {
 
 /** Most commits one component's history walk collects. */
 const HISTORY_LIMIT = 20_000;
+/** Most commits before the previous release's that are read to tell old history from new. */
+const BASE_LIMIT = 2_000;
 /** Most artifacts of a release that are walked one by one to find its components. */
 const COMPONENT_ARTIFACTS = 2_000;
 
@@ -105,7 +107,10 @@ export class ReleaseService {
     const components: ComponentDto[] = [];
     for (const c of mine.components) {
       const before = previous?.components.find((p) => p.name === c.name);
-      const h = await historyBetween(c.builtFrom, before?.builtFrom ?? [], earlier, HISTORY_LIMIT);
+      // A new component lists the commits it was built from: its whole past would be its repository's.
+      const h: History = before
+        ? await historyBetween(c.builtFrom, before.builtFrom, earlier, HISTORY_LIMIT, BASE_LIMIT)
+        : { commits: [], state: 'first', via: [], truncated: false };
       const commits = h.state === 'back' ? [] : [...new Set([...c.builtFrom, ...h.commits])].sort();
       components.push({
         ...c,
@@ -152,8 +157,8 @@ export class ReleaseService {
         out.push({ name, status: 'unchanged', from: ref(from), to: ref(to), commitsAdded: [], commitsRemoved: [], history: 'complete' });
       } else if (to && from) {
         const [added, removed] = await Promise.all([
-          historyBetween(to.builtFrom, from.builtFrom, earlier, HISTORY_LIMIT),
-          historyBetween(from.builtFrom, to.builtFrom, earlier, HISTORY_LIMIT),
+          historyBetween(to.builtFrom, from.builtFrom, earlier, HISTORY_LIMIT, BASE_LIMIT),
+          historyBetween(from.builtFrom, to.builtFrom, earlier, HISTORY_LIMIT, BASE_LIMIT),
         ]);
         out.push({
           name,
