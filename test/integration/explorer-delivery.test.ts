@@ -35,7 +35,8 @@ const M = 60_000;
  *   700 P6 c5 (CDEvents)         rolled back (CDEvents service.rolledback, to A3) at 720
  *
  * and an incident naming the service in staging at 840 (after c6's staging deployment at 830), resolved at 850;
- * c6's image is deployed to a lab environment by Eiffel events (the official examples' shape) at 900.
+ * c6's image is deployed to a lab environment by Eiffel events (the official examples' shape) at 900, and again
+ * at 950 by a deploy activity that finishes unsuccessfully.
  * Releases: shop@1.0 at 50 (A1, with the platform composition of A1 at 45 as its element), shop@1.1 at 150 (A2).
  */
 describe('delivery figures per environment against a real Neo4j', () => {
@@ -172,6 +173,16 @@ describe('delivery figures per environment against a real Neo4j', () => {
     ['ARTIFACT', created],
     ['ENVIRONMENT', lab],
   ]);
+  // Deployed again at 950 by a deploy activity that then failed: a failed deployment (its own deploy job).
+  const job = eiffel('EiffelActivityTriggeredEvent', '4.0.0', 945, { name: 'deploy to lab', executionType: 'AUTOMATED' });
+  eiffel('EiffelArtifactDeployedEvent', '0.2.0', 950, { description: 'lab deployment, again' }, [
+    ['ARTIFACT', created],
+    ['ENVIRONMENT', lab],
+    ['CONTEXT', job],
+  ]);
+  eiffel('EiffelActivityFinishedEvent', '4.0.0', 955, { outcome: { conclusion: 'UNSUCCESSFUL', description: 'smoke test failed' } }, [
+    ['ACTIVITY_EXECUTION', job],
+  ]);
   events.push(
     ...deploy(1, 'production', 60),
     ...deploy(2, 'production', 160),
@@ -297,8 +308,17 @@ describe('delivery figures per environment against a real Neo4j', () => {
       rollbacks: 0,
     });
     // The lab: one Eiffel deployment of c6's image (its environment from the EnvironmentDefined event it links), 900 - 800.
-    assert.deepEqual([byName['lab'].production, byName['lab'].changes, byName['lab'].dora.deployments], [false, 1, 1]);
-    assert.equal(byName['lab'].dora.leadTimeForChangesSeconds, 100 * 60);
+    // Its second deployment at 950 failed with its deploy activity: one of two failed, nothing restored it.
+    assert.deepEqual(byName['lab'].production, false);
+    assert.deepEqual(byName['lab'].changes, 1);
+    assert.deepEqual(byName['lab'].dora, {
+      deployments: 1,
+      deploymentFrequencyPerDay: 1 / days,
+      leadTimeForChangesSeconds: 100 * 60,
+      changeFailureRate: 1 / 2,
+      timeToRestoreSeconds: null,
+      rollbacks: 0,
+    });
     const staging = await get(`/api/v1/lead-time?${window}&until=deployment&environment=staging`);
     assert.equal(staging.status, 200, JSON.stringify(staging.body));
     assert.deepEqual(staging.body.dora, byName['staging'].dora);

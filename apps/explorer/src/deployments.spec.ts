@@ -20,6 +20,7 @@ const row = (o: Partial<DeliveryEventRow>): DeliveryEventRow => ({
   artifacts: [],
   commits: [],
   nested: false,
+  activityOutcomes: [],
   ...o,
 });
 const repo = 'github.com/acme/shop';
@@ -111,6 +112,21 @@ describe('deployments from deployment events', () => {
     );
     assert.equal(isProduction('a.b', ['a.b']), true);
     assert.equal(isProduction('axb', ['a.b']), false, 'a dot is a dot, not any character');
+  });
+
+  it('fails an Eiffel deployment whose deploy activity finished failed', () => {
+    const got = deploymentsOf([
+      row({ id: 'ok', activityOutcomes: ['success'], time: at(1) }),
+      row({ id: 'job-failed', activityOutcomes: ['failure'], time: at(2) }),
+    ]);
+    assert.deepEqual(
+      got.map((d) => [d.key, d.failed]),
+      [
+        ['ok', false],
+        ['job-failed', true],
+      ],
+    );
+    assert.equal(deliversChange(row({ activityOutcomes: ['failure'] })), false);
   });
 
   it('delivers a change with a finished, successful, forward deployment only', () => {

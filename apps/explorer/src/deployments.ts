@@ -32,7 +32,8 @@ function packageOf(purl: string): string {
  * The deployments among a window's deployment events. The events of one tool deployment (GitHub's
  * `deployment` then its statuses, GitLab's statuses of one `deployment_id`) are one deployment; it
  * counts once it has finished (an event with an outcome or the `finished` phase), at the time and
- * with the outcome of its last such event. Removals (`service.removed`) are not deployments.
+ * with the outcome of its last such event; it failed when that outcome failed or when the activity one of
+ * its events ran in (an Eiffel deploy activity) finished failed. Removals (`service.removed`) are not deployments.
  * Its environment is the first one its events name; its service the one the event names (CDEvents),
  * else the repository of the deployed commit, else the package of the deployed artifact, else the site.
  * A CDEvents `service.rolledback` is a rollback; so is a deployment that brings back a version (the
@@ -67,7 +68,7 @@ export function deploymentsOf(rows: readonly DeliveryEventRow[]): DeploymentReco
       events: list.map((r) => r.id),
       time: last.time,
       site: last.site,
-      failed: FAILED_OUTCOMES.has(last.outcome ?? ''),
+      failed: FAILED_OUTCOMES.has(last.outcome ?? '') || list.some(activityFailed),
       service,
       environment,
       rollback: list.some((r) => ROLLED_BACK.test(r.type)),
@@ -129,7 +130,17 @@ function globRegExp(pattern: string): RegExp {
   return new RegExp(`^${body}$`, 'i');
 }
 
-/** A deployment event that takes a change into an environment: finished, not failed, not a removal or a rollback. */
+/** A deployment event that takes a change into an environment: finished, not failed (nor its deploy job), not a removal or a rollback. */
 export function deliversChange(r: DeliveryEventRow): boolean {
-  return (r.phase === 'finished' || r.outcome !== null) && !FAILED_OUTCOMES.has(r.outcome ?? '') && !ROLLED_BACK.test(r.type);
+  return (
+    (r.phase === 'finished' || r.outcome !== null) &&
+    !FAILED_OUTCOMES.has(r.outcome ?? '') &&
+    !activityFailed(r) &&
+    !ROLLED_BACK.test(r.type)
+  );
+}
+
+/** The activity (deploy job) the event ran in failed. */
+function activityFailed(r: DeliveryEventRow): boolean {
+  return r.activityOutcomes.some((o) => FAILED_OUTCOMES.has(o));
 }

@@ -33,6 +33,11 @@ export interface DeliveryEventRow {
   readonly commits: Array<{ key: string; repository: string | null }>;
   /** A release event that another release event reaches over ELEMENT / COMPOSITION links: a part of a release. */
   readonly nested: boolean;
+  /**
+   * The outcomes of the activities the event ran in (Eiffel: the `EiffelActivityFinishedEvent` of the
+   * activity its `CONTEXT` link names): a deployment whose deploy job failed.
+   */
+  readonly activityOutcomes: string[];
 }
 
 const DELIVERY_FIELDS = `e.id AS id, e.type AS type, e.stage AS stage, e.phase AS phase, e.outcome AS outcome,
@@ -44,6 +49,7 @@ const DELIVERY_FIELDS = `e.id AS id, e.type AS type, e.stage AS stage, e.phase A
   [(e)-[:ABOUT]->(a:Artifact) | {key: a.key, purl: a.purl}]
     + [(e)-[:ARTIFACT]->(:Event)-[:ABOUT {role: 'created'}]->(a:Artifact) | {key: a.key, purl: a.purl}] AS artifacts,
   [(e)-[:ABOUT]->(c:Commit) | {key: c.key, repository: c.repository}] AS commits,
+  [(e)-[:CONTEXT]->(:Event)<-[:ACTIVITY_EXECUTION]-(f:Event) WHERE f.outcome IS NOT NULL | f.outcome] AS activityOutcomes,
   e.stage = 'release' AND EXISTS { (e)<-[:ELEMENT|COMPOSITION*1..8]-(o:Event) WHERE o.stage = 'release' } AS nested`;
 
 export class DeliveryReads {
@@ -93,6 +99,7 @@ function normalize(r: DeliveryEventRow): DeliveryEventRow {
     environments: [...new Set(r.environments)].sort(),
     artifacts: r.artifacts.map((a) => ({ key: a.key, purl: a.purl ?? null })),
     commits: r.commits.map((c) => ({ key: c.key, repository: c.repository ?? null })),
+    activityOutcomes: r.activityOutcomes ?? [],
   };
 }
 
