@@ -112,14 +112,16 @@ export class ReleaseService {
         ? await historyBetween(c.builtFrom, before.builtFrom, earlier, HISTORY_LIMIT, BASE_LIMIT)
         : { commits: [], state: 'first', via: [], truncated: false };
       const commits = h.state === 'back' ? [] : [...new Set([...c.builtFrom, ...h.commits])].sort();
+      // The same artifact, or rebuilt from the same commits: nothing changed.
+      const same = before !== undefined && (before.artifact === c.artifact || sameSet(c.builtFrom, before.builtFrom));
       components.push({
         ...c,
         previous: before
           ? { release: previous!.key, artifact: before.artifact, version: before.version, builtFrom: before.builtFrom }
           : null,
-        history: before && before.artifact === c.artifact ? 'complete' : h.state,
+        history: same ? 'complete' : h.state,
         historyFrom: ['built-from', ...h.via],
-        commits: before && before.artifact === c.artifact ? [] : commits,
+        commits: same ? [] : commits,
         workItems: [],
       });
     }
