@@ -413,6 +413,7 @@ export const OPENAPI_DOCUMENT = {
           changes: strs,
           builds: strs,
           truncated: { type: 'boolean' },
+          componentsTruncated: { type: 'boolean' },
           diff: {
             type: 'object',
             properties: {

@@ -25,6 +25,8 @@ export interface ReleaseDto {
   readonly changes: string[];
   readonly builds: string[];
   readonly truncated: boolean;
+  /** The release has more artifacts than are split into components (`COMPONENT_ARTIFACTS`): components are of the first ones only. */
+  readonly componentsTruncated: boolean;
   readonly diff?: ReleaseDiffDto;
 }
 
@@ -80,6 +82,7 @@ interface Walked {
   readonly up: UpstreamDto;
   readonly components: Component[];
   readonly truncated: boolean;
+  readonly componentsTruncated: boolean;
 }
 
 /** "What is in my product?": the release's components with their history, artifacts, commits and work items, and a diff. */
@@ -141,6 +144,7 @@ export class ReleaseService {
       changes: mine.up.changes,
       builds: mine.up.builds,
       truncated: mine.truncated || (previous?.truncated ?? false),
+      componentsTruncated: mine.componentsTruncated || (previous?.componentsTruncated ?? false),
     };
     if (!other) return result;
     return { ...result, diff: await this.diff(result, mine, other) };
@@ -245,7 +249,8 @@ export class ReleaseService {
       version,
       up,
       components: componentsOf(upstream, purls),
-      truncated: walked.truncated || artifacts.length >= COMPONENT_ARTIFACTS,
+      truncated: walked.truncated,
+      componentsTruncated: artifacts.length >= COMPONENT_ARTIFACTS,
     };
   }
 }
