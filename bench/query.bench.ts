@@ -17,7 +17,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseMessage, type TraceEvent } from '@not/events';
-import { ExplorerReads, GraphRepository, Journeys, RawEventReads } from '@not/graph';
+import { DeliveryReads, ExplorerReads, GraphRepository, HistoryReads, Journeys, RawEventReads } from '@not/graph';
 import { loadMesh, Mesh } from '@not/mesh';
 import { EiffelService } from '../apps/explorer/src/eiffel.service.js';
 import { explorerConfigSchema } from '../apps/explorer/src/explorer.config.js';
@@ -153,8 +153,8 @@ async function main(): Promise<void> {
   const walker = new WalkService(reads, config);
   const journeys = new Journeys(graph, reads, () => config.limits);
   const traces = new TraceService(reads, walker, journeys);
-  const releases = new ReleaseService(reads, walker, traces, config);
-  const leadTimes = new LeadTimeService(reads, walker, journeys, config);
+  const releases = new ReleaseService(reads, new HistoryReads(graph), walker, traces, config);
+  const leadTimes = new LeadTimeService(reads, new DeliveryReads(graph), walker, journeys, config);
   const eiffel = new EiffelService(reads, new RawEventReads(graph), config);
 
   const pipelines: Pipeline[] = [];

@@ -112,6 +112,20 @@ describe('explorer web page in headless Chromium', () => {
     const artifacts = await page.$$eval('#release-artifacts li', (els) => els.map((e) => e.textContent));
     assert.deepEqual(artifacts, [p.artifacts.A2, p.artifacts.A3, p.artifacts.A4].sort());
     assert.match((await page.textContent('[data-testid="diff"]')) ?? '', new RegExp(p.artifacts.A1));
+    // Per component: A2 and A4 (built from C2 and C4) are new in 1.1, A1 (C1) left; A3 is a composite, not a component.
+    const statuses = await page.$$eval('[data-testid="diff-components"] li', (els) =>
+      els.map((e) => [e.getAttribute('data-status'), e.textContent?.split(': ')[0]]),
+    );
+    const name = (a: 'A1' | 'A2' | 'A4'): string => p.purls[a].slice(0, p.purls[a].lastIndexOf('@'));
+    assert.deepEqual(
+      statuses.sort((a, b) => String(a[1]).localeCompare(String(b[1]))),
+      [
+        ['removed', name('A1')],
+        ['added', name('A2')],
+        ['added', name('A4')],
+      ].sort((a, b) => a[1]!.localeCompare(b[1]!)),
+    );
+    assert.equal((await page.$$('[data-testid="components"] tr')).length, 3, 'a header and two components');
     await page.screenshot({ path: join(SHOTS, 'release.png'), fullPage: true });
   });
 
@@ -157,6 +171,13 @@ describe('explorer web page in headless Chromium', () => {
     const dora = /DORA: (\d+) deployments \(([\d.]+)\/day\)/.exec(summary);
     assert.ok(changes >= 1, `the demo's change is counted: ${summary}`);
     assert.ok(Number(dora?.[1]) >= 1 && Number(dora?.[2]) > 0, `a deployment frequency above zero: ${summary}`);
+    // Until deployment: the demo's Eiffel deployment to "production" (its EnvironmentDefined event), figures per environment.
+    await page.selectOption('#lt-until', 'deployment');
+    await page.click('#lead-form button');
+    await page.locator('#lead-summary', { hasText: /production environments/ }).waitFor({ timeout: 60_000 });
+    assert.match((await page.textContent('[data-testid="environments"]')) ?? '', /production \(production\)/);
+    assert.ok(await page.$('#lt-env option[value=""]'), 'the selector offers the production environments');
+    await page.screenshot({ path: join(SHOTS, 'demo-environments.png'), fullPage: true });
     await page.fill('#q', '3f786850');
     await page.click('#go');
     await page.waitForSelector('#stages li[data-stage="release"]', { timeout: 30_000 });

@@ -186,12 +186,14 @@ describe('explorer on the mesh: a multi-site pipeline, traced, released, measure
       if (share > best.share) best = { segment: s, share };
     }
     assert.equal(body.overall.bottleneck.overall.segment, best.segment);
+    // Releases: P@1.0 and P@1.1; lib@1 is a part of P@1.1 (a nested composition), not a release.
     assert.deepEqual(body.dora, {
-      deployments: 3,
-      deploymentFrequencyPerDay: 3,
+      deployments: 2,
+      deploymentFrequencyPerDay: 2,
       leadTimeForChangesSeconds: pct(totals, 0.5),
       changeFailureRate: 0,
       timeToRestoreSeconds: null,
+      rollbacks: 0,
     });
     const bySite = (await api<Record<string, any>>(`/api/v1/lead-time?from=${from}&to=${to}&groupBy=site`)).body;
     assert.deepEqual(
@@ -209,11 +211,12 @@ describe('explorer on the mesh: a multi-site pipeline, traced, released, measure
     const mine = (await api<Record<string, any>>(`/api/v1/lead-time?from=${from}&to=${to}&area=${encodeURIComponent(p.repository)}`)).body;
     const totals = (['C1', 'C2', 'C4'] as const).map((c) => expectedSegments(p.commits[c].times).total);
     assert.deepEqual(mine.dora, {
-      deployments: 3,
-      deploymentFrequencyPerDay: 3,
+      deployments: 2,
+      deploymentFrequencyPerDay: 2,
       leadTimeForChangesSeconds: pct(totals, 0.5),
-      changeFailureRate: 1 / 3,
+      changeFailureRate: 1 / 2,
       timeToRestoreSeconds: 30 * 60,
+      rollbacks: 0,
     });
     const other = (await api<Record<string, any>>(`/api/v1/lead-time?from=${from}&to=${to}&area=no-such-area`)).body;
     assert.deepEqual(
@@ -224,6 +227,7 @@ describe('explorer on the mesh: a multi-site pipeline, traced, released, measure
         leadTimeForChangesSeconds: null,
         changeFailureRate: null,
         timeToRestoreSeconds: null,
+        rollbacks: 0,
       },
       'another area has none of these deployments',
     );

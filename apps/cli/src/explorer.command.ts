@@ -7,7 +7,7 @@ import { duration, table } from './explorer.format.js';
 export const EXPLORER_USAGE = `  traces trace commit SHA [--repo REPO] | work-item KEY | change ID | artifact DIGEST|PURL
                                                  where a change is now: stages, builds, tests, artifacts, releases
   traces release PRODUCT VERSION [--diff VERSION]  what a release contains, and what changed since another
-  traces lead-time [--from DATE] [--to DATE] [--until STAGE] [--area AREA] [--group-by stage|area|site]
+  traces lead-time [--from DATE] [--to DATE] [--until STAGE] [--area AREA] [--group-by stage|area|site] [--environment ENV]
                                                  lead time per stage, the bottleneck and the DORA figures
     explorer options: --json (machine-readable), --url URL (or TRACES_EXPLORER_URL; default: the mesh's explorer),
                       --token TOKEN (or TRACES_TOKEN; default: EXPLORER_TOKEN, else the token the local mesh generated)`;
@@ -44,7 +44,7 @@ export async function explorerCommand(
       return 0;
     }
     case 'lead-time': {
-      const valued = ['from', 'to', 'until', 'area', 'group-by'];
+      const valued = ['from', 'to', 'until', 'area', 'group-by', 'environment'];
       const args = parseArgs(argv, [...COMMON, ...valued]);
       checkKnown(args, [...COMMON, ...valued, 'json']);
       const q = new URLSearchParams();
@@ -197,10 +197,27 @@ function formatTrace(t: TraceBody): string {
 interface ReleaseBody {
   key: string;
   artifacts: string[];
+  productArtifacts?: string[];
+  previous?: string | null;
+  components?: Array<{
+    name: string;
+    version: string | null;
+    history: string;
+    commits: string[];
+    previous: { version: string | null } | null;
+  }>;
   commits: Array<{ key: string }>;
   workItems: string[];
   diff?: {
     against: string;
+    components?: Array<{
+      name: string;
+      status: string;
+      from: { version: string | null; artifact: string } | null;
+      to: { version: string | null; artifact: string } | null;
+      commitsAdded: string[];
+      commitsRemoved: string[];
+    }>;
     added: Record<'artifacts' | 'commits' | 'workItems', string[]>;
     removed: Record<'artifacts' | 'commits' | 'workItems', string[]>;
   };
@@ -213,12 +230,34 @@ function formatRelease(r: ReleaseBody): string {
     ...r.workItems.map((w): [string, string] => ['work item', w]),
   ];
   const parts = [
-    `release ${r.key}: ${r.artifacts.length} artifact(s), ${r.commits.length} commit(s), ${r.workItems.length} work item(s)`,
+    `release ${r.key}: ${r.artifacts.length} artifact(s), ${r.commits.length} commit(s), ${r.workItems.length} work item(s)` +
+      (r.previous ? ` since ${r.previous}` : ''),
+    ...(r.productArtifacts?.length ? [`ships: ${r.productArtifacts.join(', ')}`] : []),
+    ...(r.components?.length
+      ? [
+          '',
+          table(
+            ['component', 'version', 'since', 'commits', 'history'],
+            r.components.map((c) => [c.name, c.version ?? '', c.previous?.version ?? '', c.commits.length, c.history]),
+          ),
+        ]
+      : []),
     '',
     table(['kind', 'key'], rows),
   ];
   if (r.diff) {
     const d = r.diff;
+    if (d.components?.length) {
+      const v = (x: { version: string | null; artifact: string } | null): string => (x ? (x.version ?? x.artifact) : '');
+      parts.push(
+        '',
+        `components against ${d.against}:`,
+        table(
+          ['component', 'status', 'from', 'to', '+commits', '-commits'],
+          d.components.map((c) => [c.name, c.status, v(c.from), v(c.to), c.commitsAdded.length, c.commitsRemoved.length]),
+        ),
+      );
+    }
     const diffRows: string[][] = [];
     for (const k of ['artifacts', 'commits', 'workItems'] as const) {
       for (const x of d.added[k]) diffRows.push(['+', k, x]);
@@ -246,13 +285,16 @@ interface LeadTimeBody {
     bottleneck: Record<'overall' | 'waiting' | 'working', { segment: string; share: number } | null>;
   };
   groups: Array<{ name: string; total: Summary }>;
-  dora: {
-    deployments: number;
-    deploymentFrequencyPerDay: number;
-    leadTimeForChangesSeconds: number | null;
-    changeFailureRate: number | null;
-    timeToRestoreSeconds: number | null;
-  };
+  dora: DoraBody;
+  environments?: Array<{ name: string; production: boolean; changes: number; dora: DoraBody }>;
+}
+interface DoraBody {
+  deployments: number;
+  deploymentFrequencyPerDay: number;
+  leadTimeForChangesSeconds: number | null;
+  changeFailureRate: number | null;
+  timeToRestoreSeconds: number | null;
+  rollbacks?: number;
 }
 
 function formatLeadTime(l: LeadTimeBody): string {
@@ -287,6 +329,23 @@ function formatLeadTime(l: LeadTimeBody): string {
         ]
       : []),
     '',
-    `DORA: ${l.dora.deployments} deployment(s), ${l.dora.deploymentFrequencyPerDay.toFixed(2)}/day; lead time for changes ${duration(l.dora.leadTimeForChangesSeconds) || 'n/a'}; change failure rate ${pct(l.dora.changeFailureRate)}; time to restore ${duration(l.dora.timeToRestoreSeconds) || 'n/a'}`,
+    `DORA: ${l.dora.deployments} deployment(s), ${l.dora.deploymentFrequencyPerDay.toFixed(2)}/day; lead time for changes ${duration(l.dora.leadTimeForChangesSeconds) || 'n/a'}; change failure rate ${pct(l.dora.changeFailureRate)}; time to restore ${duration(l.dora.timeToRestoreSeconds) || 'n/a'}; rollbacks ${l.dora.rollbacks ?? 0}`,
+    ...(l.environments?.length
+      ? [
+          '',
+          table(
+            ['environment', 'deployments', 'per day', 'lead time', 'change failure', 'restore', 'rollbacks'],
+            l.environments.map((e) => [
+              e.name + (e.production ? ' (production)' : ''),
+              e.dora.deployments,
+              e.dora.deploymentFrequencyPerDay.toFixed(2),
+              duration(e.dora.leadTimeForChangesSeconds) || 'n/a',
+              pct(e.dora.changeFailureRate),
+              duration(e.dora.timeToRestoreSeconds) || 'n/a',
+              e.dora.rollbacks ?? 0,
+            ]),
+          ),
+        ]
+      : []),
   ].join('\n');
 }

@@ -36,4 +36,21 @@ describe('explorer configuration', () => {
         /unknown setting/.test(e.message),
     );
   });
+
+  it('takes prod* as the production environments unless told, and says what is wrong with a bad list', () => {
+    const auth = 'auth: { tokens: [explorer-token-0123] }\n';
+    assert.deepEqual(loadExplorerConfig(file(`${base}${auth}`)).environments.production, ['prod*']);
+    assert.deepEqual(loadExplorerConfig(file(`${base}${auth}environments: { production: [live, "prod-*"] }\n`)).environments.production, [
+      'live',
+      'prod-*',
+    ]);
+    assert.throws(
+      () => loadExplorerConfig(file(`${base}${auth}environments: { production: [] }\n`)),
+      (e: unknown) => e instanceof ConfigError && /environments.production: give at least one production environment/.test(e.message),
+    );
+    assert.throws(
+      () => loadExplorerConfig(file(`${base}${auth}environments: { production: ["prod eu"] }\n`)),
+      (e: unknown) => e instanceof ConfigError && /environments.production\[0\]: must be an environment name or pattern/.test(e.message),
+    );
+  });
 });

@@ -25,6 +25,22 @@ export const explorerConfigSchema = z.strictObject({
   }),
   /** How areas are named for lead time: repository key prefix -> area name (first match wins); else the repository. */
   areas: z.array(z.strictObject({ name: z.string().min(1), repositoryPrefix: z.string().min(1) })).default([]),
+  /** Which deployment environments are production: DORA and lead time to `deployment` count deployments there. */
+  environments: z
+    .strictObject({
+      /** Environment names; `*` matches any characters, case-insensitive, whole name. */
+      production: z
+        .array(
+          z
+            .string()
+            .min(1, 'must not be empty')
+            .max(200)
+            .regex(/^[^\s]+$/, 'must be an environment name or pattern without spaces, e.g. prod* or production-eu'),
+        )
+        .min(1, 'give at least one production environment name or pattern, e.g. prod*')
+        .default(['prod*']),
+    })
+    .default({ production: ['prod*'] }),
   limits: z
     .strictObject({
       /** Steps a walk through the graph may take before it stops (a guard against cycles of bad links). */

@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { PATH_METADATA } from '@nestjs/common/constants.js';
-import { ExplorerReads, GraphRepository, Journeys, RawEventReads, SubscriptionStore } from '@not/graph';
+import { DeliveryReads, ExplorerReads, GraphRepository, HistoryReads, Journeys, RawEventReads, SubscriptionStore } from '@not/graph';
 import { HealthRegistry, ObservabilityModule } from '@not/observability';
 import { Registry } from 'prom-client';
 import { BearerGuard } from './auth.guard.js';
@@ -63,6 +63,8 @@ export class ExplorerModule {
           inject: [GraphRepository, ExplorerReads],
           useFactory: (graph: GraphRepository, reads: ExplorerReads) => new Journeys(graph, reads, () => config.limits),
         },
+        { provide: DeliveryReads, inject: [GraphRepository], useFactory: (graph: GraphRepository) => new DeliveryReads(graph) },
+        { provide: HistoryReads, inject: [GraphRepository], useFactory: (graph: GraphRepository) => new HistoryReads(graph) },
         { provide: RawEventReads, inject: [GraphRepository], useFactory: (graph: GraphRepository) => new RawEventReads(graph) },
         { provide: SubscriptionStore, inject: [GraphRepository], useFactory: (graph: GraphRepository) => new SubscriptionStore(graph) },
         SubscriptionsService,

@@ -12,10 +12,15 @@ const LeadTimeQuery = z
     until: z.enum(['merge', 'build', 'artifact', 'test', 'publication', 'promotion', 'deployment', 'release']).default('release'),
     area: text(300).optional(),
     groupBy: z.enum(['stage', 'area', 'site']).default('stage'),
+    environment: text(200).optional(),
   })
   .transform((q) => {
     const to = q.to ?? new Date().toISOString();
     return { ...q, to, from: q.from ?? new Date(Date.parse(to) - 30 * DAY).toISOString() };
+  })
+  .refine((q) => q.environment === undefined || q.until === 'deployment', {
+    message: 'is only for until=deployment (lead time and DORA to the deployments in that environment)',
+    path: ['environment'],
   })
   .refine((q) => q.from < q.to, { message: '"from" must be before "to"', path: ['from'] })
   .refine((q) => Date.parse(q.to) - Date.parse(q.from) <= 366 * DAY, { message: 'the window may span at most 366 days', path: ['to'] });

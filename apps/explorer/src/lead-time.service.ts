@@ -1,5 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ExplorerReads, Journeys, type EventRow, type IncidentEventRow, type JourneyEvent, type JourneyStage } from '@not/graph';
+import {
+  DeliveryReads,
+  ExplorerReads,
+  Journeys,
+  type DeliveryEventRow,
+  type EventRow,
+  type IncidentEventRow,
+  type JourneyEvent,
+  type JourneyRecord,
+  type JourneyStage,
+} from '@not/graph';
 import type { ExplorerConfig } from './explorer.config.js';
 import { EXPLORER_CONFIG } from './explorer.tokens.js';
 import { FAILED_OUTCOMES } from '@not/events';
@@ -7,13 +17,16 @@ import {
   dora,
   groupStats,
   segmentsOf,
+  summarize,
   type Deployment,
   type Dora,
   type GroupStats,
   type Incident,
   type Milestones,
   type Segment,
+  type Summary,
 } from './lead-time.stats.js';
+import { deliversChange, deploymentsOf, isProduction, releasesOf, type DeploymentRecord } from './deployments.js';
 import { WalkService } from './walk.service.js';
 
 type GroupBy = 'stage' | 'area' | 'site';
@@ -25,6 +38,8 @@ export interface LeadTimeQuery {
   readonly until: string;
   readonly area?: string;
   readonly groupBy: GroupBy;
+  /** With `until=deployment`: the environment whose deployments count (default: the production ones). */
+  readonly environment?: string;
 }
 
 export interface ChangeLeadTimeDto {
@@ -37,21 +52,39 @@ export interface ChangeLeadTimeDto {
   readonly segments: Record<Segment, number>;
 }
 
+/** The figures of one deployment environment over the window. */
+interface EnvironmentFiguresDto {
+  readonly name: string;
+  /** Whether the configured production patterns match it. */
+  readonly production: boolean;
+  /** Changes first deployed (successfully) to it in the window. */
+  readonly changes: number;
+  /** Commit to the first successful deployment to it, of those changes. */
+  readonly leadTime: Summary;
+  readonly dora: Dora;
+}
+
 export interface LeadTimeDto {
   readonly from: string;
   readonly to: string;
   readonly until: string;
   readonly groupBy: GroupBy;
   readonly area: string | null;
+  /** With `until=deployment`: the environment asked for, else null (the production ones). */
+  readonly environment: string | null;
+  /** The configured production environment patterns. */
+  readonly production: readonly string[];
   readonly changes: number;
   readonly overall: GroupStats;
   readonly groups: Array<{ name: string } & GroupStats>;
   readonly dora: Dora;
+  /** Every environment deployed to in the window, by name. */
+  readonly environments: EnvironmentFiguresDto[];
   readonly perChange: ChangeLeadTimeDto[];
   readonly truncated: boolean;
 }
 
-/** A deployment (an event of the chosen end stage) with the areas of the commits it carried. */
+/** A deployment (or release, or other end-stage event) with the areas of the commits it carried. */
 export interface AreaDeployment extends Deployment {
   readonly areas: readonly string[];
 }
@@ -68,6 +101,7 @@ export interface LeadTimeMeasure {
 export class LeadTimeService {
   constructor(
     private readonly reads: ExplorerReads,
+    private readonly deliveries: DeliveryReads,
     private readonly walker: WalkService,
     private readonly journeys: Journeys,
     @Inject(EXPLORER_CONFIG) private readonly config: ExplorerConfig,
@@ -79,64 +113,143 @@ export class LeadTimeService {
 
   async measure(q: LeadTimeQuery): Promise<LeadTimeMeasure> {
     const limit = this.config.limits.leadTimeChanges;
+    const production = this.config.environments.production;
+    const toDeployment = q.until === 'deployment';
     await this.journeys.settled(this.config.journeys.waitMs);
-    // The changes that first reached the end stage in the window, and the end stage's events there (the deployments).
-    const [reached, targets, incidentEvents] = await Promise.all([
-      this.journeys.reachedIn(q.until as JourneyStage, q.from, q.to, limit),
-      this.reads.eventsInWindow(q.until, q.from, q.to, limit),
+    // The changes that reached the end stage in the window, the end stage's events there (the deployments),
+    // the deployments to every environment, and the incidents.
+    const [reached, atDeployment, deploymentRows, releaseRows, otherTargets, incidentEvents] = await Promise.all([
+      toDeployment ? Promise.resolve([]) : this.journeys.reachedIn(q.until as JourneyStage, q.from, q.to, limit),
+      this.deliveries.journeysAt('deployment', q.from, q.to, limit),
+      this.deliveries.inWindow('deployment', q.from, q.to, limit),
+      q.until === 'release' ? this.deliveries.inWindow('release', q.from, q.to, limit) : Promise.resolve([]),
+      q.until !== 'release' && !toDeployment ? this.reads.eventsInWindow(q.until, q.from, q.to, limit) : Promise.resolve([]),
       this.reads.incidentEventsInWindow(q.from, q.to, limit),
     ]);
-    let truncated = targets.length >= limit || reached.length >= limit;
-    const perChange: ChangeLeadTimeDto[] = [];
-    for (const j of reached) {
-      truncated ||= j.truncated;
-      const journey = j.events.map(asEventRow);
-      const m = milestones(journey, q.until);
-      if (!m || m.points.reached < q.from || m.points.reached >= q.to) continue;
-      const area = areaOf(this.config.areas, j.repository);
-      if (q.area !== undefined && area !== q.area) continue;
-      const site = journey.find((e) => e.stage === 'commit')?.site ?? journey[0]!.site;
-      const { total, segments } = segmentsOf(m.points);
-      perChange.push({ commit: j.key, area, site, start: m.points.commit, reached: m.points.reached, total, segments });
-    }
-    perChange.sort((a, b) => (a.reached < b.reached ? -1 : a.reached > b.reached ? 1 : a.commit < b.commit ? -1 : 1));
+    let truncated = [reached, atDeployment, deploymentRows, releaseRows, otherTargets].some((l) => l.length >= limit);
+    // What each journey's release and deployment events are (some lie before the window).
+    const info = new Map<string, DeliveryEventRow>([...deploymentRows, ...releaseRows].map((r) => [r.id, r]));
+    const unknown = new Set<string>();
+    for (const j of [...reached, ...atDeployment])
+      for (const e of j.events) if ((e.stage === 'deployment' || e.stage === 'release') && !info.has(e.id)) unknown.add(e.id);
+    for (const r of await this.deliveries.byIds([...unknown])) info.set(r.id, r);
+    const inScope = (env: string | null): boolean => (q.environment !== undefined ? env === q.environment : isProduction(env, production));
+    const deliveredTo =
+      (accept: (env: string | null) => boolean) =>
+      (e: EventRow): boolean => {
+        const r = info.get(e.id);
+        return r !== undefined && deliversChange(r) && accept(r.environments[0] ?? null);
+      };
+    const isEnd: (e: EventRow) => boolean = toDeployment
+      ? deliveredTo(inScope)
+      : q.until === 'release'
+        ? (e) => info.get(e.id)?.nested !== true
+        : () => true;
+    const perChange = this.changesOf(toDeployment ? atDeployment : reached, q, isEnd);
+    for (const j of toDeployment ? atDeployment : reached) truncated ||= j.truncated;
     const groups = new Map<string, ChangeLeadTimeDto[]>();
     for (const c of perChange) {
       const name = q.groupBy === 'area' ? c.area : q.groupBy === 'site' ? c.site : 'all';
       groups.set(name, [...(groups.get(name) ?? []), c]);
     }
     const days = (Date.parse(q.to) - Date.parse(q.from)) / 86_400_000;
-    // What each deployment carried: the areas of the journeys that passed it, and (for incidents) its artifacts.
     const incidents = incidentsOf(incidentEvents);
-    const passing = await this.journeys.passing(targets.map((t) => t.id));
-    const carried = await this.artifactsCarried(targets, passing, incidents);
-    const deployments: AreaDeployment[] = targets.map((t) => ({
-      time: t.time,
-      failed: FAILED_OUTCOMES.has(t.outcome ?? ''),
-      service: t.site,
-      artifacts: carried.get(t.id) ?? [],
-      areas: [...new Set((passing.get(t.id) ?? []).map((j) => areaOf(this.config.areas, j.repository)))],
-    }));
-    const inArea = q.area === undefined ? deployments : deployments.filter((d) => d.areas.includes(q.area!));
+    // Every deployment of the window (for the environments), and the ones that count for `until`.
+    const allDeployments = deploymentsOf(deploymentRows);
+    const targets: DeploymentRecord[] = toDeployment
+      ? allDeployments.filter((d) => inScope(d.environment))
+      : q.until === 'release'
+        ? releasesOf(releaseRows)
+        : otherTargets.map((t) => ({
+            key: t.id,
+            events: [t.id],
+            time: t.time,
+            site: t.site,
+            failed: FAILED_OUTCOMES.has(t.outcome ?? ''),
+            service: t.site,
+            environment: null,
+            rollback: false,
+            artifacts: [],
+            commits: [],
+          }));
+    // What each deployment carried: the areas of the journeys that passed it, and (for incidents) its artifacts.
+    const records = [...new Map([...targets, ...allDeployments].map((d) => [d.key, d])).values()];
+    const passing = await this.journeys.passing([...new Set(records.flatMap((d) => d.events))]);
+    const carried = await this.artifactsCarried(records, passing, incidents);
+    const measured = new Map<string, AreaDeployment>(
+      records.map((d) => [
+        d.key,
+        {
+          ...d,
+          artifacts: [...new Set([...d.artifacts, ...(carried.get(d.key) ?? [])])].sort(),
+          areas: [...new Set(d.events.flatMap((id) => passing.get(id) ?? []).map((j) => areaOf(this.config.areas, j.repository)))].sort(),
+        },
+      ]),
+    );
+    const inArea = (list: readonly DeploymentRecord[]): AreaDeployment[] =>
+      list.map((d) => measured.get(d.key)!).filter((d) => q.area === undefined || d.areas.includes(q.area));
+    const deployments = inArea(targets);
+    const environments = [...new Set(allDeployments.map((d) => d.environment).filter((e): e is string => e !== null))].sort();
     const result: LeadTimeDto = {
       from: q.from,
       to: q.to,
       until: q.until,
       groupBy: q.groupBy,
       area: q.area ?? null,
+      environment: q.environment ?? null,
+      production,
       changes: perChange.length,
       overall: groupStats(perChange),
       groups: [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, list]) => ({ name, ...groupStats(list) })),
       dora: dora(
-        inArea,
+        deployments,
         perChange.map((c) => c.total),
         days,
-        incidents,
+        // An incident that names no environment is a production one.
+        incidents.filter(
+          (i) => i.environments?.length || !toDeployment || q.environment === undefined || isProduction(q.environment, production),
+        ),
       ),
+      environments: environments.map((name) => {
+        const changes = this.changesOf(
+          atDeployment,
+          q,
+          deliveredTo((env) => env === name),
+        ).map((c) => c.total);
+        return {
+          name,
+          production: isProduction(name, production),
+          changes: changes.length,
+          leadTime: summarize(changes),
+          // An incident counts in the environments it names; one that names none, in the production ones.
+          dora: dora(
+            inArea(allDeployments.filter((d) => d.environment === name)),
+            changes,
+            days,
+            incidents.filter((i) => (i.environments?.length ? i.environments.includes(name) : isProduction(name, production))),
+          ),
+        };
+      }),
       perChange,
       truncated,
     };
     return { result, deployments, incidents };
+  }
+
+  /** The lead time of each change whose end point (the first event of `until` that `isEnd` accepts) lies in the window. */
+  private changesOf(journeys: readonly JourneyRecord[], q: LeadTimeQuery, isEnd: (e: EventRow) => boolean): ChangeLeadTimeDto[] {
+    const out: ChangeLeadTimeDto[] = [];
+    for (const j of journeys) {
+      const journey = j.events.map(asEventRow);
+      const m = milestones(journey, q.until, isEnd);
+      if (!m || m.points.reached < q.from || m.points.reached >= q.to) continue;
+      const area = areaOf(this.config.areas, j.repository);
+      if (q.area !== undefined && area !== q.area) continue;
+      const site = journey.find((e) => e.stage === 'commit')?.site ?? journey[0]!.site;
+      const { total, segments } = segmentsOf(m.points);
+      out.push({ commit: j.key, area, site, start: m.points.commit, reached: m.points.reached, total, segments });
+    }
+    return out.sort((a, b) => (a.reached < b.reached ? -1 : a.reached > b.reached ? 1 : a.commit < b.commit ? -1 : 1));
   }
 
   /**
@@ -145,21 +258,23 @@ export class LeadTimeService {
    * journey's artifacts include ones built from the change but never deployed).
    */
   private async artifactsCarried(
-    targets: readonly EventRow[],
+    targets: readonly DeploymentRecord[],
     passing: ReadonlyMap<string, ReadonlyArray<{ artifacts: readonly string[] }>>,
     incidents: readonly Incident[],
   ): Promise<Map<string, string[]>> {
     const named = new Set(incidents.flatMap((i) => i.artifacts));
     if (!named.size) return new Map();
-    const suspects = targets.filter((t) => (passing.get(t.id) ?? []).some((j) => j.artifacts.some((a) => named.has(a))));
+    const suspects = targets.filter((t) =>
+      t.events.some((id) => (passing.get(id) ?? []).some((j) => j.artifacts.some((a) => named.has(a)))),
+    );
     const up = await this.walker.walkMany(
-      suspects.map((t) => ({ origin: t.id, events: [t.id] })),
+      suspects.map((t) => ({ origin: t.key, events: [...t.events] })),
       'up',
     );
     const out = new Map<string, string[]>();
-    for (const [id, r] of up)
+    for (const [key, r] of up)
       out.set(
-        id,
+        key,
         [...r.entities.values()].filter((x) => x.label === 'Artifact').map((x) => x.key),
       );
     return out;
@@ -178,11 +293,13 @@ export function areaOf(areas: ExplorerConfig['areas'], repository: string): stri
 
 /** Incidents from their events: detected at the first detection or report, resolved at the first resolution after it. */
 export function incidentsOf(events: readonly IncidentEventRow[]): Incident[] {
-  const by = new Map<string, { detected?: string; resolved: string[]; artifacts: Set<string> }>();
+  const by = new Map<string, { detected?: string; resolved: string[]; artifacts: Set<string>; service?: string; envs: Set<string> }>();
   for (const e of events) {
-    const i = by.get(e.incident) ?? { resolved: [], artifacts: new Set<string>() };
+    const i = by.get(e.incident) ?? { resolved: [], artifacts: new Set<string>(), envs: new Set<string>() };
     by.set(e.incident, i);
     for (const a of e.artifacts) i.artifacts.add(a);
+    for (const x of e.environments ?? []) i.envs.add(x);
+    if (e.service) i.service ??= e.service;
     if (e.predicate === 'resolved') i.resolved.push(e.time);
     else if (i.detected === undefined || Date.parse(e.time) < Date.parse(i.detected)) i.detected = e.time;
   }
@@ -191,14 +308,25 @@ export function incidentsOf(events: readonly IncidentEventRow[]): Incident[] {
     if (i.detected === undefined) continue; // resolved in the window, detected before it
     const at = Date.parse(i.detected);
     const resolved = i.resolved.filter((t) => Date.parse(t) >= at).sort((a, b) => Date.parse(a) - Date.parse(b))[0];
-    out.push({ id, detected: i.detected, ...(resolved !== undefined ? { resolved } : {}), artifacts: [...i.artifacts].sort() });
+    out.push({
+      id,
+      detected: i.detected,
+      ...(resolved !== undefined ? { resolved } : {}),
+      artifacts: [...i.artifacts].sort(),
+      ...(i.service !== undefined ? { service: i.service } : {}),
+      ...(i.envs.size ? { environments: [...i.envs].sort() } : {}),
+    });
   }
   return out.sort((a, b) => Date.parse(a.detected) - Date.parse(b.detected));
 }
 
-/** The points one change passed, from its journey (events sorted by time); undefined when it never reached `until`. */
-function milestones(journey: readonly EventRow[], until: string): { points: Milestones } | undefined {
-  const reachedEv = journey.find((e) => e.stage === until);
+/**
+ * The points one change passed, from its journey (events sorted by time); undefined when it never reached
+ * `until` (its first event there that `isEnd` accepts: a release that is not part of another, a deployment
+ * to the environments asked for).
+ */
+function milestones(journey: readonly EventRow[], until: string, isEnd: (e: EventRow) => boolean): { points: Milestones } | undefined {
+  const reachedEv = journey.find((e) => e.stage === until && isEnd(e));
   if (!reachedEv) return undefined;
   const reached = reachedEv.time;
   const first = (pred: (e: EventRow) => boolean): string | undefined => journey.find(pred)?.time;

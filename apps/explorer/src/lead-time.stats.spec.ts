@@ -80,6 +80,7 @@ describe('lead-time arithmetic', () => {
       leadTimeForChangesSeconds: 200,
       changeFailureRate: 0.5,
       timeToRestoreSeconds: 1800,
+      rollbacks: 0,
     });
   });
 
@@ -104,6 +105,7 @@ describe('lead-time arithmetic', () => {
       leadTimeForChangesSeconds: null,
       changeFailureRate: 0.5,
       timeToRestoreSeconds: 3600,
+      rollbacks: 0,
     });
     assert.deepEqual(
       dora(deployments, [], 1),
@@ -112,13 +114,61 @@ describe('lead-time arithmetic', () => {
     );
   });
 
+  it('sets rollbacks apart: not deployments, each one fails the deployment it reverted, restored at the rollback', () => {
+    // prod: v1 at 0, v2 at 60, rolled back at 75; v3 at 120 fails on its own, rolled back at 130.
+    const d = dora(
+      [
+        { time: at(0), failed: false, service: 'shop', environment: 'prod' },
+        { time: at(60), failed: false, service: 'shop', environment: 'prod' },
+        { time: at(75), failed: false, service: 'shop', environment: 'prod', rollback: true },
+        { time: at(120), failed: true, service: 'shop', environment: 'prod' },
+        { time: at(130), failed: false, service: 'shop', environment: 'prod', rollback: true },
+        // the same service in staging: its own target, never paired with prod
+        { time: at(70), failed: false, service: 'shop', environment: 'staging' },
+      ],
+      [],
+      1,
+    );
+    // 4 deployments (rollbacks apart), 3 successful; failed: the one at 60 (rolled back) and at 120 (own outcome).
+    // Restores: 75 - 60 = 15 min, 130 - 120 = 10 min; median (nearest rank) of [10, 15] is 10 min.
+    assert.deepEqual(d, {
+      deployments: 3,
+      deploymentFrequencyPerDay: 3,
+      leadTimeForChangesSeconds: null,
+      changeFailureRate: 2 / 4,
+      timeToRestoreSeconds: 600,
+      rollbacks: 2,
+    });
+  });
+
+  it('blames an incident naming a service (and environment) on the latest deployment of that service there', () => {
+    const deployments = [
+      { time: at(0), failed: false, service: 'github.com/acme/checkout', environment: 'production' },
+      { time: at(10), failed: false, service: 'github.com/acme/checkout', environment: 'staging' },
+      { time: at(20), failed: false, service: 'payments', environment: 'production' },
+      { time: at(30), failed: false, service: 'github.com/acme/checkout', environment: 'production-eu' },
+    ];
+    const service = { id: 's', detected: at(40), artifacts: [], service: 'checkout' };
+    // Service only: the latest of the service (its last path segment matches), whatever the environment.
+    assert.equal(causeOf(service, deployments), deployments[3]);
+    // Service in an environment: the latest of the service in that environment.
+    assert.equal(causeOf({ ...service, environments: ['production'] }, deployments), deployments[0]);
+    assert.equal(causeOf({ ...service, environments: ['staging'] }, deployments), deployments[1]);
+    // Detected before any deployment of it, or naming another service: nobody.
+    assert.equal(causeOf({ ...service, detected: at(-5) }, deployments), undefined);
+    assert.equal(causeOf({ ...service, service: 'search' }, deployments), undefined);
+    // An incident naming an artifact is matched by the artifact only.
+    assert.equal(causeOf({ ...service, artifacts: ['X'] }, deployments), undefined);
+  });
+
   it('makes incidents of their events: first detection or report, first resolution after it', () => {
-    const ev = (incident: string, predicate: string, min: number, artifacts: string[] = []) => ({
+    const ev = (incident: string, predicate: string, min: number, artifacts: string[] = [], more = {}) => ({
       id: `${incident}-${predicate}-${min}`,
       incident,
       predicate,
       time: at(min),
       artifacts,
+      ...more,
     });
     const got = incidentsOf([
       ev('s|2', 'detected', 5, ['B']),
@@ -128,10 +178,13 @@ describe('lead-time arithmetic', () => {
       ev('s|1', 'resolved', 30),
       ev('s|1', 'resolved', 20),
       ev('s|3', 'resolved', 1), // detected before the window
+      ev('s|4', 'detected', 9, [], { service: 'checkout', environments: ['production'] }),
+      ev('s|4', 'resolved', 39, [], { service: 'checkout', environments: ['production'] }),
     ]);
     assert.deepEqual(got, [
       { id: 's|2', detected: at(5), artifacts: ['B'] },
       { id: 's|1', detected: at(8), resolved: at(20), artifacts: ['A'] },
+      { id: 's|4', detected: at(9), resolved: at(39), artifacts: [], service: 'checkout', environments: ['production'] },
     ]);
   });
 });

@@ -1,34 +1,96 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ExplorerReads } from '@not/graph';
+import { ExplorerReads, HistoryReads } from '@not/graph';
 import type { ExplorerConfig } from './explorer.config.js';
 import { EXPLORER_CONFIG } from './explorer.tokens.js';
 import { notFound, ambiguous, TraceService, type UpstreamDto } from './trace.service.js';
+import { componentsOf, historyBetween, type ArtifactUpstream, type Component, type History } from './release.history.js';
 import { WalkService } from './walk.service.js';
 
 export interface ReleaseDto {
   readonly product: string;
   readonly version: string;
   readonly key: string;
+  /** Every artifact in the release, through compositions. */
   readonly artifacts: string[];
+  /** What the release ships: artifacts built from its composition (an image, a bundle). */
+  readonly productArtifacts: string[];
+  /** The release before this one of the same product (by the time of the first event about each), or null. */
+  readonly previous: string | null;
+  /** The components, each with its history since the previous release. */
+  readonly components: ComponentDto[];
+  /** The commits the components were built from and their history since the previous release, and what the walk met. */
   readonly commits: UpstreamDto['commits'];
+  /** The work items those commits (and the changes met) reference. */
   readonly workItems: string[];
   readonly changes: string[];
   readonly builds: string[];
   readonly truncated: boolean;
+  /** The release has more artifacts than are split into components (`COMPONENT_ARTIFACTS`): components are of the first ones only. */
+  readonly componentsTruncated: boolean;
   readonly diff?: ReleaseDiffDto;
+}
+
+/** A component: an artifact built from commits of its own, and what changed in it since the previous release. */
+interface ComponentDto extends Component {
+  /** The same component in the previous release, or null when it is new (or there is none). */
+  readonly previous: {
+    readonly release: string;
+    readonly artifact: string;
+    readonly version: string | null;
+    readonly builtFrom: readonly string[];
+  } | null;
+  /** `complete`, `gap` (history partly unknown), `back` (built from older code than before) or `first` (no previous). */
+  readonly history: History['state'];
+  /** How the history was established: `built-from`, then the kinds of steps back (`parent`, `previous-version`, `push`). */
+  readonly historyFrom: string[];
+  /** Its commits since the previous release (with the ones it was built from); unchanged: none. */
+  readonly commits: string[];
+  readonly workItems: string[];
+}
+
+interface ComponentDiffDto {
+  readonly name: string;
+  /** `downgraded`: built from older code than before (commits only removed). */
+  readonly status: 'unchanged' | 'upgraded' | 'downgraded' | 'added' | 'removed';
+  readonly from: { readonly artifact: string; readonly version: string | null } | null;
+  readonly to: { readonly artifact: string; readonly version: string | null } | null;
+  /** Commits in `to` that `from` did not have (an added component: the ones it was built from). */
+  readonly commitsAdded: string[];
+  /** Commits in `from` that `to` does not have: only when the component went back in history (or was removed). */
+  readonly commitsRemoved: string[];
+  readonly history: History['state'] | null;
 }
 
 interface ReleaseDiffDto {
   readonly against: string;
+  readonly components: ComponentDiffDto[];
   readonly added: { artifacts: string[]; commits: string[]; workItems: string[] };
   readonly removed: { artifacts: string[]; commits: string[]; workItems: string[] };
 }
 
-/** "What is in my product?": the release's artifacts (through compositions), commits and work items, and a diff. */
+/** Most commits one component's history walk collects. */
+const HISTORY_LIMIT = 20_000;
+/** Most commits before the previous release's that are read to tell old history from new. */
+const BASE_LIMIT = 2_000;
+/** Most artifacts of a release that are walked one by one to find its components. */
+const COMPONENT_ARTIFACTS = 2_000;
+
+interface Walked {
+  readonly key: string;
+  readonly product: string;
+  readonly version: string;
+  readonly up: UpstreamDto;
+  readonly components: Component[];
+  readonly truncated: boolean;
+  readonly componentsTruncated: boolean;
+}
+
+/** "What is in my product?": the release's components with their history, artifacts, commits and work items, and a diff. */
 @Injectable()
 export class ReleaseService {
   constructor(
     private readonly reads: ExplorerReads,
+    private readonly history: HistoryReads,
     private readonly walker: WalkService,
     private readonly traces: TraceService,
     @Inject(EXPLORER_CONFIG) private readonly config: ExplorerConfig,
@@ -39,33 +101,120 @@ export class ReleaseService {
       this.one(product, version),
       diffVersion !== undefined ? this.one(product, diffVersion) : undefined,
     ]);
-    if (!other) return mine;
+    const order = await this.history.releasesInOrder(product);
+    const at = order.findIndex((r) => r.key === mine.key);
+    const previousKey = at > 0 ? order[at - 1]!.key : null;
+    const previous =
+      previousKey === null ? undefined : previousKey === other?.key ? other : await this.one(product, order[at - 1]!.version);
+    const earlier = (keys: readonly string[]) => this.history.earlier(keys);
+    const components: ComponentDto[] = [];
+    for (const c of mine.components) {
+      const before = previous?.components.find((p) => p.name === c.name);
+      // A new component lists the commits it was built from: its whole past would be its repository's.
+      const h: History = before
+        ? await historyBetween(c.builtFrom, before.builtFrom, earlier, HISTORY_LIMIT, BASE_LIMIT)
+        : { commits: [], state: 'first', via: [], truncated: false };
+      const commits = h.state === 'back' ? [] : [...new Set([...c.builtFrom, ...h.commits])].sort();
+      // The same artifact, or rebuilt from the same commits: nothing changed.
+      const same = before !== undefined && (before.artifact === c.artifact || sameSet(c.builtFrom, before.builtFrom));
+      components.push({
+        ...c,
+        previous: before
+          ? { release: previous!.key, artifact: before.artifact, version: before.version, builtFrom: before.builtFrom }
+          : null,
+        history: same ? 'complete' : h.state,
+        historyFrom: ['built-from', ...h.via],
+        commits: same ? [] : commits,
+        workItems: [],
+      });
+    }
+    const items = await this.history.workItems([...new Set(components.flatMap((c) => c.commits))]);
+    const withItems = components.map((c) => ({ ...c, workItems: [...new Set(c.commits.flatMap((k) => items.get(k) ?? []))].sort() }));
+    const commitKeys = new Set([...mine.up.commits.map((c) => c.key), ...withItems.flatMap((c) => c.commits)]);
+    const result: ReleaseDto = {
+      product,
+      version,
+      key: mine.key,
+      artifacts: mine.up.artifacts,
+      productArtifacts: await this.history.productArtifacts(mine.key),
+      previous: previousKey,
+      components: withItems,
+      commits: [...commitKeys].sort().map(commitRef),
+      workItems: [...new Set([...mine.up.workItems, ...withItems.flatMap((c) => c.workItems)])].sort(),
+      changes: mine.up.changes,
+      builds: mine.up.builds,
+      truncated: mine.truncated || (previous?.truncated ?? false),
+      componentsTruncated: mine.componentsTruncated || (previous?.componentsTruncated ?? false),
+    };
+    if (!other) return result;
+    return { ...result, diff: await this.diff(result, mine, other) };
+  }
+
+  /** Per component: unchanged, upgraded (with the commits added, and removed only when it went back), added, removed. */
+  private async diff(result: ReleaseDto, mine: Walked, other: Walked): Promise<ReleaseDiffDto> {
+    const earlier = (keys: readonly string[]) => this.history.earlier(keys);
+    const names = [...new Set([...mine.components.map((c) => c.name), ...other.components.map((c) => c.name)])].sort();
+    const out: ComponentDiffDto[] = [];
+    for (const name of names) {
+      const to = mine.components.find((c) => c.name === name);
+      const from = other.components.find((c) => c.name === name);
+      const ref = (c: Component | undefined) => (c ? { artifact: c.artifact, version: c.version } : null);
+      if (to && from && (to.artifact === from.artifact || sameSet(to.builtFrom, from.builtFrom))) {
+        out.push({ name, status: 'unchanged', from: ref(from), to: ref(to), commitsAdded: [], commitsRemoved: [], history: 'complete' });
+      } else if (to && from) {
+        const [added, removed] = await Promise.all([
+          historyBetween(to.builtFrom, from.builtFrom, earlier, HISTORY_LIMIT, BASE_LIMIT),
+          historyBetween(from.builtFrom, to.builtFrom, earlier, HISTORY_LIMIT, BASE_LIMIT),
+        ]);
+        out.push({
+          name,
+          status: added.state === 'back' ? 'downgraded' : 'upgraded',
+          from: ref(from),
+          to: ref(to),
+          commitsAdded: added.commits,
+          commitsRemoved: removed.state === 'complete' || removed.state === 'back' ? removed.commits : [],
+          history: added.state,
+        });
+      } else if (to) {
+        out.push({ name, status: 'added', from: null, to: ref(to), commitsAdded: [...to.builtFrom], commitsRemoved: [], history: null });
+      } else {
+        out.push({
+          name,
+          status: 'removed',
+          from: ref(from),
+          to: null,
+          commitsAdded: [],
+          commitsRemoved: [...from!.builtFrom],
+          history: null,
+        });
+      }
+    }
+    const added = [...new Set(out.flatMap((c) => c.commitsAdded))].sort();
+    const removed = [...new Set(out.flatMap((c) => c.commitsRemoved))].sort();
+    const items = await this.history.workItems([...added, ...removed]);
+    const itemsOf = (keys: readonly string[]) => new Set(keys.flatMap((k) => items.get(k) ?? []));
+    const [inAdded, inRemoved] = [itemsOf(added), itemsOf(removed)];
     const minus = (a: readonly string[], b: readonly string[]): string[] => {
       const s = new Set(b);
       return a.filter((x) => !s.has(x));
     };
-    const sets = (r: ReleaseDto) => ({ artifacts: r.artifacts, commits: r.commits.map((c) => c.key), workItems: r.workItems });
-    const a = sets(mine);
-    const b = sets(other);
     return {
-      ...mine,
-      diff: {
-        against: other.key,
-        added: {
-          artifacts: minus(a.artifacts, b.artifacts),
-          commits: minus(a.commits, b.commits),
-          workItems: minus(a.workItems, b.workItems),
-        },
-        removed: {
-          artifacts: minus(b.artifacts, a.artifacts),
-          commits: minus(b.commits, a.commits),
-          workItems: minus(b.workItems, a.workItems),
-        },
+      against: other.key,
+      components: out,
+      added: {
+        artifacts: minus(result.artifacts, other.up.artifacts),
+        commits: added,
+        workItems: [...inAdded].filter((w) => !inRemoved.has(w)).sort(),
+      },
+      removed: {
+        artifacts: minus(other.up.artifacts, result.artifacts),
+        commits: removed,
+        workItems: [...inRemoved].filter((w) => !inAdded.has(w)).sort(),
       },
     };
   }
 
-  private async one(product: string, version: string): Promise<ReleaseDto> {
+  private async one(product: string, version: string): Promise<Walked> {
     const key = `${product}@${version}`;
     const found = await this.reads.entity('Release', key);
     if (found.length === 0) {
@@ -79,16 +228,38 @@ export class ReleaseService {
       await this.walker.walk([{ origin: 'r', entities: found }], 'up', { maxEvents: this.config.limits.releaseEvents, props: false })
     ).get('r')!;
     const up = this.traces.upstream(walked);
+    // Each artifact walked on its own, to tell which commits are its own (a component) and which its parts'.
+    const artifacts = [...walked.entities.values()].filter((x) => x.label === 'Artifact').slice(0, COMPONENT_ARTIFACTS);
+    const each = await this.walker.walkMany(
+      artifacts.map((a) => ({ origin: a.key, entities: [a] })),
+      'up',
+    );
+    const upstream = new Map<string, ArtifactUpstream>();
+    for (const [k, r] of each) {
+      const xs = [...r.entities.values()];
+      upstream.set(k, {
+        artifacts: new Set(xs.filter((x) => x.label === 'Artifact').map((x) => x.key)),
+        commits: new Set(xs.filter((x) => x.label === 'Commit').map((x) => x.key)),
+      });
+    }
+    const purls = await this.history.purls([...upstream.keys()]);
     return {
+      key: found[0]!.key,
       product,
       version,
-      key: found[0]!.key,
-      artifacts: up.artifacts,
-      commits: up.commits,
-      workItems: up.workItems,
-      changes: up.changes,
-      builds: up.builds,
+      up,
+      components: componentsOf(upstream, purls),
       truncated: walked.truncated,
+      componentsTruncated: artifacts.length >= COMPONENT_ARTIFACTS,
     };
   }
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x) => b.includes(x));
+}
+
+function commitRef(key: string): UpstreamDto['commits'][number] {
+  const at = key.lastIndexOf('@');
+  return { key, sha: at > 0 ? key.slice(at + 1) : null, repository: at > 0 ? key.slice(0, at) : null };
 }

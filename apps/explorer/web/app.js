@@ -270,8 +270,41 @@
     $('release-artifacts').innerHTML = li(r.artifacts);
     $('release-commits').innerHTML = li(r.commits.map((c) => c.key));
     $('release-work-items').innerHTML = li(r.workItems);
+    $('release-ships').textContent =
+      (r.previous ? 'since ' + r.previous : 'first release') +
+      (r.productArtifacts && r.productArtifacts.length ? '; ships ' + r.productArtifacts.join(', ') : '');
+    table(
+      $('release-components'),
+      ['component', 'version', 'since', 'history', 'commits', 'work items'],
+      (r.components || []).map((c) => [
+        c.name,
+        c.version || c.artifact,
+        c.previous ? c.previous.version || c.previous.artifact : '',
+        c.history,
+        c.commits.length +
+          (c.commits.length ? ': ' + c.commits.map((k) => k.slice(k.lastIndexOf('@') + 1, k.lastIndexOf('@') + 9)).join(' ') : ''),
+        c.workItems.join(' '),
+      ]),
+    );
     if (r.diff) {
       const d = r.diff;
+      const v = (x) => (x ? x.version || x.artifact : '');
+      const short = (ks) => ks.map((k) => k.slice(k.lastIndexOf('@') + 1, k.lastIndexOf('@') + 9)).join(' ');
+      const comp = (c) =>
+        '<li class="' +
+        esc(c.status === 'added' || c.status === 'upgraded' ? 'added' : c.status === 'unchanged' ? '' : 'removed') +
+        '" data-status="' +
+        esc(c.status) +
+        '">' +
+        esc(c.name) +
+        ': ' +
+        esc(c.status) +
+        (c.status === 'upgraded' || c.status === 'downgraded' ? ' ' + esc(v(c.from)) + ' → ' + esc(v(c.to)) : '') +
+        (c.commitsAdded.length ? ' <span class="added">+' + c.commitsAdded.length + ' ' + esc(short(c.commitsAdded)) + '</span>' : '') +
+        (c.commitsRemoved.length
+          ? ' <span class="removed">−' + c.commitsRemoved.length + ' ' + esc(short(c.commitsRemoved)) + '</span>'
+          : '') +
+        '</li>';
       const line = (what) =>
         '<li>' +
         what +
@@ -287,7 +320,9 @@
       $('release-diff').innerHTML =
         '<h3>against ' +
         esc(d.against) +
-        '</h3><ul data-testid="diff">' +
+        '</h3><ul data-testid="diff-components">' +
+        (d.components || []).map(comp).join('') +
+        '</ul><ul data-testid="diff">' +
         line('artifacts') +
         line('commits') +
         line('workItems') +
@@ -303,6 +338,8 @@
     if ($('lt-from').value) params.set('from', $('lt-from').value);
     if ($('lt-to').value) params.set('to', $('lt-to').value);
     params.set('until', $('lt-until').value);
+    const env = $('lt-env').value;
+    if (env && $('lt-until').value === 'deployment') params.set('environment', env);
     // The form is part of the view: show it at once, so the window can be changed while the figures load.
     show('lead-time-view');
     $('lead-summary').textContent = 'computing lead time…';
@@ -333,7 +370,28 @@
         '/day), change failure rate ' +
         (lt.dora.changeFailureRate == null ? 'n/a' : Math.round(lt.dora.changeFailureRate * 100) + '%') +
         ', time to restore ' +
-        (dur(lt.dora.timeToRestoreSeconds) || 'n/a');
+        (dur(lt.dora.timeToRestoreSeconds) || 'n/a') +
+        ', rollbacks ' +
+        (lt.dora.rollbacks || 0) +
+        (lt.until === 'deployment' ? ' (' + esc(lt.environment || 'production environments') + ')' : '');
+      const envs = lt.environments || [];
+      const picked = $('lt-env').value;
+      $('lt-env').innerHTML =
+        '<option value="">all production environments</option>' +
+        envs.map((e) => '<option' + (e.name === picked ? ' selected' : '') + '>' + esc(e.name) + '</option>').join('');
+      table(
+        $('lead-envs'),
+        ['environment', 'deployments', 'per day', 'lead time p50', 'change failure', 'restore', 'rollbacks'],
+        envs.map((e) => [
+          e.name + (e.production ? ' (production)' : ''),
+          e.dora.deployments,
+          e.dora.deploymentFrequencyPerDay.toFixed(2),
+          dur(e.dora.leadTimeForChangesSeconds) || 'n/a',
+          e.dora.changeFailureRate == null ? 'n/a' : Math.round(e.dora.changeFailureRate * 100) + '%',
+          dur(e.dora.timeToRestoreSeconds) || 'n/a',
+          e.dora.rollbacks,
+        ]),
+      );
       table(
         $('lead-table'),
         ['segment', 'p50', 'p90', 'max', 'count', 'share'],

@@ -474,7 +474,8 @@ export class ExplorerReads {
 
   /**
    * Incident events (CDEvents `incident.*`) in the window, oldest first, each with
-   * its incident (subject source and id), its predicate and the artifacts it names.
+   * its incident (subject source and id), its predicate, the artifacts it names, and the service
+   * and environment it names.
    */
   async incidentEventsInWindow(from: string, to: string, limit: number): Promise<IncidentEventRow[]> {
     return this.graph.read<IncidentEventRow>(
@@ -483,7 +484,8 @@ export class ExplorerReads {
        WITH e ORDER BY e.time LIMIT $limit
        RETURN e.id AS id, coalesce(e.subjectSource, e.source) + '|' + e.subjectId AS incident,
               split(e.type, '.')[3] AS predicate, toString(e.time) AS time,
-              [(e)-[:ABOUT]->(a:Artifact) | a.key] AS artifacts`,
+              [(e)-[:ABOUT]->(a:Artifact) | a.key] AS artifacts, e.service AS service,
+              [(e)-[:ABOUT]->(x:Environment) | x.key] AS environments`,
       { from, to, limit: neo4j.int(limit) },
     );
   }
@@ -529,6 +531,10 @@ export interface IncidentEventRow {
   readonly predicate: string;
   readonly time: string;
   readonly artifacts: string[];
+  /** The service the incident names (CDEvents `service` reference), if any. */
+  readonly service?: string | null;
+  /** The environments it names (CDEvents `environment` reference). */
+  readonly environments?: string[];
 }
 
 export interface EventFilter {

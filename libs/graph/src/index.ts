@@ -10,3 +10,5 @@ export * from './lease.js';
 export * from './eiffel.reads.js';
 export * from './subscription.js';
 export * from './subscriptions.js';
+export * from './deliveries.js';
+export * from './history.js';

@@ -220,7 +220,8 @@ export function eiffelPipeline(run: string, base: number): Pipeline {
   c2.plan.journey.push(cd11);
   c2.plan.times.release = base + 330 * M;
   c4.plan.journey.push(cdLib, a3, cd11);
-  c4.plan.times.release = base + 270 * M;
+  // lib@1 is a part of P@1.1 (a nested composition), not a release: C4 is released with P@1.1.
+  c4.plan.times.release = base + 330 * M;
   releaseEvents.push(cdLib, cd11);
   return { run, product, repository, base, events, commits, artifacts, purls, releaseEvents };
 }

@@ -1,0 +1,108 @@
+import neo4j from 'neo4j-driver';
+import { GraphRepository } from './graph.repository.js';
+
+/**
+ * Reads for a release's history: commit ancestry as the graph knows it, the releases of a product in
+ * time order, what the artifacts of a release are called, and the product artifacts a composition
+ * ships. Fixed query texts, parameters only.
+ */
+
+/** How one commit is known to come after another. */
+export type HistoryEdge = 'parent' | 'previous-version' | 'push' | 'merge';
+
+export interface HistoryStep {
+  readonly from: string;
+  readonly to: string;
+  /** `push-list`: another commit of the push `from` is the head of (its history is the push's `before`). */
+  readonly via: HistoryEdge | 'push-list';
+}
+
+export class HistoryReads {
+  constructor(private readonly graph: GraphRepository) {}
+
+  /**
+   * The commits known to come right before each given commit (by key): its parents (`PARENT`, from
+   * pushes and hooks that list them), the commits an Eiffel source change links as `PREVIOUS_VERSION`,
+   * for the head of a push, the other commits of that push and the commit the branch was at
+   * before it (`before`), and for the merge commit of a merged pull / merge request, the request's head
+   * commit (`merge`: one side of the merge; the other comes from the push of the target branch).
+   */
+  async earlier(keys: readonly string[]): Promise<HistoryStep[]> {
+    if (!keys.length) return [];
+    return this.graph.read<HistoryStep>(
+      `UNWIND $keys AS k MATCH (c:Commit {key: k})
+       CALL (c) {
+         MATCH (c)-[:PARENT]->(p:Commit) RETURN p.key AS to, 'parent' AS via
+         UNION
+         MATCH (c)<-[:ABOUT]-(s:Event)-[:PREVIOUS_VERSION]->(:Event)-[:ABOUT]->(p:Commit)
+         WHERE s.stage IN ['commit', 'merge'] AND p <> c RETURN p.key AS to, 'previous-version' AS via
+         UNION
+         MATCH (c)<-[:ABOUT {role: 'head'}]-(:Event)-[:ABOUT {role: 'pushed'}]->(p:Commit) WHERE p <> c
+         RETURN p.key AS to, 'push-list' AS via
+         UNION
+         MATCH (c)<-[:ABOUT {role: 'merge'}]-(pr:Event)-[:ABOUT {role: 'head'}]->(p:Commit)
+         WHERE p <> c AND EXISTS { (pr)-[:ABOUT]->(:Change) }
+         RETURN p.key AS to, 'merge' AS via
+         UNION
+         MATCH (c)<-[:ABOUT {role: 'head'}]-(push:Event) WHERE push.before IS NOT NULL
+         MATCH (p:Commit {key: c.repository + '@' + toLower(push.before)}) WHERE p <> c
+         RETURN p.key AS to, 'push' AS via
+       }
+       RETURN k AS from, to, via`,
+      { keys },
+    );
+  }
+
+  /** The releases of a product, oldest first by the first event about each. */
+  async releasesInOrder(product: string, limit = 1000): Promise<Array<{ key: string; version: string; time: string }>> {
+    const rows = await this.graph.read<{ key: string; version: string; time: string }>(
+      `MATCH (r:Release) WHERE r.product = $product
+       OPTIONAL MATCH (r)<-[:ABOUT]-(e:Event) WHERE NOT e:Placeholder
+       WITH r, min(e.time) AS t
+       RETURN r.key AS key, r.version AS version, toString(t) AS time ORDER BY t, r.key LIMIT $limit`,
+      { product, limit: neo4j.int(limit) },
+    );
+    return rows.map((r) => ({ ...r, time: r.time ?? '' }));
+  }
+
+  /** The package URL of each artifact (its `purl` property, else a `purl:` alias), by key. */
+  async purls(keys: readonly string[]): Promise<Map<string, string>> {
+    if (!keys.length) return new Map();
+    const rows = await this.graph.read<{ key: string; purl: string | null }>(
+      `UNWIND $keys AS k MATCH (a:Artifact {key: k})
+       RETURN k AS key, coalesce(a.purl, [x IN coalesce(a.aliases, []) WHERE x STARTS WITH 'purl:' | substring(x, 5)][0],
+                                 CASE WHEN a.key STARTS WITH 'purl:' THEN substring(a.key, 5) END) AS purl`,
+      { keys },
+    );
+    return new Map(rows.filter((r) => r.purl).map((r) => [r.key, r.purl!]));
+  }
+
+  /**
+   * The product artifacts of a release: artifacts whose creation event links, as its `COMPOSITION`,
+   * to an event about the release (an image or bundle built from the release's composition).
+   */
+  async productArtifacts(releaseKey: string): Promise<string[]> {
+    const rows = await this.graph.read<{ key: string }>(
+      `MATCH (:Release {key: $key})<-[:ABOUT]-(:Event)<-[:COMPOSITION]-(e:Event)-[:ABOUT]->(a:Artifact)
+       RETURN DISTINCT a.key AS key ORDER BY key`,
+      { key: releaseKey },
+    );
+    return rows.map((r) => r.key);
+  }
+
+  /**
+   * The work items each commit names: those it references (its message), those the changes including it
+   * reference, and those its source-change events link to (an Eiffel `EiffelIssueDefinedEvent`).
+   */
+  async workItems(keys: readonly string[]): Promise<Map<string, string[]>> {
+    if (!keys.length) return new Map();
+    const rows = await this.graph.read<{ key: string; items: string[] }>(
+      `UNWIND $keys AS k MATCH (c:Commit {key: k})
+       RETURN k AS key, [(c)-[:REFERENCES]->(w:WorkItem) | w.key]
+         + [(c)<-[:INCLUDES]-(:Change)-[:REFERENCES]->(w:WorkItem) | w.key]
+         + [(c)<-[:ABOUT]-(s:Event)-[l]->(:Event)-[:ABOUT]->(w:WorkItem) WHERE s.stage IN ['commit', 'merge'] AND type(l) <> 'ABOUT' | w.key] AS items`,
+      { keys },
+    );
+    return new Map(rows.map((r) => [r.key, [...new Set(r.items)].sort()]));
+  }
+}
