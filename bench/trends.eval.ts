@@ -1,0 +1,244 @@
+/**
+ * Trend evaluation (`npm run eval:trends`): generates eight weeks of delivery history across three
+ * sites and three areas (working-hours and weekend seasonality, log-normal times, base failure
+ * rates) with known episodes injected in the last four weeks — slow drifts of a stage's time, sudden
+ * failure-rate shifts, queue build-ups that cross their objective, stuck changes, quiet periods —
+ * and runs the explorer's detection (apps/explorer/src/trends) every two hours over those four
+ * weeks, as the explorer's periodic job does, on the passages the history had at each time. Scores
+ * the findings against the injected truth and prints one table.
+ *
+ * The journeys go straight to the detection functions: the mesh (relay, correlator, journey model)
+ * is not in the loop here; its part is tested by the journey model's own tests.
+ *
+ *   --seed=1          another history
+ *   --step-hours=2    how often the detection runs
+ *   --json            the table as JSON
+ */
+import { DEFAULT_DETECT, detect, objectiveFor, type Finding } from '../apps/explorer/src/trends/trends.detect.js';
+import { asOf, byKey, passagesOf, type Passage } from '../apps/explorer/src/trends/trends.series.js';
+import { queueAt } from '../apps/explorer/src/trends/trends.detect.js';
+import { generateHistory, type Episode, type EpisodeType } from '../apps/explorer/src/testing/trends-history.js';
+import type { Segment } from '../apps/explorer/src/lead-time.stats.js';
+
+const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string | undefined]));
+const num = (name: string, fallback: number): number => {
+  const v = Number(args.get(name) ?? fallback);
+  if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} must be a number > 0`);
+  return v;
+};
+const SEED = num('seed', 1);
+const STEP_HOURS = num('step-hours', 2);
+
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+const START = Date.parse('2026-09-07T00:00:00Z'); // a Monday
+const DAYS = 56;
+const EVAL_FROM = START + 28 * DAY;
+const AREAS = ['payments', 'search', 'web'];
+const SITES = ['a', 'b', 'c'];
+const at = (day: number, hour = 0): number => START + day * DAY + hour * HOUR;
+
+/** Objectives as an explorer's config would give them: a queue objective for waiting for build, a p90 objective for test. */
+const OBJECTIVES: Array<{ segment: Segment; area?: string; site?: string; queue?: number; waitSeconds?: number }> = [
+  { segment: 'waiting-for-build', queue: 15 },
+  { segment: 'test', waitSeconds: 4 * 3600 },
+];
+
+// Episodes: drift and build-up sizes are daily growth (compounding); failure-shift the new rate.
+const EPISODES: Episode[] = [
+  { type: 'drift', segment: 'test', dimension: 'area', group: 'search', start: at(29, 9), end: at(36, 9), size: 0.12 },
+  { type: 'drift', segment: 'waiting-for-promotion', dimension: 'site', group: 'b', start: at(43, 0), end: at(50, 0), size: 0.12 },
+  { type: 'failure-shift', segment: 'build', dimension: 'area', group: 'payments', start: at(31, 10), end: at(33, 10), size: 0.35 },
+  { type: 'failure-shift', segment: 'test', dimension: 'site', group: 'a', start: at(38, 13), end: at(40, 13), size: 0.4 },
+  { type: 'failure-shift', segment: 'build', dimension: 'site', group: 'c', start: at(52, 9), end: at(53, 12), size: 0.3 },
+  { type: 'build-up', segment: 'waiting-for-build', dimension: 'site', group: 'c', start: at(35, 0), end: at(42, 0), size: 2.5 },
+  { type: 'build-up', segment: 'waiting-for-build', dimension: 'area', group: 'web', start: at(49, 0), end: at(55, 0), size: 2.5 },
+  ...[
+    ['test', 'payments', 30.4],
+    ['waiting-for-promotion', 'search', 33.6],
+    ['waiting-for-build', 'web', 37.5],
+    ['test', 'web', 44.4],
+    ['waiting-for-promotion', 'payments', 47.6],
+    ['test', 'search', 51.4],
+  ].map(([segment, group, day]): Episode => ({
+    type: 'stuck',
+    segment: segment as Segment,
+    dimension: 'area',
+    group: group as string,
+    start: at(day as number),
+    end: at((day as number) + 1),
+    size: 0,
+  })),
+  { type: 'quiet', segment: 'coding', dimension: 'all', group: 'all', start: at(45, 0), end: at(47, 0), size: 0 },
+];
+const PRIMARY: Record<EpisodeType, Finding['type'][]> = {
+  drift: ['trend'],
+  'failure-shift': ['anomaly'],
+  'build-up': ['forecast', 'breach'],
+  stuck: ['stuck'],
+  quiet: [],
+};
+
+const { changes, stuck } = generateHistory({ start: START, days: DAYS, seed: SEED, areas: AREAS, sites: SITES, workRate: 2, episodes: EPISODES });
+const passages: Passage[] = [];
+const trials: ReturnType<typeof passagesOf>['trials'] = [];
+for (const c of changes) {
+  const r = passagesOf(c);
+  passages.push(...r.passages);
+  trials.push(...r.trials);
+}
+const keys = [...byKey(passages, trials, ['all', 'area', 'site']).values()];
+for (const k of keys) {
+  k.passages.sort((a, b) => a.entered - b.entered);
+  k.trials.sort((a, b) => a.at - b.at);
+}
+
+/** Whether an episode explains a finding: same segment, and the finding's series holds the episode's changes. */
+function explains(e: Episode, f: Finding, t: number): boolean {
+  if (e.type === 'quiet') return false;
+  if (e.segment !== f.segment || t < e.start) return false;
+  // A finding may lag the episode's end by the time its windows take to forget it.
+  const lag = e.type === 'drift' ? 7 * DAY : e.type === 'build-up' ? 7 * DAY : e.type === 'stuck' ? 14 * DAY : 1 * DAY;
+  if (t > e.end + lag) return false;
+  if (e.type === 'stuck') return f.type === 'stuck' && f.evidence.kind === 'stuck' && f.evidence.change === stuck.get(e);
+  if (f.dimension === 'all') return true;
+  if (f.dimension === e.dimension) return f.group === e.group;
+  return true; // an area's episode shows at every site its changes pass, and the other way round
+}
+
+interface Alarm {
+  readonly finding: Finding;
+  readonly first: number;
+  last: number;
+  readonly forecasts: Array<{ t: number; crossing: number; interval: [number, number | null] }>;
+}
+const alarms = new Map<string, Alarm[]>();
+const started = Date.now();
+let evaluations = 0;
+for (let now = EVAL_FROM; now <= START + DAYS * DAY; now += STEP_HOURS * HOUR) {
+  evaluations++;
+  const from = now - (DEFAULT_DETECT.historyDays + DEFAULT_DETECT.openLimitDays) * DAY;
+  for (const k of keys) {
+    const ps = asOf(
+      k.passages.filter((p) => p.entered >= from && p.entered <= now),
+      now,
+    );
+    const ts = k.trials.filter((x) => x.at >= now - DEFAULT_DETECT.historyDays * DAY && x.at < now);
+    for (const f of detect(k.key, ps, ts, now, DEFAULT_DETECT, objectiveFor(OBJECTIVES, k.key))) {
+      const list = alarms.get(f.id) ?? alarms.set(f.id, []).get(f.id)!;
+      let a = list[list.length - 1];
+      if (!a || now - a.last > STEP_HOURS * HOUR) list.push((a = { finding: f, first: now, last: now, forecasts: [] }));
+      a.last = now;
+      if (f.evidence.kind === 'forecast') a.forecasts.push({ t: now, crossing: f.evidence.crossing, interval: f.evidence.interval });
+    }
+  }
+}
+const all = [...alarms.values()].flat();
+
+/** When the real queue of a build-up episode's series first reached its objective (hourly). */
+function trueCrossing(e: Episode): number | null {
+  const k = keys.find((x) => x.key.segment === e.segment && x.key.dimension === e.dimension && x.key.group === e.group)!;
+  const objective = objectiveFor(OBJECTIVES, k.key)?.queue;
+  if (objective === undefined) return null;
+  for (let t = e.start; t < e.end + 3 * DAY; t += HOUR) if (queueAt(asOf(k.passages, t), t, DEFAULT_DETECT.openLimitDays * DAY) >= objective) return t;
+  return null;
+}
+
+/** When a drift has grown the segment's time by 30 %: the size a team would call a change. */
+function significantAt(e: Episode): number {
+  return e.start + (Math.log(1.3) / Math.log(1 + e.size)) * DAY;
+}
+
+const rows: Array<Record<string, string | number>> = [];
+const median = (xs: number[]): number | null => {
+  if (!xs.length) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor((s.length - 1) / 2)]!;
+};
+const hours = (ms: number | null): string => (ms === null ? '—' : (ms / HOUR).toFixed(1));
+for (const type of ['drift', 'failure-shift', 'build-up', 'stuck'] as EpisodeType[]) {
+  const episodes = EPISODES.filter((e) => e.type === type);
+  const delays: number[] = [];
+  const delaysFromOnset: number[] = [];
+  const errors: number[] = [];
+  const signed: number[] = [];
+  let covered = 0;
+  let forecasts = 0;
+  let found = 0;
+  for (const e of episodes) {
+    const mine = all.filter((a) => PRIMARY[type].includes(a.finding.type) && explains(e, a.finding, a.first) && a.first <= e.end + (type === 'stuck' ? 14 * DAY : DAY));
+    if (args.has('verbose'))
+      process.stderr.write(`${type} ${e.segment} ${e.dimension}=${e.group} from ${new Date(e.start).toISOString().slice(0, 13)}: ${mine.length ? new Date(Math.min(...mine.map((a) => a.first))).toISOString().slice(0, 13) : 'missed'}${type === 'build-up' ? ` crossing ${new Date(trueCrossing(e) ?? 0).toISOString().slice(0, 13)}` : ''}\n`);
+    if (!mine.length) continue;
+    found++;
+    const first = Math.min(...mine.map((a) => a.first));
+    delaysFromOnset.push(first - e.start);
+    const reference = type === 'drift' ? significantAt(e) : type === 'stuck' ? e.start : e.start;
+    delays.push(first - reference);
+    if (type === 'build-up') {
+      const truth = trueCrossing(e);
+      if (truth !== null)
+        for (const a of mine)
+          for (const f of a.forecasts) {
+            if (f.t >= truth) continue;
+            forecasts++;
+            errors.push(Math.abs(f.crossing - truth));
+            signed.push(f.crossing - truth);
+            if (f.interval[0] <= truth && (f.interval[1] === null || truth <= f.interval[1])) covered++;
+          }
+    }
+  }
+  // Precision: alarms of this episode type's findings (on the series it is about) that some episode explains.
+  const candidate = all.filter((a) =>
+    type === 'failure-shift'
+      ? a.finding.type === 'anomaly' && a.finding.metric === 'failure-rate'
+      : type === 'drift'
+        ? a.finding.type === 'trend'
+        : PRIMARY[type].includes(a.finding.type),
+  );
+  const explained = candidate.filter((a) => EPISODES.some((e) => explains(e, a.finding, a.first)));
+  rows.push({
+    episode: type,
+    injected: episodes.length,
+    detected: found,
+    alarms: candidate.length,
+    precision: candidate.length ? +(explained.length / candidate.length).toFixed(2) : 1,
+    recall: +(found / episodes.length).toFixed(2),
+    'median delay h': hours(median(delays)),
+    'from onset h': hours(median(delaysFromOnset)),
+    'crossing error h (median)': type === 'build-up' ? hours(median(errors)) : '',
+    'signed error h (median)': type === 'build-up' ? hours(median(signed)) : '',
+    'interval covers': type === 'build-up' ? `${covered}/${forecasts}` : '',
+  });
+}
+const quiet = EPISODES.filter((e) => e.type === 'quiet');
+const quietAlarms = all.filter((a) => quiet.some((q) => a.first >= q.start && a.first < q.end + DAY) && !EPISODES.some((e) => explains(e, a.finding, a.first)));
+const waitAnomalies = all.filter((a) => a.finding.type === 'anomaly' && a.finding.metric === 'wait');
+const waitExplained = waitAnomalies.filter((a) => EPISODES.some((e) => explains(e, a.finding, a.first)));
+
+if (args.has('json')) {
+  process.stdout.write(JSON.stringify({ seed: SEED, rows, quietAlarms: quietAlarms.length }, null, 2) + '\n');
+} else {
+  const cols = Object.keys(rows[0]!);
+  const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
+  const line = (cells: string[]): string => '| ' + cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ') + ' |';
+  process.stdout.write(
+    `Trend evaluation: seed ${SEED}, ${changes.length} changes over ${DAYS} days (3 areas × 3 sites), ` +
+      `detection every ${STEP_HOURS} h over the last 28 days (${evaluations} runs × ${keys.length} series, ${((Date.now() - started) / 1000).toFixed(1)} s)\n\n`,
+  );
+  process.stdout.write(line(cols) + '\n' + line(widths.map((w) => '-'.repeat(w))) + '\n');
+  for (const r of rows) process.stdout.write(line(cols.map((c) => String(r[c]))) + '\n');
+  process.stdout.write(
+    `\nquiet periods: ${quiet.length}, alarms in them (and the day after) no episode explains: ${quietAlarms.length}` +
+      `\nwait anomalies: ${waitAnomalies.length} alarms, ${waitExplained.length} explained by an episode` +
+      `\ndelay: drift from when it reached +30 %, failure shift and build-up from onset, stuck from when the change entered the stage` +
+      `\nunexplained alarms: ${
+        all
+          .filter((a) => !EPISODES.some((e) => explains(e, a.finding, a.first)))
+          .slice(0, 8)
+          .map((a) => `${a.finding.id}@${new Date(a.first).toISOString().slice(0, 13)}`)
+          .join(', ') || 'none'
+      }\n`,
+  );
+}
+
