@@ -13,14 +13,20 @@
  *   --seed=1          another history
  *   --step-hours=2    how often the detection runs
  *   --json            the table as JSON
+ *   --set=forecastDays=5,trendP=0.01   other detection options (apps/explorer/src/trends/trends.detect.ts)
  */
-import { DEFAULT_DETECT, detect, objectiveFor, type Finding } from '../apps/explorer/src/trends/trends.detect.js';
+import { DEFAULT_DETECT, detect, objectiveFor, type DetectOptions, type Finding } from '../apps/explorer/src/trends/trends.detect.js';
 import { asOf, byKey, passagesOf, type Passage } from '../apps/explorer/src/trends/trends.series.js';
 import { queueAt } from '../apps/explorer/src/trends/trends.detect.js';
 import { generateHistory, type Episode, type EpisodeType } from '../apps/explorer/src/testing/trends-history.js';
 import type { Segment } from '../apps/explorer/src/lead-time.stats.js';
 
-const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string | undefined]));
+const args = new Map(
+  process.argv.slice(2).map((a): [string, string | undefined] => {
+    const [name, ...value] = a.replace(/^--/, '').split('=');
+    return [name!, value.length ? value.join('=') : undefined];
+  }),
+);
 const num = (name: string, fallback: number): number => {
   const v = Number(args.get(name) ?? fallback);
   if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} must be a number > 0`);
@@ -28,6 +34,14 @@ const num = (name: string, fallback: number): number => {
 };
 const SEED = num('seed', 1);
 const STEP_HOURS = num('step-hours', 2);
+
+const OPTIONS: DetectOptions = { ...DEFAULT_DETECT };
+for (const pair of (args.get('set') ?? '').split(',').filter(Boolean)) {
+  const [name, value] = pair.split('=') as [string, string | undefined];
+  if (!(name in DEFAULT_DETECT) || !Number.isFinite(Number(value)))
+    throw new Error(`--set: "${pair}" is not <option>=<number> (options: ${Object.keys(DEFAULT_DETECT).join(', ')})`);
+  (OPTIONS as unknown as Record<string, number>)[name] = Number(value);
+}
 
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
@@ -79,7 +93,15 @@ const PRIMARY: Record<EpisodeType, Finding['type'][]> = {
   quiet: [],
 };
 
-const { changes, stuck } = generateHistory({ start: START, days: DAYS, seed: SEED, areas: AREAS, sites: SITES, workRate: 2, episodes: EPISODES });
+const { changes, stuck } = generateHistory({
+  start: START,
+  days: DAYS,
+  seed: SEED,
+  areas: AREAS,
+  sites: SITES,
+  workRate: 2,
+  episodes: EPISODES,
+});
 const passages: Passage[] = [];
 const trials: ReturnType<typeof passagesOf>['trials'] = [];
 for (const c of changes) {
@@ -117,14 +139,14 @@ const started = Date.now();
 let evaluations = 0;
 for (let now = EVAL_FROM; now <= START + DAYS * DAY; now += STEP_HOURS * HOUR) {
   evaluations++;
-  const from = now - (DEFAULT_DETECT.historyDays + DEFAULT_DETECT.openLimitDays) * DAY;
+  const from = now - (OPTIONS.historyDays + OPTIONS.openLimitDays) * DAY;
   for (const k of keys) {
     const ps = asOf(
       k.passages.filter((p) => p.entered >= from && p.entered <= now),
       now,
     );
-    const ts = k.trials.filter((x) => x.at >= now - DEFAULT_DETECT.historyDays * DAY && x.at < now);
-    for (const f of detect(k.key, ps, ts, now, DEFAULT_DETECT, objectiveFor(OBJECTIVES, k.key))) {
+    const ts = k.trials.filter((x) => x.at >= now - OPTIONS.historyDays * DAY && x.at < now);
+    for (const f of detect(k.key, ps, ts, now, OPTIONS, objectiveFor(OBJECTIVES, k.key))) {
       const list = alarms.get(f.id) ?? alarms.set(f.id, []).get(f.id)!;
       let a = list[list.length - 1];
       if (!a || now - a.last > STEP_HOURS * HOUR) list.push((a = { finding: f, first: now, last: now, forecasts: [] }));
@@ -140,7 +162,8 @@ function trueCrossing(e: Episode): number | null {
   const k = keys.find((x) => x.key.segment === e.segment && x.key.dimension === e.dimension && x.key.group === e.group)!;
   const objective = objectiveFor(OBJECTIVES, k.key)?.queue;
   if (objective === undefined) return null;
-  for (let t = e.start; t < e.end + 3 * DAY; t += HOUR) if (queueAt(asOf(k.passages, t), t, DEFAULT_DETECT.openLimitDays * DAY) >= objective) return t;
+  for (let t = e.start; t < e.end + 3 * DAY; t += HOUR)
+    if (queueAt(asOf(k.passages, t), t, OPTIONS.openLimitDays * DAY) >= objective) return t;
   return null;
 }
 
@@ -166,9 +189,14 @@ for (const type of ['drift', 'failure-shift', 'build-up', 'stuck'] as EpisodeTyp
   let forecasts = 0;
   let found = 0;
   for (const e of episodes) {
-    const mine = all.filter((a) => PRIMARY[type].includes(a.finding.type) && explains(e, a.finding, a.first) && a.first <= e.end + (type === 'stuck' ? 14 * DAY : DAY));
+    const mine = all.filter(
+      (a) =>
+        PRIMARY[type].includes(a.finding.type) && explains(e, a.finding, a.first) && a.first <= e.end + (type === 'stuck' ? 14 * DAY : DAY),
+    );
     if (args.has('verbose'))
-      process.stderr.write(`${type} ${e.segment} ${e.dimension}=${e.group} from ${new Date(e.start).toISOString().slice(0, 13)}: ${mine.length ? new Date(Math.min(...mine.map((a) => a.first))).toISOString().slice(0, 13) : 'missed'}${type === 'build-up' ? ` crossing ${new Date(trueCrossing(e) ?? 0).toISOString().slice(0, 13)}` : ''}\n`);
+      process.stderr.write(
+        `${type} ${e.segment} ${e.dimension}=${e.group} from ${new Date(e.start).toISOString().slice(0, 13)}: ${mine.length ? new Date(Math.min(...mine.map((a) => a.first))).toISOString().slice(0, 13) : 'missed'}${type === 'build-up' ? ` crossing ${new Date(trueCrossing(e) ?? 0).toISOString().slice(0, 13)}` : ''}\n`,
+      );
     if (!mine.length) continue;
     found++;
     const first = Math.min(...mine.map((a) => a.first));
@@ -212,7 +240,9 @@ for (const type of ['drift', 'failure-shift', 'build-up', 'stuck'] as EpisodeTyp
   });
 }
 const quiet = EPISODES.filter((e) => e.type === 'quiet');
-const quietAlarms = all.filter((a) => quiet.some((q) => a.first >= q.start && a.first < q.end + DAY) && !EPISODES.some((e) => explains(e, a.finding, a.first)));
+const quietAlarms = all.filter(
+  (a) => quiet.some((q) => a.first >= q.start && a.first < q.end + DAY) && !EPISODES.some((e) => explains(e, a.finding, a.first)),
+);
 const waitAnomalies = all.filter((a) => a.finding.type === 'anomaly' && a.finding.metric === 'wait');
 const waitExplained = waitAnomalies.filter((a) => EPISODES.some((e) => explains(e, a.finding, a.first)));
 
@@ -241,4 +271,3 @@ if (args.has('json')) {
       }\n`,
   );
 }
-

@@ -64,7 +64,7 @@ export async function explorerCommand(
  * explorer of the mesh file; `--token`, else `TRACES_TOKEN`, else `EXPLORER_TOKEN`, else — when
  * the URL is that mesh's explorer — the token the mesh generated at its first `up`.
  */
-function target(args: ParsedArgs): ExplorerTarget {
+export function target(args: ParsedArgs): ExplorerTarget {
   const url = args.options.get('url');
   const token = args.options.get('token');
   const config = args.options.get('config');

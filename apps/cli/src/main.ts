@@ -6,6 +6,7 @@ import { replayCommand } from './replay.command.js';
 import { JOURNEYS_OPTIONS, rebuildJourneysCommand } from './journeys.command.js';
 import { EXPLORER_USAGE, explorerCommand } from './explorer.command.js';
 import { ExplorerError } from './explorer.client.js';
+import { INSIGHTS_USAGE, insightsCommand } from './insights.command.js';
 
 const USAGE = `traces — Network of Traces command line
 
@@ -21,6 +22,7 @@ const USAGE = `traces — Network of Traces command line
                                                  recompute the journey read model from the graph
                                                  (password of --neo4j from NEO4J_PASSWORD)
 ${EXPLORER_USAGE}
+${INSIGHTS_USAGE}
 
 The mesh config defaults to deploy/local/mesh.yaml.`;
 
@@ -48,6 +50,8 @@ async function main(argv: string[]): Promise<number> {
     case 'release':
     case 'lead-time':
       return explorerCommand(command, rest);
+    case 'insights':
+      return insightsCommand(rest);
     case undefined:
     case 'help':
     case '--help':

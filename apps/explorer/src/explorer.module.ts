@@ -23,6 +23,8 @@ import { TraceController } from './trace.controller.js';
 import { TraceService } from './trace.service.js';
 import { WalkService } from './walk.service.js';
 import { WebController } from './web.controller.js';
+import { TrendsController } from './trends/trends.controller.js';
+import { TrendsService } from './trends/trends.service.js';
 
 @Module({})
 export class ExplorerModule {
@@ -41,6 +43,7 @@ export class ExplorerModule {
         StreamController,
         OpenApiController,
         WebController,
+        TrendsController,
       ],
       providers: [
         { provide: EXPLORER_CONFIG, useValue: config },
@@ -71,6 +74,7 @@ export class ExplorerModule {
         EiffelService,
         StreamService,
         DeliveryMetricsService,
+        TrendsService,
       ],
     };
   }

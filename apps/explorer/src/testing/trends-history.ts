@@ -87,7 +87,9 @@ function rateAt(t: number, work: number): number {
 }
 
 function applies(e: Episode, area: string, site: string): boolean {
-  return e.dimension === 'all' || (e.dimension === 'area' ? e.group === area : e.dimension === 'site' ? e.group === site : e.group === area);
+  return (
+    e.dimension === 'all' || (e.dimension === 'area' ? e.group === area : e.dimension === 'site' ? e.group === site : e.group === area)
+  );
 }
 
 /** The changes, and for each stuck episode the change that got stuck (the first to enter its segment in its group after its start). */
@@ -102,7 +104,7 @@ export function generateHistory(o: HistoryOptions): { changes: GeneratedChange[]
     for (const site of o.sites) {
       // Poisson arrivals by thinning.
       const max = o.workRate;
-      for (let t = o.start; ; ) {
+      for (let t = o.start; ;) {
         t += (-Math.log(1 - rnd()) / max) * HOUR;
         if (t >= end) break;
         let rate = rateAt(t, o.workRate);
@@ -127,7 +129,8 @@ export function generateHistory(o: HistoryOptions): { changes: GeneratedChange[]
         };
         const fails = (segment: 'build' | 'test', at: number): boolean => {
           let p = BASE_FAILURE[segment];
-          for (const e of o.episodes) if (e.type === 'failure-shift' && e.segment === segment && applies(e, area, site) && at >= e.start && at < e.end) p = e.size;
+          for (const e of o.episodes)
+            if (e.type === 'failure-shift' && e.segment === segment && applies(e, area, site) && at >= e.start && at < e.end) p = e.size;
           return rnd() < p;
         };
         // A stuck change: the first change entering the episode's segment at its start, in its group.

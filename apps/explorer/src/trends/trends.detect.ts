@@ -46,7 +46,7 @@ export const DEFAULT_DETECT: DetectOptions = {
   trendDays: 7,
   trendP: 0.001,
   trendMinChange: 0.3,
-  forecastDays: 7,
+  forecastDays: 5,
   horizonDays: 7,
   quietFraction: 0.3,
   stuckQuantile: 0.99,
@@ -61,7 +61,8 @@ export interface Objective {
   readonly waitSeconds?: number;
 }
 
-export type FindingType = 'anomaly' | 'trend' | 'forecast' | 'breach' | 'stuck';
+export const FINDING_TYPES = ['breach', 'forecast', 'anomaly', 'trend', 'stuck'] as const;
+export type FindingType = (typeof FINDING_TYPES)[number];
 export type FindingMetric = 'wait' | 'failure-rate' | 'queue';
 
 export interface Finding extends SeriesKey {
@@ -78,8 +79,19 @@ export interface Finding extends SeriesKey {
 }
 
 export type Evidence =
-  | { kind: 'wait-anomaly'; score: number; recent: { n: number; medianSeconds: number }; baseline: { medianSeconds: number }; changes: string[] }
-  | { kind: 'failure-anomaly'; score: number; recent: { hours: number; finished: number; failed: number; rate: number }; baseline: { rate: number; finished: number } }
+  | {
+      kind: 'wait-anomaly';
+      score: number;
+      recent: { n: number; medianSeconds: number };
+      baseline: { medianSeconds: number };
+      changes: string[];
+    }
+  | {
+      kind: 'failure-anomaly';
+      score: number;
+      recent: { hours: number; finished: number; failed: number; rate: number };
+      baseline: { rate: number; finished: number };
+    }
   | {
       kind: 'trend';
       pValue: number;
@@ -94,8 +106,9 @@ export type Evidence =
       kind: 'forecast';
       objective: number;
       current: number;
-      /** Per day, from the Theil–Sen line. */
+      /** Per day, from the Theil–Sen line, and Sen's 90 % interval of it. */
       slope: number;
+      slopeInterval: [number, number];
       /** When the line crosses the objective, and the interval (null: not within the horizon at the slow end). */
       crossing: number;
       interval: [number, number | null];
@@ -127,7 +140,8 @@ function where(k: SeriesKey): string {
 /** Departed passages: (departure time, seconds spent). */
 function waits(passages: readonly Passage[], from: number, to: number): Array<{ t: number; v: number; change: string }> {
   const out: Array<{ t: number; v: number; change: string }> = [];
-  for (const p of passages) if (p.left !== null && p.left >= from && p.left < to) out.push({ t: p.left, v: (p.left - p.entered) / 1000, change: p.change });
+  for (const p of passages)
+    if (p.left !== null && p.left >= from && p.left < to) out.push({ t: p.left, v: (p.left - p.entered) / 1000, change: p.change });
   return out;
 }
 
@@ -202,7 +216,12 @@ export function failureAnomaly(k: SeriesKey, trials: readonly Trial[], now: numb
     severity: Math.min(1, score / (4 * o.failureScore)) * 0.5 + 0.45,
     summary: `${where(k)}: ${f} of ${n} failed in the last ${hours} h (${pct(f / n)}), usually ${pct(p0)}`,
     since: now - hours * HOUR,
-    evidence: { kind: 'failure-anomaly', score, recent: { hours, finished: n, failed: f, rate: f / n }, baseline: { rate: p0, finished: hn } },
+    evidence: {
+      kind: 'failure-anomaly',
+      score,
+      recent: { hours, finished: n, failed: f, rate: f / n },
+      baseline: { rate: p0, finished: hn },
+    },
   };
 }
 
@@ -315,7 +334,9 @@ export function forecast(
   const peaks = dailyPeaks(passages, now, o.forecastDays, metric, o.openLimitDays * DAY);
   // A quiet window (a weekend, a holiday: few arrivals) says nothing about where the queue is going.
   const typical = median(peaks.map((p) => p.arrivals));
-  const points = peaks.filter((p): p is { t: number; v: number; arrivals: number } => p.v !== null && p.arrivals >= o.quietFraction * typical);
+  const points = peaks.filter(
+    (p): p is { t: number; v: number; arrivals: number } => p.v !== null && p.arrivals >= o.quietFraction * typical,
+  );
   const last = peaks[peaks.length - 1]!;
   const unit = metric === 'queue' ? (v: number) => `${Math.round(v)} changes` : fmt;
   const name = metric === 'queue' ? 'queue' : 'p90 wait';
@@ -358,6 +379,7 @@ export function forecast(
       objective,
       current: ts.intercept,
       slope: ts.slope,
+      slopeInterval: [ts.low, ts.high],
       crossing,
       interval: [now + early * DAY, late === null || late > o.horizonDays * 4 ? null : now + late * DAY],
       pValue: mk.p,
@@ -387,7 +409,15 @@ export function stuck(k: SeriesKey, passages: readonly Passage[], now: number, o
       severity: Math.min(0.9, 0.3 + (0.1 * age) / q),
       summary: `${p.change} has been at ${where(k)} for ${fmt(age)}, longer than ${Math.round(o.stuckQuantile * 100)} % of changes there (${fmt(q)})`,
       since: p.entered,
-      evidence: { kind: 'stuck', change: p.change, since: p.entered, ageSeconds: age, quantileSeconds: q, quantile: o.stuckQuantile, samples: history.length },
+      evidence: {
+        kind: 'stuck',
+        change: p.change,
+        since: p.entered,
+        ageSeconds: age,
+        quantileSeconds: q,
+        quantile: o.stuckQuantile,
+        samples: history.length,
+      },
     });
   }
   return out;
@@ -425,8 +455,10 @@ export function objectiveFor(
   k: SeriesKey,
 ): Objective | undefined {
   const mine = objectives.filter((x) => x.segment === k.segment);
-  if (k.dimension === 'area') return mine.find((x) => x.area === k.group && x.site === undefined) ?? mine.find((x) => x.area === undefined && x.site === undefined);
-  if (k.dimension === 'site') return mine.find((x) => x.site === k.group && x.area === undefined) ?? mine.find((x) => x.area === undefined && x.site === undefined);
+  if (k.dimension === 'area')
+    return mine.find((x) => x.area === k.group && x.site === undefined) ?? mine.find((x) => x.area === undefined && x.site === undefined);
+  if (k.dimension === 'site')
+    return mine.find((x) => x.site === k.group && x.area === undefined) ?? mine.find((x) => x.area === undefined && x.site === undefined);
   if (k.dimension === 'all') return mine.find((x) => x.area === undefined && x.site === undefined);
   return undefined;
 }
