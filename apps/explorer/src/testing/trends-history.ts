@@ -59,7 +59,8 @@ export const BASE_SECONDS: Record<Segment, number> = {
 };
 export const BASE_FAILURE = { build: 0.08, test: 0.1 };
 
-function mulberry32(seed: number): () => number {
+/** A seeded uniform random number generator (mulberry32). */
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

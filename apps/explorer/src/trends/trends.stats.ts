@@ -80,22 +80,20 @@ export function seasonOf(t: number, utcOffsetHours = 0): string {
   return `${day === 0 || day === 6 ? 'weekend' : 'weekday'}-${String(d.getUTCHours()).padStart(2, '0')}`;
 }
 
-/** Whether a time falls on a weekend in the team's clock. */
-export function isWeekend(t: number, utcOffsetHours = 0): boolean {
-  const day = new Date(t + utcOffsetHours * 3_600_000).getUTCDay();
-  return day === 0 || day === 6;
-}
+/** Samples a season needs for a baseline of its own (a quiet hour of the night has one change a day or so). */
+const SEASON_MIN = 8;
 
 /**
  * A seasonal baseline: a robust location and scale per season from (time, value) samples; a season
- * with fewer than `min` samples borrows the pooled baseline of all seasons of its kind (weekday or
- * weekend), then of everything. Undefined when there are fewer than `min` samples in all.
+ * with fewer than `seasonMin` samples borrows the pooled baseline of all seasons of its kind (weekday
+ * or weekend), then of everything. Undefined when there are fewer than `min` samples in all.
  */
 export function seasonalBaseline(
   samples: ReadonlyArray<{ t: number; v: number }>,
   min: number,
   floor: number,
   utcOffsetHours = 0,
+  seasonMin = Math.min(min, SEASON_MIN),
 ): ((t: number) => { median: number; scale: number; n: number }) | undefined {
   if (samples.length < min) return undefined;
   const by = new Map<string, number[]>();
@@ -117,7 +115,7 @@ export function seasonalBaseline(
     if (!b) {
       const own = by.get(season) ?? [];
       const kind = kinds.get(season.slice(0, 7)) ?? [];
-      b = own.length >= min ? robust(own, floor) : kind.length >= min ? robust(kind, floor) : all;
+      b = own.length >= seasonMin ? robust(own, floor) : kind.length >= seasonMin ? robust(kind, floor) : all;
       cache.set(season, b);
     }
     return b;
