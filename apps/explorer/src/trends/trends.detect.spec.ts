@@ -87,7 +87,15 @@ describe('wait anomalies against the seasonal baseline', () => {
     let alarms = 0;
     for (let seed = 1; seed <= 30; seed++) {
       const evening = NOW + 7 * HOUR; // 21:00: waits are twice the working-hours ones
-      if (waitAnomaly(KEY, history(seed, 1200, () => 1, evening), evening, O)) alarms++;
+      if (
+        waitAnomaly(
+          KEY,
+          history(seed, 1200, () => 1, evening),
+          evening,
+          O,
+        )
+      )
+        alarms++;
       if (waitAnomaly(KEY, history(100 + seed, 1200), NOW, O)) alarms++;
     }
     assert.equal(alarms, 0);
@@ -96,7 +104,12 @@ describe('wait anomalies against the seasonal baseline', () => {
 
 describe('failure-rate shifts', () => {
   it('flags builds failing at 40 % in the last hours where 8 % is usual', () => {
-    const f = failureAnomaly(KEY, trials(2, (t) => (t >= NOW - 6 * HOUR ? 0.4 : 0.08)), NOW, O);
+    const f = failureAnomaly(
+      KEY,
+      trials(2, (t) => (t >= NOW - 6 * HOUR ? 0.4 : 0.08)),
+      NOW,
+      O,
+    );
     assert.ok(f);
     if (f.evidence.kind !== 'failure-anomaly') return assert.fail('wrong evidence');
     assert.ok(f.evidence.recent.rate > 0.2);
@@ -105,7 +118,16 @@ describe('failure-rate shifts', () => {
 
   it('stays quiet when the rate does not change', () => {
     let alarms = 0;
-    for (let seed = 1; seed <= 40; seed++) if (failureAnomaly(KEY, trials(seed, () => 0.08), NOW, O)) alarms++;
+    for (let seed = 1; seed <= 40; seed++)
+      if (
+        failureAnomaly(
+          KEY,
+          trials(seed, () => 0.08),
+          NOW,
+          O,
+        )
+      )
+        alarms++;
     assert.ok(alarms <= 1, `${alarms} false alarms in 40 histories`);
   });
 });
@@ -217,7 +239,12 @@ describe('stuck changes', () => {
       left: null,
       stoppedAt,
     });
-    const found = stuck(KEY, [...done, open('late', 10), open('fresh', 1.2), open('failed', 10, NOW - 9 * HOUR), open('abandoned', 20 * 24)], NOW, O);
+    const found = stuck(
+      KEY,
+      [...done, open('late', 10), open('fresh', 1.2), open('failed', 10, NOW - 9 * HOUR), open('abandoned', 20 * 24)],
+      NOW,
+      O,
+    );
     assert.deepEqual(
       found.map((f) => f.evidence.kind === 'stuck' && f.evidence.change),
       ['late'],

@@ -160,8 +160,22 @@ describe('series', () => {
   });
 
   it('gives the failure rate of the builds or tests that finished in each bucket', () => {
-    const trial = (h: number, failed: boolean) => ({ segment: 'build' as const, area: 'x', site: 'a', repository: 'r', at: T0 + h * HOUR, failed });
-    const s = seriesOf([], [trial(0.1, true), trial(0.2, false), trial(0.3, false), trial(0.4, false), trial(1.5, true)], T0, T0 + 3 * HOUR, HOUR, HOUR);
+    const trial = (h: number, failed: boolean) => ({
+      segment: 'build' as const,
+      area: 'x',
+      site: 'a',
+      repository: 'r',
+      at: T0 + h * HOUR,
+      failed,
+    });
+    const s = seriesOf(
+      [],
+      [trial(0.1, true), trial(0.2, false), trial(0.3, false), trial(0.4, false), trial(1.5, true)],
+      T0,
+      T0 + 3 * HOUR,
+      HOUR,
+      HOUR,
+    );
     assert.deepEqual(
       s.map((p) => p.failureRate),
       [0.25, 1, null],
@@ -170,7 +184,9 @@ describe('series', () => {
 
   it('splits passages by segment and group, and shows them as they were at an earlier time', () => {
     const ps = [passage('test', 0, 2, { site: 'a' }), passage('test', 0, 1, { site: 'b' }), passage('build', 0, 1, { site: 'b' })];
-    const keys = [...byKey(ps, [], ['all', 'site']).values()].map((k) => `${k.key.segment}/${k.key.dimension}/${k.key.group}:${k.passages.length}`).sort();
+    const keys = [...byKey(ps, [], ['all', 'site']).values()]
+      .map((k) => `${k.key.segment}/${k.key.dimension}/${k.key.group}:${k.passages.length}`)
+      .sort();
     assert.deepEqual(keys, ['build/all/all:1', 'build/site/b:1', 'test/all/all:2', 'test/site/a:1', 'test/site/b:1']);
     const then = asOf(ps, T0 + 1.5 * HOUR);
     assert.deepEqual(
