@@ -10,7 +10,7 @@
  * The journeys go straight to the detection functions: the mesh (relay, correlator, journey model)
  * is not in the loop here; its part is tested by the journey model's own tests.
  *
- *   --seed=1          another history
+ *   --seeds=1,2,3     the histories (one per seed; the table pools them)
  *   --step-hours=2    how often the detection runs
  *   --json            the table as JSON
  *   --set=forecastDays=5,trendP=0.01   other detection options (apps/explorer/src/trends/trends.detect.ts)
@@ -32,7 +32,12 @@ const num = (name: string, fallback: number): number => {
   if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} must be a number > 0`);
   return v;
 };
-const SEED = num('seed', 1);
+const SEEDS = (args.get('seeds') ?? '1,2,3').split(',').map((x) => {
+  const n = Number(x);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--seeds takes whole numbers ≥ 1, separated by commas (got "${x}")`);
+  return n;
+});
+const VERBOSE = args.has('verbose');
 const STEP_HOURS = num('step-hours', 2);
 
 const OPTIONS: DetectOptions = { ...DEFAULT_DETECT };
@@ -93,84 +98,91 @@ const PRIMARY: Record<EpisodeType, Finding['type'][]> = {
   quiet: [],
 };
 
-const { changes, stuck } = generateHistory({
-  start: START,
-  days: DAYS,
-  seed: SEED,
-  areas: AREAS,
-  sites: SITES,
-  workRate: 2,
-  episodes: EPISODES,
-});
-const passages: Passage[] = [];
-const trials: ReturnType<typeof passagesOf>['trials'] = [];
-for (const c of changes) {
-  const r = passagesOf(c);
-  passages.push(...r.passages);
-  trials.push(...r.trials);
-}
-const keys = [...byKey(passages, trials, ['all', 'area', 'site']).values()];
-for (const k of keys) {
-  k.passages.sort((a, b) => a.entered - b.entered);
-  k.trials.sort((a, b) => a.at - b.at);
-}
-
-/** Whether an episode explains a finding: same segment, and the finding's series holds the episode's changes. */
-function explains(e: Episode, f: Finding, t: number): boolean {
-  if (e.type === 'quiet') return false;
-  if (e.segment !== f.segment || t < e.start) return false;
-  // A finding may lag the episode's end by the time its windows take to forget it.
-  const lag = e.type === 'drift' ? 7 * DAY : e.type === 'build-up' ? 7 * DAY : e.type === 'stuck' ? 14 * DAY : 1 * DAY;
-  if (t > e.end + lag) return false;
-  if (e.type === 'stuck') return f.type === 'stuck' && f.evidence.kind === 'stuck' && f.evidence.change === stuck.get(e);
-  if (f.dimension === 'all') return true;
-  if (f.dimension === e.dimension) return f.group === e.group;
-  return true; // an area's episode shows at every site its changes pass, and the other way round
-}
-
 interface Alarm {
   readonly finding: Finding;
   readonly first: number;
   last: number;
   readonly forecasts: Array<{ t: number; crossing: number; interval: [number, number | null] }>;
 }
-const alarms = new Map<string, Alarm[]>();
-const started = Date.now();
-let evaluations = 0;
-for (let now = EVAL_FROM; now <= START + DAYS * DAY; now += STEP_HOURS * HOUR) {
-  evaluations++;
-  const from = now - (OPTIONS.historyDays + OPTIONS.openLimitDays) * DAY;
+
+/** One seed's history, the detection run over its last four weeks, and what the scoring needs of it. */
+function runSeed(seed: number) {
+  const { changes, stuck } = generateHistory({
+    start: START,
+    days: DAYS,
+    seed,
+    areas: AREAS,
+    sites: SITES,
+    workRate: 2,
+    episodes: EPISODES,
+  });
+  const passages: Passage[] = [];
+  const trials: ReturnType<typeof passagesOf>['trials'] = [];
+  for (const c of changes) {
+    const r = passagesOf(c);
+    passages.push(...r.passages);
+    trials.push(...r.trials);
+  }
+  const keys = [...byKey(passages, trials, ['all', 'area', 'site']).values()];
   for (const k of keys) {
-    const ps = asOf(
-      k.passages.filter((p) => p.entered >= from && p.entered <= now),
-      now,
-    );
-    const ts = k.trials.filter((x) => x.at >= now - OPTIONS.historyDays * DAY && x.at < now);
-    for (const f of detect(k.key, ps, ts, now, OPTIONS, objectiveFor(OBJECTIVES, k.key))) {
-      const list = alarms.get(f.id) ?? alarms.set(f.id, []).get(f.id)!;
-      let a = list[list.length - 1];
-      if (!a || now - a.last > STEP_HOURS * HOUR) list.push((a = { finding: f, first: now, last: now, forecasts: [] }));
-      a.last = now;
-      if (f.evidence.kind === 'forecast') a.forecasts.push({ t: now, crossing: f.evidence.crossing, interval: f.evidence.interval });
+    k.passages.sort((a, b) => a.entered - b.entered);
+    k.trials.sort((a, b) => a.at - b.at);
+  }
+
+  /** Whether an episode explains a finding: same segment, and the finding's series holds the episode's changes. */
+  const explains = (e: Episode, f: Finding, t: number): boolean => {
+    if (e.type === 'quiet') return false;
+    if (e.segment !== f.segment || t < e.start) return false;
+    // A finding may lag the episode's end by the time its windows take to forget it.
+    const lag = e.type === 'drift' ? 7 * DAY : e.type === 'build-up' ? 7 * DAY : e.type === 'stuck' ? 14 * DAY : 1 * DAY;
+    if (t > e.end + lag) return false;
+    if (e.type === 'stuck') return f.type === 'stuck' && f.evidence.kind === 'stuck' && f.evidence.change === stuck.get(e);
+    if (f.dimension === 'all') return true;
+    if (f.dimension === e.dimension) return f.group === e.group;
+    return true; // an area's episode shows at every site its changes pass, and the other way round
+  };
+
+  const alarms = new Map<string, Alarm[]>();
+  let evaluations = 0;
+  for (let now = EVAL_FROM; now <= START + DAYS * DAY; now += STEP_HOURS * HOUR) {
+    evaluations++;
+    const from = now - (OPTIONS.historyDays + OPTIONS.openLimitDays) * DAY;
+    for (const k of keys) {
+      const ps = asOf(
+        k.passages.filter((p) => p.entered >= from && p.entered <= now),
+        now,
+      );
+      const ts = k.trials.filter((x) => x.at >= now - OPTIONS.historyDays * DAY && x.at < now);
+      for (const f of detect(k.key, ps, ts, now, OPTIONS, objectiveFor(OBJECTIVES, k.key))) {
+        const list = alarms.get(f.id) ?? alarms.set(f.id, []).get(f.id)!;
+        let a = list[list.length - 1];
+        if (!a || now - a.last > STEP_HOURS * HOUR) list.push((a = { finding: f, first: now, last: now, forecasts: [] }));
+        a.last = now;
+        if (f.evidence.kind === 'forecast') a.forecasts.push({ t: now, crossing: f.evidence.crossing, interval: f.evidence.interval });
+      }
     }
   }
-}
-const all = [...alarms.values()].flat();
 
-/** When the real queue of a build-up episode's series first reached its objective (hourly). */
-function trueCrossing(e: Episode): number | null {
-  const k = keys.find((x) => x.key.segment === e.segment && x.key.dimension === e.dimension && x.key.group === e.group)!;
-  const objective = objectiveFor(OBJECTIVES, k.key)?.queue;
-  if (objective === undefined) return null;
-  for (let t = e.start; t < e.end + 3 * DAY; t += HOUR)
-    if (queueAt(asOf(k.passages, t), t, OPTIONS.openLimitDays * DAY) >= objective) return t;
-  return null;
+  /** When the real queue of a build-up episode's series first reached its objective (hourly). */
+  const trueCrossing = (e: Episode): number | null => {
+    const k = keys.find((x) => x.key.segment === e.segment && x.key.dimension === e.dimension && x.key.group === e.group)!;
+    const objective = objectiveFor(OBJECTIVES, k.key)?.queue;
+    if (objective === undefined) return null;
+    for (let t = e.start; t < e.end + 3 * DAY; t += HOUR)
+      if (queueAt(asOf(k.passages, t), t, OPTIONS.openLimitDays * DAY) >= objective) return t;
+    return null;
+  };
+  return { seed, changes: changes.length, evaluations, series: keys.length, all: [...alarms.values()].flat(), explains, trueCrossing };
 }
 
 /** When a drift has grown the segment's time by 30 %: the size a team would call a change. */
 function significantAt(e: Episode): number {
   return e.start + (Math.log(1.3) / Math.log(1 + e.size)) * DAY;
 }
+
+const started = Date.now();
+const runs = SEEDS.map(runSeed);
+const explained = (r: (typeof runs)[number], a: Alarm): boolean => EPISODES.some((e) => r.explains(e, a.finding, a.first));
 
 const rows: Array<Record<string, string | number>> = [];
 const median = (xs: number[]): number | null => {
@@ -179,6 +191,7 @@ const median = (xs: number[]): number | null => {
   return s[Math.floor((s.length - 1) / 2)]!;
 };
 const hours = (ms: number | null): string => (ms === null ? '—' : (ms / HOUR).toFixed(1));
+const iso = (t: number): string => new Date(t).toISOString().slice(0, 13);
 for (const type of ['drift', 'failure-shift', 'build-up', 'stuck'] as EpisodeType[]) {
   const episodes = EPISODES.filter((e) => e.type === type);
   const delays: number[] = [];
@@ -188,50 +201,56 @@ for (const type of ['drift', 'failure-shift', 'build-up', 'stuck'] as EpisodeTyp
   let covered = 0;
   let forecasts = 0;
   let found = 0;
-  for (const e of episodes) {
-    const mine = all.filter(
-      (a) =>
-        PRIMARY[type].includes(a.finding.type) && explains(e, a.finding, a.first) && a.first <= e.end + (type === 'stuck' ? 14 * DAY : DAY),
-    );
-    if (args.has('verbose'))
-      process.stderr.write(
-        `${type} ${e.segment} ${e.dimension}=${e.group} from ${new Date(e.start).toISOString().slice(0, 13)}: ${mine.length ? new Date(Math.min(...mine.map((a) => a.first))).toISOString().slice(0, 13) : 'missed'}${type === 'build-up' ? ` crossing ${new Date(trueCrossing(e) ?? 0).toISOString().slice(0, 13)}` : ''}\n`,
+  let candidates = 0;
+  let good = 0;
+  for (const r of runs) {
+    for (const e of episodes) {
+      const mine = r.all.filter(
+        (a) =>
+          PRIMARY[type].includes(a.finding.type) &&
+          r.explains(e, a.finding, a.first) &&
+          a.first <= e.end + (type === 'stuck' ? 14 * DAY : DAY),
       );
-    if (!mine.length) continue;
-    found++;
-    const first = Math.min(...mine.map((a) => a.first));
-    delaysFromOnset.push(first - e.start);
-    const reference = type === 'drift' ? significantAt(e) : type === 'stuck' ? e.start : e.start;
-    delays.push(first - reference);
-    if (type === 'build-up') {
-      const truth = trueCrossing(e);
-      if (truth !== null)
-        for (const a of mine)
-          for (const f of a.forecasts) {
-            if (f.t >= truth) continue;
-            forecasts++;
-            errors.push(Math.abs(f.crossing - truth));
-            signed.push(f.crossing - truth);
-            if (f.interval[0] <= truth && (f.interval[1] === null || truth <= f.interval[1])) covered++;
-          }
+      if (VERBOSE)
+        process.stderr.write(
+          `seed ${r.seed} ${type} ${e.segment} ${e.dimension}=${e.group} from ${iso(e.start)}: ${mine.length ? iso(Math.min(...mine.map((a) => a.first))) : 'missed'}` +
+            `${type === 'build-up' ? ` crossing ${iso(r.trueCrossing(e) ?? 0)}` : ''}\n`,
+        );
+      if (!mine.length) continue;
+      found++;
+      const first = Math.min(...mine.map((a) => a.first));
+      delaysFromOnset.push(first - e.start);
+      delays.push(first - (type === 'drift' ? significantAt(e) : e.start));
+      if (type !== 'build-up') continue;
+      const truth = r.trueCrossing(e);
+      if (truth === null) continue;
+      for (const a of mine)
+        for (const f of a.forecasts) {
+          if (f.t >= truth) continue;
+          forecasts++;
+          errors.push(Math.abs(f.crossing - truth));
+          signed.push(f.crossing - truth);
+          if (f.interval[0] <= truth && (f.interval[1] === null || truth <= f.interval[1])) covered++;
+        }
     }
+    // Precision: the alarms of this kind of finding, and how many some episode explains.
+    const candidate = r.all.filter((a) =>
+      type === 'failure-shift'
+        ? a.finding.type === 'anomaly' && a.finding.metric === 'failure-rate'
+        : type === 'drift'
+          ? a.finding.type === 'trend'
+          : PRIMARY[type].includes(a.finding.type),
+    );
+    candidates += candidate.length;
+    good += candidate.filter((a) => explained(r, a)).length;
   }
-  // Precision: alarms of this episode type's findings (on the series it is about) that some episode explains.
-  const candidate = all.filter((a) =>
-    type === 'failure-shift'
-      ? a.finding.type === 'anomaly' && a.finding.metric === 'failure-rate'
-      : type === 'drift'
-        ? a.finding.type === 'trend'
-        : PRIMARY[type].includes(a.finding.type),
-  );
-  const explained = candidate.filter((a) => EPISODES.some((e) => explains(e, a.finding, a.first)));
   rows.push({
     episode: type,
-    injected: episodes.length,
+    injected: episodes.length * runs.length,
     detected: found,
-    alarms: candidate.length,
-    precision: candidate.length ? +(explained.length / candidate.length).toFixed(2) : 1,
-    recall: +(found / episodes.length).toFixed(2),
+    alarms: candidates,
+    precision: candidates ? (good / candidates).toFixed(2) : '1.00',
+    recall: (found / (episodes.length * runs.length)).toFixed(2),
     'median delay h': hours(median(delays)),
     'from onset h': hours(median(delaysFromOnset)),
     'crossing error h (median)': type === 'build-up' ? hours(median(errors)) : '',
@@ -240,34 +259,30 @@ for (const type of ['drift', 'failure-shift', 'build-up', 'stuck'] as EpisodeTyp
   });
 }
 const quiet = EPISODES.filter((e) => e.type === 'quiet');
-const quietAlarms = all.filter(
-  (a) => quiet.some((q) => a.first >= q.start && a.first < q.end + DAY) && !EPISODES.some((e) => explains(e, a.finding, a.first)),
+const quietAlarms = runs.flatMap((r) =>
+  r.all.filter((a) => quiet.some((q) => a.first >= q.start && a.first < q.end + DAY) && !explained(r, a)),
 );
-const waitAnomalies = all.filter((a) => a.finding.type === 'anomaly' && a.finding.metric === 'wait');
-const waitExplained = waitAnomalies.filter((a) => EPISODES.some((e) => explains(e, a.finding, a.first)));
+const waitAnomalies = runs.flatMap((r) =>
+  r.all.filter((a) => a.finding.type === 'anomaly' && a.finding.metric === 'wait').map((a) => explained(r, a)),
+);
+const unexplained = runs.flatMap((r) => r.all.filter((a) => !explained(r, a)).map((a) => `${r.seed}:${a.finding.id}@${iso(a.first)}`));
 
 if (args.has('json')) {
-  process.stdout.write(JSON.stringify({ seed: SEED, rows, quietAlarms: quietAlarms.length }, null, 2) + '\n');
+  process.stdout.write(JSON.stringify({ seeds: SEEDS, rows, quietAlarms: quietAlarms.length, unexplained }, null, 2) + '\n');
 } else {
   const cols = Object.keys(rows[0]!);
   const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
   const line = (cells: string[]): string => '| ' + cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ') + ' |';
   process.stdout.write(
-    `Trend evaluation: seed ${SEED}, ${changes.length} changes over ${DAYS} days (3 areas × 3 sites), ` +
-      `detection every ${STEP_HOURS} h over the last 28 days (${evaluations} runs × ${keys.length} series, ${((Date.now() - started) / 1000).toFixed(1)} s)\n\n`,
+    `Trend evaluation: seeds ${SEEDS.join(', ')}; each ${DAYS} days of history, ${runs.map((r) => r.changes).join(' / ')} changes (3 areas × 3 sites); ` +
+      `detection every ${STEP_HOURS} h over the last 28 days (${runs[0]!.evaluations} runs × ${runs[0]!.series} series a seed; ${((Date.now() - started) / 1000).toFixed(0)} s in all)\n\n`,
   );
   process.stdout.write(line(cols) + '\n' + line(widths.map((w) => '-'.repeat(w))) + '\n');
   for (const r of rows) process.stdout.write(line(cols.map((c) => String(r[c]))) + '\n');
   process.stdout.write(
-    `\nquiet periods: ${quiet.length}, alarms in them (and the day after) no episode explains: ${quietAlarms.length}` +
-      `\nwait anomalies: ${waitAnomalies.length} alarms, ${waitExplained.length} explained by an episode` +
-      `\ndelay: drift from when it reached +30 %, failure shift and build-up from onset, stuck from when the change entered the stage` +
-      `\nunexplained alarms: ${
-        all
-          .filter((a) => !EPISODES.some((e) => explains(e, a.finding, a.first)))
-          .slice(0, 8)
-          .map((a) => `${a.finding.id}@${new Date(a.first).toISOString().slice(0, 13)}`)
-          .join(', ') || 'none'
-      }\n`,
+    `\nquiet periods: ${quiet.length * runs.length}; alarms in them (or the day after) that no episode explains: ${quietAlarms.length}` +
+      `\nwait anomalies (no row of their own: every episode but a stuck change moves a wait): ${waitAnomalies.length} alarms, ${waitAnomalies.filter(Boolean).length} explained` +
+      `\ndelay: a drift from when it reached +30 %, a failure shift and a build-up from onset, a stuck change from when it entered the segment` +
+      `\nunexplained alarms (${unexplained.length}): ${unexplained.slice(0, 10).join(', ') || 'none'}\n`,
   );
 }
