@@ -33,7 +33,7 @@ export async function insightsCommand(
   return 0;
 }
 
-export function formatInsights(b: InsightsBody): string {
+function formatInsights(b: InsightsBody): string {
   const head = `${b.findings.length} finding(s) from ${b.journeys} journeys, computed ${b.generatedAt}${b.truncated ? ' (the oldest journeys left out: trends.maxJourneys)' : ''}`;
   if (!b.findings.length) return `${head}\nnothing to report`;
   return [

@@ -49,7 +49,7 @@ const HOUR = 3_600_000;
 const DAY = 86_400_000;
 
 /** Median seconds per segment; a waiting segment takes 1.5 times as long outside working hours. */
-export const BASE_SECONDS: Record<Segment, number> = {
+const BASE_SECONDS: Record<Segment, number> = {
   coding: 2 * 3600,
   'waiting-for-build': 600,
   build: 900,
@@ -57,7 +57,7 @@ export const BASE_SECONDS: Record<Segment, number> = {
   'waiting-for-promotion': 3 * 3600,
   'promotion-to-release': 3600,
 };
-export const BASE_FAILURE = { build: 0.08, test: 0.1 };
+const BASE_FAILURE = { build: 0.08, test: 0.1 };
 
 /** A seeded uniform random number generator (mulberry32). */
 export function mulberry32(seed: number): () => number {
@@ -71,7 +71,7 @@ export function mulberry32(seed: number): () => number {
   };
 }
 
-export function isWorkingHour(t: number): boolean {
+function isWorkingHour(t: number): boolean {
   const d = new Date(t);
   const day = d.getUTCDay();
   const h = d.getUTCHours();

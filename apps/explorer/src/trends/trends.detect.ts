@@ -11,7 +11,7 @@ import { mannKendall, seasonalBaseline, theilSen } from './trends.stats.js';
  *   history before): score = median robust z × √n / 1.2533, a standard normal score without a shift;
  * - anomaly, failure-rate: the builds / test runs of the last `recentHours` failed more often than in
  *   the history before (one-sided binomial test, normal approximation);
- * - trend, wait: over the last `trendDays`, the deseasonalised log waits (6-hour medians) rise —
+ * - trend, wait: over the last `trendDays`, the deseasonalised log waits (each change's) rise —
  *   Mann–Kendall p below `trendP`, Theil–Sen slope amounting to at least `trendMinChange` over the window;
  * - forecast / breach: the peak queue or p90 wait of 24-hour windows (the last `forecastDays`; quiet
  *   windows skipped) rises (Mann–Kendall p < 0.05) and its Theil–Sen line crosses the objective within
@@ -63,7 +63,7 @@ export interface Objective {
 
 export const FINDING_TYPES = ['breach', 'forecast', 'anomaly', 'trend', 'stuck'] as const;
 export type FindingType = (typeof FINDING_TYPES)[number];
-export type FindingMetric = 'wait' | 'failure-rate' | 'queue';
+type FindingMetric = 'wait' | 'failure-rate' | 'queue';
 
 export interface Finding extends SeriesKey {
   /** Stable while the finding holds: type, metric, key (and change for a stuck one). */
@@ -78,7 +78,7 @@ export interface Finding extends SeriesKey {
   readonly evidence: Evidence;
 }
 
-export type Evidence =
+type Evidence =
   | {
       kind: 'wait-anomaly';
       score: number;
@@ -235,22 +235,28 @@ export function waitTrend(k: SeriesKey, passages: readonly Passage[], now: numbe
   const history = waits(passages, now - o.historyDays * DAY, from).map((w) => ({ t: w.t, v: Math.log(Math.max(w.v, 1)) }));
   const base = seasonalBaseline(history, o.minSamples, LOG_FLOOR, o.utcOffsetHours);
   if (!base) return undefined;
-  const bins = new Map<number, number[]>();
-  for (const w of waits(passages, from, now)) {
-    const b = Math.floor((w.t - from) / (6 * HOUR));
-    (bins.get(b) ?? bins.set(b, []).get(b)!).push(Math.log(Math.max(w.v, 1)) - base(w.t).median);
-  }
-  const points = [...bins.entries()]
-    .filter(([, v]) => v.length >= 3)
-    .sort(([a], [b]) => a - b)
-    .map(([b, v]) => ({ t: from + (b + 0.5) * 6 * HOUR, v: median(v) }));
-  if (points.length < 8) return undefined;
-  const mk = mannKendall(points.map((p) => p.v));
+  // Each change's log time less its season's usual one, in order of departure; at most 300 of them
+  // (evenly spaced: Mann–Kendall and Theil–Sen look at every pair).
+  const all = waits(passages, from, now)
+    .sort((a, b) => a.t - b.t)
+    .map((w) => ({ t: w.t, v: Math.log(Math.max(w.v, 1)) - base(w.t).median }));
+  if (all.length < o.minSamples) return undefined;
+  const step = Math.max(1, all.length / 300);
+  const sample: Array<{ t: number; v: number }> = [];
+  for (let i = 0; i < all.length; i += step) sample.push(all[Math.floor(i)]!);
+  const mk = mannKendall(sample.map((p) => p.v));
   if (mk.p >= o.trendP) return undefined;
   const ts = theilSen(
-    points.map((p) => (p.t - now) / DAY),
-    points.map((p) => p.v),
+    sample.map((p) => (p.t - now) / DAY),
+    sample.map((p) => p.v),
   );
+  // The evidence: 6-hour medians.
+  const bins = new Map<number, number[]>();
+  for (const w of all) {
+    const b = Math.floor((w.t - from) / (6 * HOUR));
+    (bins.get(b) ?? bins.set(b, []).get(b)!).push(w.v);
+  }
+  const points = [...bins.entries()].sort(([a], [b]) => a - b).map(([b, v]) => ({ t: from + (b + 0.5) * 6 * HOUR, v: median(v) }));
   const change = Math.exp(ts.slope * o.trendDays) - 1;
   if (ts.slope <= 0 || change < o.trendMinChange) return undefined;
   const current = Math.exp(base(now).median + ts.intercept);
@@ -279,7 +285,7 @@ export function waitTrend(k: SeriesKey, passages: readonly Passage[], now: numbe
  * The peak queue (or the p90 wait of departures) in the 24-hour windows ending at now, now − 1 d, …
  * (`forecastDays` of them), with each window's arrivals. Windows without departures have no p90.
  */
-export function dailyPeaks(
+function dailyPeaks(
   passages: readonly Passage[],
   now: number,
   days: number,

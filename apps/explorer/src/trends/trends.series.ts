@@ -138,7 +138,7 @@ export interface SeriesPoint {
 }
 
 /** Bucket boundaries [from, to) of width `bucketMs`, aligned to the epoch (UTC hours, days). */
-export function buckets(from: number, to: number, bucketMs: number): number[] {
+function buckets(from: number, to: number, bucketMs: number): number[] {
   const out: number[] = [];
   for (let t = Math.floor(from / bucketMs) * bucketMs; t < to; t += bucketMs) out.push(t);
   return out;
@@ -213,7 +213,7 @@ export function seriesOf(
 }
 
 /** The key of a series as one string (for maps and ids). */
-export function keyString(k: SeriesKey): string {
+function keyString(k: SeriesKey): string {
   return `${k.segment}\u0000${k.dimension}\u0000${k.group}`;
 }
 

@@ -48,7 +48,7 @@ interface BandPoint {
   readonly high: number;
 }
 
-export interface TrendSeriesDto extends SeriesKey {
+interface TrendSeriesDto extends SeriesKey {
   readonly points: Array<SeriesPoint & { anomaly: boolean }>;
   readonly findings: Finding[];
   /** The forecast of the queue or p90 wait toward its objective, one point a day, when there is one. */
@@ -285,7 +285,7 @@ export class TrendsService implements OnApplicationBootstrap, OnModuleDestroy {
 }
 
 /** The forecast line and its interval, one point a day from now until past the crossing (at most the interval's end). */
-export function bandOf(findings: readonly Finding[], now: number): TrendSeriesDto['forecast'] {
+function bandOf(findings: readonly Finding[], now: number): TrendSeriesDto['forecast'] {
   const f = findings.find((x) => x.type === 'forecast');
   if (!f || f.evidence.kind !== 'forecast') return null;
   const e = f.evidence;
