@@ -261,7 +261,9 @@ for (const type of ['drift', 'failure-shift', 'build-up', 'stuck'] as EpisodeTyp
 }
 const quiet = EPISODES.filter((e) => e.type === 'quiet');
 const quietAlarms = runs.flatMap((r) =>
-  r.all.filter((a) => quiet.some((q) => a.first >= q.start && a.first < q.end + DAY) && !explained(r, a)),
+  r.all
+    .filter((a) => quiet.some((q) => a.first >= q.start && a.first < q.end + DAY) && !explained(r, a))
+    .map((a) => `${r.seed}:${a.finding.id}@${iso(a.first)}`),
 );
 const waitAnomalies = runs.flatMap((r) =>
   r.all.filter((a) => a.finding.type === 'anomaly' && a.finding.metric === 'wait').map((a) => explained(r, a)),
