@@ -7,6 +7,7 @@ import { JOURNEYS_OPTIONS, rebuildJourneysCommand } from './journeys.command.js'
 import { EXPLORER_USAGE, explorerCommand } from './explorer.command.js';
 import { ExplorerError } from './explorer.client.js';
 import { SUBSCRIPTIONS_USAGE, subscribeCommand, subscriptionsCommand } from './subscriptions.command.js';
+import { INSIGHTS_USAGE, insightsCommand } from './insights.command.js';
 
 const USAGE = `traces — Network of Traces command line
 
@@ -23,6 +24,7 @@ const USAGE = `traces — Network of Traces command line
                                                  (password of --neo4j from NEO4J_PASSWORD)
 ${EXPLORER_USAGE}
 ${SUBSCRIPTIONS_USAGE}
+${INSIGHTS_USAGE}
 
 The mesh config defaults to deploy/local/mesh.yaml.`;
 
@@ -54,6 +56,8 @@ async function main(argv: string[]): Promise<number> {
       return subscribeCommand(rest);
     case 'subscriptions':
       return subscriptionsCommand(rest);
+    case 'insights':
+      return insightsCommand(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -54,3 +54,31 @@ describe('explorer configuration', () => {
     );
   });
 });
+
+describe('explorer configuration: trends', () => {
+  const tokens = 'auth: { tokens: [explorer-token-0123] }\n';
+  it('fills in the trend settings and reads objectives', () => {
+    const c = loadExplorerConfig(
+      file(`${base}${tokens}trends: { objectives: [ { segment: test, area: payments, waitSeconds: 14400 } ] }\n`),
+    );
+    assert.equal(c.trends.enabled, true);
+    assert.equal(c.trends.stuckQuantile, 0.99);
+    assert.deepEqual(c.trends.objectives, [{ segment: 'test', area: 'payments', waitSeconds: 14400 }]);
+  });
+
+  it('refuses an objective without a limit, for an area and a site at once, or for an unknown segment', () => {
+    assert.throws(
+      () =>
+        loadExplorerConfig(
+          file(
+            `${base}${tokens}trends:\n  objectives:\n    - { segment: test }\n    - { segment: build, area: a, site: b, queue: 3 }\n    - { segment: lunch, queue: 3 }\n`,
+          ),
+        ),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        /trends.objectives\[0\]: give queue, waitSeconds or both/.test(e.message) &&
+        /trends.objectives\[1\]: an objective is for an area or for a site, not both/.test(e.message) &&
+        /trends.objectives\[2\].segment/.test(e.message),
+    );
+  });
+});

@@ -1,5 +1,6 @@
 import { httpSchema, loadConfigFile, neo4jSchema } from '@not/config';
 import { z } from 'zod';
+import { trendsConfigSchema } from './trends/trends.config.js';
 
 export const explorerConfigSchema = z.strictObject({
   neo4j: neo4jSchema,
@@ -105,6 +106,8 @@ export const explorerConfigSchema = z.strictObject({
       until: z.enum(['merge', 'build', 'artifact', 'test', 'publication', 'promotion', 'deployment', 'release']).default('release'),
     })
     .default({ enabled: true, intervalSeconds: 60, windowDays: 30, until: 'release' }),
+  /** Trends, anomalies, bottleneck forecasts and stuck changes from the journey model (docs/explorer.md, "Trends and insights"). */
+  trends: trendsConfigSchema,
 });
 
 export type ExplorerConfig = z.output<typeof explorerConfigSchema>;

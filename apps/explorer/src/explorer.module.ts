@@ -25,6 +25,8 @@ import { TraceController } from './trace.controller.js';
 import { TraceService } from './trace.service.js';
 import { WalkService } from './walk.service.js';
 import { WebController } from './web.controller.js';
+import { TrendsController } from './trends/trends.controller.js';
+import { TrendsService } from './trends/trends.service.js';
 
 @Module({})
 export class ExplorerModule {
@@ -44,6 +46,7 @@ export class ExplorerModule {
         SubscriptionsController,
         OpenApiController,
         WebController,
+        TrendsController,
       ],
       providers: [
         { provide: EXPLORER_CONFIG, useValue: config },
@@ -78,6 +81,7 @@ export class ExplorerModule {
         EiffelService,
         StreamService,
         DeliveryMetricsService,
+        TrendsService,
       ],
     };
   }

@@ -1,6 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { subscriptionInputSchema } from '@not/graph';
 import { z } from 'zod';
+import { TRENDS_PATHS } from './trends/trends.openapi.js';
 
 /**
  * The API's OpenAPI 3.1 document, written by hand next to the zod schemas
@@ -41,6 +42,7 @@ export const OPENAPI_DOCUMENT = {
   servers: [{ url: '/' }],
   security: [{ bearer: [] }],
   paths: {
+    ...TRENDS_PATHS,
     '/api/v1/trace/commit/{sha}': {
       get: {
         summary: "A commit's journey downstream across every site",

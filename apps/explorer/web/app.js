@@ -431,6 +431,130 @@
     }
   }
 
+  // Trends: the chosen series (p90 wait and queue per hour, anomalies in red, the forecast band
+  // toward the objective) and the current findings; a click on an anomaly lists its changes.
+  let trendsChart = null;
+  async function showTrends() {
+    say('');
+    show('trends-view');
+    const segment = $('tr-segment').value;
+    const groupBy = $('tr-group-by').value;
+    const group = $('tr-group').value.trim();
+    const params = new URLSearchParams({ segment, groupBy, bucket: 'hour' });
+    if (groupBy !== 'all' && group) params.set('group', group);
+    const where = new URLSearchParams({ segment, limit: '50' });
+    if (groupBy === 'site' && group) where.set('site', group);
+    if (groupBy === 'area' && group) where.set('area', group);
+    $('trends-summary').textContent = 'loading…';
+    try {
+      const [tr, ins] = await Promise.all([api('trends?' + params), api('insights?' + where)]);
+      table(
+        $('insights-table'),
+        ['severity', 'type', 'metric', 'where', 'finding'],
+        ins.findings.map((f) => [
+          f.severity.toFixed(2),
+          f.type,
+          f.metric,
+          f.dimension === 'all' ? 'all' : f.dimension + ' ' + f.group,
+          f.summary,
+        ]),
+        (i) => 'finding-' + ins.findings[i].type,
+      );
+      const s = tr.series[0];
+      $('trends-summary').textContent = s
+        ? tr.journeys +
+          ' journeys; ' +
+          s.segment +
+          ' (' +
+          (s.dimension === 'all' ? 'all' : s.dimension + ' ' + s.group) +
+          '), computed ' +
+          tr.generatedAt
+        : 'no changes in this series';
+      $('trend-changes').innerHTML = '';
+      if (trendsChart) trendsChart.destroy();
+      if (!s || !window.Chart) return;
+      const labels = s.points.map((p) => new Date(p.t).toISOString().slice(5, 13) + 'h');
+      const band = s.forecast ? s.forecast.points : [];
+      const pad = band.map(() => null);
+      const anomalies = s.findings.filter((f) => f.type === 'anomaly');
+      const datasets = [
+        {
+          label: 'p90 wait (h)',
+          data: [...s.points.map((p) => (p.waitP90 == null ? null : p.waitP90 / 3600)), ...pad],
+          borderColor: '#60a5fa',
+          pointBackgroundColor: s.points.map((p) => (p.anomaly ? '#dc2626' : '#60a5fa')),
+          pointRadius: s.points.map((p) => (p.anomaly ? 4 : 1)),
+          spanGaps: true,
+          yAxisID: 'y',
+        },
+        { label: 'queue', data: [...s.points.map((p) => p.queue), ...pad], borderColor: '#a3a3a3', pointRadius: 0, yAxisID: 'q' },
+      ];
+      if (band.length) {
+        const scale = s.forecast.metric === 'wait' ? 1 / 3600 : 1;
+        const axis = s.forecast.metric === 'wait' ? 'y' : 'q';
+        const at = (k) => [...s.points.map(() => null), ...band.map((b) => b[k] * scale)];
+        labels.push(...band.map((b) => new Date(b.t).toISOString().slice(5, 10) + ' (forecast)'));
+        datasets.push(
+          { label: 'forecast', data: at('value'), borderColor: '#f97316', borderDash: [6, 4], pointRadius: 0, yAxisID: axis },
+          { label: 'forecast band', data: at('low'), borderColor: '#fdba74', pointRadius: 0, yAxisID: axis },
+          {
+            label: '',
+            data: at('high'),
+            borderColor: '#fdba74',
+            pointRadius: 0,
+            fill: '-1',
+            backgroundColor: 'rgba(253,186,116,0.3)',
+            yAxisID: axis,
+          },
+          {
+            label: 'objective',
+            data: labels.map(() => s.forecast.objective * scale),
+            borderColor: '#dc2626',
+            pointRadius: 0,
+            yAxisID: axis,
+          },
+        );
+      }
+      trendsChart = new window.Chart($('trends-chart'), {
+        type: 'line',
+        data: { labels, datasets },
+        options: {
+          animation: false,
+          maintainAspectRatio: false,
+          scales: {
+            y: { position: 'left', title: { display: true, text: 'hours' } },
+            q: { position: 'right', title: { display: true, text: 'changes' } },
+          },
+          onClick: (_e, items) => {
+            const i = items.length ? items[0].index : -1;
+            const p = s.points[i];
+            if (!p || !p.anomaly) return;
+            const changes = anomalies.flatMap((f) => (f.evidence.changes || []).map((c) => [f.summary, c]));
+            $('trend-changes').innerHTML = changes.length
+              ? changes
+                  .map(
+                    ([why, c]) =>
+                      '<li title="' +
+                      esc(why) +
+                      '"><a href="#commit=' +
+                      esc(c.split('@').pop()) +
+                      '" data-sha="' +
+                      esc(c.split('@').pop()) +
+                      '">' +
+                      esc(c) +
+                      '</a></li>',
+                  )
+                  .join('')
+              : '<li>' + esc(anomalies.map((f) => f.summary).join('; ')) + '</li>';
+          },
+        },
+      });
+    } catch (e) {
+      $('trends-summary').textContent = '';
+      say(e.message);
+    }
+  }
+
   function listen(kind, q) {
     if (source) source.close();
     const params = new URLSearchParams({ access_token: tokenInput.value.trim() });
@@ -464,6 +588,19 @@
     if (q) search(q, $('kind').value);
   });
   $('lead-time-go').addEventListener('click', () => showLeadTime());
+  $('trends-go').addEventListener('click', () => showTrends());
+  $('trend-changes').addEventListener('click', (e) => {
+    const a = e.target.closest('a[data-sha]');
+    if (!a) return;
+    e.preventDefault();
+    $('q').value = a.dataset.sha;
+    $('kind').value = 'commit';
+    search(a.dataset.sha, 'commit');
+  });
+  $('trends-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    showTrends();
+  });
   $('lead-form').addEventListener('submit', (e) => {
     e.preventDefault();
     showLeadTime();

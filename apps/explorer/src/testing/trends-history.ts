@@ -1,0 +1,170 @@
+import type { JourneyEvent } from '@not/graph';
+import type { Segment } from '../lead-time.stats.js';
+import type { Dimension } from '../trends/trends.series.js';
+
+/**
+ * A generated delivery history for the trend evaluation and tests: changes arrive at several sites
+ * and areas with working-hours and weekend seasonality, move through the pipeline with log-normal
+ * times per segment and a base failure rate, and known episodes are injected on top. Seeded: the
+ * same options give the same history. Times are epoch milliseconds.
+ */
+
+export type EpisodeType = 'drift' | 'failure-shift' | 'build-up' | 'stuck' | 'quiet';
+
+export interface Episode {
+  readonly type: EpisodeType;
+  readonly segment: Segment;
+  /** What it is injected into; `all` for a quiet period (every site and area). */
+  readonly dimension: Dimension;
+  readonly group: string;
+  readonly start: number;
+  readonly end: number;
+  /**
+   * drift: growth of the segment's time per day (0.1 = +10 %/day, compounding); build-up: the time grows
+   * by `size` times its usual value per day (linearly, so its queue grows linearly); failure-shift: the failure rate.
+   */
+  readonly size: number;
+}
+
+export interface HistoryOptions {
+  readonly start: number;
+  readonly days: number;
+  readonly seed: number;
+  readonly areas: readonly string[];
+  readonly sites: readonly string[];
+  /** Changes per hour per (area, site) in working hours (weekdays 08–18 UTC). */
+  readonly workRate: number;
+  readonly episodes: readonly Episode[];
+}
+
+export interface GeneratedChange {
+  readonly key: string;
+  readonly repository: string;
+  readonly area: string;
+  readonly site: string;
+  readonly events: JourneyEvent[];
+}
+
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+
+/** Median seconds per segment; a waiting segment takes 1.5 times as long outside working hours. */
+const BASE_SECONDS: Record<Segment, number> = {
+  coding: 2 * 3600,
+  'waiting-for-build': 600,
+  build: 900,
+  test: 2400,
+  'waiting-for-promotion': 3 * 3600,
+  'promotion-to-release': 3600,
+};
+const BASE_FAILURE = { build: 0.08, test: 0.1 };
+
+/** A seeded uniform random number generator (mulberry32). */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function isWorkingHour(t: number): boolean {
+  const d = new Date(t);
+  const day = d.getUTCDay();
+  const h = d.getUTCHours();
+  return day !== 0 && day !== 6 && h >= 8 && h < 18;
+}
+
+/** Arrival rate (per hour per area and site) at `t`: working hours, evenings, nights and weekends differ. */
+function rateAt(t: number, work: number): number {
+  const d = new Date(t);
+  const weekend = d.getUTCDay() === 0 || d.getUTCDay() === 6;
+  const h = d.getUTCHours();
+  const base = h >= 8 && h < 18 ? work : h >= 18 && h < 22 ? work * 0.25 : work * 0.05;
+  return weekend ? base * 0.1 : base;
+}
+
+function applies(e: Episode, area: string, site: string): boolean {
+  return (
+    e.dimension === 'all' || (e.dimension === 'area' ? e.group === area : e.dimension === 'site' ? e.group === site : e.group === area)
+  );
+}
+
+/** The changes, and for each stuck episode the change that got stuck (the first to enter its segment in its group after its start). */
+export function generateHistory(o: HistoryOptions): { changes: GeneratedChange[]; stuck: Map<Episode, string> } {
+  const rnd = mulberry32(o.seed);
+  const normal = (): number => Math.sqrt(-2 * Math.log(1 - rnd())) * Math.cos(2 * Math.PI * rnd());
+  const changes: GeneratedChange[] = [];
+  const end = o.start + o.days * DAY;
+  const stuck = new Map<Episode, string>();
+  let n = 0;
+  for (const area of o.areas) {
+    for (const site of o.sites) {
+      // Poisson arrivals by thinning.
+      const max = o.workRate;
+      for (let t = o.start; ;) {
+        t += (-Math.log(1 - rnd()) / max) * HOUR;
+        if (t >= end) break;
+        let rate = rateAt(t, o.workRate);
+        for (const e of o.episodes) if (e.type === 'quiet' && t >= e.start && t < e.end) rate *= 0.05;
+        if (rnd() * max > rate) continue;
+        n++;
+        const key = `git.example.com/acme/${area}@${n.toString(16).padStart(8, '0')}`;
+        const repository = `git.example.com/acme/${area}`;
+        const events: JourneyEvent[] = [];
+        const ev = (stage: string, time: number, phase: string | null = null, outcome: string | null = null): void =>
+          void events.push({ id: `${key}/${events.length}`, stage, phase, outcome, time: new Date(Math.round(time)).toISOString(), site });
+        const span = (segment: Segment, at: number): number => {
+          let s = BASE_SECONDS[segment] * Math.exp(0.5 * normal());
+          const waiting = segment === 'waiting-for-build' || segment === 'waiting-for-promotion';
+          if (waiting && !isWorkingHour(at)) s *= 1.5;
+          for (const e of o.episodes) {
+            if (e.segment !== segment || !applies(e, area, site) || at < e.start || at >= e.end) continue;
+            if (e.type === 'drift') s *= Math.pow(1 + e.size, (at - e.start) / DAY);
+            if (e.type === 'build-up') s *= 1 + (e.size * (at - e.start)) / DAY;
+          }
+          return s * 1000;
+        };
+        const fails = (segment: 'build' | 'test', at: number): boolean => {
+          let p = BASE_FAILURE[segment];
+          for (const e of o.episodes)
+            if (e.type === 'failure-shift' && e.segment === segment && applies(e, area, site) && at >= e.start && at < e.end) p = e.size;
+          return rnd() < p;
+        };
+        // A stuck change: the first change entering the episode's segment at its start, in its group.
+        const stuckHere = (segment: Segment, at: number): Episode | undefined => {
+          for (const e of o.episodes)
+            if (e.type === 'stuck' && !stuck.has(e) && e.segment === segment && applies(e, area, site) && at >= e.start && at < e.end) {
+              stuck.set(e, key);
+              return e;
+            }
+          return undefined;
+        };
+        let at = t;
+        ev('commit', at);
+        const order: Segment[] = ['coding', 'waiting-for-build', 'build', 'test', 'waiting-for-promotion', 'promotion-to-release'];
+        for (const segment of order) {
+          if (stuckHere(segment, at)) break;
+          at += span(segment, at);
+          if (segment === 'coding') ev('merge', at);
+          else if (segment === 'waiting-for-build') ev('build', at, 'triggered');
+          else if (segment === 'build') {
+            const failed = fails('build', at);
+            ev('build', at, 'finished', failed ? 'failure' : 'success');
+            if (failed) break;
+          } else if (segment === 'test') {
+            const failed = fails('test', at);
+            ev('test', at, 'finished', failed ? 'failure' : 'success');
+            if (failed) break;
+          } else if (segment === 'waiting-for-promotion') ev('promotion', at);
+          else ev('release', at);
+        }
+        changes.push({ key, repository, area, site, events });
+      }
+    }
+  }
+  return { changes, stuck };
+}

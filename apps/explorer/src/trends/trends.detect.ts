@@ -1,0 +1,470 @@
+import { median, quantileSorted } from 'simple-statistics';
+import type { Segment } from '../lead-time.stats.js';
+import { seriesOf, type Passage, type SeriesKey, type Trial } from './trends.series.js';
+import { mannKendall, seasonalBaseline, theilSen } from './trends.stats.js';
+
+/**
+ * Findings from one key's passages and trials at time `now`, pure:
+ *
+ * - anomaly, wait: the changes that left the segment in the last `recentHours` took longer than
+ *   their season's baseline (weekday/weekend × hour of day, log scale, median and MAD over the
+ *   history before): score = median robust z × √n / 1.2533, a standard normal score without a shift;
+ * - anomaly, failure-rate: the builds / test runs of the last `recentHours` failed more often than in
+ *   the history before (one-sided binomial test, normal approximation);
+ * - trend, wait: over the last `trendDays`, the deseasonalised log waits (each change's) rise —
+ *   Mann–Kendall p below `trendP`, Theil–Sen slope amounting to at least `trendMinChange` over the window;
+ * - forecast / breach: the peak queue or p90 wait of 24-hour windows (the last `forecastDays`; quiet
+ *   windows skipped) rises (Mann–Kendall p < 0.05) and its Theil–Sen line crosses the objective within
+ *   `horizonDays`, with the crossing's interval from Sen's slope interval; a breach when the last window is over it;
+ * - stuck: a change in the segment longer than `stuckMargin` × the `stuckQuantile` of the history's times
+ *   there for its area (and not longer than `openLimitDays`, past which it counts as abandoned).
+ */
+
+export interface DetectOptions {
+  readonly historyDays: number;
+  readonly recentHours: number;
+  readonly anomalyScore: number;
+  readonly failureScore: number;
+  readonly trendDays: number;
+  readonly trendP: number;
+  readonly trendMinChange: number;
+  readonly forecastDays: number;
+  readonly horizonDays: number;
+  readonly quietFraction: number;
+  readonly stuckQuantile: number;
+  readonly stuckMargin: number;
+  readonly minSamples: number;
+  readonly openLimitDays: number;
+  readonly utcOffsetHours: number;
+}
+
+export const DEFAULT_DETECT: DetectOptions = {
+  historyDays: 28,
+  recentHours: 6,
+  anomalyScore: 5,
+  failureScore: 4,
+  trendDays: 7,
+  trendP: 0.001,
+  trendMinChange: 0.3,
+  forecastDays: 5,
+  horizonDays: 7,
+  quietFraction: 0.3,
+  stuckQuantile: 0.99,
+  stuckMargin: 1.5,
+  minSamples: 30,
+  openLimitDays: 14,
+  utcOffsetHours: 0,
+};
+
+export interface Objective {
+  readonly queue?: number;
+  readonly waitSeconds?: number;
+}
+
+export const FINDING_TYPES = ['breach', 'forecast', 'anomaly', 'trend', 'stuck'] as const;
+export type FindingType = (typeof FINDING_TYPES)[number];
+type FindingMetric = 'wait' | 'failure-rate' | 'queue';
+
+export interface Finding extends SeriesKey {
+  /** Stable while the finding holds: type, metric, key (and change for a stuck one). */
+  readonly id: string;
+  readonly type: FindingType;
+  readonly metric: FindingMetric;
+  /** For ranking, 0..1. */
+  readonly severity: number;
+  readonly summary: string;
+  /** When the evidence starts (epoch ms). */
+  readonly since: number;
+  readonly evidence: Evidence;
+}
+
+type Evidence =
+  | {
+      kind: 'wait-anomaly';
+      score: number;
+      recent: { n: number; medianSeconds: number };
+      baseline: { medianSeconds: number };
+      changes: string[];
+    }
+  | {
+      kind: 'failure-anomaly';
+      score: number;
+      recent: { hours: number; finished: number; failed: number; rate: number };
+      baseline: { rate: number; finished: number };
+    }
+  | {
+      kind: 'trend';
+      pValue: number;
+      confidence: number;
+      /** Relative change per day of the (deseasonalised) wait, and in seconds per day at the current level. */
+      ratioPerDay: number;
+      secondsPerDay: number;
+      ratioPerDayInterval: [number, number];
+      points: Array<{ t: number; v: number }>;
+    }
+  | {
+      kind: 'forecast';
+      objective: number;
+      current: number;
+      /** Per day, from the Theil–Sen line, and Sen's 90 % interval of it. */
+      slope: number;
+      slopeInterval: [number, number];
+      /** When the line crosses the objective, and the interval (null: not within the horizon at the slow end). */
+      crossing: number;
+      interval: [number, number | null];
+      pValue: number;
+      points: Array<{ t: number; v: number }>;
+    }
+  | { kind: 'breach'; objective: number; current: number; points: Array<{ t: number; v: number }> }
+  | { kind: 'stuck'; change: string; since: number; ageSeconds: number; quantileSeconds: number; quantile: number; samples: number };
+
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+const LOG_FLOOR = 0.05;
+
+function idOf(type: FindingType, metric: FindingMetric, k: SeriesKey, extra = ''): string {
+  return [type, metric, k.segment, k.dimension, k.group, extra].filter(Boolean).join(':');
+}
+
+function fmt(seconds: number): string {
+  if (seconds >= 2 * 86_400) return `${(seconds / 86_400).toFixed(1)} d`;
+  if (seconds >= 2 * 3600) return `${(seconds / 3600).toFixed(1)} h`;
+  if (seconds >= 120) return `${Math.round(seconds / 60)} min`;
+  return `${Math.round(seconds)} s`;
+}
+
+function where(k: SeriesKey): string {
+  return k.dimension === 'all' ? k.segment : `${k.segment} at ${k.dimension} ${k.group}`;
+}
+
+/** Departed passages: (departure time, seconds spent). */
+function waits(passages: readonly Passage[], from: number, to: number): Array<{ t: number; v: number; change: string }> {
+  const out: Array<{ t: number; v: number; change: string }> = [];
+  for (const p of passages)
+    if (p.left !== null && p.left >= from && p.left < to) out.push({ t: p.left, v: (p.left - p.entered) / 1000, change: p.change });
+  return out;
+}
+
+/** A shift of the wait against its seasonal baseline in the last `recentHours`. */
+export function waitAnomaly(k: SeriesKey, passages: readonly Passage[], now: number, o: DetectOptions): Finding | undefined {
+  const recentFrom = now - o.recentHours * HOUR;
+  const history = waits(passages, now - o.historyDays * DAY, recentFrom).map((w) => ({ t: w.t, v: Math.log(Math.max(w.v, 1)) }));
+  const base = seasonalBaseline(history, o.minSamples, LOG_FLOOR, o.utcOffsetHours);
+  const recent = waits(passages, recentFrom, now);
+  if (!base || recent.length < 5) return undefined;
+  const z = recent.map((w) => {
+    const b = base(w.t);
+    return (Math.log(Math.max(w.v, 1)) - b.median) / b.scale;
+  });
+  const score = (median(z) * Math.sqrt(z.length)) / 1.2533;
+  if (score < o.anomalyScore) return undefined;
+  const recentMedian = median(recent.map((w) => w.v));
+  const baseMedian = Math.exp(median(recent.map((w) => base(w.t).median)));
+  if (recentMedian < 1.2 * baseMedian) return undefined;
+  return {
+    ...k,
+    id: idOf('anomaly', 'wait', k),
+    type: 'anomaly',
+    metric: 'wait',
+    severity: Math.min(1, score / (4 * o.anomalyScore)) * 0.5 + 0.4,
+    summary: `${where(k)}: the last ${o.recentHours} h took ${fmt(recentMedian)} (median of ${recent.length}), the usual for these hours is ${fmt(baseMedian)}`,
+    since: Math.min(...recent.map((w) => w.t)),
+    evidence: {
+      kind: 'wait-anomaly',
+      score,
+      recent: { n: recent.length, medianSeconds: recentMedian },
+      baseline: { medianSeconds: baseMedian },
+      changes: [...new Set(recent.map((w) => w.change))].slice(0, 50),
+    },
+  };
+}
+
+/**
+ * A rise of the failure rate of builds or tests over the history before: judged on the last
+ * `recentHours`, and twice and four times that (a small shift needs more trials to show); the
+ * window with the highest score speaks.
+ */
+export function failureAnomaly(k: SeriesKey, trials: readonly Trial[], now: number, o: DetectOptions): Finding | undefined {
+  let best: { hours: number; n: number; f: number; hn: number; p0: number; score: number } | undefined;
+  for (const hours of [o.recentHours, 2 * o.recentHours, 4 * o.recentHours]) {
+    const recentFrom = now - hours * HOUR;
+    let hn = 0;
+    let hf = 0;
+    let n = 0;
+    let f = 0;
+    for (const x of trials) {
+      if (x.at >= recentFrom && x.at < now) {
+        n++;
+        if (x.failed) f++;
+      } else if (x.at >= now - o.historyDays * DAY && x.at < recentFrom) {
+        hn++;
+        if (x.failed) hf++;
+      }
+    }
+    if (hn < o.minSamples || n < 10) continue;
+    const p0 = (hf + 1) / (hn + 2);
+    const score = (f - n * p0 - 0.5) / Math.sqrt(n * p0 * (1 - p0));
+    if (score >= o.failureScore && f / n >= 1.5 * p0 && (!best || score > best.score)) best = { hours, n, f, hn, p0, score };
+  }
+  if (!best) return undefined;
+  const { hours, n, f, hn, p0, score } = best;
+  return {
+    ...k,
+    id: idOf('anomaly', 'failure-rate', k),
+    type: 'anomaly',
+    metric: 'failure-rate',
+    severity: Math.min(1, score / (4 * o.failureScore)) * 0.5 + 0.45,
+    summary: `${where(k)}: ${f} of ${n} failed in the last ${hours} h (${pct(f / n)}), usually ${pct(p0)}`,
+    since: now - hours * HOUR,
+    evidence: {
+      kind: 'failure-anomaly',
+      score,
+      recent: { hours, finished: n, failed: f, rate: f / n },
+      baseline: { rate: p0, finished: hn },
+    },
+  };
+}
+
+function pct(r: number): string {
+  return `${Math.round(r * 100)} %`;
+}
+
+/** A sustained rise of the (deseasonalised) wait over the last `trendDays`. */
+export function waitTrend(k: SeriesKey, passages: readonly Passage[], now: number, o: DetectOptions): Finding | undefined {
+  const from = now - o.trendDays * DAY;
+  const history = waits(passages, now - o.historyDays * DAY, from).map((w) => ({ t: w.t, v: Math.log(Math.max(w.v, 1)) }));
+  const base = seasonalBaseline(history, o.minSamples, LOG_FLOOR, o.utcOffsetHours);
+  if (!base) return undefined;
+  // Each change's log time less its season's usual one, in order of departure; at most 300 of them
+  // (evenly spaced: Mann–Kendall and Theil–Sen look at every pair).
+  const all = waits(passages, from, now)
+    .sort((a, b) => a.t - b.t)
+    .map((w) => ({ t: w.t, v: Math.log(Math.max(w.v, 1)) - base(w.t).median }));
+  if (all.length < o.minSamples) return undefined;
+  const step = Math.max(1, all.length / 300);
+  const sample: Array<{ t: number; v: number }> = [];
+  for (let i = 0; i < all.length; i += step) sample.push(all[Math.floor(i)]!);
+  const mk = mannKendall(sample.map((p) => p.v));
+  if (mk.p >= o.trendP) return undefined;
+  const ts = theilSen(
+    sample.map((p) => (p.t - now) / DAY),
+    sample.map((p) => p.v),
+  );
+  // The evidence: 6-hour medians.
+  const bins = new Map<number, number[]>();
+  for (const w of all) {
+    const b = Math.floor((w.t - from) / (6 * HOUR));
+    (bins.get(b) ?? bins.set(b, []).get(b)!).push(w.v);
+  }
+  const points = [...bins.entries()].sort(([a], [b]) => a - b).map(([b, v]) => ({ t: from + (b + 0.5) * 6 * HOUR, v: median(v) }));
+  const change = Math.exp(ts.slope * o.trendDays) - 1;
+  if (ts.slope <= 0 || change < o.trendMinChange) return undefined;
+  const current = Math.exp(base(now).median + ts.intercept);
+  const ratioPerDay = Math.exp(ts.slope) - 1;
+  return {
+    ...k,
+    id: idOf('trend', 'wait', k),
+    type: 'trend',
+    metric: 'wait',
+    severity: 0.3 + 0.3 * Math.min(1, change),
+    summary: `${where(k)}: the wait has risen ${pct(ratioPerDay)} a day for ${o.trendDays} days (confidence ${(100 * (1 - mk.p)).toFixed(1)} %), now about ${fmt(current)}`,
+    since: points[0]!.t,
+    evidence: {
+      kind: 'trend',
+      pValue: mk.p,
+      confidence: 1 - mk.p,
+      ratioPerDay,
+      secondsPerDay: current * ratioPerDay,
+      ratioPerDayInterval: [Math.exp(ts.low) - 1, Math.exp(ts.high) - 1],
+      points,
+    },
+  };
+}
+
+/**
+ * The peak queue (or the p90 wait of departures) in the 24-hour windows ending at now, now − 1 d, …
+ * (`forecastDays` of them), with each window's arrivals. Windows without departures have no p90.
+ */
+function dailyPeaks(
+  passages: readonly Passage[],
+  now: number,
+  days: number,
+  metric: 'queue' | 'wait',
+  openLimitMs: number,
+): Array<{ t: number; v: number | null; arrivals: number }> {
+  const out: Array<{ t: number; v: number | null; arrivals: number }> = [];
+  // The queue at the end of every hour (the hours aligned to the clock), once for all windows.
+  const hourly = metric === 'queue' ? seriesOf(passages, [], now - days * DAY, now, HOUR, openLimitMs) : [];
+  for (let i = days - 1; i >= 0; i--) {
+    const end = now - i * DAY;
+    const start = end - DAY;
+    const arrivals = passages.filter((p) => p.entered >= start && p.entered < end).length;
+    if (metric === 'wait') {
+      const w = waits(passages, start, end)
+        .map((x) => x.v)
+        .sort((a, b) => a - b);
+      out.push({ t: end, v: w.length >= 5 ? quantileSorted(w, 0.9) : null, arrivals });
+      continue;
+    }
+    let peak = 0;
+    let at = end;
+    for (const x of hourly) {
+      const e = x.t + HOUR;
+      if (e > start && e <= end && x.queue > peak) {
+        peak = x.queue;
+        at = e;
+      }
+    }
+    out.push({ t: at, v: peak, arrivals });
+  }
+  return out;
+}
+
+/** Changes in the segment at `t`: entered, not left, not stopped on a failure, not older than the open limit. */
+export function queueAt(passages: readonly Passage[], t: number, openLimitMs: number): number {
+  let q = 0;
+  for (const p of passages)
+    if (p.entered <= t && (p.left === null || p.left > t) && (p.stoppedAt === null || p.stoppedAt > t) && t - p.entered < openLimitMs) q++;
+  return q;
+}
+
+/** When the queue or the p90 wait will cross its objective, or a breach when it already has. */
+export function forecast(
+  k: SeriesKey,
+  passages: readonly Passage[],
+  now: number,
+  metric: 'queue' | 'wait',
+  objective: number,
+  o: DetectOptions,
+): Finding | undefined {
+  const peaks = dailyPeaks(passages, now, o.forecastDays, metric, o.openLimitDays * DAY);
+  // A quiet window (a weekend, a holiday: few arrivals) says nothing about where the queue is going.
+  const typical = median(peaks.map((p) => p.arrivals));
+  const points = peaks.filter(
+    (p): p is { t: number; v: number; arrivals: number } => p.v !== null && p.arrivals >= o.quietFraction * typical,
+  );
+  const last = peaks[peaks.length - 1]!;
+  const unit = metric === 'queue' ? (v: number) => `${Math.round(v)} changes` : fmt;
+  const name = metric === 'queue' ? 'queue' : 'p90 wait';
+  const series = points.map((p) => ({ t: p.t, v: p.v }));
+  if (last.v !== null && last.v >= objective && points.includes(last as (typeof points)[number])) {
+    return {
+      ...k,
+      id: idOf('breach', metric, k),
+      type: 'breach',
+      metric,
+      severity: 1,
+      summary: `${where(k)}: the ${name} is ${unit(last.v)}, over its objective of ${unit(objective)}`,
+      since: last.t - DAY,
+      evidence: { kind: 'breach', objective, current: last.v, points: series },
+    };
+  }
+  if (points.length < 4) return undefined;
+  const mk = mannKendall(points.map((p) => p.v));
+  if (mk.p >= 0.05) return undefined;
+  const ts = theilSen(
+    points.map((p) => (p.t - now) / DAY),
+    points.map((p) => p.v),
+  );
+  if (ts.slope <= 0 || ts.intercept >= objective) return undefined;
+  const days = (objective - ts.intercept) / ts.slope;
+  if (days > o.horizonDays) return undefined;
+  const early = ts.high > 0 ? (objective - ts.intercept) / ts.high : days;
+  const late = ts.low > 0 ? (objective - ts.intercept) / ts.low : null;
+  const crossing = now + days * DAY;
+  return {
+    ...k,
+    id: idOf('forecast', metric, k),
+    type: 'forecast',
+    metric,
+    severity: 0.5 + 0.5 * (1 - days / o.horizonDays),
+    summary: `${where(k)}: the ${name} (now ${unit(ts.intercept)}) will pass its objective of ${unit(objective)} in about ${fmt(days * 86_400)} (${new Date(crossing).toISOString().slice(0, 16)}Z)`,
+    since: points[0]!.t - DAY,
+    evidence: {
+      kind: 'forecast',
+      objective,
+      current: ts.intercept,
+      slope: ts.slope,
+      slopeInterval: [ts.low, ts.high],
+      crossing,
+      interval: [now + early * DAY, late === null || late > o.horizonDays * 4 ? null : now + late * DAY],
+      pValue: mk.p,
+      points: series,
+    },
+  };
+}
+
+/** Changes in the segment longer than `stuckMargin` × the `stuckQuantile` of the times the history's changes spent there. */
+export function stuck(k: SeriesKey, passages: readonly Passage[], now: number, o: DetectOptions): Finding[] {
+  const history = waits(passages, now - o.historyDays * DAY, now)
+    .map((w) => w.v)
+    .sort((a, b) => a - b);
+  if (history.length < o.minSamples) return [];
+  const q = quantileSorted(history, o.stuckQuantile);
+  const limit = q * o.stuckMargin;
+  const out: Finding[] = [];
+  for (const p of passages) {
+    if (p.left !== null || p.stoppedAt !== null) continue;
+    const age = (now - p.entered) / 1000;
+    if (age <= limit || age > o.openLimitDays * 86_400) continue;
+    out.push({
+      ...k,
+      id: idOf('stuck', 'wait', k, p.change),
+      type: 'stuck',
+      metric: 'wait',
+      severity: Math.min(0.9, 0.3 + (0.1 * age) / q),
+      summary: `${p.change} has been at ${where(k)} for ${fmt(age)}, longer than ${Math.round(o.stuckQuantile * 100)} % of changes there (${fmt(q)})`,
+      since: p.entered,
+      evidence: {
+        kind: 'stuck',
+        change: p.change,
+        since: p.entered,
+        ageSeconds: age,
+        quantileSeconds: q,
+        quantile: o.stuckQuantile,
+        samples: history.length,
+      },
+    });
+  }
+  return out;
+}
+
+/** Every finding of one key. `objective` from the configuration, when one applies to the key. */
+export function detect(
+  k: SeriesKey,
+  passages: readonly Passage[],
+  trials: readonly Trial[],
+  now: number,
+  o: DetectOptions,
+  objective?: Objective,
+): Finding[] {
+  const out: Finding[] = [];
+  const push = (f: Finding | undefined): void => void (f && out.push(f));
+  push(waitAnomaly(k, passages, now, o));
+  if (k.segment === 'build' || k.segment === 'test') push(failureAnomaly(k, trials, now, o));
+  push(waitTrend(k, passages, now, o));
+  if (objective?.queue !== undefined) push(forecast(k, passages, now, 'queue', objective.queue, o));
+  if (objective?.waitSeconds !== undefined) push(forecast(k, passages, now, 'wait', objective.waitSeconds, o));
+  // Stuck changes per area (the history of the change's own area), once: under the area key.
+  if (k.dimension === 'area') out.push(...stuck(k, passages, now, o));
+  return out;
+}
+
+/** Findings, most severe first (then by id, for a stable order). */
+export function rank(findings: readonly Finding[]): Finding[] {
+  return [...findings].sort((a, b) => b.severity - a.severity || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/** The objective for a key: the most specific configured entry for its segment (group match first, then an entry for the whole segment). */
+export function objectiveFor(
+  objectives: ReadonlyArray<{ segment: Segment; area?: string | undefined; site?: string | undefined } & Objective>,
+  k: SeriesKey,
+): Objective | undefined {
+  const mine = objectives.filter((x) => x.segment === k.segment);
+  if (k.dimension === 'area')
+    return mine.find((x) => x.area === k.group && x.site === undefined) ?? mine.find((x) => x.area === undefined && x.site === undefined);
+  if (k.dimension === 'site')
+    return mine.find((x) => x.site === k.group && x.area === undefined) ?? mine.find((x) => x.area === undefined && x.site === undefined);
+  if (k.dimension === 'all') return mine.find((x) => x.area === undefined && x.site === undefined);
+  return undefined;
+}

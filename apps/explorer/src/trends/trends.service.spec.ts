@@ -1,0 +1,142 @@
+import { BadRequestException, ServiceUnavailableException } from '@nestjs/common';
+import type { GraphRepository, JourneyEvent, JourneyRecord, Journeys } from '@not/graph';
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Registry } from 'prom-client';
+import { explorerConfigSchema, type ExplorerConfig } from '../explorer.config.js';
+import { ZodPipe } from '../validation.js';
+import { InsightsQuery, TrendsQuery } from './trends.controller.js';
+import { TrendsService } from './trends.service.js';
+
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+
+function config(trends: Record<string, unknown> = {}): ExplorerConfig {
+  return explorerConfigSchema.parse({
+    neo4j: { url: 'bolt://127.0.0.1:7687', password: 'secret' },
+    http: { port: 8080 },
+    auth: { tokens: ['explorer-token-0123'] },
+    areas: [{ name: 'payments', repositoryPrefix: 'git.example.com/acme/payments' }],
+    trends,
+  });
+}
+
+/** A change that committed at `t` and has waited for a build since `t + 1 h` (merged, never built). */
+function waiting(key: string, t: number, site = 'a'): JourneyRecord {
+  const events: JourneyEvent[] = [
+    { id: `${key}/c`, stage: 'commit', phase: null, outcome: null, time: new Date(t).toISOString(), site },
+    { id: `${key}/m`, stage: 'merge', phase: null, outcome: null, time: new Date(t + HOUR).toISOString(), site },
+  ];
+  return { key, repository: 'git.example.com/acme/payments', events } as unknown as JourneyRecord;
+}
+
+/** The same change, built 30 minutes after its merge. */
+function built(key: string, t: number, site = 'a'): JourneyRecord {
+  const j = waiting(key, t, site);
+  return {
+    ...j,
+    events: [
+      ...j.events,
+      { id: `${key}/b`, stage: 'build', phase: 'triggered', outcome: null, time: new Date(t + 1.5 * HOUR).toISOString(), site },
+    ],
+  };
+}
+
+/** A journey model that answers `changedSince` from pages it was given, recording the cursors asked with. */
+class FakeJourneys {
+  readonly asked: Array<number | null> = [];
+  pages: Array<{ journeys: JourneyRecord[]; cursor: number | null }> = [];
+  changedSince(_from: string, since: number | null): Promise<{ journeys: JourneyRecord[]; cursor: number | null }> {
+    this.asked.push(since);
+    return Promise.resolve(this.pages.shift() ?? { journeys: [], cursor: since });
+  }
+}
+const graph = { write: () => Promise.resolve([{ mine: true }]) } as unknown as GraphRepository;
+
+function service(journeys: FakeJourneys, c = config()): TrendsService {
+  return new TrendsService(journeys as unknown as Journeys, graph, c, new Registry());
+}
+
+describe('trends service', () => {
+  it('answers 503 until its first round, and says so when disabled', async () => {
+    const s = service(new FakeJourneys());
+    assert.throws(
+      () => s.insights({ limit: 10 }),
+      (e: unknown) => e instanceof ServiceUnavailableException && /not computed yet/.test(JSON.stringify(e.getResponse())),
+    );
+    await s.tick();
+    assert.equal(s.insights({ limit: 10 }).findings.length, 0);
+    const off = service(new FakeJourneys(), config({ enabled: false }));
+    assert.throws(
+      () => off.trends({ groupBy: 'all', bucket: 'hour' }),
+      (e: unknown) => e instanceof ServiceUnavailableException && /trends.enabled: false/.test(JSON.stringify(e.getResponse())),
+    );
+  });
+
+  it('reads only what changed since its last round, and a rewritten journey replaces the earlier one', async () => {
+    const now = Date.now();
+    const j = new FakeJourneys();
+    const s = service(j);
+    j.pages = [
+      {
+        journeys: [waiting('git.example.com/acme/payments@1', now - 5 * HOUR), waiting('git.example.com/acme/payments@2', now - 5 * HOUR)],
+        cursor: 111,
+      },
+    ];
+    await s.tick();
+    const queueNow = (): number => {
+      const series = s.trends({ groupBy: 'all', bucket: 'hour', segment: 'waiting-for-build' }).series;
+      return series[0]!.points[series[0]!.points.length - 1]!.queue;
+    };
+    assert.equal(queueNow(), 2);
+    j.pages = [{ journeys: [built('git.example.com/acme/payments@1', now - 5 * HOUR)], cursor: 222 }];
+    await s.tick();
+    assert.deepEqual(j.asked, [null, 111]);
+    assert.equal(queueNow(), 1);
+    await s.tick();
+    assert.deepEqual(j.asked, [null, 111, 222]);
+  });
+
+  it('finds a queue past its objective and filters the findings by site and type', async () => {
+    const now = Date.now();
+    const j = new FakeJourneys();
+    const s = service(j, config({ objectives: [{ segment: 'waiting-for-build', site: 'c', queue: 3 }] }));
+    // Site c: five changes have been waiting for a build for hours; with plenty of quick ones over the days before.
+    const journeys: JourneyRecord[] = [];
+    for (let d = 1; d <= 6; d++)
+      for (let i = 0; i < 10; i++) journeys.push(built(`git.example.com/acme/payments@c${d}-${i}`, now - d * DAY + i * 600_000, 'c'));
+    for (let i = 0; i < 5; i++) journeys.push(waiting(`git.example.com/acme/payments@w${i}`, now - 6 * HOUR, 'c'));
+    j.pages = [{ journeys, cursor: 1 }];
+    await s.tick();
+    const breach = s.insights({ limit: 100, site: 'c', type: 'breach' }).findings;
+    assert.equal(breach.length, 1);
+    assert.equal(breach[0]!.segment, 'waiting-for-build');
+    assert.equal(breach[0]!.evidence.kind === 'breach' && breach[0]!.evidence.current, 5);
+    assert.equal(s.insights({ limit: 100, site: 'a', type: 'breach' }).findings.length, 0);
+  });
+});
+
+describe('trend query validation', () => {
+  const problems = (pipe: ZodPipe<typeof TrendsQuery> | ZodPipe<typeof InsightsQuery>, q: Record<string, string>): string => {
+    try {
+      pipe.transform(q, { type: 'query' });
+      return '';
+    } catch (e) {
+      assert.ok(e instanceof BadRequestException);
+      return JSON.stringify(e.getResponse());
+    }
+  };
+  it('says what is wrong with each bad parameter', () => {
+    const trends = new ZodPipe(TrendsQuery);
+    assert.match(problems(trends, { segment: 'lunch' }), /query segment: Invalid option: expected one of \\"coding\\"/);
+    assert.match(problems(trends, { group: 'payments' }), /give groupBy \(area, site or repository\) with group/);
+    assert.match(problems(trends, { from: '2026-10-02', to: '2026-10-01' }), /\\"from\\" must be before \\"to\\"/);
+    assert.match(problems(trends, { from: '2026-01-01', to: '2026-10-01' }), /at most 5000 buckets/);
+    assert.match(problems(trends, { colour: 'blue' }), /unknown parameter\(s\) \\"colour\\"/);
+    assert.equal(problems(trends, { groupBy: 'site', group: 'c', bucket: 'day', from: '2026-01-01', to: '2026-10-01' }), '');
+    const insights = new ZodPipe(InsightsQuery);
+    assert.match(problems(insights, { area: 'x', site: 'y' }), /give area or site, not both/);
+    assert.match(problems(insights, { limit: '0' }), /query limit: must be at least 1/);
+    assert.match(problems(insights, { type: 'gossip' }), /query type: Invalid option/);
+  });
+});

@@ -1,0 +1,301 @@
+import { Inject, Injectable, Logger, ServiceUnavailableException, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { GraphRepository, Journeys, takeLease, type JourneyRecord } from '@not/graph';
+import { randomUUID } from 'node:crypto';
+import { Registry } from 'prom-client';
+import type { ExplorerConfig } from '../explorer.config.js';
+import { EXPLORER_CONFIG } from '../explorer.tokens.js';
+import { areaOf } from '../lead-time.service.js';
+import type { Segment } from '../lead-time.stats.js';
+import type { TrendsConfig } from './trends.config.js';
+import { detect, objectiveFor, rank, type DetectOptions, type Finding, type FindingType } from './trends.detect.js';
+import { TrendsGauges } from './trends.metrics.js';
+import {
+  byKey,
+  groupOf,
+  passagesOf,
+  seriesOf,
+  type Dimension,
+  type Passage,
+  type SeriesKey,
+  type SeriesPoint,
+  type Trial,
+} from './trends.series.js';
+
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+
+export interface TrendsQuery {
+  readonly segment?: Segment;
+  readonly groupBy: Dimension;
+  readonly group?: string;
+  readonly bucket: 'hour' | 'day';
+  readonly from?: string;
+  readonly to?: string;
+}
+
+export interface InsightsQuery {
+  readonly type?: FindingType;
+  readonly segment?: Segment;
+  readonly area?: string;
+  readonly site?: string;
+  readonly limit: number;
+}
+
+interface BandPoint {
+  readonly t: number;
+  readonly value: number;
+  readonly low: number;
+  readonly high: number;
+}
+
+interface TrendSeriesDto extends SeriesKey {
+  readonly points: Array<SeriesPoint & { anomaly: boolean }>;
+  readonly findings: Finding[];
+  /** The forecast of the queue or p90 wait toward its objective, one point a day, when there is one. */
+  readonly forecast: { metric: 'queue' | 'wait'; objective: number; points: BandPoint[] } | null;
+}
+
+export interface TrendsDto {
+  readonly generatedAt: string;
+  readonly from: string;
+  readonly to: string;
+  readonly bucket: 'hour' | 'day';
+  readonly journeys: number;
+  /** The model held more journeys than `trends.maxJourneys`: the oldest were left out. */
+  readonly truncated: boolean;
+  readonly series: TrendSeriesDto[];
+}
+
+export interface InsightsDto {
+  readonly generatedAt: string;
+  readonly journeys: number;
+  readonly truncated: boolean;
+  readonly findings: Finding[];
+}
+
+/** What one journey contributes: its passages and trials, and when its first commit was. */
+interface Entry {
+  readonly start: number;
+  readonly passages: Passage[];
+  readonly trials: Trial[];
+}
+
+/** The series most one /trends answer holds. */
+const MAX_SERIES = 60;
+
+/**
+ * Trends and insights from the journey model, kept up to date incrementally: every
+ * `trends.intervalSeconds` it reads the journeys written since its last round (an index seek on
+ * their first commit, bounded per round), keeps each one's passages in memory for the last
+ * `historyDays + openLimitDays`, and recomputes the findings from them. `/trends` and `/insights`
+ * answer from memory; one replica (the `trends` lease) exports the gauges.
+ */
+@Injectable()
+export class TrendsService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly log = new Logger(TrendsService.name);
+  private readonly gauges: TrendsGauges;
+  private readonly cfg: TrendsConfig;
+  private readonly entries = new Map<string, Entry>();
+  private cursor: number | null = null;
+  private truncated = false;
+  private findings: Finding[] = [];
+  private generatedAt: number | null = null;
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private stopped = false;
+  private failing = false;
+  private readonly me = randomUUID();
+
+  constructor(
+    private readonly journeys: Journeys,
+    private readonly graph: GraphRepository,
+    @Inject(EXPLORER_CONFIG) private readonly config: ExplorerConfig,
+    registry: Registry,
+  ) {
+    this.cfg = config.trends;
+    this.gauges = new TrendsGauges(registry);
+  }
+
+  onApplicationBootstrap(): void {
+    if (this.cfg.enabled) this.loop();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+
+  private loop(): void {
+    void this.tick().finally(() => {
+      if (this.stopped) return;
+      this.timer = setTimeout(() => this.loop(), this.cfg.intervalSeconds * 1000);
+      this.timer.unref();
+    });
+  }
+
+  /** One round now, unless one is running. */
+  tick(): Promise<void> {
+    if (this.running || this.stopped) return this.running ?? Promise.resolve();
+    this.running = this.round().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async round(): Promise<void> {
+    const end = this.gauges.duration.startTimer();
+    try {
+      const now = Date.now();
+      await this.take(now);
+      this.findings = this.computeFindings(now);
+      this.generatedAt = now;
+      const lead = await takeLease(this.graph, 'trends', this.me, this.cfg.intervalSeconds * 3000);
+      this.gauges.leader.set(lead ? 1 : 0);
+      this.gauges.apply(lead ? this.findings : [], this.entries.size);
+      if (lead) this.gauges.lastSuccess.set(Date.now() / 1000);
+      if (this.failing) this.log.log('trends computed again after failures');
+      this.failing = false;
+    } catch (err) {
+      this.gauges.failures.inc();
+      if (!this.failing)
+        this.log.error(
+          `trends could not be computed; the previous findings stay and the computation is retried every ${this.cfg.intervalSeconds} s ` +
+            `(logged once until it succeeds): ${err instanceof Error ? err.message : String(err)}`,
+        );
+      this.failing = true;
+    } finally {
+      end();
+    }
+  }
+
+  /** Reads the journeys written since the last round (a few pages at most) and forgets those older than the window. */
+  private async take(now: number): Promise<void> {
+    const from = now - (this.cfg.historyDays + this.cfg.openLimitDays) * DAY;
+    for (let page = 0; page < 5; page++) {
+      const { journeys, cursor } = await this.journeys.changedSince(
+        new Date(from).toISOString(),
+        this.cursor,
+        this.cfg.maxJourneysPerRound,
+      );
+      for (const j of journeys) this.add(j);
+      this.cursor = cursor;
+      if (journeys.length < this.cfg.maxJourneysPerRound) break;
+    }
+    for (const [k, e] of this.entries) if (e.start < from) this.entries.delete(k);
+    if (this.entries.size > this.cfg.maxJourneys) {
+      const oldest = [...this.entries.entries()].sort((a, b) => a[1].start - b[1].start);
+      for (const [k] of oldest.slice(0, this.entries.size - this.cfg.maxJourneys)) this.entries.delete(k);
+      this.truncated = true;
+    }
+  }
+
+  private add(j: JourneyRecord): void {
+    const area = areaOf(this.config.areas, j.repository);
+    const { passages, trials } = passagesOf({ key: j.key, repository: j.repository, area, events: j.events }, this.cfg.until);
+    const start = passages[0]?.entered;
+    if (start === undefined) this.entries.delete(j.key);
+    else this.entries.set(j.key, { start, passages, trials });
+  }
+
+  private all(): { passages: Passage[]; trials: Trial[] } {
+    const passages: Passage[] = [];
+    const trials: Trial[] = [];
+    for (const e of this.entries.values()) {
+      passages.push(...e.passages);
+      trials.push(...e.trials);
+    }
+    return { passages, trials };
+  }
+
+  private options(): DetectOptions {
+    return this.cfg;
+  }
+
+  /** Every finding, per segment, for everything, each area and each site; ranked. */
+  computeFindings(now: number): Finding[] {
+    const { passages, trials } = this.all();
+    const out: Finding[] = [];
+    for (const { key, passages: ps, trials: ts } of byKey(passages, trials, ['all', 'area', 'site']).values()) {
+      out.push(...detect(key, ps, ts, now, this.options(), objectiveFor(this.cfg.objectives, key)));
+    }
+    return rank(out);
+  }
+
+  private ready(): number {
+    if (!this.cfg.enabled)
+      throw new ServiceUnavailableException({
+        statusCode: 503,
+        message: 'trends are disabled (trends.enabled: false in the explorer config)',
+      });
+    if (this.generatedAt === null)
+      throw new ServiceUnavailableException({
+        statusCode: 503,
+        message: 'trends are not computed yet: the first round is under way; ask again in a few seconds',
+      });
+    return this.generatedAt;
+  }
+
+  insights(q: InsightsQuery): InsightsDto {
+    const at = this.ready();
+    const findings = this.findings.filter(
+      (f) =>
+        (q.type === undefined || f.type === q.type) &&
+        (q.segment === undefined || f.segment === q.segment) &&
+        (q.area === undefined || (f.dimension === 'area' && f.group === q.area)) &&
+        (q.site === undefined || (f.dimension === 'site' && f.group === q.site)),
+    );
+    return {
+      generatedAt: new Date(at).toISOString(),
+      journeys: this.entries.size,
+      truncated: this.truncated,
+      findings: findings.slice(0, q.limit),
+    };
+  }
+
+  trends(q: TrendsQuery): TrendsDto {
+    const at = this.ready();
+    const to = q.to ? Date.parse(q.to) : at;
+    const from = q.from ? Date.parse(q.from) : to - 7 * DAY;
+    const bucketMs = q.bucket === 'day' ? DAY : HOUR;
+    const { passages, trials } = this.all();
+    const keep = (x: Passage | Trial): boolean =>
+      (q.segment === undefined || x.segment === q.segment) && (q.group === undefined || groupOf(x, q.groupBy) === q.group);
+    const keys = [...byKey(passages.filter(keep), trials.filter(keep), [q.groupBy]).values()]
+      .sort((a, b) => b.passages.length - a.passages.length)
+      .slice(0, MAX_SERIES);
+    const series = keys.map(({ key, passages: ps, trials: ts }): TrendSeriesDto => {
+      const findings = this.findings.filter((f) => f.segment === key.segment && f.dimension === key.dimension && f.group === key.group);
+      const anomalies = findings.filter((f) => f.type === 'anomaly');
+      const points = seriesOf(ps, ts, from, to, bucketMs, this.cfg.openLimitDays * DAY).map((p) => ({
+        ...p,
+        anomaly: anomalies.some((f) => p.t + bucketMs > f.since && p.t <= at),
+      }));
+      return { ...key, points, findings, forecast: bandOf(findings, at) };
+    });
+    series.sort((a, b) => (a.segment < b.segment ? -1 : a.segment > b.segment ? 1 : a.group < b.group ? -1 : a.group > b.group ? 1 : 0));
+    return {
+      generatedAt: new Date(at).toISOString(),
+      from: new Date(from).toISOString(),
+      to: new Date(to).toISOString(),
+      bucket: q.bucket,
+      journeys: this.entries.size,
+      truncated: this.truncated,
+      series,
+    };
+  }
+}
+
+/** The forecast line and its interval, one point a day from now until past the crossing (at most the interval's end). */
+function bandOf(findings: readonly Finding[], now: number): TrendSeriesDto['forecast'] {
+  const f = findings.find((x) => x.type === 'forecast');
+  if (!f || f.evidence.kind !== 'forecast') return null;
+  const e = f.evidence;
+  const days = Math.ceil((e.crossing - now) / DAY) + 1;
+  const points: BandPoint[] = [];
+  for (let d = 0; d <= days; d++) {
+    const a = e.current + e.slope * d;
+    const b = e.current + e.slopeInterval[0] * d;
+    const c = e.current + e.slopeInterval[1] * d;
+    points.push({ t: now + d * DAY, value: a, low: Math.min(b, c), high: Math.max(b, c) });
+  }
+  return { metric: f.metric === 'queue' ? 'queue' : 'wait', objective: e.objective, points };
+}

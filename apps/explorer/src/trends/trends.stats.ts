@@ -1,0 +1,123 @@
+import { errorFunction, median, medianAbsoluteDeviation, probit } from 'simple-statistics';
+
+/**
+ * The statistics of trends, pure: Mann–Kendall's test for a monotonic trend,
+ * Theil–Sen's slope with Sen's confidence interval, a robust baseline (median
+ * and scaled MAD) and the seasons it is kept per. Medians, MAD and the normal
+ * distribution come from simple-statistics; the two rank methods are not in
+ * it (nor in any well-kept npm package) and are short enough to read here.
+ */
+
+/** The standard normal distribution function. */
+export function normalCdf(z: number): number {
+  return 0.5 * (1 + errorFunction(z / Math.SQRT2));
+}
+
+/** Variance of Mann–Kendall's S under no trend, corrected for ties. */
+function mkVariance(y: readonly number[]): number {
+  const n = y.length;
+  const ties = new Map<number, number>();
+  for (const v of y) ties.set(v, (ties.get(v) ?? 0) + 1);
+  let t = 0;
+  for (const c of ties.values()) if (c > 1) t += c * (c - 1) * (2 * c + 5);
+  return (n * (n - 1) * (2 * n + 5) - t) / 18;
+}
+
+/**
+ * Mann–Kendall: S (concordant minus discordant pairs in time order), its normal score z
+ * (with continuity correction) and the one-sided p-value of a rise (`p`) — the
+ * probability of a z this high or higher without a trend. Fewer than 3 values: no evidence.
+ */
+export function mannKendall(y: readonly number[]): { s: number; z: number; p: number } {
+  const n = y.length;
+  if (n < 3) return { s: 0, z: 0, p: 1 };
+  let s = 0;
+  for (let i = 0; i < n - 1; i++) for (let j = i + 1; j < n; j++) s += Math.sign(y[j]! - y[i]!);
+  const v = mkVariance(y);
+  const z = v > 0 ? (s > 0 ? (s - 1) / Math.sqrt(v) : s < 0 ? (s + 1) / Math.sqrt(v) : 0) : 0;
+  return { s, z, p: 1 - normalCdf(z) };
+}
+
+/**
+ * Theil–Sen: the median of the slopes of all pairs, the intercept (value at x = 0) as the median of
+ * y − slope·x, and Sen's two-sided `confidence` interval of the slope (the ranks of the pairwise
+ * slopes that Mann–Kendall's variance puts around the median).
+ */
+export function theilSen(
+  x: readonly number[],
+  y: readonly number[],
+  confidence = 0.9,
+): { slope: number; intercept: number; low: number; high: number } {
+  if (x.length !== y.length) throw new Error(`theilSen: ${x.length} x values but ${y.length} y values`);
+  if (x.length < 2) throw new Error('theilSen: needs at least two points');
+  const slopes: number[] = [];
+  for (let i = 0; i < x.length - 1; i++)
+    for (let j = i + 1; j < x.length; j++) if (x[j] !== x[i]) slopes.push((y[j]! - y[i]!) / (x[j]! - x[i]!));
+  if (!slopes.length) throw new Error('theilSen: all x values are equal');
+  slopes.sort((a, b) => a - b);
+  const slope = median(slopes);
+  const intercept = median(y.map((v, i) => v - slope * x[i]!));
+  const c = probit(1 - (1 - confidence) / 2) * Math.sqrt(mkVariance(y));
+  const n = slopes.length;
+  // Sen (1968): the M1-th and (M2 + 1)-th smallest slopes, M1 = (N − c) / 2, M2 = (N + c) / 2.
+  const lo = Math.round((n - c) / 2) - 1;
+  const hi = Math.round((n + c) / 2);
+  return { slope, intercept, low: slopes[Math.min(n - 1, Math.max(0, lo))]!, high: slopes[Math.min(n - 1, Math.max(0, hi))]! };
+}
+
+/** A robust location and scale: the median and 1.4826 × MAD (the standard deviation for normal data), at least `floor`. */
+export function robust(values: readonly number[], floor: number): { median: number; scale: number; n: number } {
+  if (!values.length) throw new Error('robust: no values');
+  const m = median([...values]);
+  const mad = values.length > 1 ? medianAbsoluteDeviation([...values]) : 0;
+  return { median: m, scale: Math.max(1.4826 * mad, floor), n: values.length };
+}
+
+/** The season of a time: weekday or weekend, and the hour of day, shifted by `utcOffsetHours` to the team's clock. */
+export function seasonOf(t: number, utcOffsetHours = 0): string {
+  const d = new Date(t + utcOffsetHours * 3_600_000);
+  const day = d.getUTCDay();
+  return `${day === 0 || day === 6 ? 'weekend' : 'weekday'}-${String(d.getUTCHours()).padStart(2, '0')}`;
+}
+
+/** Samples a season needs for a baseline of its own (a quiet hour of the night has one change a day or so). */
+const SEASON_MIN = 8;
+
+/**
+ * A seasonal baseline: a robust location and scale per season from (time, value) samples; a season
+ * with fewer than `seasonMin` samples borrows the pooled baseline of all seasons of its kind (weekday
+ * or weekend), then of everything. Undefined when there are fewer than `min` samples in all.
+ */
+export function seasonalBaseline(
+  samples: ReadonlyArray<{ t: number; v: number }>,
+  min: number,
+  floor: number,
+  utcOffsetHours = 0,
+  seasonMin = Math.min(min, SEASON_MIN),
+): ((t: number) => { median: number; scale: number; n: number }) | undefined {
+  if (samples.length < min) return undefined;
+  const by = new Map<string, number[]>();
+  const kinds = new Map<string, number[]>();
+  for (const s of samples) {
+    const season = seasonOf(s.t, utcOffsetHours);
+    (by.get(season) ?? by.set(season, []).get(season)!).push(s.v);
+    const kind = season.slice(0, 7);
+    (kinds.get(kind) ?? kinds.set(kind, []).get(kind)!).push(s.v);
+  }
+  const all = robust(
+    samples.map((s) => s.v),
+    floor,
+  );
+  const cache = new Map<string, { median: number; scale: number; n: number }>();
+  return (t) => {
+    const season = seasonOf(t, utcOffsetHours);
+    let b = cache.get(season);
+    if (!b) {
+      const own = by.get(season) ?? [];
+      const kind = kinds.get(season.slice(0, 7)) ?? [];
+      b = own.length >= seasonMin ? robust(own, floor) : kind.length >= seasonMin ? robust(kind, floor) : all;
+      cache.set(season, b);
+    }
+    return b;
+  };
+}
