@@ -1,6 +1,18 @@
 // Every Cypher statement the apps send, by file and function (libs/graph/src/queries.spec.ts writes it).
 // ${…} is a part put in from code: labels and property names from fixed lists, never request text.
 
+// libs/graph/src/deliveries.ts DeliveryReads.inWindow.rows
+MATCH (e:Event) WHERE e.time >= datetime($from) AND e.time < datetime($to) AND e.stage = $stage AND NOT e:Placeholder
+WITH e ORDER BY e.time, e.id LIMIT $limit
+RETURN ${DELIVERY_FIELDS};
+
+// libs/graph/src/deliveries.ts DeliveryReads.byIds.rows
+UNWIND $ids AS id MATCH (e:Event {id: id}) WHERE NOT e:Placeholder RETURN ${DELIVERY_FIELDS};
+
+// libs/graph/src/deliveries.ts DeliveryReads.journeysAt.rows
+MATCH (j:Journey) WHERE j.${first} < $to AND j.${last} >= $from
+RETURN properties(j) AS j ORDER BY j.${first}, j.key LIMIT $limit;
+
 // libs/graph/src/eiffel.reads.ts RawEventReads.rawOf
 UNWIND $ids AS id MATCH (e:Event {id: id}) WHERE NOT e:Placeholder RETURN ${FIELDS};
 
@@ -141,7 +153,8 @@ MATCH (e:Event) WHERE e.stage = 'other' AND e.time >= datetime($from) AND e.time
 WITH e ORDER BY e.time LIMIT $limit
 RETURN e.id AS id, coalesce(e.subjectSource, e.source) + '|' + e.subjectId AS incident,
        split(e.type, '.')[3] AS predicate, toString(e.time) AS time,
-       [(e)-[:ABOUT]->(a:Artifact) | a.key] AS artifacts;
+       [(e)-[:ABOUT]->(a:Artifact) | a.key] AS artifacts, e.service AS service,
+       [(e)-[:ABOUT]->(x:Environment) | x.key] AS environments;
 
 // libs/graph/src/explorer.reads.ts ExplorerReads.eventsPage
 MATCH (e:Event) ${where} RETURN count(e) AS n;
@@ -269,6 +282,48 @@ SET s += theirs
 SET s += ours
 DETACH DELETE o;
 
+// libs/graph/src/history.ts HistoryReads.earlier
+UNWIND $keys AS k MATCH (c:Commit {key: k})
+CALL (c) {
+  MATCH (c)-[:PARENT]->(p:Commit) RETURN p.key AS to, 'parent' AS via
+  UNION
+  MATCH (c)<-[:ABOUT]-(s:Event)-[:PREVIOUS_VERSION]->(:Event)-[:ABOUT]->(p:Commit)
+  WHERE s.stage IN ['commit', 'merge'] AND p <> c RETURN p.key AS to, 'previous-version' AS via
+  UNION
+  MATCH (c)<-[:ABOUT {role: 'head'}]-(:Event)-[:ABOUT {role: 'pushed'}]->(p:Commit) WHERE p <> c
+  RETURN p.key AS to, 'push-list' AS via
+  UNION
+  MATCH (c)<-[:ABOUT {role: 'merge'}]-(pr:Event)-[:ABOUT {role: 'head'}]->(p:Commit)
+  WHERE p <> c AND EXISTS { (pr)-[:ABOUT]->(:Change) }
+  RETURN p.key AS to, 'merge' AS via
+  UNION
+  MATCH (c)<-[:ABOUT {role: 'head'}]-(push:Event) WHERE push.before IS NOT NULL
+  MATCH (p:Commit {key: c.repository + '@' + toLower(push.before)}) WHERE p <> c
+  RETURN p.key AS to, 'push' AS via
+}
+RETURN k AS from, to, via;
+
+// libs/graph/src/history.ts HistoryReads.releasesInOrder.rows
+MATCH (r:Release) WHERE r.product = $product
+OPTIONAL MATCH (r)<-[:ABOUT]-(e:Event) WHERE NOT e:Placeholder
+WITH r, min(e.time) AS t
+RETURN r.key AS key, r.version AS version, toString(t) AS time ORDER BY t, r.key LIMIT $limit;
+
+// libs/graph/src/history.ts HistoryReads.purls.rows
+UNWIND $keys AS k MATCH (a:Artifact {key: k})
+RETURN k AS key, coalesce(a.purl, [x IN coalesce(a.aliases, []) WHERE x STARTS WITH 'purl:' | substring(x, 5)][0],
+                          CASE WHEN a.key STARTS WITH 'purl:' THEN substring(a.key, 5) END) AS purl;
+
+// libs/graph/src/history.ts HistoryReads.productArtifacts.rows
+MATCH (:Release {key: $key})<-[:ABOUT]-(:Event)<-[:COMPOSITION]-(e:Event)-[:ABOUT]->(a:Artifact)
+RETURN DISTINCT a.key AS key ORDER BY key;
+
+// libs/graph/src/history.ts HistoryReads.workItems.rows
+UNWIND $keys AS k MATCH (c:Commit {key: k})
+RETURN k AS key, [(c)-[:REFERENCES]->(w:WorkItem) | w.key]
+  + [(c)<-[:INCLUDES]-(:Change)-[:REFERENCES]->(w:WorkItem) | w.key]
+  + [(c)<-[:ABOUT]-(s:Event)-[l]->(:Event)-[:ABOUT]->(w:WorkItem) WHERE s.stage IN ['commit', 'merge'] AND type(l) <> 'ABOUT' | w.key] AS items;
+
 // libs/graph/src/journey.ts MARK_JOURNEYS_PENDING
 UNWIND $ids AS id MATCH (e:Event {id: id}) SET e:JourneyPending;
 
@@ -348,6 +403,11 @@ RETURN now, EXISTS { MATCH (e:JourneyPending) WHERE e.ingestedAt IS NULL OR e.in
 // libs/graph/src/journeys.ts Journeys.reachedIn.rows
 MATCH (j:Journey) WHERE j.${p} >= $from AND j.${p} < $to
 RETURN properties(j) AS j ORDER BY j.${p}, j.key LIMIT $limit;
+
+// libs/graph/src/journeys.ts Journeys.changedSince.rows
+MATCH (j:Journey) WHERE j.commitFirst >= $from AND ($since IS NULL OR j.updatedAt >= datetime({epochMillis: $since}))
+WITH j ORDER BY j.updatedAt, j.key LIMIT $limit
+RETURN j {.key, .repository, .evIds, .evStages, .evPhases, .evOutcomes, .evTimes, .evSites} AS j, j.updatedAt.epochMillis AS at;
 
 // libs/graph/src/journeys.ts Journeys.byKey
 MATCH (j:Journey {key: $key}) RETURN properties(j) AS j, j:JourneyDirty AS dirty;

@@ -1,3 +1,4 @@
+import { releaseKey } from '@not/events';
 import { Inject, Injectable } from '@nestjs/common';
 import { ExplorerReads, HistoryReads } from '@not/graph';
 import type { ExplorerConfig } from './explorer.config.js';
@@ -215,7 +216,7 @@ export class ReleaseService {
   }
 
   private async one(product: string, version: string): Promise<Walked> {
-    const key = `${product}@${version}`;
+    const key = releaseKey(product, version);
     const found = await this.reads.entity('Release', key);
     if (found.length === 0) {
       const known = await this.reads.releasesOf(product);
