@@ -107,9 +107,11 @@ describe('site links through a hostile network', () => {
     const holedAt = Date.now() / 1000;
     // Messages wait in the site buffer; the link's progress stops.
     await waitUntil('the backlog to wait in the site buffer', async () => ((await buffer()) ?? 0) > 0, 30_000);
-    await new Promise((r) => setTimeout(r, 20_000));
+    await new Promise((r) => setTimeout(r, 25_000));
     const progress = (await lastProgress())!;
-    assert.ok(progress <= holedAt + 6, `no progress since the link was black-holed (last ${progress - holedAt} s after)`);
+    // The broker's queue statistics lag by up to its stats interval (5 s), plus a reconcile pass: an
+    // acknowledgement from before the black hole can still show up to ~10 s after it.
+    assert.ok(progress <= holedAt + 10, `no progress since the link was black-holed (last ${progress - holedAt} s after)`);
     assert.ok(Date.now() / 1000 - progress >= 15, 'the last progress is stale: a hung link');
     assert.ok((await buffer())! > 0, 'the backlog is still at the site');
     assert.ok((await inGraph(ids)) < ids.length, 'not everything got through a black hole');
