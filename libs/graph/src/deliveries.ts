@@ -1,4 +1,5 @@
 import neo4j from 'neo4j-driver';
+import type { EventRow } from './explorer.reads.js';
 import { GraphRepository } from './graph.repository.js';
 import { journeyFromProps, stageProperty, type JourneyRecord, type JourneyStage } from './journey.js';
 
@@ -9,15 +10,7 @@ import { journeyFromProps, stageProperty, type JourneyRecord, type JourneyStage 
  */
 
 /** A deployment or release event with what the delivery figures need to know about it. */
-export interface DeliveryEventRow {
-  readonly id: string;
-  readonly type: string;
-  readonly stage: string;
-  readonly phase: string | null;
-  readonly outcome: string | null;
-  readonly time: string;
-  readonly site: string;
-  readonly format: string;
+export interface DeliveryEventRow extends Pick<EventRow, 'id' | 'type' | 'stage' | 'phase' | 'outcome' | 'time' | 'site' | 'format'> {
   /** The tool's own deployment id (GitHub, GitLab): the events of one deployment share it. */
   readonly deploymentId: string | null;
   /** The service the event names (CDEvents `service` subject). */
