@@ -1,9 +1,11 @@
 /**
  * Query benchmark (`npm run bench:query`): grows a generated graph to each size
  * (default 10k, 100k and 1M events: multi-site Eiffel pipelines spread over a year,
- * plus one release of 10,000 commits) straight through GraphRepository, and at
+ * plus one release of 10,000 commits, and a product of 20 components released twice with 500
+ * commits of history each in between) straight through GraphRepository, and at
  * each size times the explorer's services in-process:
- *   trace-by-commit, release contents (10,000 commits), lead time over 30 days,
+ *   trace-by-commit, release contents (10,000 commits), release history with its diff
+ *   (`--product-components`, `--product-commits`), lead time over 30 days,
  *   and a 5-level upstream search.
  * Prints p50 / p95 per query and size. Not a test: figures depend on the machine.
  *
@@ -32,6 +34,8 @@ const SIZES = (args.get('sizes') ?? '10000,100000,1000000').split(',').map(Numbe
 const SAMPLES = Number(args.get('samples') ?? 200);
 const SLOW_SAMPLES = Number(args.get('slow-samples') ?? 5);
 const RELEASE_COMMITS = Number(args.get('release-commits') ?? 10_000);
+const PRODUCT_COMPONENTS = Number(args.get('product-components') ?? 20);
+const PRODUCT_COMMITS = Number(args.get('product-commits') ?? 500);
 const BATCH = Number(args.get('batch') ?? 2000);
 const YEAR = Date.UTC(2027, 0, 1);
 const DAY = 86_400_000;
@@ -42,6 +46,8 @@ const REUSE = args.has('reuse');
 interface BenchRecord {
   run: string;
   big: string | null;
+  /** The generated product ({@link product}), when one was written. */
+  product?: string | null;
   written: number;
   pipelines: Array<[string, number]>;
 }
@@ -58,22 +64,85 @@ function parse(site: string, event: unknown): TraceEvent[] {
   return [...r.events];
 }
 
+/** A generated event's id, the same for the same run and name. */
+function id(k: string): string {
+  const h = createHash('sha256').update(`${run}:${k}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+function meta(type: string, version: string, k: string, ms: number) {
+  return { id: id(k), type, version, time: ms, source: { domainId: 'bench' } };
+}
+
+/**
+ * A product the way a product owner has one: `components` repositories, each with a linear history told
+ * by Eiffel source-change submissions (each links the one before as `PREVIOUS_VERSION`), released
+ * `releases` times. Every release builds each component from its newest commit, so release r holds
+ * `perRelease` commits of each component's history since release r-1.
+ */
+function product(
+  components: number,
+  perRelease: number,
+  releases: number,
+): { events: Array<{ site: string; event: unknown }>; name: string } {
+  const name = `bench-${run}-product`;
+  const events: Array<{ site: string; event: unknown }> = [];
+  const t = YEAR + 210 * DAY;
+  for (let r = 1; r <= releases; r++) {
+    const elements: Array<{ type: string; target: string }> = [];
+    for (let c = 0; c < components; c++) {
+      const repoUri = `https://git.example.com/bench/${name}-c${c}.git`;
+      for (let j = (r - 1) * perRelease; j < r * perRelease; j++) {
+        const commitId = createHash('sha1').update(`${run}:p:${c}:${j}`).digest('hex');
+        events.push({
+          site: 'site-a',
+          event: {
+            meta: meta('EiffelSourceChangeSubmittedEvent', '4.0.1', `p${c}s${j}`, t + j * 60_000 + c),
+            data: { gitIdentifier: { commitId, repoUri, branch: 'main' } },
+            links: j ? [{ type: 'PREVIOUS_VERSION', target: id(`p${c}s${j - 1}`) }] : [],
+          },
+        });
+      }
+      const at = t + r * perRelease * 60_000 + c;
+      events.push({
+        site: 'site-a',
+        event: {
+          meta: meta('EiffelActivityTriggeredEvent', '5.0.1', `p${c}b${r}`, at),
+          data: { name: `build c${c}` },
+          links: [{ type: 'CAUSE', target: id(`p${c}s${r * perRelease - 1}`) }],
+        },
+      });
+      const digest = createHash('sha256').update(`${run}:p:${c}:art:${r}`).digest('hex');
+      events.push({
+        site: 'site-a',
+        event: {
+          meta: meta('EiffelArtifactCreatedEvent', '4.0.2', `p${c}a${r}`, at + 1000),
+          data: {
+            identity: `pkg:maven/com.bench/${name}-c${c}@${r}.0`,
+            fileInformation: [{ name: 'x.jar', integrityProtection: { alg: 'SHA-256', digest } }],
+          },
+          links: [{ type: 'CONTEXT', target: id(`p${c}b${r}`) }],
+        },
+      });
+      elements.push({ type: 'ELEMENT', target: id(`p${c}a${r}`) });
+    }
+    events.push({
+      site: 'site-b',
+      event: {
+        meta: meta('EiffelCompositionDefinedEvent', '4.0.1', `p-cd${r}`, t + r * perRelease * 60_000 + 10_000),
+        data: { name, version: String(r) },
+        links: elements,
+      },
+    });
+  }
+  return { events, name };
+}
+
 /** A release of n commits: each commit → merge → build → artifact; one composition names every artifact. */
 function bigRelease(n: number): { events: Array<{ site: string; event: unknown }>; product: string } {
   const product = `bench-${run}-big`;
   const events: Array<{ site: string; event: unknown }> = [];
-  const id = (k: string): string => {
-    const h = createHash('sha256').update(`${run}:${k}`).digest('hex');
-    return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
-  };
   const t = YEAR + 200 * DAY;
-  const meta = (type: string, version: string, k: string, ms: number) => ({
-    id: id(k),
-    type,
-    version,
-    time: ms,
-    source: { domainId: 'bench' },
-  });
   const elements: Array<{ type: string; target: string }> = [];
   for (let i = 0; i < n; i++) {
     const sha = createHash('sha1').update(`${run}:big:${i}`).digest('hex');
@@ -160,6 +229,7 @@ async function main(): Promise<void> {
   const pipelines: Pipeline[] = [];
   let written = 0;
   let big: { product: string } | undefined;
+  let made: string | undefined;
   const recordFile = join(status.stateDir, 'bench-query.json');
   if (REUSE) {
     if (!existsSync(recordFile)) throw new Error(`--reuse: ${recordFile} is missing; run once without --reuse to generate a graph`);
@@ -167,11 +237,18 @@ async function main(): Promise<void> {
     run = record.run;
     written = record.written;
     if (record.big) big = { product: record.big };
+    if (record.product) made = record.product;
     for (const [name, base] of record.pipelines) pipelines.push(eiffelPipeline(name, base));
     log(`reusing run ${run}: ${written} generated events, ${pipelines.length} pipelines${big ? `, release ${big.product}` : ''}`);
   }
   const save = (): void => {
-    const record: BenchRecord = { run, big: big?.product ?? null, written, pipelines: pipelines.map((p) => [p.run, p.base]) };
+    const record: BenchRecord = {
+      run,
+      big: big?.product ?? null,
+      product: made ?? null,
+      written,
+      pipelines: pipelines.map((p) => [p.run, p.base]),
+    };
     writeFileSync(recordFile, JSON.stringify(record));
   };
   let pending: TraceEvent[] = [];
@@ -191,6 +268,12 @@ async function main(): Promise<void> {
       for (const e of b.events) pending.push(...parse(e.site, e.event));
       await flush();
       big = b;
+    }
+    if (!made && size >= PRODUCT_COMPONENTS * PRODUCT_COMMITS * 10) {
+      const p = product(PRODUCT_COMPONENTS, PRODUCT_COMMITS, 2);
+      for (const e of p.events) pending.push(...parse(e.site, e.event));
+      await flush();
+      made = p.name;
     }
     while (written + pending.length < size) {
       const p = eiffelPipeline(
@@ -226,11 +309,22 @@ async function main(): Promise<void> {
         throw new Error(`the big release lists ${r.commits.length} commits, not ${RELEASE_COMMITS}`);
       if (r.truncated) throw new Error('the big release came back truncated (limits.releaseEvents)');
     }
+    const history = made ? await time(SLOW_SAMPLES, () => releases.contents(made!, '2', '1')) : undefined;
+    if (made) {
+      const r = await releases.contents(made, '2', '1');
+      const want = PRODUCT_COMPONENTS * PRODUCT_COMMITS;
+      if (r.commits.length !== want) throw new Error(`the product's release 2 lists ${r.commits.length} commits, not ${want}`);
+      const upgraded = r.diff?.components.filter((c) => c.status === 'upgraded' && c.commitsAdded.length === PRODUCT_COMMITS).length;
+      if (upgraded !== PRODUCT_COMPONENTS)
+        throw new Error(`${upgraded} of ${PRODUCT_COMPONENTS} components upgraded by ${PRODUCT_COMMITS} commits`);
+      if (r.components.some((c) => c.history !== 'complete')) throw new Error('a component of the product has an incomplete history');
+    }
     results.push(
       [
         `${written} generated events (${total?.n ?? '?'} in the database):`,
         `  trace-by-commit          ${stats(trace)}`,
         `  release (${RELEASE_COMMITS} commits) ${release ? stats(release) : '— (graph smaller than the release)'}`,
+        `  release history (${PRODUCT_COMPONENTS} components × ${PRODUCT_COMMITS} commits, with diff) ${history ? stats(history) : '— (graph smaller than the product)'}`,
         `  lead time over 30 days   ${stats(lead)}`,
         `  upstream search, 5 levels ${stats(search)}`,
       ].join('\n'),

@@ -111,6 +111,31 @@ describe('journeys: maintained as events arrive, equal to a rebuild and to the f
             assert.deepEqual(j.artifacts, w.artifacts, k);
             assert.deepEqual(j.releases, w.releases, k);
           }
+          // The news of each event (the live stream's): the commits whose pipeline it belongs to, and the
+          // stages it took them to first (it is their earliest event at its stage, by time then id).
+          const byId = new Map(stream.map((e) => [e.id, e]));
+          const news = await journeys.news([...byId.keys()]);
+          for (const [id, e] of byId) {
+            const n = news.get(id);
+            assert.ok(n?.settled, `${id} settled`);
+            const mine = pipelines.flatMap((p) =>
+              Object.values(p.commits)
+                .filter((c) => c.journey.includes(id))
+                .map((c) => ({ key: `${p.repository}@${c.sha}`, journey: c.journey })),
+            );
+            assert.deepEqual(n.commits, mine.map((m) => m.key).sort(), `commits of ${id}`);
+            const first = (ids: readonly string[]) =>
+              ids
+                .map((x) => byId.get(x)!)
+                .filter((x) => x.stage === e.stage)
+                .sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : a.id < b.id ? -1 : 1))[0]?.id;
+            const reached = e.stage === 'other' ? [] : mine.filter((m) => first(m.journey) === id).map((m) => m.key);
+            assert.deepEqual(
+              n.reached.map((r) => r.commit),
+              reached.sort(),
+              `stages reached by ${id} (${e.stage})`,
+            );
+          }
           // A rebuild of the same journeys from the graph changes nothing.
           await journeys.rebuildOf(keys);
           for (const k of keys) assert.deepEqual(facts((await journeys.byKey(k))!.journey), facts(incremental.get(k)!), k);

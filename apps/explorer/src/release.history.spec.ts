@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { HistoryStep } from '@not/graph';
-import { componentsOf, historyBetween, packageOf } from './release.history.js';
+import { Ancestry, componentsOf, historyBetween, packageOf } from './release.history.js';
 
 /** A commit graph as `child -> [parents]`, answered as the graph store would. */
 function ancestry(edges: Record<string, string[]>, via: HistoryStep['via'] = 'parent') {
@@ -105,6 +105,74 @@ describe('release history', () => {
       state: 'complete',
       via: ['parent'],
       truncated: false,
+    });
+  });
+
+  describe('ancestry read in neighbourhoods', () => {
+    /** `child -> [parents]`, answered `depth` steps around each asked commit, as HistoryReads.earlierAround does. */
+    function around(edges: Record<string, string[]>, depth: number) {
+      const calls: string[][] = [];
+      const read = async (keys: readonly string[]) => {
+        calls.push([...keys]);
+        const known = new Set<string>();
+        let frontier = [...keys];
+        for (let d = 0; d <= depth && frontier.length; d++) {
+          const next: string[] = [];
+          for (const k of frontier) if (!known.has(k) && (known.add(k), true)) next.push(...(edges[k] ?? []));
+          frontier = next;
+        }
+        const steps = [...known].flatMap((k) => (edges[k] ?? []).map((to) => ({ from: k, to, via: 'parent' as const })));
+        return { steps, known: [...known] };
+      };
+      return { read, calls };
+    }
+
+    it('gives the same history as one read per step, in far fewer reads', async () => {
+      const chain: Record<string, string[]> = {};
+      for (let i = 1; i <= 100; i++) chain[`c${i}`] = [`c${i - 1}`];
+      chain['c60'] = ['c59', 'f2'];
+      chain['f2'] = ['f1'];
+      chain['f1'] = ['c30'];
+      const stepwise = await historyBetween(['c90'], ['c50'], ancestry(chain).earlier, 1000);
+      const { read, calls } = around(chain, 10);
+      const ancestryCache = new Ancestry(read);
+      assert.deepEqual(await historyBetween(['c90'], ['c50'], ancestryCache.earlier, 1000), stepwise);
+      assert.deepEqual(stepwise.commits.length, 42, 'c51..c90 and the branch f1, f2');
+      assert.ok(calls.length <= 12, `${calls.length} reads for a walk of about 90 steps back, 10 steps a read`);
+      assert.equal(ancestryCache.reads, calls.length);
+    });
+
+    it('sends the commits asked for by walks at the same time in one read, and reads each commit once', async () => {
+      const { read, calls } = around({ a2: ['a1'], b2: ['b1'], a1: ['a0'] }, 0);
+      const cache = new Ancestry(read);
+      const [a, b] = await Promise.all([cache.earlier(['a2']), cache.earlier(['b2', 'a2'])]);
+      assert.deepEqual(calls, [['a2', 'b2']]);
+      assert.deepEqual(a, [{ from: 'a2', to: 'a1', via: 'parent' }]);
+      assert.deepEqual(
+        b.map((s) => s.to),
+        ['b1', 'a1'],
+      );
+      // Known now, with or without steps back: no further read.
+      assert.deepEqual(await cache.earlier(['b2']), [{ from: 'b2', to: 'b1', via: 'parent' }]);
+      assert.deepEqual(await cache.earlier(['a1']), [{ from: 'a1', to: 'a0', via: 'parent' }]);
+      assert.deepEqual(await cache.earlier(['zz']), []);
+      assert.deepEqual(await cache.earlier(['zz']), []);
+      assert.deepEqual(calls, [['a2', 'b2'], ['a1'], ['zz']]);
+    });
+
+    it('passes a failed read on to every walk waiting for it, and reads those commits again next time', async () => {
+      let fail = true;
+      const cache = new Ancestry(async (keys) => {
+        if (fail) throw new Error('the graph store is away');
+        return { steps: keys.map((k) => ({ from: k, to: 'p', via: 'parent' as const })), known: [...keys] };
+      });
+      const both = await Promise.allSettled([cache.earlier(['x']), cache.earlier(['y'])]);
+      assert.deepEqual(
+        both.map((r) => r.status),
+        ['rejected', 'rejected'],
+      );
+      fail = false;
+      assert.deepEqual(await cache.earlier(['x']), [{ from: 'x', to: 'p', via: 'parent' }]);
     });
   });
 });

@@ -1,10 +1,10 @@
 import { releaseKey } from '@not/events';
 import { Inject, Injectable } from '@nestjs/common';
-import { ExplorerReads, HistoryReads } from '@not/graph';
+import { ExplorerReads, HistoryReads, type HistoryStep } from '@not/graph';
 import type { ExplorerConfig } from './explorer.config.js';
 import { EXPLORER_CONFIG } from './explorer.tokens.js';
 import { notFound, ambiguous, TraceService, type UpstreamDto } from './trace.service.js';
-import { componentsOf, historyBetween, type ArtifactUpstream, type Component, type History } from './release.history.js';
+import { Ancestry, componentsOf, historyBetween, type ArtifactUpstream, type Component, type History } from './release.history.js';
 import { WalkService } from './walk.service.js';
 
 export interface ReleaseDto {
@@ -107,28 +107,31 @@ export class ReleaseService {
     const previousKey = at > 0 ? order[at - 1]!.key : null;
     const previous =
       previousKey === null ? undefined : previousKey === other?.key ? other : await this.one(product, order[at - 1]!.version);
-    const earlier = (keys: readonly string[]) => this.history.earlier(keys);
-    const components: ComponentDto[] = [];
-    for (const c of mine.components) {
-      const before = previous?.components.find((p) => p.name === c.name);
-      // A new component lists the commits it was built from: its whole past would be its repository's.
-      const h: History = before
-        ? await historyBetween(c.builtFrom, before.builtFrom, earlier, HISTORY_LIMIT, BASE_LIMIT)
-        : { commits: [], state: 'first', via: [], truncated: false };
-      const commits = h.state === 'back' ? [] : [...new Set([...c.builtFrom, ...h.commits])].sort();
-      // The same artifact, or rebuilt from the same commits: nothing changed.
-      const same = before !== undefined && (before.artifact === c.artifact || sameSet(c.builtFrom, before.builtFrom));
-      components.push({
-        ...c,
-        previous: before
-          ? { release: previous!.key, artifact: before.artifact, version: before.version, builtFrom: before.builtFrom }
-          : null,
-        history: same ? 'complete' : h.state,
-        historyFrom: ['built-from', ...h.via],
-        commits: same ? [] : commits,
-        workItems: [],
-      });
-    }
+    // One ancestry for the whole request: the components' histories (and the diff's) are walked side by side.
+    const ancestry = new Ancestry((keys) => this.history.earlierAround(keys));
+    const components = await Promise.all(
+      mine.components.map(async (c): Promise<ComponentDto> => {
+        const before = previous?.components.find((p) => p.name === c.name);
+        // The same artifact, or rebuilt from the same commits: nothing changed.
+        const same = before !== undefined && (before.artifact === c.artifact || sameSet(c.builtFrom, before.builtFrom));
+        // A new component lists the commits it was built from: its whole past would be its repository's.
+        const h: History =
+          before && !same
+            ? await historyBetween(c.builtFrom, before.builtFrom, ancestry.earlier, HISTORY_LIMIT, BASE_LIMIT)
+            : { commits: [], state: before ? 'complete' : 'first', via: [], truncated: false };
+        const commits = h.state === 'back' ? [] : [...new Set([...c.builtFrom, ...h.commits])].sort();
+        return {
+          ...c,
+          previous: before
+            ? { release: previous!.key, artifact: before.artifact, version: before.version, builtFrom: before.builtFrom }
+            : null,
+          history: h.state,
+          historyFrom: ['built-from', ...h.via],
+          commits: same ? [] : commits,
+          workItems: [],
+        };
+      }),
+    );
     const items = await this.history.workItems([...new Set(components.flatMap((c) => c.commits))]);
     const withItems = components.map((c) => ({ ...c, workItems: [...new Set(c.commits.flatMap((k) => items.get(k) ?? []))].sort() }));
     const commitKeys = new Set([...mine.up.commits.map((c) => c.key), ...withItems.flatMap((c) => c.commits)]);
@@ -148,48 +151,51 @@ export class ReleaseService {
       componentsTruncated: mine.componentsTruncated || (previous?.componentsTruncated ?? false),
     };
     if (!other) return result;
-    return { ...result, diff: await this.diff(result, mine, other) };
+    return { ...result, diff: await this.diff(result, mine, other, ancestry) };
   }
 
   /** Per component: unchanged, upgraded (with the commits added, and removed only when it went back), added, removed. */
-  private async diff(result: ReleaseDto, mine: Walked, other: Walked): Promise<ReleaseDiffDto> {
-    const earlier = (keys: readonly string[]) => this.history.earlier(keys);
+  private async diff(result: ReleaseDto, mine: Walked, other: Walked, ancestry: Ancestry): Promise<ReleaseDiffDto> {
+    const earlier = ancestry.earlier;
     const names = [...new Set([...mine.components.map((c) => c.name), ...other.components.map((c) => c.name)])].sort();
-    const out: ComponentDiffDto[] = [];
-    for (const name of names) {
-      const to = mine.components.find((c) => c.name === name);
-      const from = other.components.find((c) => c.name === name);
-      const ref = (c: Component | undefined) => (c ? { artifact: c.artifact, version: c.version } : null);
-      if (to && from && (to.artifact === from.artifact || sameSet(to.builtFrom, from.builtFrom))) {
-        out.push({ name, status: 'unchanged', from: ref(from), to: ref(to), commitsAdded: [], commitsRemoved: [], history: 'complete' });
-      } else if (to && from) {
-        const [added, removed] = await Promise.all([
-          historyBetween(to.builtFrom, from.builtFrom, earlier, HISTORY_LIMIT, BASE_LIMIT),
-          historyBetween(from.builtFrom, to.builtFrom, earlier, HISTORY_LIMIT, BASE_LIMIT),
-        ]);
-        out.push({
-          name,
-          status: added.state === 'back' ? 'downgraded' : 'upgraded',
-          from: ref(from),
-          to: ref(to),
-          commitsAdded: added.commits,
-          commitsRemoved: removed.state === 'complete' || removed.state === 'back' ? removed.commits : [],
-          history: added.state,
-        });
-      } else if (to) {
-        out.push({ name, status: 'added', from: null, to: ref(to), commitsAdded: [...to.builtFrom], commitsRemoved: [], history: null });
-      } else {
-        out.push({
-          name,
-          status: 'removed',
-          from: ref(from),
-          to: null,
-          commitsAdded: [],
-          commitsRemoved: [...from!.builtFrom],
-          history: null,
-        });
-      }
+    const out = await Promise.all(names.map((name) => this.diffOne(name, mine, other, earlier)));
+    return this.diffTotals(result, other, out);
+  }
+
+  /** One component's change between two releases. */
+  private async diffOne(
+    name: string,
+    mine: Walked,
+    other: Walked,
+    earlier: (keys: readonly string[]) => Promise<readonly HistoryStep[]>,
+  ): Promise<ComponentDiffDto> {
+    const to = mine.components.find((c) => c.name === name);
+    const from = other.components.find((c) => c.name === name);
+    const ref = (c: Component | undefined) => (c ? { artifact: c.artifact, version: c.version } : null);
+    if (to && from && (to.artifact === from.artifact || sameSet(to.builtFrom, from.builtFrom))) {
+      return { name, status: 'unchanged', from: ref(from), to: ref(to), commitsAdded: [], commitsRemoved: [], history: 'complete' };
     }
+    if (to && from) {
+      const [added, removed] = await Promise.all([
+        historyBetween(to.builtFrom, from.builtFrom, earlier, HISTORY_LIMIT, BASE_LIMIT),
+        historyBetween(from.builtFrom, to.builtFrom, earlier, HISTORY_LIMIT, BASE_LIMIT),
+      ]);
+      return {
+        name,
+        status: added.state === 'back' ? 'downgraded' : 'upgraded',
+        from: ref(from),
+        to: ref(to),
+        commitsAdded: added.commits,
+        commitsRemoved: removed.state === 'complete' || removed.state === 'back' ? removed.commits : [],
+        history: added.state,
+      };
+    }
+    if (to) return { name, status: 'added', from: null, to: ref(to), commitsAdded: [...to.builtFrom], commitsRemoved: [], history: null };
+    return { name, status: 'removed', from: ref(from), to: null, commitsAdded: [], commitsRemoved: [...from!.builtFrom], history: null };
+  }
+
+  /** The diff's totals: artifacts, commits and work items added and removed. */
+  private async diffTotals(result: ReleaseDto, other: Walked, out: readonly ComponentDiffDto[]): Promise<ReleaseDiffDto> {
     const added = [...new Set(out.flatMap((c) => c.commitsAdded))].sort();
     const removed = [...new Set(out.flatMap((c) => c.commitsRemoved))].sort();
     const items = await this.history.workItems([...added, ...removed]);
@@ -201,7 +207,7 @@ export class ReleaseService {
     };
     return {
       against: other.key,
-      components: out,
+      components: [...out],
       added: {
         artifacts: minus(result.artifacts, other.up.artifacts),
         commits: added,

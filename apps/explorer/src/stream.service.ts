@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { FAILED_OUTCOMES, parseCommitKey } from '@not/events';
-import { ExplorerReads, type EventRow } from '@not/graph';
+import { ExplorerReads, Journeys, type EventNews, type EventRow } from '@not/graph';
 import { Observable, Subject, filter, map } from 'rxjs';
 import type { ExplorerConfig } from './explorer.config.js';
 import { EXPLORER_CONFIG } from './explorer.tokens.js';
@@ -20,6 +20,8 @@ export interface GraphChange {
   readonly commits: string[];
   readonly workItems: string[];
   readonly releases: string[];
+  /** The commits whose journeys this event took to its stage for the first time ("reached build"). */
+  readonly reached: Array<{ commit: string; stage: string }>;
 }
 
 export interface SseMessage {
@@ -33,9 +35,12 @@ const POLL_LIMIT = 1000;
 
 /**
  * Polls the graph for events it has not seen (newest first, within the
- * configured look-back) while anyone listens, works out which commits, work
- * items and releases each belongs to (a walk upstream), and fans the changes
- * out to the subscribers whose filter matches.
+ * configured look-back) while anyone listens, and fans the changes out to the
+ * subscribers whose filter matches. What each event belongs to (commits, work
+ * items, releases) and the stages it made changes reach come from the journey
+ * model: an event waits, at most `journeys.waitMs`, until the journey step has
+ * taken it in. An event that belongs to no journey (a work item's own event)
+ * is walked upstream instead.
  */
 @Injectable()
 export class StreamService implements OnModuleDestroy {
@@ -47,10 +52,13 @@ export class StreamService implements OnModuleDestroy {
   private timer?: NodeJS.Timeout;
   private primed = false;
   private polling = false;
+  /** New events whose journeys are not settled yet, in arrival order, with when they were first seen. */
+  private waiting = new Map<string, { event: EventRow; since: number }>();
 
   constructor(
     private readonly reads: ExplorerReads,
     private readonly walker: WalkService,
+    private readonly journeys: Journeys,
     @Inject(EXPLORER_CONFIG) private readonly config: ExplorerConfig,
   ) {}
 
@@ -84,6 +92,7 @@ export class StreamService implements OnModuleDestroy {
     // The next listener starts from what is there then, not from what arrived while nobody listened.
     this.primed = false;
     this.seen.clear();
+    this.waiting.clear();
   }
 
   /** One poll; the first only learns what is already there, so a new listener gets what happens next. */
@@ -99,27 +108,46 @@ export class StreamService implements OnModuleDestroy {
         this.primed = true;
         return;
       }
-      if (!freshIds.length) return;
-      const byId = new Map((await this.reads.events(freshIds)).map((e) => [e.id, e]));
-      const fresh = freshIds.map((id) => byId.get(id)).filter((e): e is NonNullable<typeof e> => e !== undefined);
-      const up = await this.walker.walk(
-        fresh.map((e) => ({ origin: e.id, events: [e.id] })),
-        'up',
-        { maxEvents: 5000 },
-      );
-      for (const e of fresh) {
+      if (freshIds.length) {
+        const byId = new Map((await this.reads.events(freshIds)).map((e) => [e.id, e]));
+        for (const id of freshIds) {
+          const e = byId.get(id);
+          if (e && !this.waiting.has(id)) this.waiting.set(id, { event: e, since: Date.now() });
+        }
+      }
+      if (!this.waiting.size) return;
+      const news = await this.journeys.news([...this.waiting.keys()]);
+      const ready: Array<{ event: EventRow; news: EventNews | undefined }> = [];
+      for (const [id, w] of this.waiting) {
+        const n = news.get(id);
+        if (n && !n.settled && Date.now() - w.since < this.config.journeys.waitMs) continue;
+        this.waiting.delete(id);
+        ready.push({ event: w.event, news: n });
+      }
+      // Events no journey passes (a work item's, a repository's) say what they belong to through a walk.
+      const alone = ready.filter((r) => !r.news?.commits.length).map((r) => r.event);
+      const up = alone.length
+        ? await this.walker.walk(
+            alone.map((e) => ({ origin: e.id, events: [e.id] })),
+            'up',
+            { maxEvents: 5000 },
+          )
+        : new Map();
+      for (const { event: e, news: n } of ready) {
         const ents = [...(up.get(e.id)?.entities.values() ?? [])];
         const keys = (label: string): string[] =>
           ents
             .filter((x) => x.label === label)
             .map((x) => x.key)
             .sort();
+        const fromModel = n !== undefined && n.commits.length > 0;
         this.changes.next({
           kind: FAILED_OUTCOMES.has(e.outcome ?? '') ? 'failure' : 'event',
           event: { id: e.id, type: e.type, stage: e.stage, phase: e.phase, outcome: e.outcome, time: e.time, site: e.site },
-          commits: keys('Commit'),
-          workItems: keys('WorkItem'),
-          releases: keys('Release'),
+          commits: fromModel ? n.commits : keys('Commit'),
+          workItems: fromModel ? n.workItems : keys('WorkItem'),
+          releases: fromModel ? n.releases : keys('Release'),
+          reached: fromModel ? n.reached : [],
         });
       }
     } catch (err) {

@@ -32,6 +32,7 @@ describe('stream filters', () => {
     commits: ['git.example.com/a@abcdef0123456789abcdef0123456789abcdef01'],
     workItems: ['PAY-1'],
     releases: [],
+    reached: [],
   };
   it('matches by sha prefix, work item and site, and not otherwise', () => {
     assert.ok(matches(change, {}));

@@ -17,6 +17,26 @@ export interface HistoryStep {
   readonly via: HistoryEdge | 'push-list';
 }
 
+/** Chains read in one round trip by {@link HistoryReads.earlierAround}: steps back of one kind. */
+const AROUND_DEPTH = 200;
+
+/** The steps back of commit `c`, one subquery (see {@link HistoryReads.earlier}). */
+const STEPS_BACK = `MATCH (c)-[:PARENT]->(p:Commit) RETURN p.key AS to, 'parent' AS via
+         UNION
+         MATCH (c)<-[:ABOUT]-(s:Event)-[:PREVIOUS_VERSION]->(:Event)-[:ABOUT]->(p:Commit)
+         WHERE s.stage IN ['commit', 'merge'] AND p <> c RETURN p.key AS to, 'previous-version' AS via
+         UNION
+         MATCH (c)<-[:ABOUT {role: 'head'}]-(:Event)-[:ABOUT {role: 'pushed'}]->(p:Commit) WHERE p <> c
+         RETURN p.key AS to, 'push-list' AS via
+         UNION
+         MATCH (c)<-[:ABOUT {role: 'merge'}]-(pr:Event)-[:ABOUT {role: 'head'}]->(p:Commit)
+         WHERE p <> c AND EXISTS { (pr)-[:ABOUT]->(:Change) }
+         RETURN p.key AS to, 'merge' AS via
+         UNION
+         MATCH (c)<-[:ABOUT {role: 'head'}]-(push:Event) WHERE push.before IS NOT NULL
+         MATCH (p:Commit {key: c.repository + '@' + toLower(push.before)}) WHERE p <> c
+         RETURN p.key AS to, 'push' AS via`;
+
 export class HistoryReads {
   constructor(private readonly graph: GraphRepository) {}
 
@@ -32,25 +52,45 @@ export class HistoryReads {
     return this.graph.read<HistoryStep>(
       `UNWIND $keys AS k MATCH (c:Commit {key: k})
        CALL (c) {
-         MATCH (c)-[:PARENT]->(p:Commit) RETURN p.key AS to, 'parent' AS via
-         UNION
-         MATCH (c)<-[:ABOUT]-(s:Event)-[:PREVIOUS_VERSION]->(:Event)-[:ABOUT]->(p:Commit)
-         WHERE s.stage IN ['commit', 'merge'] AND p <> c RETURN p.key AS to, 'previous-version' AS via
-         UNION
-         MATCH (c)<-[:ABOUT {role: 'head'}]-(:Event)-[:ABOUT {role: 'pushed'}]->(p:Commit) WHERE p <> c
-         RETURN p.key AS to, 'push-list' AS via
-         UNION
-         MATCH (c)<-[:ABOUT {role: 'merge'}]-(pr:Event)-[:ABOUT {role: 'head'}]->(p:Commit)
-         WHERE p <> c AND EXISTS { (pr)-[:ABOUT]->(:Change) }
-         RETURN p.key AS to, 'merge' AS via
-         UNION
-         MATCH (c)<-[:ABOUT {role: 'head'}]-(push:Event) WHERE push.before IS NOT NULL
-         MATCH (p:Commit {key: c.repository + '@' + toLower(push.before)}) WHERE p <> c
-         RETURN p.key AS to, 'push' AS via
+         ${STEPS_BACK}
        }
        RETURN k AS from, to, via`,
       { keys },
     );
+  }
+
+  /**
+   * The steps back ({@link earlier}) of every commit within {@link AROUND_DEPTH} steps back of the given
+   * ones along chains of one kind (parents; Eiffel `PREVIOUS_VERSION` between source changes), in one
+   * round trip: a linear history of a few hundred commits is read at once instead of a step at a time.
+   * `known` lists every commit whose steps back are all in `steps` (a commit with none among them).
+   */
+  async earlierAround(keys: readonly string[]): Promise<{ steps: HistoryStep[]; known: string[] }> {
+    if (!keys.length) return { steps: [], known: [] };
+    const rows = await this.graph.read<{ from: string; to: string | null; via: HistoryStep['via'] | null }>(
+      `UNWIND $keys AS k MATCH (c:Commit {key: k})
+       CALL (c) {
+         MATCH (c)-[:PARENT*0..${AROUND_DEPTH}]->(x:Commit) RETURN DISTINCT x
+         UNION
+         MATCH (c)<-[:ABOUT]-(s:Event)-[:PREVIOUS_VERSION*0..${AROUND_DEPTH}]->(:Event)-[:ABOUT]->(x:Commit)
+         WHERE s.stage IN ['commit', 'merge'] RETURN DISTINCT x
+       }
+       WITH DISTINCT x AS c
+       CALL (c) {
+         ${STEPS_BACK}
+         UNION
+         RETURN null AS to, null AS via
+       }
+       RETURN c.key AS from, to, via`,
+      { keys },
+    );
+    const known = new Set(keys);
+    const steps: HistoryStep[] = [];
+    for (const r of rows) {
+      known.add(r.from);
+      if (r.to !== null && r.via !== null) steps.push({ from: r.from, to: r.to, via: r.via });
+    }
+    return { steps, known: [...known] };
   }
 
   /** The releases of a product, oldest first by the first event about each. */

@@ -3,6 +3,7 @@ import neo4j from 'neo4j-driver';
 import { ExplorerReads, type EntityRow } from './explorer.reads.js';
 import { GraphRepository } from './graph.repository.js';
 import {
+  JOURNEY_ORDER,
   journeyFromProps,
   journeyOf,
   journeyProps,
@@ -80,7 +81,14 @@ export class Journeys {
       'up',
     );
     const keys = new Set<string>();
-    for (const r of up.values()) for (const x of r.entities.values()) if (x.label === 'Commit') keys.add(x.key);
+    // Each event joins its journeys now (recompute confirms or drops it), so a reader of one event knows
+    // which journeys to wait for.
+    const passes: Array<{ id: string; keys: string[] }> = [];
+    for (const [id, r] of up) {
+      const mine = [...r.entities.values()].filter((x) => x.label === 'Commit').map((x) => x.key);
+      for (const k of mine) keys.add(k);
+      if (mine.length) passes.push({ id, keys: mine });
+    }
     // Cause time: the earliest arrival among these events, so a reader can wait for what it caused.
     const since = Math.min(...pending.map((p) => p.at));
     await this.graph.write(
@@ -90,9 +98,14 @@ export class Journeys {
          SET j:JourneyDirty, j.dirtyToken = $token,
              j.dirtySince = CASE WHEN j.dirtySince IS NULL OR j.dirtySince > $since THEN $since ELSE j.dirtySince END
        }
+       CALL () {
+         UNWIND $passes AS p MATCH (e:Event {id: p.id})
+         UNWIND p.keys AS k MATCH (j:Journey {key: k})
+         MERGE (j)-[:PASSED]->(e)
+       }
        CALL () { ${RECORD_FIRINGS} }
        UNWIND $ids AS id MATCH (e:Event {id: id}) REMOVE e:JourneyPending`,
-      { keys: [...keys], ids: pending.map((p) => p.id), token: randomUUID(), since: neo4j.int(since), firings },
+      { keys: [...keys], passes, ids: pending.map((p) => p.id), token: randomUUID(), since: neo4j.int(since), firings },
     );
     return pending.length;
   }
@@ -317,6 +330,42 @@ export class Journeys {
     return row ? { journey: journeyFromProps(row.j), dirty: row.dirty } : undefined;
   }
 
+  /**
+   * What the model says of each given event: whether the journey step has taken it in yet (`settled`:
+   * not pending, and none of its journeys waiting to be recomputed), the journeys it belongs to, their
+   * work items and releases, and the stages it made them reach (it is the first of its stage in their
+   * record). Events unknown to the graph are left out.
+   */
+  async news(ids: readonly string[]): Promise<Map<string, EventNews>> {
+    const out = new Map<string, EventNews>();
+    if (!ids.length) return out;
+    const rows = await this.graph.read<{
+      id: string;
+      stage: string;
+      pending: boolean;
+      js: Array<{ key: string; dirty: boolean; workItems: string[] | null; releases: string[] | null; first: string | null }>;
+    }>(
+      `UNWIND $ids AS id MATCH (e:Event {id: id})
+       RETURN id, e.stage AS stage, e:JourneyPending AS pending,
+              [(j:Journey)-[:PASSED]->(e) | {key: j.key, dirty: j:JourneyDirty, workItems: j.workItems, releases: j.releases,
+                first: [i IN range(0, size(coalesce(j.evIds, [])) - 1) WHERE j.evStages[i] = e.stage | j.evIds[i]][0]}] AS js`,
+      { ids },
+    );
+    for (const r of rows) {
+      const js = [...r.js].sort((a, b) => (a.key < b.key ? -1 : 1));
+      out.set(r.id, {
+        settled: !r.pending && js.every((j) => !j.dirty),
+        commits: js.map((j) => j.key),
+        workItems: [...new Set(js.flatMap((j) => j.workItems ?? []))].sort(),
+        releases: [...new Set(js.flatMap((j) => j.releases ?? []))].sort(),
+        reached: (JOURNEY_ORDER as readonly string[]).includes(r.stage)
+          ? js.filter((j) => j.first === r.id).map((j) => ({ commit: j.key, stage: r.stage }))
+          : [],
+      });
+    }
+    return out;
+  }
+
   /** The journeys (commit key, repository, artifacts) that passed each of the given events. */
   async passing(ids: readonly string[]): Promise<Map<string, Array<{ key: string; repository: string; artifacts: string[] }>>> {
     const out = new Map<string, Array<{ key: string; repository: string; artifacts: string[] }>>();
@@ -333,6 +382,17 @@ export class Journeys {
       );
     return out;
   }
+}
+
+/** What the journey model says of one event ({@link Journeys.news}). */
+export interface EventNews {
+  readonly settled: boolean;
+  /** The commits (journeys) it belongs to. */
+  readonly commits: string[];
+  readonly workItems: string[];
+  readonly releases: string[];
+  /** The journeys it took to a stage for the first time: it is the first event of its stage in their record. */
+  readonly reached: Array<{ commit: string; stage: string }>;
 }
 
 /** A firing as a query parameter, with when its cause arrived (for the evaluation latency). */
