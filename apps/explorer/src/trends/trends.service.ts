@@ -5,7 +5,7 @@ import { Registry } from 'prom-client';
 import type { ExplorerConfig } from '../explorer.config.js';
 import { EXPLORER_CONFIG } from '../explorer.tokens.js';
 import { areaOf } from '../lead-time.service.js';
-import type { Segment } from '../lead-time.stats.js';
+import type { Segment } from '../lead-time.segments.js';
 import type { TrendsConfig } from './trends.config.js';
 import { detect, objectiveFor, rank, type DetectOptions, type Finding, type FindingType } from './trends.detect.js';
 import { TrendsGauges } from './trends.metrics.js';
