@@ -4,7 +4,8 @@ import { GraphRepository, Journeys, takeLease } from '@not/graph';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ExplorerConfig } from './explorer.config.js';
 import { EXPLORER_CONFIG } from './explorer.tokens.js';
-import { areaOf, LeadTimeService, type AreaDeployment, type ChangeLeadTimeDto, type LeadTimeDto } from './lead-time.service.js';
+import { areaOf, LeadTimeService, type AreaDeployment } from './lead-time.service.js';
+import type { ChangeLeadTimeDto, LeadTimeDto } from './api.schemas.js';
 import { causeOf, dora, type Incident } from './lead-time.stats.js';
 import { positionOf, SEGMENTS, type Segment } from './lead-time.segments.js';
 

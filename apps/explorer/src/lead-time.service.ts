@@ -22,11 +22,12 @@ import {
   type Incident,
   type Summary,
 } from './lead-time.stats.js';
-import { milestonesOf, segmentsOf, type Segment } from './lead-time.segments.js';
+import { milestonesOf, segmentsOf } from './lead-time.segments.js';
+import type { ChangeLeadTimeDto, LeadTimeDto } from './api.schemas.js';
 import { deliversChange, deploymentsOf, isProduction, releasesOf, type DeploymentRecord } from './deployments.js';
 import { WalkService } from './walk.service.js';
 
-type GroupBy = 'stage' | 'area' | 'site';
+type GroupBy = LeadTimeDto['groupBy'];
 
 export interface LeadTimeQuery {
   readonly from: string;
@@ -37,48 +38,6 @@ export interface LeadTimeQuery {
   readonly groupBy: GroupBy;
   /** With `until=deployment`: the environment whose deployments count (default: the production ones). */
   readonly environment?: string;
-}
-
-export interface ChangeLeadTimeDto {
-  readonly commit: string;
-  readonly area: string;
-  readonly site: string;
-  readonly start: string;
-  readonly reached: string;
-  readonly total: number;
-  readonly segments: Record<Segment, number>;
-}
-
-/** The figures of one deployment environment over the window. */
-interface EnvironmentFiguresDto {
-  readonly name: string;
-  /** Whether the configured production patterns match it. */
-  readonly production: boolean;
-  /** Changes first deployed (successfully) to it in the window. */
-  readonly changes: number;
-  /** Commit to the first successful deployment to it, of those changes. */
-  readonly leadTime: Summary;
-  readonly dora: Dora;
-}
-
-export interface LeadTimeDto {
-  readonly from: string;
-  readonly to: string;
-  readonly until: string;
-  readonly groupBy: GroupBy;
-  readonly area: string | null;
-  /** With `until=deployment`: the environment asked for, else null (the production ones). */
-  readonly environment: string | null;
-  /** The configured production environment patterns. */
-  readonly production: readonly string[];
-  readonly changes: number;
-  readonly overall: GroupStats;
-  readonly groups: Array<{ name: string } & GroupStats>;
-  readonly dora: Dora;
-  /** Every environment deployed to in the window, by name. */
-  readonly environments: EnvironmentFiguresDto[];
-  readonly perChange: ChangeLeadTimeDto[];
-  readonly truncated: boolean;
 }
 
 /** A deployment (or release, or other end-stage event) with the areas of the commits it carried. */
