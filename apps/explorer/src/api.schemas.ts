@@ -121,8 +121,7 @@ const JourneyShape = {
   truncated: z.boolean().describe('a walk stopped at a limit: the answer is partial'),
 };
 /** A journey as the trace routes assemble it. */
-export const JourneySchema = z.object(JourneyShape);
-export type JourneyDto = z.output<typeof JourneySchema>;
+export type JourneyDto = z.output<ReturnType<typeof z.object<typeof JourneyShape>>>;
 
 const Subject = z.object({ kind: z.enum(['commit', 'work-item', 'change', 'artifact']), query: str, key: str });
 export const TraceSchema = named('Trace', z.object({ subject: Subject, ...JourneyShape }));

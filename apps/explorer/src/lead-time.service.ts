@@ -12,16 +12,7 @@ import {
 import type { ExplorerConfig } from './explorer.config.js';
 import { EXPLORER_CONFIG } from './explorer.tokens.js';
 import { FAILED_OUTCOMES } from '@not/events';
-import {
-  dora,
-  groupStats,
-  summarize,
-  type Deployment,
-  type Dora,
-  type GroupStats,
-  type Incident,
-  type Summary,
-} from './lead-time.stats.js';
+import { dora, groupStats, summarize, type Deployment, type Incident } from './lead-time.stats.js';
 import { milestonesOf, segmentsOf } from './lead-time.segments.js';
 import type { ChangeLeadTimeDto, LeadTimeDto } from './api.schemas.js';
 import { deliversChange, deploymentsOf, isProduction, releasesOf, type DeploymentRecord } from './deployments.js';

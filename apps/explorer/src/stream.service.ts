@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { FAILED_OUTCOMES, parseCommitKey } from '@not/events';
-import { ExplorerReads, type EventRow } from '@not/graph';
+import { ExplorerReads } from '@not/graph';
 import { Observable, Subject, filter, map } from 'rxjs';
 import type { ExplorerConfig } from './explorer.config.js';
 import { EXPLORER_CONFIG } from './explorer.tokens.js';

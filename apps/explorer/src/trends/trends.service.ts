@@ -10,17 +10,7 @@ import type { TrendsConfig } from './trends.config.js';
 import { detect, objectiveFor, rank, type DetectOptions, type Finding, type FindingType } from './trends.detect.js';
 import { TrendsGauges } from './trends.metrics.js';
 import type { InsightsDto, TrendsDto } from '../api.schemas.js';
-import {
-  byKey,
-  groupOf,
-  passagesOf,
-  seriesOf,
-  type Dimension,
-  type Passage,
-  type SeriesKey,
-  type SeriesPoint,
-  type Trial,
-} from './trends.series.js';
+import { byKey, groupOf, passagesOf, seriesOf, type Dimension, type Passage, type Trial } from './trends.series.js';
 
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
