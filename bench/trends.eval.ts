@@ -19,7 +19,7 @@ import { DEFAULT_DETECT, detect, objectiveFor, type DetectOptions, type Finding 
 import { asOf, byKey, passagesOf, type Passage } from '../apps/explorer/src/trends/trends.series.js';
 import { queueAt } from '../apps/explorer/src/trends/trends.detect.js';
 import { generateHistory, type Episode, type EpisodeType } from '../apps/explorer/src/testing/trends-history.js';
-import type { Segment } from '../apps/explorer/src/lead-time.stats.js';
+import type { Segment } from '../apps/explorer/src/lead-time.segments.js';
 
 const args = new Map(
   process.argv.slice(2).map((a): [string, string | undefined] => {

@@ -4,30 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError } from '@not/config';
-import type { EventRow } from '@not/graph';
 import { Registry } from 'prom-client';
-import { DeliveryGauges, doraByArea, leadTimeSeries, positionOf, waitingSeries, type DeliverySnapshot } from './delivery.metrics.js';
+import { DeliveryGauges, doraByArea, leadTimeSeries, waitingSeries, type DeliverySnapshot } from './delivery.metrics.js';
 import { loadExplorerConfig } from './explorer.config.js';
-import { groupStats, SEGMENTS, segmentsOf, type Segment } from './lead-time.stats.js';
+import { groupStats } from './lead-time.stats.js';
+import { SEGMENTS, segmentsOf, type Segment } from './lead-time.segments.js';
 
 const H = 3_600_000;
 const T0 = Date.UTC(2026, 10, 1, 8, 0, 0);
 const iso = (ms: number): string => new Date(ms).toISOString();
-
-function ev(stage: string, atHours: number, phase: string | null = null, outcome: string | null = null): EventRow {
-  return {
-    id: `${stage}-${atHours}-${phase}`,
-    type: 'T',
-    stage,
-    phase,
-    outcome,
-    time: iso(T0 + atHours * H),
-    site: 's',
-    source: 'ci',
-    format: 'eiffel',
-    props: {},
-  };
-}
 
 /** One change's segments from hours after T0 for each point. */
 function change(
@@ -155,58 +140,6 @@ describe('delivery metrics: DORA per area', () => {
 });
 
 describe('delivery metrics: where a change waits', () => {
-  const until = 'release';
-  it('puts a change at the segment after the last point it passed, since it passed it', () => {
-    const cases: Array<[EventRow[], Segment, number]> = [
-      [[ev('commit', 0)], 'coding', 0],
-      [[ev('commit', 0), ev('merge', 1)], 'waiting-for-build', 1],
-      [[ev('commit', 0), ev('merge', 1), ev('build', 2, 'triggered')], 'build', 2],
-      [[ev('commit', 0), ev('merge', 1), ev('build', 2, 'triggered'), ev('build', 3, 'finished', 'success')], 'test', 3],
-      [
-        [
-          ev('commit', 0),
-          ev('build', 2, 'triggered'),
-          ev('build', 3, 'finished', 'success'),
-          ev('test', 4, 'started'),
-          ev('test', 5, 'finished', 'success'),
-        ],
-        'waiting-for-promotion',
-        5,
-      ],
-      [
-        [ev('commit', 0), ev('build', 3, 'finished', 'success'), ev('test', 5, 'finished', 'success'), ev('promotion', 6)],
-        'promotion-to-release',
-        6,
-      ],
-    ];
-    for (const [journey, stage, since] of cases) assert.deepEqual(positionOf(journey, until), { stage, since: iso(T0 + since * H) }, stage);
-  });
-
-  it('keeps a change whose builds failed at build, and one whose tests failed at test', () => {
-    assert.deepEqual(positionOf([ev('commit', 0), ev('build', 2, 'started'), ev('build', 3, 'finished', 'failure')], until), {
-      stage: 'build',
-      since: iso(T0 + 2 * H),
-    });
-    assert.deepEqual(
-      positionOf(
-        [ev('commit', 0), ev('build', 2, 'started'), ev('build', 3, 'finished', 'success'), ev('test', 4, 'finished', 'failure')],
-        until,
-      ),
-      { stage: 'test', since: iso(T0 + 3 * H) },
-    );
-    // A build retried successfully moves on.
-    assert.equal(
-      positionOf([ev('commit', 0), ev('build', 2, 'finished', 'failure'), ev('build', 4, 'finished', 'success')], until)?.stage,
-      'test',
-    );
-  });
-
-  it('does not count a change that reached the end stage', () => {
-    assert.equal(positionOf([ev('commit', 0), ev('release', 9)], until), undefined);
-    assert.equal(positionOf([ev('commit', 0), ev('publication', 9)], 'publication'), undefined);
-    assert.equal(positionOf([], until), undefined);
-  });
-
   it('counts the waiting changes per stage and area and the age of the oldest', () => {
     const now = T0 + 10 * H;
     const w = waitingSeries(

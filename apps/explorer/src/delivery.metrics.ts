@@ -1,12 +1,13 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { GraphRepository, Journeys, takeLease, type EventRow } from '@not/graph';
+import { GraphRepository, Journeys, takeLease } from '@not/graph';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ExplorerConfig } from './explorer.config.js';
 import { EXPLORER_CONFIG } from './explorer.tokens.js';
-import { areaOf, LeadTimeService, type AreaDeployment, type ChangeLeadTimeDto, type LeadTimeDto } from './lead-time.service.js';
-import { FAILED_OUTCOMES } from '@not/events';
-import { causeOf, dora, SEGMENTS, type Incident, type Segment } from './lead-time.stats.js';
+import { areaOf, LeadTimeService, type AreaDeployment } from './lead-time.service.js';
+import type { ChangeLeadTimeDto, LeadTimeDto } from './api.schemas.js';
+import { causeOf, dora, type Incident } from './lead-time.stats.js';
+import { positionOf, SEGMENTS, type Segment } from './lead-time.segments.js';
 
 /**
  * Delivery figures for Prometheus (the Delivery dashboard and the
@@ -79,39 +80,6 @@ export function doraByArea(
       timeToRestoreSeconds: d.timeToRestoreSeconds,
     };
   });
-}
-
-/**
- * Where a change that has not reached `until` is now, from its journey (events
- * sorted by time): the lead-time segment it is in and since when. The segments
- * follow the lead-time definitions: waiting for build after the merge, build
- * from the first trigger until a build finishes, test until the tests finish,
- * waiting for promotion until a promotion, then promotion to the end stage.
- * A change whose builds all failed stays at `build` (since the build started);
- * one whose tests all failed stays at `test` (since its build finished).
- * Undefined when the change has reached `until`.
- */
-export function positionOf(journey: readonly EventRow[], until: string): { stage: Segment; since: string } | undefined {
-  if (journey.length === 0 || journey.some((e) => e.stage === until)) return undefined;
-  const first = (pred: (e: EventRow) => boolean): EventRow | undefined => journey.find(pred);
-  const commit = first((e) => e.stage === 'commit') ?? journey[0]!;
-  const promotion = first((e) => e.stage === 'promotion');
-  if (promotion) return { stage: 'promotion-to-release', since: promotion.time };
-  const buildStart = first((e) => e.stage === 'build' && (e.phase === 'triggered' || e.phase === 'queued' || e.phase === 'started'));
-  const builds = journey.filter((e) => e.stage === 'build' && e.phase === 'finished');
-  const buildOk = builds.find((e) => !FAILED_OUTCOMES.has(e.outcome ?? ''));
-  const tests = journey.filter((e) => e.stage === 'test' && (e.phase === 'finished' || e.phase === 'canceled'));
-  if (buildOk || (builds.length === 0 && tests.length > 0)) {
-    const buildEnd = buildOk?.time ?? buildStart?.time ?? commit.time;
-    if (tests.length === 0) return { stage: 'test', since: buildEnd };
-    if (tests.every((e) => FAILED_OUTCOMES.has(e.outcome ?? ''))) return { stage: 'test', since: buildEnd };
-    return { stage: 'waiting-for-promotion', since: tests[tests.length - 1]!.time };
-  }
-  if (builds.length > 0) return { stage: 'build', since: (buildStart ?? builds[0]!).time };
-  if (buildStart) return { stage: 'build', since: buildStart.time };
-  const merge = first((e) => e.stage === 'merge');
-  if (merge) return { stage: 'waiting-for-build', since: merge.time };
-  return { stage: 'coding', since: commit.time };
 }
 
 /** Changes waiting per stage and area, and how long the oldest of them has waited at `now`. */
@@ -362,8 +330,7 @@ export class DeliveryMetricsService implements OnApplicationBootstrap, OnModuleD
     const started = await this.journeys.reachedIn('commit', from, to, this.config.limits.leadTimeChanges);
     const out: Array<{ area: string; stage: Segment; since: string }> = [];
     for (const j of started) {
-      const journey: EventRow[] = j.events.map((e) => ({ ...e, type: '', source: '', format: '', props: {} }));
-      const p = positionOf(journey, until);
+      const p = positionOf(j.events, until);
       if (p) out.push({ area: areaOf(this.config.areas, j.repository), ...p });
     }
     return out;

@@ -3,11 +3,12 @@ import type { Response } from 'express';
 import { STAGES } from '@not/events';
 import { z } from 'zod';
 import { BearerGuard } from './auth.guard.js';
-import { EiffelService, type EiffelEventDto, type EventsPageDto, type SearchDto } from './eiffel.service.js';
+import { EiffelService } from './eiffel.service.js';
+import type { EiffelEventDto, EventsPageDto, SearchDto } from './api.schemas.js';
 import { intString, isoTime, text, ZodPipe } from './validation.js';
 
-const IdParams = z.strictObject({ id: text(256) });
-const EventsQuery = z
+export const IdParams = z.strictObject({ id: text(256) });
+export const EventsQuery = z
   .strictObject({
     'meta.type': text(200).optional(),
     meta: z.strictObject({ type: text(200).optional() }).optional(),
@@ -26,8 +27,8 @@ const EventsQuery = z
 const linkTypes = z
   .array(z.string().regex(/^(ALL|[A-Z][A-Z0-9_]{0,63})$/, 'must be ALL or an upper-case link type such as CAUSE'))
   .max(100);
-const SearchBody = z.strictObject({ dlt: linkTypes.default([]), ult: linkTypes.default([]) });
-const SearchQuery = z.strictObject({
+export const SearchBody = z.strictObject({ dlt: linkTypes.default([]), ult: linkTypes.default([]) });
+export const SearchQuery = z.strictObject({
   levels: z.union([z.literal('-1'), intString(1, 200)]).default(10),
   limit: z.union([z.literal('-1'), intString(1, 100_000)]).default(1000),
   tree: z.enum(['false']).optional(),

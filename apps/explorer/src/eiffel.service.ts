@@ -3,33 +3,7 @@ import { ExplorerReads, RawEventReads, type EventFilter, type EventRow, type Lin
 import type { ExplorerConfig } from './explorer.config.js';
 import { EXPLORER_CONFIG } from './explorer.tokens.js';
 import { notFound } from './trace.service.js';
-
-/** An event in Eiffel's shape, as an Eiffel event repository returns it, with where it came from under `trace`. */
-export interface EiffelEventDto {
-  readonly meta: {
-    id: string;
-    type: string;
-    version: string | null;
-    time: number;
-    tags?: unknown;
-    source?: Record<string, unknown>;
-  };
-  readonly data: Record<string, unknown>;
-  readonly links: Array<{ type: string; target: string }>;
-  readonly trace: { stage: string; phase: string | null; outcome: string | null; site: string; source: string; format: string };
-}
-
-export interface EventsPageDto {
-  readonly pageNo: number;
-  readonly pageSize: number;
-  readonly totalNumberItems: number;
-  readonly items: EiffelEventDto[];
-}
-
-export interface SearchDto {
-  readonly upstreamLinkObjects: EiffelEventDto[];
-  readonly downstreamLinkObjects: EiffelEventDto[];
-}
+import type { EiffelEventDto, EventsPageDto, SearchDto } from './api.schemas.js';
 
 export interface SearchRequest {
   readonly dlt: readonly string[];

@@ -28,6 +28,20 @@ import { WebController } from './web.controller.js';
 import { TrendsController } from './trends/trends.controller.js';
 import { TrendsService } from './trends/trends.service.js';
 
+/** Every controller of the explorer: the OpenAPI test reads their routes from here. */
+export const EXPLORER_CONTROLLERS = [
+  TraceController,
+  ReleaseController,
+  LeadTimeController,
+  EiffelController,
+  ErController,
+  StreamController,
+  SubscriptionsController,
+  OpenApiController,
+  WebController,
+  TrendsController,
+];
+
 @Module({})
 export class ExplorerModule {
   static forConfig(config: ExplorerConfig): DynamicModule {
@@ -36,18 +50,7 @@ export class ExplorerModule {
     return {
       module: ExplorerModule,
       imports: [ObservabilityModule.forApp('explorer')],
-      controllers: [
-        TraceController,
-        ReleaseController,
-        LeadTimeController,
-        EiffelController,
-        ErController,
-        StreamController,
-        SubscriptionsController,
-        OpenApiController,
-        WebController,
-        TrendsController,
-      ],
+      controllers: EXPLORER_CONTROLLERS,
       providers: [
         { provide: EXPLORER_CONFIG, useValue: config },
         {

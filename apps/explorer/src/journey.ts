@@ -1,94 +1,13 @@
-import {
-  stageSummaries,
-  type AboutRow,
-  type EntityRow,
-  type EventRow,
-  type JourneyStage,
-  type LinkRow,
-  type StageSummary,
-} from '@not/graph';
+import { stageSummaries, type AboutRow, type EntityRow, type EventRow, type LinkRow } from '@not/graph';
+import type { JourneyDto } from './api.schemas.js';
 
-interface EventDto extends EventRow {
-  readonly links: Array<{ type: string; target: string }>;
-  readonly about: Array<{ label: string; key: string; role: string }>;
-}
-
-type StageDto = StageSummary;
-
-interface BuildDto {
-  readonly key: string;
-  readonly aliases: string[];
-  readonly site: string | null;
-  readonly ci: string | null;
-  readonly job: string | null;
-  readonly number: string | null;
-  readonly name: string | null;
-  readonly url: string | null;
-  readonly result: string | null;
-  readonly triggered: string | null;
-  readonly started: string | null;
-  readonly finished: string | null;
-  readonly queueSeconds: number | null;
-  readonly runSeconds: number | null;
-  readonly events: string[];
-}
-
-interface TestRunDto {
-  readonly key: string;
-  readonly site: string | null;
-  readonly name: string | null;
-  readonly result: string | null;
-  readonly started: string | null;
-  readonly finished: string | null;
-  readonly seconds: number | null;
-  readonly events: string[];
-}
-
-interface ArtifactDto {
-  readonly key: string;
-  readonly aliases: string[];
-  readonly digests: string[];
-  readonly purls: string[];
-  readonly name: string | null;
-  readonly sites: string[];
-  readonly created: string | null;
-}
-
-interface StepEventDto {
-  readonly event: string;
-  readonly type: string;
-  readonly time: string;
-  readonly site: string;
-  readonly outcome: string | null;
-  readonly details: Record<string, unknown>;
-}
-
-interface StoppedDto {
-  readonly stage: JourneyStage;
-  readonly reason: string;
-  readonly event: StepEventDto;
-  readonly build: string | null;
-  readonly testRun: string | null;
-}
-
-export interface JourneyDto {
-  readonly furthestStage: JourneyStage | null;
-  readonly stoppedAt: StoppedDto | null;
-  readonly stages: StageDto[];
-  readonly sites: string[];
-  readonly commits: Array<{ key: string; sha: string | null; repository: string | null }>;
-  readonly changes: Array<{ key: string; props: Record<string, unknown> }>;
-  readonly workItems: Array<{ key: string; props: Record<string, unknown> }>;
-  readonly builds: BuildDto[];
-  readonly testRuns: TestRunDto[];
-  readonly artifacts: ArtifactDto[];
-  readonly publications: StepEventDto[];
-  readonly promotions: StepEventDto[];
-  readonly deployments: StepEventDto[];
-  readonly releases: Array<{ key: string; product: string | null; version: string | null; time: string | null }>;
-  readonly events: EventDto[];
-  readonly truncated: boolean;
-}
+type EventDto = JourneyDto['events'][number];
+type StageDto = JourneyDto['stages'][number];
+type BuildDto = JourneyDto['builds'][number];
+type TestRunDto = JourneyDto['testRuns'][number];
+type ArtifactDto = JourneyDto['artifacts'][number];
+type StepEventDto = JourneyDto['promotions'][number];
+type StoppedDto = NonNullable<JourneyDto['stoppedAt']>;
 
 const str = (v: unknown): string | null => (typeof v === 'string' && v ? v : typeof v === 'number' ? String(v) : null);
 const seconds = (a: string | null, b: string | null): number | null =>

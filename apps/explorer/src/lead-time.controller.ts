@@ -1,11 +1,12 @@
 import { Controller, Get, Query, UseGuards } from '@nestjs/common';
 import { z } from 'zod';
 import { BearerGuard } from './auth.guard.js';
-import { LeadTimeService, type LeadTimeDto } from './lead-time.service.js';
+import { LeadTimeService } from './lead-time.service.js';
+import type { LeadTimeDto } from './api.schemas.js';
 import { isoTime, text, ZodPipe } from './validation.js';
 
 const DAY = 86_400_000;
-const LeadTimeQuery = z
+export const LeadTimeQuery = z
   .strictObject({
     from: isoTime.optional(),
     to: isoTime.optional(),

@@ -4,7 +4,6 @@ import {
   ExplorerReads,
   Journeys,
   type DeliveryEventRow,
-  type EventRow,
   type IncidentEventRow,
   type JourneyEvent,
   type JourneyRecord,
@@ -13,23 +12,13 @@ import {
 import type { ExplorerConfig } from './explorer.config.js';
 import { EXPLORER_CONFIG } from './explorer.tokens.js';
 import { FAILED_OUTCOMES } from '@not/events';
-import {
-  dora,
-  groupStats,
-  segmentsOf,
-  summarize,
-  type Deployment,
-  type Dora,
-  type GroupStats,
-  type Incident,
-  type Milestones,
-  type Segment,
-  type Summary,
-} from './lead-time.stats.js';
+import { dora, groupStats, summarize, type Deployment, type Incident } from './lead-time.stats.js';
+import { milestonesOf, segmentsOf } from './lead-time.segments.js';
+import type { ChangeLeadTimeDto, LeadTimeDto } from './api.schemas.js';
 import { deliversChange, deploymentsOf, isProduction, releasesOf, type DeploymentRecord } from './deployments.js';
 import { WalkService } from './walk.service.js';
 
-type GroupBy = 'stage' | 'area' | 'site';
+type GroupBy = LeadTimeDto['groupBy'];
 
 export interface LeadTimeQuery {
   readonly from: string;
@@ -40,48 +29,6 @@ export interface LeadTimeQuery {
   readonly groupBy: GroupBy;
   /** With `until=deployment`: the environment whose deployments count (default: the production ones). */
   readonly environment?: string;
-}
-
-export interface ChangeLeadTimeDto {
-  readonly commit: string;
-  readonly area: string;
-  readonly site: string;
-  readonly start: string;
-  readonly reached: string;
-  readonly total: number;
-  readonly segments: Record<Segment, number>;
-}
-
-/** The figures of one deployment environment over the window. */
-interface EnvironmentFiguresDto {
-  readonly name: string;
-  /** Whether the configured production patterns match it. */
-  readonly production: boolean;
-  /** Changes first deployed (successfully) to it in the window. */
-  readonly changes: number;
-  /** Commit to the first successful deployment to it, of those changes. */
-  readonly leadTime: Summary;
-  readonly dora: Dora;
-}
-
-export interface LeadTimeDto {
-  readonly from: string;
-  readonly to: string;
-  readonly until: string;
-  readonly groupBy: GroupBy;
-  readonly area: string | null;
-  /** With `until=deployment`: the environment asked for, else null (the production ones). */
-  readonly environment: string | null;
-  /** The configured production environment patterns. */
-  readonly production: readonly string[];
-  readonly changes: number;
-  readonly overall: GroupStats;
-  readonly groups: Array<{ name: string } & GroupStats>;
-  readonly dora: Dora;
-  /** Every environment deployed to in the window, by name. */
-  readonly environments: EnvironmentFiguresDto[];
-  readonly perChange: ChangeLeadTimeDto[];
-  readonly truncated: boolean;
 }
 
 /** A deployment (or release, or other end-stage event) with the areas of the commits it carried. */
@@ -136,11 +83,11 @@ export class LeadTimeService {
     const inScope = (env: string | null): boolean => (q.environment !== undefined ? env === q.environment : isProduction(env, production));
     const deliveredTo =
       (accept: (env: string | null) => boolean) =>
-      (e: EventRow): boolean => {
+      (e: JourneyEvent): boolean => {
         const r = info.get(e.id);
         return r !== undefined && deliversChange(r) && accept(r.environments[0] ?? null);
       };
-    const isEnd: (e: EventRow) => boolean = toDeployment
+    const isEnd: (e: JourneyEvent) => boolean = toDeployment
       ? deliveredTo(inScope)
       : q.until === 'release'
         ? (e) => info.get(e.id)?.nested !== true
@@ -237,17 +184,17 @@ export class LeadTimeService {
   }
 
   /** The lead time of each change whose end point (the first event of `until` that `isEnd` accepts) lies in the window. */
-  private changesOf(journeys: readonly JourneyRecord[], q: LeadTimeQuery, isEnd: (e: EventRow) => boolean): ChangeLeadTimeDto[] {
+  private changesOf(journeys: readonly JourneyRecord[], q: LeadTimeQuery, isEnd: (e: JourneyEvent) => boolean): ChangeLeadTimeDto[] {
     const out: ChangeLeadTimeDto[] = [];
     for (const j of journeys) {
-      const journey = j.events.map(asEventRow);
-      const m = milestones(journey, q.until, isEnd);
-      if (!m || m.points.reached < q.from || m.points.reached >= q.to) continue;
+      const journey = j.events;
+      const m = milestonesOf(journey, q.until, isEnd);
+      if (!m || m.reached < q.from || m.reached >= q.to) continue;
       const area = areaOf(this.config.areas, j.repository);
       if (q.area !== undefined && area !== q.area) continue;
       const site = journey.find((e) => e.stage === 'commit')?.site ?? journey[0]!.site;
-      const { total, segments } = segmentsOf(m.points);
-      out.push({ commit: j.key, area, site, start: m.points.commit, reached: m.points.reached, total, segments });
+      const { total, segments } = segmentsOf(m);
+      out.push({ commit: j.key, area, site, start: m.commit, reached: m.reached, total, segments });
     }
     return out.sort((a, b) => (a.reached < b.reached ? -1 : a.reached > b.reached ? 1 : a.commit < b.commit ? -1 : 1));
   }
@@ -279,11 +226,6 @@ export class LeadTimeService {
       );
     return out;
   }
-}
-
-/** A journey's event as the lead-time arithmetic reads events. */
-function asEventRow(e: JourneyEvent): EventRow {
-  return { ...e, type: '', source: '', format: '', props: {} };
 }
 
 /** The area a repository belongs to: the first configured prefix that matches, else the repository itself. */
@@ -318,32 +260,4 @@ export function incidentsOf(events: readonly IncidentEventRow[]): Incident[] {
     });
   }
   return out.sort((a, b) => Date.parse(a.detected) - Date.parse(b.detected));
-}
-
-/**
- * The points one change passed, from its journey (events sorted by time); undefined when it never reached
- * `until` (its first event there that `isEnd` accepts: a release that is not part of another, a deployment
- * to the environments asked for).
- */
-function milestones(journey: readonly EventRow[], until: string, isEnd: (e: EventRow) => boolean): { points: Milestones } | undefined {
-  const reachedEv = journey.find((e) => e.stage === until && isEnd(e));
-  if (!reachedEv) return undefined;
-  const reached = reachedEv.time;
-  const first = (pred: (e: EventRow) => boolean): string | undefined => journey.find(pred)?.time;
-  const commit = first((e) => e.stage === 'commit') ?? journey[0]!.time;
-  const promotion = until === 'promotion' ? reached : first((e) => e.stage === 'promotion');
-  const testLimit = promotion ?? reached;
-  const tests = journey.filter((e) => e.stage === 'test' && (e.phase === 'finished' || e.phase === 'canceled') && e.time <= testLimit);
-  const buildsDone = journey.filter((e) => e.stage === 'build' && e.phase === 'finished');
-  return {
-    points: {
-      commit,
-      merge: first((e) => e.stage === 'merge'),
-      buildStart: first((e) => e.stage === 'build' && (e.phase === 'triggered' || e.phase === 'queued' || e.phase === 'started')),
-      buildEnd: (buildsDone.find((e) => e.outcome === 'success') ?? buildsDone[0])?.time,
-      testEnd: tests[tests.length - 1]?.time,
-      promotion,
-      reached,
-    },
-  };
 }

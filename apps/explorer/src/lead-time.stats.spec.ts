@@ -1,44 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { causeOf, dora, groupStats, percentile, segmentsOf, summarize } from './lead-time.stats.js';
+import { causeOf, dora, groupStats, percentile, summarize } from './lead-time.stats.js';
 import { incidentsOf } from './lead-time.service.js';
 
 const at = (min: number): string => new Date(Date.UTC(2030, 0, 1, 0, min)).toISOString();
 
 describe('lead-time arithmetic', () => {
-  it('splits a change into its six segments that add up to the total', () => {
-    const { total, segments } = segmentsOf({
-      commit: at(0),
-      merge: at(30),
-      buildStart: at(35),
-      buildEnd: at(52),
-      testEnd: at(100),
-      promotion: at(110),
-      reached: at(130),
-    });
-    assert.equal(total, 130 * 60);
-    assert.deepEqual(segments, {
-      coding: 1800,
-      'waiting-for-build': 300,
-      build: 1020,
-      test: 2880,
-      'waiting-for-promotion': 600,
-      'promotion-to-release': 1200,
-    });
-  });
-
-  it('gives a missing point zero length and never lets a segment run backwards', () => {
-    const { total, segments } = segmentsOf({ commit: at(0), merge: at(30), buildStart: at(20), reached: at(60) });
-    assert.equal(total, 3600);
-    assert.equal(segments['waiting-for-build'], 0);
-    assert.equal(segments.build, 0);
-    assert.equal(segments['promotion-to-release'], 1800);
-    assert.equal(
-      Object.values(segments).reduce((a, b) => a + b, 0),
-      total,
-    );
-  });
-
   it('takes nearest-rank percentiles', () => {
     assert.equal(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.5), 5);
     assert.equal(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.9), 9);

@@ -1,40 +1,12 @@
 /**
- * Lead-time arithmetic, pure: milestones of one change -> time per segment,
- * percentiles, the bottleneck and the DORA figures. Times are ISO strings in,
- * seconds out.
+ * Lead-time arithmetic, pure: percentiles of the segments (`lead-time.segments.ts`), the bottleneck
+ * and the DORA figures. Times are ISO strings in, seconds out.
  */
 
-export const SEGMENTS = ['coding', 'waiting-for-build', 'build', 'test', 'waiting-for-promotion', 'promotion-to-release'] as const;
-export type Segment = (typeof SEGMENTS)[number];
+import { SEGMENTS, type Segment } from './lead-time.segments.js';
+
 const WAITING: readonly Segment[] = ['waiting-for-build', 'waiting-for-promotion'];
 const WORKING: readonly Segment[] = ['coding', 'build', 'test', 'promotion-to-release'];
-
-/** When a change passed each point; a missing point takes the one before it (its segment lasts zero). */
-export interface Milestones {
-  readonly commit: string;
-  readonly merge?: string;
-  readonly buildStart?: string;
-  readonly buildEnd?: string;
-  readonly testEnd?: string;
-  readonly promotion?: string;
-  readonly reached: string;
-}
-
-export function segmentsOf(m: Milestones): { total: number; segments: Record<Segment, number> } {
-  const points = [m.commit, m.merge, m.buildStart, m.buildEnd, m.testEnd, m.promotion, m.reached];
-  const end = Date.parse(m.reached);
-  const ms: number[] = [];
-  let prev = Date.parse(m.commit);
-  for (const p of points) {
-    const t = p === undefined ? prev : Math.min(Math.max(Date.parse(p), prev), end);
-    ms.push(t);
-    prev = t;
-  }
-  ms[ms.length - 1] = Math.max(end, ms[0]!);
-  const segments = {} as Record<Segment, number>;
-  SEGMENTS.forEach((s, i) => (segments[s] = (ms[i + 1]! - ms[i]!) / 1000));
-  return { total: (ms[ms.length - 1]! - ms[0]!) / 1000, segments };
-}
 
 export interface Summary {
   readonly count: number;

@@ -1,11 +1,12 @@
 import { Controller, Get, Param, Query, UseGuards } from '@nestjs/common';
 import { z } from 'zod';
 import { BearerGuard } from './auth.guard.js';
-import { ReleaseService, type ReleaseDto } from './release.service.js';
+import { ReleaseService } from './release.service.js';
+import type { ReleaseDto } from './api.schemas.js';
 import { text, ZodPipe } from './validation.js';
 
-const ReleaseParams = z.strictObject({ product: text(200), version: text(200) });
-const ReleaseQuery = z.strictObject({ diff: text(200).optional() });
+export const ReleaseParams = z.strictObject({ product: text(200), version: text(200) });
+export const ReleaseQuery = z.strictObject({ diff: text(200).optional() });
 
 @Controller('api/v1/releases')
 @UseGuards(BearerGuard)

@@ -3,71 +3,14 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ExplorerReads, HistoryReads, type HistoryStep } from '@not/graph';
 import type { ExplorerConfig } from './explorer.config.js';
 import { EXPLORER_CONFIG } from './explorer.tokens.js';
-import { notFound, ambiguous, TraceService, type UpstreamDto } from './trace.service.js';
+import { notFound, ambiguous, TraceService } from './trace.service.js';
+import type { ReleaseDto, UpstreamDto } from './api.schemas.js';
 import { Ancestry, componentsOf, historyBetween, type ArtifactUpstream, type Component, type History } from './release.history.js';
 import { WalkService } from './walk.service.js';
 
-export interface ReleaseDto {
-  readonly product: string;
-  readonly version: string;
-  readonly key: string;
-  /** Every artifact in the release, through compositions. */
-  readonly artifacts: string[];
-  /** What the release ships: artifacts built from its composition (an image, a bundle). */
-  readonly productArtifacts: string[];
-  /** The release before this one of the same product (by the time of the first event about each), or null. */
-  readonly previous: string | null;
-  /** The components, each with its history since the previous release. */
-  readonly components: ComponentDto[];
-  /** The commits the components were built from and their history since the previous release, and what the walk met. */
-  readonly commits: UpstreamDto['commits'];
-  /** The work items those commits (and the changes met) reference. */
-  readonly workItems: string[];
-  readonly changes: string[];
-  readonly builds: string[];
-  readonly truncated: boolean;
-  /** The release has more artifacts than are split into components (`COMPONENT_ARTIFACTS`): components are of the first ones only. */
-  readonly componentsTruncated: boolean;
-  readonly diff?: ReleaseDiffDto;
-}
-
-/** A component: an artifact built from commits of its own, and what changed in it since the previous release. */
-interface ComponentDto extends Component {
-  /** The same component in the previous release, or null when it is new (or there is none). */
-  readonly previous: {
-    readonly release: string;
-    readonly artifact: string;
-    readonly version: string | null;
-    readonly builtFrom: readonly string[];
-  } | null;
-  /** `complete`, `gap` (history partly unknown), `back` (built from older code than before) or `first` (no previous). */
-  readonly history: History['state'];
-  /** How the history was established: `built-from`, then the kinds of steps back (`parent`, `previous-version`, `push`). */
-  readonly historyFrom: string[];
-  /** Its commits since the previous release (with the ones it was built from); unchanged: none. */
-  readonly commits: string[];
-  readonly workItems: string[];
-}
-
-interface ComponentDiffDto {
-  readonly name: string;
-  /** `downgraded`: built from older code than before (commits only removed). */
-  readonly status: 'unchanged' | 'upgraded' | 'downgraded' | 'added' | 'removed';
-  readonly from: { readonly artifact: string; readonly version: string | null } | null;
-  readonly to: { readonly artifact: string; readonly version: string | null } | null;
-  /** Commits in `to` that `from` did not have (an added component: the ones it was built from). */
-  readonly commitsAdded: string[];
-  /** Commits in `from` that `to` does not have: only when the component went back in history (or was removed). */
-  readonly commitsRemoved: string[];
-  readonly history: History['state'] | null;
-}
-
-interface ReleaseDiffDto {
-  readonly against: string;
-  readonly components: ComponentDiffDto[];
-  readonly added: { artifacts: string[]; commits: string[]; workItems: string[] };
-  readonly removed: { artifacts: string[]; commits: string[]; workItems: string[] };
-}
+type ComponentDto = ReleaseDto['components'][number];
+type ReleaseDiffDto = NonNullable<ReleaseDto['diff']>;
+type ComponentDiffDto = ReleaseDiffDto['components'][number];
 
 /** Most commits one component's history walk collects. */
 const HISTORY_LIMIT = 20_000;

@@ -5,7 +5,7 @@ import { BearerGuard } from './auth.guard.js';
 import { StreamService, type SseMessage } from './stream.service.js';
 import { sha, text, ZodPipe } from './validation.js';
 
-const StreamQuery = z.strictObject({
+export const StreamQuery = z.strictObject({
   commit: sha.optional(),
   workItem: text(300).optional(),
   release: text(400).optional(),

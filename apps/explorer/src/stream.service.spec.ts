@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { EventNews, EventRow, ExplorerReads, Journeys, WalkResult } from '@not/graph';
 import { explorerConfigSchema } from './explorer.config.js';
-import { StreamService, type GraphChange } from './stream.service.js';
+import type { GraphChange } from './api.schemas.js';
+import { StreamService } from './stream.service.js';
 import type { WalkService } from './walk.service.js';
 
 const ev = (id: string, stage: string): EventRow =>

@@ -5,23 +5,13 @@ import { Observable, Subject, filter, map } from 'rxjs';
 import type { ExplorerConfig } from './explorer.config.js';
 import { EXPLORER_CONFIG } from './explorer.tokens.js';
 import { WalkService } from './walk.service.js';
+import type { GraphChange } from './api.schemas.js';
 
 export interface StreamFilter {
   readonly commit?: string;
   readonly workItem?: string;
   readonly release?: string;
   readonly site?: string;
-}
-
-/** What the stream says about one new event: the event and what it belongs to. */
-export interface GraphChange {
-  readonly kind: 'event' | 'failure';
-  readonly event: Pick<EventRow, 'id' | 'type' | 'stage' | 'phase' | 'outcome' | 'time' | 'site'>;
-  readonly commits: string[];
-  readonly workItems: string[];
-  readonly releases: string[];
-  /** The commits whose journeys this event took to its stage for the first time ("reached build"). */
-  readonly reached: Array<{ commit: string; stage: string }>;
 }
 
 export interface SseMessage {

@@ -1,7 +1,8 @@
 import { Controller, Get, Param, Query, UseGuards } from '@nestjs/common';
 import type { z } from 'zod';
 import { BearerGuard } from './auth.guard.js';
-import { TraceService, type ArtifactTraceDto, type TraceDto } from './trace.service.js';
+import { TraceService } from './trace.service.js';
+import type { ArtifactTraceDto, TraceDto } from './api.schemas.js';
 import { ArtifactParams, ChangeParams, CommitParams, EmptyQuery, KeyParams, TraceQuery, ZodPipe } from './validation.js';
 
 @Controller('api/v1/trace')

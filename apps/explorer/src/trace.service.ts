@@ -1,26 +1,9 @@
 import { parseCommitKey } from '@not/events';
 import { ConflictException, HttpException, Injectable, NotFoundException } from '@nestjs/common';
 import { ExplorerReads, Journeys, type EntityRow, type JourneyRecord } from '@not/graph';
-import { assembleJourney, type JourneyDto } from './journey.js';
+import { assembleJourney } from './journey.js';
+import type { ArtifactTraceDto, JourneyDto, TraceDto, UpstreamDto } from './api.schemas.js';
 import { WalkService, type WalkResult } from './walk.service.js';
-
-export interface SubjectDto {
-  readonly kind: 'commit' | 'work-item' | 'change' | 'artifact';
-  readonly query: string;
-  readonly key: string;
-}
-
-export type TraceDto = { readonly subject: SubjectDto } & JourneyDto;
-
-export interface UpstreamDto {
-  readonly commits: Array<{ key: string; sha: string | null; repository: string | null }>;
-  readonly workItems: string[];
-  readonly changes: string[];
-  readonly builds: string[];
-  readonly artifacts: string[];
-}
-
-export type ArtifactTraceDto = TraceDto & { readonly upstream: UpstreamDto };
 
 /** "Where is my change now?": a journey downstream from a commit, work item, change or artifact. */
 @Injectable()
@@ -112,7 +95,7 @@ export class TraceService {
     ]);
   }
 
-  private async trace(subject: SubjectDto, seeds: EntityRow[], events: string[] = []): Promise<TraceDto> {
+  private async trace(subject: TraceDto['subject'], seeds: EntityRow[], events: string[] = []): Promise<TraceDto> {
     const walked = (await this.walker.walk([{ origin: 't', entities: seeds, events }], 'down')).get('t')!;
     const ids = [...walked.events];
     const entities = [...walked.entities.values()];

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { BadRequestException } from '@nestjs/common';
 import { describe, it } from 'node:test';
 import { CommitParams, isoTime, ZodPipe } from './validation.js';
-import { matches, type GraphChange } from './stream.service.js';
+import { matches } from './stream.service.js';
+import type { GraphChange } from './api.schemas.js';
 
 describe('input validation', () => {
   it('accepts full and short shas, lower-cased, and rejects anything else with what was wrong', () => {

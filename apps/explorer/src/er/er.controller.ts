@@ -1,7 +1,8 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Req, UseGuards } from '@nestjs/common';
 import type { Request } from 'express';
 import { ErReadGuard } from './er.guard.js';
-import { ErService, type ErPage, type ErSearch } from './er.service.js';
+import { ErService } from './er.service.js';
+import type { ErPage, ErSearch } from '../api.schemas.js';
 
 /**
  * The Eiffel Event Repository API as eiffel-goer publishes it (api/openapi-spec.yaml) and Eiffel
@@ -15,7 +16,7 @@ export class ErController {
   constructor(private readonly er: ErService) {}
 
   @Get('events/:id')
-  byId(@Param('id') id: string, @Req() req: Request): Promise<unknown> {
+  byId(@Param('id') id: string, @Req() req: Request): Promise<Record<string, unknown>> {
     return this.er.byId(id, rawQuery(req));
   }
 

@@ -3,21 +3,8 @@ import { ExplorerReads, RawEventReads, type RawEventRow, type RawPrefilter } fro
 import type { ExplorerConfig } from '../explorer.config.js';
 import { EXPLORER_CONFIG } from '../explorer.tokens.js';
 import { matchesAll, parseEventsQuery, parseSearchQuery, QueryError, type Condition } from './er-query.js';
-import { buildTree, type TreeNode } from './er-tree.js';
-
-/** `GET /events`' answer (goer's OpenAPI document, `GET /events`, response 200). */
-export interface ErPage {
-  readonly pageNo: number;
-  readonly pageSize: number;
-  readonly totalNumberItems: number;
-  readonly items: unknown[];
-}
-
-/** `POST /search/{id}`'s answer (goer's OpenAPI document; EI's UpStreamEventsHandler reads `upstreamLinkObjects`). */
-export interface ErSearch {
-  readonly upstreamLinkObjects: TreeNode[];
-  readonly downstreamLinkObjects: TreeNode[];
-}
+import { buildTree } from './er-tree.js';
+import type { ErPage, ErSearch } from '../api.schemas.js';
 
 const LINK_TYPE = /^[A-Z][A-Z0-9_]{0,63}$/;
 /** Events read from the graph per round while a filter is checked on their bodies. */
@@ -35,7 +22,7 @@ export class ErService {
     @Inject(EXPLORER_CONFIG) private readonly config: ExplorerConfig,
   ) {}
 
-  async byId(id: string, rawQuery: string): Promise<unknown> {
+  async byId(id: string, rawQuery: string): Promise<Body> {
     const readable = /(^|&)readable=true(&|$)/.test(rawQuery);
     const [row] = await this.raws.rawOf([id]);
     if (!row || row.format !== 'eiffel') throw erNotFound(`The requested event is not found: no Eiffel event with id "${id}"`);
@@ -60,13 +47,13 @@ export class ErService {
           'narrow it with meta.type=<type>, meta.id=<id> or links.target=<id>',
       );
     }
-    const items: unknown[] = [];
+    const items: Body[] = [];
     let total = 0;
     for (let offset = 0; offset < candidates; offset += SCAN_CHUNK) {
       const rows = await this.raws.page(pre, offset, SCAN_CHUNK);
       for (const r of rows) {
         if (r.raw === null) continue;
-        const event = JSON.parse(r.raw) as unknown;
+        const event = JSON.parse(r.raw) as Body;
         if (!matchesAll(event, rest)) continue;
         if (total >= skip && items.length < page.pageSize) items.push(page.readable ? readableTime(event) : event);
         total++;
@@ -126,7 +113,7 @@ export class ErService {
       return { order, parentOf, bodies, empty: false };
     };
     const [up, down] = await Promise.all([walk('up', ult), walk('down', dlt)]);
-    const shape = (w: Awaited<ReturnType<typeof walk>>): TreeNode[] => {
+    const shape = (w: Awaited<ReturnType<typeof walk>>): ErSearch['upstreamLinkObjects'] => {
       if (w.empty) return [];
       const bodyOf = (x: string): unknown => present(w.bodies.get(x)!, q.readable);
       // tree=false: the searched event, then every event reached (goer's document: "The searched event + all upsteam events").
@@ -167,21 +154,23 @@ function prefilter(conditions: readonly Condition[]): { pre: RawPrefilter; rest:
   return { pre, rest };
 }
 
-function bodies(rows: readonly RawEventRow[], readable: boolean): unknown[] {
+/** A stored Eiffel event: a JSON object, exactly as it arrived. */
+type Body = Record<string, unknown>;
+
+function bodies(rows: readonly RawEventRow[], readable: boolean): Body[] {
   return rows.filter((r) => r.raw !== null).map((r) => present(r.raw!, readable));
 }
 
-function present(raw: string, readable: boolean): unknown {
-  const event = JSON.parse(raw) as unknown;
+function present(raw: string, readable: boolean): Body {
+  const event = JSON.parse(raw) as Body;
   return readable ? readableTime(event) : event;
 }
 
 /** `readable=true` (goer's document): meta.time as an ISO-8601 time instead of epoch milliseconds. */
-function readableTime(event: unknown): unknown {
-  const meta = (event as { meta?: { time?: unknown } } | null)?.meta;
+function readableTime(event: Body): Body {
+  const meta = (event as { meta?: { time?: unknown } }).meta;
   if (!meta || typeof meta.time !== 'number') return event;
-  const e = event as Record<string, unknown>;
-  return { ...e, meta: { ...(e['meta'] as object), time: new Date(meta.time).toISOString() } };
+  return { ...event, meta: { ...(event['meta'] as object), time: new Date(meta.time).toISOString() } };
 }
 
 function guard<T>(fn: () => T): T {

@@ -3,10 +3,13 @@ import { subscriptionInputSchema, type FiringView, type Subscription } from '@no
 import { z } from 'zod';
 import { BearerGuard, TokenName } from '../auth.guard.js';
 import { intString, ZodPipe } from '../validation.js';
-import { SubscriptionsService, type SubscriptionDto } from './subscriptions.service.js';
+import { SubscriptionsService } from './subscriptions.service.js';
+import type { SubscriptionDto } from '../api.schemas.js';
 
-const IdParams = z.strictObject({ id: z.string().regex(/^sub-[0-9a-f]{16}$/, 'must be a subscription id such as sub-0123456789abcdef') });
-const FiringsQuery = z.strictObject({ limit: intString(1, 10_000).default(100) });
+export const SubscriptionParams = z.strictObject({
+  id: z.string().regex(/^sub-[0-9a-f]{16}$/, 'must be a subscription id such as sub-0123456789abcdef'),
+});
+export const FiringsQuery = z.strictObject({ limit: intString(1, 10_000).default(100) });
 
 @Controller('api/v1/subscriptions')
 @UseGuards(BearerGuard)
@@ -27,14 +30,14 @@ export class SubscriptionsController {
   }
 
   @Get(':id')
-  get(@TokenName() owner: string, @Param(new ZodPipe(IdParams)) p: z.output<typeof IdParams>): Promise<Subscription> {
+  get(@TokenName() owner: string, @Param(new ZodPipe(SubscriptionParams)) p: z.output<typeof SubscriptionParams>): Promise<Subscription> {
     return this.subscriptions.get(owner, p.id);
   }
 
   @Put(':id')
   replace(
     @TokenName() owner: string,
-    @Param(new ZodPipe(IdParams)) p: z.output<typeof IdParams>,
+    @Param(new ZodPipe(SubscriptionParams)) p: z.output<typeof SubscriptionParams>,
     @Body(new ZodPipe(subscriptionInputSchema)) body: z.output<typeof subscriptionInputSchema>,
   ): Promise<SubscriptionDto> {
     return this.subscriptions.replace(owner, p.id, body);
@@ -42,14 +45,14 @@ export class SubscriptionsController {
 
   @Delete(':id')
   @HttpCode(204)
-  delete(@TokenName() owner: string, @Param(new ZodPipe(IdParams)) p: z.output<typeof IdParams>): Promise<void> {
+  delete(@TokenName() owner: string, @Param(new ZodPipe(SubscriptionParams)) p: z.output<typeof SubscriptionParams>): Promise<void> {
     return this.subscriptions.delete(owner, p.id);
   }
 
   @Get(':id/firings')
   firings(
     @TokenName() owner: string,
-    @Param(new ZodPipe(IdParams)) p: z.output<typeof IdParams>,
+    @Param(new ZodPipe(SubscriptionParams)) p: z.output<typeof SubscriptionParams>,
     @Query(new ZodPipe(FiringsQuery)) q: z.output<typeof FiringsQuery>,
   ): Promise<FiringView[]> {
     return this.subscriptions.firings(owner, p.id, q.limit);

@@ -3,9 +3,7 @@ import { Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { SubscriptionStore, type FiringView, type Subscription, type SubscriptionInput } from '@not/graph';
 import type { ExplorerConfig } from '../explorer.config.js';
 import { EXPLORER_CONFIG } from '../explorer.tokens.js';
-
-/** A subscription as its owner reads it; `secret` only in the answer that set it. */
-export type SubscriptionDto = Subscription & { readonly secret?: string };
+import type { SubscriptionDto } from '../api.schemas.js';
 
 /**
  * Subscriptions as data (docs/explorer.md, "Subscriptions"): each belongs to the name of the token that

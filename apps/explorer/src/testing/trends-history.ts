@@ -1,5 +1,5 @@
 import type { JourneyEvent } from '@not/graph';
-import type { Segment } from '../lead-time.stats.js';
+import type { Segment } from '../lead-time.segments.js';
 import type { Dimension } from '../trends/trends.series.js';
 
 /**

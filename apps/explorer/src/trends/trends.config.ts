@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SEGMENTS } from '../lead-time.stats.js';
+import { SEGMENTS } from '../lead-time.segments.js';
 import { DEFAULT_DETECT } from './trends.detect.js';
 
 const d = DEFAULT_DETECT;

@@ -1,11 +1,12 @@
 import { Controller, Get, Query, UseGuards } from '@nestjs/common';
 import { z } from 'zod';
 import { BearerGuard } from '../auth.guard.js';
-import { SEGMENTS } from '../lead-time.stats.js';
+import { SEGMENTS } from '../lead-time.segments.js';
 import { intString, isoTime, text, ZodPipe } from '../validation.js';
 import { FINDING_TYPES } from './trends.detect.js';
 import { DIMENSIONS } from './trends.series.js';
-import { TrendsService, type InsightsDto, type TrendsDto } from './trends.service.js';
+import { TrendsService } from './trends.service.js';
+import type { InsightsDto, TrendsDto } from '../api.schemas.js';
 
 const HOUR = 3_600_000;
 

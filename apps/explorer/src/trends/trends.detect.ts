@@ -1,5 +1,5 @@
 import { median, quantileSorted } from 'simple-statistics';
-import type { Segment } from '../lead-time.stats.js';
+import type { Segment } from '../lead-time.segments.js';
 import { seriesOf, type Passage, type SeriesKey, type Trial } from './trends.series.js';
 import { mannKendall, seasonalBaseline, theilSen } from './trends.stats.js';
 

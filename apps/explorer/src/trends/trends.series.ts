@@ -1,7 +1,7 @@
 import { FAILED_OUTCOMES } from '@not/events';
 import type { JourneyEvent } from '@not/graph';
 import { quantileSorted } from 'simple-statistics';
-import { SEGMENTS, type Segment } from '../lead-time.stats.js';
+import { SEGMENTS, type Segment } from '../lead-time.segments.js';
 
 /**
  * Trend series from journeys, pure: a journey's events -> the passages of the

@@ -5,21 +5,12 @@ import { Registry } from 'prom-client';
 import type { ExplorerConfig } from '../explorer.config.js';
 import { EXPLORER_CONFIG } from '../explorer.tokens.js';
 import { areaOf } from '../lead-time.service.js';
-import type { Segment } from '../lead-time.stats.js';
+import type { Segment } from '../lead-time.segments.js';
 import type { TrendsConfig } from './trends.config.js';
 import { detect, objectiveFor, rank, type DetectOptions, type Finding, type FindingType } from './trends.detect.js';
 import { TrendsGauges } from './trends.metrics.js';
-import {
-  byKey,
-  groupOf,
-  passagesOf,
-  seriesOf,
-  type Dimension,
-  type Passage,
-  type SeriesKey,
-  type SeriesPoint,
-  type Trial,
-} from './trends.series.js';
+import type { InsightsDto, TrendsDto } from '../api.schemas.js';
+import { byKey, groupOf, passagesOf, seriesOf, type Dimension, type Passage, type Trial } from './trends.series.js';
 
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
@@ -41,37 +32,8 @@ export interface InsightsQuery {
   readonly limit: number;
 }
 
-interface BandPoint {
-  readonly t: number;
-  readonly value: number;
-  readonly low: number;
-  readonly high: number;
-}
-
-interface TrendSeriesDto extends SeriesKey {
-  readonly points: Array<SeriesPoint & { anomaly: boolean }>;
-  readonly findings: Finding[];
-  /** The forecast of the queue or p90 wait toward its objective, one point a day, when there is one. */
-  readonly forecast: { metric: 'queue' | 'wait'; objective: number; points: BandPoint[] } | null;
-}
-
-export interface TrendsDto {
-  readonly generatedAt: string;
-  readonly from: string;
-  readonly to: string;
-  readonly bucket: 'hour' | 'day';
-  readonly journeys: number;
-  /** The model held more journeys than `trends.maxJourneys`: the oldest were left out. */
-  readonly truncated: boolean;
-  readonly series: TrendSeriesDto[];
-}
-
-export interface InsightsDto {
-  readonly generatedAt: string;
-  readonly journeys: number;
-  readonly truncated: boolean;
-  readonly findings: Finding[];
-}
+type TrendSeriesDto = TrendsDto['series'][number];
+type BandPoint = NonNullable<TrendSeriesDto['forecast']>['points'][number];
 
 /** What one journey contributes: its passages and trials, and when its first commit was. */
 interface Entry {
