@@ -282,26 +282,45 @@ SET s += theirs
 SET s += ours
 DETACH DELETE o;
 
+// libs/graph/src/history.ts STEPS_BACK
+MATCH (c)-[:PARENT]->(p:Commit) RETURN p.key AS to, 'parent' AS via
+UNION
+MATCH (c)<-[:ABOUT]-(s:Event)-[:PREVIOUS_VERSION]->(:Event)-[:ABOUT]->(p:Commit)
+WHERE s.stage IN ['commit', 'merge'] AND p <> c RETURN p.key AS to, 'previous-version' AS via
+UNION
+MATCH (c)<-[:ABOUT {role: 'head'}]-(:Event)-[:ABOUT {role: 'pushed'}]->(p:Commit) WHERE p <> c
+RETURN p.key AS to, 'push-list' AS via
+UNION
+MATCH (c)<-[:ABOUT {role: 'merge'}]-(pr:Event)-[:ABOUT {role: 'head'}]->(p:Commit)
+WHERE p <> c AND EXISTS { (pr)-[:ABOUT]->(:Change) }
+RETURN p.key AS to, 'merge' AS via
+UNION
+MATCH (c)<-[:ABOUT {role: 'head'}]-(push:Event) WHERE push.before IS NOT NULL
+MATCH (p:Commit {key: c.repository + '@' + toLower(push.before)}) WHERE p <> c
+RETURN p.key AS to, 'push' AS via;
+
 // libs/graph/src/history.ts HistoryReads.earlier
 UNWIND $keys AS k MATCH (c:Commit {key: k})
 CALL (c) {
-  MATCH (c)-[:PARENT]->(p:Commit) RETURN p.key AS to, 'parent' AS via
-  UNION
-  MATCH (c)<-[:ABOUT]-(s:Event)-[:PREVIOUS_VERSION]->(:Event)-[:ABOUT]->(p:Commit)
-  WHERE s.stage IN ['commit', 'merge'] AND p <> c RETURN p.key AS to, 'previous-version' AS via
-  UNION
-  MATCH (c)<-[:ABOUT {role: 'head'}]-(:Event)-[:ABOUT {role: 'pushed'}]->(p:Commit) WHERE p <> c
-  RETURN p.key AS to, 'push-list' AS via
-  UNION
-  MATCH (c)<-[:ABOUT {role: 'merge'}]-(pr:Event)-[:ABOUT {role: 'head'}]->(p:Commit)
-  WHERE p <> c AND EXISTS { (pr)-[:ABOUT]->(:Change) }
-  RETURN p.key AS to, 'merge' AS via
-  UNION
-  MATCH (c)<-[:ABOUT {role: 'head'}]-(push:Event) WHERE push.before IS NOT NULL
-  MATCH (p:Commit {key: c.repository + '@' + toLower(push.before)}) WHERE p <> c
-  RETURN p.key AS to, 'push' AS via
+  ${STEPS_BACK}
 }
 RETURN k AS from, to, via;
+
+// libs/graph/src/history.ts HistoryReads.earlierAround.rows
+UNWIND $keys AS k MATCH (c:Commit {key: k})
+CALL (c) {
+  MATCH (c)-[:PARENT*0..${AROUND_DEPTH}]->(x:Commit) RETURN DISTINCT x
+  UNION
+  MATCH (c)<-[:ABOUT]-(s:Event)-[:PREVIOUS_VERSION*0..${AROUND_DEPTH}]->(:Event)-[:ABOUT]->(x:Commit)
+  WHERE s.stage IN ['commit', 'merge'] RETURN DISTINCT x
+}
+WITH DISTINCT x AS c
+CALL (c) {
+  ${STEPS_BACK}
+  UNION
+  RETURN null AS to, null AS via
+}
+RETURN c.key AS from, to, via;
 
 // libs/graph/src/history.ts HistoryReads.releasesInOrder.rows
 MATCH (r:Release) WHERE r.product = $product
@@ -336,6 +355,11 @@ CALL () {
   MERGE (j:Journey {key: k})
   SET j:JourneyDirty, j.dirtyToken = $token,
       j.dirtySince = CASE WHEN j.dirtySince IS NULL OR j.dirtySince > $since THEN $since ELSE j.dirtySince END
+}
+CALL () {
+  UNWIND $passes AS p MATCH (e:Event {id: p.id})
+  UNWIND p.keys AS k MATCH (j:Journey {key: k})
+  MERGE (j)-[:PASSED]->(e)
 }
 CALL () { ${RECORD_FIRINGS} }
 UNWIND $ids AS id MATCH (e:Event {id: id}) REMOVE e:JourneyPending;
@@ -411,6 +435,12 @@ RETURN j {.key, .repository, .evIds, .evStages, .evPhases, .evOutcomes, .evTimes
 
 // libs/graph/src/journeys.ts Journeys.byKey
 MATCH (j:Journey {key: $key}) RETURN properties(j) AS j, j:JourneyDirty AS dirty;
+
+// libs/graph/src/journeys.ts Journeys.news.rows
+UNWIND $ids AS id MATCH (e:Event {id: id})
+RETURN id, e.stage AS stage, e:JourneyPending AS pending,
+       [(j:Journey)-[:PASSED]->(e) | {key: j.key, dirty: j:JourneyDirty, workItems: j.workItems, releases: j.releases,
+         first: [i IN range(0, size(coalesce(j.evIds, [])) - 1) WHERE j.evStages[i] = e.stage | j.evIds[i]][0]}] AS js;
 
 // libs/graph/src/journeys.ts Journeys.passing.rows
 UNWIND $ids AS id MATCH (e:Event {id: id})
