@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { HistoryStep } from '@not/graph';
-import { Ancestry, componentsOf, historyBetween, packageOf } from './release.history.js';
+import { Ancestry, componentsOf, FIRST_BASE, historyBetween, packageOf } from './release.history.js';
 
 /** A commit graph as `child -> [parents]`, answered as the graph store would. */
 function ancestry(edges: Record<string, string[]>, via: HistoryStep['via'] = 'parent') {
@@ -106,6 +106,25 @@ describe('release history', () => {
       via: ['parent'],
       truncated: false,
     });
+  });
+
+  it("reads the base's past further back only when a path goes past its newest commits", async () => {
+    // b0 <- o1 <- ... <- o300 (the base's long past); the head merges o250, a commit far back in it.
+    const edges: Record<string, string[]> = { b0: ['o1'], x1: ['b0'], m: ['x1', 'o250'], h: ['m'] };
+    for (let i = 1; i < 300; i++) edges[`o${i}`] = [`o${i + 1}`];
+    const { earlier, calls } = ancestry(edges);
+    assert.deepEqual(await historyBetween(['h'], ['b0'], earlier, 1000), {
+      commits: ['h', 'm', 'x1'],
+      state: 'complete',
+      via: ['parent'],
+      truncated: false,
+    });
+    // A linear history needs none of it: the base's newest commits are all that is read of its past.
+    const linear = ancestry(edges);
+    assert.deepEqual((await historyBetween(['x1'], ['b0'], linear.earlier, 1000)).commits, ['x1']);
+    const read = new Set(linear.calls.flat());
+    assert.ok(read.size <= FIRST_BASE + 2, `${read.size} commits read for one new commit`);
+    assert.ok(new Set(calls.flat()).has('o299'), 'the merge of o250 sent the walk back through the whole past');
   });
 
   describe('ancestry read in neighbourhoods', () => {

@@ -160,6 +160,32 @@ export async function historyBetween(
   limit: number,
   baseLimit = limit,
 ): Promise<History> {
+  // The base's past is read as far as needed: first its newest commits only, which a linear history and
+  // most merges meet. A path that goes past those into older history (a merge of an old commit) almost
+  // always ends without reaching the base (a gap) or at the limit, and then the base's past is read back
+  // further. It comes back to them only through the fork point of a branch that both sides merged; its
+  // older commits then count as new (docs/explorer.md, "Release contents").
+  // The first try also walks at most FIRST_HEADS commits from the heads: heads behind the base (a component
+  // that went back) walk away from the base's newest commits into all of the history before them.
+  if (baseLimit > FIRST_BASE) {
+    const first = await historyFrom(heads, base, earlier, Math.min(limit, FIRST_HEADS), FIRST_BASE);
+    if (first.state !== 'gap') return first;
+  }
+  return historyFrom(heads, base, earlier, limit, baseLimit);
+}
+
+/** Commits of the base's past read by {@link historyBetween}'s first try. */
+export const FIRST_BASE = 200;
+/** Commits from the heads collected by {@link historyBetween}'s first try. */
+const FIRST_HEADS = 1000;
+
+async function historyFrom(
+  heads: readonly string[],
+  base: readonly string[],
+  earlier: Earlier,
+  limit: number,
+  baseLimit: number,
+): Promise<History> {
   // What the base already had, as far back as `baseLimit` commits: a path from the heads stops there. A
   // linear history meets the base itself; only a merge of a branch older than that reaches further back.
   const before = base.length ? await ancestors(base, earlier, baseLimit) : { seen: new Set<string>(), truncated: false };

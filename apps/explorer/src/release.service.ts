@@ -76,6 +76,7 @@ export class ReleaseService {
       }),
     );
     const items = await this.history.workItems([...new Set(components.flatMap((c) => c.commits))]);
+    // The diff mostly asks about the same commits: what was read is kept for it.
     const withItems = components.map((c) => ({ ...c, workItems: [...new Set(c.commits.flatMap((k) => items.get(k) ?? []))].sort() }));
     const commitKeys = new Set([...mine.up.commits.map((c) => c.key), ...withItems.flatMap((c) => c.commits)]);
     const result: ReleaseDto = {
@@ -94,15 +95,21 @@ export class ReleaseService {
       componentsTruncated: mine.componentsTruncated || (previous?.componentsTruncated ?? false),
     };
     if (!other) return result;
-    return { ...result, diff: await this.diff(result, mine, other, ancestry) };
+    return { ...result, diff: await this.diff(result, mine, other, ancestry, items) };
   }
 
   /** Per component: unchanged, upgraded (with the commits added, and removed only when it went back), added, removed. */
-  private async diff(result: ReleaseDto, mine: Walked, other: Walked, ancestry: Ancestry): Promise<ReleaseDiffDto> {
+  private async diff(
+    result: ReleaseDto,
+    mine: Walked,
+    other: Walked,
+    ancestry: Ancestry,
+    known: ReadonlyMap<string, string[]>,
+  ): Promise<ReleaseDiffDto> {
     const earlier = ancestry.earlier;
     const names = [...new Set([...mine.components.map((c) => c.name), ...other.components.map((c) => c.name)])].sort();
     const out = await Promise.all(names.map((name) => this.diffOne(name, mine, other, earlier)));
-    return this.diffTotals(result, other, out);
+    return this.diffTotals(result, other, out, known);
   }
 
   /** One component's change between two releases. */
@@ -138,10 +145,16 @@ export class ReleaseService {
   }
 
   /** The diff's totals: artifacts, commits and work items added and removed. */
-  private async diffTotals(result: ReleaseDto, other: Walked, out: readonly ComponentDiffDto[]): Promise<ReleaseDiffDto> {
+  private async diffTotals(
+    result: ReleaseDto,
+    other: Walked,
+    out: readonly ComponentDiffDto[],
+    known: ReadonlyMap<string, string[]>,
+  ): Promise<ReleaseDiffDto> {
     const added = [...new Set(out.flatMap((c) => c.commitsAdded))].sort();
     const removed = [...new Set(out.flatMap((c) => c.commitsRemoved))].sort();
-    const items = await this.history.workItems([...added, ...removed]);
+    const items = new Map(known);
+    for (const [k, v] of await this.history.workItems([...added, ...removed].filter((k) => !known.has(k)))) items.set(k, v);
     const itemsOf = (keys: readonly string[]) => new Set(keys.flatMap((k) => items.get(k) ?? []));
     const [inAdded, inRemoved] = [itemsOf(added), itemsOf(removed)];
     const minus = (a: readonly string[], b: readonly string[]): string[] => {

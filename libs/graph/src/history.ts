@@ -67,7 +67,18 @@ export class HistoryReads {
    */
   async earlierAround(keys: readonly string[]): Promise<{ steps: HistoryStep[]; known: string[] }> {
     if (!keys.length) return { steps: [], known: [] };
-    const rows = await this.graph.read<{ from: string; to: string | null; via: HistoryStep['via'] | null }>(
+    const rows = await inHalves(keys, 2, (half) => this.aroundRows(half)); // each key reads up to a whole chain
+    const known = new Set(keys);
+    const steps: HistoryStep[] = [];
+    for (const r of rows) {
+      known.add(r.from);
+      if (r.to !== null && r.via !== null) steps.push({ from: r.from, to: r.to, via: r.via });
+    }
+    return { steps, known: [...known] };
+  }
+
+  private aroundRows(keys: readonly string[]): Promise<Array<{ from: string; to: string | null; via: HistoryStep['via'] | null }>> {
+    return this.graph.read<{ from: string; to: string | null; via: HistoryStep['via'] | null }>(
       `UNWIND $keys AS k MATCH (c:Commit {key: k})
        CALL (c) {
          MATCH (c)-[:PARENT*0..${AROUND_DEPTH}]->(x:Commit) RETURN DISTINCT x
@@ -84,13 +95,6 @@ export class HistoryReads {
        RETURN c.key AS from, to, via`,
       { keys },
     );
-    const known = new Set(keys);
-    const steps: HistoryStep[] = [];
-    for (const r of rows) {
-      known.add(r.from);
-      if (r.to !== null && r.via !== null) steps.push({ from: r.from, to: r.to, via: r.via });
-    }
-    return { steps, known: [...known] };
   }
 
   /** The releases of a product, oldest first by the first event about each. */
@@ -136,13 +140,25 @@ export class HistoryReads {
    */
   async workItems(keys: readonly string[]): Promise<Map<string, string[]>> {
     if (!keys.length) return new Map();
-    const rows = await this.graph.read<{ key: string; items: string[] }>(
+    const rows = await inHalves(keys, 1000, (half) => this.workItemRows(half));
+    return new Map(rows.map((r) => [r.key, [...new Set(r.items)].sort()]));
+  }
+
+  private workItemRows(keys: readonly string[]): Promise<Array<{ key: string; items: string[] }>> {
+    return this.graph.read<{ key: string; items: string[] }>(
       `UNWIND $keys AS k MATCH (c:Commit {key: k})
        RETURN k AS key, [(c)-[:REFERENCES]->(w:WorkItem) | w.key]
          + [(c)<-[:INCLUDES]-(:Change)-[:REFERENCES]->(w:WorkItem) | w.key]
          + [(c)<-[:ABOUT]-(s:Event)-[l]->(:Event)-[:ABOUT]->(w:WorkItem) WHERE s.stage IN ['commit', 'merge'] AND type(l) <> 'ABOUT' | w.key] AS items`,
       { keys },
     );
-    return new Map(rows.map((r) => [r.key, [...new Set(r.items)].sort()]));
   }
+}
+
+/** A read of `splitAt` keys or more is split in two, sent at once: the graph store runs each on a core of its own. */
+async function inHalves<T>(keys: readonly string[], splitAt: number, read: (keys: readonly string[]) => Promise<T[]>): Promise<T[]> {
+  if (keys.length < splitAt) return read(keys);
+  const mid = Math.ceil(keys.length / 2);
+  const [a, b] = await Promise.all([read(keys.slice(0, mid)), read(keys.slice(mid))]);
+  return [...a, ...b];
 }
