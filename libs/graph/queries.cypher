@@ -11,7 +11,8 @@ UNWIND $ids AS id MATCH (e:Event {id: id}) WHERE NOT e:Placeholder RETURN ${DELI
 
 // libs/graph/src/deliveries.ts DeliveryReads.journeysAt.rows
 MATCH (j:Journey) WHERE j.${first} < $to AND j.${last} >= $from
-RETURN properties(j) AS j ORDER BY j.${first}, j.key LIMIT $limit;
+WITH j ORDER BY j.${first}, j.key LIMIT $limit
+RETURN j {${JOURNEY_RECORD}} AS j;
 
 // libs/graph/src/eiffel.reads.ts RawEventReads.rawOf
 UNWIND $ids AS id MATCH (e:Event {id: id}) WHERE NOT e:Placeholder RETURN ${FIELDS};
@@ -306,7 +307,7 @@ CALL (c) {
 }
 RETURN k AS from, to, via;
 
-// libs/graph/src/history.ts HistoryReads.earlierAround.rows
+// libs/graph/src/history.ts HistoryReads.aroundRows
 UNWIND $keys AS k MATCH (c:Commit {key: k})
 CALL (c) {
   MATCH (c)-[:PARENT*0..${AROUND_DEPTH}]->(x:Commit) RETURN DISTINCT x
@@ -337,7 +338,7 @@ RETURN k AS key, coalesce(a.purl, [x IN coalesce(a.aliases, []) WHERE x STARTS W
 MATCH (:Release {key: $key})<-[:ABOUT]-(:Event)<-[:COMPOSITION]-(e:Event)-[:ABOUT]->(a:Artifact)
 RETURN DISTINCT a.key AS key ORDER BY key;
 
-// libs/graph/src/history.ts HistoryReads.workItems.rows
+// libs/graph/src/history.ts HistoryReads.workItemRows
 UNWIND $keys AS k MATCH (c:Commit {key: k})
 RETURN k AS key, [(c)-[:REFERENCES]->(w:WorkItem) | w.key]
   + [(c)<-[:INCLUDES]-(:Change)-[:REFERENCES]->(w:WorkItem) | w.key]
@@ -372,7 +373,7 @@ RETURN e.id AS id, e.type AS type, e.site AS site, e.time AS time, e.raw AS raw,
 // libs/graph/src/journeys.ts Journeys.recompute.dirty
 MATCH (j:JourneyDirty) WITH j ORDER BY j.dirtySince LIMIT $limit
 RETURN j.key AS key, j.dirtyToken AS token, datetime.realtime().epochMillis AS basis, j.dirtySince AS since,
-       CASE WHEN $prev AND j.evIds IS NOT NULL THEN properties(j) END AS prev;
+       CASE WHEN $prev AND j.evIds IS NOT NULL THEN j {${JOURNEY_RECORD}} END AS prev;
 
 // libs/graph/src/journeys.ts Journeys.recompute
 UNWIND $rows AS r MATCH (j:Journey {key: r.key}) WHERE coalesce(j.basis, -1) <= r.basis DETACH DELETE j;
@@ -426,7 +427,8 @@ RETURN now, EXISTS { MATCH (e:JourneyPending) WHERE e.ingestedAt IS NULL OR e.in
 
 // libs/graph/src/journeys.ts Journeys.reachedIn.rows
 MATCH (j:Journey) WHERE j.${p} >= $from AND j.${p} < $to
-RETURN properties(j) AS j ORDER BY j.${p}, j.key LIMIT $limit;
+WITH j ORDER BY j.${p}, j.key LIMIT $limit
+RETURN j {${JOURNEY_RECORD}} AS j;
 
 // libs/graph/src/journeys.ts Journeys.changedSince.rows
 MATCH (j:Journey) WHERE j.commitFirst >= $from AND ($since IS NULL OR j.updatedAt >= datetime({epochMillis: $since}))
@@ -434,7 +436,7 @@ WITH j ORDER BY j.updatedAt, j.key LIMIT $limit
 RETURN j {.key, .repository, .evIds, .evStages, .evPhases, .evOutcomes, .evTimes, .evSites} AS j, j.updatedAt.epochMillis AS at;
 
 // libs/graph/src/journeys.ts Journeys.byKey
-MATCH (j:Journey {key: $key}) RETURN properties(j) AS j, j:JourneyDirty AS dirty;
+MATCH (j:Journey {key: $key}) RETURN j {${JOURNEY_RECORD}} AS j, j:JourneyDirty AS dirty;
 
 // libs/graph/src/journeys.ts Journeys.news.rows
 UNWIND $ids AS id MATCH (e:Event {id: id})
@@ -492,7 +494,7 @@ MATCH (f:Firing {subscription: $id}) RETURN properties(f) AS f ORDER BY f.create
 // libs/graph/src/subscriptions.ts SubscriptionStore.sweepStuck.rows
 MATCH (j:Journey) WHERE j.furthestStage = $stage AND j.stoppedStage IS NULL AND j.${last} < $before
   AND NOT EXISTS { MATCH (f:Firing {key: $id + '|' + j.key}) }
-RETURN properties(j) AS j LIMIT $limit;
+RETURN j {${JOURNEY_RECORD}} AS j LIMIT $limit;
 
 // libs/graph/src/subscriptions.ts SubscriptionStore.backlog
 CALL () { MATCH (f:FiringPending) RETURN count(f) AS pending, min(f.createdAt) AS oldest }

@@ -1,7 +1,7 @@
 import neo4j from 'neo4j-driver';
 import type { EventRow } from './explorer.reads.js';
 import { GraphRepository } from './graph.repository.js';
-import { journeyFromProps, stageProperty, type JourneyRecord, type JourneyStage } from './journey.js';
+import { JOURNEY_RECORD, journeyFromProps, stageProperty, type JourneyRecord, type JourneyStage } from './journey.js';
 
 /**
  * Reads for deployments and releases as the delivery figures count them: each event of the stage
@@ -75,7 +75,8 @@ export class DeliveryReads {
     const last = stageProperty(stage, 'Last');
     const rows = await this.graph.read<{ j: Record<string, unknown> }>(
       `MATCH (j:Journey) WHERE j.${first} < $to AND j.${last} >= $from
-       RETURN properties(j) AS j ORDER BY j.${first}, j.key LIMIT $limit`,
+       WITH j ORDER BY j.${first}, j.key LIMIT $limit
+       RETURN j {${JOURNEY_RECORD}} AS j`,
       { from: iso(from), to: iso(to), limit: neo4j.int(limit) },
     );
     return rows.map((r) => journeyFromProps(r.j));

@@ -183,6 +183,14 @@ export function journeyProps(r: JourneyRecord): Record<string, JourneyValue> {
   return p;
 }
 
+/**
+ * The properties {@link journeyFromProps} reads, as a Cypher map projection of `j`: a reader returns
+ * `j {${JOURNEY_RECORD}}` rather than all of the node's properties (the per-stage ones are for indexed
+ * lookups and are recomputed from the events).
+ */
+export const JOURNEY_RECORD =
+  '.key, .repository, .sha, .evIds, .evStages, .evPhases, .evOutcomes, .evTimes, .evSites, .sites, .workItems, .changes, .builds, .testRuns, .artifacts, .releases, .truncated';
+
 /** A journey back from its node's properties. */
 export function journeyFromProps(p: Record<string, unknown>): JourneyRecord {
   const list = (k: string): string[] => (Array.isArray(p[k]) ? (p[k] as unknown[]).map(String) : []);

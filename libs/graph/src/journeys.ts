@@ -4,6 +4,7 @@ import { ExplorerReads, type EntityRow } from './explorer.reads.js';
 import { GraphRepository } from './graph.repository.js';
 import {
   JOURNEY_ORDER,
+  JOURNEY_RECORD,
   journeyFromProps,
   journeyOf,
   journeyProps,
@@ -140,7 +141,7 @@ export class Journeys {
     }>(
       `MATCH (j:JourneyDirty) WITH j ORDER BY j.dirtySince LIMIT $limit
        RETURN j.key AS key, j.dirtyToken AS token, datetime.realtime().epochMillis AS basis, j.dirtySince AS since,
-              CASE WHEN $prev AND j.evIds IS NOT NULL THEN properties(j) END AS prev`,
+              CASE WHEN $prev AND j.evIds IS NOT NULL THEN j {${JOURNEY_RECORD}} END AS prev`,
       { limit: neo4j.int(limit), prev: subs.length > 0 },
     );
     if (!dirty.length) return 0;
@@ -300,7 +301,8 @@ export class Journeys {
     const p = stageProperty(stage, 'First');
     const rows = await this.graph.read<{ j: Record<string, unknown> }>(
       `MATCH (j:Journey) WHERE j.${p} >= $from AND j.${p} < $to
-       RETURN properties(j) AS j ORDER BY j.${p}, j.key LIMIT $limit`,
+       WITH j ORDER BY j.${p}, j.key LIMIT $limit
+       RETURN j {${JOURNEY_RECORD}} AS j`,
       { from: iso(from), to: iso(to), limit: neo4j.int(limit) },
     );
     return rows.map((r) => journeyFromProps(r.j));
@@ -324,7 +326,7 @@ export class Journeys {
   /** One commit's journey as the model holds it, and whether it is marked for recomputation. */
   async byKey(key: string): Promise<{ journey: JourneyRecord; dirty: boolean } | undefined> {
     const [row] = await this.graph.read<{ j: Record<string, unknown>; dirty: boolean }>(
-      `MATCH (j:Journey {key: $key}) RETURN properties(j) AS j, j:JourneyDirty AS dirty`,
+      `MATCH (j:Journey {key: $key}) RETURN j {${JOURNEY_RECORD}} AS j, j:JourneyDirty AS dirty`,
       { key },
     );
     return row ? { journey: journeyFromProps(row.j), dirty: row.dirty } : undefined;

@@ -1,6 +1,6 @@
 import neo4j from 'neo4j-driver';
 import { GraphRepository } from './graph.repository.js';
-import { journeyFromProps, stageProperty } from './journey.js';
+import { JOURNEY_RECORD, journeyFromProps, stageProperty } from './journey.js';
 import {
   durationMs,
   stuckFiring,
@@ -174,7 +174,7 @@ export class SubscriptionStore {
       const rows = await this.graph.read<{ j: Props }>(
         `MATCH (j:Journey) WHERE j.furthestStage = $stage AND j.stoppedStage IS NULL AND j.${last} < $before
            AND NOT EXISTS { MATCH (f:Firing {key: $id + '|' + j.key}) }
-         RETURN properties(j) AS j LIMIT $limit`,
+         RETURN j {${JOURNEY_RECORD}} AS j LIMIT $limit`,
         { stage: c.stage, before, id: s.id, limit: neo4j.int(limit) },
       );
       const firings = rows.flatMap(({ j }) => {
