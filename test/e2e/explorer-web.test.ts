@@ -91,6 +91,11 @@ describe('explorer web page in headless Chromium', () => {
     await page.waitForSelector('#stages li[data-stage="release"]', { timeout: 60_000 });
     assert.equal(await page.textContent('[data-testid="furthest"]'), 'release');
     assert.ok(await page.$(`#feed li[data-event="${release.toString()}"]`), 'the live feed lists the new event');
+    // The release is the first release event of C1's journey: the feed says it took C1 there.
+    assert.match(
+      (await page.textContent(`#feed li[data-event="${release.toString()}"]`)) ?? '',
+      new RegExp(`${p.commits.C1.sha.slice(0, 8)} reached release`),
+    );
     await page.screenshot({ path: join(SHOTS, 'trace-live.png'), fullPage: true });
   });
 
@@ -201,13 +206,15 @@ describe('explorer web page in headless Chromium', () => {
       await page.fill('#token', status.explorer.token);
       await page.dispatchEvent('#token', 'change');
       await page.click('#subscriptions-go');
-      await page.fill('#sub-name', 'page promoted');
+      // A name of this run's own: a subscription left by an earlier run on the same mesh is another row.
+      const name = `page promoted ${q.run}`;
+      await page.fill('#sub-name', name);
       await page.fill('#sub-repo', q.repository);
       await page.selectOption('#sub-stage', 'promotion');
       await page.fill('#sub-url', `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`);
       await page.click('#sub-form button');
       await page.locator('#sub-secret', { hasText: /Signing secret \(shown once\): [0-9a-f]{48}/ }).waitFor({ timeout: 30_000 });
-      const row = page.locator('#sub-table tr', { hasText: 'page promoted' });
+      const row = page.locator('#sub-table tr', { hasText: name });
       await row.waitFor({ timeout: 30_000 });
       assert.match((await row.textContent()) ?? '', new RegExp(`stage promotion repository=${q.repository.replace(/[.]/g, '\\.')}`));
       // The plan: C1 and C2 reach promotion.
@@ -221,12 +228,12 @@ describe('explorer web page in headless Chromium', () => {
       }
       await waitUntil('two deliveries', async () => received >= 2, 120_000);
       await row.locator('button', { hasText: 'Firings' }).click();
-      await page.locator('#sub-firings-title', { hasText: 'Firings of page promoted (2)' }).waitFor({ timeout: 30_000 });
+      await page.locator('#sub-firings-title', { hasText: `Firings of ${name} (2)` }).waitFor({ timeout: 30_000 });
       const statuses = await page.$$eval('#sub-firings tr td:nth-child(2)', (els) => els.map((e) => e.textContent));
       assert.deepEqual(statuses, ['delivered', 'delivered']);
       await page.screenshot({ path: join(SHOTS, 'subscriptions.png'), fullPage: true });
       await row.locator('button', { hasText: 'Delete' }).click();
-      await page.locator('#sub-table tr', { hasText: 'page promoted' }).waitFor({ state: 'detached', timeout: 30_000 });
+      await page.locator('#sub-table tr', { hasText: name }).waitFor({ state: 'detached', timeout: 30_000 });
     } finally {
       server.close();
     }

@@ -573,7 +573,18 @@
       li.className = c.kind;
       li.dataset.event = c.event.id;
       li.textContent =
-        c.event.time + ' ' + c.event.site + ' ' + c.event.stage + ' ' + c.event.type + (c.event.outcome ? ' ' + c.event.outcome : '');
+        c.event.time +
+        ' ' +
+        c.event.site +
+        ' ' +
+        c.event.stage +
+        ' ' +
+        c.event.type +
+        (c.event.outcome ? ' ' + c.event.outcome : '') +
+        // The changes this event took to its stage for the first time (from the journey model).
+        (c.reached && c.reached.length
+          ? ' · ' + c.reached.map((r) => r.commit.split('@').pop().slice(0, 8) + ' reached ' + r.stage).join(', ')
+          : '');
       $('feed').prepend(li);
       if (current)
         api('trace/' + current.subject.kind + '/' + encodeURIComponent(current.subject.query)).then(showTrace, (e) => say(e.message));
