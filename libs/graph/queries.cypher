@@ -6,6 +6,11 @@ MATCH (e:Event) WHERE e.time >= datetime($from) AND e.time < datetime($to) AND e
 WITH e ORDER BY e.time, e.id LIMIT $limit
 RETURN ${DELIVERY_FIELDS};
 
+// libs/graph/src/deliveries.ts DeliveryReads.workItemTimes.rows
+UNWIND $keys AS k MATCH (w:WorkItem {key: k})<-[:ABOUT]-(e:Event) WHERE e.stage = 'work-item' AND NOT e:Placeholder
+WITH k, min(CASE WHEN e.phase = 'created' THEN e.time END) AS created, min(CASE WHEN e.phase = 'started' THEN e.time END) AS started
+RETURN k AS key, toString(created) AS created, toString(started) AS started;
+
 // libs/graph/src/deliveries.ts DeliveryReads.byIds.rows
 UNWIND $ids AS id MATCH (e:Event {id: id}) WHERE NOT e:Placeholder RETURN ${DELIVERY_FIELDS};
 

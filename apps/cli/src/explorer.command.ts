@@ -8,6 +8,7 @@ export const EXPLORER_USAGE = `  traces trace commit SHA [--repo REPO] | work-it
                                                  where a change is now: stages, builds, tests, artifacts, releases
   traces release PRODUCT VERSION [--diff VERSION]  what a release contains, and what changed since another
   traces lead-time [--from DATE] [--to DATE] [--until STAGE] [--area AREA] [--group-by stage|area|site] [--environment ENV]
+                   [--start commit|work-item-created|work-item-started]
                                                  lead time per stage, the bottleneck and the DORA figures
     explorer options: --json (machine-readable), --url URL (or TRACES_EXPLORER_URL; default: the mesh's explorer),
                       --token TOKEN (or TRACES_TOKEN; default: EXPLORER_TOKEN, else the token the local mesh generated)`;
@@ -44,7 +45,7 @@ export async function explorerCommand(
       return 0;
     }
     case 'lead-time': {
-      const valued = ['from', 'to', 'until', 'area', 'group-by', 'environment'];
+      const valued = ['from', 'to', 'until', 'area', 'group-by', 'environment', 'start'];
       const args = parseArgs(argv, [...COMMON, ...valued]);
       checkKnown(args, [...COMMON, ...valued, 'json']);
       const q = new URLSearchParams();
@@ -278,6 +279,8 @@ interface LeadTimeBody {
   from: string;
   to: string;
   until: string;
+  /** Absent from explorers older than `start=`. */
+  start?: string;
   changes: number;
   overall: {
     total: Summary;
@@ -301,7 +304,7 @@ function formatLeadTime(l: LeadTimeBody): string {
   const b = l.overall.bottleneck;
   const pct = (x: number | null | undefined): string => (x === null || x === undefined ? 'n/a' : `${Math.round(x * 100)}%`);
   return [
-    `${l.changes} change(s) reached ${l.until} between ${l.from} and ${l.to}`,
+    `${l.changes} change(s) reached ${l.until} between ${l.from} and ${l.to}${l.start && l.start !== 'commit' ? ` (from ${l.start}; the time before the first commit is in the total only)` : ''}`,
     '',
     table(
       ['segment', 'p50', 'p90', 'max', 'count', 'share'],

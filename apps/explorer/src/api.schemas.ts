@@ -6,7 +6,7 @@
  */
 import { JOURNEY_ORDER, subscriptionInputSchema } from '@not/graph';
 import { z } from 'zod';
-import { SEGMENTS } from './lead-time.segments.js';
+import { LEAD_TIME_STARTS, SEGMENTS } from './lead-time.segments.js';
 import { FINDING_TYPES } from './trends/trends.detect.js';
 import { DIMENSIONS } from './trends/trends.series.js';
 
@@ -216,7 +216,9 @@ const ChangeLeadTime = z.object({
   commit: str,
   area: str,
   site: str,
-  start: str,
+  start: str.describe('when its lead time starts: its first commit, or its work item (see `start` of the answer)'),
+  workItem: strOrNull.describe('the work item its lead time starts at, else null'),
+  ticket: z.number().describe('seconds from its work item to its first commit: part of total, not of segments'),
   reached: str,
   total: z.number(),
   segments: segmentRecord(z.number()),
@@ -229,6 +231,7 @@ export const LeadTimeSchema = named(
       from: str,
       to: str,
       until: str,
+      start: z.enum(LEAD_TIME_STARTS),
       groupBy: z.enum(['stage', 'area', 'site']),
       area: strOrNull,
       environment: strOrNull.describe('with until=deployment: the environment asked for, else null (the production ones)'),

@@ -1,5 +1,6 @@
 import { httpSchema, loadConfigFile, neo4jSchema } from '@not/config';
 import { z } from 'zod';
+import { LEAD_TIME_STARTS } from './lead-time.segments.js';
 import { trendsConfigSchema } from './trends/trends.config.js';
 
 export const explorerConfigSchema = z.strictObject({
@@ -90,6 +91,12 @@ export const explorerConfigSchema = z.strictObject({
       maxSearchEvents: z.number().int().min(1).max(1_000_000).default(20_000),
     })
     .default({ basePath: '/er', anonymousRead: false, maxPageSize: 10_000, maxScan: 200_000, maxSearchEvents: 20_000 }),
+  /** Where lead time starts when the request does not say (`start=`): at the first commit, or at the change's work item. */
+  leadTime: z
+    .strictObject({
+      start: z.enum(LEAD_TIME_STARTS).default('commit'),
+    })
+    .default({ start: 'commit' }),
   /** The delivery figures on /metrics (lead time, bottleneck, waiting changes, DORA), recomputed in the background. */
   deliveryMetrics: z
     .strictObject({

@@ -2,6 +2,7 @@ import { Controller, Get, Query, UseGuards } from '@nestjs/common';
 import { z } from 'zod';
 import { BearerGuard } from './auth.guard.js';
 import { LeadTimeService } from './lead-time.service.js';
+import { LEAD_TIME_STARTS } from './lead-time.segments.js';
 import type { LeadTimeDto } from './api.schemas.js';
 import { isoTime, text, ZodPipe } from './validation.js';
 
@@ -14,6 +15,7 @@ export const LeadTimeQuery = z
     area: text(300).optional(),
     groupBy: z.enum(['stage', 'area', 'site']).default('stage'),
     environment: text(200).optional(),
+    start: z.enum(LEAD_TIME_STARTS).optional(),
   })
   .transform((q) => {
     const to = q.to ?? new Date().toISOString();

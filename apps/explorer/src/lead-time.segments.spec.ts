@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { milestonesOf, positionOf, SEGMENTS, segmentsOf, type Milestones, type Segment } from './lead-time.segments.js';
+import { milestonesOf, positionOf, SEGMENTS, segmentsOf, startOf, type Milestones, type Segment } from './lead-time.segments.js';
 
 const H = 3_600_000;
 const T0 = Date.UTC(2026, 10, 1, 8, 0, 0);
@@ -173,5 +173,37 @@ describe('lead-time segments: where a change that has not reached the end is', (
       stage: 'test',
       since: iso(T0 + 2 * H),
     });
+  });
+});
+
+describe('where lead time starts', () => {
+  const times = new Map([
+    ['PAY-1', { created: '2030-01-01T08:00:00.000Z', started: '2030-01-02T09:00:00.000Z' }],
+    ['PAY-2', { created: '2030-01-01T12:00:00.000Z', started: null }],
+    ['PAY-3', { created: '2030-01-05T00:00:00.000Z', started: '2030-01-05T01:00:00.000Z' }],
+  ]);
+  const commit = '2030-01-03T09:00:00.000Z';
+
+  it('starts at the first commit by default, whatever work items the change names', () => {
+    assert.deepEqual(startOf('commit', commit, ['PAY-1'], times), { at: commit, workItem: null, ticket: 0 });
+  });
+
+  it("starts at the earliest creation or start among the change's work items, the time to the commit being the ticket's", () => {
+    assert.deepEqual(startOf('work-item-created', commit, ['PAY-2', 'PAY-1'], times), {
+      at: '2030-01-01T08:00:00.000Z',
+      workItem: 'PAY-1',
+      ticket: 49 * 3600,
+    });
+    assert.deepEqual(startOf('work-item-started', commit, ['PAY-2', 'PAY-1'], times), {
+      at: '2030-01-02T09:00:00.000Z',
+      workItem: 'PAY-1',
+      ticket: 24 * 3600,
+    });
+  });
+
+  it('starts at the commit when no work item was created or started before it, or none is known', () => {
+    assert.deepEqual(startOf('work-item-started', commit, ['PAY-2', 'PAY-3'], times), { at: commit, workItem: null, ticket: 0 });
+    assert.deepEqual(startOf('work-item-created', commit, ['NOPE-9'], times), { at: commit, workItem: null, ticket: 0 });
+    assert.deepEqual(startOf('work-item-created', commit, [], times), { at: commit, workItem: null, ticket: 0 });
   });
 });

@@ -119,3 +119,35 @@ export function segmentsOf(m: Milestones): { total: number; segments: Record<Seg
   SEGMENTS.forEach((s, i) => (segments[s] = (ms[i + 1]! - ms[i]!) / 1000));
   return { total: (ms[ms.length - 1]! - ms[0]!) / 1000, segments };
 }
+
+/** Where lead time may start: a change's first commit, or when its work item was created or started. */
+export const LEAD_TIME_STARTS = ['commit', 'work-item-created', 'work-item-started'] as const;
+export type LeadTimeStart = (typeof LEAD_TIME_STARTS)[number];
+
+/** What is known of a work item's own timeline. */
+export interface WorkItemTimes {
+  readonly created: string | null;
+  readonly started: string | null;
+}
+
+/**
+ * When lead time starts for a change that began at `commit`: with a work-item start, the earliest
+ * creation (or start: moved to a status of the "in progress" category) among the work items it names,
+ * when that is before the commit; otherwise the commit, with no work item. The time from there to the
+ * commit is the change's `ticket` time; it counts in the total, not in the segments.
+ */
+export function startOf(
+  start: LeadTimeStart,
+  commit: string,
+  workItems: readonly string[],
+  times: ReadonlyMap<string, WorkItemTimes>,
+): { at: string; workItem: string | null; ticket: number } {
+  if (start === 'commit') return { at: commit, workItem: null, ticket: 0 };
+  let best: { at: string; workItem: string } | undefined;
+  for (const w of [...workItems].sort()) {
+    const t = times.get(w);
+    const at = start === 'work-item-created' ? t?.created : t?.started;
+    if (at && at < commit && (!best || at < best.at)) best = { at, workItem: w };
+  }
+  return best ? { ...best, ticket: (Date.parse(commit) - Date.parse(best.at)) / 1000 } : { at: commit, workItem: null, ticket: 0 };
+}

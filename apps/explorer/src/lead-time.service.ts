@@ -13,7 +13,7 @@ import type { ExplorerConfig } from './explorer.config.js';
 import { EXPLORER_CONFIG } from './explorer.tokens.js';
 import { FAILED_OUTCOMES } from '@not/events';
 import { dora, groupStats, summarize, type Deployment, type Incident } from './lead-time.stats.js';
-import { milestonesOf, segmentsOf } from './lead-time.segments.js';
+import { milestonesOf, segmentsOf, startOf, type LeadTimeStart, type WorkItemTimes } from './lead-time.segments.js';
 import type { ChangeLeadTimeDto, LeadTimeDto } from './api.schemas.js';
 import { deliversChange, deploymentsOf, isProduction, releasesOf, type DeploymentRecord } from './deployments.js';
 import { WalkService } from './walk.service.js';
@@ -29,6 +29,8 @@ export interface LeadTimeQuery {
   readonly groupBy: GroupBy;
   /** With `until=deployment`: the environment whose deployments count (default: the production ones). */
   readonly environment?: string;
+  /** Where lead time starts (default: the explorer's `leadTime.start`). */
+  readonly start?: LeadTimeStart;
 }
 
 /** A deployment (or release, or other end-stage event) with the areas of the commits it carried. */
@@ -92,7 +94,13 @@ export class LeadTimeService {
       : q.until === 'release'
         ? (e) => info.get(e.id)?.nested !== true
         : () => true;
-    const perChange = this.changesOf(toDeployment ? atDeployment : reached, q, isEnd);
+    const start = q.start ?? this.config.leadTime.start;
+    // With a work-item start, when the work items of the changes (those per environment too) were created and started.
+    const times =
+      start === 'commit'
+        ? new Map<string, WorkItemTimes>()
+        : await this.deliveries.workItemTimes([...new Set([...reached, ...atDeployment].flatMap((j) => j.workItems))]);
+    const perChange = this.changesOf(toDeployment ? atDeployment : reached, q, isEnd, start, times);
     for (const j of toDeployment ? atDeployment : reached) truncated ||= j.truncated;
     const groups = new Map<string, ChangeLeadTimeDto[]>();
     for (const c of perChange) {
@@ -141,6 +149,7 @@ export class LeadTimeService {
       from: q.from,
       to: q.to,
       until: q.until,
+      start,
       groupBy: q.groupBy,
       area: q.area ?? null,
       environment: q.environment ?? null,
@@ -162,6 +171,8 @@ export class LeadTimeService {
           atDeployment,
           q,
           deliveredTo((env) => env === name),
+          start,
+          times,
         ).map((c) => c.total);
         return {
           name,
@@ -184,7 +195,13 @@ export class LeadTimeService {
   }
 
   /** The lead time of each change whose end point (the first event of `until` that `isEnd` accepts) lies in the window. */
-  private changesOf(journeys: readonly JourneyRecord[], q: LeadTimeQuery, isEnd: (e: JourneyEvent) => boolean): ChangeLeadTimeDto[] {
+  private changesOf(
+    journeys: readonly JourneyRecord[],
+    q: LeadTimeQuery,
+    isEnd: (e: JourneyEvent) => boolean,
+    start: LeadTimeStart,
+    times: ReadonlyMap<string, WorkItemTimes>,
+  ): ChangeLeadTimeDto[] {
     const out: ChangeLeadTimeDto[] = [];
     for (const j of journeys) {
       const journey = j.events;
@@ -194,7 +211,18 @@ export class LeadTimeService {
       if (q.area !== undefined && area !== q.area) continue;
       const site = journey.find((e) => e.stage === 'commit')?.site ?? journey[0]!.site;
       const { total, segments } = segmentsOf(m);
-      out.push({ commit: j.key, area, site, start: m.commit, reached: m.reached, total, segments });
+      const from = startOf(start, m.commit, j.workItems, times);
+      out.push({
+        commit: j.key,
+        area,
+        site,
+        start: from.at,
+        workItem: from.workItem,
+        ticket: from.ticket,
+        reached: m.reached,
+        total: total + from.ticket,
+        segments,
+      });
     }
     return out.sort((a, b) => (a.reached < b.reached ? -1 : a.reached > b.reached ? 1 : a.commit < b.commit ? -1 : 1));
   }

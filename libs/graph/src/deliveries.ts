@@ -59,6 +59,23 @@ export class DeliveryReads {
     return rows.map(normalize);
   }
 
+  /**
+   * When each work item (by key) was first created and first started (moved to a status of the "in
+   * progress" category), from the events about it: a tracker's webhooks, a git host's issue events, an
+   * Eiffel `EiffelIssueDefinedEvent`. A work item without such an event is left out.
+   */
+  async workItemTimes(keys: readonly string[]): Promise<Map<string, { created: string | null; started: string | null }>> {
+    if (!keys.length) return new Map();
+    const rows = await this.graph.read<{ key: string; created: string | null; started: string | null }>(
+      `UNWIND $keys AS k MATCH (w:WorkItem {key: k})<-[:ABOUT]-(e:Event) WHERE e.stage = 'work-item' AND NOT e:Placeholder
+       WITH k, min(CASE WHEN e.phase = 'created' THEN e.time END) AS created, min(CASE WHEN e.phase = 'started' THEN e.time END) AS started
+       RETURN k AS key, toString(created) AS created, toString(started) AS started`,
+      { keys },
+    );
+    const at = (t: string | null): string | null => (t === null ? null : iso(t.replace(/\[.*\]$/, '')));
+    return new Map(rows.map((r) => [r.key, { created: at(r.created), started: at(r.started) }]));
+  }
+
   /** The same facts for given events (a journey's deployments before the window). */
   async byIds(ids: readonly string[]): Promise<DeliveryEventRow[]> {
     if (!ids.length) return [];
