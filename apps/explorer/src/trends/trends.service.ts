@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, ServiceUnavailableException, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { GraphRepository, Journeys, takeLease, type JourneyRecord } from '@not/graph';
+import { GraphRepository, Journeys, releaseLease, takeLease, type JourneyRecord } from '@not/graph';
 import { randomUUID } from 'node:crypto';
 import { Registry } from 'prom-client';
 import type { ExplorerConfig } from '../explorer.config.js';
@@ -124,6 +124,8 @@ export class TrendsService implements OnApplicationBootstrap, OnModuleDestroy {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     await this.running;
+    // Hand the lease over now rather than after its time runs out (another replica, or this one restarted).
+    await releaseLease(this.graph, 'trends', this.me).catch(() => undefined);
   }
 
   private loop(): void {
