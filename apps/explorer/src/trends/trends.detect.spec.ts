@@ -197,6 +197,15 @@ describe('bottleneck forecasts', () => {
     assert.equal(f.evidence.slope, 2);
   });
 
+  it('draws the line through the build-up, not through the steady days before it', () => {
+    // Steady at 3 for four days, then 6, 9, 12 (today): 20 is reached 8/3 days after 12:00 today.
+    const f = forecast(key, queue([3, 3, 3, 3, 6, 9, 12], [20, 20, 20, 20, 20, 20, 20]), NOW, 'queue', 20, { ...o, forecastDays: 7 });
+    if (f?.evidence.kind !== 'forecast') return assert.fail(`expected a forecast, got ${f?.type}`);
+    const truth = Date.parse('2026-10-26T12:00:00Z') + (8 / 3) * DAY;
+    assert.ok(Math.abs(f.evidence.crossing - truth) < 2 * HOUR, new Date(f.evidence.crossing).toISOString());
+    assert.equal(f.evidence.since, Date.parse('2026-10-23T12:00:00Z'), 'the rise begins at the last steady peak');
+  });
+
   it('says the objective is breached when the last day is over it', () => {
     const f = forecast(key, queue([2, 4, 6, 8, 10, 22], [20, 20, 20, 20, 20, 20]), NOW, 'queue', 20, o);
     assert.equal(f?.type, 'breach');

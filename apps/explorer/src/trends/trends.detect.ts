@@ -1,7 +1,7 @@
 import { median, quantileSorted } from 'simple-statistics';
 import type { Segment } from '../lead-time.stats.js';
 import { seriesOf, type Passage, type SeriesKey, type Trial } from './trends.series.js';
-import { mannKendall, seasonalBaseline, theilSen } from './trends.stats.js';
+import { hingeFit, mannKendall, seasonalBaseline, t95, theilSen } from './trends.stats.js';
 
 /**
  * Findings from one key's passages and trials at time `now`, pure:
@@ -106,13 +106,14 @@ type Evidence =
       kind: 'forecast';
       objective: number;
       current: number;
-      /** Per day, from the Theil–Sen line, and Sen's 90 % interval of it. */
+      /** Per day, since the rise began (`since`), and its 90 % interval. */
       slope: number;
       slopeInterval: [number, number];
       /** When the line crosses the objective, and the interval (null: not within the horizon at the slow end). */
       crossing: number;
       interval: [number, number | null];
-      pValue: number;
+      /** When the rise began: the end of the window where the fitted line leaves its flat part (or the first window). */
+      since: number;
       points: Array<{ t: number; v: number }>;
     }
   | { kind: 'breach'; objective: number; current: number; points: Array<{ t: number; v: number }> }
@@ -306,11 +307,14 @@ function dailyPeaks(
       out.push({ t: end, v: w.length >= 5 ? quantileSorted(w, 0.9) : null, arrivals });
       continue;
     }
+    // Each window's point sits at the last hour its queue was at its peak: for a rising queue the
+    // window's end, for a steady one the day's usual peak hour. (At the first such hour instead, a
+    // steady window's point falls near its start and a rising one's at its end, which bends the line.)
     let peak = 0;
     let at = end;
     for (const x of hourly) {
       const e = x.t + HOUR;
-      if (e > start && e <= end && x.queue > peak) {
+      if (e > start && e <= end && x.queue >= peak) {
         peak = x.queue;
         at = e;
       }
@@ -359,18 +363,23 @@ export function forecast(
       evidence: { kind: 'breach', objective, current: last.v, points: series },
     };
   }
-  if (points.length < 4) return undefined;
-  const mk = mannKendall(points.map((p) => p.v));
-  if (mk.p >= 0.05) return undefined;
-  const ts = theilSen(
+  // The rise since it began: a line flat until a knot and straight after it (the knot where it fits
+  // best, at least three windows before now), so that the steady days before a build-up do not slow it.
+  if (points.length < 5) return undefined;
+  const fit = hingeFit(
     points.map((p) => (p.t - now) / DAY),
     points.map((p) => p.v),
   );
-  if (ts.slope <= 0 || ts.intercept >= objective) return undefined;
-  const days = (objective - ts.intercept) / ts.slope;
+  if (!fit || fit.slope <= 0 || fit.level >= objective) return undefined;
+  // Significant: the slope's one-sided t-test at 5 %; its 90 % interval gives the crossing's.
+  const t = t95(fit.df);
+  if (fit.slope < t * fit.se) return undefined;
+  const low = fit.slope - t * fit.se;
+  const high = fit.slope + t * fit.se;
+  const days = (objective - fit.level) / fit.slope;
   if (days > o.horizonDays) return undefined;
-  const early = ts.high > 0 ? (objective - ts.intercept) / ts.high : days;
-  const late = ts.low > 0 ? (objective - ts.intercept) / ts.low : null;
+  const early = (objective - fit.level) / high;
+  const late = low > 0 ? (objective - fit.level) / low : null;
   const crossing = now + days * DAY;
   return {
     ...k,
@@ -378,17 +387,17 @@ export function forecast(
     type: 'forecast',
     metric,
     severity: 0.5 + 0.5 * (1 - days / o.horizonDays),
-    summary: `${where(k)}: the ${name} (now ${unit(ts.intercept)}) will pass its objective of ${unit(objective)} in about ${fmt(days * 86_400)} (${new Date(crossing).toISOString().slice(0, 16)}Z)`,
-    since: points[0]!.t - DAY,
+    summary: `${where(k)}: the ${name} (now ${unit(fit.level)}) will pass its objective of ${unit(objective)} in about ${fmt(days * 86_400)} (${new Date(crossing).toISOString().slice(0, 16)}Z)`,
+    since: now + fit.knot * DAY - DAY,
     evidence: {
       kind: 'forecast',
       objective,
-      current: ts.intercept,
-      slope: ts.slope,
-      slopeInterval: [ts.low, ts.high],
+      current: fit.level,
+      slope: fit.slope,
+      slopeInterval: [low, high],
       crossing,
       interval: [now + early * DAY, late === null || late > o.horizonDays * 4 ? null : now + late * DAY],
-      pValue: mk.p,
+      since: now + fit.knot * DAY,
       points: series,
     },
   };
