@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 
-export interface EiffelEvent {
+interface EiffelEvent {
   meta: { id: string; type: string; version: string; time: number; source: { domainId: string } };
   data: Record<string, unknown>;
   links: Array<{ type: string; target: string }>;
