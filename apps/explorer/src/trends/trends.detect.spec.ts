@@ -147,6 +147,13 @@ describe('trends', () => {
     assert.ok(f.evidence.confidence > 0.999);
   });
 
+  it('reports no trend for a wait that climbs back from a dip to its usual level', () => {
+    // 40 % quicker than usual a week ago, back to usual by yesterday: a significant rise, but not above the baseline.
+    const dip = (t: number): number =>
+      t < NOW - 7 * DAY || t >= NOW - DAY ? 1 : 0.6 * Math.pow(1 / 0.6, (t - (NOW - 7 * DAY)) / (6 * DAY));
+    assert.equal(waitTrend(KEY, history(5, 1200, dip), NOW, O), undefined);
+  });
+
   it('finds no trend in usual weeks', () => {
     let alarms = 0;
     for (let seed = 1; seed <= 30; seed++) if (waitTrend(KEY, history(200 + seed, 1200), NOW, O)) alarms++;

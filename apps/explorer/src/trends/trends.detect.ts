@@ -12,10 +12,12 @@ import { hingeFit, mannKendall, seasonalBaseline, t95, theilSen } from './trends
  * - anomaly, failure-rate: the builds / test runs of the last `recentHours` failed more often than in
  *   the history before (one-sided binomial test, normal approximation);
  * - trend, wait: over the last `trendDays`, the deseasonalised log waits (each change's) rise —
- *   Mann–Kendall p below `trendP`, Theil–Sen slope amounting to at least `trendMinChange` over the window;
+ *   Mann–Kendall p below `trendP`, Theil–Sen slope amounting to at least `trendMinChange` over the window,
+ *   the line now that much above the seasons' usual and the last day's changes at least half of that;
  * - forecast / breach: the peak queue or p90 wait of 24-hour windows (the last `forecastDays`; quiet
- *   windows skipped) rises (Mann–Kendall p < 0.05) and its Theil–Sen line crosses the objective within
- *   `horizonDays`, with the crossing's interval from Sen's slope interval; a breach when the last window is over it;
+ *   windows skipped) rises since a knot (a line flat until it, straight after; the slope passes a
+ *   one-sided t-test at 5 %) and that line crosses the objective within `horizonDays`, with the
+ *   crossing's interval from the slope's 90 % t-interval; a breach when the last window is over it;
  * - stuck: a change in the segment longer than `stuckMargin` × the `stuckQuantile` of the history's times
  *   there for its area (and not longer than `openLimitDays`, past which it counts as abandoned).
  */
@@ -46,7 +48,7 @@ export const DEFAULT_DETECT: DetectOptions = {
   trendDays: 7,
   trendP: 0.001,
   trendMinChange: 0.3,
-  forecastDays: 5,
+  forecastDays: 7,
   horizonDays: 7,
   quietFraction: 0.3,
   stuckQuantile: 0.99,
@@ -114,6 +116,8 @@ type Evidence =
       interval: [number, number | null];
       /** When the rise began: the end of the window where the fitted line leaves its flat part (or the first window). */
       since: number;
+      /** The line ahead, a point a day from now, with its 90 % prediction band. */
+      band: Array<{ t: number; value: number; low: number; high: number }>;
       points: Array<{ t: number; v: number }>;
     }
   | { kind: 'breach'; objective: number; current: number; points: Array<{ t: number; v: number }> }
@@ -260,6 +264,12 @@ export function waitTrend(k: SeriesKey, passages: readonly Passage[], now: numbe
   const points = [...bins.entries()].sort(([a], [b]) => a - b).map(([b, v]) => ({ t: from + (b + 0.5) * 6 * HOUR, v: median(v) }));
   const change = Math.exp(ts.slope * o.trendDays) - 1;
   if (ts.slope <= 0 || change < o.trendMinChange) return undefined;
+  // Material as well as significant: the line now is `trendMinChange` above the seasons' usual time,
+  // and the changes of the last day wait at least half of that more than usual. A slope that a thin stretch (a
+  // holiday, a quiet site) tilts while the waits stay at their usual level is no trend to report.
+  const lastDay = all.filter((w) => w.t >= now - DAY).map((w) => w.v);
+  if (lastDay.length < 5 || median(lastDay) < Math.log(1 + o.trendMinChange / 2) || ts.intercept < Math.log(1 + o.trendMinChange))
+    return undefined;
   const current = Math.exp(base(now).median + ts.intercept);
   const ratioPerDay = Math.exp(ts.slope) - 1;
   return {
@@ -324,6 +334,22 @@ function dailyPeaks(
   return out;
 }
 
+/**
+ * The median of the arrivals of the 24-hour windows ending at now, now − 1 d, … over `days`, or over
+ * the days since the first arrival when the series is younger than that.
+ */
+function usualDailyArrivals(passages: readonly Passage[], now: number, days: number): number {
+  const counts = new Array<number>(days).fill(0);
+  let oldest = -1;
+  for (const p of passages) {
+    const i = Math.floor((now - p.entered) / DAY);
+    if (p.entered >= now || i >= days) continue;
+    counts[i]!++;
+    oldest = Math.max(oldest, i);
+  }
+  return oldest < 0 ? 0 : median(counts.slice(0, oldest + 1));
+}
+
 /** Changes in the segment at `t`: entered, not left, not stopped on a failure, not older than the open limit. */
 export function queueAt(passages: readonly Passage[], t: number, openLimitMs: number): number {
   let q = 0;
@@ -343,7 +369,9 @@ export function forecast(
 ): Finding | undefined {
   const peaks = dailyPeaks(passages, now, o.forecastDays, metric, o.openLimitDays * DAY);
   // A quiet window (a weekend, a holiday: few arrivals) says nothing about where the queue is going.
-  const typical = median(peaks.map((p) => p.arrivals));
+  // What is usual comes from the whole history (most of its days are working days), not from the
+  // windows themselves: a long weekend followed by a holiday would make quiet look usual.
+  const typical = usualDailyArrivals(passages, now, o.historyDays);
   const points = peaks.filter(
     (p): p is { t: number; v: number; arrivals: number } => p.v !== null && p.arrivals >= o.quietFraction * typical,
   );
@@ -371,15 +399,30 @@ export function forecast(
     points.map((p) => p.v),
   );
   if (!fit || fit.slope <= 0 || fit.level >= objective) return undefined;
-  // Significant: the slope's one-sided t-test at 5 %; its 90 % interval gives the crossing's.
+  // Significant: the slope's one-sided t-test at 5 %.
   const t = t95(fit.df);
   if (fit.slope < t * fit.se) return undefined;
   const low = fit.slope - t * fit.se;
   const high = fit.slope + t * fit.se;
   const days = (objective - fit.level) / fit.slope;
   if (days > o.horizonDays) return undefined;
-  const early = (objective - fit.level) / high;
-  const late = low > 0 ? (objective - fit.level) / low : null;
+  // The crossing's interval: from when the 90 % prediction band's upper edge reaches the objective to
+  // when its lower edge does (null: not within four horizons), by the hour; the band a point a day.
+  let early = days;
+  let late: number | null = null;
+  for (let d = 0; d <= 4 * o.horizonDays; d += 1 / 24) {
+    const b = fit.predict(d);
+    if (b.high >= objective) early = Math.min(early, d);
+    if (b.low >= objective) {
+      late = d;
+      break;
+    }
+  }
+  const band: Array<{ t: number; value: number; low: number; high: number }> = [];
+  for (let d = 0; d <= Math.ceil(Math.min(late ?? o.horizonDays, o.horizonDays)) + 1; d++) {
+    const b = fit.predict(d);
+    band.push({ t: now + d * DAY, value: b.value, low: b.low, high: b.high });
+  }
   const crossing = now + days * DAY;
   return {
     ...k,
@@ -396,7 +439,8 @@ export function forecast(
       slope: fit.slope,
       slopeInterval: [low, high],
       crossing,
-      interval: [now + early * DAY, late === null || late > o.horizonDays * 4 ? null : now + late * DAY],
+      interval: [now + early * DAY, late === null ? null : now + late * DAY],
+      band,
       since: now + fit.knot * DAY,
       points: series,
     },

@@ -142,6 +142,12 @@ export interface HingeFit {
   readonly df: number;
   /** The fitted value at x = 0. */
   readonly level: number;
+  /**
+   * The two-sided 90 % prediction interval of a new value at x (x ≥ the knot): the fitted line
+   * ± t · s · √(1 + 1/n + (h − h̄)² / Σ(h − h̄)²), h = x − knot — the slope's and the level's
+   * uncertainty together, and the scatter of the values about the line.
+   */
+  predict(x: number): { value: number; low: number; high: number };
 }
 
 /**
@@ -172,7 +178,23 @@ export function hingeFit(x: readonly number[], y: readonly number[], minTail = 3
     let sse = 0;
     for (let i = 0; i < n; i++) sse += (y[i]! - a - b * h[i]!) ** 2;
     if (best && sse >= best.sse - 1e-9) continue;
-    best = { knot: x[k]!, slope: b, se: Math.sqrt(sse / df / sxx), df, level: a + b * Math.max(0, -x[k]!), sse };
+    const knot = x[k]!;
+    const sd = Math.sqrt(sse / df);
+    const t = t95(df);
+    best = {
+      knot,
+      slope: b,
+      se: sd / Math.sqrt(sxx),
+      df,
+      level: a + b * Math.max(0, -knot),
+      sse,
+      predict: (at: number) => {
+        const hh = Math.max(0, at - knot);
+        const value = a + b * hh;
+        const half = t * sd * Math.sqrt(1 + 1 / n + (hh - mh) ** 2 / sxx);
+        return { value, low: value - half, high: value + half };
+      },
+    };
   }
-  return best && { knot: best.knot, slope: best.slope, se: best.se, df: best.df, level: best.level };
+  return best && { knot: best.knot, slope: best.slope, se: best.se, df: best.df, level: best.level, predict: best.predict };
 }
