@@ -145,6 +145,24 @@ describe('hinge fit', () => {
   });
 });
 
+describe('hinge prediction band', () => {
+  it('holds a new value from the same line about 90 % of the time, wider the further ahead', () => {
+    const noise = gaussian(mulberry32(13));
+    const x = [-6, -5, -4, -3, -2, -1, 0];
+    let held = 0;
+    const trials = 400;
+    for (let k = 0; k < trials; k++) {
+      const y = x.map((v) => 3 + (v > -4 ? 2 * (v + 4) : 0) + noise());
+      const f = hingeFit(x, y)!;
+      const next = f.predict(1);
+      const truth = 3 + 2 * 5 + noise();
+      if (next.low <= truth && truth <= next.high) held++;
+      assert.ok(f.predict(3).high - f.predict(3).low > next.high - next.low);
+    }
+    assert.ok(held / trials > 0.84 && held / trials < 0.97, `${held} of ${trials}`);
+  });
+});
+
 describe("Student's t quantile", () => {
   it('matches the table at 1, 4 and 20 degrees of freedom and tends to the normal one', () => {
     assert.equal(t95(1), 6.314);
