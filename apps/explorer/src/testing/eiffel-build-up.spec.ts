@@ -26,7 +26,8 @@ describe('eiffel build-up', () => {
     assert.ok(b.crossing > now);
     // The queue counts whole changes: the crossing is where λ(w0 + g·(t − onset))/(1 + g) is within one change of 13.
     assert.ok(Math.abs(continuous(b.crossing) - 13) <= 1, `${continuous(b.crossing).toFixed(2)} at the crossing`);
-    assert.ok(b.queueAt(b.crossing) >= 13 && b.queueAt(b.crossing - 60_000) < 13);
+    assert.equal(b.crossing % HOUR, 0, 'at the end of a clock hour');
+    assert.ok(b.queueAt(b.crossing) >= 13 && b.queueAt(b.crossing - HOUR) < 13);
   });
 
   it('is valid Eiffel that the parser accepts without warnings', () => {

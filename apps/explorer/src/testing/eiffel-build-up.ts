@@ -7,7 +7,7 @@
  * merged at `a` is `baseWaitMs + growth × (a − onset)`. With merges at rate λ and that wait, the queue at
  * `t` (merged, not yet triggered) is λ × (baseWait + growth × (t − onset)) / (1 + growth): it grows by
  * λ × growth / (1 + growth) changes per unit of time. Only the events up to `now` are published; the plan
- * goes on past it, and `crossing` is the first minute its queue reaches the objective.
+ * goes on past it, and `crossing` is the first end of a clock hour at which its queue is at the objective.
  */
 import { createHash } from 'node:crypto';
 
@@ -45,13 +45,14 @@ export interface BuildUp {
   readonly events: EiffelEvent[];
   /** The planned queue at `t` (past or future). */
   queueAt(t: number): number;
-  /** The first minute at or after `now` when the planned queue reaches the objective. */
+  /** The first end of a clock hour after `now` at which the planned queue is at the objective (the explorer counts its queue at hour ends). */
   readonly crossing: number;
   /** The build triggers still to come for the changes waiting at `now`, dated `at` (to end the build-up). */
   triggersAt(at: number): EiffelEvent[];
 }
 
 const MIN = 60_000;
+const HOUR = 60 * MIN;
 
 export function eiffelBuildUp(run: string, o: BuildUpOptions): BuildUp {
   const repoName = `build-up-${run.toLowerCase()}`;
@@ -118,9 +119,10 @@ export function eiffelBuildUp(run: string, o: BuildUpOptions): BuildUp {
   events.sort((a, b) => a.meta.time - b.meta.time);
 
   const queueAt = (t: number): number => planned.filter((c) => c.merged <= t && c.triggered > t).length;
-  let crossing = o.now;
+  // The explorer's queue is the count at the end of each clock hour: so is the crossing.
+  let crossing = Math.ceil(o.now / HOUR) * HOUR;
   while (queueAt(crossing) < o.objective) {
-    crossing += MIN;
+    crossing += HOUR;
     if (crossing > until) throw new Error('the planned build-up never reaches its objective: give a larger growth');
   }
   return {
