@@ -460,6 +460,9 @@ SET l.holder = CASE WHEN l.holder IS NULL OR l.holder = $holder OR coalesce(l.un
 SET l.until = CASE WHEN l.holder = $holder THEN now + $ttl ELSE l.until END
 RETURN l.holder = $holder AS mine;
 
+// libs/graph/src/lease.ts releaseLease
+MATCH (l:Lease {name: $name}) WHERE l.holder = $holder SET l.until = 0;
+
 // libs/graph/src/subscriptions.ts RECORD_FIRINGS
 UNWIND $firings AS f
 MERGE (x:Firing {key: f.key})

@@ -384,7 +384,10 @@ const Evidence = z.discriminatedUnion('kind', [
     slopeInterval: Pair,
     crossing: z.number(),
     interval: z.tuple([z.number(), z.number().nullable()]),
-    pValue: z.number(),
+    since: z.number().describe('when the rise began (epoch ms)'),
+    band: z
+      .array(z.object({ t: z.number(), value: z.number(), low: z.number(), high: z.number() }))
+      .describe('the line ahead, a point a day, with its 90 % prediction band'),
     points: Points,
   }),
   z.object({ kind: z.literal('breach'), objective: z.number(), current: z.number(), points: Points }),

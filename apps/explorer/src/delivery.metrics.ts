@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { GraphRepository, Journeys, takeLease } from '@not/graph';
+import { GraphRepository, Journeys, releaseLease, takeLease } from '@not/graph';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ExplorerConfig } from './explorer.config.js';
 import { EXPLORER_CONFIG } from './explorer.tokens.js';
@@ -272,6 +272,8 @@ export class DeliveryMetricsService implements OnApplicationBootstrap, OnModuleD
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     await this.running;
+    // Hand the lease over now rather than after its time runs out (another replica, or this one restarted).
+    await releaseLease(this.graph, 'delivery-metrics', this.me).catch(() => undefined);
   }
 
   /** One round, unless the previous one is still running (a slow graph must not pile rounds up). */

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError } from '@not/config';
+import { parse, stringify } from 'yaml';
 import { loadExplorerConfig } from './explorer.config.js';
 
 const file = (text: string): string => {
@@ -64,6 +65,14 @@ describe('explorer configuration: trends', () => {
     assert.equal(c.trends.enabled, true);
     assert.equal(c.trends.stuckQuantile, 0.99);
     assert.deepEqual(c.trends.objectives, [{ segment: 'test', area: 'payments', waitSeconds: 14400 }]);
+  });
+
+  it('accepts the trends section the test mesh passes to its explorer (test/mesh.test.yaml, explorer.trends)', () => {
+    const mesh = parse(readFileSync('test/mesh.test.yaml', 'utf8')) as { explorer: { trends?: unknown } };
+    assert.ok(mesh.explorer.trends, 'the test mesh sets explorer.trends');
+    const c = loadExplorerConfig(file(`${base}${tokens}${stringify({ trends: mesh.explorer.trends })}`));
+    assert.equal(c.trends.intervalSeconds, 10);
+    assert.ok(c.trends.objectives.some((o) => o.segment === 'waiting-for-build' && o.queue !== undefined));
   });
 
   it('refuses an objective without a limit, for an area and a site at once, or for an unknown segment', () => {

@@ -470,6 +470,19 @@
           '), computed ' +
           tr.generatedAt
         : 'no changes in this series';
+      // The series' forecast in words: when it crosses its objective, and the interval of that.
+      const fc = s && s.findings.find((f) => f.type === 'forecast');
+      const forecastLine = $('trends-forecast');
+      forecastLine.hidden = !fc;
+      forecastLine.textContent = fc
+        ? fc.summary +
+          '; between ' +
+          new Date(fc.evidence.interval[0]).toISOString().slice(0, 16) +
+          'Z and ' +
+          (fc.evidence.interval[1] == null ? 'later' : new Date(fc.evidence.interval[1]).toISOString().slice(0, 16) + 'Z')
+        : '';
+      if (fc) forecastLine.dataset.crossing = new Date(fc.evidence.crossing).toISOString();
+      else delete forecastLine.dataset.crossing;
       $('trend-changes').innerHTML = '';
       if (trendsChart) trendsChart.destroy();
       if (!s || !window.Chart) return;

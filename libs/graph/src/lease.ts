@@ -17,3 +17,8 @@ export async function takeLease(graph: GraphRepository, name: string, holder: st
   );
   return r?.mine === true;
 }
+
+/** Gives a lease up at once when `holder` has it (a replica that stops cleanly), so another takes it at its next ask. */
+export async function releaseLease(graph: GraphRepository, name: string, holder: string): Promise<void> {
+  await graph.write(`MATCH (l:Lease {name: $name}) WHERE l.holder = $holder SET l.until = 0`, { name, holder });
+}

@@ -46,7 +46,14 @@ export const meshConfigSchema = z
       /** Passed to the correlator as `parse.artifactBuilds` (which build produced an artifact; docs/graph-model.md). */
       artifactBuilds: z.array(z.strictObject({ match: z.string(), ci: z.string(), job: z.string(), number: z.string() })).optional(),
     }),
-    explorer: z.strictObject({ port }),
+    explorer: z.strictObject({
+      port,
+      /**
+       * Passed to the explorer as its `trends` section (docs/explorer.md, "Trends and insights"), which
+       * the explorer validates at start: e.g. a short `intervalSeconds` and the `objectives` a test forecasts against.
+       */
+      trends: z.record(z.string(), z.unknown()).optional(),
+    }),
   })
   .superRefine((cfg, ctx) => {
     const used = new Map<number, string>();

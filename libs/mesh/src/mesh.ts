@@ -408,7 +408,12 @@ export class Mesh {
       ...(this.cfg.correlator.artifactBuilds ? { parse: { artifactBuilds: this.cfg.correlator.artifactBuilds } } : {}),
       http: { port: this.cfg.correlator.port },
     });
-    write('explorer', { neo4j, http: { port: this.cfg.explorer.port }, auth: { tokens: [explorerToken(state)] } });
+    write('explorer', {
+      neo4j,
+      http: { port: this.cfg.explorer.port },
+      auth: { tokens: [explorerToken(state)] },
+      ...(this.cfg.explorer.trends ? { trends: this.cfg.explorer.trends } : {}),
+    });
     for (const site of this.cfg.sites) write(`relay-${site.id}`, this.relayConfig(site, centrals, sites.get(site.id)!, state));
   }
 

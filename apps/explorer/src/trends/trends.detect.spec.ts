@@ -147,6 +147,13 @@ describe('trends', () => {
     assert.ok(f.evidence.confidence > 0.999);
   });
 
+  it('reports no trend for a wait that climbs back from a dip to its usual level', () => {
+    // 40 % quicker than usual a week ago, back to usual by yesterday: a significant rise, but not above the baseline.
+    const dip = (t: number): number =>
+      t < NOW - 7 * DAY || t >= NOW - DAY ? 1 : 0.6 * Math.pow(1 / 0.6, (t - (NOW - 7 * DAY)) / (6 * DAY));
+    assert.equal(waitTrend(KEY, history(5, 1200, dip), NOW, O), undefined);
+  });
+
   it('finds no trend in usual weeks', () => {
     let alarms = 0;
     for (let seed = 1; seed <= 30; seed++) if (waitTrend(KEY, history(200 + seed, 1200), NOW, O)) alarms++;
@@ -195,6 +202,15 @@ describe('bottleneck forecasts', () => {
     const [early, late] = f.evidence.interval;
     assert.ok(early <= truth + 60_000 && (late === null || truth - 60_000 <= late));
     assert.equal(f.evidence.slope, 2);
+  });
+
+  it('draws the line through the build-up, not through the steady days before it', () => {
+    // Steady at 3 for four days, then 6, 9, 12 (today): 20 is reached 8/3 days after 12:00 today.
+    const f = forecast(key, queue([3, 3, 3, 3, 6, 9, 12], [20, 20, 20, 20, 20, 20, 20]), NOW, 'queue', 20, { ...o, forecastDays: 7 });
+    if (f?.evidence.kind !== 'forecast') return assert.fail(`expected a forecast, got ${f?.type}`);
+    const truth = Date.parse('2026-10-26T12:00:00Z') + (8 / 3) * DAY;
+    assert.ok(Math.abs(f.evidence.crossing - truth) < 2 * HOUR, new Date(f.evidence.crossing).toISOString());
+    assert.equal(f.evidence.since, Date.parse('2026-10-23T12:00:00Z'), 'the rise begins at the last steady peak');
   });
 
   it('says the objective is breached when the last day is over it', () => {

@@ -1,7 +1,7 @@
 import { median, quantileSorted } from 'simple-statistics';
 import type { Segment } from '../lead-time.segments.js';
 import { seriesOf, type Passage, type SeriesKey, type Trial } from './trends.series.js';
-import { mannKendall, seasonalBaseline, theilSen } from './trends.stats.js';
+import { hingeFit, mannKendall, seasonalBaseline, t95, theilSen } from './trends.stats.js';
 
 /**
  * Findings from one key's passages and trials at time `now`, pure:
@@ -12,10 +12,12 @@ import { mannKendall, seasonalBaseline, theilSen } from './trends.stats.js';
  * - anomaly, failure-rate: the builds / test runs of the last `recentHours` failed more often than in
  *   the history before (one-sided binomial test, normal approximation);
  * - trend, wait: over the last `trendDays`, the deseasonalised log waits (each change's) rise —
- *   Mann–Kendall p below `trendP`, Theil–Sen slope amounting to at least `trendMinChange` over the window;
+ *   Mann–Kendall p below `trendP`, Theil–Sen slope amounting to at least `trendMinChange` over the window,
+ *   the line now that much above the seasons' usual and the last day's changes at least half of that;
  * - forecast / breach: the peak queue or p90 wait of 24-hour windows (the last `forecastDays`; quiet
- *   windows skipped) rises (Mann–Kendall p < 0.05) and its Theil–Sen line crosses the objective within
- *   `horizonDays`, with the crossing's interval from Sen's slope interval; a breach when the last window is over it;
+ *   windows skipped) rises since a knot (a line flat until it, straight after; the slope passes a
+ *   one-sided t-test at 5 %) and that line crosses the objective within `horizonDays`, with the
+ *   crossing's interval from the slope's 90 % t-interval; a breach when the last window is over it;
  * - stuck: a change in the segment longer than `stuckMargin` × the `stuckQuantile` of the history's times
  *   there for its area (and not longer than `openLimitDays`, past which it counts as abandoned).
  */
@@ -46,7 +48,7 @@ export const DEFAULT_DETECT: DetectOptions = {
   trendDays: 7,
   trendP: 0.001,
   trendMinChange: 0.3,
-  forecastDays: 5,
+  forecastDays: 7,
   horizonDays: 7,
   quietFraction: 0.3,
   stuckQuantile: 0.99,
@@ -106,13 +108,16 @@ type Evidence =
       kind: 'forecast';
       objective: number;
       current: number;
-      /** Per day, from the Theil–Sen line, and Sen's 90 % interval of it. */
+      /** Per day, since the rise began (`since`), and its 90 % interval. */
       slope: number;
       slopeInterval: [number, number];
       /** When the line crosses the objective, and the interval (null: not within the horizon at the slow end). */
       crossing: number;
       interval: [number, number | null];
-      pValue: number;
+      /** When the rise began: the end of the window where the fitted line leaves its flat part (or the first window). */
+      since: number;
+      /** The line ahead, a point a day from now, with its 90 % prediction band. */
+      band: Array<{ t: number; value: number; low: number; high: number }>;
       points: Array<{ t: number; v: number }>;
     }
   | { kind: 'breach'; objective: number; current: number; points: Array<{ t: number; v: number }> }
@@ -259,6 +264,12 @@ export function waitTrend(k: SeriesKey, passages: readonly Passage[], now: numbe
   const points = [...bins.entries()].sort(([a], [b]) => a - b).map(([b, v]) => ({ t: from + (b + 0.5) * 6 * HOUR, v: median(v) }));
   const change = Math.exp(ts.slope * o.trendDays) - 1;
   if (ts.slope <= 0 || change < o.trendMinChange) return undefined;
+  // Material as well as significant: the line now is `trendMinChange` above the seasons' usual time,
+  // and the changes of the last day wait at least half of that more than usual. A slope that a thin stretch (a
+  // holiday, a quiet site) tilts while the waits stay at their usual level is no trend to report.
+  const lastDay = all.filter((w) => w.t >= now - DAY).map((w) => w.v);
+  if (lastDay.length < 5 || median(lastDay) < Math.log(1 + o.trendMinChange / 2) || ts.intercept < Math.log(1 + o.trendMinChange))
+    return undefined;
   const current = Math.exp(base(now).median + ts.intercept);
   const ratioPerDay = Math.exp(ts.slope) - 1;
   return {
@@ -306,11 +317,14 @@ function dailyPeaks(
       out.push({ t: end, v: w.length >= 5 ? quantileSorted(w, 0.9) : null, arrivals });
       continue;
     }
+    // Each window's point sits at the last hour its queue was at its peak: for a rising queue the
+    // window's end, for a steady one the day's usual peak hour. (At the first such hour instead, a
+    // steady window's point falls near its start and a rising one's at its end, which bends the line.)
     let peak = 0;
     let at = end;
     for (const x of hourly) {
       const e = x.t + HOUR;
-      if (e > start && e <= end && x.queue > peak) {
+      if (e > start && e <= end && x.queue >= peak) {
         peak = x.queue;
         at = e;
       }
@@ -318,6 +332,22 @@ function dailyPeaks(
     out.push({ t: at, v: peak, arrivals });
   }
   return out;
+}
+
+/**
+ * The median of the arrivals of the 24-hour windows ending at now, now − 1 d, … over `days`, or over
+ * the days since the first arrival when the series is younger than that.
+ */
+function usualDailyArrivals(passages: readonly Passage[], now: number, days: number): number {
+  const counts = new Array<number>(days).fill(0);
+  let oldest = -1;
+  for (const p of passages) {
+    const i = Math.floor((now - p.entered) / DAY);
+    if (p.entered >= now || i >= days) continue;
+    counts[i]!++;
+    oldest = Math.max(oldest, i);
+  }
+  return oldest < 0 ? 0 : median(counts.slice(0, oldest + 1));
 }
 
 /** Changes in the segment at `t`: entered, not left, not stopped on a failure, not older than the open limit. */
@@ -339,7 +369,9 @@ export function forecast(
 ): Finding | undefined {
   const peaks = dailyPeaks(passages, now, o.forecastDays, metric, o.openLimitDays * DAY);
   // A quiet window (a weekend, a holiday: few arrivals) says nothing about where the queue is going.
-  const typical = median(peaks.map((p) => p.arrivals));
+  // What is usual comes from the whole history (most of its days are working days), not from the
+  // windows themselves: a long weekend followed by a holiday would make quiet look usual.
+  const typical = usualDailyArrivals(passages, now, o.historyDays);
   const points = peaks.filter(
     (p): p is { t: number; v: number; arrivals: number } => p.v !== null && p.arrivals >= o.quietFraction * typical,
   );
@@ -359,18 +391,38 @@ export function forecast(
       evidence: { kind: 'breach', objective, current: last.v, points: series },
     };
   }
-  if (points.length < 4) return undefined;
-  const mk = mannKendall(points.map((p) => p.v));
-  if (mk.p >= 0.05) return undefined;
-  const ts = theilSen(
+  // The rise since it began: a line flat until a knot and straight after it (the knot where it fits
+  // best, at least three windows before now), so that the steady days before a build-up do not slow it.
+  if (points.length < 5) return undefined;
+  const fit = hingeFit(
     points.map((p) => (p.t - now) / DAY),
     points.map((p) => p.v),
   );
-  if (ts.slope <= 0 || ts.intercept >= objective) return undefined;
-  const days = (objective - ts.intercept) / ts.slope;
+  if (!fit || fit.slope <= 0 || fit.level >= objective) return undefined;
+  // Significant: the slope's one-sided t-test at 5 %.
+  const t = t95(fit.df);
+  if (fit.slope < t * fit.se) return undefined;
+  const low = fit.slope - t * fit.se;
+  const high = fit.slope + t * fit.se;
+  const days = (objective - fit.level) / fit.slope;
   if (days > o.horizonDays) return undefined;
-  const early = ts.high > 0 ? (objective - ts.intercept) / ts.high : days;
-  const late = ts.low > 0 ? (objective - ts.intercept) / ts.low : null;
+  // The crossing's interval: from when the 90 % prediction band's upper edge reaches the objective to
+  // when its lower edge does (null: not within four horizons), by the hour; the band a point a day.
+  let early = days;
+  let late: number | null = null;
+  for (let d = 0; d <= 4 * o.horizonDays; d += 1 / 24) {
+    const b = fit.predict(d);
+    if (b.high >= objective) early = Math.min(early, d);
+    if (b.low >= objective) {
+      late = d;
+      break;
+    }
+  }
+  const band: Array<{ t: number; value: number; low: number; high: number }> = [];
+  for (let d = 0; d <= Math.ceil(Math.min(late ?? o.horizonDays, o.horizonDays)) + 1; d++) {
+    const b = fit.predict(d);
+    band.push({ t: now + d * DAY, value: b.value, low: b.low, high: b.high });
+  }
   const crossing = now + days * DAY;
   return {
     ...k,
@@ -378,17 +430,18 @@ export function forecast(
     type: 'forecast',
     metric,
     severity: 0.5 + 0.5 * (1 - days / o.horizonDays),
-    summary: `${where(k)}: the ${name} (now ${unit(ts.intercept)}) will pass its objective of ${unit(objective)} in about ${fmt(days * 86_400)} (${new Date(crossing).toISOString().slice(0, 16)}Z)`,
-    since: points[0]!.t - DAY,
+    summary: `${where(k)}: the ${name} (now ${unit(fit.level)}) will pass its objective of ${unit(objective)} in about ${fmt(days * 86_400)} (${new Date(crossing).toISOString().slice(0, 16)}Z)`,
+    since: now + fit.knot * DAY - DAY,
     evidence: {
       kind: 'forecast',
       objective,
-      current: ts.intercept,
-      slope: ts.slope,
-      slopeInterval: [ts.low, ts.high],
+      current: fit.level,
+      slope: fit.slope,
+      slopeInterval: [low, high],
       crossing,
-      interval: [now + early * DAY, late === null || late > o.horizonDays * 4 ? null : now + late * DAY],
-      pValue: mk.p,
+      interval: [now + early * DAY, late === null ? null : now + late * DAY],
+      band,
+      since: now + fit.knot * DAY,
       points: series,
     },
   };

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, ServiceUnavailableException, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { GraphRepository, Journeys, takeLease, type JourneyRecord } from '@not/graph';
+import { GraphRepository, Journeys, releaseLease, takeLease, type JourneyRecord } from '@not/graph';
 import { randomUUID } from 'node:crypto';
 import { Registry } from 'prom-client';
 import type { ExplorerConfig } from '../explorer.config.js';
@@ -86,6 +86,8 @@ export class TrendsService implements OnApplicationBootstrap, OnModuleDestroy {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     await this.running;
+    // Hand the lease over now rather than after its time runs out (another replica, or this one restarted).
+    await releaseLease(this.graph, 'trends', this.me).catch(() => undefined);
   }
 
   private loop(): void {
@@ -231,7 +233,7 @@ export class TrendsService implements OnApplicationBootstrap, OnModuleDestroy {
         ...p,
         anomaly: anomalies.some((f) => p.t + bucketMs > f.since && p.t <= at),
       }));
-      return { ...key, points, findings, forecast: bandOf(findings, at) };
+      return { ...key, points, findings, forecast: bandOf(findings) };
     });
     series.sort((a, b) => (a.segment < b.segment ? -1 : a.segment > b.segment ? 1 : a.group < b.group ? -1 : a.group > b.group ? 1 : 0));
     return {
@@ -246,18 +248,9 @@ export class TrendsService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 }
 
-/** The forecast line and its interval, one point a day from now until past the crossing (at most the interval's end). */
-function bandOf(findings: readonly Finding[], now: number): TrendSeriesDto['forecast'] {
+/** The forecast line ahead with its 90 % prediction band, as the detection drew it (a point a day from the round). */
+function bandOf(findings: readonly Finding[]): TrendSeriesDto['forecast'] {
   const f = findings.find((x) => x.type === 'forecast');
   if (!f || f.evidence.kind !== 'forecast') return null;
-  const e = f.evidence;
-  const days = Math.ceil((e.crossing - now) / DAY) + 1;
-  const points: BandPoint[] = [];
-  for (let d = 0; d <= days; d++) {
-    const a = e.current + e.slope * d;
-    const b = e.current + e.slopeInterval[0] * d;
-    const c = e.current + e.slopeInterval[1] * d;
-    points.push({ t: now + d * DAY, value: a, low: Math.min(b, c), high: Math.max(b, c) });
-  }
-  return { metric: f.metric === 'queue' ? 'queue' : 'wait', objective: e.objective, points };
+  return { metric: f.metric === 'queue' ? 'queue' : 'wait', objective: f.evidence.objective, points: f.evidence.band };
 }

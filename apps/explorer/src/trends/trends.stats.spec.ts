@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { mulberry32 } from '../testing/trends-history.js';
-import { mannKendall, normalCdf, robust, seasonalBaseline, seasonOf, theilSen } from './trends.stats.js';
+import { hingeFit, mannKendall, normalCdf, robust, seasonalBaseline, seasonOf, t95, theilSen } from './trends.stats.js';
 
 function gaussian(rnd: () => number): () => number {
   return () => Math.sqrt(-2 * Math.log(1 - rnd())) * Math.cos(2 * Math.PI * rnd());
@@ -111,5 +111,64 @@ describe('robust baseline and seasons', () => {
   it('computes the normal distribution function (simple-statistics’ error function: about 1e-7 off at most)', () => {
     assert.ok(Math.abs(normalCdf(0) - 0.5) < 1e-6);
     assert.ok(Math.abs(normalCdf(1.959964) - 0.975) < 1e-6);
+  });
+});
+
+describe('hinge fit', () => {
+  it('finds where a flat series starts to rise, and the slope of the rise alone', () => {
+    const x = [-6, -5, -4, -3, -2, -1, 0];
+    const f = hingeFit(x, [4, 4, 4, 4, 7, 10, 13])!;
+    assert.equal(f.knot, -3);
+    assert.ok(Math.abs(f.slope - 3) < 1e-9 && f.se < 1e-9, JSON.stringify(f));
+    assert.ok(Math.abs(f.level - 13) < 1e-9);
+    assert.equal(f.df, 4, 'n − 2, less one for the chosen knot');
+  });
+
+  it('keeps one straight line when the series rises throughout', () => {
+    const f = hingeFit([-4, -3, -2, -1, 0], [2, 4, 6, 8, 10])!;
+    assert.deepEqual([f.knot, f.slope, f.df, f.level], [-4, 2, 3, 10]);
+  });
+
+  it('gives a slope whose 90 % t-interval holds the true one about 90 % of the time (noise around a rise)', () => {
+    const noise = gaussian(mulberry32(11));
+    const x = Array.from({ length: 10 }, (_, i) => i - 9);
+    let held = 0;
+    const trials = 400;
+    for (let k = 0; k < trials; k++) {
+      const f = hingeFit(
+        x,
+        x.map((v) => 5 + 2 * (v + 9) + noise()),
+      )!;
+      if (Math.abs(f.slope - 2) <= t95(f.df) * f.se) held++;
+    }
+    assert.ok(held / trials > 0.84 && held / trials < 0.96, `${held} of ${trials}`);
+  });
+});
+
+describe('hinge prediction band', () => {
+  it('holds a new value from the same line about 90 % of the time, wider the further ahead', () => {
+    const noise = gaussian(mulberry32(13));
+    const x = [-6, -5, -4, -3, -2, -1, 0];
+    let held = 0;
+    const trials = 400;
+    for (let k = 0; k < trials; k++) {
+      const y = x.map((v) => 3 + (v > -4 ? 2 * (v + 4) : 0) + noise());
+      const f = hingeFit(x, y)!;
+      const next = f.predict(1);
+      const truth = 3 + 2 * 5 + noise();
+      if (next.low <= truth && truth <= next.high) held++;
+      assert.ok(f.predict(3).high - f.predict(3).low > next.high - next.low);
+    }
+    assert.ok(held / trials > 0.84 && held / trials < 0.97, `${held} of ${trials}`);
+  });
+});
+
+describe("Student's t quantile", () => {
+  it('matches the table at 1, 4 and 20 degrees of freedom and tends to the normal one', () => {
+    assert.equal(t95(1), 6.314);
+    assert.equal(t95(4), 2.132);
+    assert.equal(t95(20), 1.725);
+    assert.ok(Math.abs(t95(30) - 1.697) < 0.002 && Math.abs(t95(120) - 1.658) < 0.002);
+    assert.throws(() => t95(0), /whole number/);
   });
 });

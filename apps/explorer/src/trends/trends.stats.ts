@@ -121,3 +121,80 @@ export function seasonalBaseline(
     return b;
   };
 }
+
+/** Student's t, one-sided 95 % (two-sided 90 %) quantiles for 1..20 degrees of freedom (any textbook table). */
+const T95 = [
+  6.314, 2.92, 2.353, 2.132, 2.015, 1.943, 1.895, 1.86, 1.833, 1.812, 1.796, 1.782, 1.771, 1.761, 1.753, 1.746, 1.74, 1.734, 1.729, 1.725,
+];
+
+/** The one-sided 95 % quantile of Student's t with `df` degrees of freedom (past 20: 1.645 + 1.6/df, within 0.002 of the exact value). */
+export function t95(df: number): number {
+  if (!Number.isInteger(df) || df < 1) throw new Error(`t95: degrees of freedom must be a whole number ≥ 1 (got ${df})`);
+  return df <= T95.length ? T95[df - 1]! : probit(0.95) + 1.6 / df;
+}
+
+export interface HingeFit {
+  /** Where the rise starts (an x of the data; the first x when the whole series is one line). */
+  readonly knot: number;
+  /** Slope after the knot, its standard error and degrees of freedom (one less when the knot was chosen). */
+  readonly slope: number;
+  readonly se: number;
+  readonly df: number;
+  /** The fitted value at x = 0. */
+  readonly level: number;
+  /**
+   * The two-sided 90 % prediction interval of a new value at x (x ≥ the knot): the fitted line
+   * ± t · s · √(1 + 1/n + (h − h̄)² / Σ(h − h̄)²), h = x − knot — the slope's and the level's
+   * uncertainty together, and the scatter of the values about the line.
+   */
+  predict(x: number): { value: number; low: number; high: number };
+}
+
+/**
+ * A line that is flat until a knot and straight after it, by least squares: y = a + b·max(0, x − knot),
+ * the knot chosen among the data's x (with at least `minTail` points from it on) by the smallest
+ * residual sum of squares. A queue that starts to build up after a steady week is such a line: the
+ * slope comes from the build-up alone, not from the flat days before it. `x` ascending.
+ */
+export function hingeFit(x: readonly number[], y: readonly number[], minTail = 3): HingeFit | undefined {
+  const n = x.length;
+  if (n !== y.length) throw new Error(`hingeFit: ${n} x values but ${y.length} y values`);
+  let best: (HingeFit & { sse: number }) | undefined;
+  for (let k = 0; k <= n - minTail; k++) {
+    const h = x.map((v) => Math.max(0, v - x[k]!));
+    const df = n - 2 - (k > 0 ? 1 : 0);
+    if (df < 1) continue;
+    const mh = h.reduce((s, v) => s + v, 0) / n;
+    const my = y.reduce((s, v) => s + v, 0) / n;
+    let sxy = 0;
+    let sxx = 0;
+    for (let i = 0; i < n; i++) {
+      sxy += (h[i]! - mh) * (y[i]! - my);
+      sxx += (h[i]! - mh) ** 2;
+    }
+    if (sxx === 0) continue;
+    const b = sxy / sxx;
+    const a = my - b * mh;
+    let sse = 0;
+    for (let i = 0; i < n; i++) sse += (y[i]! - a - b * h[i]!) ** 2;
+    if (best && sse >= best.sse - 1e-9) continue;
+    const knot = x[k]!;
+    const sd = Math.sqrt(sse / df);
+    const t = t95(df);
+    best = {
+      knot,
+      slope: b,
+      se: sd / Math.sqrt(sxx),
+      df,
+      level: a + b * Math.max(0, -knot),
+      sse,
+      predict: (at: number) => {
+        const hh = Math.max(0, at - knot);
+        const value = a + b * hh;
+        const half = t * sd * Math.sqrt(1 + 1 / n + (hh - mh) ** 2 / sxx);
+        return { value, low: value - half, high: value + half };
+      },
+    };
+  }
+  return best && { knot: best.knot, slope: best.slope, se: best.se, df: best.df, level: best.level, predict: best.predict };
+}
