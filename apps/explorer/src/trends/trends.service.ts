@@ -33,7 +33,6 @@ export interface InsightsQuery {
 }
 
 type TrendSeriesDto = TrendsDto['series'][number];
-type BandPoint = NonNullable<TrendSeriesDto['forecast']>['points'][number];
 
 /** What one journey contributes: its passages and trials, and when its first commit was. */
 interface Entry {
