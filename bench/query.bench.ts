@@ -8,6 +8,8 @@
  *   (`--product-components`, `--product-commits`), lead time over 30 days,
  *   and a 5-level upstream search.
  * Prints p50 / p95 per query and size. Not a test: figures depend on the machine.
+ * `--shape=realistic` grows the graph with the realistic stream of @not/events instead of copies of
+ * one test pipeline (the commits and releases asked about are then samples of that stream).
  *
  *   npm run bench:query -- --config=deploy/local/mesh.yaml --sizes=10000,100000,1000000 --samples=200
  *
@@ -18,7 +20,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseMessage, type TraceEvent } from '@not/events';
+import { parseMessage, realisticChanges, type TraceEvent } from '@not/events';
 import { DeliveryReads, ExplorerReads, GraphRepository, HistoryReads, Journeys, RawEventReads } from '@not/graph';
 import { loadMesh, Mesh } from '@not/mesh';
 import { EiffelService } from '../apps/explorer/src/eiffel.service.js';
@@ -41,6 +43,16 @@ const YEAR = Date.UTC(2027, 0, 1);
 const DAY = 86_400_000;
 
 const REUSE = args.has('reuse');
+/**
+ * `pipelines` (default, the shape issue 6's figures were measured on): copies of one five-commit test
+ * pipeline; `realistic`: `realisticChanges` from @not/events (many repositories and areas, patch sets,
+ * failed and repeated builds, releases now and then, shared work items, events sent early), spread over
+ * the year so that the largest size fills it.
+ */
+const SHAPE = args.get('shape') ?? 'pipelines';
+if (SHAPE !== 'pipelines' && SHAPE !== 'realistic') throw new Error(`--shape must be pipelines or realistic, not "${SHAPE}"`);
+/** Events per change of the realistic stream, about: to spread the largest size over the year. */
+const REALISTIC_EVENTS_PER_CHANGE = 16;
 
 /** What a run generated, enough to rebuild its pipelines without writing them again. */
 interface BenchRecord {
@@ -48,6 +60,8 @@ interface BenchRecord {
   big: string | null;
   /** The generated product ({@link product}), when one was written. */
   product?: string | null;
+  /** With `--shape=realistic`: the next change of the stream, and samples of its commits and releases' events. */
+  realistic?: { next: number; commits: string[]; releaseEvents: string[] };
   written: number;
   pipelines: Array<[string, number]>;
 }
@@ -230,6 +244,9 @@ async function main(): Promise<void> {
   let written = 0;
   let big: { product: string } | undefined;
   let made: string | undefined;
+  let realistic = { next: 0, commits: [] as string[], releaseEvents: [] as string[] };
+  let sampled = 0;
+  const spacingMs = (365 * DAY) / (Math.max(...SIZES) / REALISTIC_EVENTS_PER_CHANGE);
   const recordFile = join(status.stateDir, 'bench-query.json');
   if (REUSE) {
     if (!existsSync(recordFile)) throw new Error(`--reuse: ${recordFile} is missing; run once without --reuse to generate a graph`);
@@ -238,6 +255,7 @@ async function main(): Promise<void> {
     written = record.written;
     if (record.big) big = { product: record.big };
     if (record.product) made = record.product;
+    if (record.realistic) realistic = record.realistic;
     for (const [name, base] of record.pipelines) pipelines.push(eiffelPipeline(name, base));
     log(`reusing run ${run}: ${written} generated events, ${pipelines.length} pipelines${big ? `, release ${big.product}` : ''}`);
   }
@@ -246,6 +264,7 @@ async function main(): Promise<void> {
       run,
       big: big?.product ?? null,
       product: made ?? null,
+      ...(SHAPE === 'realistic' ? { realistic } : {}),
       written,
       pipelines: pipelines.map((p) => [p.run, p.base]),
     };
@@ -275,7 +294,24 @@ async function main(): Promise<void> {
       await flush();
       made = p.name;
     }
-    while (written + pending.length < size) {
+    while (SHAPE === 'realistic' && written + pending.length < size) {
+      const batch = realisticChanges({ seed: `q${run}`, startMs: YEAR, spacingMs }, realistic.next, 100);
+      realistic.next += 100;
+      for (const e of batch) {
+        pending.push(...parse(`site-${'ab'[e.site]}`, e.event));
+        // Samples to ask about: every 7th commit, every release.
+        const git = e.event.data['gitIdentifier'] as { commitId?: string } | undefined;
+        if (e.event.meta.type === 'EiffelSourceChangeSubmittedEvent' && git?.commitId && ++sampled % 7 === 0)
+          realistic.commits.push(git.commitId);
+        // Events to search upstream from: releases, and confidence levels (a small graph may hold no release yet).
+        if (e.event.meta.type === 'EiffelCompositionDefinedEvent' || e.event.meta.type === 'EiffelConfidenceLevelModifiedEvent')
+          realistic.releaseEvents.push(e.event.meta.id);
+      }
+      if (realistic.commits.length > 5000) realistic.commits = realistic.commits.filter((_, i) => i % 2 === 0);
+      if (realistic.releaseEvents.length > 5000) realistic.releaseEvents = realistic.releaseEvents.filter((_, i) => i % 2 === 0);
+      if (pending.length >= 20_000) await flush();
+    }
+    while (SHAPE === 'pipelines' && written + pending.length < size) {
       const p = eiffelPipeline(
         `b${run}x${pipelines.length}`,
         YEAR + Math.floor(Math.random() * 365) * DAY + Math.floor(Math.random() * 20) * 3_600_000,
@@ -291,8 +327,11 @@ async function main(): Promise<void> {
     );
 
     const pick = (i: number): Pipeline => pipelines[(i * 7919) % pipelines.length]!;
-    const trace = await time(SAMPLES, (i) => traces.forCommit(pick(i).commits.C1.sha));
-    const search = await time(SAMPLES, (i) => eiffel.search(pick(i).releaseEvents[2]!, { ult: ['ALL'], dlt: [], levels: 5, limit: 1000 }));
+    const sample = <T>(xs: readonly T[], i: number): T => xs[(i * 7919) % xs.length]!;
+    const commitOf = (i: number): string => (SHAPE === 'realistic' ? sample(realistic.commits, i) : pick(i).commits.C1.sha);
+    const releaseEventOf = (i: number): string => (SHAPE === 'realistic' ? sample(realistic.releaseEvents, i) : pick(i).releaseEvents[2]!);
+    const trace = await time(SAMPLES, (i) => traces.forCommit(commitOf(i)));
+    const search = await time(SAMPLES, (i) => eiffel.search(releaseEventOf(i), { ult: ['ALL'], dlt: [], levels: 5, limit: 1000 }));
     const lead = await time(SLOW_SAMPLES, (i) => {
       const from = YEAR + ((i * 37) % 300) * DAY;
       return leadTimes.leadTime({
