@@ -143,6 +143,10 @@ UNWIND $ids AS id MATCH (e:Event {id: id})-[a:ABOUT]->(x) RETURN e.id AS event, 
 UNWIND $eids AS eid MATCH (a) WHERE elementId(a) = eid MATCH (a)-[r]->(b) WHERE elementId(b) IN $eids AND type(r) <> 'ABOUT'
 RETURN a.key AS from, type(r) AS type, b.key AS to;
 
+// libs/graph/src/explorer.reads.ts ExplorerReads.mergesOf
+UNWIND $eids AS eid MATCH (c:Change) WHERE elementId(c) = eid MATCH (c)-[:MERGED_AS]->(m:Commit)
+RETURN c.key AS change, m.key AS commit ORDER BY change, commit;
+
 // libs/graph/src/explorer.reads.ts ExplorerReads.changeCommits.rows
 MATCH (c) WHERE elementId(c) = $eid MATCH (c)-[:INCLUDES]->(x:Commit) RETURN ${ENTITY_FIELDS('x')} AS x;
 

@@ -124,13 +124,23 @@ interface TraceBody {
     result: string | null;
     queueSeconds: number | null;
     runSeconds: number | null;
+    events?: string[];
   }>;
-  testRuns: Array<{ key: string; site: string | null; name: string | null; result: string | null; seconds: number | null }>;
+  testRuns: Array<{
+    key: string;
+    site: string | null;
+    name: string | null;
+    result: string | null;
+    seconds: number | null;
+    events?: string[];
+  }>;
   artifacts: Array<{ key: string; purls: string[]; sites: string[] }>;
   releases: Array<{ key: string; time: string | null }>;
   upstream?: { commits: Array<{ key: string }>; workItems: string[] };
   commits?: Array<{ key: string }>;
   events?: Array<{ stage: string; type: string; time: string; props: Record<string, unknown> }>;
+  merges?: Array<{ change: string; commit: string }>;
+  throughMerge?: string[];
 }
 
 /** A work item's own timeline: its tracker's events (created, each status transition, deleted), oldest first. */
@@ -156,6 +166,14 @@ function formatTrace(t: TraceBody): string {
       t.stages.filter((s) => s.reached).map((s) => [s.stage, s.first, s.last, s.events, s.sites.join(','), s.outcome]),
     ),
   ];
+  const through = new Set(t.throughMerge ?? []);
+  // Builds and test runs reached only through a merge say so: they ran on the merge commit.
+  const via = (events?: string[]): string => (events?.length && events.every((e) => through.has(e)) ? ' (via merge)' : '');
+  if (t.merges?.length)
+    parts.push(
+      '',
+      ...t.merges.map((m) => `continued through merge: ${m.change} merged as ${m.commit} (${through.size} event(s) via merge)`),
+    );
   const history = statusHistory(t);
   if (history.length) parts.push('', table(['time', 'work item', 'event', 'status', 'by'], history));
   if (t.subject.kind === 'work-item' && t.commits?.length) parts.push('', `commits: ${t.commits.map((c) => c.key).join(' ')}`);
@@ -164,7 +182,15 @@ function formatTrace(t: TraceBody): string {
       '',
       table(
         ['build', 'site', 'job', 'number', 'result', 'queued', 'ran'],
-        t.builds.map((b) => [b.key, b.site, b.job ?? b.name, b.number, b.result, duration(b.queueSeconds), duration(b.runSeconds)]),
+        t.builds.map((b) => [
+          b.key + via(b.events),
+          b.site,
+          b.job ?? b.name,
+          b.number,
+          b.result,
+          duration(b.queueSeconds),
+          duration(b.runSeconds),
+        ]),
       ),
     );
   if (t.testRuns.length)
@@ -172,7 +198,7 @@ function formatTrace(t: TraceBody): string {
       '',
       table(
         ['test run', 'site', 'name', 'result', 'took'],
-        t.testRuns.map((r) => [r.key, r.site, r.name, r.result, duration(r.seconds)]),
+        t.testRuns.map((r) => [r.key + via(r.events), r.site, r.name, r.result, duration(r.seconds)]),
       ),
     );
   if (t.artifacts.length)

@@ -124,7 +124,18 @@ const JourneyShape = {
 export type JourneyDto = z.output<ReturnType<typeof z.object<typeof JourneyShape>>>;
 
 const Subject = z.object({ kind: z.enum(['commit', 'work-item', 'change', 'artifact']), query: str, key: str });
-export const TraceSchema = named('Trace', z.object({ subject: Subject, ...JourneyShape }));
+const Merge = z.object({ change: str.describe('the pull / merge request'), commit: str.describe('the commit it was merged as') });
+export const TraceSchema = named(
+  'Trace',
+  z.object({
+    subject: Subject,
+    ...JourneyShape,
+    merges: z.array(Merge).describe('merges the journey continued through: changes met on the way and the commits they landed as'),
+    throughMerge: strs.describe(
+      'ids of the events reached only through those merges (the builds, tests and deployments of the merge commit)',
+    ),
+  }),
+);
 export type TraceDto = z.output<typeof TraceSchema>;
 
 const Upstream = z.object({ commits: z.array(CommitRef), workItems: strs, changes: strs, builds: strs, artifacts: strs });

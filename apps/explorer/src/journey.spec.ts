@@ -48,6 +48,21 @@ describe('assembling a journey', () => {
     assert.equal(further.stoppedAt, null);
   });
 
+  it('names the test run that failed after a deployment to staging as where the change stopped', () => {
+    const run: EntityRow = { eid: 't', label: 'TestRun', key: 'tests.example.com/run/81', props: {} };
+    const failed = ev('test', 40, { phase: 'finished', outcome: 'failure', site: 'site-b' });
+    const j = assembleJourney(
+      [ev('commit', 0), ev('build', 10, { phase: 'finished', outcome: 'success' }), ev('deployment', 20, { outcome: 'success' }), failed],
+      [about(failed, run)],
+      [],
+      [run],
+      false,
+    );
+    assert.equal(j.furthestStage, 'test');
+    assert.deepEqual([j.stoppedAt?.stage, j.stoppedAt?.testRun, j.stoppedAt?.event.event], ['test', run.key, failed.id]);
+    assert.equal(j.stages.find((s) => s.stage === 'deployment')?.reached, true);
+  });
+
   it('orders artifacts before tests, and sorts events by time', () => {
     const j = assembleJourney([ev('test', 30), ev('artifact', 20)], [], [], [], false);
     assert.equal(j.furthestStage, 'test');

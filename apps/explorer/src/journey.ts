@@ -1,4 +1,4 @@
-import { stageSummaries, type AboutRow, type EntityRow, type EventRow, type LinkRow } from '@not/graph';
+import { furthestOf, stageSummaries, type AboutRow, type EntityRow, type EventRow, type LinkRow } from '@not/graph';
 import type { JourneyDto } from './api.schemas.js';
 
 type EventDto = JourneyDto['events'][number];
@@ -35,8 +35,8 @@ export function assembleJourney(
 
   // The stage bar: the same function the journey model uses (libs/graph journey.ts).
   const stages: StageDto[] = stageSummaries(events);
-  const reached = stages.filter((s) => s.reached);
-  const furthest = reached[reached.length - 1];
+  // How far it got and where it stopped: the journey model's rule too.
+  const { furthest, stopped, failing } = furthestOf(events);
 
   // Entities: every one the walk met, plus those the events are about.
   const ents = new Map<string, EntityRow>();
@@ -62,13 +62,12 @@ export function assembleJourney(
   });
 
   let stoppedAt: StoppedDto | null = null;
-  if (furthest && furthest.outcome === 'failure') {
-    const failing = events.filter((e) => e.stage === furthest.stage && e.outcome).pop()!;
+  if (stopped && failing) {
     const build = builds.find((b) => b.events.includes(failing.id));
     const testRun = testRuns.find((t) => t.events.includes(failing.id));
     const what = build ? `build ${build.key}` : testRun ? `test run ${testRun.key}` : `${failing.type} ${failing.id}`;
     stoppedAt = {
-      stage: furthest.stage,
+      stage: stopped,
       reason: `${what} ended with ${failing.outcome} at ${failing.site}`,
       event: step(failing),
       build: build?.key ?? null,
@@ -77,7 +76,7 @@ export function assembleJourney(
   }
 
   return {
-    furthestStage: furthest?.stage ?? null,
+    furthestStage: furthest,
     stoppedAt,
     stages,
     sites: [...new Set(events.map((e) => e.site))].sort(),

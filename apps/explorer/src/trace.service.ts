@@ -106,7 +106,25 @@ export class TraceService {
       subject.kind === 'commit' ? this.journeys.byKey(subject.key) : undefined,
     ]);
     const journey = assembleJourney(details.events, details.about, details.links, [...entities, ...workItems], walked.truncated);
-    return { subject, ...journey, ...summaryFromModel(model, ids) };
+    return { subject, ...journey, ...summaryFromModel(model, ids), ...(await this.throughMerges(seeds, events, walked)) };
+  }
+
+  /**
+   * The merges a walk continued through (a change it met, merged as a commit that is not a seed) and the
+   * events it reached only that way: those a walk that stops at merges does not reach.
+   */
+  private async throughMerges(
+    seeds: readonly EntityRow[],
+    events: string[],
+    walked: WalkResult,
+  ): Promise<Pick<TraceDto, 'merges' | 'throughMerge'>> {
+    const changes = [...walked.entities.values()].filter((x) => x.label === 'Change').map((x) => x.eid);
+    const seeded = new Set(seeds.filter((x) => x.label === 'Commit').map((x) => x.key));
+    const met = new Set([...walked.entities.values()].filter((x) => x.label === 'Commit').map((x) => x.key));
+    const merges = (await this.reads.mergesOf(changes)).filter((m) => !seeded.has(m.commit) && met.has(m.commit));
+    if (!merges.length) return { merges: [], throughMerge: [] };
+    const before = (await this.walker.walk([{ origin: 't', entities: seeds, events }], 'down', { merges: false })).get('t')!;
+    return { merges, throughMerge: [...walked.events].filter((id) => !before.events.has(id)).sort() };
   }
 
   private async one(label: 'WorkItem' | 'Change', key: string, what: string, hints: string[]): Promise<[EntityRow]> {

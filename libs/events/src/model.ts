@@ -109,6 +109,7 @@ export const ENTITY_RELATIONS = [
   'PARENT', // Commit -> Commit
   'REFERENCES', // Commit|Change -> WorkItem
   'INCLUDES', // Change -> Commit
+  'MERGED_AS', // Change -> Commit: the commit a merged change landed as (merge, squash or rebase commit)
   'BUILT', // Build -> Commit
   'PRODUCED', // Build -> Artifact
   'TESTED', // TestRun -> Artifact|Commit|Build

@@ -99,12 +99,29 @@ const ENTITY_FIELDS = (v: string): string =>
 const ENTITY_REF = (v: string): string =>
   `{eid: elementId(${v}), label: [l IN labels(${v}) WHERE l <> 'Placeholder'][0], key: ${v}.key, props: {}}`;
 
-/** Entity relations followed downstream (from what a thing is to what was made of it), by direction in the graph. */
+/**
+ * Entity relations followed downstream (from what a thing is to what was made of it), by direction in
+ * the graph. `MERGED_AS` (change -> the commit it landed as) carries a commit on a feature branch on to
+ * its merge commit's builds: from the branch commit through the change that includes it.
+ */
 const DOWN_IN = 'INCLUDES|BUILT|TESTED|CONTAINS';
-const DOWN_OUT = 'PRODUCED|DEPLOYED_TO';
-/** ... and upstream (from a thing to what it was made of and why). */
+const DOWN_OUT = 'PRODUCED|DEPLOYED_TO|MERGED_AS';
+/** ... and upstream (from a thing to what it was made of and why; from a merge commit to its change). */
 const UP_OUT = 'INCLUDES|BUILT|CONTAINS|REFERENCES';
-const UP_IN = 'PRODUCED';
+const UP_IN = 'PRODUCED|MERGED_AS';
+
+/** The relation types a walk follows into and out of an entity; without `merges`, a change does not lead to its merge commit. */
+function relationsOf(direction: Direction, merges: boolean): [into: string, out: string] {
+  const [into, out] = direction === 'down' ? [DOWN_IN, DOWN_OUT] : [UP_IN, UP_OUT];
+  const drop = (types: string): string =>
+    merges
+      ? types
+      : types
+          .split('|')
+          .filter((t) => t !== 'MERGED_AS')
+          .join('|');
+  return [drop(into), drop(out)];
+}
 
 /** Tagged rows grouped by what they point at: `{id, os}` with every origin that reached `id`. */
 function byTarget(rows: readonly Tagged[]): Array<{ id: string; os: string[] }> {
@@ -236,9 +253,10 @@ export class ExplorerReads {
     direction: Direction,
     skip: readonly string[],
     collect: readonly string[],
+    merges = true,
   ): Promise<StepRow[]> {
     if (!frontier.entities.length && !frontier.expand.length && !frontier.events.length && !frontier.describe.length) return [];
-    const [into, out] = direction === 'down' ? [DOWN_IN, DOWN_OUT] : [UP_IN, UP_OUT];
+    const [into, out] = relationsOf(direction, merges);
     const linked = direction === 'down' ? '(x)<-[l]-(d:Event)' : '(x)-[l]->(d:Event)';
     return this.graph.read<StepRow>(
       `CALL () {
@@ -305,10 +323,11 @@ export class ExplorerReads {
     direction: Direction,
     labels: { skip: readonly string[]; collect: readonly string[]; expand: readonly string[] },
     props = true,
+    merges = true,
   ): Promise<ReachResult> {
     const found: ReachResult = { events: [], entities: [], more: [], neighbours: [], leaves: [] };
     if (!ids.length) return found;
-    const [into, out] = direction === 'down' ? [DOWN_IN, DOWN_OUT] : [UP_IN, UP_OUT];
+    const [into, out] = relationsOf(direction, merges);
     // Pruned breadth-first expansion: each node once per start, whatever the number of paths.
     // Links only: ABOUT (event to entity) is the one relationship out of an event that is not a link.
     const linked = direction === 'down' ? '(x)<-[ls*1..30]-(d:Event)' : '(x)-[ls*1..30]->(d:Event)';
@@ -440,6 +459,16 @@ export class ExplorerReads {
       `UNWIND $eids AS eid MATCH (a) WHERE elementId(a) = eid MATCH (a)-[r]->(b) WHERE elementId(b) IN $eids AND type(r) <> 'ABOUT'
        RETURN a.key AS from, type(r) AS type, b.key AS to`,
       { eids },
+    );
+  }
+
+  /** The commits the given changes (element ids) were merged as: `{change, commit}` keys. */
+  async mergesOf(changeEids: readonly string[]): Promise<Array<{ change: string; commit: string }>> {
+    if (!changeEids.length) return [];
+    return this.graph.read<{ change: string; commit: string }>(
+      `UNWIND $eids AS eid MATCH (c:Change) WHERE elementId(c) = eid MATCH (c)-[:MERGED_AS]->(m:Commit)
+       RETURN c.key AS change, m.key AS commit ORDER BY change, commit`,
+      { eids: changeEids },
     );
   }
 

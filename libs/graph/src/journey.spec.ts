@@ -59,6 +59,40 @@ describe('journeyOf', () => {
     assert.equal(j.stoppedStage, null);
   });
 
+  it('stops a change at tests that failed after a deployment to staging, not at the deployment', () => {
+    const j = journeyOf(
+      commit,
+      [
+        ev('c1', 'commit', '2030-01-01T09:00:00.000Z'),
+        ev('b1', 'build', '2030-01-01T09:10:00.000Z', 'site-a', 'finished', 'success'),
+        ev('d1', 'deployment', '2030-01-01T09:20:00.000Z', 'site-a', 'finished', 'success'),
+        ev('t1', 'test', '2030-01-01T09:40:00.000Z', 'site-b', 'finished', 'failure'),
+      ],
+      [],
+      false,
+    );
+    assert.equal(j.stages.find((s) => s.stage === 'deployment')!.reached, true);
+    assert.equal(j.furthestStage, 'test');
+    assert.equal(j.stoppedStage, 'test');
+  });
+
+  it('does not stop a change whose failed tests were followed by a later stage, or passed when run again', () => {
+    const base = [
+      ev('c1', 'commit', '2030-01-01T09:00:00.000Z'),
+      ev('d1', 'deployment', '2030-01-01T09:20:00.000Z', 'site-a', 'finished', 'success'),
+      ev('t1', 'test', '2030-01-01T09:40:00.000Z', 'site-b', 'finished', 'failure'),
+    ];
+    const deployedAgain = journeyOf(
+      commit,
+      [...base, ev('d2', 'deployment', '2030-01-01T10:00:00.000Z', 'site-a', 'finished', 'success')],
+      [],
+      false,
+    );
+    assert.deepEqual([deployedAgain.furthestStage, deployedAgain.stoppedStage], ['deployment', null]);
+    const rerun = journeyOf(commit, [...base, ev('t2', 'test', '2030-01-01T09:50:00.000Z', 'site-b', 'finished', 'success')], [], false);
+    assert.deepEqual([rerun.furthestStage, rerun.stoppedStage], ['deployment', null]);
+  });
+
   it('gives the same journey whatever the order and repeats of its facts', () => {
     fc.assert(
       fc.property(fc.shuffledSubarray([...events, ...events], { minLength: 10, maxLength: 10 }), (shuffled) => {

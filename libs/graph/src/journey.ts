@@ -92,11 +92,37 @@ export function stageSummaries(events: readonly JourneyEvent[]): StageSummary[] 
   });
 }
 
-/** How far the stage bar goes, and whether it stopped there on a failure. */
-export function furthestOf(stages: readonly StageSummary[]): { furthest: JourneyStage | null; stopped: JourneyStage | null } {
-  const reached = stages.filter((s) => s.reached);
-  const furthest = reached[reached.length - 1];
-  return { furthest: furthest?.stage ?? null, stopped: furthest?.outcome === 'failure' ? furthest.stage : null };
+/**
+ * How far a journey got, and where it stopped on a failure, from its events (sorted by time): the
+ * stage bar's furthest stage, unless a stage's last outcome failed and no event of a later stage (in
+ * {@link JOURNEY_ORDER}) came after that failure. Then the change stopped there, whatever later stages
+ * it had reached before: tests that fail after a deployment to staging stop the change at `test`, not
+ * at `deployment`. Of several such stages the furthest counts. `failing` is the event that stopped it.
+ * The one rule for traces, the journey model, lead time's gauges and subscriptions (`stuck`).
+ */
+export function furthestOf<E extends Pick<JourneyEvent, 'stage' | 'outcome' | 'time'>>(
+  events: readonly E[],
+): { furthest: JourneyStage | null; stopped: JourneyStage | null; failing: E | null } {
+  const rank = (stage: string): number => (JOURNEY_ORDER as readonly string[]).indexOf(stage);
+  let furthest = -1;
+  // The last event with an outcome at each stage, and the time of the last event at each stage.
+  const lastOutcome = new Map<number, E>();
+  const lastAt = new Map<number, string>();
+  for (const e of events) {
+    const r = rank(e.stage);
+    if (r < 0) continue;
+    furthest = Math.max(furthest, r);
+    if (e.outcome) lastOutcome.set(r, e);
+    if (!lastAt.has(r) || e.time > lastAt.get(r)!) lastAt.set(r, e.time);
+  }
+  for (let r = furthest; r >= 0; r--) {
+    const failing = lastOutcome.get(r);
+    if (!failing || !STOPPED_OUTCOMES.has(failing.outcome!)) continue;
+    let carriedOn = false;
+    for (let later = r + 1; later <= furthest && !carriedOn; later++) carriedOn = (lastAt.get(later) ?? '') > failing.time;
+    if (!carriedOn) return { furthest: JOURNEY_ORDER[r]!, stopped: JOURNEY_ORDER[r]!, failing };
+  }
+  return { furthest: furthest < 0 ? null : JOURNEY_ORDER[furthest]!, stopped: null, failing: null };
 }
 
 /**
@@ -113,7 +139,7 @@ export function journeyOf(
   for (const e of events) if (!byId.has(e.id)) byId.set(e.id, pick(e));
   const sorted = [...byId.values()].sort(byTimeThenId);
   const stages = stageSummaries(sorted);
-  const { furthest, stopped } = furthestOf(stages);
+  const { furthest, stopped } = furthestOf(sorted);
   const keys = (label: string): string[] => [...new Set(entities.filter((x) => x.label === label).map((x) => x.key))].sort();
   const repo = commit.props['repository'];
   const sha = commit.props['sha'];
@@ -211,7 +237,7 @@ export function journeyFromProps(p: Record<string, unknown>): JourneyRecord {
     site: sites[i] ?? '',
   }));
   const stages = stageSummaries(events);
-  const { furthest, stopped } = furthestOf(stages);
+  const { furthest, stopped } = furthestOf(events);
   const str = (k: string): string | null => (typeof p[k] === 'string' ? (p[k] as string) : null);
   return {
     key: str('key') ?? '',

@@ -47,6 +47,8 @@ export interface WalkOptions {
    * in one-origin walks then come without their properties (a release meets tens of thousands).
    */
   readonly props?: boolean;
+  /** False: a merged change does not lead on to the commit it landed as (what a commit reached before its merge). */
+  readonly merges?: boolean;
 }
 
 export interface WalkResult {
@@ -161,13 +163,20 @@ export class GraphWalker {
       const [viaAbout, neighbours, reached] = await Promise.all([
         // With one origin, what it already has is left out in the database (a release reaches tens of thousands).
         this.reads.eventsAbout([...expandable, ...about], single ? [...single.events] : []),
-        this.reads.step({ entities: entFrontier, expand: [], events: [], describe }, direction, SKIPPED_LINKS, COLLECTED_LABELS),
+        this.reads.step(
+          { entities: entFrontier, expand: [], events: [], describe },
+          direction,
+          SKIPPED_LINKS,
+          COLLECTED_LABELS,
+          options.merges ?? true,
+        ),
         single
           ? this.reads.reach(
               evFrontier.map((t) => t.id),
               direction,
               labels,
               options.props ?? true,
+              options.merges ?? true,
             )
           : this.reads.closure(evFrontier, direction, SKIPPED_LINKS, COLLECTED_LABELS),
       ]);

@@ -66,6 +66,7 @@ describe('Gerrit stream events (events-rabbitmq)', () => {
     assert.equal(ev.stage, 'merge');
     assert.equal(ev.outcome, 'success');
     assert.ok(ev.about.some((a) => a.role === 'merge' && a.entity.key === `${REPO}@e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6`));
+    assert.ok(ev.relations.some((r) => r.type === 'MERGED_AS' && r.to.key === `${REPO}@e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6`));
     assert.equal(ev.props['submitter'], 'bob');
   });
 

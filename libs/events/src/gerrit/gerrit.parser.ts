@@ -172,6 +172,7 @@ function changeEvent(ctx: ParseContext, o: JsonObject, type: string, id: string,
       if (newRev && isFullSha(newRev) && !isNullSha(newRev)) {
         const merge = b.commit(ctx, repository, newRev);
         b.relate(changeRef, 'INCLUDES', merge);
+        b.relate(changeRef, 'MERGED_AS', merge);
         b.concerns(merge, 'merge');
       }
       break;

@@ -58,6 +58,20 @@ describe('GitHub webhooks', () => {
     assert.ok(ev.relations.some((r) => r.type === 'REFERENCES' && r.to.key === 'github.com/acme/app#40'));
   });
 
+  it('says which commit a merged pull request landed as (merge_commit_sha), not its head', () => {
+    const ev = gh(github['pull-request-closed-merged.json'], 'pull_request');
+    const merged = ev.relations.filter((r) => r.type === 'MERGED_AS').map((r) => [r.from.key, r.to.key]);
+    assert.deepEqual(merged, [['github.com/acme/app!42', 'github.com/acme/app@9fceb02d0ae598e95dc970b74767f19372d61af8']]);
+  });
+
+  it('names no merge commit for a pull request closed without merging', () => {
+    const ev = gh(github['pull-request-closed-unmerged.json'], 'pull_request');
+    assert.equal(
+      ev.relations.some((r) => r.type === 'MERGED_AS'),
+      false,
+    );
+  });
+
   it('records a pull request closed without merging as cancelled, without a merge commit', () => {
     const ev = gh(github['pull-request-closed-unmerged.json'], 'pull_request');
     assert.equal(ev.outcome, 'canceled');
@@ -131,6 +145,8 @@ describe('GitLab webhooks', () => {
       ),
     );
     assert.ok(ev.relations.some((r) => r.type === 'REFERENCES' && r.to.key === 'GT-8'));
+    const merged = ev.relations.filter((r) => r.type === 'MERGED_AS').map((r) => [r.from.key, r.to.key]);
+    assert.deepEqual(merged, [[change, 'gitlab.example.com/gitlabhq/gitlab-test@a8a0f4d7e2d1c9b0a1b2c3d4e5f60718293a4b5c']]);
   });
 
   it('reads the old "UTC" time form and a closed merge request', () => {

@@ -113,6 +113,7 @@ export function addChange(ctx: ParseContext, b: EventBuilder, c: ReviewChange): 
   if (c.mergeSha && c.merged && !isNullSha(c.mergeSha)) {
     const merge = b.commit(ctx, repository, c.mergeSha);
     b.relate(change, 'INCLUDES', merge);
+    b.relate(change, 'MERGED_AS', merge);
     b.concerns(merge, 'merge');
   }
   const text = [c.title, c.body, c.sourceBranch].filter((t): t is string => !!t).join('\n');

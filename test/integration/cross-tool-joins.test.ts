@@ -1,0 +1,210 @@
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import type { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { parseMessage, type ArtifactBuildRule, type TraceEvent } from '@not/events';
+import { ExplorerReads, GraphRepository, Journeys } from '@not/graph';
+import { JsonLogger } from '@not/observability';
+import { explorerConfigSchema } from '../../apps/explorer/src/explorer.config.js';
+import { ExplorerModule } from '../../apps/explorer/src/explorer.module.js';
+import { testStatus } from '../support/mesh.js';
+
+const TOKEN = 'integration-token-joins-0123456789';
+
+type Json = Record<string, any>;
+const sample = (format: string, file: string): Json => JSON.parse(readFileSync(`libs/events/fixtures/${format}/${file}`, 'utf8')) as Json;
+
+/**
+ * A pipeline of GitHub -> Jenkins -> CDEvents deploy and tests, read by the real parsers from the tools'
+ * sample payloads (given this run's repository and shas) and written to a real Neo4j: a commit on a
+ * feature branch, merged through a pull request, continues through the merge commit's build,
+ * deployment and tests, and its journey stops where its tests failed after the staging deployment.
+ */
+describe('joins across tools: a feature-branch commit through its merge', () => {
+  let graph: GraphRepository;
+  let journeys: Journeys;
+  let app: INestApplication;
+  let url: string;
+  const run = randomBytes(4).toString('hex');
+  const sha = (what: string): string => createHash('sha1').update(`${run}${what}`).digest('hex');
+  const [branchSha, mergeSha, otherSha] = [sha('branch'), sha('merge'), sha('other')];
+  const repoUrl = `https://github.com/acme/joins-${run}.git`;
+  const repo = `github.com/acme/joins-${run}`;
+  const rules: ArtifactBuildRule[] = [
+    {
+      match: `^purl:pkg:maven/com\\.acme\\.${run}/(?<job>[^@]+)@1\\.0\\.(?<number>\\d+)$`,
+      ci: 'ci.lund.example.com/jenkins',
+      job: `platform/$<job>`,
+      number: '$<number>',
+    },
+  ];
+  const parse = (routingKey: string, body: Json, headers: Record<string, string> = {}): TraceEvent[] => {
+    const r = parseMessage({ body: Buffer.from(JSON.stringify(body)), headers, routingKey }, { artifactBuilds: rules });
+    assert.ok(r.ok, JSON.stringify(r));
+    return [...r.events];
+  };
+  const github = (event: string, body: Json, delivery: string): TraceEvent[] =>
+    parse('site.site-a.webhooks.github', body, { 'x-not-event': event, 'x-not-delivery-id': `${run}-${delivery}` });
+
+  const push = (ref: string, shas: string[], pushedAt: number, delivery: string): TraceEvent[] => {
+    const p = sample('github', 'push.json');
+    const commits = shas.map((id, i) => ({ ...p['commits'][0], id, message: `change ${i} of ${run}` }));
+    return github(
+      'push',
+      {
+        ...p,
+        ref,
+        before: '0'.repeat(40),
+        after: shas[shas.length - 1],
+        commits,
+        head_commit: commits[commits.length - 1],
+        repository: { ...p['repository'], clone_url: repoUrl, pushed_at: pushedAt },
+      },
+      delivery,
+    );
+  };
+  const pr = sample('github', 'pull-request-closed-merged.json');
+  const pullRequest = {
+    ...pr,
+    repository: { ...pr['repository'], clone_url: repoUrl },
+    pull_request: {
+      ...pr['pull_request'],
+      title: `Retry uploads ${run}`,
+      body: '',
+      merge_commit_sha: mergeSha,
+      merged_at: '2031-03-01T10:10:00Z',
+      head: { ...pr['pull_request']['head'], sha: branchSha, repo: { ...pr['pull_request']['head']['repo'], clone_url: repoUrl } },
+      base: { ...pr['pull_request']['base'], repo: { ...pr['pull_request']['base']['repo'], clone_url: repoUrl } },
+    },
+  };
+  const jenkinsBuild = (commit: string, number: number): TraceEvent[] => {
+    const j = sample('jenkins', 'completed-success.json');
+    // mq-notifier sends no time: the relay's receipt time stands for it.
+    const headers = { 'x-not-received-at': `2031-03-01T10:2${number}:00Z` };
+    return parse(
+      'site.site-b.jenkins.jenkins',
+      {
+        ...j,
+        url: `https://ci.lund.example.com/jenkins/job/platform/job/app-${run}/${number}/`,
+        build_job_name: `platform/app-${run}`,
+        build_number: number,
+        parameters: [`GIT_URL=${repoUrl}`, `GIT_COMMIT=${commit}`, 'GIT_BRANCH=origin/main'],
+      },
+      headers,
+    );
+  };
+  // One delivery pipeline (its own CDEvents source) deploys to staging, then runs the tests there.
+  const deployId = `deploy-${run}`;
+  const deploy = (): TraceEvent[] => {
+    const d = sample('cdevents', 'structured-service-deployed.json');
+    const context = { ...d['data']['context'], id: deployId, source: '/tekton/staging', timestamp: '2031-03-01T10:30:00Z' };
+    const content = {
+      environment: { id: `staging-${run}`, source: '/tekton/staging' },
+      artifactId: `pkg:maven/com.acme.${run}/app-${run}@1.0.7`,
+    };
+    return parse('site.site-b.delivery.cdevents', {
+      ...d,
+      id: deployId,
+      source: '/tekton/staging',
+      time: context.timestamp,
+      data: { context, subject: { ...d['data']['subject'], source: '/tekton/staging', content } },
+    });
+  };
+  const tests = (): TraceEvent[] => {
+    const t = sample('cdevents', 'binary-testcaserun-finished-fail.json');
+    return parse('site.site-b.delivery.cdevents', {
+      ...t,
+      context: {
+        ...t['context'],
+        id: `tests-${run}`,
+        source: '/tekton/staging',
+        timestamp: '2031-03-01T10:45:00Z',
+        links: [{ linkType: 'PATH', from: { contextId: deployId } }],
+      },
+      subject: { ...t['subject'], id: `tests-${run}`, source: '/tekton/staging' },
+    });
+  };
+
+  const branchPush = push(`refs/heads/retry-uploads-${run}`, [branchSha], 1930125600, 'push-branch');
+  const merged = github('pull_request', pullRequest, 'pr-merged');
+  const mainPush = push('refs/heads/main', [otherSha, mergeSha], 1930126320, 'push-main');
+  const otherBuild = jenkinsBuild(otherSha, 6);
+  const mergeBuild = jenkinsBuild(mergeSha, 7);
+  const deployment = deploy();
+  const testRun = tests();
+  const ids = (evs: TraceEvent[]): string[] => evs.map((e) => e.id);
+
+  before(async () => {
+    const status = await testStatus();
+    const neo4j = { url: status.neo4j.bolt, user: status.neo4j.user, password: status.neo4j.password, database: 'neo4j' };
+    graph = new GraphRepository(neo4j);
+    await graph.ensureSchema();
+    const config = explorerConfigSchema.parse({ neo4j, http: { port: 1 }, auth: { tokens: [TOKEN] }, logLevel: 'error' });
+    journeys = new Journeys(graph, new ExplorerReads(graph), () => config.limits);
+    // In an order the tools do not keep: the tests first, the pull request last.
+    await graph.writeEvents([...testRun, ...deployment, ...mergeBuild, ...otherBuild]);
+    await graph.writeEvents([...mainPush, ...branchPush]);
+    await graph.writeEvents(merged);
+    await journeys.drain();
+    app = await NestFactory.create(ExplorerModule.forConfig(config), { logger: new JsonLogger('explorer', 'error') });
+    await app.listen(0, '127.0.0.1');
+    url = await app.getUrl();
+  });
+  after(async () => {
+    await app?.close();
+    await graph?.onModuleDestroy();
+  });
+
+  const get = async (path: string): Promise<{ status: number; body: Json }> => {
+    const res = await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    return { status: res.status, body: (await res.json()) as Json };
+  };
+
+  it('carries the branch commit on through the merge commit, marking what it reached that way', async () => {
+    const r = await get(`/api/v1/trace/commit/${branchSha}`);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const reached = new Set(r.body['events'].map((e: { id: string }) => e.id));
+    for (const id of [...branchPush, ...merged, ...mergeBuild, ...deployment, ...testRun].map((e) => e.id)) assert.ok(reached.has(id), id);
+    assert.deepEqual(r.body['merges'], [{ change: `${repo}!42`, commit: `${repo}@${mergeSha}` }]);
+    const through = new Set(r.body['throughMerge']);
+    for (const id of ids([...mergeBuild, ...deployment, ...testRun])) assert.ok(through.has(id), `${id} is reached through the merge`);
+    for (const id of ids([...branchPush, ...merged])) assert.ok(!through.has(id), `${id} is the branch's own`);
+    assert.deepEqual(
+      r.body['builds'].map((b: { key: string }) => b.key),
+      [`ci.lund.example.com/jenkins/platform/app-${run}#7`],
+    );
+  });
+
+  it('does not pull in the other commits of the target branch, nor go back from the merge to the branch', async () => {
+    const branch = await get(`/api/v1/trace/commit/${branchSha}`);
+    const reached = new Set(branch.body['events'].map((e: { id: string }) => e.id));
+    for (const id of ids(otherBuild)) assert.ok(!reached.has(id), `the build of another commit pushed with the merge: ${id}`);
+    const merge = await get(`/api/v1/trace/commit/${mergeSha}`);
+    assert.equal(merge.status, 200);
+    const fromMerge = new Set(merge.body['events'].map((e: { id: string }) => e.id));
+    for (const id of ids(branchPush)) assert.ok(!fromMerge.has(id), 'the feature branch push is upstream of the merge');
+    assert.deepEqual(merge.body['merges'], []);
+    assert.deepEqual(merge.body['throughMerge'], []);
+  });
+
+  it('stops the journey at the tests that failed after the staging deployment', async () => {
+    const r = await get(`/api/v1/trace/commit/${branchSha}`);
+    assert.equal(r.body['stages'].find((s: { stage: string }) => s.stage === 'deployment').reached, true);
+    assert.equal(r.body['furthestStage'], 'test');
+    assert.equal(r.body['stoppedAt']?.stage, 'test');
+    assert.equal(r.body['stoppedAt']?.event.event, testRun[0]!.id);
+    // The journey model (lead time, DORA, subscriptions) says the same, for the branch commit and the merge.
+    for (const key of [`${repo}@${branchSha}`, `${repo}@${mergeSha}`]) {
+      const j = (await journeys.byKey(key))!.journey;
+      assert.deepEqual([j.furthestStage, j.stoppedStage], ['test', 'test'], key);
+    }
+    const j = (await journeys.byKey(`${repo}@${branchSha}`))!.journey;
+    for (const id of ids([...mergeBuild, ...deployment, ...testRun]))
+      assert.ok(
+        j.events.some((e) => e.id === id),
+        id,
+      );
+  });
+});
