@@ -292,29 +292,9 @@ SET s += theirs
 SET s += ours
 DETACH DELETE o;
 
-// libs/graph/src/history.ts STEPS_BACK
-MATCH (c)-[:PARENT]->(p:Commit) RETURN p.key AS to, 'parent' AS via
-UNION
-MATCH (c)<-[:ABOUT]-(s:Event)-[:PREVIOUS_VERSION]->(:Event)-[:ABOUT]->(p:Commit)
-WHERE s.stage IN ['commit', 'merge'] AND p <> c RETURN p.key AS to, 'previous-version' AS via
-UNION
-MATCH (c)<-[:ABOUT {role: 'head'}]-(:Event)-[:ABOUT {role: 'pushed'}]->(p:Commit) WHERE p <> c
-RETURN p.key AS to, 'push-list' AS via
-UNION
-MATCH (c)<-[:ABOUT {role: 'merge'}]-(pr:Event)-[:ABOUT {role: 'head'}]->(p:Commit)
-WHERE p <> c AND EXISTS { (pr)-[:ABOUT]->(:Change) }
-RETURN p.key AS to, 'merge' AS via
-UNION
-MATCH (c)<-[:ABOUT {role: 'head'}]-(push:Event) WHERE push.before IS NOT NULL
-MATCH (p:Commit {key: c.repository + '@' + toLower(push.before)}) WHERE p <> c
-RETURN p.key AS to, 'push' AS via;
-
-// libs/graph/src/history.ts HistoryReads.earlier
+// libs/graph/src/history.ts HistoryReads.earlier.rows
 UNWIND $keys AS k MATCH (c:Commit {key: k})
-CALL (c) {
-  ${STEPS_BACK}
-}
-RETURN k AS from, to, via;
+RETURN k AS from, ${STEPS_BACK};
 
 // libs/graph/src/history.ts HistoryReads.aroundRows
 UNWIND $keys AS k MATCH (c:Commit {key: k})
@@ -325,12 +305,7 @@ CALL (c) {
   WHERE s.stage IN ['commit', 'merge'] RETURN DISTINCT x
 }
 WITH DISTINCT x AS c
-CALL (c) {
-  ${STEPS_BACK}
-  UNION
-  RETURN null AS to, null AS via
-}
-RETURN c.key AS from, to, via;
+RETURN c.key AS from, ${STEPS_BACK};
 
 // libs/graph/src/history.ts HistoryReads.releasesInOrder.rows
 MATCH (r:Release) WHERE r.product = $product
