@@ -21,7 +21,8 @@ const USAGE = `traces — Network of Traces command line
                                                  re-read the central archive into the graph (idempotent)
   traces rebuild-journeys [--config FILE | --neo4j URL [--user U]] [--walk-steps N] [--events N]
                                                  recompute the journey read model from the graph
-                                                 (password of --neo4j from NEO4J_PASSWORD)
+                                                 (password of --neo4j from NEO4J_PASSWORD); fires no
+                                                 subscription: what it finds again was news before
 ${EXPLORER_USAGE}
 ${SUBSCRIPTIONS_USAGE}
 ${INSIGHTS_USAGE}
