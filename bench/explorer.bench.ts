@@ -11,6 +11,8 @@
  *   --seconds=30          how long the users ask
  *   --rate=500            events/s published during the measurement (0: no ingest)
  *   --idle-seconds=30     how long CPU is sampled with no users and no ingest
+ *   --routes=a,b          only these routes (by the names printed, spaces as dashes: trace-by-commit,
+ *                         trace-by-work-item, trace-by-artifact, release, lead-time), default all
  *   --config=<mesh.yaml>  another mesh
  */
 import { randomBytes } from 'node:crypto';
@@ -84,6 +86,18 @@ const ROUTES: Route[] = [
   },
 ];
 
+const ROUTE_KEY = (r: Route): string => r.name.replace(/ \(.*\)$/, '').replace(/ /g, '-');
+const CHOSEN: Route[] = args.has('routes')
+  ? args
+      .get('routes')!
+      .split(',')
+      .map((name) => {
+        const r = ROUTES.find((x) => ROUTE_KEY(x) === name);
+        if (!r) throw new Error(`--routes: unknown route "${name}"; known: ${ROUTES.map(ROUTE_KEY).join(', ')}`);
+        return r;
+      })
+  : ROUTES;
+
 function pct(sorted: readonly number[], q: number): number {
   return sorted.length ? sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)]! : NaN;
 }
@@ -120,32 +134,34 @@ async function main(): Promise<void> {
 
   log(`${USERS} users for ${SECONDS} s${RATE ? `, ingest at ${RATE} events/s` : ''}`);
   const feed = RATE > 0 ? ingest(status, RATE) : undefined;
-  const times = new Map<string, number[]>(ROUTES.map((r) => [r.name, []]));
-  const errors = new Map<string, number>(ROUTES.map((r) => [r.name, 0]));
+  const times = new Map<string, number[]>(CHOSEN.map((r) => [r.name, []]));
+  const errors = new Map<string, Map<number, number>>(CHOSEN.map((r) => [r.name, new Map()]));
   const end = Date.now() + SECONDS * 1000;
   await Promise.all(
     Array.from({ length: USERS }, async () => {
       while (Date.now() < end) {
-        const route = ROUTES[Math.floor(Math.random() * ROUTES.length)]!;
+        const route = CHOSEN[Math.floor(Math.random() * CHOSEN.length)]!;
         const p = pipelines[Math.floor(Math.random() * pipelines.length)]!;
         const t0 = performance.now();
         const code = await get(route.path(p)).catch(() => 0);
         const ms = performance.now() - t0;
         if (code === 200) times.get(route.name)!.push(ms);
-        else errors.set(route.name, errors.get(route.name)! + 1);
+        else errors.get(route.name)!.set(code, (errors.get(route.name)!.get(code) ?? 0) + 1);
       }
     }),
   );
   const sent = feed ? await feed.stop() : 0;
 
-  const rows = ROUTES.map((r) => {
+  const rows = CHOSEN.map((r) => {
     const s = [...times.get(r.name)!].sort((a, b) => a - b);
     return `${r.name.padEnd(22)} ${(s.length / SECONDS).toFixed(1).padStart(8)} req/s  p50 ${pct(s, 0.5).toFixed(0).padStart(6)} ms  p99 ${pct(
       s,
       0.99,
     )
       .toFixed(0)
-      .padStart(6)} ms  errors ${errors.get(r.name)}`;
+      .padStart(6)} ms  errors ${[...errors.get(r.name)!.values()].reduce((a, b) => a + b, 0)}${
+      errors.get(r.name)!.size ? ` (${[...errors.get(r.name)!].map(([c, n]) => `${c || 'no answer'}: ${n}`).join(', ')})` : ''
+    }`;
   });
   const all = [...times.values()].flat().sort((a, b) => a - b);
   rows.push(
