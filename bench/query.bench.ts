@@ -235,7 +235,7 @@ async function main(): Promise<void> {
   const reads = new ExplorerReads(graph);
   const walker = new WalkService(reads, config);
   const journeys = new Journeys(graph, reads, () => config.limits);
-  const traces = new TraceService(reads, walker, journeys);
+  const traces = new TraceService(reads, walker, journeys, config);
   const releases = new ReleaseService(reads, new HistoryReads(graph), walker, traces, config);
   const leadTimes = new LeadTimeService(reads, new DeliveryReads(graph), walker, journeys, config);
   const eiffel = new EiffelService(reads, new RawEventReads(graph), config);

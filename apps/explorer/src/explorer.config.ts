@@ -63,8 +63,13 @@ export const explorerConfigSchema = z.strictObject({
        * before the request (a few hundred milliseconds behind the graph when it keeps up).
        */
       waitMs: z.number().int().min(0).max(60_000).default(5000),
+      /**
+       * Commit traces kept per replica, each with the basis of the journey it was computed with: one is
+       * answered again while that journey is unchanged and not marked for recomputation (0: none kept).
+       */
+      traceCache: z.number().int().min(0).max(100_000).default(500),
     })
-    .default({ waitMs: 5000 }),
+    .default({ waitMs: 5000, traceCache: 500 }),
   stream: z
     .strictObject({
       pollMs: z.number().int().min(100).max(60_000).default(1000),

@@ -1,17 +1,33 @@
 import { parseCommitKey } from '@not/events';
-import { ConflictException, HttpException, Injectable, NotFoundException } from '@nestjs/common';
+import { ConflictException, HttpException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { ExplorerReads, Journeys, type EntityRow, type JourneyRecord } from '@not/graph';
 import { assembleJourney } from './journey.js';
 import type { ArtifactTraceDto, JourneyDto, TraceDto, UpstreamDto } from './api.schemas.js';
+import type { ExplorerConfig } from './explorer.config.js';
+import { EXPLORER_CONFIG } from './explorer.tokens.js';
 import { WalkService, type WalkResult } from './walk.service.js';
+
+type Model = { journey: JourneyRecord; dirty: boolean; basis: number | null } | undefined;
 
 /** "Where is my change now?": a journey downstream from a commit, work item, change or artifact. */
 @Injectable()
 export class TraceService {
+  /**
+   * Commit traces by commit key, with the basis of the journey they were computed with, least recently
+   * used first. A journey gets a new basis whenever the correlator recomputes it (an event joined it),
+   * so a trace is answered again only while its journey is unchanged and clean; an event written but not
+   * yet taken in by the journey step (well under a second when the correlator keeps up) is missing from
+   * it until then, as it is from the journey model and the live stream.
+   */
+  private readonly cache = new Map<string, { basis: number; answer: Omit<TraceDto, 'subject'> }>();
+  /** Commit traces answered from {@link cache}, and computed. */
+  readonly cacheStats = { hits: 0, misses: 0 };
+
   constructor(
     private readonly reads: ExplorerReads,
     private readonly walker: WalkService,
     private readonly journeys: Journeys,
+    @Inject(EXPLORER_CONFIG) private readonly config: Pick<ExplorerConfig, 'journeys'>,
   ) {}
 
   async forCommit(sha: string, repo?: string): Promise<TraceDto> {
@@ -24,7 +40,25 @@ export class TraceService {
     }
     if (found.length > 1)
       throw ambiguous(`the short sha "${sha}" matches ${found.length > 20 ? 'more than 20' : found.length} commits`, found);
-    return this.trace({ kind: 'commit', query: sha, key: found[0]!.key }, [found[0]!]);
+    const subject = { kind: 'commit' as const, query: sha, key: found[0]!.key };
+    const model = await this.journeys.byKey(subject.key);
+    const stamp = model && !model.dirty ? model.basis : null;
+    const kept = this.cache.get(subject.key);
+    if (stamp !== null && kept?.basis === stamp) {
+      this.cache.delete(subject.key);
+      this.cache.set(subject.key, kept);
+      this.cacheStats.hits++;
+      return { subject, ...kept.answer };
+    }
+    this.cacheStats.misses++;
+    const { subject: _, ...answer } = await this.trace(subject, [found[0]!], [], model);
+    const size = this.config.journeys.traceCache;
+    if (stamp !== null && size > 0) {
+      this.cache.delete(subject.key);
+      this.cache.set(subject.key, { basis: stamp, answer });
+      while (this.cache.size > size) this.cache.delete(this.cache.keys().next().value!);
+    }
+    return { subject, ...answer };
   }
 
   async forWorkItem(key: string): Promise<TraceDto> {
@@ -95,16 +129,12 @@ export class TraceService {
     ]);
   }
 
-  private async trace(subject: TraceDto['subject'], seeds: EntityRow[], events: string[] = []): Promise<TraceDto> {
+  private async trace(subject: TraceDto['subject'], seeds: EntityRow[], events: string[] = [], model?: Model): Promise<TraceDto> {
     const walked = (await this.walker.walk([{ origin: 't', entities: seeds, events }], 'down')).get('t')!;
     const ids = [...walked.events];
     const entities = [...walked.entities.values()];
     const referencing = entities.filter((x) => x.label === 'Commit' || x.label === 'Change').map((x) => x.eid);
-    const [details, workItems, model] = await Promise.all([
-      this.reads.details(ids),
-      this.reads.workItemsOf(referencing),
-      subject.kind === 'commit' ? this.journeys.byKey(subject.key) : undefined,
-    ]);
+    const [details, workItems] = await Promise.all([this.reads.details(ids), this.reads.workItemsOf(referencing)]);
     const journey = assembleJourney(details.events, details.about, details.links, [...entities, ...workItems], walked.truncated);
     return { subject, ...journey, ...summaryFromModel(model, ids), ...(await this.throughMerges(seeds, events, walked)) };
   }
@@ -139,10 +169,7 @@ export class TraceService {
  * A commit's stage bar from the journey model, when the model has taken in exactly the events the
  * walk found (else the walk's own, which the model will match once the correlator has caught up).
  */
-function summaryFromModel(
-  model: { journey: JourneyRecord; dirty: boolean } | undefined,
-  walked: readonly string[],
-): Partial<Pick<JourneyDto, 'stages' | 'furthestStage'>> {
+function summaryFromModel(model: Model, walked: readonly string[]): Partial<Pick<JourneyDto, 'stages' | 'furthestStage'>> {
   if (!model || model.dirty || model.journey.events.length !== walked.length) return {};
   const have = new Set(model.journey.events.map((e) => e.id));
   if (!walked.every((id) => have.has(id))) return {};

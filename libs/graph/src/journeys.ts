@@ -323,13 +323,16 @@ export class Journeys {
     return { journeys: rows.map((r) => journeyFromProps(r.j)), cursor: rows.length ? Number(rows[rows.length - 1]!.at) : since };
   }
 
-  /** One commit's journey as the model holds it, and whether it is marked for recomputation. */
-  async byKey(key: string): Promise<{ journey: JourneyRecord; dirty: boolean } | undefined> {
-    const [row] = await this.graph.read<{ j: Record<string, unknown>; dirty: boolean }>(
-      `MATCH (j:Journey {key: $key}) RETURN j {${JOURNEY_RECORD}} AS j, j:JourneyDirty AS dirty`,
+  /**
+   * One commit's journey as the model holds it, whether it is marked for recomputation, and its `basis`
+   * (when the facts of the record were read: a new record has a new basis).
+   */
+  async byKey(key: string): Promise<{ journey: JourneyRecord; dirty: boolean; basis: number | null } | undefined> {
+    const [row] = await this.graph.read<{ j: Record<string, unknown>; dirty: boolean; basis: number | null }>(
+      `MATCH (j:Journey {key: $key}) RETURN j {${JOURNEY_RECORD}} AS j, j:JourneyDirty AS dirty, j.basis AS basis`,
       { key },
     );
-    return row ? { journey: journeyFromProps(row.j), dirty: row.dirty } : undefined;
+    return row ? { journey: journeyFromProps(row.j), dirty: row.dirty, basis: row.basis === null ? null : Number(row.basis) } : undefined;
   }
 
   /**
