@@ -103,11 +103,29 @@ MATCH (n:Event {id: r.id}) WHERE n.raw IS NULL AND n.hash = r.hash
 SET n.raw = r.raw
 FOREACH (_ IN CASE WHEN r.outbox IS NULL THEN [] ELSE [1] END | SET n.outbox = r.outbox);
 
+// libs/graph/src/graph.repository.ts GraphRepository.verify
+RETURN 1;
+
+// libs/graph/src/graph.repository.ts GraphRepository.indexAliases.res
+MATCH (x:${cypherIdent(label)}) WHERE x.keyRank IS NULL RETURN elementId(x) AS id, x.key AS key, x.aliases AS aliases LIMIT 1000;
+
+// libs/graph/src/graph.repository.ts GraphRepository.indexAliases
+UNWIND $rows AS r MATCH (x) WHERE elementId(x) = r.id
+SET x.keyRank = r.rank
+WITH x, r UNWIND r.ids AS id
+MERGE (al:Alias {id: id}) MERGE (al)-[:ALIAS_OF]->(x);
+
+// libs/graph/src/graph.repository.ts GraphRepository.outbox.res
+MATCH (n:Event) WHERE n.outbox IS NOT NULL RETURN n.id AS id, n.outbox AS key, n.raw AS raw ORDER BY n.ingestedAt LIMIT $limit;
+
 // libs/graph/src/graph.repository.ts GraphRepository.clearOutbox
 UNWIND $ids AS id MATCH (n:Event {id: id}) REMOVE n.outbox;
 
 // libs/graph/src/graph.repository.ts GraphRepository.placeholders
 MATCH (p:Placeholder) RETURN count(p) AS n;
+
+// libs/graph/src/graph.repository.ts GraphRepository.ping
+RETURN 1;
 
 // libs/graph/src/graph.repository.ts writeBatch
 UNWIND $sites AS s MERGE (:Site {key: s});
