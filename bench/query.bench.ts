@@ -21,7 +21,17 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseMessage, realisticChanges, type TraceEvent } from '@not/events';
-import { DeliveryReads, ExplorerReads, GraphRepository, HistoryReads, Journeys, RawEventReads } from '@not/graph';
+import {
+  DeliveryReads,
+  EntityReads,
+  EventReads,
+  EventSearchReads,
+  GraphRepository,
+  HistoryReads,
+  Journeys,
+  RawEventReads,
+  WalkReads,
+} from '@not/graph';
 import { loadMesh, Mesh } from '@not/mesh';
 import { EiffelService } from '../apps/explorer/src/eiffel.service.js';
 import { explorerConfigSchema } from '../apps/explorer/src/explorer.config.js';
@@ -232,13 +242,18 @@ async function main(): Promise<void> {
   await graph.verify();
   await graph.ensureSchema();
   const config = explorerConfigSchema.parse({ neo4j: neo4jConfig, http: { port: 1 }, auth: { tokens: ['bench-token-000000'] } });
-  const reads = new ExplorerReads(graph);
-  const walker = new WalkService(reads, config);
-  const journeys = new Journeys(graph, reads, () => config.limits);
-  const traces = new TraceService(reads, walker, journeys, config);
-  const releases = new ReleaseService(reads, new HistoryReads(graph), walker, traces, config);
-  const leadTimes = new LeadTimeService(reads, new DeliveryReads(graph), walker, journeys, config);
-  const eiffel = new EiffelService(reads, new RawEventReads(graph), config);
+  const [entities, events, search, walkReads] = [
+    new EntityReads(graph),
+    new EventReads(graph),
+    new EventSearchReads(graph),
+    new WalkReads(graph),
+  ];
+  const walker = new WalkService(walkReads, config);
+  const journeys = new Journeys(graph, walkReads, () => config.limits);
+  const traces = new TraceService(entities, events, walkReads, walker, journeys, config);
+  const releases = new ReleaseService(entities, new HistoryReads(graph), walker, traces, config);
+  const leadTimes = new LeadTimeService(search, new DeliveryReads(graph), walker, journeys, config);
+  const eiffel = new EiffelService(events, search, new RawEventReads(graph), config);
 
   const pipelines: Pipeline[] = [];
   let written = 0;

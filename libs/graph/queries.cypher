@@ -28,136 +28,40 @@ MATCH (e:Event) ${WHERE} RETURN count(e) AS n;
 // libs/graph/src/eiffel.reads.ts RawEventReads.page
 MATCH (e:Event) ${WHERE} RETURN ${FIELDS} ORDER BY e.time, e.id SKIP $skip LIMIT $limit;
 
-// libs/graph/src/explorer.reads.ts ExplorerReads.commitsBySha.rows
+// libs/graph/src/entity.reads.ts EntityReads.commitsBySha.rows
 MATCH (c:Commit) WHERE c.sha STARTS WITH $prefix AND ($repository IS NULL OR c.repository = $repository)
 RETURN ${ENTITY_FIELDS('c')} AS x ORDER BY c.key LIMIT $limit;
 
-// libs/graph/src/explorer.reads.ts ExplorerReads.entity.rows
+// libs/graph/src/entity.reads.ts EntityReads.entity.rows
 OPTIONAL MATCH (k:${label} {key: $key})
 CALL (k) { WITH k WHERE k IS NOT NULL RETURN k AS x UNION WITH k WHERE k IS NULL ${byAlias} }
 RETURN ${ENTITY_FIELDS('x')} AS x LIMIT 20;
 
-// libs/graph/src/explorer.reads.ts ExplorerReads.artifactsLike.rows
+// libs/graph/src/entity.reads.ts EntityReads.artifactsLike.rows
 MATCH (x:Artifact) WHERE x.key ENDS WITH $value OR any(a IN coalesce(x.aliases, []) WHERE a ENDS WITH $value OR a = $value)
 RETURN ${ENTITY_FIELDS('x')} AS x LIMIT 20;
 
-// libs/graph/src/explorer.reads.ts ExplorerReads.releasesOf.rows
+// libs/graph/src/entity.reads.ts EntityReads.releasesOf.rows
 MATCH (r:Release) WHERE r.product = $product RETURN r.version AS version ORDER BY version DESC LIMIT 20;
 
-// libs/graph/src/explorer.reads.ts ExplorerReads.referencing.rows
+// libs/graph/src/entity.reads.ts EntityReads.referencing.rows
 MATCH (w) WHERE elementId(w) = $eid MATCH (x)-[:REFERENCES]->(w) RETURN ${ENTITY_FIELDS('x')} AS x;
 
-// libs/graph/src/explorer.reads.ts ExplorerReads.eventsAbout
-UNWIND $rows AS r MATCH (x) WHERE elementId(x) = r.id
-MATCH (x)<-[:ABOUT]-(e:Event) WHERE NOT e.id IN $known RETURN DISTINCT r.o AS o, e.id AS id;
-
-// libs/graph/src/explorer.reads.ts ExplorerReads.eventsAbout.found
-UNWIND $rows AS r MATCH (x) WHERE elementId(x) = r.id
-RETURN r.os AS os, [(x)<-[:ABOUT]-(e:Event) WHERE NOT e.id IN $known | e.id] AS ids;
-
-// libs/graph/src/explorer.reads.ts ExplorerReads.aboutEntities
-UNWIND $rows AS r MATCH (e:Event {id: r.id})-[:ABOUT]->(x) WHERE any(l IN labels(x) WHERE l IN $labels)
-RETURN DISTINCT r.o AS o, ${ENTITY_FIELDS('x')} AS x;
-
-// libs/graph/src/explorer.reads.ts ExplorerReads.step
-CALL () {
-  UNWIND $entities AS r MATCH (x) WHERE elementId(x) = r.id
-  CALL (x) { MATCH (x)<-[:${into}]-(y) RETURN y UNION MATCH (x)-[:${out}]->(y) RETURN y }
-  RETURN r.o AS o, null AS id, y AS n
-  UNION
-  UNWIND $describe AS r MATCH (e:Event {id: r.id})-[:ABOUT]->(y) WHERE any(lb IN labels(y) WHERE lb IN $collect)
-  RETURN r.o AS o, null AS id, y AS n
-  UNION
-  UNWIND $expand AS r MATCH (x) WHERE elementId(x) = r.id MATCH (x)<-[:ABOUT]-(d:Event)
-  RETURN r.o AS o, d.id AS id, null AS n
-  UNION
-  UNWIND $events AS r MATCH (x:Event {id: r.id}) MATCH ${linked} WHERE NOT type(l) IN $skip AND NOT d:Placeholder
-  RETURN r.o AS o, d.id AS id, null AS n
-}
-RETURN o, id, CASE WHEN n IS NULL THEN null ELSE ${ENTITY_FIELDS('n')} END AS x;
-
-// libs/graph/src/explorer.reads.ts ExplorerReads.closure
-UNWIND $rows AS r MATCH (x:Event {id: r.id})
-MATCH ANY SHORTEST (x)(${hop}){1,30}(d:Event) WHERE NOT d:Placeholder
-WITH DISTINCT r.o AS o, d
-RETURN o, d.id AS id, [(d)-[:ABOUT]->(y) WHERE any(lb IN labels(y) WHERE lb IN $collect) | ${ENTITY_REF('y')}] AS xs;
-
-// libs/graph/src/explorer.reads.ts ExplorerReads.closure.found
-UNWIND $rows AS r MATCH (x:Event {id: r.id})
-MATCH ANY SHORTEST (x)(${hop}){1,30}(d:Event) WHERE NOT d:Placeholder
-WITH d, collect(r.os) AS oss
-RETURN oss, d.id AS id, [(d)-[:ABOUT]->(y) WHERE any(lb IN labels(y) WHERE lb IN $collect) | ${ENTITY_REF('y')}] AS xs;
-
-// libs/graph/src/explorer.reads.ts ExplorerReads.reach.rows
-UNWIND $ids AS id MATCH (x:Event {id: id})
-MATCH ${linked} WHERE all(l IN ls WHERE type(l) <> 'ABOUT' AND NOT type(l) IN $skip) AND NOT d:Placeholder
-WITH collect(DISTINCT d) AS ds
-CALL (ds) {
-  UNWIND ds AS d MATCH (d)-[:ABOUT]->(y:${collect})
-  WITH y, count(*) AS seen
-  RETURN collect(y) AS ys, collect(CASE WHEN y:${expand} AND COUNT { (y)<-[:ABOUT]-() } > seen THEN elementId(y) END) AS more
-}
-CALL (ys) { UNWIND ys AS y MATCH (y)<-[:${into}]-(n) RETURN collect(DISTINCT n) AS n1 }
-CALL (ys) { UNWIND ys AS y MATCH (y)-[:${out}]->(n) RETURN collect(DISTINCT n) AS n2 }
-WITH ds, ys, more, n1 + n2 AS ns
-CALL (ds, ys, more, ns) {
-  UNWIND range(0, size(ds) - 1, $chunk) AS i RETURN 'events' AS kind, [d IN ds[i..i + $chunk] | d.id] AS items
-  UNION ALL
-  UNWIND range(0, size(ys) - 1, $chunk) AS i RETURN 'entities' AS kind, [y IN ys[i..i + $chunk] | [elementId(y), ${label('y')}, y.key]] AS items
-  UNION ALL
-  UNWIND range(0, size(more) - 1, $chunk) AS i RETURN 'more' AS kind, more[i..i + $chunk] AS items
-  UNION ALL
-  UNWIND range(0, size(ns) - 1, $chunk) AS i
-  RETURN 'neighbours' AS kind,
-         [n IN ns[i..i + $chunk] | [elementId(n), ${label('n')}, n.key, CASE WHEN $props THEN properties(n) END,
-           EXISTS { (n)<-[:${into}]-() } OR EXISTS { (n)-[:${out}]->() } OR (n:${expand} AND EXISTS { (n)<-[:ABOUT]-() })]] AS items
-}
-RETURN kind, items;
-
-// libs/graph/src/explorer.reads.ts ExplorerReads.eventStepTyped
-UNWIND $ids AS id MATCH (x:Event {id: id}) MATCH ${pattern}
-WHERE ($types IS NULL OR type(l) IN $types) AND NOT d:Placeholder
-RETURN DISTINCT startNode(l).id AS from, type(l) AS type, endNode(l).id AS to;
-
-// libs/graph/src/explorer.reads.ts ExplorerReads.events.rows
-UNWIND $ids AS id MATCH (e:Event {id: id}) WHERE NOT e:Placeholder RETURN ${EVENT_FIELDS} AS e;
-
-// libs/graph/src/explorer.reads.ts ExplorerReads.eventTimes.rows
-UNWIND $ids AS id MATCH (e:Event {id: id}) WHERE NOT e:Placeholder
-RETURN {id: e.id, type: e.type, stage: e.stage, phase: e.phase, outcome: e.outcome, time: toString(e.time),
-        site: e.site, source: e.source, format: e.format, props: {}} AS e;
-
-// libs/graph/src/explorer.reads.ts ExplorerReads.details.rows
-UNWIND $ids AS id MATCH (e:Event {id: id}) WHERE NOT e:Placeholder
-RETURN ${EVENT_FIELDS} AS e,
-       [(e)-[l]->(t:Event) | {type: type(l), to: t.id}] AS links,
-       [(e)-[a:ABOUT]->(x) | {role: a.role, entity: ${ENTITY_FIELDS('x')}}] AS about;
-
-// libs/graph/src/explorer.reads.ts ExplorerReads.linksOf
-UNWIND $ids AS id MATCH (e:Event {id: id})-[l]->(t:Event) RETURN e.id AS from, type(l) AS type, t.id AS to;
-
-// libs/graph/src/explorer.reads.ts ExplorerReads.aboutOf
-UNWIND $ids AS id MATCH (e:Event {id: id})-[a:ABOUT]->(x) RETURN e.id AS event, a.role AS role, ${ENTITY_FIELDS('x')} AS entity;
-
-// libs/graph/src/explorer.reads.ts ExplorerReads.relationsAmong
-UNWIND $eids AS eid MATCH (a) WHERE elementId(a) = eid MATCH (a)-[r]->(b) WHERE elementId(b) IN $eids AND type(r) <> 'ABOUT'
-RETURN a.key AS from, type(r) AS type, b.key AS to;
-
-// libs/graph/src/explorer.reads.ts ExplorerReads.mergesOf
+// libs/graph/src/entity.reads.ts EntityReads.mergesOf
 UNWIND $eids AS eid MATCH (c:Change) WHERE elementId(c) = eid MATCH (c)-[:MERGED_AS]->(m:Commit)
 RETURN c.key AS change, m.key AS commit ORDER BY change, commit;
 
-// libs/graph/src/explorer.reads.ts ExplorerReads.changeCommits.rows
+// libs/graph/src/entity.reads.ts EntityReads.changeCommits.rows
 MATCH (c) WHERE elementId(c) = $eid MATCH (c)-[:INCLUDES]->(x:Commit) RETURN ${ENTITY_FIELDS('x')} AS x;
 
-// libs/graph/src/explorer.reads.ts ExplorerReads.workItemsOf.rows
+// libs/graph/src/entity.reads.ts EntityReads.workItemsOf.rows
 UNWIND $eids AS eid MATCH (c) WHERE elementId(c) = eid MATCH (c)-[:REFERENCES]->(w:WorkItem) RETURN DISTINCT ${ENTITY_FIELDS('w')} AS x;
 
-// libs/graph/src/explorer.reads.ts ExplorerReads.eventsInWindow.rows
+// libs/graph/src/event-search.reads.ts EventSearchReads.eventsInWindow.rows
 MATCH (e:Event) WHERE e.time >= datetime($from) AND e.time < datetime($to) AND e.stage = $stage
 RETURN ${EVENT_FIELDS} AS e ORDER BY e.time LIMIT $limit;
 
-// libs/graph/src/explorer.reads.ts ExplorerReads.incidentEventsInWindow
+// libs/graph/src/event-search.reads.ts EventSearchReads.incidentEventsInWindow
 MATCH (e:Event) WHERE e.stage = 'other' AND e.time >= datetime($from) AND e.time < datetime($to)
   AND e.type STARTS WITH 'dev.cdevents.incident.' AND NOT e:Placeholder
 WITH e ORDER BY e.time LIMIT $limit
@@ -166,15 +70,32 @@ RETURN e.id AS id, coalesce(e.subjectSource, e.source) + '|' + e.subjectId AS in
        [(e)-[:ABOUT]->(a:Artifact) | a.key] AS artifacts, e.service AS service,
        [(e)-[:ABOUT]->(x:Environment) | x.key] AS environments;
 
-// libs/graph/src/explorer.reads.ts ExplorerReads.eventsPage
+// libs/graph/src/event-search.reads.ts EventSearchReads.eventsPage
 MATCH (e:Event) ${where} RETURN count(e) AS n;
 
-// libs/graph/src/explorer.reads.ts ExplorerReads.eventsPage.rows
+// libs/graph/src/event-search.reads.ts EventSearchReads.eventsPage.rows
 MATCH (e:Event) ${where} RETURN ${EVENT_FIELDS} AS e ORDER BY e.time DESC, e.id SKIP $skip LIMIT $limit;
 
-// libs/graph/src/explorer.reads.ts ExplorerReads.idsIngestedWithin.rows
+// libs/graph/src/event-search.reads.ts EventSearchReads.idsIngestedWithin.rows
 MATCH (e:Event) WHERE e.ingestedAt >= datetime.realtime() - duration({seconds: $seconds}) AND NOT e:Placeholder
 RETURN e.id AS id ORDER BY e.ingestedAt DESC LIMIT $limit;
+
+// libs/graph/src/event.reads.ts EventReads.events.rows
+UNWIND $ids AS id MATCH (e:Event {id: id}) WHERE NOT e:Placeholder RETURN ${EVENT_FIELDS} AS e;
+
+// libs/graph/src/event.reads.ts EventReads.details.rows
+UNWIND $ids AS id MATCH (e:Event {id: id}) WHERE NOT e:Placeholder
+RETURN ${EVENT_FIELDS} AS e,
+       [(e)-[l]->(t:Event) | {type: type(l), to: t.id}] AS links,
+       [(e)-[a:ABOUT]->(x) | {role: a.role, entity: ${ENTITY_FIELDS('x')}}] AS about;
+
+// libs/graph/src/event.reads.ts EventReads.linksOf
+UNWIND $ids AS id MATCH (e:Event {id: id})-[l]->(t:Event) RETURN e.id AS from, type(l) AS type, t.id AS to;
+
+// libs/graph/src/event.reads.ts EventReads.eventStepTyped
+UNWIND $ids AS id MATCH (x:Event {id: id}) MATCH ${pattern}
+WHERE ($types IS NULL OR type(l) IN $types) AND NOT d:Placeholder
+RETURN DISTINCT startNode(l).id AS from, type(l) AS type, endNode(l).id AS to;
 
 // libs/graph/src/graph.repository.ts WRITE_EVENTS
 UNWIND $events AS e
@@ -191,8 +112,29 @@ MATCH (n:Event {id: r.id}) WHERE n.raw IS NULL AND n.hash = r.hash
 SET n.raw = r.raw
 FOREACH (_ IN CASE WHEN r.outbox IS NULL THEN [] ELSE [1] END | SET n.outbox = r.outbox);
 
+// libs/graph/src/graph.repository.ts GraphRepository.verify
+RETURN 1;
+
+// libs/graph/src/graph.repository.ts GraphRepository.indexAliases.res
+MATCH (x:${cypherIdent(label)}) WHERE x.keyRank IS NULL RETURN elementId(x) AS id, x.key AS key, x.aliases AS aliases LIMIT 1000;
+
+// libs/graph/src/graph.repository.ts GraphRepository.indexAliases
+UNWIND $rows AS r MATCH (x) WHERE elementId(x) = r.id
+SET x.keyRank = r.rank
+WITH x, r UNWIND r.ids AS id
+MERGE (al:Alias {id: id}) MERGE (al)-[:ALIAS_OF]->(x);
+
+// libs/graph/src/graph.repository.ts GraphRepository.outbox.res
+MATCH (n:Event) WHERE n.outbox IS NOT NULL RETURN n.id AS id, n.outbox AS key, n.raw AS raw ORDER BY n.ingestedAt LIMIT $limit;
+
 // libs/graph/src/graph.repository.ts GraphRepository.clearOutbox
 UNWIND $ids AS id MATCH (n:Event {id: id}) REMOVE n.outbox;
+
+// libs/graph/src/graph.repository.ts GraphRepository.placeholders
+MATCH (p:Placeholder) RETURN count(p) AS n;
+
+// libs/graph/src/graph.repository.ts GraphRepository.ping
+RETURN 1;
 
 // libs/graph/src/graph.repository.ts writeBatch
 UNWIND $sites AS s MERGE (:Site {key: s});
@@ -420,7 +362,7 @@ WITH j ORDER BY j.updatedAt, j.key LIMIT $limit
 RETURN j {.key, .repository, .evIds, .evStages, .evPhases, .evOutcomes, .evTimes, .evSites} AS j, j.updatedAt.epochMillis AS at;
 
 // libs/graph/src/journeys.ts Journeys.byKey
-MATCH (j:Journey {key: $key}) RETURN j {${JOURNEY_RECORD}} AS j, j:JourneyDirty AS dirty;
+MATCH (j:Journey {key: $key}) RETURN j {${JOURNEY_RECORD}} AS j, j:JourneyDirty AS dirty, j.basis AS basis;
 
 // libs/graph/src/journeys.ts Journeys.news.rows
 UNWIND $ids AS id MATCH (e:Event {id: id})
@@ -431,6 +373,11 @@ RETURN id, e.stage AS stage, e:JourneyPending AS pending,
 // libs/graph/src/journeys.ts Journeys.passing.rows
 UNWIND $ids AS id MATCH (e:Event {id: id})
 RETURN id, [(j:Journey)-[:PASSED]->(e) | {key: j.key, repository: j.repository, artifacts: j.artifacts}] AS js;
+
+// libs/graph/src/journeys.ts Journeys.eventTimes.rows
+UNWIND $ids AS id MATCH (e:Event {id: id}) WHERE NOT e:Placeholder
+RETURN {id: e.id, type: e.type, stage: e.stage, phase: e.phase, outcome: e.outcome, time: toString(e.time),
+        site: e.site, source: e.source, format: e.format, props: {}} AS e;
 
 // libs/graph/src/lease.ts takeLease
 MERGE (l:Lease {name: $name})
@@ -510,5 +457,65 @@ WITH f WHERE $give IS NOT NULL
 SET f.status = $give
 REMOVE f:FiringPending, f.nextAt;
 
-// apps/correlator/src/monitor.service.ts MonitorService.sample
-MATCH (p:Placeholder) RETURN count(p) AS n;
+// libs/graph/src/walk.reads.ts WalkReads.eventsAbout
+UNWIND $rows AS r MATCH (x) WHERE elementId(x) = r.id
+MATCH (x)<-[:ABOUT]-(e:Event) WHERE NOT e.id IN $known RETURN DISTINCT r.o AS o, e.id AS id;
+
+// libs/graph/src/walk.reads.ts WalkReads.eventsAbout.found
+UNWIND $rows AS r MATCH (x) WHERE elementId(x) = r.id
+RETURN r.os AS os, [(x)<-[:ABOUT]-(e:Event) WHERE NOT e.id IN $known | e.id] AS ids;
+
+// libs/graph/src/walk.reads.ts WalkReads.step
+CALL () {
+  UNWIND $entities AS r MATCH (x) WHERE elementId(x) = r.id
+  CALL (x) { MATCH (x)<-[:${into}]-(y) RETURN y UNION MATCH (x)-[:${out}]->(y) RETURN y }
+  RETURN r.o AS o, null AS id, y AS n
+  UNION
+  UNWIND $describe AS r MATCH (e:Event {id: r.id})-[:ABOUT]->(y) WHERE any(lb IN labels(y) WHERE lb IN $collect)
+  RETURN r.o AS o, null AS id, y AS n
+  UNION
+  UNWIND $expand AS r MATCH (x) WHERE elementId(x) = r.id MATCH (x)<-[:ABOUT]-(d:Event)
+  RETURN r.o AS o, d.id AS id, null AS n
+  UNION
+  UNWIND $events AS r MATCH (x:Event {id: r.id}) MATCH ${linked} WHERE NOT type(l) IN $skip AND NOT d:Placeholder
+  RETURN r.o AS o, d.id AS id, null AS n
+}
+RETURN o, id, CASE WHEN n IS NULL THEN null ELSE ${ENTITY_FIELDS('n')} END AS x;
+
+// libs/graph/src/walk.reads.ts WalkReads.closure
+UNWIND $rows AS r MATCH (x:Event {id: r.id})
+MATCH ANY SHORTEST (x)(${hop}){1,30}(d:Event) WHERE NOT d:Placeholder
+WITH DISTINCT r.o AS o, d
+RETURN o, d.id AS id, [(d)-[:ABOUT]->(y) WHERE any(lb IN labels(y) WHERE lb IN $collect) | ${ENTITY_REF('y')}] AS xs;
+
+// libs/graph/src/walk.reads.ts WalkReads.closure.found
+UNWIND $rows AS r MATCH (x:Event {id: r.id})
+MATCH ANY SHORTEST (x)(${hop}){1,30}(d:Event) WHERE NOT d:Placeholder
+WITH d, collect(r.os) AS oss
+RETURN oss, d.id AS id, [(d)-[:ABOUT]->(y) WHERE any(lb IN labels(y) WHERE lb IN $collect) | ${ENTITY_REF('y')}] AS xs;
+
+// libs/graph/src/walk.reads.ts WalkReads.reach.rows
+UNWIND $ids AS id MATCH (x:Event {id: id})
+MATCH ${linked} WHERE all(l IN ls WHERE type(l) <> 'ABOUT' AND NOT type(l) IN $skip) AND NOT d:Placeholder
+WITH collect(DISTINCT d) AS ds
+CALL (ds) {
+  UNWIND ds AS d MATCH (d)-[:ABOUT]->(y:${collect})
+  WITH y, count(*) AS seen
+  RETURN collect(y) AS ys, collect(CASE WHEN y:${expand} AND COUNT { (y)<-[:ABOUT]-() } > seen THEN elementId(y) END) AS more
+}
+CALL (ys) { UNWIND ys AS y MATCH (y)<-[:${into}]-(n) RETURN collect(DISTINCT n) AS n1 }
+CALL (ys) { UNWIND ys AS y MATCH (y)-[:${out}]->(n) RETURN collect(DISTINCT n) AS n2 }
+WITH ds, ys, more, n1 + n2 AS ns
+CALL (ds, ys, more, ns) {
+  UNWIND range(0, size(ds) - 1, $chunk) AS i RETURN 'events' AS kind, [d IN ds[i..i + $chunk] | d.id] AS items
+  UNION ALL
+  UNWIND range(0, size(ys) - 1, $chunk) AS i RETURN 'entities' AS kind, [y IN ys[i..i + $chunk] | [elementId(y), ${label('y')}, y.key]] AS items
+  UNION ALL
+  UNWIND range(0, size(more) - 1, $chunk) AS i RETURN 'more' AS kind, more[i..i + $chunk] AS items
+  UNION ALL
+  UNWIND range(0, size(ns) - 1, $chunk) AS i
+  RETURN 'neighbours' AS kind,
+         [n IN ns[i..i + $chunk] | [elementId(n), ${label('n')}, n.key, CASE WHEN $props THEN properties(n) END,
+           EXISTS { (n)<-[:${into}]-() } OR EXISTS { (n)-[:${out}]->() } OR (n:${expand} AND EXISTS { (n)<-[:ABOUT]-() })]] AS items
+}
+RETURN kind, items;

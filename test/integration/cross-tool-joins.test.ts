@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { parseMessage, type ArtifactBuildRule, type TraceEvent } from '@not/events';
-import { ExplorerReads, GraphRepository, Journeys } from '@not/graph';
+import { GraphRepository, Journeys, WalkReads } from '@not/graph';
 import { JsonLogger } from '@not/observability';
 import { explorerConfigSchema } from '../../apps/explorer/src/explorer.config.js';
 import { ExplorerModule } from '../../apps/explorer/src/explorer.module.js';
@@ -142,7 +142,7 @@ describe('joins across tools: a feature-branch commit through its merge', () => 
     graph = new GraphRepository(neo4j);
     await graph.ensureSchema();
     const config = explorerConfigSchema.parse({ neo4j, http: { port: 1 }, auth: { tokens: [TOKEN] }, logLevel: 'error' });
-    journeys = new Journeys(graph, new ExplorerReads(graph), () => config.limits);
+    journeys = new Journeys(graph, new WalkReads(graph), () => config.limits);
     // In an order the tools do not keep: the tests first, the pull request last.
     await graph.writeEvents([...testRun, ...deployment, ...mergeBuild, ...otherBuild]);
     await graph.writeEvents([...mainPush, ...branchPush]);

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { parseMessage, type EntityRef, type TraceEvent } from '@not/events';
-import { ExplorerReads, GraphRepository, Journeys } from '@not/graph';
+import { GraphRepository, Journeys, WalkReads } from '@not/graph';
 import { JsonLogger } from '@not/observability';
 import { explorerConfigSchema } from '../../apps/explorer/src/explorer.config.js';
 import { ExplorerModule } from '../../apps/explorer/src/explorer.module.js';
@@ -245,7 +245,7 @@ describe('delivery figures per environment against a real Neo4j', () => {
       deliveryMetrics: { enabled: false },
     });
     // The journey model, as the correlator keeps it.
-    await new Journeys(graph, new ExplorerReads(graph), () => config.limits).drain();
+    await new Journeys(graph, new WalkReads(graph), () => config.limits).drain();
     app = await NestFactory.create(ExplorerModule.forConfig(config), { logger: new JsonLogger('explorer', 'error') });
     await app.listen(0, '127.0.0.1');
     url = await app.getUrl();

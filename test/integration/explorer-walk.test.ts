@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { parseMessage, type TraceEvent } from '@not/events';
-import { ExplorerReads, GraphRepository, type EntityRow } from '@not/graph';
+import { EntityReads, GraphRepository, WalkReads, type EntityRow } from '@not/graph';
 import { explorerConfigSchema } from '../../apps/explorer/src/explorer.config.js';
 import { eiffelPipeline, type Pipeline } from '../../apps/explorer/src/testing/eiffel-pipeline.js';
 import { WalkService, type WalkResult, type WalkSeed } from '../../apps/explorer/src/walk.service.js';
@@ -20,7 +20,7 @@ import { testStatus } from '../support/mesh.js';
  */
 describe('explorer walks: one origin and many origins meet the same graph', () => {
   let graph: GraphRepository;
-  let reads: ExplorerReads;
+  let entities: EntityReads;
   let walker: WalkService;
   const run = randomBytes(4).toString('hex');
   const pipelines: Pipeline[] = [eiffelPipeline(`w${run}a`, Date.UTC(2045, 0, 5, 9)), eiffelPipeline(`w${run}b`, Date.UTC(2045, 0, 6, 9))];
@@ -107,15 +107,15 @@ describe('explorer walks: one origin and many origins meet the same graph', () =
     );
     await graph.writeEvents(events);
     const config = explorerConfigSchema.parse({ neo4j, http: { port: 1 }, auth: { tokens: ['walk-test-token-0000'] } });
-    reads = new ExplorerReads(graph);
-    walker = new WalkService(reads, config);
+    entities = new EntityReads(graph);
+    walker = new WalkService(new WalkReads(graph), config);
   });
   after(async () => {
     await graph?.onModuleDestroy();
   });
 
   const one = async (label: 'Commit' | 'Release' | 'Artifact' | 'WorkItem', key: string): Promise<EntityRow> => {
-    const found = await reads.entity(label, key);
+    const found = await entities.entity(label, key);
     assert.equal(found.length, 1, `${label} ${key} is in the graph`);
     return found[0]!;
   };

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { parseMessage, type TraceEvent } from '@not/events';
-import { ExplorerReads, GraphRepository, Journeys, stageSummaries, type JourneyRecord } from '@not/graph';
+import { EntityReads, EventReads, GraphRepository, Journeys, WalkReads, stageSummaries, type JourneyRecord } from '@not/graph';
 import { explorerConfigSchema } from '../../apps/explorer/src/explorer.config.js';
 import { eiffelPipeline, type Pipeline } from '../../apps/explorer/src/testing/eiffel-pipeline.js';
 import { WalkService } from '../../apps/explorer/src/walk.service.js';
@@ -18,7 +18,8 @@ import { testStatus } from '../support/mesh.js';
  */
 describe('journeys: maintained as events arrive, equal to a rebuild and to the full walk', () => {
   let graph: GraphRepository;
-  let reads: ExplorerReads;
+  let entities: EntityReads;
+  let eventReads: EventReads;
   let walker: WalkService;
   let journeys: Journeys;
 
@@ -28,9 +29,11 @@ describe('journeys: maintained as events arrive, equal to a rebuild and to the f
     graph = new GraphRepository(neo4j);
     await graph.ensureSchema();
     const config = explorerConfigSchema.parse({ neo4j, http: { port: 1 }, auth: { tokens: ['journey-token-000000'] } });
-    reads = new ExplorerReads(graph);
-    walker = new WalkService(reads, config);
-    journeys = new Journeys(graph, reads, () => config.limits);
+    entities = new EntityReads(graph);
+    eventReads = new EventReads(graph);
+    const walkReads = new WalkReads(graph);
+    walker = new WalkService(walkReads, config);
+    journeys = new Journeys(graph, walkReads, () => config.limits);
   });
   after(async () => graph?.onModuleDestroy());
 
@@ -51,10 +54,12 @@ describe('journeys: maintained as events arrive, equal to a rebuild and to the f
   async function walked(
     key: string,
   ): Promise<{ ids: string[]; stages: ReturnType<typeof stageSummaries>; artifacts: string[]; releases: string[] }> {
-    const [c] = await reads.entity('Commit', key);
+    const [c] = await entities.entity('Commit', key);
     assert.ok(c, `commit ${key} is in the graph`);
     const r = (await walker.walk([{ origin: 'o', entities: [c] }], 'down')).get('o')!;
-    const events = (await reads.events([...r.events])).sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : a.id < b.id ? -1 : 1));
+    const events = (await eventReads.events([...r.events])).sort((a, b) =>
+      a.time < b.time ? -1 : a.time > b.time ? 1 : a.id < b.id ? -1 : 1,
+    );
     const keys = (label: string): string[] =>
       [...new Set([...r.entities.values()].filter((x) => x.label === label).map((x) => x.key))].sort();
     return { ids: events.map((e) => e.id), stages: stageSummaries(events), artifacts: keys('Artifact'), releases: keys('Release') };

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { parseMessage, type TraceEvent } from '@not/events';
-import { DeliveryReads, ExplorerReads, GraphRepository, Journeys } from '@not/graph';
+import { DeliveryReads, EventSearchReads, GraphRepository, Journeys, WalkReads } from '@not/graph';
 import { explorerConfigSchema } from '../../apps/explorer/src/explorer.config.js';
 import { LeadTimeService } from '../../apps/explorer/src/lead-time.service.js';
 import { eiffelPipeline } from '../../apps/explorer/src/testing/eiffel-pipeline.js';
@@ -35,9 +35,15 @@ describe('lead time starting at the work item', () => {
     graph = new GraphRepository(neo4j);
     await graph.ensureSchema();
     const config = explorerConfigSchema.parse({ neo4j, http: { port: 1 }, auth: { tokens: ['work-item-token-0000'] } });
-    const reads = new ExplorerReads(graph);
-    const journeys = new Journeys(graph, reads, () => config.limits);
-    leadTimes = new LeadTimeService(reads, new DeliveryReads(graph), new WalkService(reads, config), journeys, config);
+    const walkReads = new WalkReads(graph);
+    const journeys = new Journeys(graph, walkReads, () => config.limits);
+    leadTimes = new LeadTimeService(
+      new EventSearchReads(graph),
+      new DeliveryReads(graph),
+      new WalkService(walkReads, config),
+      journeys,
+      config,
+    );
     const parse = (routingKey: string, body: unknown): TraceEvent[] => {
       const r = parseMessage({ body: Buffer.from(JSON.stringify(body)), headers: {}, routingKey }, { eiffelSchema: 'warn' });
       assert.ok(r.ok, `parses: ${r.ok ? '' : r.rejection.reason}`);

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { validateConfig } from '@not/config';
-import { BrokerAdmin } from '@not/messaging';
+import amqp from 'amqplib';
+import { BrokerAdmin, type QueueInfo } from '@not/messaging';
 import type { MeshStatus } from '@not/mesh';
 import { Registry } from 'prom-client';
 import { relayConfigSchema } from '../../apps/relay/src/relay.config.js';
@@ -38,7 +39,10 @@ describe('the relay reconciles shovels on a real site broker', () => {
     admin = new BrokerAdmin({ url: s.management, user: s.user, password: s.password });
   });
   after(async () => {
-    for (const name of ['not-relay-site-it-one', 'not-relay-site-it-two']) await admin.deleteShovel(name).catch(() => undefined);
+    for (const name of ['not-relay-site-it-one', 'not-relay-site-it-two']) {
+      await admin.deleteShovel(name).catch(() => undefined);
+      await admin.deletePolicy(name).catch(() => undefined);
+    }
   });
 
   it('creates a buffer queue and a running on-confirm shovel per source', async () => {
@@ -106,6 +110,7 @@ describe('the relay repairs what is broken by hand', () => {
   });
   after(async () => {
     await admin.deleteShovel('not-relay-site-fix-ci').catch(() => undefined);
+    await admin.deletePolicy('not-relay-site-fix-ci').catch(() => undefined);
   });
 
   function service() {
@@ -128,6 +133,9 @@ describe('the relay repairs what is broken by hand', () => {
   it('recreates a shovel and a buffer queue deleted by hand in one pass, and counts it', async () => {
     const { service: relay, registry } = service();
     await relay.reconcile();
+    const created = async (): Promise<number> =>
+      Number(/traces_relay_reconcile_actions_total\{site="site-fix",action="created"\} (\d+)/.exec(await registry.metrics())?.[1] ?? 0);
+    const before = await created();
     await admin.deleteShovel('not-relay-site-fix-ci');
     const auth = `Basic ${Buffer.from(`${status.sites[0]!.user}:${status.sites[0]!.password}`).toString('base64')}`;
     const del = await fetch(`${status.sites[0]!.management}/api/queues/%2F/not-relay.site-fix.ci`, {
@@ -150,6 +158,127 @@ describe('the relay repairs what is broken by hand', () => {
       60_000,
       1000,
     );
-    assert.match(await registry.metrics(), /traces_relay_reconcile_actions_total\{site="site-fix",action="created"\} 2/);
+    assert.equal(await created(), before + 1, 'the shovel counted as created once more (a queue is not an action)');
+  });
+});
+
+describe("a buffer queue's limit is a policy on the site broker", () => {
+  let status: MeshStatus;
+  let admin: BrokerAdmin;
+  let conn: amqp.ChannelModel;
+  // Shovels that cannot reach central: the buffers keep what is published to them.
+  const nowhere = 'amqp://u:p@127.0.0.1:1/%2F';
+
+  function reconciler(site: string, maxLength: number) {
+    const s = status.sites[0]!;
+    const config = validateConfig(
+      {
+        site,
+        central: { urls: [nowhere] },
+        brokers: [{ name: 'main', url: s.amqp, management: { url: s.management, user: s.user, password: s.password } }],
+        sources: [{ name: 'ci', broker: 'main', format: 'eiffel', exchange: `${site}.ci`, maxLength }],
+        http: { port: 1 },
+      },
+      relayConfigSchema,
+      'test',
+    );
+    const registry = new Registry();
+    return { service: new ReconcileService(new RelaySettings(config), new RelayMetrics(registry)), registry };
+  }
+
+  /**
+   * Publishes `n` messages one after another, each confirmed before the next; how many the broker accepted.
+   * A quorum queue takes one message past its limit, then refuses (RabbitMQ's quorum queue guide, "length limit").
+   */
+  async function publish(exchange: string, n: number): Promise<number> {
+    const ch = await conn.createConfirmChannel();
+    let accepted = 0;
+    for (let i = 0; i < n; i++) {
+      const ok = await new Promise<boolean>((resolve) => {
+        ch.publish(exchange, 'k', Buffer.from(`m${i}`), { persistent: true }, (err) => resolve(!err));
+      });
+      if (ok) accepted++;
+    }
+    await ch.close().catch(() => undefined);
+    return accepted;
+  }
+
+  /** The queue as the management API reports it once it lists its policy (with its statistics, seconds after a change). */
+  async function reported(queue: string, maxLength: number): Promise<QueueInfo> {
+    let q: QueueInfo | undefined;
+    await waitUntil(
+      `${queue} reported with max-length ${maxLength}`,
+      async () => {
+        q = await admin.queue(queue);
+        return q.effective_policy_definition?.['max-length'] === maxLength;
+      },
+      30_000,
+    );
+    return q!;
+  }
+
+  before(async () => {
+    status = await testStatus();
+    const s = status.sites[0]!;
+    admin = new BrokerAdmin({ url: s.management, user: s.user, password: s.password });
+    conn = await amqp.connect(s.amqp);
+  });
+  after(async () => {
+    const ch = await conn.createChannel();
+    for (const site of ['site-pol', 'site-old']) {
+      await admin.deleteShovel(`not-relay-${site}-ci`).catch(() => undefined);
+      await admin.deletePolicy(`not-relay-${site}-ci`).catch(() => undefined);
+      await ch.deleteQueue(`not-relay.${site}.ci`).catch(() => undefined);
+      await ch.deleteExchange(`${site}.ci`).catch(() => undefined);
+    }
+    await conn.close();
+  });
+
+  it('declares the queue without limit arguments, its policy in effect from the first message, refusing what exceeds it', async () => {
+    const { service } = reconciler('site-pol', 3);
+    await service.reconcile();
+    // Published to at once: the limit holds from the first message, before the broker even reports it.
+    assert.equal(await publish('site-pol.ci', 6), 4, 'reject-publish: refused (nacked) past the limit of 3 (+1)');
+    const q = await reported('not-relay.site-pol.ci', 3);
+    assert.deepEqual(q.arguments, { 'x-queue-type': 'quorum' });
+    assert.equal(q.policy, 'not-relay-site-pol-ci');
+    assert.deepEqual(q.effective_policy_definition, { 'max-length': 3, overflow: 'reject-publish' });
+    assert.equal(q.messages, 4, 'none of those accepted dropped');
+  });
+
+  it('changes the limit when the config changes, without declaring the queue again', async () => {
+    const { service, registry } = reconciler('site-pol', 5);
+    await service.reconcile();
+    assert.equal(await publish('site-pol.ci', 4), 2, 'from 4 to the new limit of 5 (+1)');
+    const q = await reported('not-relay.site-pol.ci', 5);
+    assert.deepEqual(q.effective_policy_definition, { 'max-length': 5, overflow: 'reject-publish' });
+    assert.deepEqual(q.arguments, { 'x-queue-type': 'quorum' });
+    assert.equal(q.messages, 6, 'the same queue, with what it held and the two accepted');
+    await service.reconcile();
+    assert.match(await registry.metrics(), /traces_relay_buffer_limit_messages\{site="site-pol",source="ci"\} 5/);
+  });
+
+  it('keeps starting on a queue an earlier relay declared with limit arguments, the smaller limit in effect', async () => {
+    const ch = await conn.createChannel();
+    await ch.assertQueue('not-relay.site-old.ci', {
+      durable: true,
+      arguments: { 'x-queue-type': 'quorum', 'x-max-length': 2, 'x-overflow': 'reject-publish' },
+    });
+    await ch.close();
+    const { service, registry } = reconciler('site-old', 10);
+    await service.reconcile();
+    assert.match(
+      await registry.metrics(),
+      /traces_relay_last_reconcile_success_timestamp_seconds\{site="site-old"\} \d/,
+      'the pass succeeded',
+    );
+    const q = await reported('not-relay.site-old.ci', 10);
+    await service.reconcile();
+    const metrics = await registry.metrics();
+    assert.equal(q.arguments?.['x-max-length'], 2, 'not declared again');
+    assert.deepEqual(q.effective_policy_definition, { 'max-length': 10, overflow: 'reject-publish' });
+    assert.match(metrics, /traces_relay_buffer_limit_messages\{site="site-old",source="ci"\} 2/);
+    // Bound like a new one: what the tool publishes reaches it, up to the smaller limit.
+    assert.equal(await publish('site-old.ci', 5), 3, 'up to the limit of 2 (+1)');
   });
 });

@@ -3,13 +3,13 @@ import { randomBytes } from 'node:crypto';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { parseMessage } from '@not/events';
 import {
-  ExplorerReads,
   GraphRepository,
   Journeys,
   SubscriptionStore,
   subscriptionInputSchema,
   type StoredEvent,
   type Subscription,
+  WalkReads,
 } from '@not/graph';
 import { eiffelPipeline, type Pipeline } from '../../apps/explorer/src/testing/eiffel-pipeline.js';
 import { testStatus } from '../support/mesh.js';
@@ -36,8 +36,8 @@ describe('subscriptions: firings recorded once, from the ingest path, with no ti
     const limits = () => ({ walkSteps: 40, events: 20_000 });
     // Only this test's subscriptions are watched (the mesh's correlator watches the graph's own).
     const watch = async () => subs;
-    one = new Journeys(graph, new ExplorerReads(graph), limits, watch);
-    two = new Journeys(graph, new ExplorerReads(graph), limits, watch);
+    one = new Journeys(graph, new WalkReads(graph), limits, watch);
+    two = new Journeys(graph, new WalkReads(graph), limits, watch);
   });
   // The mesh's correlator watches the graph's subscriptions too: take this test's away when done.
   afterEach(async () => {

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import { parseMessage, type TraceEvent } from '@not/events';
-import { ExplorerReads, GraphRepository, Journeys } from '@not/graph';
+import { GraphRepository, Journeys, WalkReads } from '@not/graph';
 import { explorerConfigSchema, type ExplorerConfig } from '../../apps/explorer/src/explorer.config.js';
 import { eiffelPipeline, type Pipeline } from '../../apps/explorer/src/testing/eiffel-pipeline.js';
 import { TrendsService } from '../../apps/explorer/src/trends/trends.service.js';
@@ -24,7 +24,7 @@ describe('trends: the journeys changed since the last round, and series from the
     graph = new GraphRepository(neo4j);
     await graph.ensureSchema();
     config = explorerConfigSchema.parse({ neo4j, http: { port: 1 }, auth: { tokens: ['trends-token-000000'] } });
-    journeys = new Journeys(graph, new ExplorerReads(graph), () => config.limits);
+    journeys = new Journeys(graph, new WalkReads(graph), () => config.limits);
   });
   after(async () => graph?.onModuleDestroy());
 

@@ -1,5 +1,5 @@
 import type { MeshStatus } from '@not/mesh';
-import { ExplorerReads, GraphRepository, Journeys } from '@not/graph';
+import { GraphRepository, Journeys, WalkReads } from '@not/graph';
 import { checkKnown, UsageError, type ParsedArgs } from './args.js';
 
 export const JOURNEYS_OPTIONS = ['config', 'neo4j', 'user', 'database', 'walk-steps', 'events'] as const;
@@ -43,7 +43,7 @@ export async function rebuildJourneysCommand(
   try {
     await graph.verify();
     await graph.ensureSchema();
-    const journeys = new Journeys(graph, new ExplorerReads(graph), () => limits);
+    const journeys = new Journeys(graph, new WalkReads(graph), () => limits);
     progress(`rebuilding journeys from ${neo4j.url}`);
     let last = 0;
     const done = await journeys.rebuild((n, total) => {

@@ -1,5 +1,5 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { ExplorerReads, GraphRepository, Journeys, SubscriptionStore } from '@not/graph';
+import { GraphRepository, Journeys, SubscriptionStore, WalkReads } from '@not/graph';
 import { Counter, Histogram, Registry } from 'prom-client';
 import { BatchWriter } from './batch.writer.js';
 import { CorrelatorSettings } from './correlator.config.js';
@@ -35,7 +35,7 @@ export class JourneyService implements OnApplicationBootstrap, OnModuleDestroy {
     const { walkSteps, events } = settings.config.journeys;
     const store = new SubscriptionStore(graph);
     const watch = settings.config.subscriptions.enabled ? () => store.enabled() : undefined;
-    this.journeys = new Journeys(graph, new ExplorerReads(graph), () => ({ walkSteps, events }), watch);
+    this.journeys = new Journeys(graph, new WalkReads(graph), () => ({ walkSteps, events }), watch);
     writer.onCommitted(() => {
       // A round waiting out its idle delay starts now; a running one is followed at once anyway.
       if (this.idle && !this.stopped && settings.config.journeys.enabled) this.loop(0);

@@ -40,8 +40,8 @@ export class MonitorService implements OnApplicationShutdown {
         (n) => this.metrics.ingestLag.set(n),
         (err: Error) => this.log.debug(`queue depth unavailable: ${err.message}`),
       ),
-      this.graph.read<{ n: number }>('MATCH (p:Placeholder) RETURN count(p) AS n').then(
-        (rows) => this.metrics.placeholders.set(rows[0]?.n ?? 0),
+      this.graph.placeholders().then(
+        (n) => this.metrics.placeholders.set(n),
         (err: Error) => this.log.debug(`placeholder count unavailable: ${err.message}`),
       ),
     ]);

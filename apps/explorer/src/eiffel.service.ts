@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ExplorerReads, RawEventReads, type EventFilter, type EventRow, type LinkRow } from '@not/graph';
+import { EventReads, EventSearchReads, RawEventReads, type EventFilter, type EventRow, type LinkRow } from '@not/graph';
 import type { ExplorerConfig } from './explorer.config.js';
 import { EXPLORER_CONFIG } from './explorer.tokens.js';
 import { notFound } from './trace.service.js';
@@ -18,18 +18,19 @@ const META_PROPS = new Set(['version', 'domainId', 'sourceName', 'sourceHost', '
 @Injectable()
 export class EiffelService {
   constructor(
-    private readonly reads: ExplorerReads,
+    private readonly eventReads: EventReads,
+    private readonly searchReads: EventSearchReads,
     private readonly raws: RawEventReads,
     @Inject(EXPLORER_CONFIG) private readonly config: ExplorerConfig,
   ) {}
 
   async byId(id: string): Promise<EiffelEventDto> {
-    const [e] = await this.reads.events([id]);
+    const [e] = await this.eventReads.events([id]);
     if (!e)
       throw notFound(`no event with id "${id}"`, [
         'an event is stored once the correlator has consumed it; a link to an event not yet seen is a placeholder',
       ]);
-    const links = await this.reads.linksOf([id]);
+    const links = await this.eventReads.linksOf([id]);
     return toEiffel(e, links);
   }
 
@@ -46,13 +47,13 @@ export class EiffelService {
   }
 
   async page(filter: EventFilter, pageNo: number, pageSize: number): Promise<EventsPageDto> {
-    const { total, items } = await this.reads.eventsPage(filter, (pageNo - 1) * pageSize, pageSize);
-    const links = await this.reads.linksOf(items.map((e) => e.id));
+    const { total, items } = await this.searchReads.eventsPage(filter, (pageNo - 1) * pageSize, pageSize);
+    const links = await this.eventReads.linksOf(items.map((e) => e.id));
     return { pageNo, pageSize, totalNumberItems: total, items: items.map((e) => toEiffel(e, links)) };
   }
 
   async search(id: string, req: SearchRequest): Promise<SearchDto> {
-    const [root] = await this.reads.events([id]);
+    const [root] = await this.eventReads.events([id]);
     if (!root) throw notFound(`no event with id "${id}"`, ['search starts from an event that is in the graph']);
     const walk = async (direction: 'up' | 'down', types: readonly string[]): Promise<string[]> => {
       if (types.length === 0) return [];
@@ -62,7 +63,7 @@ export class EiffelService {
       let frontier = [id];
       for (let level = 0; level < req.levels && frontier.length && order.length < req.limit; level++) {
         const next: string[] = [];
-        for (const l of await this.reads.eventStepTyped(frontier, direction, all)) {
+        for (const l of await this.eventReads.eventStepTyped(frontier, direction, all)) {
           const other = direction === 'up' ? l.to : l.from;
           if (seen.has(other) || order.length >= req.limit) continue;
           seen.add(other);
@@ -75,7 +76,7 @@ export class EiffelService {
     };
     const [up, down] = await Promise.all([walk('up', req.ult), walk('down', req.dlt)]);
     const ids = [...new Set([...up, ...down])];
-    const [rows, links] = await Promise.all([this.reads.events(ids), this.reads.linksOf(ids)]);
+    const [rows, links] = await Promise.all([this.eventReads.events(ids), this.eventReads.linksOf(ids)]);
     const byId = new Map(rows.map((e) => [e.id, toEiffel(e, links)]));
     const pick = (list: string[]): EiffelEventDto[] => list.map((x) => byId.get(x)).filter((x): x is EiffelEventDto => !!x);
     return { upstreamLinkObjects: pick(up), downstreamLinkObjects: pick(down) };

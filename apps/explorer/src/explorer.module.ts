@@ -1,6 +1,17 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { PATH_METADATA } from '@nestjs/common/constants.js';
-import { DeliveryReads, ExplorerReads, GraphRepository, HistoryReads, Journeys, RawEventReads, SubscriptionStore } from '@not/graph';
+import {
+  DeliveryReads,
+  EntityReads,
+  EventReads,
+  EventSearchReads,
+  GraphRepository,
+  HistoryReads,
+  Journeys,
+  RawEventReads,
+  SubscriptionStore,
+  WalkReads,
+} from '@not/graph';
 import { HealthRegistry, ObservabilityModule } from '@not/observability';
 import { Registry } from 'prom-client';
 import { BearerGuard } from './auth.guard.js';
@@ -63,11 +74,14 @@ export class ExplorerModule {
             return graph;
           },
         },
-        { provide: ExplorerReads, inject: [GraphRepository], useFactory: (graph: GraphRepository) => new ExplorerReads(graph) },
+        { provide: EntityReads, inject: [GraphRepository], useFactory: (graph: GraphRepository) => new EntityReads(graph) },
+        { provide: EventReads, inject: [GraphRepository], useFactory: (graph: GraphRepository) => new EventReads(graph) },
+        { provide: EventSearchReads, inject: [GraphRepository], useFactory: (graph: GraphRepository) => new EventSearchReads(graph) },
+        { provide: WalkReads, inject: [GraphRepository], useFactory: (graph: GraphRepository) => new WalkReads(graph) },
         {
           provide: Journeys,
-          inject: [GraphRepository, ExplorerReads],
-          useFactory: (graph: GraphRepository, reads: ExplorerReads) => new Journeys(graph, reads, () => config.limits),
+          inject: [GraphRepository, WalkReads],
+          useFactory: (graph: GraphRepository, reads: WalkReads) => new Journeys(graph, reads, () => config.limits),
         },
         { provide: DeliveryReads, inject: [GraphRepository], useFactory: (graph: GraphRepository) => new DeliveryReads(graph) },
         { provide: HistoryReads, inject: [GraphRepository], useFactory: (graph: GraphRepository) => new HistoryReads(graph) },

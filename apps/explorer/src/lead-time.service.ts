@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
   DeliveryReads,
-  ExplorerReads,
+  EventSearchReads,
   Journeys,
   type DeliveryEventRow,
   type IncidentEventRow,
@@ -49,7 +49,7 @@ export interface LeadTimeMeasure {
 @Injectable()
 export class LeadTimeService {
   constructor(
-    private readonly reads: ExplorerReads,
+    private readonly searchReads: EventSearchReads,
     private readonly deliveries: DeliveryReads,
     private readonly walker: WalkService,
     private readonly journeys: Journeys,
@@ -72,8 +72,8 @@ export class LeadTimeService {
       this.deliveries.journeysAt('deployment', q.from, q.to, limit),
       this.deliveries.inWindow('deployment', q.from, q.to, limit),
       q.until === 'release' ? this.deliveries.inWindow('release', q.from, q.to, limit) : Promise.resolve([]),
-      q.until !== 'release' && !toDeployment ? this.reads.eventsInWindow(q.until, q.from, q.to, limit) : Promise.resolve([]),
-      this.reads.incidentEventsInWindow(q.from, q.to, limit),
+      q.until !== 'release' && !toDeployment ? this.searchReads.eventsInWindow(q.until, q.from, q.to, limit) : Promise.resolve([]),
+      this.searchReads.incidentEventsInWindow(q.from, q.to, limit),
     ]);
     let truncated = [reached, atDeployment, deploymentRows, releaseRows, otherTargets].some((l) => l.length >= limit);
     // What each journey's release and deployment events are (some lie before the window).

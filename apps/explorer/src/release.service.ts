@@ -1,6 +1,6 @@
 import { releaseKey } from '@not/events';
 import { Inject, Injectable } from '@nestjs/common';
-import { ExplorerReads, HistoryReads, type HistoryStep } from '@not/graph';
+import { EntityReads, HistoryReads, type HistoryStep } from '@not/graph';
 import type { ExplorerConfig } from './explorer.config.js';
 import { EXPLORER_CONFIG } from './explorer.tokens.js';
 import { notFound, ambiguous, TraceService } from './trace.service.js';
@@ -33,7 +33,7 @@ interface Walked {
 @Injectable()
 export class ReleaseService {
   constructor(
-    private readonly reads: ExplorerReads,
+    private readonly entityReads: EntityReads,
     private readonly history: HistoryReads,
     private readonly walker: WalkService,
     private readonly traces: TraceService,
@@ -179,9 +179,9 @@ export class ReleaseService {
 
   private async one(product: string, version: string): Promise<Walked> {
     const key = releaseKey(product, version);
-    const found = await this.reads.entity('Release', key);
+    const found = await this.entityReads.entity('Release', key);
     if (found.length === 0) {
-      const known = await this.reads.releasesOf(product);
+      const known = await this.entityReads.releasesOf(product);
       throw notFound(`no release "${key}"`, [
         known.length ? `known versions of ${product}: ${known.join(', ')}` : `no release of a product named "${product}" is in the graph`,
       ]);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { EventNews, EventRow, ExplorerReads, Journeys, WalkResult } from '@not/graph';
+import type { EventNews, EventReads, EventRow, EventSearchReads, Journeys, WalkResult } from '@not/graph';
 import { explorerConfigSchema } from './explorer.config.js';
 import type { GraphChange } from './api.schemas.js';
 import { StreamService } from './stream.service.js';
@@ -14,10 +14,12 @@ function harness(waitMs: number) {
   const arrived: EventRow[] = [];
   const news = new Map<string, EventNews>();
   const walked: string[][] = [];
-  const reads = {
-    idsIngestedWithin: async () => arrived.map((e) => e.id).reverse(),
+  const events = {
     events: async (ids: readonly string[]) => arrived.filter((e) => ids.includes(e.id)),
-  } as unknown as ExplorerReads;
+  } as unknown as EventReads;
+  const search = {
+    idsIngestedWithin: async () => arrived.map((e) => e.id).reverse(),
+  } as unknown as EventSearchReads;
   const journeys = {
     news: async (ids: readonly string[]) => new Map(ids.filter((id) => news.has(id)).map((id) => [id, news.get(id)!])),
   } as unknown as Journeys;
@@ -34,7 +36,7 @@ function harness(waitMs: number) {
     auth: { tokens: ['token-0123456789abcdef'] },
     journeys: { waitMs },
   });
-  const stream = new StreamService(reads, walker, journeys, config);
+  const stream = new StreamService(events, search, walker, journeys, config);
   const got: GraphChange[] = [];
   const sub = stream.subscribe({}).subscribe((m) => got.push(m.data));
   return { arrived, news, walked, stream, got, done: () => sub.unsubscribe() };

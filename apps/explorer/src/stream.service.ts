@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { FAILED_OUTCOMES, parseCommitKey } from '@not/events';
-import { ExplorerReads, Journeys, type EventNews, type EventRow } from '@not/graph';
+import { EventReads, EventSearchReads, Journeys, type EventNews, type EventRow } from '@not/graph';
 import { Observable, Subject, filter, map } from 'rxjs';
 import type { ExplorerConfig } from './explorer.config.js';
 import { EXPLORER_CONFIG } from './explorer.tokens.js';
@@ -46,7 +46,8 @@ export class StreamService implements OnModuleDestroy {
   private waiting = new Map<string, { event: EventRow; since: number }>();
 
   constructor(
-    private readonly reads: ExplorerReads,
+    private readonly eventReads: EventReads,
+    private readonly searchReads: EventSearchReads,
     private readonly walker: WalkService,
     private readonly journeys: Journeys,
     @Inject(EXPLORER_CONFIG) private readonly config: ExplorerConfig,
@@ -91,7 +92,7 @@ export class StreamService implements OnModuleDestroy {
     this.polling = true;
     try {
       // By arrival, not by the event's own time: a site's backlog after an outage is news when it lands.
-      const ids = await this.reads.idsIngestedWithin(this.config.stream.lookbackSeconds, POLL_LIMIT);
+      const ids = await this.searchReads.idsIngestedWithin(this.config.stream.lookbackSeconds, POLL_LIMIT);
       const freshIds = ids.filter((id) => !this.seen.has(id)).reverse();
       this.seen = new Set(ids);
       if (!this.primed) {
@@ -99,7 +100,7 @@ export class StreamService implements OnModuleDestroy {
         return;
       }
       if (freshIds.length) {
-        const byId = new Map((await this.reads.events(freshIds)).map((e) => [e.id, e]));
+        const byId = new Map((await this.eventReads.events(freshIds)).map((e) => [e.id, e]));
         for (const id of freshIds) {
           const e = byId.get(id);
           if (e && !this.waiting.has(id)) this.waiting.set(id, { event: e, since: Date.now() });

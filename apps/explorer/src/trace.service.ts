@@ -1,6 +1,6 @@
 import { parseCommitKey } from '@not/events';
 import { ConflictException, HttpException, Inject, Injectable, NotFoundException } from '@nestjs/common';
-import { ExplorerReads, Journeys, type EntityRow, type JourneyRecord } from '@not/graph';
+import { EntityReads, EventReads, WalkReads, Journeys, type EntityRow, type JourneyRecord } from '@not/graph';
 import { assembleJourney } from './journey.js';
 import type { ArtifactTraceDto, JourneyDto, TraceDto, UpstreamDto } from './api.schemas.js';
 import type { ExplorerConfig } from './explorer.config.js';
@@ -24,14 +24,16 @@ export class TraceService {
   readonly cacheStats = { hits: 0, misses: 0 };
 
   constructor(
-    private readonly reads: ExplorerReads,
+    private readonly entityReads: EntityReads,
+    private readonly eventReads: EventReads,
+    private readonly walkReads: WalkReads,
     private readonly walker: WalkService,
     private readonly journeys: Journeys,
     @Inject(EXPLORER_CONFIG) private readonly config: Pick<ExplorerConfig, 'journeys'>,
   ) {}
 
   async forCommit(sha: string, repo?: string): Promise<TraceDto> {
-    const found = await this.reads.commitsBySha(sha, repo, 21);
+    const found = await this.entityReads.commitsBySha(sha, repo, 21);
     if (found.length === 0) {
       throw notFound(`no commit whose sha ${sha.length === 40 ? 'is' : 'starts with'} "${sha}"${repo ? ` in repository "${repo}"` : ''}`, [
         'check the sha (git rev-parse HEAD) and, with ?repo=, the normalised repository key (host/path, no scheme or .git)',
@@ -65,7 +67,7 @@ export class TraceService {
     const [w] = await this.one('WorkItem', key, 'work item', [
       'work item keys are as found in commit messages and titles (PAY-42) or <repository>#<n>',
     ]);
-    const [refs, events] = await Promise.all([this.reads.referencing(w.eid), this.reads.eventsAbout([{ o: 't', id: w.eid }])]);
+    const [refs, events] = await Promise.all([this.entityReads.referencing(w.eid), this.walkReads.eventsAbout([{ o: 't', id: w.eid }])]);
     return this.trace(
       { kind: 'work-item', query: key, key: w.key },
       [w, ...refs],
@@ -77,7 +79,7 @@ export class TraceService {
     const [c] = await this.one('Change', id, 'change', [
       'a change is <repository>!<number> for pull and merge requests, <gerrit host>/<Change-Id> for Gerrit',
     ]);
-    return this.trace({ kind: 'change', query: id, key: c.key }, [c, ...(await this.reads.changeCommits(c.eid))]);
+    return this.trace({ kind: 'change', query: id, key: c.key }, [c, ...(await this.entityReads.changeCommits(c.eid))]);
   }
 
   async forArtifact(ref: string): Promise<ArtifactTraceDto> {
@@ -115,12 +117,12 @@ export class TraceService {
   async resolveArtifact(ref: string): Promise<EntityRow> {
     const tries = [ref, ...(ref.startsWith('pkg:') ? [`purl:${ref}`] : [])];
     for (const t of tries) {
-      const found = await this.reads.entity('Artifact', t);
+      const found = await this.entityReads.entity('Artifact', t);
       if (found.length === 1) return found[0]!;
       if (found.length > 1) throw ambiguous(`"${ref}" names ${found.length} artifacts`, found);
     }
     if (/^[0-9a-fA-F]{12,128}$/.test(ref)) {
-      const found = await this.reads.artifactsLike(`:${ref.toLowerCase()}`);
+      const found = await this.entityReads.artifactsLike(`:${ref.toLowerCase()}`);
       if (found.length === 1) return found[0]!;
       if (found.length > 1) throw ambiguous(`the digest "${ref}" matches ${found.length} artifacts`, found);
     }
@@ -134,7 +136,7 @@ export class TraceService {
     const ids = [...walked.events];
     const entities = [...walked.entities.values()];
     const referencing = entities.filter((x) => x.label === 'Commit' || x.label === 'Change').map((x) => x.eid);
-    const [details, workItems] = await Promise.all([this.reads.details(ids), this.reads.workItemsOf(referencing)]);
+    const [details, workItems] = await Promise.all([this.eventReads.details(ids), this.entityReads.workItemsOf(referencing)]);
     const journey = assembleJourney(details.events, details.about, details.links, [...entities, ...workItems], walked.truncated);
     return { subject, ...journey, ...summaryFromModel(model, ids), ...(await this.throughMerges(seeds, events, walked)) };
   }
@@ -151,14 +153,14 @@ export class TraceService {
     const changes = [...walked.entities.values()].filter((x) => x.label === 'Change').map((x) => x.eid);
     const seeded = new Set(seeds.filter((x) => x.label === 'Commit').map((x) => x.key));
     const met = new Set([...walked.entities.values()].filter((x) => x.label === 'Commit').map((x) => x.key));
-    const merges = (await this.reads.mergesOf(changes)).filter((m) => !seeded.has(m.commit) && met.has(m.commit));
+    const merges = (await this.entityReads.mergesOf(changes)).filter((m) => !seeded.has(m.commit) && met.has(m.commit));
     if (!merges.length) return { merges: [], throughMerge: [] };
     const before = (await this.walker.walk([{ origin: 't', entities: seeds, events }], 'down', { merges: false })).get('t')!;
     return { merges, throughMerge: [...walked.events].filter((id) => !before.events.has(id)).sort() };
   }
 
   private async one(label: 'WorkItem' | 'Change', key: string, what: string, hints: string[]): Promise<[EntityRow]> {
-    const found = await this.reads.entity(label, key);
+    const found = await this.entityReads.entity(label, key);
     if (found.length === 0) throw notFound(`no ${what} "${key}"`, hints);
     if (found.length > 1) throw ambiguous(`"${key}" names ${found.length} ${what}s`, found);
     return [found[0]!];

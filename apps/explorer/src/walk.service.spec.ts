@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ExplorerReads } from '@not/graph';
+import type { WalkReads } from '@not/graph';
 import { explorerConfigSchema } from './explorer.config.js';
 import { WALK_PARALLEL, WalkService, type WalkResult, type WalkSeed } from './walk.service.js';
 
@@ -12,7 +12,7 @@ const config = explorerConfigSchema.parse({
 
 /** A WalkService whose one-chunk walk is replaced: answers after a delay that differs per chunk, and records concurrency. */
 function fakeWalker(delays: (first: string) => number): { walker: WalkService; calls: string[][]; maxInFlight: () => number } {
-  const walker = new WalkService({} as ExplorerReads, config);
+  const walker = new WalkService({} as WalkReads, config);
   const calls: string[][] = [];
   let inFlight = 0;
   let max = 0;
@@ -52,7 +52,7 @@ describe('WalkService.walkMany', () => {
   });
 
   it('passes the first failure on and starts no further chunk', async () => {
-    const walker = new WalkService({} as ExplorerReads, config);
+    const walker = new WalkService({} as WalkReads, config);
     const started: string[] = [];
     walker.walk = async (s: readonly WalkSeed[]) => {
       started.push(s[0]!.origin);

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ExplorerReads, GraphWalker } from '@not/graph';
+import { GraphWalker, WalkReads } from '@not/graph';
 import type { ExplorerConfig } from './explorer.config.js';
 import { EXPLORER_CONFIG } from './explorer.tokens.js';
 
@@ -8,7 +8,7 @@ export { WALK_PARALLEL, type WalkResult, type WalkSeed } from '@not/graph';
 /** The graph walk (libs/graph walk.ts) with the explorer's configured limits. */
 @Injectable()
 export class WalkService extends GraphWalker {
-  constructor(reads: ExplorerReads, @Inject(EXPLORER_CONFIG) config: ExplorerConfig) {
+  constructor(reads: WalkReads, @Inject(EXPLORER_CONFIG) config: ExplorerConfig) {
     super(reads, () => config.limits);
   }
 }

@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { validateConfig } from '@not/config';
-import { centralShovel, centralVhost, federationPolicy, federationUpstream, linksOf, sameFields, siteShovel } from './link-definitions.js';
+import {
+  bufferPolicy,
+  centralShovel,
+  centralVhost,
+  federationPolicy,
+  federationUpstream,
+  linksOf,
+  sameFields,
+  siteShovel,
+} from './link-definitions.js';
 import { relayConfigSchema } from './relay.config.js';
 
 function config(extra: Record<string, unknown> = {}) {
@@ -53,6 +62,23 @@ describe('federation link definitions', () => {
     assert.ok(re.test('not-relay.site-a.jenkins'));
     assert.ok(!re.test('not-relayXsite-a.jenkins'));
     assert.ok(!re.test('not-relay.site-a.jenkins2'));
+  });
+
+  it("limits exactly the source's buffer queue, refusing new messages when full rather than dropping old ones", () => {
+    const p = bufferPolicy(cfg.site, { ...link, maxLength: 5000 });
+    assert.equal(p['apply-to'], 'queues');
+    assert.deepEqual(p.definition, { 'max-length': 5000, overflow: 'reject-publish' });
+    const re = new RegExp(p.pattern);
+    assert.ok(re.test('not-relay.site-a.jenkins'));
+    assert.ok(!re.test('not-relay.site-a.jenkins2'));
+    assert.ok(!re.test('not-relayXsite-a.jenkins'));
+  });
+
+  it('compares a policy definition whatever the order the broker lists its keys in', () => {
+    const p = bufferPolicy(cfg.site, link);
+    const listed = { ...p, name: 'x', vhost: '/', definition: { overflow: 'reject-publish', 'max-length': link.maxLength } };
+    assert.ok(sameFields(listed, p));
+    assert.ok(!sameFields({ ...listed, definition: { overflow: 'reject-publish', 'max-length': 1 } }, p));
   });
 
   it('shovels the central queue locally to the central exchange with the site routing key and the site credentials', () => {

@@ -72,6 +72,22 @@ export function federationUpstream(broker: BrokerConfig, site: string, link: Buf
   };
 }
 
+/**
+ * The buffer queue's limit, as a policy on the site broker rather than queue arguments, so that a new
+ * `maxLength` takes effect without redeclaring the queue. The relay puts it before it declares the
+ * queue, so the queue is limited from its first message. `reject-publish`: when the buffer is full the
+ * broker refuses new messages (publishers see a nack) rather than dropping the oldest.
+ */
+export function bufferPolicy(site: string, link: BufferedLink): PolicyDefinition {
+  return {
+    pattern: `^${escapeRegExp(bufferQueueName(site, link.name))}$`,
+    'apply-to': 'queues',
+    // Exact-name pattern: outranks an operator's broad policies (only one policy applies to a queue).
+    priority: 100,
+    definition: { 'max-length': link.maxLength, overflow: 'reject-publish' },
+  };
+}
+
 /** Federation mode: the policy that makes the central queue of the same name a federated queue of that upstream. */
 export function federationPolicy(site: string, link: BufferedLink): PolicyDefinition {
   return {
@@ -115,7 +131,16 @@ export function sameFields(actual: unknown, wanted: object, also: readonly strin
   const x = (actual ?? {}) as Record<string, unknown>;
   const w = wanted as Record<string, unknown>;
   const keys = new Set([...Object.keys(w), ...also]);
-  return [...keys].every((k) => JSON.stringify(x[k]) === JSON.stringify(w[k]));
+  return [...keys].every((k) => stable(x[k]) === stable(w[k]));
+}
+
+/** JSON with object keys sorted: the broker may list a definition's keys in another order. */
+function stable(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) =>
+    x && typeof x === 'object' && !Array.isArray(x)
+      ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : x,
+  );
 }
 
 function escapeRegExp(s: string): string {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ShovelDefinition } from '@not/messaging';
-import { planCentral, planSiteShovels, type CentralState, type FederatedLink } from './reconcile.plan.js';
+import type { PolicyDefinition, ShovelDefinition } from '@not/messaging';
+import { bufferLimit, planBufferPolicies, planCentral, planSiteShovels, type CentralState, type FederatedLink } from './reconcile.plan.js';
 
 const shovel = (queue: string, key = 'site.a.ci.eiffel'): ShovelDefinition =>
   ({
@@ -137,5 +137,62 @@ describe('central plan: federation', () => {
       ]),
     };
     assert.deepEqual(kinds(planCentral([], have, names).actions), ['delete-shovel not-relay-a-stale']);
+  });
+});
+
+describe('site plan: buffer policies', () => {
+  const policy = (max: number): PolicyDefinition => ({
+    pattern: '^not-relay\\.a\\.ci$',
+    'apply-to': 'queues',
+    priority: 100,
+    definition: { 'max-length': max, overflow: 'reject-publish' },
+  });
+  const wanted = new Map([['not-relay-a-ci', policy(1000)]]);
+
+  it('creates a missing policy, replaces one with another limit, keeps one that matches', () => {
+    assert.deepEqual(kinds(planBufferPolicies(wanted, new Map())), ['put-policy not-relay-a-ci']);
+    const [changed] = planBufferPolicies(wanted, new Map([['not-relay-a-ci', { ...policy(500), name: 'not-relay-a-ci', vhost: '/' }]]));
+    assert.equal(changed?.kind === 'put-policy' && changed.verb, 'replaced');
+    assert.deepEqual(
+      planBufferPolicies(wanted, new Map([['not-relay-a-ci', { ...policy(1000), name: 'not-relay-a-ci', vhost: '/' }]])),
+      [],
+    );
+  });
+
+  it('never deletes a policy, not even of a source no longer configured (its queue stays, with its limit)', () => {
+    assert.deepEqual(planBufferPolicies(new Map(), new Map([['not-relay-a-old', policy(1000)]])), []);
+  });
+});
+
+describe('the limit a buffer queue has in effect', () => {
+  const q = 'not-relay.a.ci';
+  const own = 'not-relay-a-ci';
+  const byPolicy = (max: number, overflow = 'reject-publish') => ({
+    policy: own,
+    effective_policy_definition: { 'max-length': max, overflow },
+  });
+
+  it("is the policy's when the queue has no arguments", () => {
+    assert.deepEqual(bufferLimit(q, { arguments: { 'x-queue-type': 'quorum' }, ...byPolicy(1000) }, own, 1000), { limit: 1000 });
+  });
+
+  it('is the smaller of an old x-max-length argument and the policy, and says how to move it to the policy', () => {
+    const old = { arguments: { 'x-queue-type': 'quorum', 'x-max-length': 500, 'x-overflow': 'reject-publish' } };
+    const r = bufferLimit(q, { ...old, ...byPolicy(1000) }, own, 1000);
+    assert.equal(r.limit, 500);
+    assert.match(r.problem ?? '', /declared with x-max-length 500 by an earlier relay.*Buffer queue limits/);
+    // A lower maxLength than the argument takes effect through the policy: nothing to report.
+    assert.deepEqual(bufferLimit(q, { ...old, ...byPolicy(200) }, own, 200), { limit: 200 });
+  });
+
+  it('is a problem when a full buffer would drop its oldest messages', () => {
+    assert.match(bufferLimit(q, byPolicy(1000, 'drop-head'), own, 1000).problem ?? '', /overflow drop-head.*must be reject-publish/);
+    const other = { policy: 'everything', effective_policy_definition: { 'max-length': 10 } };
+    assert.match(bufferLimit(q, other, own, 1000).problem ?? '', /overflow unset \(policy everything is in effect, not not-relay-a-ci/);
+    assert.match(bufferLimit(q, { effective_policy_definition: {} }, own, 1000).problem ?? '', /no policy is in effect/);
+  });
+
+  it("is the configured one, without a problem, before the broker reports the queue's policy (a new queue, before its first statistics)", () => {
+    assert.deepEqual(bufferLimit(q, { arguments: { 'x-queue-type': 'quorum' } }, own, 1000), { limit: 1000 });
   });
 });

@@ -75,6 +75,72 @@ export function planSiteShovels(
   return plan;
 }
 
+/**
+ * Site broker: the buffer queues' policies, put where missing or different. Never deleted: the buffer
+ * queue of a source no longer configured stays (it may hold events), and so does its limit.
+ */
+export function planBufferPolicies(
+  wanted: ReadonlyMap<string, PolicyDefinition>,
+  existing: ReadonlyMap<string, unknown>,
+): ReconcileAction[] {
+  const plan: ReconcileAction[] = [];
+  for (const [name, def] of wanted) {
+    const current = existing.get(name);
+    if (current !== undefined && sameFields(current, def)) continue;
+    const verb = current === undefined ? 'created' : 'replaced';
+    const limit = `max-length ${String(def.definition['max-length'])}, overflow ${String(def.definition['overflow'])}`;
+    plan.push({ kind: 'put-policy', name, def, verb, message: `${verb} buffer policy ${name} (${limit}) for queues ${def.pattern}` });
+  }
+  return plan;
+}
+
+/**
+ * The limit a buffer queue has in effect, from what the broker reports: its arguments (a queue declared
+ * by an earlier relay keeps `x-max-length`/`x-overflow`) and the policy in effect. Where both set a
+ * length the smaller applies (RabbitMQ's rule); every overflow setting must be `reject-publish`, or a
+ * full buffer would drop its oldest messages. `problem` says what differs from the config and what to do;
+ * nothing is judged before the broker reports the queue's policy (the configured limit is taken as in effect).
+ */
+export function bufferLimit(
+  queue: string,
+  info: Pick<QueueInfo, 'arguments' | 'policy' | 'effective_policy_definition'>,
+  policy: string,
+  maxLength: number,
+): { limit: number | undefined; problem?: string } {
+  // Not reported yet: the management API lists a new queue's policy with its first statistics, seconds
+  // later. The queue was declared after its policy was put: the configured limit is the one in effect.
+  if (info.effective_policy_definition === undefined) return { limit: maxLength };
+  const args = info.arguments ?? {};
+  const applied = info.effective_policy_definition ?? {};
+  const lengths = [args['x-max-length'], applied['max-length']].filter((v): v is number => typeof v === 'number');
+  const limit = lengths.length ? Math.min(...lengths) : undefined;
+  const overflows = [args['x-overflow'], applied['overflow']].filter((v) => v !== undefined);
+  const other =
+    info.policy === policy
+      ? ''
+      : info.policy
+        ? ` (policy ${info.policy} is in effect, not ${policy}: it has a higher priority)`
+        : ` (no policy is in effect, not even ${policy})`;
+  if (!overflows.length || overflows.some((o) => o !== 'reject-publish')) {
+    const overflow = overflows.map(String).join('/') || 'unset';
+    return {
+      limit,
+      problem: `buffer queue ${queue} has overflow ${overflow}${other}: it must be reject-publish, or a full buffer drops its oldest messages (docs/operations.md, "Buffer queue limits")`,
+    };
+  }
+  if (limit !== maxLength) {
+    const declared = args['x-max-length'];
+    return {
+      limit,
+      problem:
+        typeof declared === 'number' && declared < maxLength
+          ? `buffer queue ${queue} was declared with x-max-length ${declared} by an earlier relay: the smaller of that and maxLength ${maxLength} applies (docs/operations.md, "Buffer queue limits")`
+          : `buffer queue ${queue} has limit ${limit ?? 'none'} where the config says ${maxLength}${other}`,
+    };
+  }
+  return { limit };
+}
+
 /** One federated source as the central plan needs it. */
 export interface FederatedLink {
   /** The link's name (upstream, policy and shovel): `not-relay-<site>-<source>`. */

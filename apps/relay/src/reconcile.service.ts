@@ -1,7 +1,23 @@
 import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationShutdown } from '@nestjs/common';
 import { BrokerAdmin, ManagementApiError, type ShovelDefinition } from '@not/messaging';
-import { centralShovel, centralVhost, federationPolicy, federationUpstream, linksOf, siteShovel, type Link } from './link-definitions.js';
-import { planCentral, planSiteShovels, type FederatedLink, type ReconcileAction } from './reconcile.plan.js';
+import {
+  bufferPolicy,
+  centralShovel,
+  centralVhost,
+  federationPolicy,
+  federationUpstream,
+  linksOf,
+  siteShovel,
+  type Link,
+} from './link-definitions.js';
+import {
+  bufferLimit,
+  planBufferPolicies,
+  planCentral,
+  planSiteShovels,
+  type FederatedLink,
+  type ReconcileAction,
+} from './reconcile.plan.js';
 import { RelaySettings } from './relay.config.js';
 import { RelayMetrics } from './relay.metrics.js';
 import { bufferQueueName, bufferQueueType, linkName, RELAY_PREFIX, SiteBroker } from './site-broker.js';
@@ -48,7 +64,6 @@ export class ReconcileService implements BeforeApplicationShutdown, OnApplicatio
   async reconcile(): Promise<void> {
     const { config } = this.settings;
     const links = linksOf(config);
-    for (const l of links) this.metrics.bufferLimit.set({ site: config.site, source: l.name }, l.maxLength);
     let ok = true;
     for (const broker of config.brokers) {
       const admin = new BrokerAdmin(broker.management);
@@ -103,6 +118,7 @@ export class ReconcileService implements BeforeApplicationShutdown, OnApplicatio
   private async reconcileBroker(admin: BrokerAdmin, site: SiteBroker, sources: Link[]): Promise<void> {
     const { config } = this.settings;
     const existing = new Map((await admin.listShovelParameters()).map((p) => [p.name, p.value]));
+    const policies = new Map((await admin.listPolicies()).map((p) => [p.name, p]));
     const wanted = new Map<string, ShovelDefinition>();
     const changed = new Set<string>();
     // Every mode reads a durable buffer queue on the site broker, of the same name.
@@ -113,6 +129,9 @@ export class ReconcileService implements BeforeApplicationShutdown, OnApplicatio
         if (err instanceof ManagementApiError && err.status === 404) return undefined;
         throw err;
       });
+      // The limit first, as a policy: a queue created below has it from its first message.
+      const policy = new Map([[linkName(config.site, source.name), bufferPolicy(config.site, source)]]);
+      for (const a of planBufferPolicies(policy, policies)) await this.apply(admin, a);
       if (current?.type && current.type !== type && source.mode === 'shovel') {
         // Left by federation mode: a shovel reads a classic queue as well; redeclaring it would fail.
         this.reportProblem(
@@ -136,7 +155,7 @@ export class ReconcileService implements BeforeApplicationShutdown, OnApplicatio
       }
       this.bufferConflicts.delete(source.name);
       this.clearProblem(`${queue}:type`);
-      await site.declareBuffer(config.site, source);
+      await site.declareBuffer(config.site, source, current !== undefined);
       if (source.mode === 'shovel') wanted.set(linkName(config.site, source.name), siteShovel(config, site.config, source));
     }
     for (const a of planSiteShovels(wanted, existing, `${RELAY_PREFIX}-${config.site}-`)) {
@@ -145,7 +164,14 @@ export class ReconcileService implements BeforeApplicationShutdown, OnApplicatio
     }
     const states = new Map((await admin.shovelStatus()).map((s) => [s.name, s]));
     for (const source of sources) {
-      const q = await admin.queue(bufferQueueName(config.site, source.name)).catch(() => undefined);
+      const queue = bufferQueueName(config.site, source.name);
+      const q = await admin.queue(queue).catch(() => undefined);
+      if (q) {
+        const { limit, problem } = bufferLimit(queue, q, linkName(config.site, source.name), source.maxLength);
+        if (limit !== undefined) this.metrics.bufferLimit.set({ site: config.site, source: source.name }, limit);
+        if (problem) this.reportProblem(`${queue}:limit`, problem);
+        else this.clearProblem(`${queue}:limit`);
+      }
       if (q?.messages !== undefined) {
         this.metrics.bufferMessages.set({ site: config.site, source: source.name }, q.messages);
         this.observeProgress(source.name, q.messages, q.message_stats?.ack ?? 0);

@@ -42,7 +42,7 @@ export class RelayMetrics {
     });
     this.bufferLimit = new Gauge({
       name: 'traces_relay_buffer_limit_messages',
-      help: 'The configured length limit (maxLength) of a source buffer queue; past it the broker refuses new messages',
+      help: 'The length limit in effect on a source buffer queue (its policy, or an older x-max-length if smaller); past it the broker refuses new messages',
       labelNames: ['site', 'source'],
       registers,
     });

@@ -28,11 +28,20 @@ export const linkName = (site: string, source: string): string => `${RELAY_PREFI
 export const bufferQueueType = (link: Pick<BufferedLink, 'mode'>): 'quorum' | 'classic' =>
   link.mode === 'federation' ? 'classic' : 'quorum';
 
-/** AMQP access to one site broker: declares the source exchange, the buffer queue and its bindings. */
+/**
+ * AMQP access to one site broker: declares the source exchange, the buffer queue and its bindings.
+ * The queue's limit is not an argument but a policy ({@link bufferPolicy} in link-definitions.ts), put
+ * before the queue is declared.
+ */
 export class SiteBroker {
   constructor(readonly config: BrokerConfig) {}
 
-  async declareBuffer(site: string, source: BufferedLink): Promise<string> {
+  /**
+   * `exists`: the queue is there already; it is then only checked (a passive declare), never declared
+   * again: a queue declared by an earlier relay with `x-max-length`/`x-overflow` arguments keeps them,
+   * where a declare with other arguments would fail (PRECONDITION_FAILED).
+   */
+  async declareBuffer(site: string, source: BufferedLink, exists: boolean): Promise<string> {
     const queue = bufferQueueName(site, source.name);
     let conn: amqp.ChannelModel;
     try {
@@ -43,10 +52,9 @@ export class SiteBroker {
     try {
       const ch = await conn.createChannel();
       await ch.assertExchange(source.exchange, source.exchangeType, { durable: true });
-      await ch.assertQueue(queue, {
-        durable: true,
-        arguments: { 'x-queue-type': bufferQueueType(source), 'x-max-length': source.maxLength, 'x-overflow': 'reject-publish' },
-      });
+      // The type is the one setting a policy cannot give; the limit and overflow come from the buffer policy.
+      if (exists) await ch.checkQueue(queue);
+      else await ch.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': bufferQueueType(source) } });
       for (const key of source.bindingKeys) await ch.bindQueue(queue, source.exchange, key);
       await ch.close();
     } finally {

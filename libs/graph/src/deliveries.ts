@@ -1,5 +1,5 @@
 import neo4j from 'neo4j-driver';
-import type { EventRow } from './explorer.reads.js';
+import type { EventRow } from './read-rows.js';
 import { GraphRepository } from './graph.repository.js';
 import { JOURNEY_RECORD, journeyFromProps, stageProperty, type JourneyRecord, type JourneyStage } from './journey.js';
 

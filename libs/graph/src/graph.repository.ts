@@ -200,6 +200,12 @@ export class GraphRepository implements OnModuleDestroy {
     );
   }
 
+  /** Placeholders still waiting for their event (the correlator's gauge). */
+  async placeholders(): Promise<number> {
+    const [row] = await this.read<{ n: number }>('MATCH (p:Placeholder) RETURN count(p) AS n');
+    return row?.n ?? 0;
+  }
+
   async ping(): Promise<void> {
     await this.driver.executeQuery('RETURN 1', {}, { database: this.config.database, bookmarkManager: this.bookmarks });
   }
@@ -235,7 +241,7 @@ export class GraphRepository implements OnModuleDestroy {
 }
 
 /**
- * The function that called into the repository (`ExplorerReads.commitsBySha`): the `query` label of the
+ * The function that called into the repository (`EntityReads.commitsBySha`): the `query` label of the
  * duration histogram, a bounded set (the functions that send queries, listed in libs/graph/queries.cypher).
  */
 function callerName(): string {

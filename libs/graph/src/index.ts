@@ -1,9 +1,13 @@
 export * from './graph.repository.js';
 export * from './graph.schema.js';
 export * from './batch-rows.js';
-export * from './explorer.reads.js';
+export type { AboutRow, EntityRow, EventRow, LinkRow } from './read-rows.js';
+export * from './entity.reads.js';
+export * from './event.reads.js';
+export * from './event-search.reads.js';
 export * from './entity-keys.js';
 export * from './walk.js';
+export * from './walk.reads.js';
 export * from './journey.js';
 export * from './journeys.js';
 export * from './lease.js';

@@ -1,5 +1,5 @@
 import { parseCommitKey, STOPPED_OUTCOMES } from '@not/events';
-import type { EntityRow, EventRow } from './explorer.reads.js';
+import type { EntityRow, EventRow } from './read-rows.js';
 
 /**
  * A journey: what one change (a commit) went through downstream, as facts for

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import neo4j from 'neo4j-driver';
-import { ExplorerReads, type EntityRow } from './explorer.reads.js';
 import { GraphRepository } from './graph.repository.js';
 import {
   JOURNEY_ORDER,
@@ -14,8 +13,10 @@ import {
   type JourneyStage,
 } from './journey.js';
 import { eventFirings, journeyFirings, type FiringRow, type Subscription, type WatchedEvent } from './subscription.js';
+import { normalizeEvent, type EntityRow, type EventRow } from './read-rows.js';
 import { RECORD_FIRINGS } from './subscriptions.js';
 import { GraphWalker, type WalkLimits } from './walk.js';
+import type { WalkReads } from './walk.reads.js';
 
 /**
  * The journey read model in the graph store (see docs/architecture.md, "Journeys"):
@@ -43,7 +44,7 @@ export class Journeys {
 
   constructor(
     private readonly graph: GraphRepository,
-    private readonly reads: ExplorerReads,
+    reads: WalkReads,
     limits: () => WalkLimits,
     private readonly watch?: () => Promise<readonly Subscription[]>,
   ) {
@@ -221,7 +222,7 @@ export class Journeys {
       referencing.push({ o, eids });
     }
     const [events, workItems] = await Promise.all([
-      this.reads.eventTimes([...ids]),
+      this.eventTimes([...ids]),
       this.graph.read<{ o: string; keys: string[] }>(
         `UNWIND $rows AS r
          RETURN r.o AS o, COLLECT { UNWIND r.eids AS eid MATCH (c) WHERE elementId(c) = eid MATCH (c)-[:REFERENCES]->(w:WorkItem) RETURN DISTINCT w.key } AS keys`,
@@ -385,6 +386,22 @@ export class Journeys {
         r.id,
         r.js.map((j) => ({ key: j.key, repository: j.repository, artifacts: j.artifacts ?? [] })),
       );
+    return out;
+  }
+
+  /** Only when and where events happened, and how they ended (a journey needs no more, for tens of thousands). */
+  private async eventTimes(ids: readonly string[]): Promise<EventRow[]> {
+    const out: EventRow[] = [];
+    // In slices, so a lead-time query over many changes never needs one huge transaction.
+    for (let i = 0; i < ids.length; i += 20_000) {
+      const rows = await this.graph.read<{ e: EventRow }>(
+        `UNWIND $ids AS id MATCH (e:Event {id: id}) WHERE NOT e:Placeholder
+         RETURN {id: e.id, type: e.type, stage: e.stage, phase: e.phase, outcome: e.outcome, time: toString(e.time),
+                 site: e.site, source: e.source, format: e.format, props: {}} AS e`,
+        { ids: ids.slice(i, i + 20_000) },
+      );
+      for (const r of rows) out.push(normalizeEvent(r.e));
+    }
     return out;
   }
 }

@@ -7,7 +7,7 @@ import ts from 'typescript';
 /**
  * Every Cypher statement the code sends, snapshotted to `libs/graph/queries.cypher` so that a reviewer
  * sees each query, and each change to one, in plain Cypher. Read from the sources (tests run from the
- * repository root): the text passed to `read`, `write` and `run`, and constants holding a statement,
+ * repository root): the text passed to `read`, `write`, `run` and `executeQuery`, and constants holding a statement,
  * each under the file and function it lives in; `${…}` marks a part put in from code (labels and
  * property names from fixed lists, never request text). `UPDATE_QUERIES=1` rewrites the file.
  */
@@ -70,7 +70,7 @@ export function collectQueries(): string {
       if (
         ts.isCallExpression(node) &&
         ts.isPropertyAccessExpression(node.expression) &&
-        ['read', 'write', 'run'].includes(node.expression.name.text)
+        ['read', 'write', 'run', 'executeQuery'].includes(node.expression.name.text)
       ) {
         const q = node.arguments[0] && text(node.arguments[0], file);
         if (q !== undefined && STATEMENT.test(q)) found.push({ where: owner(node), q });

@@ -1,4 +1,5 @@
-import { ExplorerReads, type Direction, type EntityRow, type Tagged } from './explorer.reads.js';
+import type { EntityRow } from './read-rows.js';
+import type { Tagged, WalkReads } from './walk.reads.js';
 
 /** How far a walk goes: events per origin, and steps. */
 export interface WalkLimits {
@@ -22,6 +23,33 @@ export const SKIPPED_LINKS: readonly string[] = [
   'RUNTIME_ENVIRONMENT',
   'MODIFIED_ANNOUNCEMENT',
 ];
+
+export type Direction = 'down' | 'up';
+
+/**
+ * Entity relations a walk follows, by direction in the graph (`into`: relations that end at the entity,
+ * `out`: relations that start from it). Downstream goes from what a thing is to what was made of it;
+ * upstream from a thing to what it was made of and why. `MERGED_AS` (change -> the commit it landed as)
+ * carries a commit on a feature branch on to its merge commit's builds, through the change that includes
+ * it; upstream it leads from a merge commit to its change. Relationship type expressions for the walk's reads.
+ */
+export const FOLLOWED_RELATIONS: Readonly<Record<Direction, { readonly into: string; readonly out: string }>> = {
+  down: { into: 'INCLUDES|BUILT|TESTED|CONTAINS', out: 'PRODUCED|DEPLOYED_TO|MERGED_AS' },
+  up: { into: 'PRODUCED|MERGED_AS', out: 'INCLUDES|BUILT|CONTAINS|REFERENCES' },
+};
+
+/** The relations {@link FOLLOWED_RELATIONS} names; without `merges`, a change does not lead to its merge commit. */
+export function followedRelations(direction: Direction, merges: boolean): { into: string; out: string } {
+  const { into, out } = FOLLOWED_RELATIONS[direction];
+  const drop = (types: string): string =>
+    merges
+      ? types
+      : types
+          .split('|')
+          .filter((t) => t !== 'MERGED_AS')
+          .join('|');
+  return { into: drop(into), out: drop(out) };
+}
 
 /** Entities whose events take part in a journey (a repository, site or environment is shared by too much). */
 export const EXPANDED_LABELS: readonly string[] = ['Commit', 'Change', 'Build', 'TestRun', 'Artifact', 'Release'];
@@ -68,11 +96,11 @@ export interface WalkResult {
  * those linked to), events to the entities they are about, entities to
  * related entities, and entities back to their events. A walk for one origin
  * takes each closure together with the step from the entities it reaches
- * ({@link ExplorerReads.reach}); the answer is the same.
+ * ({@link WalkReads.reach}); the answer is the same.
  */
 export class GraphWalker {
   constructor(
-    private readonly reads: ExplorerReads,
+    private readonly reads: WalkReads,
     private readonly limits: () => WalkLimits,
   ) {}
 

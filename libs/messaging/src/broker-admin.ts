@@ -80,6 +80,12 @@ export interface QueueInfo {
   readonly type?: string;
   /** Cumulative counters since the queue started on its node (`ack`: deliveries acknowledged by consumers). */
   readonly message_stats?: { readonly ack?: number };
+  /** The optional arguments it was declared with (`x-max-length`, …); fixed for the queue's life. */
+  readonly arguments?: Record<string, unknown>;
+  /** The policy in effect (only one applies to a queue: the matching one of highest priority). */
+  readonly policy?: string;
+  /** That policy's definition (`max-length`, `overflow`, …), as the broker applies it. */
+  readonly effective_policy_definition?: Record<string, unknown>;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { HttpException, HttpStatus, Inject, Injectable } from '@nestjs/common';
-import { ExplorerReads, RawEventReads, type RawEventRow, type RawPrefilter } from '@not/graph';
+import { EventReads, RawEventReads, type RawEventRow, type RawPrefilter } from '@not/graph';
 import type { ExplorerConfig } from '../explorer.config.js';
 import { EXPLORER_CONFIG } from '../explorer.tokens.js';
 import { matchesAll, parseEventsQuery, parseSearchQuery, QueryError, type Condition } from './er-query.js';
@@ -18,7 +18,7 @@ const SCAN_CHUNK = 1000;
 export class ErService {
   constructor(
     private readonly raws: RawEventReads,
-    private readonly reads: ExplorerReads,
+    private readonly eventReads: EventReads,
     @Inject(EXPLORER_CONFIG) private readonly config: ExplorerConfig,
   ) {}
 
@@ -85,7 +85,7 @@ export class ErService {
       const levels = q.levels === -1 ? Number.POSITIVE_INFINITY : q.levels;
       const limit = q.limit === -1 ? Number.POSITIVE_INFINITY : q.limit;
       for (let level = 0; level < levels && frontier.length && order.length < limit; level++) {
-        const step = await this.reads.eventStepTyped(frontier, direction, types);
+        const step = await this.eventReads.eventStepTyped(frontier, direction, types);
         const reached = new Map<string, string>();
         for (const l of step) {
           const other = direction === 'up' ? l.to : l.from;
