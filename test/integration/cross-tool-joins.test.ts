@@ -123,7 +123,18 @@ describe('joins across tools: a feature-branch commit through its merge', () => 
         timestamp: '2031-03-01T10:45:00Z',
         links: [{ linkType: 'PATH', from: { contextId: deployId } }],
       },
-      subject: { ...t['subject'], id: `tests-${run}`, source: '/tekton/staging' },
+      // This run's own suite run and environment: a suite run shared with an earlier run of this test on the same
+      // mesh would join the two runs' journeys.
+      subject: {
+        ...t['subject'],
+        id: `tests-${run}`,
+        source: '/tekton/staging',
+        content: {
+          ...t['subject']['content'],
+          environment: { id: `staging-${run}`, source: '/tekton/staging' },
+          testSuiteRun: { ...t['subject']['content']['testSuiteRun'], id: `suite-${run}`, source: '/tekton/staging' },
+        },
+      },
     });
   };
 
@@ -148,6 +159,8 @@ describe('joins across tools: a feature-branch commit through its merge', () => 
     await graph.writeEvents([...mainPush, ...branchPush]);
     await graph.writeEvents(merged);
     await journeys.drain();
+    // The mesh's correlator runs the same journey step on these events: wait until neither has any left.
+    assert.ok(await journeys.settled(60_000), 'the journey model took in every event written');
     app = await NestFactory.create(ExplorerModule.forConfig(config), { logger: new JsonLogger('explorer', 'error') });
     await app.listen(0, '127.0.0.1');
     url = await app.getUrl();
