@@ -234,10 +234,6 @@ SET s += theirs
 SET s += ours
 DETACH DELETE o;
 
-// libs/graph/src/history.ts HistoryReads.earlier.rows
-UNWIND $keys AS k MATCH (c:Commit {key: k})
-RETURN k AS from, ${STEPS_BACK};
-
 // libs/graph/src/history.ts HistoryReads.aroundRows
 UNWIND $keys AS k MATCH (c:Commit {key: k})
 CALL (c) {

@@ -158,7 +158,6 @@ describe('release history', () => {
       assert.deepEqual(await historyBetween(['c90'], ['c50'], ancestryCache.earlier, 1000), stepwise);
       assert.deepEqual(stepwise.commits.length, 42, 'c51..c90 and the branch f1, f2');
       assert.ok(calls.length <= 12, `${calls.length} reads for a walk of about 90 steps back, 10 steps a read`);
-      assert.equal(ancestryCache.reads, calls.length);
     });
 
     it('sends the commits asked for by walks at the same time in one read, and reads each commit once', async () => {

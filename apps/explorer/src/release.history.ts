@@ -89,8 +89,6 @@ export class Ancestry {
   private readonly loading = new Map<string, Promise<void>>();
   private queued = new Set<string>();
   private flush: Promise<void> | null = null;
-  /** Reads sent to the graph store. */
-  reads = 0;
 
   constructor(private readonly around: Around) {}
 
@@ -114,7 +112,6 @@ export class Ancestry {
         const keys = [...this.queued];
         this.queued = new Set();
         this.flush = null;
-        this.reads++;
         try {
           const { steps, known } = await this.around(keys);
           const read = new Map<string, HistoryStep[]>();

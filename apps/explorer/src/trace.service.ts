@@ -20,8 +20,6 @@ export class TraceService {
    * it until then, as it is from the journey model and the live stream.
    */
   private readonly cache = new Map<string, { basis: number; answer: Omit<TraceDto, 'subject'> }>();
-  /** Commit traces answered from {@link cache}, and computed. */
-  readonly cacheStats = { hits: 0, misses: 0 };
 
   constructor(
     private readonly entityReads: EntityReads,
@@ -49,10 +47,8 @@ export class TraceService {
     if (stamp !== null && kept?.basis === stamp) {
       this.cache.delete(subject.key);
       this.cache.set(subject.key, kept);
-      this.cacheStats.hits++;
       return { subject, ...kept.answer };
     }
-    this.cacheStats.misses++;
     const { subject: _, ...answer } = await this.trace(subject, [found[0]!], [], model);
     const size = this.config.journeys.traceCache;
     if (stamp !== null && size > 0) {

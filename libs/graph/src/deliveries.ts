@@ -1,6 +1,7 @@
 import neo4j from 'neo4j-driver';
 import type { EventRow } from './read-rows.js';
 import { GraphRepository } from './graph.repository.js';
+import { isoTime } from './read-rows.js';
 import { JOURNEY_RECORD, journeyFromProps, stageProperty, type JourneyRecord, type JourneyStage } from './journey.js';
 
 /**
@@ -72,7 +73,7 @@ export class DeliveryReads {
        RETURN k AS key, toString(created) AS created, toString(started) AS started`,
       { keys },
     );
-    const at = (t: string | null): string | null => (t === null ? null : iso(t.replace(/\[.*\]$/, '')));
+    const at = (t: string | null): string | null => (t === null ? null : isoTime(t));
     return new Map(rows.map((r) => [r.key, { created: at(r.created), started: at(r.started) }]));
   }
 
@@ -94,7 +95,7 @@ export class DeliveryReads {
       `MATCH (j:Journey) WHERE j.${first} < $to AND j.${last} >= $from
        WITH j ORDER BY j.${first}, j.key LIMIT $limit
        RETURN j {${JOURNEY_RECORD}} AS j`,
-      { from: iso(from), to: iso(to), limit: neo4j.int(limit) },
+      { from: isoTime(from), to: isoTime(to), limit: neo4j.int(limit) },
     );
     return rows.map((r) => journeyFromProps(r.j));
   }
@@ -103,7 +104,7 @@ export class DeliveryReads {
 function normalize(r: DeliveryEventRow): DeliveryEventRow {
   return {
     ...r,
-    time: iso(r.time.replace(/\[.*\]$/, '')),
+    time: isoTime(r.time),
     phase: r.phase ?? null,
     outcome: r.outcome ?? null,
     service: r.service ?? null,
@@ -112,9 +113,4 @@ function normalize(r: DeliveryEventRow): DeliveryEventRow {
     commits: r.commits.map((c) => ({ key: c.key, repository: c.repository ?? null })),
     activityOutcomes: r.activityOutcomes ?? [],
   };
-}
-
-function iso(t: string): string {
-  const ms = Date.parse(t);
-  return Number.isFinite(ms) ? new Date(ms).toISOString() : t;
 }

@@ -21,7 +21,7 @@ export interface HistoryStep {
 const AROUND_DEPTH = 200;
 
 /**
- * The steps back of commit `c` (see {@link HistoryReads.earlier}), one list per kind: pattern
+ * The steps back of commit `c` (see {@link HistoryReads.earlierAround}), one list per kind: pattern
  * comprehensions, one row per commit, cheaper than a union of subqueries.
  */
 const STEPS_BACK = `[(c)-[:PARENT]->(p:Commit) | p.key] AS parent,
@@ -61,24 +61,12 @@ export class HistoryReads {
   constructor(private readonly graph: GraphRepository) {}
 
   /**
-   * The commits known to come right before each given commit (by key): its parents (`PARENT`, from
-   * pushes and hooks that list them), the commits an Eiffel source change links as `PREVIOUS_VERSION`,
-   * for the head of a push, the other commits of that push and the commit the branch was at
-   * before it (`before`), and for the merge commit of a merged pull / merge request, the request's head
-   * commit (`merge`: one side of the merge; the other comes from the push of the target branch).
-   */
-  async earlier(keys: readonly string[]): Promise<HistoryStep[]> {
-    if (!keys.length) return [];
-    const rows = await this.graph.read<StepsRow>(
-      `UNWIND $keys AS k MATCH (c:Commit {key: k})
-       RETURN k AS from, ${STEPS_BACK}`,
-      { keys },
-    );
-    return rows.flatMap(stepsOf);
-  }
-
-  /**
-   * The steps back ({@link earlier}) of every commit within {@link AROUND_DEPTH} steps back of the given
+   * The commits known to come right before each given commit (by key), and before those: a commit's
+   * parents (`PARENT`, from pushes and hooks that list them), the commits an Eiffel source change links as
+   * `PREVIOUS_VERSION`, for the head of a push, the other commits of that push and the commit the branch
+   * was at before it (`before`), and for the merge commit of a merged pull / merge request, the request's
+   * head commit (`merge`: one side of the merge; the other comes from the push of the target branch). The
+   * steps back of every commit within {@link AROUND_DEPTH} steps back of the given
    * ones along chains of one kind (parents; Eiffel `PREVIOUS_VERSION` between source changes), in one
    * round trip: a linear history of a few hundred commits is read at once instead of a step at a time.
    * `known` lists every commit whose steps back are all in `steps` (a commit with none among them).

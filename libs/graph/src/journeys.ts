@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import neo4j from 'neo4j-driver';
 import { GraphRepository } from './graph.repository.js';
+import { isoTime } from './read-rows.js';
 import {
   JOURNEY_ORDER,
   JOURNEY_RECORD,
@@ -304,7 +305,7 @@ export class Journeys {
       `MATCH (j:Journey) WHERE j.${p} >= $from AND j.${p} < $to
        WITH j ORDER BY j.${p}, j.key LIMIT $limit
        RETURN j {${JOURNEY_RECORD}} AS j`,
-      { from: iso(from), to: iso(to), limit: neo4j.int(limit) },
+      { from: isoTime(from), to: isoTime(to), limit: neo4j.int(limit) },
     );
     return rows.map((r) => journeyFromProps(r.j));
   }
@@ -319,7 +320,7 @@ export class Journeys {
       `MATCH (j:Journey) WHERE j.commitFirst >= $from AND ($since IS NULL OR j.updatedAt >= datetime({epochMillis: $since}))
        WITH j ORDER BY j.updatedAt, j.key LIMIT $limit
        RETURN j {.key, .repository, .evIds, .evStages, .evPhases, .evOutcomes, .evTimes, .evSites} AS j, j.updatedAt.epochMillis AS at`,
-      { from: iso(from), since: since === null ? null : neo4j.int(since), limit: neo4j.int(limit) },
+      { from: isoTime(from), since: since === null ? null : neo4j.int(since), limit: neo4j.int(limit) },
     );
     return { journeys: rows.map((r) => journeyFromProps(r.j)), cursor: rows.length ? Number(rows[rows.length - 1]!.at) : since };
   }
@@ -420,9 +421,4 @@ export interface EventNews {
 /** A firing as a query parameter, with when its cause arrived (for the evaluation latency). */
 function firingParam(f: FiringRow, causeAt: number | null): Record<string, unknown> {
   return { ...f, causeAt: causeAt === null ? null : neo4j.int(causeAt) };
-}
-
-function iso(t: string): string {
-  const ms = Date.parse(t);
-  return Number.isFinite(ms) ? new Date(ms).toISOString() : t;
 }

@@ -51,8 +51,11 @@ export function normalizeEvent(e: EventRow): EventRow {
   return { ...e, time: isoTime(e.time), phase: e.phase ?? null, outcome: e.outcome ?? null, props };
 }
 
-/** Neo4j prints datetimes without zero seconds (`2026-11-02T09:00Z`); make every time full ISO-8601. */
-function isoTime(t: string): string {
+/**
+ * Neo4j prints datetimes without zero seconds (`2026-11-02T09:00Z`) and with a zone name (`…Z[UTC]`); make
+ * every time full ISO-8601 UTC. Text that is not a time is kept as it is.
+ */
+export function isoTime(t: string): string {
   const ms = Date.parse(t.replace(/\[.*\]$/, ''));
   return Number.isFinite(ms) ? new Date(ms).toISOString() : t;
 }
