@@ -203,14 +203,17 @@ describe("a buffer queue's limit is a policy on the site broker", () => {
     return accepted;
   }
 
-  /** The queue as the management API reports it once it lists its policy (with its statistics, seconds after a change). */
-  async function reported(queue: string, maxLength: number): Promise<QueueInfo> {
+  /**
+   * The queue as the management API reports it once it lists its policy and, when given, the message count
+   * (its statistics come seconds after a change: the count is absent or old until then).
+   */
+  async function reported(queue: string, maxLength: number, messages?: number): Promise<QueueInfo> {
     let q: QueueInfo | undefined;
     await waitUntil(
-      `${queue} reported with max-length ${maxLength}`,
+      `${queue} reported with max-length ${maxLength}${messages === undefined ? '' : ` and ${messages} messages`}`,
       async () => {
         q = await admin.queue(queue);
-        return q.effective_policy_definition?.['max-length'] === maxLength;
+        return q.effective_policy_definition?.['max-length'] === maxLength && (messages === undefined || q.messages === messages);
       },
       30_000,
     );
@@ -239,7 +242,7 @@ describe("a buffer queue's limit is a policy on the site broker", () => {
     await service.reconcile();
     // Published to at once: the limit holds from the first message, before the broker even reports it.
     assert.equal(await publish('site-pol.ci', 6), 4, 'reject-publish: refused (nacked) past the limit of 3 (+1)');
-    const q = await reported('not-relay.site-pol.ci', 3);
+    const q = await reported('not-relay.site-pol.ci', 3, 4);
     assert.deepEqual(q.arguments, { 'x-queue-type': 'quorum' });
     assert.equal(q.policy, 'not-relay-site-pol-ci');
     assert.deepEqual(q.effective_policy_definition, { 'max-length': 3, overflow: 'reject-publish' });
@@ -250,7 +253,7 @@ describe("a buffer queue's limit is a policy on the site broker", () => {
     const { service, registry } = reconciler('site-pol', 5);
     await service.reconcile();
     assert.equal(await publish('site-pol.ci', 4), 2, 'from 4 to the new limit of 5 (+1)');
-    const q = await reported('not-relay.site-pol.ci', 5);
+    const q = await reported('not-relay.site-pol.ci', 5, 6);
     assert.deepEqual(q.effective_policy_definition, { 'max-length': 5, overflow: 'reject-publish' });
     assert.deepEqual(q.arguments, { 'x-queue-type': 'quorum' });
     assert.equal(q.messages, 6, 'the same queue, with what it held and the two accepted');
