@@ -25,6 +25,12 @@
  *   --sizes=0,250000,1000000      measure at several graph sizes: before each, the graph is grown with
  *                                 realistic events written straight to Neo4j until it holds that many
  *                                 events (progress on stderr), so a fall with growth shows
+ *   --profile                     instead of the measurements: PROFILE every statement of one batch of
+ *                                 --batch events (rolled back, nothing kept) on the graph as it is, and
+ *                                 print what each cost on the server (rows, db hits, page-cache misses, ms)
+ *   --limit                       also measure Neo4j's physical limit for the same batches: the same
+ *                                 number of nodes and relationships with the same properties, written
+ *                                 with the simplest UNWIND … CREATE (removed afterwards)
  *   --config=<mesh.yaml>          another mesh
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -34,7 +40,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseMessage, realisticChanges, type TraceEvent } from '@not/events';
 
-import { GraphRepository } from '@not/graph';
+import { GraphRepository, toBatchRows } from '@not/graph';
 import { loadMesh, Mesh, publishToSite, type MeshStatus } from '@not/mesh';
 import neo4j from 'neo4j-driver';
 import { parse, stringify } from 'yaml';
@@ -49,6 +55,8 @@ const WRITERS = Number(args.get('writers') ?? 1);
 const KEEP_EXPLORER = args.has('with-explorer');
 const CORRELATORS = Number(args.get('correlators') ?? 1);
 if (!Number.isInteger(CORRELATORS) || CORRELATORS < 1) throw new Error('--correlators must be a whole number of at least 1');
+const PROFILE = args.has('profile');
+const LIMIT = args.has('limit');
 const SHAPE = args.get('shape') ?? 'realistic';
 if (SHAPE !== 'realistic' && SHAPE !== 'reference') throw new Error('--shape must be realistic or reference');
 const SIZES = (args.get('sizes') ?? '')
@@ -136,18 +144,159 @@ async function countIds(status: MeshStatus, ids: string[]): Promise<number> {
   }
 }
 
-async function rawCeiling(status: MeshStatus, n = BURST): Promise<number> {
-  const graph = new GraphRepository({
-    url: status.neo4j.bolt,
-    user: status.neo4j.user,
-    password: status.neo4j.password,
-    database: 'neo4j',
-  });
+function repository(status: MeshStatus): GraphRepository {
+  return new GraphRepository({ url: status.neo4j.bolt, user: status.neo4j.user, password: status.neo4j.password, database: 'neo4j' });
+}
+
+/** n fresh events, parsed as the correlator parses them. */
+function parsed(n: number): TraceEvent[] {
   const events: TraceEvent[] = [];
   for (const e of generate(n)) {
     const r = parseMessage({ body: body(e), headers: {}, routingKey: `site.bench${e.site ?? 0}.ci.eiffel` });
     if (r.ok) events.push(...r.events);
   }
+  return events;
+}
+
+/** PROFILE of every statement of one batch on the graph as it is (rolled back). */
+async function profile(status: MeshStatus): Promise<void> {
+  const graph = repository(status);
+  try {
+    // The first run plans and compiles the statements; the second is the one reported.
+    await graph.profileWrite(parsed(BATCH));
+    const rows = await graph.profileWrite(parsed(BATCH));
+    process.stdout.write(`\n## one batch of ${BATCH} events on a graph of ${await graphSize(status)} events\n`);
+    const w = Math.max(...rows.map((r) => r.statement.length));
+    process.stdout.write(
+      `${'statement'.padEnd(w)}  ${'rows'.padStart(6)}  ${'db hits'.padStart(9)}  ${'misses'.padStart(7)}  ${'ms'.padStart(6)}  top operators\n`,
+    );
+    for (const r of rows) {
+      process.stdout.write(
+        `${r.statement.padEnd(w)}  ${String(r.rows).padStart(6)}  ${String(r.dbHits).padStart(9)}  ${String(r.pageCacheMisses).padStart(7)}  ${String(r.ms).padStart(6)}  ${r.top.join(', ')}\n`,
+      );
+    }
+    const sum = (f: (r: (typeof rows)[number]) => number) => rows.reduce((a, r) => a + f(r), 0);
+    process.stdout.write(
+      `${'total'.padEnd(w)}  ${''.padStart(6)}  ${String(sum((r) => r.dbHits)).padStart(9)}  ${String(sum((r) => r.pageCacheMisses)).padStart(7)}  ${String(sum((r) => r.ms)).padStart(6)}\n`,
+    );
+  } finally {
+    await graph.onModuleDestroy();
+  }
+}
+
+/**
+ * Neo4j's physical limit for these batches: as many nodes (events, link targets, entities, alias nodes) and
+ * relationships (links, ABOUT, ALIAS_OF, entity relations) as the write path makes, with the same
+ * properties, written with the simplest UNWIND … CREATE under a label nothing else reads; removed after.
+ */
+async function physicalLimit(status: MeshStatus, n = BURST): Promise<{ rate: number; nodes: number; rels: number }> {
+  const d = neo4j.driver(status.neo4j.bolt, neo4j.auth.basic(status.neo4j.user, status.neo4j.password));
+  const db = { database: 'neo4j' };
+  await d.executeQuery('CREATE INDEX bench_limit_id IF NOT EXISTS FOR (n:BenchLimit) ON (n.id)', {}, db);
+  await d.executeQuery('CALL db.awaitIndexes(300)', {}, db);
+  const events = parsed(n);
+  let nodes = 0;
+  let rels = 0;
+  const batches: Array<{ nodes: Array<{ id: string; props: unknown }>; rels: Array<{ a: string; b: string }> }> = [];
+  for (let i = 0; i < events.length; i += BATCH) {
+    const rows = toBatchRows(events.slice(i, i + BATCH));
+    const ns: Array<{ id: string; props: unknown }> = rows.events.map((e) => ({ id: e.id as string, props: e.props }));
+    const rs: Array<{ a: string; b: string }> = [];
+    const known = new Set(ns.map((x) => x.id));
+    const node = (id: string, props: unknown = {}): void => {
+      if (known.has(id)) return;
+      known.add(id);
+      ns.push({ id, props });
+    };
+    for (const l of rows.links) {
+      node(l.to as string);
+      rs.push({ a: l.from as string, b: l.to as string });
+    }
+    for (const [label, list] of rows.entities) {
+      for (const r of list) {
+        const id = `${label}|${r.key as string}`;
+        node(id, r.props);
+        for (const ab of r.about as unknown as Array<{ event: string }>) rs.push({ a: ab.event, b: id });
+      }
+    }
+    for (const [label, list] of rows.aliased) {
+      for (const r of list) {
+        const id = `${label}|${r.keys[0]!}`;
+        node(id, r.props);
+        for (const alias of r.ids) {
+          const aid = `alias:${alias}`;
+          node(aid);
+          rs.push({ a: aid, b: id });
+        }
+        for (const ab of r.about) rs.push({ a: ab.event, b: id });
+      }
+    }
+    for (const [k, list] of rows.relations) {
+      const [from, , to] = k.split('|') as [string, string, string];
+      for (const r of list) {
+        const a = `${from}|${r.from as string}`;
+        const b = `${to}|${r.to as string}`;
+        for (const x of [a, b]) node(x);
+        rs.push({ a, b });
+      }
+    }
+    nodes += ns.length;
+    rels += rs.length;
+    batches.push({ nodes: ns, rels: rs });
+  }
+  const t0 = performance.now();
+  for (const b of batches) {
+    const s = d.session(db);
+    try {
+      await s.executeWrite(async (tx) => {
+        await tx.run('UNWIND $nodes AS n CREATE (x:BenchLimit {id: n.id}) SET x += n.props', { nodes: b.nodes });
+        await tx.run('UNWIND $rels AS r MATCH (a:BenchLimit {id: r.a}) MATCH (b:BenchLimit {id: r.b}) CREATE (a)-[:BENCH_LIMIT]->(b)', {
+          rels: b.rels,
+        });
+      });
+    } finally {
+      await s.close();
+    }
+  }
+  const rate = events.length / ((performance.now() - t0) / 1000);
+  // CALL … IN TRANSACTIONS needs an auto-commit transaction.
+  const cleanup = d.session(db);
+  try {
+    await cleanup.run('MATCH (x:BenchLimit) CALL (x) { DETACH DELETE x } IN TRANSACTIONS OF 5000 ROWS');
+  } finally {
+    await cleanup.close();
+  }
+  await d.executeQuery('DROP INDEX bench_limit_id IF EXISTS', {}, db);
+  await d.close();
+  return { rate, nodes, rels };
+}
+
+/**
+ * Waits until the correlator's journey step has caught up (nothing pending, nothing dirty); the seconds
+ * it waited. Each phase starts on a settled model, so none measures the last one's backlog.
+ */
+async function journeysSettled(status: MeshStatus): Promise<number> {
+  const d = neo4j.driver(status.neo4j.bolt, neo4j.auth.basic(status.neo4j.user, status.neo4j.password));
+  const t0 = performance.now();
+  try {
+    for (;;) {
+      const r = await d.executeQuery(
+        'RETURN EXISTS { MATCH (:JourneyPending) } OR EXISTS { MATCH (:JourneyDirty) } AS busy',
+        {},
+        { database: 'neo4j' },
+      );
+      if (!r.records[0]!.get('busy')) return (performance.now() - t0) / 1000;
+      if (performance.now() - t0 > 3_600_000) throw new Error('the journey step did not catch up within an hour');
+      await new Promise((res) => setTimeout(res, 250));
+    }
+  } finally {
+    await d.close();
+  }
+}
+
+async function rawCeiling(status: MeshStatus, n = BURST): Promise<number> {
+  const graph = repository(status);
+  const events = parsed(n);
   const t0 = performance.now();
   const batches: TraceEvent[][] = [];
   for (let i = 0; i < events.length; i += BATCH) batches.push(events.slice(i, i + BATCH));
@@ -314,9 +463,13 @@ async function grow(status: MeshStatus, target: number): Promise<void> {
 }
 
 async function measure(mesh: Mesh, status: MeshStatus): Promise<void> {
-  if (!SIZES.length) return measureOnce(mesh, status, true);
+  if (!SIZES.length) return PROFILE ? profile(status) : measureOnce(mesh, status, true);
   for (const size of SIZES) {
     await grow(status, size);
+    if (PROFILE) {
+      await profile(status);
+      continue;
+    }
     process.stdout.write(`\n## graph of ${await graphSize(status)} events (${SHAPE} shape)\n`);
     await measureOnce(mesh, status, size === SIZES[0]);
   }
@@ -328,10 +481,23 @@ async function measureOnce(mesh: Mesh, status: MeshStatus, warm: boolean): Promi
     process.stderr.write(`• warm-up: ${WARMUP} events straight to Neo4j, not counted\n`);
     await rawCeiling(status, WARMUP);
   }
+  await journeysSettled(status);
   process.stderr.write(`• raw ceiling: writing ${BURST} parsed events straight to Neo4j in batches of ${BATCH}, ${WRITERS} writer(s)\n`);
   const raw = await rawCeiling(status);
+  // The correlator's journey step takes the new events up after their write (it runs while they are written).
+  const rawSeconds = BURST / raw;
+  const lag = await journeysSettled(status);
+  const withJourneys = BURST / (rawSeconds + lag);
+  let limit: Awaited<ReturnType<typeof physicalLimit>> | undefined;
+  if (LIMIT) {
+    process.stderr.write(`• physical limit: the same nodes and relationships with UNWIND … CREATE\n`);
+    limit = await physicalLimit(status);
+  }
+  await journeysSettled(status);
   process.stderr.write(`• full path: ${BURST} events published at two sites as fast as confirms allow\n`);
   const full = await fullPathBurst(status);
+  const fullLag = await journeysSettled(status);
+  const fullWithJourneys = BURST / (BURST / full + fullLag);
   let fullN: number | undefined;
   if (CORRELATORS > 1) {
     process.stderr.write(`• full path again with ${CORRELATORS} correlators consuming not.ingest\n`);
@@ -342,11 +508,23 @@ async function measureOnce(mesh: Mesh, status: MeshStatus, warm: boolean): Promi
       await stop();
     }
   }
+  await journeysSettled(status);
   process.stderr.write(`• latency: ${RATE} events/s offered for ${RATE_SECONDS} s\n`);
   const lat = await latencyAtRate(status);
   const rows = [
     ['raw ceiling (driver, no broker)', `${raw.toFixed(0)} events/s`],
+    ...(limit
+      ? [
+          [`physical limit (UNWIND … CREATE of ${limit.nodes} nodes, ${limit.rels} relationships)`, `${limit.rate.toFixed(0)} events/s`],
+          ['raw ceiling / physical limit', `${((raw / limit.rate) * 100).toFixed(0)} %`],
+        ]
+      : []),
+    ['raw ceiling, until the journeys are up to date', `${withJourneys.toFixed(0)} events/s (${lag.toFixed(1)} s after the last write)`],
     ['full path sustained (2 sites → shovels → correlator → Neo4j)', `${full.toFixed(0)} events/s`],
+    [
+      'full path, until the journeys are up to date',
+      `${fullWithJourneys.toFixed(0)} events/s (${fullLag.toFixed(1)} s after the last commit)`,
+    ],
     ['full path / raw ceiling', `${((full / raw) * 100).toFixed(0)} %`],
     ...(fullN === undefined
       ? []

@@ -151,7 +151,7 @@ MERGE (e)-[:ABOUT {role: ab.role}]->(x);
 UNWIND $rows AS l
 MATCH (a:Event {id: l.from})
 MERGE (b:Event {id: l.to}) ON CREATE SET b:Placeholder
-MERGE (a)-[r:$(l.type)]->(b)
+MERGE (a)-[r:${cypherIdent(type)}]->(b)
 ON CREATE SET r.illegal = l.illegal;
 
 // libs/graph/src/graph.repository.ts writeBatch

@@ -142,6 +142,28 @@ export class GraphRepository implements OnModuleDestroy {
     return Date.now() - t0;
   }
 
+  /**
+   * Runs the write path on one batch with PROFILE, in a transaction that is rolled back, and returns what
+   * each statement cost on the server (the benchmark's `--profile`): nothing is kept.
+   */
+  async profileWrite(events: readonly StoredEvent[]): Promise<StatementProfile[]> {
+    const out: StatementProfile[] = [];
+    const session = this.driver.session({ database: this.config.database, defaultAccessMode: neo4j.session.WRITE });
+    const tx = session.beginTransaction();
+    try {
+      await writeBatch(tx as unknown as ManagedTransaction, toBatchRows(events), (query, params) =>
+        tx.run(`PROFILE ${query}`, params).then((res) => {
+          out.push(statementProfile(query, res));
+          return res;
+        }),
+      );
+    } finally {
+      await tx.rollback().catch(() => undefined);
+      await session.close();
+    }
+    return out;
+  }
+
   /** Writes a batch of events in one transaction; idempotent and order-free (see docs/graph-model.md). */
   async writeEvents(events: readonly StoredEvent[]): Promise<WriteResult> {
     const rows = toBatchRows(events);
@@ -259,15 +281,66 @@ function callerName(): string {
   return 'other';
 }
 
-async function writeBatch(tx: ManagedTransaction, rows: BatchRows): Promise<WriteResult> {
+/** What one statement of a batch cost on the server. */
+export interface StatementProfile {
+  /** The statement's first clause after UNWIND, to tell them apart (`MERGE (n:Event …`). */
+  readonly statement: string;
+  readonly rows: number;
+  readonly dbHits: number;
+  readonly pageCacheMisses: number;
+  /** Server time until the result was available and consumed, ms. */
+  readonly ms: number;
+  /** The operators with the most db hits, `Operator: hits`. */
+  readonly top: string[];
+}
+
+interface PlanNode {
+  readonly operatorType: string;
+  readonly dbHits: number;
+  readonly rows: number;
+  readonly pageCacheMisses?: number;
+  readonly children: readonly PlanNode[];
+}
+
+function statementProfile(query: string, res: QueryResult): StatementProfile {
+  const ops: PlanNode[] = [];
+  const visit = (n: PlanNode): void => {
+    ops.push(n);
+    n.children.forEach(visit);
+  };
+  const root = res.summary.profile as unknown as PlanNode | false;
+  if (root) visit(root);
+  const lines = query
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  const statement = (lines.find((l) => !/^(UNWIND|WITH|CALL \(\) \{)/.test(l)) ?? lines[0] ?? '').slice(0, 70);
+  const num = (x: unknown): number => (typeof x === 'number' ? x : Number((x as { toNumber?: () => number })?.toNumber?.() ?? 0));
+  return {
+    statement,
+    rows: root ? root.rows : 0,
+    dbHits: ops.reduce((a, o) => a + o.dbHits, 0),
+    pageCacheMisses: ops.reduce((a, o) => a + (o.pageCacheMisses ?? 0), 0),
+    ms: num(res.summary.resultAvailableAfter) + num(res.summary.resultConsumedAfter),
+    top: [...ops]
+      .sort((a, b) => b.dbHits - a.dbHits)
+      .slice(0, 3)
+      .map((o) => `${o.operatorType.replace(/@.*$/, '')}: ${o.dbHits}`),
+  };
+}
+
+/** How a batch's statements are sent: `tx.run`, or with PROFILE to see where a batch's time goes. */
+type Run = (query: string, params: Record<string, unknown>) => PromiseLike<QueryResult>;
+
+async function writeBatch(tx: ManagedTransaction, rows: BatchRows, run: Run = (q, p) => tx.run(q, p)): Promise<WriteResult> {
   // Statements that do not depend on each other's results are sent together (the driver pipelines them on
   // the transaction's connection and the server runs them in order), so Neo4j never waits for a round trip.
-  const first: Array<PromiseLike<QueryResult>> = [tx.run(WRITE_EVENTS, { events: rows.events })];
-  if (rows.raws.length) first.push(tx.run(WRITE_RAW, { rows: rows.raws }));
-  if (rows.sites.length) first.push(tx.run('UNWIND $sites AS s MERGE (:Site {key: s})', { sites: rows.sites }));
+  const first: Array<PromiseLike<QueryResult>> = [run(WRITE_EVENTS, { events: rows.events })];
+  if (rows.raws.length) first.push(run(WRITE_RAW, { rows: rows.raws }));
+  if (rows.sites.length) first.push(run('UNWIND $sites AS s MERGE (:Site {key: s})', { sites: rows.sites }));
   for (const [label, list] of rows.entities) {
     first.push(
-      tx.run(
+      run(
         `UNWIND $rows AS r
          MERGE (x:${cypherIdent(label)} {key: r.key}) SET x += r.props
          SET x.aliases = coalesce(x.aliases, []) + [a IN r.aliases WHERE NOT a IN coalesce(x.aliases, [])]
@@ -292,18 +365,19 @@ async function writeBatch(tx: ManagedTransaction, rows: BatchRows): Promise<Writ
       if (r.get('conflict')) conflicts.push(r.get('id') as string);
     }
   }
-  for (const [label, list] of rows.aliased) await writeAliased(tx, label, list);
+  for (const [label, list] of rows.aliased) await writeAliased(tx, label, list, run);
   const last: Array<PromiseLike<QueryResult>> = [];
-  if (rows.links.length > 0) {
-    // One statement for every link type: the relationship type is a parameter, checked to be a plain identifier.
+  // One statement per link type, with the type in the text: a MERGE on a dynamic type (`$(l.type)`) is
+  // planned as a scan of every relationship in the graph when the plan is made on a small graph.
+  for (const [type, list] of groupBy(rows.links, (l) => l.type as string)) {
     last.push(
-      tx.run(
+      run(
         `UNWIND $rows AS l
          MATCH (a:Event {id: l.from})
          MERGE (b:Event {id: l.to}) ON CREATE SET b:Placeholder
-         MERGE (a)-[r:$(l.type)]->(b)
+         MERGE (a)-[r:${cypherIdent(type)}]->(b)
          ON CREATE SET r.illegal = l.illegal`,
-        { rows: rows.links },
+        { rows: list },
       ),
     );
   }
@@ -318,16 +392,27 @@ async function writeBatch(tx: ManagedTransaction, rows: BatchRows): Promise<Writ
     cypherIdent(from);
     cypherIdent(to);
     last.push(
-      tx.run(`UNWIND $rows AS r ${end('a', from, 'from')} WITH a, r ${end('b', to, 'to')} MERGE (a)-[:${cypherIdent(type)}]->(b)`, {
+      run(`UNWIND $rows AS r ${end('a', from, 'from')} WITH a, r ${end('b', to, 'to')} MERGE (a)-[:${cypherIdent(type)}]->(b)`, {
         rows: list,
       }),
     );
   }
   // The journeys these events touch are brought up to date after the commit (journeys.ts); the mark
   // is written in this transaction, so no event is left out however the correlator stops.
-  if (fresh.length) last.push(tx.run(MARK_JOURNEYS_PENDING, { ids: fresh }));
+  if (fresh.length) last.push(run(MARK_JOURNEYS_PENDING, { ids: fresh }));
   await Promise.all(last);
   return { created, duplicates, conflicts };
+}
+
+function groupBy<T>(list: readonly T[], key: (x: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const x of list) {
+    const k = key(x);
+    const group = out.get(k);
+    if (group) group.push(x);
+    else out.set(k, [x]);
+  }
+  return out;
 }
 
 interface FoundNode {
@@ -342,10 +427,10 @@ interface FoundNode {
  * cases: the keys lead to no node yet (one is created) or to one node (it is updated, taking the better
  * key when this row brings one). Rows whose keys lead to two or more nodes come back and are merged.
  */
-async function writeAliased(tx: ManagedTransaction, label: string, list: readonly AliasedRow[]): Promise<void> {
+async function writeAliased(tx: ManagedTransaction, label: string, list: readonly AliasedRow[], run: Run): Promise<void> {
   const L = cypherIdent(label);
   const rows = list.map((r) => ({ ...r, ranks: r.keys.map((k) => keyRank(label, k)) }));
-  const res = await tx.run(
+  const res = await run(
     `UNWIND range(0, size($rows) - 1) AS i
      WITH i, $rows[i] AS r
      CALL (r) {

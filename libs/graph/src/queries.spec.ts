@@ -7,7 +7,7 @@ import ts from 'typescript';
 /**
  * Every Cypher statement the code sends, snapshotted to `libs/graph/queries.cypher` so that a reviewer
  * sees each query, and each change to one, in plain Cypher. Read from the sources (tests run from the
- * repository root): the text passed to `read`, `write`, `run` and `executeQuery`, and constants holding a statement,
+ * repository root): the text passed to `read`, `write`, `run` (a method or the write path's own) and `executeQuery`, and constants holding a statement,
  * each under the file and function it lives in; `${…}` marks a part put in from code (labels and
  * property names from fixed lists, never request text). `UPDATE_QUERIES=1` rewrites the file.
  */
@@ -67,11 +67,15 @@ export function collectQueries(): string {
     const file = ts.createSourceFile(path, readFileSync(join(ROOT, path), 'utf8'), ts.ScriptTarget.ES2022, true);
     const found: Array<{ where: string; q: string }> = [];
     const visit = (node: ts.Node): void => {
-      if (
-        ts.isCallExpression(node) &&
-        ts.isPropertyAccessExpression(node.expression) &&
-        ['read', 'write', 'run', 'executeQuery'].includes(node.expression.name.text)
-      ) {
+      // `x.run(…)`, and a plain `run(…)`: the write path sends its statements through one (graph.repository.ts).
+      const callee = ts.isCallExpression(node)
+        ? ts.isPropertyAccessExpression(node.expression)
+          ? node.expression.name.text
+          : ts.isIdentifier(node.expression) && node.expression.text === 'run'
+            ? 'run'
+            : undefined
+        : undefined;
+      if (ts.isCallExpression(node) && callee && ['read', 'write', 'run', 'executeQuery'].includes(callee)) {
         const q = node.arguments[0] && text(node.arguments[0], file);
         if (q !== undefined && STATEMENT.test(q)) found.push({ where: owner(node), q });
       } else if (ts.isVariableDeclaration(node) && node.initializer) {

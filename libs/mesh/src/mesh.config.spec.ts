@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { ConfigError, validateConfig } from '@not/config';
 import { parse } from 'yaml';
 import { readFileSync } from 'node:fs';
-import { centralNodeName, centralNodePorts, meshConfigSchema } from './mesh.config.js';
+import { centralNodeName, centralNodePorts, meshConfigSchema, neo4jMemory } from './mesh.config.js';
 
 describe('mesh configuration', () => {
   it('accepts the shipped local mesh and the test mesh', () => {
@@ -11,6 +11,23 @@ describe('mesh configuration', () => {
       const cfg = validateConfig(parse(readFileSync(file, 'utf8')), meshConfigSchema, file);
       assert.equal(cfg.sites.length, 2);
     }
+  });
+
+  it("sizes Neo4j's memory from the machine unless the config sets it", () => {
+    const GIB = 1024 ** 3;
+    // A sixteenth of memory for the heap and an eighth for the page cache, within their bounds.
+    assert.deepEqual(neo4jMemory(24 * GIB), { heapMb: 1536, pageCacheMb: 3072 });
+    assert.deepEqual(neo4jMemory(4 * GIB), { heapMb: 512, pageCacheMb: 512 });
+    assert.deepEqual(neo4jMemory(1 * GIB), { heapMb: 512, pageCacheMb: 256 });
+    assert.deepEqual(neo4jMemory(512 * GIB), { heapMb: 8192, pageCacheMb: 16384 });
+    assert.deepEqual(neo4jMemory(24 * GIB, { heapMb: 700 }), { heapMb: 700, pageCacheMb: 3072 });
+    const raw = parse(readFileSync('deploy/local/mesh.yaml', 'utf8')) as { neo4j: Record<string, number> };
+    raw.neo4j['pageCacheMb'] = 1000;
+    raw.neo4j['heapMb'] = 900;
+    const cfg = validateConfig(raw, meshConfigSchema, 'mesh.yaml');
+    assert.deepEqual(cfg.neo4j, { boltPort: 7700, heapMb: 900, pageCacheMb: 1000 });
+    raw.neo4j['pageCacheMb'] = 8;
+    assert.throws(() => validateConfig(raw, meshConfigSchema, 'mesh.yaml'), /neo4j\.pageCacheMb/);
   });
 
   it('refuses ports that collide or belong to the machine RabbitMQ service', () => {

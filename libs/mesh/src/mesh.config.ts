@@ -1,5 +1,6 @@
 import { identifier, loadConfigFile, port } from '@not/config';
 import { FORMATS } from '@not/events';
+import { totalmem } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -9,6 +10,24 @@ const rabbitPorts = z.strictObject({
   prometheusPort: port,
   distPort: port,
 });
+
+const MIB = 1024 * 1024;
+
+/**
+ * Neo4j's memory for a machine with `totalBytes` of memory, unless set: a sixteenth for the heap
+ * (512 MiB–8 GiB) and an eighth for the page cache (256 MiB–16 GiB), leaving the rest to the brokers,
+ * the apps and the operating system's file cache. On 24 GiB: 1,536 MiB heap and 3,072 MiB page cache.
+ */
+export function neo4jMemory(
+  totalBytes: number,
+  set: { heapMb?: number; pageCacheMb?: number } = {},
+): { heapMb: number; pageCacheMb: number } {
+  const clamp = (x: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, Math.round(x)));
+  return {
+    heapMb: set.heapMb ?? clamp(totalBytes / MIB / 16, 512, 8192),
+    pageCacheMb: set.pageCacheMb ?? clamp(totalBytes / MIB / 8, 256, 16384),
+  };
+}
 
 const sourceSchema = z.strictObject({
   name: identifier,
@@ -39,7 +58,15 @@ export const meshConfigSchema = z
         }),
       )
       .min(1),
-    neo4j: z.strictObject({ boltPort: port, heapMb: z.number().int().min(128).default(512) }),
+    neo4j: z
+      .strictObject({
+        boltPort: port,
+        /** JVM heap; default sized from the machine's memory ({@link neo4jMemory}). */
+        heapMb: z.number().int().min(128).optional(),
+        /** Page cache (the store's pages kept in memory); default sized from the machine's memory. */
+        pageCacheMb: z.number().int().min(16).optional(),
+      })
+      .transform(({ boltPort, heapMb, pageCacheMb }) => ({ boltPort, ...neo4jMemory(totalmem(), { heapMb, pageCacheMb }) })),
     prometheus: z.strictObject({ port, scrapeIntervalSeconds: z.number().int().min(1).default(5) }),
     correlator: z.strictObject({
       port,

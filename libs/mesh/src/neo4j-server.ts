@@ -12,7 +12,7 @@ export class Neo4jServer {
     stateDir: string,
     readonly boltPort: number,
     private readonly password: string,
-    private readonly memory: { heapMb: number },
+    private readonly memory: { heapMb: number; pageCacheMb: number },
   ) {
     this.dir = join(stateDir, 'neo4j');
   }
@@ -45,6 +45,8 @@ export class Neo4jServer {
       String(this.boltPort),
       '--password-file',
       passwordFile,
+      '--pagecache-mb',
+      String(this.memory.pageCacheMb),
     ];
     writeFileSync(this.logFile, '');
     const pid = startDetached('java', args, { log: this.logFile });

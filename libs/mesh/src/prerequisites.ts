@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { RABBIT_BIN } from './rabbit-node.js';
 
@@ -47,14 +47,31 @@ export function ensurePrerequisites(root: string, progress: Progress): void {
   }
   const cp = neo4jClasspathFile(root);
   const pom = join(neo4jDir(root), 'pom.xml');
-  if (!existsSync(cp) || statSync(cp).mtimeMs < statSync(pom).mtimeMs || !classpathIntact(cp)) {
+  if (!existsSync(cp) || statSync(cp).mtimeMs < newestSource(neo4jDir(root)) || !classpathIntact(cp)) {
     progress('building the Neo4j launcher with Maven (first time: downloads Neo4j from Maven Central, a few minutes)');
     run(
       'mvn',
       ['-q', '-B', '-f', pom, 'package', 'dependency:build-classpath', `-Dmdep.outputFile=${cp}`],
       'the Maven build of the Neo4j launcher',
     );
+    // Maven may leave an unchanged class path file as it was: its time says when the launcher was built.
+    const now = new Date();
+    utimesSync(cp, now, now);
   }
+}
+
+/** When the launcher's build or sources last changed (a checkout that pulled a new launcher rebuilds it). */
+function newestSource(dir: string): number {
+  let newest = statSync(join(dir, 'pom.xml')).mtimeMs;
+  const visit = (d: string): void => {
+    for (const f of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, f.name);
+      if (f.isDirectory()) visit(p);
+      else newest = Math.max(newest, statSync(p).mtimeMs);
+    }
+  };
+  if (existsSync(join(dir, 'src'))) visit(join(dir, 'src'));
+  return newest;
 }
 
 /** The class path points into ~/.m2: rebuild when a jar has gone (a cleaned Maven repository). */

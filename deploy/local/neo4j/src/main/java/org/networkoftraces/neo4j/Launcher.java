@@ -37,7 +37,7 @@ import org.neo4j.io.ByteUnit;
  *
  * <pre>
  *   java [flags] -cp &lt;classes&gt;:&lt;deps&gt; org.networkoftraces.neo4j.Launcher \
- *       --home &lt;dir&gt; --bolt-port &lt;port&gt; --password-file &lt;file&gt;
+ *       --home &lt;dir&gt; --bolt-port &lt;port&gt; --password-file &lt;file&gt; [--pagecache-mb &lt;MiB&gt;]
  * </pre>
  *
  * Stdout carries exactly one line: {@code NEO4J READY bolt://127.0.0.1:<port>} once Bolt accepts
@@ -98,7 +98,7 @@ public final class Launcher {
                     .setConfig(HttpConnector.enabled, false)
                     .setConfig(HttpsConnector.enabled, false)
                     .setConfig(GraphDatabaseSettings.auth_enabled, true)
-                    .setConfig(GraphDatabaseSettings.pagecache_memory, ByteUnit.mebiBytes(256))
+                    .setConfig(GraphDatabaseSettings.pagecache_memory, ByteUnit.mebiBytes(options.pageCacheMb))
                     .setConfig(GraphDatabaseSettings.memory_transaction_global_max_size, ByteUnit.mebiBytes(256))
                     .setConfig(GraphDatabaseSettings.udc_enabled, false)
                     // Transaction logs: no 256 MiB preallocation per database, smaller files,
@@ -317,6 +317,7 @@ public final class Launcher {
         int boltPort = -1;
         Path passwordFile;
         boolean exitOnStdinEof;
+        long pageCacheMb = 256;
 
         static Options parse(String[] args) {
             Options o = new Options();
@@ -343,6 +344,16 @@ public final class Launcher {
                         }
                     }
                     case "--password-file" -> o.passwordFile = Path.of(v);
+                    case "--pagecache-mb" -> {
+                        try {
+                            o.pageCacheMb = Long.parseLong(v);
+                        } catch (NumberFormatException e) {
+                            throw new IllegalArgumentException("bad --pagecache-mb " + v);
+                        }
+                        if (o.pageCacheMb < 16) {
+                            throw new IllegalArgumentException("bad --pagecache-mb " + v + " (at least 16)");
+                        }
+                    }
                     default -> throw new IllegalArgumentException("unknown argument " + a + "; " + usage());
                 }
             }
@@ -353,7 +364,7 @@ public final class Launcher {
         }
 
         static String usage() {
-            return "usage: Launcher --home <dir> --bolt-port <port> --password-file <file> [--exit-on-stdin-eof]";
+            return "usage: Launcher --home <dir> --bolt-port <port> --password-file <file> [--pagecache-mb <MiB>] [--exit-on-stdin-eof]";
         }
     }
 }
