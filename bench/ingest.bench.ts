@@ -31,6 +31,9 @@
  *   --limit                       also measure Neo4j's physical limit for the same batches: the same
  *                                 number of nodes and relationships with the same properties, written
  *                                 with the simplest UNWIND … CREATE (removed afterwards)
+ *   --replay                      also replay the full-path burst from the archive stream (what
+ *                                 `traces replay` does: the events are already in the graph, so each
+ *                                 is a redelivery) and report the rate until the correlator has taken them
  *   --config=<mesh.yaml>          another mesh
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -38,10 +41,11 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseMessage, realisticChanges, type TraceEvent } from '@not/events';
+import { parseMessage, realisticChanges } from '@not/events';
 
-import { GraphRepository, toBatchRows } from '@not/graph';
+import { GraphRepository, toBatchRows, type StoredEvent } from '@not/graph';
 import { loadMesh, Mesh, publishToSite, type MeshStatus } from '@not/mesh';
+import { replayArchive } from '@not/messaging';
 import neo4j from 'neo4j-driver';
 import { parse, stringify } from 'yaml';
 
@@ -57,6 +61,7 @@ const CORRELATORS = Number(args.get('correlators') ?? 1);
 if (!Number.isInteger(CORRELATORS) || CORRELATORS < 1) throw new Error('--correlators must be a whole number of at least 1');
 const PROFILE = args.has('profile');
 const LIMIT = args.has('limit');
+const REPLAY = args.has('replay');
 const SHAPE = args.get('shape') ?? 'realistic';
 if (SHAPE !== 'realistic' && SHAPE !== 'reference') throw new Error('--shape must be realistic or reference');
 const SIZES = (args.get('sizes') ?? '')
@@ -148,12 +153,13 @@ function repository(status: MeshStatus): GraphRepository {
   return new GraphRepository({ url: status.neo4j.bolt, user: status.neo4j.user, password: status.neo4j.password, database: 'neo4j' });
 }
 
-/** n fresh events, parsed as the correlator parses them. */
-function parsed(n: number): TraceEvent[] {
-  const events: TraceEvent[] = [];
+/** n fresh events, parsed as the correlator parses them, each with the body it came in (the graph keeps it). */
+function parsed(n: number): StoredEvent[] {
+  const events: StoredEvent[] = [];
   for (const e of generate(n)) {
-    const r = parseMessage({ body: body(e), headers: {}, routingKey: `site.bench${e.site ?? 0}.ci.eiffel` });
-    if (r.ok) events.push(...r.events);
+    const b = body(e);
+    const r = parseMessage({ body: b, headers: {}, routingKey: `site.bench${e.site ?? 0}.ci.eiffel` });
+    if (r.ok) events.push(...r.events.map((x) => ({ ...x, raw: b.toString('utf8') })));
   }
   return events;
 }
@@ -200,7 +206,11 @@ async function physicalLimit(status: MeshStatus, n = BURST): Promise<{ rate: num
   const batches: Array<{ nodes: Array<{ id: string; props: unknown }>; rels: Array<{ a: string; b: string }> }> = [];
   for (let i = 0; i < events.length; i += BATCH) {
     const rows = toBatchRows(events.slice(i, i + BATCH));
-    const ns: Array<{ id: string; props: unknown }> = rows.events.map((e) => ({ id: e.id as string, props: e.props }));
+    const raw = new Map(rows.raws.map((r) => [r.id as string, r.raw]));
+    const ns: Array<{ id: string; props: unknown }> = rows.events.map((e) => ({
+      id: e.id as string,
+      props: { ...(e.props as Record<string, unknown>), hash: e.hash, time: e.time, raw: raw.get(e.id as string) ?? null },
+    }));
     const rs: Array<{ a: string; b: string }> = [];
     const known = new Set(ns.map((x) => x.id));
     const node = (id: string, props: unknown = {}): void => {
@@ -298,7 +308,7 @@ async function rawCeiling(status: MeshStatus, n = BURST): Promise<number> {
   const graph = repository(status);
   const events = parsed(n);
   const t0 = performance.now();
-  const batches: TraceEvent[][] = [];
+  const batches: StoredEvent[][] = [];
   for (let i = 0; i < events.length; i += BATCH) batches.push(events.slice(i, i + BATCH));
   await Promise.all(
     Array.from({ length: WRITERS }, async () => {
@@ -308,6 +318,34 @@ async function rawCeiling(status: MeshStatus, n = BURST): Promise<number> {
   const s = (performance.now() - t0) / 1000;
   await graph.onModuleDestroy();
   return events.length / s;
+}
+
+/** Events the correlator has accepted since it started (its own counter). */
+async function accepted(status: MeshStatus): Promise<number> {
+  const text = await (await fetch(`${status.correlator.url}/metrics`)).text();
+  let n = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('traces_correlator_events_total{') && line.includes('result="accepted"')) n += Number(line.split(' ').pop());
+  }
+  return n;
+}
+
+/**
+ * Replays the archive stream between two times into the ingest queue (as `traces replay` does) and waits
+ * until the correlator has taken every replayed message; the rate over the whole of it.
+ */
+async function replayWindow(status: MeshStatus, from: Date, to: Date): Promise<{ messages: number; rate: number }> {
+  const before = await accepted(status);
+  const t0 = performance.now();
+  const idleMs = 1000;
+  const r = await replayArchive({ url: status.central.amqp, from, to, idleMs });
+  for (;;) {
+    if ((await accepted(status)) - before >= r.replayed) break;
+    if (performance.now() - t0 > 3_600_000) throw new Error('the replay was not taken up within an hour');
+    await new Promise((res) => setTimeout(res, 250));
+  }
+  // The replay stops when the stream has been quiet for idleMs: not part of the work.
+  return { messages: r.replayed, rate: r.replayed / ((performance.now() - t0 - idleMs) / 1000) };
 }
 
 async function fullPathBurst(status: MeshStatus): Promise<number> {
@@ -495,9 +533,16 @@ async function measureOnce(mesh: Mesh, status: MeshStatus, warm: boolean): Promi
   }
   await journeysSettled(status);
   process.stderr.write(`• full path: ${BURST} events published at two sites as fast as confirms allow\n`);
+  const burstFrom = new Date(Date.now() - 1000);
   const full = await fullPathBurst(status);
+  const burstTo = new Date(Date.now() + 1000);
   const fullLag = await journeysSettled(status);
   const fullWithJourneys = BURST / (BURST / full + fullLag);
+  let replay: Awaited<ReturnType<typeof replayWindow>> | undefined;
+  if (REPLAY) {
+    process.stderr.write(`• replay: the burst again from the archive stream\n`);
+    replay = await replayWindow(status, burstFrom, burstTo);
+  }
   let fullN: number | undefined;
   if (CORRELATORS > 1) {
     process.stderr.write(`• full path again with ${CORRELATORS} correlators consuming not.ingest\n`);
@@ -526,6 +571,9 @@ async function measureOnce(mesh: Mesh, status: MeshStatus, warm: boolean): Promi
       `${fullWithJourneys.toFixed(0)} events/s (${fullLag.toFixed(1)} s after the last commit)`,
     ],
     ['full path / raw ceiling', `${((full / raw) * 100).toFixed(0)} %`],
+    ...(replay
+      ? [[`replay of the burst from the archive (${replay.messages} messages, redeliveries)`, `${replay.rate.toFixed(0)} events/s`]]
+      : []),
     ...(fullN === undefined
       ? []
       : [
