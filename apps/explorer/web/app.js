@@ -32,7 +32,6 @@
   const SITE_COLOURS = ['#1d4ed8', '#7e22ce', '#334155', '#0f766e', '#78350f', '#4338ca'];
   const FAILED = new Set(['failure', 'error', 'canceled']);
   const $ = (id) => document.getElementById(id);
-  if (window.cytoscape && window.cytoscapeDagre) window.cytoscape.use(window.cytoscapeDagre);
 
   const tokenInput = $('token');
   tokenInput.value = localStorage.getItem('explorer-token') || '';
@@ -475,8 +474,10 @@
           style: {
             'curve-style': 'unbundled-bezier',
             'edge-distances': 'node-position',
-            'control-point-distances': GRAPH.nodeW * 0.7,
+            // A curve's middle lies at half its control point's distance: out in the gap beside the column.
+            'control-point-distances': GRAPH.nodeW + GRAPH.colGap,
             'control-point-weights': 0.5,
+            'text-max-width': GRAPH.colGap - 12,
           },
         },
         {
