@@ -56,7 +56,7 @@ MATCH (c) WHERE elementId(c) = $eid MATCH (c)-[:INCLUDES]->(x:Commit) RETURN ${E
 
 // libs/graph/src/entity.reads.ts EntityReads.relationsAmong
 UNWIND $eids AS eid MATCH (x) WHERE elementId(x) = eid
-MATCH (x)-[r:BUILT|PRODUCED|TESTED|CONTAINS|INCLUDES|MERGED_AS]->(y) WHERE elementId(y) IN $eids
+MATCH (x)-[r:BUILT|PRODUCED|TESTED|CONTAINS|INCLUDES|MERGED_AS|REFERENCES]->(y) WHERE elementId(y) IN $eids
 RETURN eid AS from, type(r) AS type, elementId(y) AS to;
 
 // libs/graph/src/entity.reads.ts EntityReads.workItemsOf.rows

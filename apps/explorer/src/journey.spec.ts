@@ -142,6 +142,19 @@ describe('joining the events of a journey through what they are about', () => {
     assert.deepEqual(pairs(joins)[0], [push.id, started.id, commit.key]);
   });
 
+  it("joins a work item's events to the commits that reference it", () => {
+    const ticket: EntityRow = { eid: 'w', label: 'WorkItem', key: 'PAY-42', props: {} };
+    const opened = ev('work-item', -30, { format: 'jira' });
+    const joins = journeyJoins(
+      [opened, ...events],
+      [about(opened, ticket), ...abouts],
+      [],
+      [ticket, commit, build],
+      [{ from: 'c', type: 'REFERENCES', to: 'w' }],
+    );
+    assert.deepEqual(pairs(joins)[0], [opened.id, push.id, 'PAY-42']);
+  });
+
   it('puts the joins into the assembled journey', () => {
     const j = assembleJourney(events, abouts, [], [commit, build, artifact, env], false, relations);
     assert.equal(j.joins.length, 4);

@@ -113,8 +113,11 @@ export function assembleJourney(
 /** Entities that join the events of one journey across tools (a repository, site or environment is shared by too much). */
 const JOINING_ORDER = ['WorkItem', 'Commit', 'Change', 'Build', 'TestRun', 'Artifact', 'Release'];
 const JOINING = new Set(JOINING_ORDER);
+/** Whether events join through this entity (and so whether its relations matter to {@link journeyJoins}). */
+export const joinsThrough = (x: Pick<EntityRow, 'label'>): boolean => JOINING.has(x.label);
 /** For each relation that carries a journey on, which end comes first (the walk follows the same ones downstream). */
 const UPSTREAM_END: Readonly<Record<string, 'from' | 'to'>> = {
+  REFERENCES: 'to', // Commit | Change -> WorkItem: the ticket, then its commits
   BUILT: 'to', // Build -> Commit: the commit, then its build
   PRODUCED: 'from', // Build -> Artifact
   TESTED: 'to', // TestRun -> Artifact | Commit | Build

@@ -1,7 +1,7 @@
 import { parseCommitKey } from '@not/events';
 import { ConflictException, HttpException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { EntityReads, EventReads, WalkReads, Journeys, type EntityRow, type JourneyRecord } from '@not/graph';
-import { assembleJourney } from './journey.js';
+import { assembleJourney, joinsThrough } from './journey.js';
 import type { ArtifactTraceDto, JourneyDto, TraceDto, UpstreamDto } from './api.schemas.js';
 import type { ExplorerConfig } from './explorer.config.js';
 import { EXPLORER_CONFIG } from './explorer.tokens.js';
@@ -136,7 +136,7 @@ export class TraceService {
     const [details, workItems, relations] = await Promise.all([
       this.eventReads.details(ids),
       this.entityReads.workItemsOf(referencing),
-      this.entityReads.relationsAmong(entities.map((x) => x.eid)),
+      this.entityReads.relationsAmong(entities.filter(joinsThrough).map((x) => x.eid)),
     ]);
     const journey = assembleJourney(details.events, details.about, details.links, [...entities, ...workItems], walked.truncated, relations);
     return { subject, ...journey, ...summaryFromModel(model, ids), ...(await this.throughMerges(seeds, events, walked)) };

@@ -277,7 +277,7 @@
     for (let c = 1; c < cols.length; c++) sweep(c, -1);
     for (let c = cols.length - 2; c >= 0; c--) sweep(c, 1);
     for (let c = 1; c < cols.length; c++) sweep(c, 0);
-    const rows = Math.max(...cols.map((c) => c.length));
+    const rows = Math.max(1, ...cols.map((c) => c.length));
     const x = (c) => GRAPH.margin + GRAPH.nodeW / 2 + c * (GRAPH.nodeW + GRAPH.colGap);
     const at = (id) => ({ x: x(colOf.get(id)), y: y.get(id) });
     /** An edge through the rows it keeps: cytoscape's segment points, relative to its two ends. */
