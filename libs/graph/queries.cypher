@@ -54,6 +54,11 @@ RETURN c.key AS change, m.key AS commit ORDER BY change, commit;
 // libs/graph/src/entity.reads.ts EntityReads.changeCommits.rows
 MATCH (c) WHERE elementId(c) = $eid MATCH (c)-[:INCLUDES]->(x:Commit) RETURN ${ENTITY_FIELDS('x')} AS x;
 
+// libs/graph/src/entity.reads.ts EntityReads.relationsAmong
+UNWIND $eids AS eid MATCH (x) WHERE elementId(x) = eid
+MATCH (x)-[r:BUILT|PRODUCED|TESTED|CONTAINS|INCLUDES|MERGED_AS|REFERENCES]->(y) WHERE elementId(y) IN $eids
+RETURN eid AS from, type(r) AS type, elementId(y) AS to;
+
 // libs/graph/src/entity.reads.ts EntityReads.workItemsOf.rows
 UNWIND $eids AS eid MATCH (c) WHERE elementId(c) = eid MATCH (c)-[:REFERENCES]->(w:WorkItem) RETURN DISTINCT ${ENTITY_FIELDS('w')} AS x;
 

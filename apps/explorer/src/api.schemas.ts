@@ -118,6 +118,19 @@ const JourneyShape = {
   deployments: z.array(StepEvent),
   releases: z.array(z.object({ key: str, product: strOrNull, version: strOrNull, time: strOrNull })),
   events: z.array(EventSchema),
+  joins: z
+    .array(
+      z.object({
+        from: str.describe('the earlier event, in stage order'),
+        to: str.describe('the later event'),
+        via: z.array(z.object({ label: str, key: str })).describe('the entities the two events join through'),
+      }),
+    )
+    .describe(
+      'how the events join through what they are about, in stage order: each event about a commit, build, artifact (…) ' +
+        'joins the one before it about the same entity, and the last about an entity joins the first about the entity it ' +
+        'led to (a build of the commit, an artifact the build produced); pairs joined by their own links are not repeated',
+    ),
   truncated: z.boolean().describe('a walk stopped at a limit: the answer is partial'),
 };
 /** A journey as the trace routes assemble it. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AboutRow, EntityRow, EventRow } from '@not/graph';
-import { assembleJourney, parseBuildKey } from './journey.js';
+import { assembleJourney, journeyJoins, parseBuildKey } from './journey.js';
 
 let n = 0;
 const ev = (stage: string, min: number, o: Partial<EventRow> = {}): EventRow => ({
@@ -75,5 +75,88 @@ describe('assembling a journey', () => {
   it('reads CI, job and number from build keys', () => {
     assert.deepEqual(parseBuildKey('ci.example.com/team/app#12'), { ci: 'ci.example.com', job: 'team/app', number: '12' });
     assert.deepEqual(parseBuildKey('eiffel/run/abc'), { ci: 'eiffel', job: null, number: 'abc' });
+  });
+});
+
+describe('joining the events of a journey through what they are about', () => {
+  // GitHub push -> Jenkins build (started, finished) -> Artifactory upload -> CDEvents deployment -> tests.
+  const commit: EntityRow = { eid: 'c', label: 'Commit', key: 'github.com/acme/app@9fceb02d0ae598e95dc970b74767f19372d61af8', props: {} };
+  const build: EntityRow = { eid: 'b', label: 'Build', key: 'ci.example.com/acme/app#7', props: {} };
+  const artifact: EntityRow = { eid: 'a', label: 'Artifact', key: 'sha256:5b2c9e4d', props: {} };
+  const env: EntityRow = { eid: 'n', label: 'Environment', key: 'staging', props: {} };
+  const push = ev('commit', 0, { format: 'github' });
+  const started = ev('build', 2, { format: 'jenkins' });
+  const finished = ev('build', 9, { format: 'jenkins' });
+  const upload = ev('artifact', 10, { format: 'artifactory' });
+  const deployed = ev('deployment', 20, { format: 'cdevents' });
+  const tested = ev('test', 30, { format: 'cdevents' });
+  const events = [tested, deployed, upload, finished, started, push];
+  const abouts = [
+    about(push, commit),
+    about(started, build),
+    about(finished, build),
+    about(finished, commit),
+    about(upload, artifact),
+    about(deployed, artifact),
+    about(deployed, env),
+    about(tested, env),
+  ];
+  const relations = [
+    { from: 'b', type: 'BUILT', to: 'c' },
+    { from: 'b', type: 'PRODUCED', to: 'a' },
+  ];
+  const pairs = (joins: ReturnType<typeof journeyJoins>): string[][] => joins.map((j) => [j.from, j.to, j.via.map((v) => v.key).join(' ')]);
+
+  it('joins each event to the one before it about the same entity, and across relations, in stage order', () => {
+    const links = [{ from: tested.id, type: 'PATH', to: deployed.id }];
+    const joins = journeyJoins(events, abouts, links, [commit, build, artifact, env], relations);
+    assert.deepEqual(pairs(joins), [
+      // The finished build names the commit: it joins the push (and through it the build's other events).
+      [push.id, finished.id, commit.key],
+      [started.id, finished.id, build.key],
+      [finished.id, upload.id, build.key],
+      [upload.id, deployed.id, artifact.key],
+    ]);
+  });
+
+  it('names every entity a pair of events shares, and leaves environments and linked pairs out', () => {
+    const both = [...abouts, about(started, commit)];
+    const joins = journeyJoins(events, both, [], [commit, build, artifact, env], relations);
+    assert.deepEqual(pairs(joins).slice(0, 2), [
+      [push.id, started.id, commit.key],
+      [started.id, finished.id, `${build.key} ${commit.key}`],
+    ]);
+    assert.ok(!joins.some((j) => j.to === tested.id), 'an environment alone does not join');
+    const linked = journeyJoins(events, both, [{ from: started.id, type: 'CAUSE', to: push.id }], [commit, build], relations);
+    assert.ok(!linked.some((j) => j.from === push.id && j.to === started.id), 'the link stands for the join');
+  });
+
+  it('joins a build to the commit it built when its events do not name the commit', () => {
+    const joins = journeyJoins(
+      events,
+      abouts.filter((a) => !(a.event === finished.id && a.entity === commit)),
+      [],
+      [commit, build],
+      relations,
+    );
+    assert.deepEqual(pairs(joins)[0], [push.id, started.id, commit.key]);
+  });
+
+  it("joins a work item's events to the commits that reference it", () => {
+    const ticket: EntityRow = { eid: 'w', label: 'WorkItem', key: 'PAY-42', props: {} };
+    const opened = ev('work-item', -30, { format: 'jira' });
+    const joins = journeyJoins(
+      [opened, ...events],
+      [about(opened, ticket), ...abouts],
+      [],
+      [ticket, commit, build],
+      [{ from: 'c', type: 'REFERENCES', to: 'w' }],
+    );
+    assert.deepEqual(pairs(joins)[0], [opened.id, push.id, 'PAY-42']);
+  });
+
+  it('puts the joins into the assembled journey', () => {
+    const j = assembleJourney(events, abouts, [], [commit, build, artifact, env], false, relations);
+    assert.equal(j.joins.length, 4);
   });
 });

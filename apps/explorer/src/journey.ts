@@ -1,4 +1,4 @@
-import { furthestOf, stageSummaries, type AboutRow, type EntityRow, type EventRow, type LinkRow } from '@not/graph';
+import { JOURNEY_ORDER, furthestOf, stageSummaries, type AboutRow, type EntityRow, type EventRow, type LinkRow } from '@not/graph';
 import type { JourneyDto } from './api.schemas.js';
 
 type EventDto = JourneyDto['events'][number];
@@ -8,6 +8,14 @@ type TestRunDto = JourneyDto['testRuns'][number];
 type ArtifactDto = JourneyDto['artifacts'][number];
 type StepEventDto = JourneyDto['promotions'][number];
 type StoppedDto = NonNullable<JourneyDto['stoppedAt']>;
+type JoinDto = JourneyDto['joins'][number];
+
+/** A relation between two entities of a journey, by element id (`Build -PRODUCED-> Artifact`). */
+export interface RelationRow {
+  readonly from: string;
+  readonly type: string;
+  readonly to: string;
+}
 
 const str = (v: unknown): string | null => (typeof v === 'string' && v ? v : typeof v === 'number' ? String(v) : null);
 const seconds = (a: string | null, b: string | null): number | null =>
@@ -22,6 +30,7 @@ export function assembleJourney(
   links: readonly LinkRow[],
   entities: readonly EntityRow[],
   truncated: boolean,
+  relations: readonly RelationRow[] = [],
 ): JourneyDto {
   const events = [...rows].sort(byTime);
   const aboutBy = group(about, (a) => a.event);
@@ -96,8 +105,103 @@ export function assembleJourney(
       time: eventsOf(r)[0]?.time ?? null,
     })),
     events: dtos,
+    joins: journeyJoins(events, about, links, [...ents.values()], relations),
     truncated,
   };
+}
+
+/** Entities that join the events of one journey across tools (a repository, site or environment is shared by too much). */
+const JOINING_ORDER = ['WorkItem', 'Commit', 'Change', 'Build', 'TestRun', 'Artifact', 'Release'];
+const JOINING = new Set(JOINING_ORDER);
+/** Whether events join through this entity (and so whether its relations matter to {@link journeyJoins}). */
+export const joinsThrough = (x: Pick<EntityRow, 'label'>): boolean => JOINING.has(x.label);
+/** For each relation that carries a journey on, which end comes first (the walk follows the same ones downstream). */
+const UPSTREAM_END: Readonly<Record<string, 'from' | 'to'>> = {
+  REFERENCES: 'to', // Commit | Change -> WorkItem: the ticket, then its commits
+  BUILT: 'to', // Build -> Commit: the commit, then its build
+  PRODUCED: 'from', // Build -> Artifact
+  TESTED: 'to', // TestRun -> Artifact | Commit | Build
+  CONTAINS: 'to', // Release -> Artifact, composite -> component
+  INCLUDES: 'to', // Change -> Commit
+  MERGED_AS: 'from', // Change -> the commit it landed as
+};
+
+/**
+ * How the events of a journey join through what they are about, for drawing it as one flow: in stage
+ * order, each event about a commit, build, artifact (…) joins the one before it about the same entity,
+ * and the last event about an entity joins the first about the entity it led to (the build of a commit,
+ * the artifact a build produced, the test run of an artifact) unless an event about both joins them
+ * already. One join per pair of events, naming every entity it goes through (the later-stage one first);
+ * pairs already linked by the events' own links are left to those.
+ */
+export function journeyJoins(
+  events: readonly EventRow[],
+  about: readonly AboutRow[],
+  links: readonly LinkRow[],
+  entities: readonly EntityRow[],
+  relations: readonly RelationRow[],
+): JoinDto[] {
+  const rank = (stage: string): number => {
+    const i = (JOURNEY_ORDER as readonly string[]).indexOf(stage);
+    return i < 0 ? JOURNEY_ORDER.length : i;
+  };
+  const byId = new Map(events.map((e) => [e.id, e]));
+  const before = (a: EventRow, b: EventRow): number => rank(a.stage) - rank(b.stage) || byTime(a, b);
+  const linked = new Set(links.flatMap((l) => [`${l.from}|${l.to}`, `${l.to}|${l.from}`]));
+  const refOf = (x: EntityRow): string => `${x.label}|${x.key}`;
+
+  // The events about each joining entity, in stage order.
+  const eventsAbout = new Map<string, EventRow[]>();
+  for (const a of about) {
+    const e = byId.get(a.event);
+    if (!e || !JOINING.has(a.entity.label)) continue;
+    const list = eventsAbout.get(refOf(a.entity)) ?? [];
+    if (!list.includes(e)) list.push(e);
+    eventsAbout.set(refOf(a.entity), list);
+  }
+  for (const list of eventsAbout.values()) list.sort(before);
+
+  const joins = new Map<string, { from: EventRow; to: EventRow; via: Map<string, { label: string; key: string }> }>();
+  const join = (a: EventRow, b: EventRow, x: EntityRow): void => {
+    if (a.id === b.id || linked.has(`${a.id}|${b.id}`)) return;
+    const [from, to] = before(a, b) <= 0 ? [a, b] : [b, a];
+    const k = `${from.id}|${to.id}`;
+    const j = joins.get(k) ?? { from, to, via: new Map() };
+    j.via.set(refOf(x), { label: x.label, key: x.key });
+    joins.set(k, j);
+  };
+
+  const entityByRef = new Map(entities.map((x) => [refOf(x), x]));
+  for (const [ref, list] of eventsAbout) {
+    const x = entityByRef.get(ref) ?? about.find((a) => refOf(a.entity) === ref)!.entity;
+    for (let i = 1; i < list.length; i++) join(list[i - 1]!, list[i]!, x);
+  }
+
+  const byEid = new Map(entities.map((x) => [x.eid, x]));
+  for (const a of about) byEid.set(a.entity.eid, a.entity);
+  for (const r of relations) {
+    const end = UPSTREAM_END[r.type];
+    const [up, down] = end === 'from' ? [byEid.get(r.from), byEid.get(r.to)] : [byEid.get(r.to), byEid.get(r.from)];
+    if (!end || !up || !down || !JOINING.has(up.label) || !JOINING.has(down.label)) continue;
+    const ups = eventsAbout.get(refOf(up)) ?? [];
+    const downs = eventsAbout.get(refOf(down)) ?? [];
+    const first = downs[0];
+    // An event about both already joins the two entities' events.
+    if (!first || downs.some((e) => ups.includes(e))) continue;
+    // The last event about the upstream entity before the downstream one begins (else its first).
+    const earlier = ups.filter((e) => !downs.includes(e) && before(e, first) < 0);
+    const last = earlier[earlier.length - 1] ?? ups.find((e) => !downs.includes(e));
+    if (last) join(last, first, up);
+  }
+
+  return [...joins.values()]
+    .sort((a, b) => before(a.from, b.from) || before(a.to, b.to))
+    .map((j) => ({
+      from: j.from.id,
+      to: j.to.id,
+      // The later-stage entity first: a build's two events name the build before the commit it built.
+      via: [...j.via.values()].sort((a, b) => JOINING_ORDER.indexOf(b.label) - JOINING_ORDER.indexOf(a.label)),
+    }));
 }
 
 function buildDto(b: EntityRow, evs: EventRow[]): BuildDto {

@@ -15,6 +15,7 @@ function harness(traceCache: number) {
   const entityReads = {
     commitsBySha: async () => [commit],
     workItemsOf: async () => [],
+    relationsAmong: async () => [],
     mergesOf: async () => [],
   } as unknown as EntityReads;
   const eventReads = { details: async () => ({ events: [], about: [], links: [] }) } as unknown as EventReads;

@@ -1,7 +1,7 @@
 import { parseCommitKey } from '@not/events';
 import { ConflictException, HttpException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { EntityReads, EventReads, WalkReads, Journeys, type EntityRow, type JourneyRecord } from '@not/graph';
-import { assembleJourney } from './journey.js';
+import { assembleJourney, joinsThrough } from './journey.js';
 import type { ArtifactTraceDto, JourneyDto, TraceDto, UpstreamDto } from './api.schemas.js';
 import type { ExplorerConfig } from './explorer.config.js';
 import { EXPLORER_CONFIG } from './explorer.tokens.js';
@@ -132,8 +132,13 @@ export class TraceService {
     const ids = [...walked.events];
     const entities = [...walked.entities.values()];
     const referencing = entities.filter((x) => x.label === 'Commit' || x.label === 'Change').map((x) => x.eid);
-    const [details, workItems] = await Promise.all([this.eventReads.details(ids), this.entityReads.workItemsOf(referencing)]);
-    const journey = assembleJourney(details.events, details.about, details.links, [...entities, ...workItems], walked.truncated);
+    // The relations among the entities the walk met carry the journey from one tool's events to the next's.
+    const [details, workItems, relations] = await Promise.all([
+      this.eventReads.details(ids),
+      this.entityReads.workItemsOf(referencing),
+      this.entityReads.relationsAmong(entities.filter(joinsThrough).map((x) => x.eid)),
+    ]);
+    const journey = assembleJourney(details.events, details.about, details.links, [...entities, ...workItems], walked.truncated, relations);
     return { subject, ...journey, ...summaryFromModel(model, ids), ...(await this.throughMerges(seeds, events, walked)) };
   }
 

@@ -26,7 +26,6 @@ const OWN: Readonly<Record<string, { file: string; type: string }>> = {
 /** Graph layout and charts come from their npm packages and are served from here: the page needs no outside network. */
 const VENDOR: Readonly<Record<string, string>> = {
   'cytoscape.min.js': join(packageRoot('cytoscape'), 'dist', 'cytoscape.min.js'),
-  'cytoscape-dagre.min.js': join(packageRoot('cytoscape-dagre'), 'dist', 'cytoscape-dagre.min.js'),
   'chart.umd.min.js': join(packageRoot('chart.js'), 'dist', 'chart.umd.min.js'),
 };
 

@@ -32,7 +32,6 @@
   const SITE_COLOURS = ['#1d4ed8', '#7e22ce', '#334155', '#0f766e', '#78350f', '#4338ca'];
   const FAILED = new Set(['failure', 'error', 'canceled']);
   const $ = (id) => document.getElementById(id);
-  if (window.cytoscape && window.cytoscapeDagre) window.cytoscape.use(window.cytoscapeDagre);
 
   const tokenInput = $('token');
   tokenInput.value = localStorage.getItem('explorer-token') || '';
@@ -174,60 +173,268 @@
     );
   }
 
+  // The journey graph: one column per stage, in the stage bar's order, left to right; events as boxes
+  // (fill: stage, or red when failed; border: site), the events' own links as solid edges, and the joins
+  // through a shared commit, build, artifact (…) that the trace answers in `joins` as dashed edges
+  // labelled with that identity. Drawn at full size in a scrolling frame, so labels stay readable.
+  const GRAPH = { nodeW: 150, nodeH: 58, colGap: 140, rowGap: 56, margin: 24, head: 44, maxW: 4000, maxH: 3000 };
+  let graph = null;
+
+  function clip(s, n) {
+    s = String(s == null ? '' : s);
+    return s.length > n ? s.slice(0, n - 1) + '…' : s;
+  }
+  /** A type as a person reads it: `ArtifactCreated` for Eiffel, `service deployed` for CDEvents, the tool's own name else. */
+  function eventTitle(e) {
+    const ce = /^dev\.cdevents\.([a-z]+)\.([a-z]+)\./.exec(e.type);
+    if (ce) return ce[1] + ' ' + ce[2];
+    return e.type.replace(/^Eiffel|Event$/g, '');
+  }
+  /** An identity, short enough for the gap between two columns: a long one keeps its start and its end. */
+  function identity(v, t) {
+    const s = identityOf(v, t);
+    return s.length > 22 ? s.slice(0, 10) + '…' + s.slice(-11) : s;
+  }
+  /** An identity as a person names it: a commit's short sha, a build's job and number, an artifact's name@version or short digest. */
+  function identityOf(v, t) {
+    const k = v.key;
+    switch (v.label) {
+      case 'Commit':
+        return 'commit ' + k.slice(k.lastIndexOf('@') + 1, k.lastIndexOf('@') + 8);
+      case 'Build': {
+        const run = /\/run\/(.+)$/.exec(k);
+        if (run) return 'run ' + clip(run[1], 12);
+        const m = /([^/]+)#([^#]+)$/.exec(k);
+        return 'build ' + (m ? m[1] + '#' + m[2] : k);
+      }
+      case 'Artifact': {
+        const a = (t.artifacts || []).find((x) => x.key === k);
+        const purl = a && a.purls[0] ? a.purls[0] : k.startsWith('purl:') ? k.slice(5) : null;
+        if (purl) return purl.slice(purl.lastIndexOf('/') + 1).split('?')[0];
+        const d = /^([a-z0-9]+):([0-9a-f]{8})[0-9a-f]*$/.exec(k);
+        return d ? d[1] + ':' + d[2] : k.slice(k.lastIndexOf('/') + 1);
+      }
+      case 'Change':
+        return 'change ' + (k.includes('!') ? '!' + k.slice(k.lastIndexOf('!') + 1) : clip(k.slice(k.lastIndexOf('/') + 1), 10));
+      case 'TestRun':
+        return 'test run ' + clip(k.slice(k.lastIndexOf('/') + 1), 12);
+      default:
+        return k.slice(k.lastIndexOf('/') + 1);
+    }
+  }
+
+  /**
+   * Columns by stage; an edge that spans columns keeps a row of its own in each column it passes, so it
+   * runs around the boxes there, not through them. In each column the order keeps edges short: each box
+   * (or passing edge) near what it joins on either side, found by a few sweeps across the columns.
+   */
+  function layoutJourney(t, edges) {
+    const order = (s) => (STAGES.indexOf(s) < 0 ? STAGES.length : STAGES.indexOf(s));
+    const stages = [...new Set(t.events.map((e) => e.stage))].sort((a, b) => order(a) - order(b));
+    const column = new Map(stages.map((s, i) => [s, i]));
+    const colOf = new Map(t.events.map((e) => [e.id, column.get(e.stage)]));
+    const cols = stages.map((s) => t.events.filter((e) => e.stage === s).map((e) => e.id)); // by time
+    const near = new Map(t.events.map((e) => [e.id, []]));
+    const tie = (a, b) => {
+      near.get(a).push(b);
+      near.get(b).push(a);
+    };
+    const through = new Map(); // edge id -> the ids of its rows in the columns it passes
+    for (const { id, source, target } of edges) {
+      const [from, to] = [colOf.get(source), colOf.get(target)];
+      const step = to > from ? 1 : -1;
+      let prev = source;
+      const rows = [];
+      for (let c = from + step; Math.abs(to - from) > 1 && c !== to; c += step) {
+        const slot = '|' + id + '|' + c;
+        near.set(slot, []);
+        colOf.set(slot, c);
+        cols[c].push(slot);
+        tie(prev, slot);
+        rows.push(slot);
+        prev = slot;
+      }
+      tie(prev, target);
+      through.set(id, rows);
+    }
+    const pitch = GRAPH.nodeH + GRAPH.rowGap;
+    const y = new Map();
+    const place = (ids) => ids.forEach((id, i) => y.set(id, (i - (ids.length - 1) / 2) * pitch));
+    cols.forEach(place);
+    const sweep = (c, side) => {
+      const w = new Map(
+        cols[c].map((id) => {
+          const ys = near
+            .get(id)
+            .filter((n) => colOf.get(n) !== c && (side === 0 || Math.sign(colOf.get(n) - c) === side))
+            .map((n) => y.get(n));
+          return [id, ys.length ? ys.reduce((a, b) => a + b, 0) / ys.length : y.get(id)];
+        }),
+      );
+      cols[c].sort((a, b) => w.get(a) - w.get(b)); // stable: time breaks ties
+      place(cols[c]);
+    };
+    for (let c = 1; c < cols.length; c++) sweep(c, -1);
+    for (let c = cols.length - 2; c >= 0; c--) sweep(c, 1);
+    for (let c = 1; c < cols.length; c++) sweep(c, 0);
+    const rows = Math.max(1, ...cols.map((c) => c.length));
+    const x = (c) => GRAPH.margin + GRAPH.nodeW / 2 + c * (GRAPH.nodeW + GRAPH.colGap);
+    const at = (id) => ({ x: x(colOf.get(id)), y: y.get(id) });
+    /** An edge through the rows it keeps: cytoscape's segment points, relative to its two ends. */
+    const route = (e) => {
+      const rowsOf = through.get(e.id) || [];
+      const s = at(e.source);
+      // Within a column: straight down to the next box, past the boxes between with a curve out to the side.
+      if (colOf.get(e.source) === colOf.get(e.target)) return { within: true, aside: Math.abs(at(e.target).y - s.y) > pitch };
+      if (!rowsOf.length) return null;
+      const d = { x: at(e.target).x - s.x, y: at(e.target).y - s.y };
+      const len2 = d.x * d.x + d.y * d.y;
+      const pts = rowsOf.map(at);
+      return {
+        weights: pts.map((p) => ((p.x - s.x) * d.x + (p.y - s.y) * d.y) / len2),
+        distances: pts.map((p) => ((p.x - s.x) * d.y - (p.y - s.y) * d.x) / Math.sqrt(len2)),
+      };
+    };
+    return {
+      stages,
+      position: (e) => at(e.id),
+      route,
+      head: (s) => ({ x: x(column.get(s)), y: -((rows - 1) / 2) * pitch - GRAPH.nodeH / 2 - GRAPH.head / 2 }),
+      width: 2 * GRAPH.margin + stages.length * GRAPH.nodeW + (stages.length - 1) * GRAPH.colGap,
+      height: 2 * GRAPH.margin + GRAPH.head + rows * GRAPH.nodeH + (rows - 1) * GRAPH.rowGap,
+    };
+  }
+
   function drawGraph(t) {
     const sites = t.sites;
     const siteColour = (s) => SITE_COLOURS[Math.max(0, sites.indexOf(s)) % SITE_COLOURS.length];
     $('legend').innerHTML =
       sites.map((s) => '<span style="--c:' + siteColour(s) + '">' + esc(s) + '</span>').join('') +
-      '<span style="--c:#dc2626">failed</span>';
+      '<span style="--c:#dc2626">failed</span>' +
+      '<span class="line">link</span><span class="line join">joined through the same commit, build, artifact…</span>';
+    $('graph-info').textContent = '';
     const ids = new Set(t.events.map((e) => e.id));
     const byId = new Map(t.events.map((e) => [e.id, e]));
-    const elements = t.events.map((e) => ({
-      data: {
-        id: e.id,
-        label: e.stage + '\n' + e.type.replace(/^Eiffel|Event$/g, '') + '\n' + e.site,
-        bg: FAILED.has(e.outcome) ? '#dc2626' : STAGE_COLOURS[e.stage] || '#9ca3af',
-        border: siteColour(e.site),
-        stage: e.stage,
-        site: e.site,
-        outcome: e.outcome || '',
-      },
-    }));
+    const edges = [];
     for (const e of t.events) {
       for (const l of e.links) {
         if (!ids.has(l.target)) continue;
         const wait = (Date.parse(e.time) - Date.parse(byId.get(l.target).time)) / 1000;
-        // Drawn cause → effect, left to right.
-        elements.push({
+        // Drawn cause → effect.
+        edges.push({
           data: {
             id: e.id + '>' + l.type + '>' + l.target,
             source: l.target,
             target: e.id,
             label: l.type.toLowerCase() + (wait > 0 ? ' +' + dur(wait) : ''),
           },
+          classes: 'link',
         });
       }
     }
+    for (const j of t.joins || []) {
+      if (!ids.has(j.from) || !ids.has(j.to)) continue;
+      const names = j.via.map((v) => identity(v, t));
+      edges.push({
+        data: {
+          id: j.from + '~' + j.to,
+          source: j.from,
+          target: j.to,
+          label: names.slice(0, 2).join('\n') + (names.length > 2 ? ' +' + (names.length - 2) : ''),
+          identity: j.via.map((v) => v.label + ' ' + v.key).join('\n'),
+          via: j.via.map((v) => v.key),
+        },
+        classes: 'join',
+      });
+    }
+    const layout = layoutJourney(
+      t,
+      edges.map((x) => x.data),
+    );
+    for (const x of edges) {
+      const r = layout.route(x.data);
+      if (r && r.within) x.classes += r.aside ? ' within aside' : ' within';
+      else if (r) {
+        x.classes += ' through';
+        Object.assign(x.data, r);
+      }
+    }
+    const nodes = t.events.map((e) => ({
+      data: {
+        id: e.id,
+        label: [
+          clip(eventTitle(e), 22),
+          clip(e.format + (e.outcome ? ' · ' + e.outcome : e.phase ? ' · ' + e.phase : ''), 22),
+          clip(e.site, 22),
+        ].join('\n'),
+        bg: FAILED.has(e.outcome) ? '#dc2626' : STAGE_COLOURS[e.stage] || '#9ca3af',
+        border: siteColour(e.site),
+        stage: e.stage,
+        site: e.site,
+        format: e.format,
+        type: e.type,
+        outcome: e.outcome || '',
+      },
+      position: layout.position(e),
+      classes: 'event',
+    }));
+    const heads = layout.stages.map((s) => ({
+      data: { id: 'stage:' + s, label: s, stage: s },
+      position: layout.head(s),
+      classes: 'stage',
+      selectable: false,
+      grabbable: false,
+    }));
+    // Full size in a frame that scrolls; only a very large journey is shrunk to fit.
+    const box = $('graph');
+    const frame = $('graph-frame');
+    box.style.width = Math.max(frame.clientWidth - 2, Math.min(layout.width, GRAPH.maxW)) + 'px';
+    box.style.height = Math.max(200, Math.min(layout.height, GRAPH.maxH)) + 'px';
+    if (graph) graph.destroy();
+    graph = null;
+    box.dataset.nodes = String(t.events.length);
+    box.dataset.joins = String(edges.filter((x) => x.classes.startsWith('join')).length);
     if (!window.cytoscape) return;
-    window.cytoscape({
-      container: $('graph'),
-      elements,
-      layout: { name: window.cytoscapeDagre ? 'dagre' : 'breadthfirst', rankDir: 'LR', nodeSep: 18, rankSep: 70, animate: false },
+    graph = window.cytoscape({
+      container: box,
+      elements: [...heads, ...nodes, ...edges],
+      layout: { name: 'preset', fit: true, padding: GRAPH.margin },
+      maxZoom: 2,
+      minZoom: 0.2,
+      autoungrabify: true,
       style: [
         {
-          selector: 'node',
+          selector: 'node.event',
           style: {
             shape: 'round-rectangle',
-            width: 120,
-            height: 52,
+            width: GRAPH.nodeW,
+            height: GRAPH.nodeH,
             'background-color': 'data(bg)',
             'border-width': 4,
             'border-color': 'data(border)',
             label: 'data(label)',
             'text-wrap': 'wrap',
-            'font-size': 9,
+            'text-max-width': GRAPH.nodeW - 12,
+            'line-height': 1.25,
+            'font-size': 10,
             'text-valign': 'center',
             color: '#111',
+          },
+        },
+        {
+          selector: 'node.stage',
+          style: {
+            shape: 'rectangle',
+            width: GRAPH.nodeW,
+            height: 20,
+            'background-opacity': 0,
+            'border-width': 0,
+            label: 'data(label)',
+            'font-size': 12,
+            'font-weight': 'bold',
+            'text-valign': 'center',
+            color: '#4b5563',
+            events: 'no',
           },
         },
         {
@@ -239,14 +446,77 @@
             'line-color': '#9ca3af',
             'target-arrow-color': '#9ca3af',
             label: 'data(label)',
-            'font-size': 8,
-            'text-rotation': 'autorotate',
+            'font-size': 9,
+            'text-wrap': 'wrap',
+            'text-max-width': GRAPH.colGap - 8,
+            'text-background-color': '#fff',
+            'text-background-opacity': 0.9,
+            'text-background-padding': 2,
             color: '#92400e',
+          },
+        },
+        {
+          selector: 'edge.through',
+          style: {
+            'curve-style': 'segments',
+            'edge-distances': 'node-position',
+            'segment-distances': 'data(distances)',
+            'segment-weights': 'data(weights)',
+          },
+        },
+        {
+          // Labels in a column (between two boxes, or where an edge passes) have the column's width.
+          selector: 'edge.within, edge.through',
+          style: { 'text-max-width': GRAPH.nodeW },
+        },
+        {
+          selector: 'edge.aside',
+          style: {
+            'curve-style': 'unbundled-bezier',
+            'edge-distances': 'node-position',
+            // A curve's middle lies at half its control point's distance: out in the gap beside the column.
+            'control-point-distances': GRAPH.nodeW + GRAPH.colGap,
+            'control-point-weights': 0.5,
+            'text-max-width': GRAPH.colGap - 12,
+          },
+        },
+        {
+          selector: 'edge.join',
+          style: {
+            width: 2,
+            'line-style': 'dashed',
+            'line-color': '#2563eb',
+            'target-arrow-color': '#2563eb',
+            'font-size': 10,
+            color: '#1e3a8a',
           },
         },
       ],
     });
-    $('graph').dataset.nodes = String(t.events.length);
+    if (layout.width <= GRAPH.maxW && layout.height <= GRAPH.maxH) {
+      graph.zoom(1);
+      graph.pan({ x: 0, y: 0 });
+      const bb = graph.elements().boundingBox();
+      graph.pan({ x: GRAPH.margin - bb.x1, y: GRAPH.margin - bb.y1 });
+    }
+    graph.on('tap', 'node.event, edge', (ev) => {
+      const d = ev.target.data();
+      const e = byId.get(d.id);
+      $('graph-info').textContent = e
+        ? e.time +
+          ' ' +
+          e.site +
+          ' ' +
+          e.type +
+          (e.outcome ? ' ' + e.outcome : '') +
+          ' — about ' +
+          e.about.map((a) => a.label + ' ' + a.key).join(', ')
+        : d.identity
+          ? 'joined through ' + d.identity.split('\n').join(', ')
+          : d.label;
+    });
+    // For the console and the browser tests: the graph as drawn.
+    window.traceGraph = graph;
   }
 
   async function showRelease(product, version, diff) {

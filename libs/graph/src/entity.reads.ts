@@ -90,6 +90,22 @@ export class EntityReads {
     return rows.map((r) => r.x);
   }
 
+  /**
+   * The relations among the given entities (element ids) that carry a journey from one entity to the next
+   * (a build to the commit it built and the artifacts it produced, a test run to what it tested, a release
+   * to what it contains, a change to its commits and its merge, a commit to the work items it references):
+   * `{from, type, to}` element ids.
+   */
+  async relationsAmong(eids: readonly string[]): Promise<Array<{ from: string; type: string; to: string }>> {
+    if (eids.length < 2) return [];
+    return this.graph.read<{ from: string; type: string; to: string }>(
+      `UNWIND $eids AS eid MATCH (x) WHERE elementId(x) = eid
+       MATCH (x)-[r:BUILT|PRODUCED|TESTED|CONTAINS|INCLUDES|MERGED_AS|REFERENCES]->(y) WHERE elementId(y) IN $eids
+       RETURN eid AS from, type(r) AS type, elementId(y) AS to`,
+      { eids },
+    );
+  }
+
   /** Work items referenced by the given commits or changes (element ids). */
   async workItemsOf(eids: readonly string[]): Promise<EntityRow[]> {
     if (!eids.length) return [];
