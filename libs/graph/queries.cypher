@@ -466,22 +466,22 @@ MATCH (x)<-[:ABOUT]-(e:Event) WHERE NOT e.id IN $known RETURN DISTINCT r.o AS o,
 UNWIND $rows AS r MATCH (x) WHERE elementId(x) = r.id
 RETURN r.os AS os, [(x)<-[:ABOUT]-(e:Event) WHERE NOT e.id IN $known | e.id] AS ids;
 
-// libs/graph/src/walk.reads.ts WalkReads.step
+// libs/graph/src/walk.reads.ts WalkReads.step.rows
 CALL () {
   UNWIND $entities AS r MATCH (x) WHERE elementId(x) = r.id
   CALL (x) { MATCH (x)<-[:${into}]-(y) RETURN y UNION MATCH (x)-[:${out}]->(y) RETURN y }
-  RETURN r.o AS o, null AS id, y AS n
+  RETURN r.os AS os, null AS id, y AS n
   UNION
   UNWIND $describe AS r MATCH (e:Event {id: r.id})-[:ABOUT]->(y) WHERE any(lb IN labels(y) WHERE lb IN $collect)
-  RETURN r.o AS o, null AS id, y AS n
+  RETURN r.os AS os, null AS id, y AS n
   UNION
   UNWIND $expand AS r MATCH (x) WHERE elementId(x) = r.id MATCH (x)<-[:ABOUT]-(d:Event)
-  RETURN r.o AS o, d.id AS id, null AS n
+  RETURN r.os AS os, d.id AS id, null AS n
   UNION
   UNWIND $events AS r MATCH (x:Event {id: r.id}) MATCH ${linked} WHERE NOT type(l) IN $skip AND NOT d:Placeholder
-  RETURN r.o AS o, d.id AS id, null AS n
+  RETURN r.os AS os, d.id AS id, null AS n
 }
-RETURN o, id, CASE WHEN n IS NULL THEN null ELSE ${ENTITY_FIELDS('n')} END AS x;
+RETURN os, id, CASE WHEN n IS NULL THEN null ELSE ${ENTITY_FIELDS('n')} END AS x;
 
 // libs/graph/src/walk.reads.ts WalkReads.closure
 UNWIND $rows AS r MATCH (x:Event {id: r.id})

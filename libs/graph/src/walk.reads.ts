@@ -122,24 +122,36 @@ export class WalkReads {
     if (!frontier.entities.length && !frontier.expand.length && !frontier.events.length && !frontier.describe.length) return [];
     const { into, out } = followedRelations(direction, merges);
     const linked = direction === 'down' ? '(x)<-[l]-(d:Event)' : '(x)-[l]->(d:Event)';
-    return this.graph.read<StepRow>(
+    // Each entity is stepped from once, however many origins reached it (walks from many events of one
+    // change meet the same commit, build and artifact): rows carry every origin that asked (`os`).
+    const rows = await this.graph.read<{ os: string[]; id: string | null; x: EntityRow | null }>(
       `CALL () {
          UNWIND $entities AS r MATCH (x) WHERE elementId(x) = r.id
          CALL (x) { MATCH (x)<-[:${into}]-(y) RETURN y UNION MATCH (x)-[:${out}]->(y) RETURN y }
-         RETURN r.o AS o, null AS id, y AS n
+         RETURN r.os AS os, null AS id, y AS n
          UNION
          UNWIND $describe AS r MATCH (e:Event {id: r.id})-[:ABOUT]->(y) WHERE any(lb IN labels(y) WHERE lb IN $collect)
-         RETURN r.o AS o, null AS id, y AS n
+         RETURN r.os AS os, null AS id, y AS n
          UNION
          UNWIND $expand AS r MATCH (x) WHERE elementId(x) = r.id MATCH (x)<-[:ABOUT]-(d:Event)
-         RETURN r.o AS o, d.id AS id, null AS n
+         RETURN r.os AS os, d.id AS id, null AS n
          UNION
          UNWIND $events AS r MATCH (x:Event {id: r.id}) MATCH ${linked} WHERE NOT type(l) IN $skip AND NOT d:Placeholder
-         RETURN r.o AS o, d.id AS id, null AS n
+         RETURN r.os AS os, d.id AS id, null AS n
        }
-       RETURN o, id, CASE WHEN n IS NULL THEN null ELSE ${ENTITY_FIELDS('n')} END AS x`,
-      { entities: frontier.entities, expand: frontier.expand, events: frontier.events, describe: frontier.describe, skip, collect },
+       RETURN os, id, CASE WHEN n IS NULL THEN null ELSE ${ENTITY_FIELDS('n')} END AS x`,
+      {
+        entities: byTarget(frontier.entities),
+        expand: byTarget(frontier.expand),
+        events: byTarget(frontier.events),
+        describe: byTarget(frontier.describe),
+        skip,
+        collect,
+      },
     );
+    const outRows: StepRow[] = [];
+    for (const r of rows) for (const o of r.os) outRows.push({ o, id: r.id, x: r.x });
+    return outRows;
   }
 
   /**
