@@ -5,7 +5,9 @@
  *   (b) the full path: events published at two sites, through the shovels, the
  *       correlator and Neo4j — sustained events/s for a burst, and publish→commit
  *       latency at a fixed offered load.
- * Prints a table and the ratio (b)/(a). Not a test: figures depend on the machine.
+ * Prints a table and the ratio (b)/(a), and where the CPU went in each phase (CPU seconds per 1,000
+ * events of every process of the mesh, read from /proc: a share that holds on a busy machine, where
+ * rates do not). Not a test: figures depend on the machine.
  *
  *   --events=20000 --batch=1000   burst size and raw-ceiling batch size
  *   --rate=500 --seconds=20       offered load for the latency figure
@@ -38,7 +40,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseMessage, realisticChanges } from '@not/events';
@@ -195,7 +197,7 @@ async function profile(status: MeshStatus): Promise<void> {
  * relationships (links, ABOUT, ALIAS_OF, entity relations) as the write path makes, with the same
  * properties, written with the simplest UNWIND … CREATE under a label nothing else reads; removed after.
  */
-async function physicalLimit(status: MeshStatus, n = BURST): Promise<{ rate: number; nodes: number; rels: number }> {
+async function physicalLimit(status: MeshStatus, cpu: CpuLedger, n = BURST): Promise<{ rate: number; nodes: number; rels: number }> {
   const d = neo4j.driver(status.neo4j.bolt, neo4j.auth.basic(status.neo4j.user, status.neo4j.password));
   const db = { database: 'neo4j' };
   await d.executeQuery('CREATE INDEX bench_limit_id IF NOT EXISTS FOR (n:BenchLimit) ON (n.id)', {}, db);
@@ -255,19 +257,25 @@ async function physicalLimit(status: MeshStatus, n = BURST): Promise<{ rate: num
     batches.push({ nodes: ns, rels: rs });
   }
   const t0 = performance.now();
-  for (const b of batches) {
-    const s = d.session(db);
-    try {
-      await s.executeWrite(async (tx) => {
-        await tx.run('UNWIND $nodes AS n CREATE (x:BenchLimit {id: n.id}) SET x += n.props', { nodes: b.nodes });
-        await tx.run('UNWIND $rels AS r MATCH (a:BenchLimit {id: r.a}) MATCH (b:BenchLimit {id: r.b}) CREATE (a)-[:BENCH_LIMIT]->(b)', {
-          rels: b.rels,
-        });
-      });
-    } finally {
-      await s.close();
-    }
-  }
+  await cpu.measure(
+    'physical limit',
+    () => events.length,
+    async () => {
+      for (const b of batches) {
+        const s = d.session(db);
+        try {
+          await s.executeWrite(async (tx) => {
+            await tx.run('UNWIND $nodes AS n CREATE (x:BenchLimit {id: n.id}) SET x += n.props', { nodes: b.nodes });
+            await tx.run('UNWIND $rels AS r MATCH (a:BenchLimit {id: r.a}) MATCH (b:BenchLimit {id: r.b}) CREATE (a)-[:BENCH_LIMIT]->(b)', {
+              rels: b.rels,
+            });
+          });
+        } finally {
+          await s.close();
+        }
+      }
+    },
+  );
   const rate = events.length / ((performance.now() - t0) / 1000);
   // CALL … IN TRANSACTIONS needs an auto-commit transaction.
   const cleanup = d.session(db);
@@ -318,6 +326,74 @@ async function rawCeiling(status: MeshStatus, n = BURST): Promise<number> {
   const s = (performance.now() - t0) / 1000;
   await graph.onModuleDestroy();
   return events.length / s;
+}
+
+/** The mesh's processes (Linux): the apps and Neo4j from the mesh's state, the RabbitMQ nodes by their node names. */
+function meshProcesses(status: MeshStatus): Map<string, number> {
+  const out = new Map<string, number>();
+  try {
+    const state = JSON.parse(readFileSync(join(status.stateDir, 'state.json'), 'utf8')) as { pids?: Record<string, number> };
+    for (const [name, pid] of Object.entries(state.pids ?? {})) if (name !== 'prometheus') out.set(name, pid);
+    // RabbitMQ nodes are named after the mesh's state folder: `<prefix>-central@host`, `<prefix>-<site>@host`.
+    const prefix = status.central.nodes[0]!.nodeName.replace(/-central(-\d+)?@.*$/, '-');
+    for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+      try {
+        // The Erlang VM itself, not the scripts that started it (they carry the same environment).
+        if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'beam.smp') continue;
+        const m = /RABBITMQ_NODENAME=([^@\0]+)@/.exec(readFileSync(`/proc/${pid}/environ`, 'latin1'));
+        if (m && m[1]!.startsWith(prefix)) out.set(`rabbitmq ${m[1]!.slice(prefix.length)}`, Number(pid));
+      } catch {
+        // a process that ended, or not ours to read
+      }
+    }
+    out.set('this benchmark', process.pid);
+  } catch {
+    // no /proc (not Linux): no CPU figures
+  }
+  return out;
+}
+
+/** CPU seconds (user + system) each process has used so far. */
+function cpuSeconds(procs: ReadonlyMap<string, number>): Map<string, number> {
+  const tick = 100; // USER_HZ on Linux
+  const out = new Map<string, number>();
+  for (const [name, pid] of procs) {
+    try {
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      out.set(name, (Number(f[11]) + Number(f[12])) / tick);
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+/** Measures the CPU each process spends in `fn`, as seconds per 1,000 events of `events`. */
+class CpuLedger {
+  readonly phases: Array<{ phase: string; perK: Map<string, number> }> = [];
+  constructor(private readonly procs: ReadonlyMap<string, number>) {}
+  async measure<T>(phase: string, events: () => number, fn: () => Promise<T>): Promise<T> {
+    const before = cpuSeconds(this.procs);
+    const out = await fn();
+    const after = cpuSeconds(this.procs);
+    const perK = new Map<string, number>();
+    for (const [name, s] of after) perK.set(name, ((s - (before.get(name) ?? s)) / events()) * 1000);
+    this.phases.push({ phase, perK });
+    return out;
+  }
+  print(): void {
+    if (!this.phases.length || !this.procs.size) return;
+    const names = [...this.procs.keys()];
+    const w = Math.max(...this.phases.map((p) => p.phase.length), 5);
+    process.stdout.write(
+      `\nCPU seconds per 1,000 events, by process\n${'phase'.padEnd(w)}  ${names.map((n) => n.padStart(Math.max(8, n.length))).join('  ')}  ${'total'.padStart(6)}\n`,
+    );
+    for (const p of this.phases) {
+      const cells = names.map((n) => (p.perK.get(n) ?? 0).toFixed(2).padStart(Math.max(8, n.length)));
+      const total = [...p.perK.values()].reduce((a, b) => a + b, 0);
+      process.stdout.write(`${p.phase.padEnd(w)}  ${cells.join('  ')}  ${total.toFixed(2).padStart(6)}\n`);
+    }
+  }
 }
 
 /** Events the correlator has accepted since it started (its own counter). */
@@ -520,28 +596,44 @@ async function measureOnce(mesh: Mesh, status: MeshStatus, warm: boolean): Promi
     await rawCeiling(status, WARMUP);
   }
   await journeysSettled(status);
+  const cpu = new CpuLedger(meshProcesses(status));
   process.stderr.write(`• raw ceiling: writing ${BURST} parsed events straight to Neo4j in batches of ${BATCH}, ${WRITERS} writer(s)\n`);
-  const raw = await rawCeiling(status);
   // The correlator's journey step takes the new events up after their write (it runs while they are written).
+  const raw = await cpu.measure(
+    'raw write (journeys too)',
+    () => BURST,
+    () => rawCeiling(status),
+  );
   const rawSeconds = BURST / raw;
-  const lag = await journeysSettled(status);
+  const lag = await cpu.measure(
+    'journeys after it',
+    () => BURST,
+    () => journeysSettled(status),
+  );
   const withJourneys = BURST / (rawSeconds + lag);
-  let limit: Awaited<ReturnType<typeof physicalLimit>> | undefined;
-  if (LIMIT) {
-    process.stderr.write(`• physical limit: the same nodes and relationships with UNWIND … CREATE\n`);
-    limit = await physicalLimit(status);
-  }
   await journeysSettled(status);
   process.stderr.write(`• full path: ${BURST} events published at two sites as fast as confirms allow\n`);
   const burstFrom = new Date(Date.now() - 1000);
-  const full = await fullPathBurst(status);
+  const full = await cpu.measure(
+    'full path',
+    () => BURST,
+    () => fullPathBurst(status),
+  );
   const burstTo = new Date(Date.now() + 1000);
-  const fullLag = await journeysSettled(status);
+  const fullLag = await cpu.measure(
+    'journeys after it',
+    () => BURST,
+    () => journeysSettled(status),
+  );
   const fullWithJourneys = BURST / (BURST / full + fullLag);
   let replay: Awaited<ReturnType<typeof replayWindow>> | undefined;
   if (REPLAY) {
     process.stderr.write(`• replay: the burst again from the archive stream\n`);
-    replay = await replayWindow(status, burstFrom, burstTo);
+    replay = await cpu.measure(
+      'replay',
+      () => replay?.messages ?? BURST,
+      () => replayWindow(status, burstFrom, burstTo),
+    );
   }
   let fullN: number | undefined;
   if (CORRELATORS > 1) {
@@ -556,6 +648,13 @@ async function measureOnce(mesh: Mesh, status: MeshStatus, warm: boolean): Promi
   await journeysSettled(status);
   process.stderr.write(`• latency: ${RATE} events/s offered for ${RATE_SECONDS} s\n`);
   const lat = await latencyAtRate(status);
+  // Last: removing its nodes and index afterwards makes Neo4j plan every query again.
+  let limit: Awaited<ReturnType<typeof physicalLimit>> | undefined;
+  if (LIMIT) {
+    await journeysSettled(status);
+    process.stderr.write(`• physical limit: the same nodes and relationships with UNWIND … CREATE\n`);
+    limit = await physicalLimit(status, cpu);
+  }
   const rows = [
     ['raw ceiling (driver, no broker)', `${raw.toFixed(0)} events/s`],
     ...(limit
@@ -586,6 +685,7 @@ async function measureOnce(mesh: Mesh, status: MeshStatus, warm: boolean): Promi
   ];
   const w = Math.max(...rows.map((r) => r[0]!.length));
   for (const [k, v] of rows) process.stdout.write(`${k!.padEnd(w)}  ${v}\n`);
+  cpu.print();
 }
 
 main().catch((err: unknown) => {
