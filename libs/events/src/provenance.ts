@@ -1,9 +1,10 @@
 /**
- * Artifact provenance by rule: artifact repositories' webhooks do not say which build produced an
+ * Builds by rule. Artifact provenance: artifact repositories' webhooks do not say which build produced an
  * artifact, but most organisations put the build into the artifact's version or path by convention
  * (`1.4.<build number>`, `raw/app/128/app.tgz`). A rule says that convention once, in the correlator's
  * configuration, and every artifact event then carries the `Build -PRODUCED-> Artifact` relation that
- * joins the artifact to the build's commit.
+ * joins the artifact to the build's commit. The same kind of rule names the CI build behind a JFrog
+ * build-info (`<platform host>/<build_name>#<build_number>`), which Artifactory's build webhooks do not say.
  */
 import { buildKey } from './keys.js';
 import type { ArtifactBuildRule, Entity, EntityRelation, TraceEvent } from './model.js';
@@ -46,8 +47,11 @@ function fill(template: string, groups: Record<string, string | undefined>): str
   return template.replace(/\$<([^>]*)>/g, (_, name: string) => groups[name] ?? '');
 }
 
-/** The build that produced an artifact with these keys, by the first matching rule. */
-export function producingBuild(rules: readonly ArtifactBuildRule[], keys: readonly string[]): string | undefined {
+/**
+ * The build the first rule matching one of these keys names: the build that produced an artifact with these
+ * keys (`artifactBuilds`), or the CI build a JFrog build-info describes (`buildInfoBuilds`).
+ */
+export function buildByRules(rules: readonly ArtifactBuildRule[], keys: readonly string[]): string | undefined {
   for (const { match, rule } of compile(rules)) {
     for (const key of keys) {
       const m = match.exec(key);
@@ -71,7 +75,7 @@ export function applyArtifactBuilds(events: TraceEvent[], rules: readonly Artifa
     const relations: EntityRelation[] = [];
     for (const ent of ev.entities) {
       if (ent.label !== 'Artifact') continue;
-      const build = producingBuild(rules, [ent.key, ...(ent.aliases ?? [])]);
+      const build = buildByRules(rules, [ent.key, ...(ent.aliases ?? [])]);
       if (!build) continue;
       const already = ev.relations.some((r) => r.type === 'PRODUCED' && r.to.key === ent.key && r.from.key === build);
       if (already) continue;
