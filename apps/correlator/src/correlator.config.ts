@@ -10,8 +10,9 @@ const buildRule = z
   .strictObject({
     match: z.string().min(1),
     ci: z.string().min(1),
-    job: z.string().min(1),
-    number: z.string().min(1),
+    job: z.string().min(1).optional(),
+    number: z.string().min(1).optional(),
+    run: z.string().min(1).optional(),
   })
   .superRefine((rule, ctx) => {
     for (const problem of checkArtifactBuildRule(rule)) {

@@ -211,8 +211,13 @@ export interface ArtifactBuildRule {
   readonly match: string;
   /** The CI instance, e.g. `ci.example.com/jenkins`. */
   readonly ci: string;
-  /** The job, e.g. `platform/app` or `$<job>`. */
-  readonly job: string;
+  /** The job, e.g. `platform/app` or `$<job>`; with `number`, the build is `<ci>/<job>#<number>`. */
+  readonly job?: string;
   /** The build number, e.g. `$<number>`. */
-  readonly number: string;
+  readonly number?: string;
+  /**
+   * Instead of job and number: the run id of a CI that keys its runs `<ci>/run/<id>` (GitHub Actions, GitLab
+   * pipelines, CDEvents runs), e.g. `$<run>`.
+   */
+  readonly run?: string;
 }

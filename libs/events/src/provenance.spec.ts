@@ -50,6 +50,16 @@ describe('artifact provenance rules', () => {
     );
   });
 
+  it('names a run key when the rule gives a run instead of job and number', () => {
+    const pipelineIsRun: ArtifactBuildRule = {
+      match: '^purl:pkg:npm/%40acme/app@1\\.0\\.0-p(?<pipeline>\\d+)$',
+      ci: 'gitlab.example.com/acme/app/pipelines',
+      run: '$<pipeline>',
+    };
+    assert.deepEqual(checkArtifactBuildRule(pipelineIsRun), []);
+    assert.equal(buildByRules([pipelineIsRun], ['purl:pkg:npm/%40acme/app@1.0.0-p4711']), 'gitlab.example.com/acme/app/pipelines/run/4711');
+  });
+
   it('adds nothing when no rule matches or the number is not a number', () => {
     const ev = single(parseMessage(message('nexus', nexus['asset-created-npm-scoped.json']), { artifactBuilds: [versionIsBuild] }));
     assert.equal(ev.relations.filter((r) => r.type === 'PRODUCED').length, 0);
@@ -61,6 +71,12 @@ describe('artifact provenance rules', () => {
     assert.match(checkArtifactBuildRule({ ...pathIsBuild, match: '^(unclosed' })[0]!, /^match: not a valid regular expression/);
     assert.deepEqual(checkArtifactBuildRule({ ...pathIsBuild, number: '$<build>' }), [
       'number: uses $<build> but match has no group named "build" (groups: job, number)',
+    ]);
+    assert.deepEqual(checkArtifactBuildRule({ ...pathIsBuild, run: '$<number>' }), [
+      'run: give either job and number (<ci>/<job>#<number>) or run (<ci>/run/<run>)',
+    ]);
+    assert.deepEqual(checkArtifactBuildRule({ match: '^x$', ci: 'ci.example.com' }), [
+      'run: give either job and number (<ci>/<job>#<number>) or run (<ci>/run/<run>)',
     ]);
   });
 });

@@ -6,7 +6,7 @@
  * joins the artifact to the build's commit. The same kind of rule names the CI build behind a JFrog
  * build-info (`<platform host>/<build_name>#<build_number>`), which Artifactory's build webhooks do not say.
  */
-import { buildKey } from './keys.js';
+import { buildKey, runKey } from './keys.js';
 import type { ArtifactBuildRule, Entity, EntityRelation, TraceEvent } from './model.js';
 
 interface CompiledRule {
@@ -25,8 +25,10 @@ export function checkArtifactBuildRule(rule: ArtifactBuildRule): string[] {
   }
   const groups = new Set([...rule.match.matchAll(/\(\?<([A-Za-z_][A-Za-z0-9_]*)>/g)].map((m) => m[1]!));
   const problems: string[] = [];
-  for (const field of ['ci', 'job', 'number'] as const) {
-    for (const m of rule[field].matchAll(/\$<([^>]*)>/g)) {
+  if (rule.run === undefined ? rule.job === undefined || rule.number === undefined : rule.job !== undefined || rule.number !== undefined)
+    problems.push('run: give either job and number (<ci>/<job>#<number>) or run (<ci>/run/<run>)');
+  for (const field of ['ci', 'job', 'number', 'run'] as const) {
+    for (const m of (rule[field] ?? '').matchAll(/\$<([^>]*)>/g)) {
       if (!groups.has(m[1]!))
         problems.push(`${field}: uses $<${m[1]}> but match has no group named "${m[1]}" (groups: ${[...groups].join(', ') || 'none'})`);
     }
@@ -57,10 +59,16 @@ export function buildByRules(rules: readonly ArtifactBuildRule[], keys: readonly
       const m = match.exec(key);
       if (!m) continue;
       const groups = m.groups ?? {};
-      const number = fill(rule.number, groups);
-      const job = fill(rule.job, groups);
       const ci = fill(rule.ci, groups);
-      if (!/^\d+$/.test(number) || job === '' || ci === '') continue;
+      if (ci === '') continue;
+      if (rule.run !== undefined) {
+        const run = fill(rule.run, groups);
+        if (run === '' || run.includes('/')) continue;
+        return runKey(ci, run);
+      }
+      const number = fill(rule.number ?? '', groups);
+      const job = fill(rule.job ?? '', groups);
+      if (!/^\d+$/.test(number) || job === '') continue;
       return buildKey(ci, job, number);
     }
   }

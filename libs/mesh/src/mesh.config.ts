@@ -30,7 +30,13 @@ export function neo4jMemory(
 }
 
 /** A rule naming a CI build by another tool's key (the correlator checks it at start). */
-const buildRule = z.strictObject({ match: z.string(), ci: z.string(), job: z.string(), number: z.string() });
+const buildRule = z.strictObject({
+  match: z.string(),
+  ci: z.string(),
+  job: z.string().optional(),
+  number: z.string().optional(),
+  run: z.string().optional(),
+});
 
 const sourceSchema = z.strictObject({
   name: identifier,

@@ -172,6 +172,28 @@ describe('Artifactory webhooks', () => {
     assert.ok(jenkins.entities.some((e) => e.label === 'Build' && e.key === builds[0]!.key));
   });
 
+  it('joins a build-info published by setup-jfrog-cli (workflow name, run number) to the GitHub Actions run', () => {
+    const run = load('github')['workflow-run.completed.json'];
+    const gh = single(
+      parseMessage(message('github', run, { headers: { 'x-not-event': 'workflow_run', 'x-not-delivery-id': 'd-1' } })),
+    );
+    // setup-jfrog-cli records `github.workflow` (the name, else the file's path) and `github.run_number`.
+    const workflow = (run['workflow_run']['name'] as string) || (run['workflow_run']['path'] as string);
+    const sample = artifactory['build-uploaded.json'];
+    const buildInfo = { ...sample, data: { ...sample['data'], build_name: workflow, build_number: String(run['workflow_run']['run_number']) } };
+    const rules = [
+      {
+        match: '^artifacts\\.lund\\.example\\.com/(?<workflow>[^#]+)#(?<number>\\d+)$',
+        ci: 'github.com/octo-org/octo-repo/actions/workflows/$<workflow>',
+        run: '$<number>',
+      },
+    ];
+    const ev = single(parseMessage(message('artifactory', buildInfo), { buildInfoBuilds: rules }));
+    const key = ev.entities.find((e) => e.label === 'Build')!.key;
+    const actions = gh.entities.find((e) => e.label === 'Build' && e.key === 'github.com/octo-org/octo-repo/actions/run/289782451');
+    assert.ok(actions?.aliases?.includes(key), `${key} is a key of the Actions run`);
+  });
+
   it('keeps the build-info key when no buildInfoBuilds rule matches', () => {
     const ev = single(
       parseMessage(message('artifactory', artifactory['build-uploaded.json']), {
