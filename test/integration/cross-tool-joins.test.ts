@@ -240,7 +240,12 @@ describe('joins across tools: a JFrog build-info and CDEvents links into another
   const job = `platform/app-${run}`;
   const jenkinsKey = `ci.lund.example.com/jenkins/${job}#3`;
   const rules: ArtifactBuildRule[] = [
-    { match: '^artifacts\\.lund\\.example\\.com/(?<job>[^#]+)#(?<number>\\d+)$', ci: 'ci.lund.example.com/jenkins', job: '$<job>', number: '$<number>' },
+    {
+      match: '^artifacts\\.lund\\.example\\.com/(?<job>[^#]+)#(?<number>\\d+)$',
+      ci: 'ci.lund.example.com/jenkins',
+      job: '$<job>',
+      number: '$<number>',
+    },
   ];
   const parse = (routingKey: string, body: Json, headers: Record<string, string> = {}): TraceEvent[] => {
     const r = parseMessage({ body: Buffer.from(JSON.stringify(body)), headers, routingKey }, { buildInfoBuilds: rules });
@@ -283,7 +288,11 @@ describe('joins across tools: a JFrog build-info and CDEvents links into another
         ...pr['subject'],
         id: `app-${run}-3`,
         source: ciSource,
-        content: { ...pr['subject']['content'], uri: `https://ci.lund.example.com/jenkins/job/platform/job/app-${run}/3/`, outcome: 'success' },
+        content: {
+          ...pr['subject']['content'],
+          uri: `https://ci.lund.example.com/jenkins/job/platform/job/app-${run}/3/`,
+          outcome: 'success',
+        },
       },
     });
   const ts = sample('cdevents', 'conformance-v0.5-testsuiterun-finished.json');

@@ -156,7 +156,9 @@ describe('Artifactory webhooks', () => {
       ['ci.lund.example.com/jenkins/platform/sample_build_name#1'],
     );
     assert.equal(builds[0]!.props['buildInfo'], 'artifacts.lund.example.com/sample_build_name#1');
-    assert.deepEqual(ev.about, [{ entity: { label: 'Build', key: 'ci.lund.example.com/jenkins/platform/sample_build_name#1' }, role: 'uploaded' }]);
+    assert.deepEqual(ev.about, [
+      { entity: { label: 'Build', key: 'ci.lund.example.com/jenkins/platform/sample_build_name#1' }, role: 'uploaded' },
+    ]);
     assert.equal(ev.props['ciBuild'], 'ci.lund.example.com/jenkins/platform/sample_build_name#1');
     // The Jenkins parser keys that build the same way (mq-notifier's url).
     const jenkins = single(
@@ -174,13 +176,14 @@ describe('Artifactory webhooks', () => {
 
   it('joins a build-info published by setup-jfrog-cli (workflow name, run number) to the GitHub Actions run', () => {
     const run = load('github')['workflow-run.completed.json'];
-    const gh = single(
-      parseMessage(message('github', run, { headers: { 'x-not-event': 'workflow_run', 'x-not-delivery-id': 'd-1' } })),
-    );
+    const gh = single(parseMessage(message('github', run, { headers: { 'x-not-event': 'workflow_run', 'x-not-delivery-id': 'd-1' } })));
     // setup-jfrog-cli records `github.workflow` (the name, else the file's path) and `github.run_number`.
     const workflow = (run['workflow_run']['name'] as string) || (run['workflow_run']['path'] as string);
     const sample = artifactory['build-uploaded.json'];
-    const buildInfo = { ...sample, data: { ...sample['data'], build_name: workflow, build_number: String(run['workflow_run']['run_number']) } };
+    const buildInfo = {
+      ...sample,
+      data: { ...sample['data'], build_name: workflow, build_number: String(run['workflow_run']['run_number']) },
+    };
     const rules = [
       {
         match: '^artifacts\\.lund\\.example\\.com/(?<workflow>[^#]+)#(?<number>\\d+)$',
