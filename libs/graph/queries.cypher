@@ -7,26 +7,18 @@ MERGE (k:CdeventsContextLock {id: id})
 WITH collect(k) AS locks
 FOREACH (k IN locks | DELETE k);
 
-// libs/graph/src/cdevents-links.ts JOIN_NEW_LINKS
+// libs/graph/src/cdevents-links.ts FIND_FOR_NEW_LINKS
 UNWIND $links AS l
 MATCH (p:Event:Placeholder {id: l.to})
 SET p.contextId = l.contextId
 WITH p, l
 OPTIONAL MATCH (e:Event {contextId: l.contextId})
   WHERE e.format = 'cdevents' AND NOT e:Placeholder AND (l.global OR (l.chainId IS NOT NULL AND e.chainId = l.chainId))
-WITH p, l, collect(e) AS found
+WITH p, l, collect(e.id) AS found
 WHERE size(found) = 1
-WITH p, l, found[0] AS e
-MATCH (a:Event {id: l.from})-[r]->(p)
-  WHERE type(r) = l.type
-MERGE (a)-[moved:$(l.type)]->(e)
-  ON CREATE SET moved.illegal = r.illegal
-DELETE r
-WITH DISTINCT p
-WHERE NOT EXISTS { ()-->(p) }
-DELETE p;
+RETURN l.from AS from, l.type AS type, p.id AS placeholder, found[0] AS target;
 
-// libs/graph/src/cdevents-links.ts JOIN_WAITING_LINKS
+// libs/graph/src/cdevents-links.ts FIND_WAITING_LINKS
 UNWIND $events AS ev
 MATCH (p:Event:Placeholder {contextId: ev.contextId})
 MATCH (e:Event {id: ev.id})
@@ -35,12 +27,21 @@ WITH p, e, ev
 WHERE COUNT { (o:Event {contextId: ev.contextId}) WHERE o.format = 'cdevents' AND NOT o:Placeholder } = 1
 MATCH (a:Event)-[r]->(p)
   WHERE ev.global OR (a.chainId IS NOT NULL AND a.chainId = e.chainId)
-MERGE (a)-[moved:$(type(r))]->(e)
-  ON CREATE SET moved.illegal = r.illegal
-DELETE r
-WITH DISTINCT p
+RETURN a.id AS from, type(r) AS type, p.id AS placeholder, e.id AS target;
+
+// libs/graph/src/cdevents-links.ts DROP_EMPTY_PLACEHOLDERS
+UNWIND $ids AS id
+MATCH (p:Event:Placeholder {id: id})
 WHERE NOT EXISTS { ()-->(p) }
 DELETE p;
+
+// libs/graph/src/cdevents-links.ts joinCdeventsLinks
+UNWIND $moves AS m
+MATCH (a:Event {id: m.from})-[r:${cypherIdent(type)}]->(p:Event:Placeholder {id: m.placeholder})
+MATCH (e:Event {id: m.target})
+MERGE (a)-[moved:${cypherIdent(type)}]->(e)
+  ON CREATE SET moved.illegal = r.illegal
+DELETE r;
 
 // libs/graph/src/deliveries.ts DeliveryReads.inWindow.rows
 MATCH (e:Event) WHERE e.time >= datetime($from) AND e.time < datetime($to) AND e.stage = $stage AND NOT e:Placeholder
