@@ -56,10 +56,21 @@ describe('cdeventsJoinRows', () => {
     assert.deepEqual(rows.contextIds, ['271069a8-fc18-44f1-b38f-9d70a1695819', ci, 'run-7']);
   });
 
-  it('leaves out other formats and links to other ids, and a batch without CDEvents needs no join', () => {
+  it('leaves out other formats, links to other ids and short ids outside a chain; a batch without CDEvents needs no join', () => {
     const eiffel = { ...event('e1', [{ type: 'CAUSE', target: 'e0' }]), format: 'eiffel' as const };
     assert.deepEqual(cdeventsJoinRows([eiffel]), { links: [], events: [], contextIds: [] });
-    const noChain = cdeventsJoinRows([event('cdevents:/a|1', [{ type: 'PATH', target: 'cdevents:/a|0' }])]);
-    assert.equal(noChain.links[0]!.chainId, null);
+    // Without a chain, only UUIDs can join another source's event.
+    const noChain = cdeventsJoinRows([
+      event('cdevents:/a|1', [
+        { type: 'PATH', target: 'cdevents:/a|0' },
+        { type: 'TRIGGER', target: `cdevents:/a|${ci}` },
+      ]),
+    ]);
+    assert.deepEqual(noChain.events, []);
+    assert.deepEqual(
+      noChain.links.map((l) => [l.type, l.chainId, l.global]),
+      [['TRIGGER', null, true]],
+    );
+    assert.deepEqual(noChain.contextIds, [ci]);
   });
 });

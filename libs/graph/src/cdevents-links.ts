@@ -46,17 +46,19 @@ export function cdeventsJoinRows(events: readonly TraceEvent[]): CdeventsJoinRow
   const rows: { links: LinkRow[]; events: EventRow[] } = { links: [], events: [] };
   for (const e of events) {
     const self = parseCdeventsEventId(e.id);
-    if (self) rows.events.push({ id: e.id, contextId: self.contextId, global: globalContextId(self.contextId) });
-    const chain = e.props['chainId'];
+    const chain = typeof e.props['chainId'] === 'string' && e.props['chainId'] !== '' ? e.props['chainId'] : null;
+    // An event or link with a short context id and no chain can join nothing of another source: left out.
+    if (self && (globalContextId(self.contextId) || chain !== null))
+      rows.events.push({ id: e.id, contextId: self.contextId, global: globalContextId(self.contextId) });
     for (const l of e.links) {
       const ref = parseCdeventsEventId(l.target);
-      if (!ref) continue;
+      if (!ref || !(globalContextId(ref.contextId) || chain !== null)) continue;
       rows.links.push({
         from: e.id,
         to: l.target,
         type: l.type,
         contextId: ref.contextId,
-        chainId: typeof chain === 'string' && chain !== '' ? chain : null,
+        chainId: chain,
         global: globalContextId(ref.contextId),
       });
     }
