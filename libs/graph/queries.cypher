@@ -1,6 +1,48 @@
 // Every Cypher statement the apps send, by file and function (libs/graph/src/queries.spec.ts writes it).
 // ${…} is a part put in from code: labels and property names from fixed lists, never request text.
 
+// libs/graph/src/cdevents-links.ts LOCK_CONTEXT_IDS
+UNWIND $ids AS id
+MERGE (k:CdeventsContextLock {id: id})
+WITH collect(k) AS locks
+FOREACH (k IN locks | DELETE k);
+
+// libs/graph/src/cdevents-links.ts FIND_FOR_NEW_LINKS
+UNWIND $links AS l
+MATCH (p:Event:Placeholder {id: l.to})
+SET p.contextId = l.contextId
+WITH p, l
+OPTIONAL MATCH (e:Event {contextId: l.contextId})
+  WHERE e.format = 'cdevents' AND NOT e:Placeholder AND (l.global OR (l.chainId IS NOT NULL AND e.chainId = l.chainId))
+WITH p, l, collect(e.id) AS found
+WHERE size(found) = 1
+RETURN l.from AS from, l.type AS type, p.id AS placeholder, found[0] AS target;
+
+// libs/graph/src/cdevents-links.ts FIND_WAITING_LINKS
+UNWIND $events AS ev
+MATCH (p:Event:Placeholder {contextId: ev.contextId})
+MATCH (e:Event {id: ev.id})
+  WHERE NOT e:Placeholder
+WITH p, e, ev
+WHERE COUNT { (o:Event {contextId: ev.contextId}) WHERE o.format = 'cdevents' AND NOT o:Placeholder } = 1
+MATCH (a:Event)-[r]->(p)
+  WHERE ev.global OR (a.chainId IS NOT NULL AND a.chainId = e.chainId)
+RETURN a.id AS from, type(r) AS type, p.id AS placeholder, e.id AS target;
+
+// libs/graph/src/cdevents-links.ts DROP_EMPTY_PLACEHOLDERS
+UNWIND $ids AS id
+MATCH (p:Event:Placeholder {id: id})
+WHERE NOT EXISTS { ()-->(p) }
+DELETE p;
+
+// libs/graph/src/cdevents-links.ts joinCdeventsLinks
+UNWIND $moves AS m
+MATCH (a:Event {id: m.from})-[r:${cypherIdent(type)}]->(p:Event:Placeholder {id: m.placeholder})
+MATCH (e:Event {id: m.target})
+MERGE (a)-[moved:${cypherIdent(type)}]->(e)
+  ON CREATE SET moved.illegal = r.illegal
+DELETE r;
+
 // libs/graph/src/deliveries.ts DeliveryReads.inWindow.rows
 MATCH (e:Event) WHERE e.time >= datetime($from) AND e.time < datetime($to) AND e.stage = $stage AND NOT e:Placeholder
 WITH e ORDER BY e.time, e.id LIMIT $limit

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { INestApplication } from '@nestjs/common';
@@ -21,6 +21,7 @@ const sample = (format: string, file: string): Json => JSON.parse(readFileSync(`
  * sample payloads (given this run's repository and shas) and written to a real Neo4j: a commit on a
  * feature branch, merged through a pull request, continues through the merge commit's build,
  * deployment and tests, and its journey stops where its tests failed after the staging deployment.
+ * Then a Jenkins build that JFrog's build-info and a test tool's CDEvents name in their own ways.
  */
 describe('joins across tools: a feature-branch commit through its merge', () => {
   let graph: GraphRepository;
@@ -219,5 +220,165 @@ describe('joins across tools: a feature-branch commit through its merge', () => 
         j.events.some((e) => e.id === id),
         id,
       );
+  });
+});
+
+/**
+ * A Jenkins build of a commit, the build-info JFrog recorded for it (by build name and number, no CI server)
+ * and the CI's CDEvents pipeline run, which test runs of a test tool (another CDEvents source) link to by
+ * context id, before and after the pipeline run arrives. The JFrog event joins the Jenkins build through a
+ * `buildInfoBuilds` rule; the test runs' links join the CI's event instead of waiting on placeholders.
+ */
+describe('joins across tools: a JFrog build-info and CDEvents links into another tool', () => {
+  let graph: GraphRepository;
+  let journeys: Journeys;
+  let app: INestApplication;
+  let url: string;
+  const run = randomBytes(4).toString('hex');
+  const commit = createHash('sha1').update(`${run}build-info`).digest('hex');
+  const repoUrl = `https://github.com/acme/build-info-${run}.git`;
+  const job = `platform/app-${run}`;
+  const jenkinsKey = `ci.lund.example.com/jenkins/${job}#3`;
+  const rules: ArtifactBuildRule[] = [
+    {
+      match: '^artifacts\\.lund\\.example\\.com/(?<job>[^#]+)#(?<number>\\d+)$',
+      ci: 'ci.lund.example.com/jenkins',
+      job: '$<job>',
+      number: '$<number>',
+    },
+  ];
+  const parse = (routingKey: string, body: Json, headers: Record<string, string> = {}): TraceEvent[] => {
+    const r = parseMessage({ body: Buffer.from(JSON.stringify(body)), headers, routingKey }, { buildInfoBuilds: rules });
+    assert.ok(r.ok, JSON.stringify(r));
+    return [...r.events];
+  };
+
+  const j = sample('jenkins', 'completed-success.json');
+  const jenkins = parse(
+    'site.site-b.jenkins.jenkins',
+    {
+      ...j,
+      url: `https://ci.lund.example.com/jenkins/job/platform/job/app-${run}/3/`,
+      build_job_name: job,
+      build_number: 3,
+      parameters: [`GIT_URL=${repoUrl}`, `GIT_COMMIT=${commit}`, 'GIT_BRANCH=origin/main'],
+    },
+    { 'x-not-received-at': '2031-04-01T10:05:00Z' },
+  );
+  // JFrog's documented build-info upload, for this run's build name and number (Jenkins JFrog plugin: JOB_NAME, BUILD_NUMBER).
+  const b = sample('artifactory', 'build-uploaded.json');
+  const buildInfo = parse(
+    'site.site-b.artifacts.artifactory',
+    { ...b, data: { ...b['data'], build_name: job, build_number: '3', build_started: '2031-04-01T10:01:00.000+0000' } },
+    { 'x-not-delivery-id': `build-info-${run}`, 'x-not-received-at': '2031-04-01T10:06:00Z' },
+  );
+
+  // The spec's conformance examples, given this run's sources and context ids. The CI's pipeline run names the
+  // Jenkins build by its URL; its started event has a context id that is not a UUID (unique in its source only).
+  const ciSource = `/ci/lund-${run}`;
+  const testSource = `/testkube/lund-${run}`;
+  const chain = randomUUID();
+  const finishedId = randomUUID();
+  const startedId = `pipeline-${run}-started`;
+  const pr = sample('cdevents', 'conformance-v0.5-pipelinerun-finished.json');
+  const pipelineRun = (id: string, timestamp: string): TraceEvent[] =>
+    parse('site.site-b.ci.cdevents', {
+      context: { ...pr['context'], id, source: ciSource, chainId: chain, timestamp, links: [] },
+      subject: {
+        ...pr['subject'],
+        id: `app-${run}-3`,
+        source: ciSource,
+        content: {
+          ...pr['subject']['content'],
+          uri: `https://ci.lund.example.com/jenkins/job/platform/job/app-${run}/3/`,
+          outcome: 'success',
+        },
+      },
+    });
+  const ts = sample('cdevents', 'conformance-v0.5-testsuiterun-finished.json');
+  const suiteRun = (name: string, links: Json[], chainId: string, timestamp: string): TraceEvent[] =>
+    parse('site.site-b.tests.cdevents', {
+      context: { ...ts['context'], id: randomUUID(), source: testSource, chainId, timestamp, links },
+      subject: { ...ts['subject'], id: `${name}-${run}`, source: testSource },
+    });
+  // The test tool links as the spec's sample does (TRIGGER, PATH, END), to the CI's event instead.
+  const toFinished = (ts['context']['links'] as Json[]).map((l) =>
+    l['target'] ? { ...l, target: { contextId: finishedId } } : { ...l, from: { contextId: finishedId } },
+  );
+  const finished = pipelineRun(finishedId, '2031-04-01T10:06:30Z');
+  const started = pipelineRun(startedId, '2031-04-01T10:02:00Z');
+  const suiteBefore = suiteRun('suite-before', toFinished, chain, '2031-04-01T10:07:00Z');
+  const suiteAfter = suiteRun('suite-after', toFinished, randomUUID(), '2031-04-01T10:08:00Z');
+  const sameChain = suiteRun('same-chain', [{ linkType: 'PATH', from: { contextId: startedId } }], chain, '2031-04-01T10:09:00Z');
+  const otherChain = suiteRun('other-chain', [{ linkType: 'PATH', from: { contextId: startedId } }], randomUUID(), '2031-04-01T10:09:30Z');
+
+  const linked = async (from: string, type: string): Promise<Array<{ id: string; placeholder: boolean }>> =>
+    graph.read<{ id: string; placeholder: boolean }>(
+      'MATCH (:Event {id: $from})-[l]->(t:Event) WHERE type(l) = $type RETURN t.id AS id, t:Placeholder AS placeholder',
+      { from, type },
+    );
+
+  before(async () => {
+    const status = await testStatus();
+    const neo4j = { url: status.neo4j.bolt, user: status.neo4j.user, password: status.neo4j.password, database: 'neo4j' };
+    graph = new GraphRepository(neo4j);
+    await graph.ensureSchema();
+    const config = explorerConfigSchema.parse({ neo4j, http: { port: 1 }, auth: { tokens: [TOKEN] }, logLevel: 'error' });
+    journeys = new Journeys(graph, new WalkReads(graph), () => config.limits);
+    // The test runs first (their links wait), then the CI, the build-info and the build, then another test run;
+    // then the first test runs again (a redelivery: their links land on placeholders once more).
+    await graph.writeEvents([...suiteBefore, ...sameChain, ...otherChain]);
+    await graph.writeEvents([...finished, ...started, ...buildInfo, ...jenkins]);
+    await graph.writeEvents(suiteAfter);
+    await graph.writeEvents([...suiteBefore, ...sameChain, ...otherChain]);
+    await journeys.drain();
+    assert.ok(await journeys.settled(60_000), 'the journey model took in every event written');
+    app = await NestFactory.create(ExplorerModule.forConfig(config), { logger: new JsonLogger('explorer', 'error') });
+    await app.listen(0, '127.0.0.1');
+    url = await app.getUrl();
+  });
+  after(async () => {
+    await app?.close();
+    await graph?.onModuleDestroy();
+  });
+
+  it('makes the JFrog build-info event about the Jenkins build its build name and number name', async () => {
+    assert.equal(buildInfo[0]!.props['ciBuild'], jenkinsKey);
+    const rows = await graph.read<{ key: string; events: string[] }>(
+      `MATCH (:Alias {id: $alias})-[:ALIAS_OF]->(b:Build) MATCH (e:Event)-[:ABOUT]->(b) RETURN b.key AS key, collect(e.id) AS events`,
+      { alias: `Build|${jenkinsKey}` },
+    );
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0]!.key, jenkinsKey);
+    for (const id of [...jenkins, ...buildInfo, ...finished].map((e) => e.id)) assert.ok(rows[0]!.events.includes(id), id);
+  });
+
+  it("points a test tool's links at the CI's event, whichever arrived first, and leaves no placeholder for them", async () => {
+    for (const ev of [...suiteBefore, ...suiteAfter]) {
+      for (const type of ['TRIGGER', 'PATH', 'END']) {
+        assert.deepEqual(await linked(ev.id, type), [{ id: finished[0]!.id, placeholder: false }], `${ev.id} ${type}`);
+      }
+    }
+    const left = await graph.read<{ n: number }>('MATCH (p:Placeholder) WHERE p.id STARTS WITH $prefix RETURN count(p) AS n', {
+      prefix: `cdevents:${testSource}|${finishedId}`,
+    });
+    assert.equal(left[0]!.n, 0);
+  });
+
+  it('joins a context id that is not a UUID only within the chain of the linking event', async () => {
+    assert.deepEqual(await linked(sameChain[0]!.id, 'PATH'), [{ id: started[0]!.id, placeholder: false }]);
+    assert.deepEqual(await linked(otherChain[0]!.id, 'PATH'), [{ id: `cdevents:${testSource}|${startedId}`, placeholder: true }]);
+  });
+
+  it("carries the commit's journey through the Jenkins build to the build-info and the test tool's runs", async () => {
+    const res = await fetch(`${url}/api/v1/trace/commit/${commit}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    assert.equal(res.status, 200);
+    const body = (await res.json()) as Json;
+    const reached = new Set(body['events'].map((e: { id: string }) => e.id));
+    for (const ev of [...jenkins, ...buildInfo, ...finished, ...suiteBefore, ...suiteAfter]) assert.ok(reached.has(ev.id), ev.id);
+    assert.deepEqual(
+      body['builds'].map((x: { key: string }) => x.key),
+      [jenkinsKey],
+    );
   });
 });

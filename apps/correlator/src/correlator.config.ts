@@ -2,13 +2,17 @@ import { amqpUrl, httpSchema, neo4jSchema } from '@not/config';
 import { checkArtifactBuildRule } from '@not/events';
 import { z } from 'zod';
 
-/** Which build produced an artifact, by the artifact's keys (see libs/events provenance.ts and docs/graph-model.md). */
-const artifactBuildRule = z
+/**
+ * A CI build named by another tool's key: which build produced an artifact, by the artifact's keys, or which
+ * build a JFrog build-info describes, by its key (see libs/events provenance.ts and docs/graph-model.md).
+ */
+const buildRule = z
   .strictObject({
     match: z.string().min(1),
     ci: z.string().min(1),
-    job: z.string().min(1),
-    number: z.string().min(1),
+    job: z.string().min(1).optional(),
+    number: z.string().min(1).optional(),
+    run: z.string().min(1).optional(),
   })
   .superRefine((rule, ctx) => {
     for (const problem of checkArtifactBuildRule(rule)) {
@@ -49,7 +53,8 @@ export const correlatorConfigSchema = z.strictObject({
         .default(1024 * 1024),
       workItemPatterns: z.array(z.string()).optional(),
       repositoryAliases: z.record(z.string(), z.string()).optional(),
-      artifactBuilds: z.array(artifactBuildRule).optional(),
+      artifactBuilds: z.array(buildRule).optional(),
+      buildInfoBuilds: z.array(buildRule).optional(),
     })
     .default({ maxBytes: 1024 * 1024 }),
   /** The journey read model (docs/architecture.md, "Journeys"), brought up to date after each batch. */

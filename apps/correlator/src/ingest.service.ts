@@ -36,6 +36,7 @@ export class IngestService {
       workItemPatterns: p.workItemPatterns,
       repositoryAliases: p.repositoryAliases,
       artifactBuilds: p.artifactBuilds,
+      buildInfoBuilds: p.buildInfoBuilds,
     };
   }
 

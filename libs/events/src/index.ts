@@ -39,6 +39,6 @@ export {
   type EiffelTypeRules,
 } from './eiffel/eiffel-legality.js';
 export { EIFFEL_RUN_INSTANCE } from './eiffel/eiffel.parser.js';
-export { applyArtifactBuilds, checkArtifactBuildRule, producingBuild } from './provenance.js';
-export { cdeventsEventId } from './cdevents/cdevents.parser.js';
+export { applyArtifactBuilds, checkArtifactBuildRule, buildByRules } from './provenance.js';
+export { cdeventsEventId, globalContextId, parseCdeventsEventId } from './cdevents/cdevents-ids.js';
 export { realisticChanges, type RealisticOptions, type StreamEvent } from './synthetic-stream.js';

@@ -193,15 +193,31 @@ export interface ParseOptions {
    * (as in `String.prototype.replace`; `${…}` in config files is an environment variable).
    */
   readonly artifactBuilds?: readonly ArtifactBuildRule[];
+  /**
+   * Which CI build a JFrog build-info names, for Artifactory's `build` webhooks (they say only `build_name` and
+   * `build_number`, not the CI server): the first rule whose `match` matches the build-info's key
+   * `<platform host>/<build_name>#<build_number>` makes the event about the build `buildKey(ci, job, number)`
+   * (the key the CI's own events give it) instead, `$<name>` being the match's named groups as in `artifactBuilds`.
+   */
+  readonly buildInfoBuilds?: readonly ArtifactBuildRule[];
 }
 
+/** A rule that names a CI build from another tool's key for it (see `artifactBuilds`, `buildInfoBuilds`). */
 export interface ArtifactBuildRule {
-  /** A regular expression over an artifact key (`purl:pkg:maven/com.acme/app@1.4.128`, `path:raw/app/128/app.tgz`, `sha256:…`). */
+  /**
+   * A regular expression over the other tool's key: an artifact key (`purl:pkg:maven/com.acme/app@1.4.128`,
+   * `path:raw/app/128/app.tgz`, `sha256:…`) or a JFrog build-info key (`artifacts.example.com/platform/app#128`).
+   */
   readonly match: string;
   /** The CI instance, e.g. `ci.example.com/jenkins`. */
   readonly ci: string;
-  /** The job, e.g. `platform/app` or `$<job>`. */
-  readonly job: string;
+  /** The job, e.g. `platform/app` or `$<job>`; with `number`, the build is `<ci>/<job>#<number>`. */
+  readonly job?: string;
   /** The build number, e.g. `$<number>`. */
-  readonly number: string;
+  readonly number?: string;
+  /**
+   * Instead of job and number: the run id of a CI that keys its runs `<ci>/run/<id>` (GitHub Actions, GitLab
+   * pipelines, CDEvents runs), e.g. `$<run>`.
+   */
+  readonly run?: string;
 }

@@ -1,11 +1,12 @@
 /**
- * Artifact provenance by rule: artifact repositories' webhooks do not say which build produced an
+ * Builds by rule. Artifact provenance: artifact repositories' webhooks do not say which build produced an
  * artifact, but most organisations put the build into the artifact's version or path by convention
  * (`1.4.<build number>`, `raw/app/128/app.tgz`). A rule says that convention once, in the correlator's
  * configuration, and every artifact event then carries the `Build -PRODUCED-> Artifact` relation that
- * joins the artifact to the build's commit.
+ * joins the artifact to the build's commit. The same kind of rule names the CI build behind a JFrog
+ * build-info (`<platform host>/<build_name>#<build_number>`), which Artifactory's build webhooks do not say.
  */
-import { buildKey } from './keys.js';
+import { buildKey, runKey } from './keys.js';
 import type { ArtifactBuildRule, Entity, EntityRelation, TraceEvent } from './model.js';
 
 interface CompiledRule {
@@ -24,8 +25,10 @@ export function checkArtifactBuildRule(rule: ArtifactBuildRule): string[] {
   }
   const groups = new Set([...rule.match.matchAll(/\(\?<([A-Za-z_][A-Za-z0-9_]*)>/g)].map((m) => m[1]!));
   const problems: string[] = [];
-  for (const field of ['ci', 'job', 'number'] as const) {
-    for (const m of rule[field].matchAll(/\$<([^>]*)>/g)) {
+  if (rule.run === undefined ? rule.job === undefined || rule.number === undefined : rule.job !== undefined || rule.number !== undefined)
+    problems.push('run: give either job and number (<ci>/<job>#<number>) or run (<ci>/run/<run>)');
+  for (const field of ['ci', 'job', 'number', 'run'] as const) {
+    for (const m of (rule[field] ?? '').matchAll(/\$<([^>]*)>/g)) {
       if (!groups.has(m[1]!))
         problems.push(`${field}: uses $<${m[1]}> but match has no group named "${m[1]}" (groups: ${[...groups].join(', ') || 'none'})`);
     }
@@ -46,17 +49,26 @@ function fill(template: string, groups: Record<string, string | undefined>): str
   return template.replace(/\$<([^>]*)>/g, (_, name: string) => groups[name] ?? '');
 }
 
-/** The build that produced an artifact with these keys, by the first matching rule. */
-export function producingBuild(rules: readonly ArtifactBuildRule[], keys: readonly string[]): string | undefined {
+/**
+ * The build the first rule matching one of these keys names: the build that produced an artifact with these
+ * keys (`artifactBuilds`), or the CI build a JFrog build-info describes (`buildInfoBuilds`).
+ */
+export function buildByRules(rules: readonly ArtifactBuildRule[], keys: readonly string[]): string | undefined {
   for (const { match, rule } of compile(rules)) {
     for (const key of keys) {
       const m = match.exec(key);
       if (!m) continue;
       const groups = m.groups ?? {};
-      const number = fill(rule.number, groups);
-      const job = fill(rule.job, groups);
       const ci = fill(rule.ci, groups);
-      if (!/^\d+$/.test(number) || job === '' || ci === '') continue;
+      if (ci === '') continue;
+      if (rule.run !== undefined) {
+        const run = fill(rule.run, groups);
+        if (run === '' || run.includes('/')) continue;
+        return runKey(ci, run);
+      }
+      const number = fill(rule.number ?? '', groups);
+      const job = fill(rule.job ?? '', groups);
+      if (!/^\d+$/.test(number) || job === '') continue;
       return buildKey(ci, job, number);
     }
   }
@@ -71,7 +83,7 @@ export function applyArtifactBuilds(events: TraceEvent[], rules: readonly Artifa
     const relations: EntityRelation[] = [];
     for (const ent of ev.entities) {
       if (ent.label !== 'Artifact') continue;
-      const build = producingBuild(rules, [ent.key, ...(ent.aliases ?? [])]);
+      const build = buildByRules(rules, [ent.key, ...(ent.aliases ?? [])]);
       if (!build) continue;
       const already = ev.relations.some((r) => r.type === 'PRODUCED' && r.to.key === ent.key && r.from.key === build);
       if (already) continue;

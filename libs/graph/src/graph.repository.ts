@@ -3,6 +3,7 @@ import { StartupError, type Neo4jConfig } from '@not/config';
 import neo4j, { type BookmarkManager, type Driver, type ManagedTransaction, type QueryResult, type RecordShape } from 'neo4j-driver';
 import { Histogram, type Registry } from 'prom-client';
 import { toBatchRows, type AliasedRow, type BatchRows, type StoredEvent } from './batch-rows.js';
+import { cdeventsJoinRows, joinCdeventsLinks } from './cdevents-links.js';
 import { ALIASED_LABELS, aliasId, keyRank, rankKeys } from './entity-keys.js';
 import { cypherIdent, SCHEMA_STATEMENTS } from './graph.schema.js';
 import { MARK_JOURNEYS_PENDING } from './journey.js';
@@ -167,7 +168,18 @@ export class GraphRepository implements OnModuleDestroy {
   /** Writes a batch of events in one transaction; idempotent and order-free (see docs/graph-model.md). */
   async writeEvents(events: readonly StoredEvent[]): Promise<WriteResult> {
     const rows = toBatchRows(events);
-    return this.timed('write', () => this.session('WRITE').executeWrite((tx) => writeBatch(tx, rows)), 'GraphRepository.writeEvents');
+    // CDEvents links into another tool's events (cdevents-links.ts), once the batch's events and links are written.
+    const cdevents = cdeventsJoinRows(events);
+    return this.timed(
+      'write',
+      () =>
+        this.session('WRITE').executeWrite(async (tx) => {
+          const result = await writeBatch(tx, rows);
+          await joinCdeventsLinks(tx, cdevents);
+          return result;
+        }),
+      'GraphRepository.writeEvents',
+    );
   }
 
   /**

@@ -29,6 +29,10 @@ export const SCHEMA_STATEMENTS: readonly string[] = [
   'CREATE INDEX firing_status IF NOT EXISTS FOR (n:Firing) ON (n.status)',
   // Eiffel events waiting to be republished on the central Eiffel bus (few at any time).
   'CREATE INDEX event_outbox IF NOT EXISTS FOR (n:Event) ON (n.outbox)',
+  // CDEvents and the placeholders of CDEvents links by context id, and the per-context-id lock of the join
+  // between them (cdevents-links.ts).
+  'CREATE INDEX event_context_id IF NOT EXISTS FOR (n:Event) ON (n.contextId)',
+  'CREATE CONSTRAINT cdevents_context_lock IF NOT EXISTS FOR (n:CdeventsContextLock) REQUIRE n.id IS UNIQUE',
 ];
 
 const IDENT = /^[A-Z][A-Za-z0-9_]*$/;

@@ -29,6 +29,15 @@ export function neo4jMemory(
   };
 }
 
+/** A rule naming a CI build by another tool's key (the correlator checks it at start). */
+const buildRule = z.strictObject({
+  match: z.string(),
+  ci: z.string(),
+  job: z.string().optional(),
+  number: z.string().optional(),
+  run: z.string().optional(),
+});
+
 const sourceSchema = z.strictObject({
   name: identifier,
   format: z.enum(FORMATS),
@@ -71,7 +80,9 @@ export const meshConfigSchema = z
     correlator: z.strictObject({
       port,
       /** Passed to the correlator as `parse.artifactBuilds` (which build produced an artifact; docs/graph-model.md). */
-      artifactBuilds: z.array(z.strictObject({ match: z.string(), ci: z.string(), job: z.string(), number: z.string() })).optional(),
+      artifactBuilds: z.array(buildRule).optional(),
+      /** Passed to the correlator as `parse.buildInfoBuilds` (which CI build a JFrog build-info describes; docs/graph-model.md). */
+      buildInfoBuilds: z.array(buildRule).optional(),
     }),
     explorer: z.strictObject({
       port,

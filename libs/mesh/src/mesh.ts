@@ -401,11 +401,14 @@ export class Mesh {
     // neo4j:// (routing): what a cluster or Aura needs; the single local server answers it with itself in every role.
     const neo4j = { url: `neo4j://127.0.0.1:${this.cfg.neo4j.boltPort}`, user: 'neo4j', password: state.secrets.neo4jPassword };
     const write = (name: string, value: unknown): void => writeFileSync(join(dir, `${name}.yaml`), stringify(value), { mode: 0o600 });
+    const { artifactBuilds, buildInfoBuilds } = this.cfg.correlator;
     write('correlator', {
       // One URL per central node: the correlator connects to one and moves to another when it goes.
       amqp: { url: centrals.length === 1 ? centrals[0]!.amqpUrl() : centrals.map((n) => n.amqpUrl()) },
       neo4j,
-      ...(this.cfg.correlator.artifactBuilds ? { parse: { artifactBuilds: this.cfg.correlator.artifactBuilds } } : {}),
+      ...(artifactBuilds || buildInfoBuilds
+        ? { parse: { ...(artifactBuilds ? { artifactBuilds } : {}), ...(buildInfoBuilds ? { buildInfoBuilds } : {}) } }
+        : {}),
       http: { port: this.cfg.correlator.port },
     });
     write('explorer', {

@@ -5,7 +5,8 @@
  *   its `sha256` (else purl from the path's Maven or npm layout, else `path:<repo>/<path>`).
  *   Deploys and pushes are publications, moves and copies between repositories are promotions, deletions
  *   have the `deleted` phase.
- * - `build` uploaded / deleted / promoted: the build info of `<jpd_origin host>/<build_name>#<build_number>`.
+ * - `build` uploaded / deleted / promoted: the build info of `<jpd_origin host>/<build_name>#<build_number>`, or the
+ *   CI build a `buildInfoBuilds` rule says that build-info describes (JFrog does not name the CI server).
  * - `release_bundle` / `release_bundle_v2` events: a Release `<name>@<version>`.
  * - Other domains are kept as generic events. `data` may be an object or (newer event service) a JSON string.
  * - The id is `x-not-delivery-id`, else the body's `id`, else a hash of the body. Artifactory sends no
@@ -17,6 +18,7 @@ import { fail } from '../errors.js';
 import { asObject, isObject, optArray, optId, optNumber, optString, reqId, reqString, type Json, type JsonObject } from '../json.js';
 import { buildKey, normalizeHost, releaseKey } from '../keys.js';
 import type { Outcome, Phase, Stage, TraceEvent } from '../model.js';
+import { buildByRules } from '../provenance.js';
 import { isoFromText } from '../time.js';
 import { actionPhase, addArtifact } from './artifact-event.js';
 
@@ -103,15 +105,23 @@ export function parseArtifactory(ctx: ParseContext, body: Json): TraceEvent[] {
       const number = reqId(data, 'build_number', 'data');
       const started = optString(data, 'build_started', 'data');
       const instance = normalizeHost(origin ?? ctx.origin.source);
+      const buildInfo = buildKey(instance, name, number);
+      const startedAt = started ? isoFromText(started, 'data.build_started') : undefined;
+      // The CI build a rule says this build-info describes (JFrog names no CI server): the event is about that build.
+      const ci = ctx.options.buildInfoBuilds?.length ? buildByRules(ctx.options.buildInfoBuilds, [buildInfo]) : undefined;
       b.concerns(
-        b.entity('Build', buildKey(instance, name, number), {
-          job: name,
-          number,
-          startedAt: started ? isoFromText(started, 'data.build_started') : undefined,
-        }),
+        ci
+          ? b.entity('Build', ci, { buildInfo, buildInfoStartedAt: startedAt })
+          : b.entity('Build', buildInfo, { job: name, number, startedAt }),
         eventType,
       );
-      Object.assign(props, { buildName: name, buildNumber: number, buildRepository: optString(data, 'build_repo', 'data') });
+      Object.assign(props, {
+        buildName: name,
+        buildNumber: number,
+        buildRepository: optString(data, 'build_repo', 'data'),
+        buildInfo,
+        ciBuild: ci,
+      });
       stage = eventType === 'promoted' ? 'promotion' : 'publication';
       phase = eventType === 'promoted' ? 'finished' : actionPhase(eventType);
       outcome = phase === 'deleted' ? undefined : 'success';

@@ -128,6 +128,84 @@ describe('Artifactory webhooks', () => {
     assert.ok(ev.entities.some((e) => e.label === 'Build' && e.key === 'artifacts.lund.example.com/platform-app#128'));
   });
 
+  it("reads JFrog's documented build-info upload as a publication of the build it names", () => {
+    const ev = single(af(artifactory['build-uploaded.json']));
+    assert.equal(ev.type, 'build.uploaded');
+    assert.equal(ev.stage, 'publication');
+    // <jpd_origin host>/<build_name>#<build_number>: JFrog names no CI server.
+    const build = ev.entities.find((e) => e.label === 'Build');
+    assert.equal(build?.key, 'artifacts.lund.example.com/sample_build_name#1');
+    assert.equal(build?.props['startedAt'], '2020-06-18T11:40:49.869Z');
+    assert.equal(ev.props['ciBuild'], undefined);
+  });
+
+  it('makes a build-info event about the CI build a buildInfoBuilds rule names, with the key the CI parser gives it', () => {
+    const rules = [
+      { match: '^artifacts\\.oslo\\.example\\.com/', ci: 'elsewhere.example.com', job: 'x', number: '1' },
+      {
+        match: '^artifacts\\.lund\\.example\\.com/(?<job>[^#]+)#(?<number>\\d+)$',
+        ci: 'https://ci.lund.example.com:8443/jenkins/',
+        job: 'platform/$<job>',
+        number: '$<number>',
+      },
+    ];
+    const ev = single(parseMessage(message('artifactory', artifactory['build-uploaded.json']), { buildInfoBuilds: rules }));
+    const builds = ev.entities.filter((e) => e.label === 'Build');
+    assert.deepEqual(
+      builds.map((b) => b.key),
+      ['ci.lund.example.com/jenkins/platform/sample_build_name#1'],
+    );
+    assert.equal(builds[0]!.props['buildInfo'], 'artifacts.lund.example.com/sample_build_name#1');
+    assert.deepEqual(ev.about, [
+      { entity: { label: 'Build', key: 'ci.lund.example.com/jenkins/platform/sample_build_name#1' }, role: 'uploaded' },
+    ]);
+    assert.equal(ev.props['ciBuild'], 'ci.lund.example.com/jenkins/platform/sample_build_name#1');
+    // The Jenkins parser keys that build the same way (mq-notifier's url).
+    const jenkins = single(
+      parseMessage(
+        message('jenkins', {
+          ...load('jenkins')['completed-success.json'],
+          url: 'https://ci.lund.example.com:8443/jenkins/job/platform/job/sample_build_name/1/',
+          build_job_name: 'platform/sample_build_name',
+          build_number: 1,
+        }),
+      ),
+    );
+    assert.ok(jenkins.entities.some((e) => e.label === 'Build' && e.key === builds[0]!.key));
+  });
+
+  it('joins a build-info published by setup-jfrog-cli (workflow name, run number) to the GitHub Actions run', () => {
+    const run = load('github')['workflow-run.completed.json'];
+    const gh = single(parseMessage(message('github', run, { headers: { 'x-not-event': 'workflow_run', 'x-not-delivery-id': 'd-1' } })));
+    // setup-jfrog-cli records `github.workflow` (the name, else the file's path) and `github.run_number`.
+    const workflow = (run['workflow_run']['name'] as string) || (run['workflow_run']['path'] as string);
+    const sample = artifactory['build-uploaded.json'];
+    const buildInfo = {
+      ...sample,
+      data: { ...sample['data'], build_name: workflow, build_number: String(run['workflow_run']['run_number']) },
+    };
+    const rules = [
+      {
+        match: '^artifacts\\.lund\\.example\\.com/(?<workflow>[^#]+)#(?<number>\\d+)$',
+        ci: 'github.com/octo-org/octo-repo/actions/workflows/$<workflow>',
+        run: '$<number>',
+      },
+    ];
+    const ev = single(parseMessage(message('artifactory', buildInfo), { buildInfoBuilds: rules }));
+    const key = ev.entities.find((e) => e.label === 'Build')!.key;
+    const actions = gh.entities.find((e) => e.label === 'Build' && e.key === 'github.com/octo-org/octo-repo/actions/run/289782451');
+    assert.ok(actions?.aliases?.includes(key), `${key} is a key of the Actions run`);
+  });
+
+  it('keeps the build-info key when no buildInfoBuilds rule matches', () => {
+    const ev = single(
+      parseMessage(message('artifactory', artifactory['build-uploaded.json']), {
+        buildInfoBuilds: [{ match: '^other/', ci: 'ci.example.com', job: '$<job>', number: '1' }],
+      }),
+    );
+    assert.equal(ev.entities.find((e) => e.label === 'Build')?.key, 'artifacts.lund.example.com/sample_build_name#1');
+  });
+
   it('records a release bundle as a release', () => {
     const ev = single(
       af({

@@ -258,6 +258,28 @@ describe('CDEvents parser', () => {
     assert.equal(ev.outcome, 'failure');
   });
 
+  it("reads the spec's finished test suite run: its links by context id, pointed at its own source", () => {
+    const ev = single(parse(samples['conformance-v0.5-testsuiterun-finished.json']));
+    assert.equal(ev.id, 'cdevents:/event/source/123|271069a8-fc18-44f1-b38f-9d70a1695819');
+    assert.deepEqual([ev.stage, ev.phase, ev.outcome], ['test', 'finished', 'failure']);
+    assert.equal(ev.props['chainId'], '4c8cb7dd-3448-41de-8768-eec704e2829b');
+    // A link carries only the target's context id; the graph re-points it at another source's event of that id.
+    assert.deepEqual(ev.links, [
+      { type: 'TRIGGER', target: 'cdevents:/event/source/123|5328c37f-bb7e-4bb7-84ea-9f5f85e4a7ce' },
+      { type: 'PATH', target: 'cdevents:/event/source/123|5328c37f-bb7e-4bb7-84ea-9f5f85e4a7ce' },
+      { type: 'END', target: 'cdevents:/event/source/123|5328c37f-bb7e-4bb7-84ea-9f5f85e4a7ce' },
+    ]);
+    assert.deepEqual(
+      ev.about.map((a) => [a.entity.label, a.entity.key, a.role]),
+      [
+        ['TestRun', 'event/source/123/run/myTestSuiteRun123', 'run'],
+        ['Environment', 'dev', 'environment'],
+      ],
+    );
+    assert.equal(ev.entities.find((e) => e.label === 'Environment')?.props['source'], 'testkube-dev-123');
+    assert.equal(ev.props['testName'], 'Auth TestSuite');
+  });
+
   it('aliases a pipeline run to the Jenkins build its URL names, without the port', () => {
     const body = structuredClone(samples['conformance-v0.5-pipelinerun-finished.json']);
     body.subject.content.uri = 'http://jenkins.example.org:8080/job/x/7/';

@@ -11,7 +11,8 @@
  *   uniqueness; `|` cannot occur unescaped in a URI-reference source).
  * - `context.links` become event links: PATH and END to their `from` event, RELATION to its `target`
  *   event with the link kind (e.g. TRIGGER) as the link type. A link names its target only by context id,
- *   so the target is taken to share this event's source (see the README).
+ *   so the link points at the event of that id from this event's source; the graph re-points it at another
+ *   tool's event when the context id cannot be ambiguous (cdevents-ids.ts, the README).
  * - References inside `subject.content` (`repository`, `change`, `pipelineRun`, `testSuiteRun`,
  *   `testCaseRun`, `environment`, `artifactId`, …) become entities and relations.
  */
@@ -34,6 +35,7 @@ import {
 import { artifactKey, buildKey, changeKey, environmentKey, jenkinsBuildFromUrl, normalizeHost, runKey } from '../keys.js';
 import type { EntityRef, Outcome, Phase, Stage, TraceEvent } from '../model.js';
 import { isoFromText } from '../time.js';
+import { cdeventsEventId } from './cdevents-ids.js';
 
 /** AMQP header prefixes of CloudEvents attributes in binary mode: AMQP 1.0 binding, its JMS-safe form, HTTP-style. */
 const CE_PREFIXES = ['cloudEvents:', 'cloudEvents_', 'ce-', 'ce_'];
@@ -41,11 +43,6 @@ const CE_PREFIXES = ['cloudEvents:', 'cloudEvents_', 'ce-', 'ce_'];
 const TYPE = /^dev\.cdevents\.([a-z][a-z0-9]*)\.([a-z][a-z0-9]*)\.(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)$/;
 const CUSTOM_TYPE = /^dev\.cdeventsx\.[a-z0-9][a-z0-9-]*\.[a-z][a-z0-9]*\.\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$/;
 const LINK_TYPE = /^[A-Z][A-Z0-9_]*$/;
-
-/** The event id of the CDEvent with this context source and id. */
-export function cdeventsEventId(source: string, id: string): string {
-  return `cdevents:${source}|${id}`;
-}
 
 interface Envelope {
   readonly mode: 'structured' | 'binary' | 'plain';

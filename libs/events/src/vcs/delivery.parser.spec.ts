@@ -57,7 +57,8 @@ describe('GitHub Actions, checks and statuses', () => {
     assert.equal(ev.props['startedAt'], '2020-10-05T16:33:49Z');
     assert.equal(ev.props['headBranch'], 'master');
     const run = entity(ev, 'Build', `${repo}/actions/run/289782451`);
-    assert.deepEqual(run.aliases, [`${repo}/checks/suites/run/1291536064`]);
+    // The sample's workflow has no name, so GitHub calls it by its file (`github.workflow`).
+    assert.deepEqual(run.aliases, [`${repo}/checks/suites/run/1291536064`, `${repo}/actions/workflows/.github/workflows/test.yml/run/163`]);
     assert.equal(run.props['url'], 'https://github.com/octo-org/octo-repo/actions/runs/289782451');
   });
 

@@ -85,6 +85,11 @@ function actionsRun(repository: string, runId: string): string {
   return runKey(`${repository}/actions`, runId);
 }
 
+/** `<repo>/actions/workflows/<workflow name>/run/<run number>`: ranks after the run id key, so that stays the key. */
+function actionsWorkflowRun(repository: string, workflow: string, runNumber: string): string {
+  return runKey(`${repository}/actions/workflows/${workflow}`, runNumber);
+}
+
 function workflowRun({ ctx, o, id, host, repository }: Hub): TraceEvent {
   const action = reqString(o, 'action', '');
   const p = 'workflow_run';
@@ -93,12 +98,19 @@ function workflowRun({ ctx, o, id, host, repository }: Hub): TraceEvent {
   const path = optString(r, 'path', p);
   const name = optString(r, 'name', p) || optString(r, 'display_title', p) || path;
   const suite = host === 'github' ? optId(r, 'check_suite_id', p) : undefined;
+  const runNumber = optId(r, 'run_number', p);
+  // `github.workflow` in the run: the workflow's name, or its file's path when it has none.
+  const workflow = optString(r, 'name', p) || path;
   const b = new EventBuilder();
   const build = b.entity(
     'Build',
     actionsRun(repository, runId),
-    { name, url: optString(r, 'html_url', p), workflow: path, runNumber: optId(r, 'run_number', p), trigger: optString(r, 'event', p) },
-    suite ? [runKey(`${repository}/checks/suites`, suite)] : [],
+    { name, url: optString(r, 'html_url', p), workflow: path, runNumber, trigger: optString(r, 'event', p) },
+    [
+      ...(suite ? [runKey(`${repository}/checks/suites`, suite)] : []),
+      // What other tools know the run by: the workflow's name and run number (a JFrog build-info's name and number).
+      ...(workflow && runNumber ? [actionsWorkflowRun(repository, workflow, runNumber)] : []),
+    ],
   );
   b.concerns(build, 'run');
   const headSha = optString(r, 'head_sha', p);
