@@ -48,7 +48,11 @@ export function ensurePrerequisites(root: string, progress: Progress): void {
   const cp = neo4jClasspathFile(root);
   const pom = join(neo4jDir(root), 'pom.xml');
   if (!existsSync(cp) || statSync(cp).mtimeMs < newestSource(neo4jDir(root)) || !classpathIntact(cp)) {
-    progress('building the Neo4j launcher with Maven (first time: downloads Neo4j from Maven Central, a few minutes)');
+    progress(
+      existsSync(cp)
+        ? 'rebuilding the Neo4j launcher with Maven (its sources changed)'
+        : 'building the Neo4j launcher with Maven (first time: downloads Neo4j from Maven Central, a few minutes)',
+    );
     run(
       'mvn',
       ['-q', '-B', '-f', pom, 'package', 'dependency:build-classpath', `-Dmdep.outputFile=${cp}`],
