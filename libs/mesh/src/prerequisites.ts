@@ -50,7 +50,7 @@ export function ensurePrerequisites(root: string, progress: Progress): void {
   if (!existsSync(cp) || statSync(cp).mtimeMs < newestSource(neo4jDir(root)) || !classpathIntact(cp)) {
     progress(
       existsSync(cp)
-        ? 'rebuilding the Neo4j launcher with Maven (its sources changed)'
+        ? 'rebuilding the Neo4j launcher with Maven (its sources changed, or its jars are gone)'
         : 'building the Neo4j launcher with Maven (first time: downloads Neo4j from Maven Central, a few minutes)',
     );
     run(
