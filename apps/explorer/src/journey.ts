@@ -1,4 +1,4 @@
-import { JOURNEY_ORDER, furthestOf, stageSummaries, type AboutRow, type EntityRow, type EventRow, type LinkRow } from '@not/graph';
+import { JOURNEY_ORDER, furthestOf, groupBy, stageSummaries, type AboutRow, type EntityRow, type EventRow, type LinkRow } from '@not/graph';
 import type { JourneyDto } from './api.schemas.js';
 
 type EventDto = JourneyDto['events'][number];
@@ -33,8 +33,8 @@ export function assembleJourney(
   relations: readonly RelationRow[] = [],
 ): JourneyDto {
   const events = [...rows].sort(byTime);
-  const aboutBy = group(about, (a) => a.event);
-  const linksBy = group(links, (l) => l.from);
+  const aboutBy = groupBy(about, (a) => a.event);
+  const linksBy = groupBy(links, (l) => l.from);
   const eventById = new Map(events.map((e) => [e.id, e]));
   const dtos: EventDto[] = events.map((e) => ({
     ...e,
@@ -276,15 +276,4 @@ function asStrings(v: unknown): string[] {
 function withoutKey(p: Record<string, unknown>): Record<string, unknown> {
   const { key: _k, ...rest } = p;
   return rest;
-}
-
-function group<T>(list: readonly T[], key: (t: T) => string): Map<string, T[]> {
-  const m = new Map<string, T[]>();
-  for (const x of list) {
-    const k = key(x);
-    const arr = m.get(k);
-    if (arr) arr.push(x);
-    else m.set(k, [x]);
-  }
-  return m;
 }

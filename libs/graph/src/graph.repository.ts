@@ -4,6 +4,7 @@ import neo4j, { type BookmarkManager, type Driver, type ManagedTransaction, type
 import { Histogram, type Registry } from 'prom-client';
 import { toBatchRows, type AliasedRow, type BatchRows, type StoredEvent } from './batch-rows.js';
 import { cdeventsJoinRows, joinCdeventsLinks } from './cdevents-links.js';
+import { groupBy } from './collections.js';
 import { ALIASED_LABELS, aliasId, keyRank, rankKeys } from './entity-keys.js';
 import { cypherIdent, SCHEMA_STATEMENTS } from './graph.schema.js';
 import { MARK_JOURNEYS_PENDING } from './journey.js';
@@ -414,17 +415,6 @@ async function writeBatch(tx: ManagedTransaction, rows: BatchRows, run: Run = (q
   if (fresh.length) last.push(run(MARK_JOURNEYS_PENDING, { ids: fresh }));
   await Promise.all(last);
   return { created, duplicates, conflicts };
-}
-
-function groupBy<T>(list: readonly T[], key: (x: T) => string): Map<string, T[]> {
-  const out = new Map<string, T[]>();
-  for (const x of list) {
-    const k = key(x);
-    const group = out.get(k);
-    if (group) group.push(x);
-    else out.set(k, [x]);
-  }
-  return out;
 }
 
 interface FoundNode {

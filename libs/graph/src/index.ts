@@ -16,3 +16,4 @@ export * from './subscription.js';
 export * from './subscriptions.js';
 export * from './deliveries.js';
 export * from './history.js';
+export * from './collections.js';
