@@ -58,6 +58,53 @@ describe('GraphRepository against a real Neo4j', () => {
     assert.equal(filled[0]!.type, 'EiffelArtifactCreatedEvent');
   });
 
+  it('writes a redelivered batch as nothing new, and the new events beside it in full', async () => {
+    // A change's commit, the build event about it, and a link between them: all a redelivery brings again.
+    const sha = randomUUID().replace(/-/g, '').slice(0, 20);
+    const repo = `git.example.com/redelivery/${sha.slice(0, 6)}`;
+    const commit = { label: 'Commit' as const, key: `${repo}@${sha}`, props: { sha, repository: repo } };
+    const created = traceEvent({
+      type: 'EiffelSourceChangeCreatedEvent',
+      stage: 'commit',
+      entities: [commit],
+      about: [{ entity: commit, role: 'created' }],
+    });
+    const built = traceEvent({ links: [{ type: 'CAUSE', target: created.id }], about: [{ entity: commit, role: 'built' }] });
+    const count = async (): Promise<{ nodes: number; rels: number }> => {
+      const [r] = await graph.read<{ nodes: number; rels: number }>(
+        `MATCH (c:Commit {key: $key}) RETURN COUNT { (c)<-[:ABOUT]-() } + 1 AS nodes,
+                COUNT { (:Event {id: $b})-[:CAUSE]->(:Event {id: $c}) } + COUNT { (c)<-[]-() } + COUNT { (c)-[]->() } AS rels`,
+        { key: commit.key, b: built.id, c: created.id },
+      );
+      return r!;
+    };
+    const first = await graph.writeEvents([created, built]);
+    assert.equal(first.created, 2);
+    const before = await count();
+    // ABOUT from both events, the commit itself, the CAUSE link.
+    assert.deepEqual(before, { nodes: 3, rels: 1 + 2 });
+    const again = await graph.writeEvents([built, created]);
+    assert.deepEqual(
+      { created: again.created, duplicates: again.duplicates, conflicts: again.conflicts },
+      { created: 0, duplicates: 2, conflicts: [] },
+    );
+    assert.deepEqual(await count(), before);
+    // A later event in a batch of redeliveries is written with its links and what it is about.
+    const tested = traceEvent({
+      type: 'EiffelTestSuiteStartedEvent',
+      stage: 'test',
+      links: [{ type: 'CAUSE', target: built.id }],
+      about: [{ entity: commit, role: 'tested' }],
+    });
+    const mixed = await graph.writeEvents([created, tested, built]);
+    assert.equal(mixed.created, 1);
+    const [r] = await graph.read<{ linked: number; about: number }>(
+      `MATCH (t:Event {id: $t}) RETURN COUNT { (t)-[:CAUSE]->(:Event {id: $b}) } AS linked, COUNT { (t)-[:ABOUT {role: 'tested'}]->(:Commit {key: $key}) } AS about`,
+      { t: tested.id, b: built.id, key: commit.key },
+    );
+    assert.deepEqual(r, { linked: 1, about: 1 });
+  });
+
   it('keeps the first content when the same id arrives with different content, and reports the conflict', async () => {
     const e = traceEvent({ props: { name: 'first' } });
     await graph.writeEvents([e]);

@@ -2,7 +2,7 @@ import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { StartupError, type Neo4jConfig } from '@not/config';
 import neo4j, { type BookmarkManager, type Driver, type ManagedTransaction, type QueryResult, type RecordShape } from 'neo4j-driver';
 import { Histogram, type Registry } from 'prom-client';
-import { toBatchRows, type AliasedRow, type BatchRows, type StoredEvent } from './batch-rows.js';
+import { toBatchRows, type AliasedRow, type StoredEvent } from './batch-rows.js';
 import { cdeventsJoinRows, joinCdeventsLinks } from './cdevents-links.js';
 import { groupBy } from './collections.js';
 import { ALIASED_LABELS, aliasId, keyRank, rankKeys } from './entity-keys.js';
@@ -135,7 +135,7 @@ export class GraphRepository implements OnModuleDestroy {
       const session = this.driver.session({ database: this.config.database, defaultAccessMode: neo4j.session.WRITE });
       const tx = session.beginTransaction();
       try {
-        await writeBatch(tx as unknown as ManagedTransaction, toBatchRows(events));
+        await writeBatch(tx as unknown as ManagedTransaction, events);
       } finally {
         await tx.rollback().catch(() => undefined);
         await session.close();
@@ -153,7 +153,7 @@ export class GraphRepository implements OnModuleDestroy {
     const session = this.driver.session({ database: this.config.database, defaultAccessMode: neo4j.session.WRITE });
     const tx = session.beginTransaction();
     try {
-      await writeBatch(tx as unknown as ManagedTransaction, toBatchRows(events), (query, params) =>
+      await writeBatch(tx as unknown as ManagedTransaction, events, (query, params) =>
         tx.run(`PROFILE ${query}`, params).then((res) => {
           out.push(statementProfile(query, res));
           return res;
@@ -168,14 +168,13 @@ export class GraphRepository implements OnModuleDestroy {
 
   /** Writes a batch of events in one transaction; idempotent and order-free (see docs/graph-model.md). */
   async writeEvents(events: readonly StoredEvent[]): Promise<WriteResult> {
-    const rows = toBatchRows(events);
     // CDEvents links into another tool's events (cdevents-links.ts), once the batch's events and links are written.
     const cdevents = cdeventsJoinRows(events);
     return this.timed(
       'write',
       () =>
         this.session('WRITE').executeWrite(async (tx) => {
-          const result = await writeBatch(tx, rows);
+          const result = await writeBatch(tx, events);
           await joinCdeventsLinks(tx, cdevents);
           return result;
         }),
@@ -345,14 +344,37 @@ function statementProfile(query: string, res: QueryResult): StatementProfile {
 /** How a batch's statements are sent: `tx.run`, or with PROFILE to see where a batch's time goes. */
 type Run = (query: string, params: Record<string, unknown>) => PromiseLike<QueryResult>;
 
-async function writeBatch(tx: ManagedTransaction, rows: BatchRows, run: Run = (q, p) => tx.run(q, p)): Promise<WriteResult> {
+async function writeBatch(tx: ManagedTransaction, events: readonly StoredEvent[], run: Run = (q, p) => tx.run(q, p)): Promise<WriteResult> {
+  const all = toBatchRows(events);
+  const first: Array<PromiseLike<QueryResult>> = [run(WRITE_EVENTS, { events: all.events })];
+  if (all.raws.length) first.push(run(WRITE_RAW, { rows: all.raws }));
+  const [res] = await Promise.all(first);
+  let created = 0;
+  let duplicates = all.duplicatesInBatch;
+  const conflicts: string[] = [];
+  const fresh: string[] = [];
+  const same = new Set<string>();
+  for (const r of res!.records) {
+    if (r.get('fresh')) {
+      created++;
+      fresh.push(r.get('id') as string);
+    } else {
+      duplicates++;
+      if (r.get('conflict')) conflicts.push(r.get('id') as string);
+      else same.add(r.get('id') as string);
+    }
+  }
+  // An event already in the graph with the same content (a redelivery, a replay) was written whole, with
+  // its entities, links and relations, in the transaction that first wrote it: the same content says the
+  // same things (the hash covers them), so only new and conflicting events are written on from here.
+  const rows = same.size === 0 ? all : toBatchRows(events.filter((e) => !same.has(e.id)));
+  if (rows.events.length === 0) return { created, duplicates, conflicts };
   // Statements that do not depend on each other's results are sent together (the driver pipelines them on
   // the transaction's connection and the server runs them in order), so Neo4j never waits for a round trip.
-  const first: Array<PromiseLike<QueryResult>> = [run(WRITE_EVENTS, { events: rows.events })];
-  if (rows.raws.length) first.push(run(WRITE_RAW, { rows: rows.raws }));
-  if (rows.sites.length) first.push(run('UNWIND $sites AS s MERGE (:Site {key: s})', { sites: rows.sites }));
+  const entities: Array<PromiseLike<QueryResult>> = [];
+  if (rows.sites.length) entities.push(run('UNWIND $sites AS s MERGE (:Site {key: s})', { sites: rows.sites }));
   for (const [label, list] of rows.entities) {
-    first.push(
+    entities.push(
       run(
         `UNWIND $rows AS r
          MERGE (x:${cypherIdent(label)} {key: r.key}) SET x += r.props
@@ -364,20 +386,7 @@ async function writeBatch(tx: ManagedTransaction, rows: BatchRows, run: Run = (q
       ),
     );
   }
-  const [res] = await Promise.all(first);
-  let created = 0;
-  let duplicates = rows.duplicatesInBatch;
-  const conflicts: string[] = [];
-  const fresh: string[] = [];
-  for (const r of res!.records) {
-    if (r.get('fresh')) {
-      created++;
-      fresh.push(r.get('id') as string);
-    } else {
-      duplicates++;
-      if (r.get('conflict')) conflicts.push(r.get('id') as string);
-    }
-  }
+  await Promise.all(entities);
   for (const [label, list] of rows.aliased) await writeAliased(tx, label, list, run);
   const last: Array<PromiseLike<QueryResult>> = [];
   // One statement per link type, with the type in the text: a MERGE on a dynamic type (`$(l.type)`) is
