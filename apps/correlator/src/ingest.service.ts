@@ -62,7 +62,10 @@ export class IngestService {
       if (e.format !== 'eiffel') return { ...e, raw };
       const body = own.get(e.id) ?? raw;
       if (!this.eiffelBus) return { ...e, raw: body };
-      const key = isSepiaRoutingKey(kept) && !Array.isArray(json) ? kept : sepiaRoutingKey(JSON.parse(body) as unknown, e.site);
+      const key =
+        isSepiaRoutingKey(kept) && !Array.isArray(json)
+          ? kept
+          : sepiaRoutingKey(Array.isArray(json) ? (JSON.parse(body) as unknown) : json, e.site);
       return { ...e, raw: body, outbox: key };
     });
   }
