@@ -254,7 +254,12 @@ describe('a queue build-up at one site, forecast end to end', { timeout: 600_000
 
   it('delivers the forecast once to the subscription on forecasts in that area, and nothing to the others', async () => {
     // The forecast is in /insights (the test before); its firing is recorded by the round that found it.
-    await waitUntil('the forecast delivered to the area subscription', async () => deliveries.some((d) => d.path === '/area'), 120_000, 1000);
+    await waitUntil(
+      'the forecast delivered to the area subscription',
+      async () => deliveries.some((d) => d.path === '/area'),
+      120_000,
+      1000,
+    );
     // Three more rounds (every 10 s in the test mesh) keep finding it: still one delivery.
     await new Promise((resolve) => setTimeout(resolve, 35_000));
     assert.deepEqual(refused, [], 'every delivery carried a valid signature');

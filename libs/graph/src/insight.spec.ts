@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { insightSubject, nextEpisodes, type InsightEpisode, type InsightFinding } from './insight.js';
-import { amqpBody, firingId, insightFirings, insightMatch, subscriptionInputSchema, type Subscription, type SubscriptionCondition } from './subscription.js';
+import {
+  amqpBody,
+  firingId,
+  insightFirings,
+  insightMatch,
+  subscriptionInputSchema,
+  type Subscription,
+  type SubscriptionCondition,
+} from './subscription.js';
 
 const HOUR = 3_600_000;
 const T0 = Date.parse('2030-01-10T00:00:00.000Z');
@@ -106,7 +114,10 @@ describe('insight conditions', () => {
       rounds.push(e!);
       known = new Map([[e!.finding, e!]]);
     }
-    assert.ok(rounds.every((e) => e.since === T0 - 24 * HOUR && e.firstSeen === T0), 'one episode, started at the first round');
+    assert.ok(
+      rounds.every((e) => e.since === T0 - 24 * HOUR && e.firstSeen === T0),
+      'one episode, started at the first round',
+    );
     assert.equal(rounds.at(-1)!.lastSeen, T0 + 3 * HOUR);
     // Missing for 5 hours (within the gap): the same episode.
     const back = T0 + 8 * HOUR;

@@ -63,7 +63,10 @@ export function nextEpisodes(
   for (const f of findings) {
     if (out.has(f.id)) continue;
     const e = known.get(f.id);
-    out.set(f.id, e && now - e.lastSeen <= gapMs ? { ...e, lastSeen: now } : { finding: f.id, since: f.since, firstSeen: now, lastSeen: now });
+    out.set(
+      f.id,
+      e && now - e.lastSeen <= gapMs ? { ...e, lastSeen: now } : { finding: f.id, since: f.since, firstSeen: now, lastSeen: now },
+    );
   }
   return [...out.values()];
 }
@@ -72,4 +75,3 @@ export function nextEpisodes(
 export function insightSubject(findingId: string, episodeSince: number): string {
   return `insight:${findingId}@${new Date(episodeSince).toISOString()}`;
 }
-

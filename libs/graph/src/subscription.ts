@@ -399,7 +399,9 @@ export function insightMatch(s: Pick<Subscription, 'condition'>, f: InsightFindi
   if (c.metrics && !c.metrics.includes(f.metric)) return false;
   if (c.segments && !c.segments.includes(f.segment)) return false;
   if (!c.sites && !c.areas) return true;
-  return (f.dimension === 'site' && (c.sites?.includes(f.group) ?? false)) || (f.dimension === 'area' && (c.areas?.includes(f.group) ?? false));
+  return (
+    (f.dimension === 'site' && (c.sites?.includes(f.group) ?? false)) || (f.dimension === 'area' && (c.areas?.includes(f.group) ?? false))
+  );
 }
 
 /**

@@ -195,17 +195,11 @@ export class SubscriptionStore {
    * firings of `insight` subscriptions for them — episodes and firings in one transaction, so a
    * finding fires once per episode whichever replica leads the next round. Returns the firings recorded.
    */
-  async recordInsights(
-    subs: readonly Subscription[],
-    findings: readonly InsightFinding[],
-    now: number,
-    gapMs: number,
-  ): Promise<number> {
+  async recordInsights(subs: readonly Subscription[], findings: readonly InsightFinding[], now: number, gapMs: number): Promise<number> {
     const ids = [...new Set(findings.map((f) => f.id))];
-    const rows = await this.graph.read<{ e: Props }>(
-      `UNWIND $ids AS id MATCH (e:InsightEpisode {finding: id}) RETURN properties(e) AS e`,
-      { ids },
-    );
+    const rows = await this.graph.read<{ e: Props }>(`UNWIND $ids AS id MATCH (e:InsightEpisode {finding: id}) RETURN properties(e) AS e`, {
+      ids,
+    });
     const known = new Map<string, InsightEpisode>(
       rows.map(({ e }) => [
         String(e['finding']),
@@ -226,7 +220,12 @@ export class SubscriptionStore {
        }
        CALL () { ${RECORD_FIRINGS} }`,
       {
-        episodes: episodes.map((e) => ({ finding: e.finding, since: neo4j.int(e.since), firstSeen: neo4j.int(e.firstSeen), lastSeen: neo4j.int(e.lastSeen) })),
+        episodes: episodes.map((e) => ({
+          finding: e.finding,
+          since: neo4j.int(e.since),
+          firstSeen: neo4j.int(e.firstSeen),
+          lastSeen: neo4j.int(e.lastSeen),
+        })),
         now: neo4j.int(now),
         gapMs: neo4j.int(gapMs),
         firings: firings.map((f) => int({ ...f, causeAt: null })),

@@ -79,7 +79,11 @@ describe('trends service', () => {
     await s.tick();
     assert.equal(leader.rounds.length, 1);
     assert.equal(leader.rounds[0]!.gapMs, 2 * HOUR);
-    assert.deepEqual(leader.rounds[0]!.findings, s.insights({ limit: 10_000 }).findings, 'every finding of the round, as /insights has them');
+    assert.deepEqual(
+      leader.rounds[0]!.findings,
+      s.insights({ limit: 10_000 }).findings,
+      'every finding of the round, as /insights has them',
+    );
     const other = new FakeSubscriptions();
     const notMine = { write: () => Promise.resolve([{ mine: false }]) } as unknown as GraphRepository;
     await service(new FakeJourneys(), config(), notMine, other).tick();
