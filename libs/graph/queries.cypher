@@ -473,6 +473,21 @@ MATCH (j:Journey) WHERE j.furthestStage = $stage AND j.stoppedStage IS NULL AND 
   AND NOT EXISTS { MATCH (f:Firing {key: $id + '|' + j.key}) }
 RETURN j {${JOURNEY_RECORD}} AS j LIMIT $limit;
 
+// libs/graph/src/subscriptions.ts SubscriptionStore.recordInsights.rows
+UNWIND $ids AS id MATCH (e:InsightEpisode {finding: id}) RETURN properties(e) AS e;
+
+// libs/graph/src/subscriptions.ts SubscriptionStore.recordInsights
+CALL () {
+  UNWIND $episodes AS e
+  MERGE (x:InsightEpisode {finding: e.finding})
+  SET x.since = e.since, x.firstSeen = e.firstSeen, x.lastSeen = e.lastSeen
+}
+CALL () {
+  MATCH (x:InsightEpisode) WHERE x.lastSeen < $now - $gapMs
+  DELETE x
+}
+CALL () { ${RECORD_FIRINGS} };
+
 // libs/graph/src/subscriptions.ts SubscriptionStore.backlog
 CALL () { MATCH (f:FiringPending) RETURN count(f) AS pending, min(f.createdAt) AS oldest }
 CALL () { MATCH (f:Firing {status: 'dead'}) RETURN count(f) AS dead }

@@ -178,6 +178,8 @@ describe('the OpenAPI document: generated, covering every route, and what every 
     assert.equal((await call('GET', '/api/v1/subscriptions')).status, 200);
     assert.equal((await call('GET', `/api/v1/subscriptions/${sub}`)).status, 200);
     assert.equal((await call('PUT', `/api/v1/subscriptions/${sub}`, { ...input, enabled: false })).status, 200);
+    const onFindings = { on: 'insight', types: ['forecast', 'breach'], segments: ['waiting-for-build'], sites: ['site-a'] };
+    assert.equal((await call('PUT', `/api/v1/subscriptions/${sub}`, { ...input, condition: onFindings, enabled: false })).status, 200);
     assert.equal((await call('GET', `/api/v1/subscriptions/${sub}/firings?limit=10`)).status, 200);
     assert.equal((await call('DELETE', `/api/v1/subscriptions/${sub}`)).status, 204);
 

@@ -7,6 +7,7 @@ import {
   Journeys,
   SubscriptionStore,
   subscriptionInputSchema,
+  type InsightFinding,
   type StoredEvent,
   type Subscription,
   WalkReads,
@@ -213,5 +214,53 @@ describe('subscriptions: firings recorded once, from the ingest path, with no ti
       .sort();
     assert.ok(released.length > 0);
     assert.deepEqual(await firedFor(stuck), released);
+  });
+
+  it('records an insight firing once per finding episode, with two leaders recording a round at once, and again after a gap', async () => {
+    subs = [];
+    const run = `i${randomBytes(4).toString('hex')}`;
+    const HOUR = 3_600_000;
+    const gap = 6 * HOUR;
+    // Findings for a site of this run only (no other finding of the graph is about it).
+    const finding = (type: 'forecast' | 'anomaly', since: number): InsightFinding => ({
+      id: `${type}:queue:waiting-for-build:site:${run}`,
+      type,
+      metric: 'queue',
+      segment: 'waiting-for-build',
+      dimension: 'site',
+      group: run,
+      severity: 0.8,
+      summary: `${type} at ${run}`,
+      since,
+      evidence: { kind: type, objective: 48 },
+    });
+    const forecasts = await subscribe({ on: 'insight', types: ['forecast'], sites: [run] });
+    const anomalies = await subscribe({ on: 'insight', types: ['anomaly'], sites: [run] });
+    const t0 = Date.now();
+    const [a, b] = [new SubscriptionStore(graph), new SubscriptionStore(graph)];
+    // Round one, recorded by two replicas at once (two leaders overlapping): one firing.
+    const first = finding('forecast', t0 - 48 * HOUR);
+    await Promise.all([a.recordInsights(subs, [first], t0 + 1000, gap), b.recordInsights(subs, [first], t0 + 1000, gap)]);
+    // Ten more rounds, the finding's since sliding with them: the same episode.
+    for (let i = 1; i <= 10; i++)
+      await a.recordInsights(subs, [finding('forecast', t0 - 48 * HOUR + i * 600_000)], t0 + 1000 + i * 600_000, gap);
+    const start = new Date(t0 - 48 * HOUR).toISOString();
+    assert.deepEqual(await firedFor(forecasts), [`insight:${first.id}@${start}`]);
+    assert.deepEqual(await firedFor(anomalies), []);
+    // The finding gone for longer than the gap (its last sighting moved back), then back: a new episode.
+    await graph.write(`MATCH (x:InsightEpisode {finding: $id}) SET x.lastSeen = x.lastSeen - $back`, { id: first.id, back: gap + HOUR });
+    const later = t0 + 2 * HOUR;
+    await a.recordInsights(subs, [finding('forecast', later - 24 * HOUR)], later, gap);
+    assert.deepEqual(await firedFor(forecasts), [
+      `insight:${first.id}@${start}`,
+      `insight:${first.id}@${new Date(later - 24 * HOUR).toISOString()}`,
+    ]);
+    const [body] = (await graph.read<{ body: string }>(`MATCH (f:Firing {subject: $s}) RETURN f.body AS body`, {
+      s: `insight:${first.id}@${start}`,
+    })) as Array<{ body: string }>;
+    const sent = JSON.parse(body!.body) as { finding: InsightFinding; subscription: { id: string } };
+    assert.equal(sent.subscription.id, forecasts.id);
+    assert.deepEqual(sent.finding, first, 'the finding as it was when its episode began');
+    await graph.write(`MATCH (x:InsightEpisode) WHERE x.finding ENDS WITH $run DELETE x`, { run: `:${run}` });
   });
 });

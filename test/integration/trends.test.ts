@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import { parseMessage, type TraceEvent } from '@not/events';
-import { GraphRepository, Journeys, WalkReads } from '@not/graph';
+import { GraphRepository, Journeys, SubscriptionStore, WalkReads } from '@not/graph';
 import { explorerConfigSchema, type ExplorerConfig } from '../../apps/explorer/src/explorer.config.js';
 import { eiffelPipeline, type Pipeline } from '../../apps/explorer/src/testing/eiffel-pipeline.js';
 import { TrendsService } from '../../apps/explorer/src/trends/trends.service.js';
@@ -78,7 +78,7 @@ describe('trends: the journeys changed since the last round, and series from the
     const p = eiffelPipeline(run, Date.now() - 4 * 3_600_000);
     await graph.writeEvents(parsed(p));
     await journeys.drain();
-    const service = new TrendsService(journeys, graph, config, new Registry());
+    const service = new TrendsService(journeys, graph, new SubscriptionStore(graph), config, new Registry());
     await service.tick();
     const t = service.trends({ groupBy: 'repository', group: p.repository, bucket: 'day', segment: 'coding' });
     assert.equal(t.series.length, 1);

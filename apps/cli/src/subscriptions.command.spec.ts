@@ -29,6 +29,8 @@ describe('traces subscribe: options to the API body', () => {
       ['--stuck', 'test', '--after', '4h', '--amqp'],
       ['--event', 'EiffelConfidenceLevelModifiedEvent', '--field', 'data.name=stable,data.value=SUCCESS', '--amqp'],
       ['--condition', '{"on":"stage","stage":"release"}', '--amqp'],
+      ['--insight', 'forecast,breach', '--segments', 'waiting-for-build', '--sites', 'site-a,site-b', '--amqp'],
+      ['--insight', 'any', '--areas', 'payments', '--metrics', 'queue', '--amqp'],
     ]) {
       const r = accepted(...a);
       assert.ok(r.success, `${a.join(' ')}: ${JSON.stringify(r.error?.issues)}`);
@@ -38,6 +40,12 @@ describe('traces subscribe: options to the API body', () => {
       type: 'push',
       fields: { ref: 'refs/heads/main' },
     });
+    assert.deepEqual(conditionOf(args('--insight', 'forecast', '--sites', 'site-a, site-b')), {
+      on: 'insight',
+      types: ['forecast'],
+      sites: ['site-a', 'site-b'],
+    });
+    assert.deepEqual(conditionOf(args('--insight', 'any')), { on: 'insight' });
   });
 
   it('says what is missing or contradictory', () => {
@@ -50,5 +58,9 @@ describe('traces subscribe: options to the API body', () => {
     // An invalid stage is left to the API, which names it.
     const r = accepted('--stage', 'shipping', '--amqp');
     assert.equal(r.success, false);
+    assert.throws(() => conditionOf(args('--insight', 'forecast', '--event', 'push')), /give one condition/);
+    const bad = accepted('--insight', 'bottleneck', '--amqp');
+    assert.equal(bad.success, false);
+    assert.deepEqual(bad.error?.issues[0]?.path, ['condition', 'types', 0]);
   });
 });

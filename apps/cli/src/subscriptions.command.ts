@@ -10,6 +10,9 @@ export const SUBSCRIPTIONS_USAGE = `  traces subscribe --name NAME CONDITION DEL
                  --failure [--stages build,test,deployment] [--site ID]       a build, test or deployment fails
                  --stuck STAGE --after DURATION (30m, 4h, 2d)                 a change waits at its furthest stage
                  --event TYPE [--site ID] [--field PATH=VALUE[,PATH=VALUE]]   an event of a type, with fields
+                 --insight TYPES|any [--segments S,…] [--metrics M,…] [--sites ID,…] [--areas AREA,…]
+                                                   the trends find something (/api/v1/insights), once per episode:
+                                                   TYPES breach,forecast,anomaly,trend,stuck; e.g. --insight forecast
                  --condition JSON                                             any condition, as the API takes it
         which changes: [--repository PREFIX] [--area AREA] [--commit SHA] [--work-item KEY]
       DELIVERY:  --webhook URL [--secret SECRET]   POST, signed (X-Traces-Signature-256); a secret is generated if none
@@ -31,6 +34,11 @@ const CONDITION = [
   'after',
   'event',
   'field',
+  'insight',
+  'segments',
+  'metrics',
+  'sites',
+  'areas',
   'condition',
   'repository',
   'area',
@@ -89,7 +97,7 @@ export function conditionOf(args: ParsedArgs): Record<string, unknown> {
   const withChange = Object.keys(change).length ? { change } : {};
   const site = str(args, 'site') !== undefined ? { site: str(args, 'site') } : {};
   const outcome = str(args, 'outcome') !== undefined ? { outcome: str(args, 'outcome') } : {};
-  const kinds = ['artifact', 'failure', 'stuck', 'event'].filter((k) => args.options.has(k));
+  const kinds = ['artifact', 'failure', 'stuck', 'event', 'insight'].filter((k) => args.options.has(k));
   if (kinds.length > 1) throw new UsageError(`give one condition: --${kinds.join(', --')} were all given`);
   switch (kinds[0]) {
     case 'artifact':
@@ -113,9 +121,27 @@ export function conditionOf(args: ParsedArgs): Record<string, unknown> {
         : undefined;
       return { on: 'event', type: str(args, 'event'), ...site, ...(parsed ? { fields: parsed } : {}) };
     }
+    case 'insight': {
+      const list = (opt: string): string[] | undefined =>
+        str(args, opt)
+          ?.split(',')
+          .map((x) => x.trim())
+          .filter(Boolean);
+      const types = list('insight');
+      const lists = (
+        [
+          ['types', types?.includes('any') ? undefined : types],
+          ['segments', list('segments')],
+          ['metrics', list('metrics')],
+          ['sites', list('sites')],
+          ['areas', list('areas')],
+        ] as const
+      ).flatMap(([k, v]) => (v ? [[k, v]] : []));
+      return { on: 'insight', ...Object.fromEntries(lists) };
+    }
     default:
       if (str(args, 'stage') === undefined)
-        throw new UsageError('give a condition: --stage, --artifact, --failure, --stuck, --event or --condition');
+        throw new UsageError('give a condition: --stage, --artifact, --failure, --stuck, --event, --insight or --condition');
       return { on: 'stage', stage: str(args, 'stage'), ...site, ...outcome, ...withChange };
   }
 }

@@ -5,11 +5,10 @@
  * `positionOf` (the segment a change that has not reached it yet is in now, and since when).
  */
 import { STOPPED_OUTCOMES } from '@not/events';
-import type { EventRow } from '@not/graph';
+import { SEGMENTS, type EventRow, type Segment } from '@not/graph';
 
-/** The segments, in order: segment i runs from point i to point i + 1 of `Milestones`. */
-export const SEGMENTS = ['coding', 'waiting-for-build', 'build', 'test', 'waiting-for-promotion', 'promotion-to-release'] as const;
-export type Segment = (typeof SEGMENTS)[number];
+/** The segments, in order: segment i runs from point i to point i + 1 of `Milestones` (the list is @not/graph's, which subscriptions share). */
+export { SEGMENTS, type Segment };
 
 /** When a change passed each point; a missing point takes the one before it (its segment lasts zero). */
 export interface Milestones {

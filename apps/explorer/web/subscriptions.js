@@ -34,6 +34,10 @@
     if (c.site) parts.push('at ' + c.site);
     if (c.outcome && c.outcome !== 'any') parts.push(c.outcome);
     if (c.after) parts.push('after ' + c.after);
+    // An insight condition's lists (types, metrics, segments; sites or areas).
+    for (const k of ['types', 'metrics', 'segments']) if (c[k]) parts.push(c[k].join('|'));
+    if (c.sites) parts.push('at ' + c.sites.join('|'));
+    if (c.areas) parts.push('in ' + c.areas.join('|'));
     if (c.change)
       parts.push(
         Object.entries(c.change)

@@ -27,6 +27,9 @@ export const SCHEMA_STATEMENTS: readonly string[] = [
   'CREATE INDEX firing_id IF NOT EXISTS FOR (n:Firing) ON (n.id)',
   'CREATE INDEX firing_subscription IF NOT EXISTS FOR (n:Firing) ON (n.subscription)',
   'CREATE INDEX firing_status IF NOT EXISTS FOR (n:Firing) ON (n.status)',
+  // One episode per finding of the explorer's trends (subscriptions.ts recordInsights).
+  'CREATE CONSTRAINT insight_episode_finding IF NOT EXISTS FOR (n:InsightEpisode) REQUIRE n.finding IS UNIQUE',
+  'CREATE INDEX insight_episode_last_seen IF NOT EXISTS FOR (n:InsightEpisode) ON (n.lastSeen)',
   // Eiffel events waiting to be republished on the central Eiffel bus (few at any time).
   'CREATE INDEX event_outbox IF NOT EXISTS FOR (n:Event) ON (n.outbox)',
   // CDEvents and the placeholders of CDEvents links by context id, and the per-context-id lock of the join

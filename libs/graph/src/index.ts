@@ -12,6 +12,7 @@ export * from './journey.js';
 export * from './journeys.js';
 export * from './lease.js';
 export * from './eiffel.reads.js';
+export * from './insight.js';
 export * from './subscription.js';
 export * from './subscriptions.js';
 export * from './deliveries.js';

@@ -132,7 +132,10 @@ export class Journeys {
 
   /** Step 3: the oldest dirty journeys recomputed; how many. */
   async recompute(limit = 500): Promise<number> {
-    const subs = (await this.watch?.())?.filter((s) => s.enabled && s.condition.on !== 'event' && s.condition.on !== 'stuck') ?? [];
+    const subs =
+      (await this.watch?.())?.filter(
+        (s) => s.enabled && (s.condition.on === 'stage' || s.condition.on === 'artifact' || s.condition.on === 'failure'),
+      ) ?? [];
     // The record being replaced is read only when there are conditions to compare it with.
     const dirty = await this.graph.read<{
       key: string;

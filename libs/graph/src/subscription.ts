@@ -1,6 +1,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { FAILED_OUTCOMES, STOPPED_OUTCOMES } from '@not/events';
 import { z } from 'zod';
+import { FINDING_METRICS, FINDING_TYPES, insightSubject, SEGMENTS, type InsightEpisode, type InsightFinding } from './insight.js';
 import { JOURNEY_ORDER, type JourneyEvent, type JourneyRecord, type JourneyStage } from './journey.js';
 
 /**
@@ -92,12 +93,39 @@ const eventCondition = z.strictObject({
     .describe('dotted paths into the event body as it arrived, each equal to its value'),
 });
 
+/** A list filter: absent means any; given, at least one value and no value twice. */
+function anyOf<T extends z.ZodType<string>>(item: T, what: string) {
+  return z
+    .array(item)
+    .min(1, `give at least one ${what}, or leave the field out for any`)
+    .max(50)
+    .refine((xs) => new Set(xs).size === xs.length, { message: `a ${what} is given twice` })
+    .optional();
+}
+
+const insightCondition = z.strictObject({
+  on: z.literal('insight'),
+  types: anyOf(z.enum(FINDING_TYPES), 'finding type').describe(
+    'which findings of /api/v1/insights: breach, forecast, anomaly, trend, stuck (default: every type)',
+  ),
+  metrics: anyOf(z.enum(FINDING_METRICS), 'metric').describe('which metric the finding is about (default: any)'),
+  segments: anyOf(z.enum(SEGMENTS), 'segment').describe('which lead-time segments (default: any)'),
+  sites: anyOf(z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a site id (lower-case letters, digits, -)'), 'site').describe(
+    'findings about one of these sites',
+  ),
+  areas: anyOf(z.string().min(1).max(200), 'area').describe(
+    "findings about one of these areas (the explorer's areas; a repository where no area names it). " +
+      'With neither sites nor areas, findings about every change, each area and each site count',
+  ),
+});
+
 export const subscriptionConditionSchema = z.discriminatedUnion('on', [
   stageCondition,
   artifactCondition,
   failureCondition,
   stuckCondition,
   eventCondition,
+  insightCondition,
 ]);
 export type SubscriptionCondition = z.output<typeof subscriptionConditionSchema>;
 export type ChangeFilter = z.output<typeof change>;
@@ -161,7 +189,7 @@ export interface FiringRow {
   /** A short stable id derived from the key: the idempotency key of every delivery attempt. */
   readonly id: string;
   readonly subscription: string;
-  /** A commit key (journey conditions) or an event id (event conditions). */
+  /** A commit key (journey conditions), an event id (event conditions) or a finding episode (insight conditions). */
   readonly subject: string;
   /** The JSON body delivered (without the delivery's own fields). */
   readonly body: string;
@@ -235,6 +263,7 @@ export function journeyMatch(
     }
     case 'stuck':
     case 'event':
+    case 'insight':
       return [];
     default: {
       const never: never = c;
@@ -358,6 +387,52 @@ export function eventFirings(subs: readonly Subscription[], events: readonly Wat
   return out;
 }
 
+/**
+ * Whether a finding meets an `insight` condition: each list given must name the finding's type, metric
+ * and segment; with sites or areas, the finding must be about one of them (a finding about every change
+ * is about no one site or area).
+ */
+export function insightMatch(s: Pick<Subscription, 'condition'>, f: InsightFinding): boolean {
+  const c = s.condition;
+  if (c.on !== 'insight') return false;
+  if (c.types && !c.types.includes(f.type)) return false;
+  if (c.metrics && !c.metrics.includes(f.metric)) return false;
+  if (c.segments && !c.segments.includes(f.segment)) return false;
+  if (!c.sites && !c.areas) return true;
+  return (
+    (f.dimension === 'site' && (c.sites?.includes(f.group) ?? false)) || (f.dimension === 'area' && (c.areas?.includes(f.group) ?? false))
+  );
+}
+
+/**
+ * The firings of `insight` conditions in one trends round: one per subscription and finding episode
+ * (the key names the finding and its episode's start, so a finding that holds round after round fires
+ * once and a new episode of it fires again). An episode that began before the subscription was saved
+ * does not fire for it, as a journey condition does not fire for what held before.
+ */
+export function insightFirings(
+  subs: readonly Subscription[],
+  findings: readonly InsightFinding[],
+  episodes: ReadonlyMap<string, InsightEpisode>,
+): FiringRow[] {
+  const out: FiringRow[] = [];
+  for (const s of subs) {
+    if (!s.enabled || s.condition.on !== 'insight') continue;
+    const saved = Date.parse(s.createdAt);
+    for (const f of findings) {
+      const e = episodes.get(f.id);
+      if (!e || e.firstSeen < saved || !insightMatch(s, f)) continue;
+      out.push(
+        firing(s, insightSubject(f.id, e.since), {
+          finding: f,
+          episode: { since: new Date(e.since).toISOString(), firstSeen: new Date(e.firstSeen).toISOString() },
+        }),
+      );
+    }
+  }
+  return out;
+}
+
 /** Retry delay after `attempts` failed deliveries: 1 s doubling, at most `maxMs`. */
 export function retryDelayMs(attempts: number, maxMs: number): number {
   return Math.min(maxMs, 1000 * 2 ** Math.min(Math.max(attempts - 1, 0), 20));
@@ -394,6 +469,7 @@ export function amqpBody(s: Pick<Subscription, 'delivery'>, body: string): { bod
     subscription: { id: string };
     change?: { commit: string; sha: string | null };
     event?: { id: string };
+    finding?: { id: string };
   };
   const parameter = [
     { name: 'TRACES_FIRING', value: f.firing },
@@ -405,6 +481,7 @@ export function amqpBody(s: Pick<Subscription, 'delivery'>, body: string): { bod
         ]
       : []),
     ...(f.event ? [{ name: 'TRACES_EVENT', value: f.event.id }] : []),
+    ...(f.finding ? [{ name: 'TRACES_FINDING', value: f.finding.id }] : []),
   ];
   return {
     body: JSON.stringify({ project: s.delivery.jenkins.project, token: s.delivery.jenkins.token, parameter }),

@@ -1,8 +1,10 @@
 import neo4j from 'neo4j-driver';
 import { GraphRepository } from './graph.repository.js';
+import { nextEpisodes, type InsightEpisode, type InsightFinding } from './insight.js';
 import { JOURNEY_RECORD, journeyFromProps, stageProperty } from './journey.js';
 import {
   durationMs,
+  insightFirings,
   stuckFiring,
   stuckSince,
   subscriptionConditionSchema,
@@ -185,6 +187,51 @@ export class SubscriptionStore {
       fired += await this.record(firings);
     }
     return fired;
+  }
+
+  /**
+   * One trends round's findings (the trends leader's): continues or begins each finding's episode
+   * ({@link nextEpisodes}), forgets those not seen within `gapMs` (their finding, back, begins anew), and records the
+   * firings of `insight` subscriptions for them — episodes and firings in one transaction, so a
+   * finding fires once per episode whichever replica leads the next round. Returns the firings recorded.
+   */
+  async recordInsights(subs: readonly Subscription[], findings: readonly InsightFinding[], now: number, gapMs: number): Promise<number> {
+    const ids = [...new Set(findings.map((f) => f.id))];
+    const rows = await this.graph.read<{ e: Props }>(`UNWIND $ids AS id MATCH (e:InsightEpisode {finding: id}) RETURN properties(e) AS e`, {
+      ids,
+    });
+    const known = new Map<string, InsightEpisode>(
+      rows.map(({ e }) => [
+        String(e['finding']),
+        { finding: String(e['finding']), since: Number(e['since']), firstSeen: Number(e['firstSeen']), lastSeen: Number(e['lastSeen']) },
+      ]),
+    );
+    const episodes = nextEpisodes(known, findings, now, gapMs);
+    const firings = insightFirings(subs, findings, new Map(episodes.map((e) => [e.finding, e])));
+    await this.graph.write(
+      `CALL () {
+         UNWIND $episodes AS e
+         MERGE (x:InsightEpisode {finding: e.finding})
+         SET x.since = e.since, x.firstSeen = e.firstSeen, x.lastSeen = e.lastSeen
+       }
+       CALL () {
+         MATCH (x:InsightEpisode) WHERE x.lastSeen < $now - $gapMs
+         DELETE x
+       }
+       CALL () { ${RECORD_FIRINGS} }`,
+      {
+        episodes: episodes.map((e) => ({
+          finding: e.finding,
+          since: neo4j.int(e.since),
+          firstSeen: neo4j.int(e.firstSeen),
+          lastSeen: neo4j.int(e.lastSeen),
+        })),
+        now: neo4j.int(now),
+        gapMs: neo4j.int(gapMs),
+        firings: firings.map((f) => int({ ...f, causeAt: null })),
+      },
+    );
+    return firings.length;
   }
 
   /** Pending firings: how many, and the age of the oldest in seconds. */

@@ -47,6 +47,15 @@ export const trendsConfigSchema = z
     /** The teams' clock for working hours and weekends (UTC+N). */
     utcOffsetHours: z.number().min(-12).max(14).default(d.utcOffsetHours),
     objectives: z.array(objective).default([]),
+    /**
+     * Subscriptions on findings (condition \`insight\`): a finding missing from the rounds for longer than
+     * this ends its episode, and fires again when it comes back; shorter absences are the same episode.
+     */
+    episodeGapHours: z.number().min(0.01).max(720).default(6),
+  })
+  .refine((t) => t.episodeGapHours * 3600 >= 2 * t.intervalSeconds, {
+    message: 'episodeGapHours must span at least two rounds (2 × intervalSeconds)',
+    path: ['episodeGapHours'],
   })
   .prefault({});
 

@@ -1,3 +1,4 @@
+import { FINDING_TYPES, type FindingMetric, type FindingType } from '@not/graph';
 import { median, quantileSorted } from 'simple-statistics';
 import type { Segment } from '../lead-time.segments.js';
 import { seriesOf, type Passage, type SeriesKey, type Trial } from './trends.series.js';
@@ -63,9 +64,8 @@ export interface Objective {
   readonly waitSeconds?: number;
 }
 
-export const FINDING_TYPES = ['breach', 'forecast', 'anomaly', 'trend', 'stuck'] as const;
-export type FindingType = (typeof FINDING_TYPES)[number];
-type FindingMetric = 'wait' | 'failure-rate' | 'queue';
+/** The types (most urgent first) and metrics of findings: @not/graph's lists, which subscriptions share. */
+export { FINDING_TYPES, type FindingType };
 
 export interface Finding extends SeriesKey {
   /** Stable while the finding holds: type, metric, key (and change for a stuck one). */

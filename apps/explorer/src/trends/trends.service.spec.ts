@@ -1,5 +1,5 @@
 import { BadRequestException, ServiceUnavailableException } from '@nestjs/common';
-import type { GraphRepository, JourneyEvent, JourneyRecord, Journeys } from '@not/graph';
+import type { GraphRepository, InsightFinding, JourneyEvent, JourneyRecord, Journeys, Subscription, SubscriptionStore } from '@not/graph';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Registry } from 'prom-client';
@@ -53,11 +53,50 @@ class FakeJourneys {
 }
 const graph = { write: () => Promise.resolve([{ mine: true }]) } as unknown as GraphRepository;
 
-function service(journeys: FakeJourneys, c = config()): TrendsService {
-  return new TrendsService(journeys as unknown as Journeys, graph, c, new Registry());
+/** A subscription store that records what each round hands it. */
+class FakeSubscriptions {
+  readonly rounds: Array<{ findings: readonly InsightFinding[]; now: number; gapMs: number }> = [];
+  enabled(): Promise<Subscription[]> {
+    return Promise.resolve([]);
+  }
+  recordInsights(_subs: readonly Subscription[], findings: readonly InsightFinding[], now: number, gapMs: number): Promise<number> {
+    this.rounds.push({ findings, now, gapMs });
+    return Promise.resolve(0);
+  }
+}
+
+function service(journeys: FakeJourneys, c = config(), g = graph, subs = new FakeSubscriptions()): TrendsService {
+  return new TrendsService(journeys as unknown as Journeys, g, subs as unknown as SubscriptionStore, c, new Registry());
 }
 
 describe('trends service', () => {
+  it('hands each round of the lease holder, and only its, to the subscriptions on findings', async () => {
+    const t0 = Date.now() - 20 * DAY;
+    const j = new FakeJourneys();
+    j.pages = [{ journeys: Array.from({ length: 40 }, (_, i) => waiting(`k${i}`, t0 + i * 12 * HOUR)), cursor: 1 }];
+    const leader = new FakeSubscriptions();
+    const s = service(j, config({ episodeGapHours: 2 }), graph, leader);
+    await s.tick();
+    assert.equal(leader.rounds.length, 1);
+    assert.equal(leader.rounds[0]!.gapMs, 2 * HOUR);
+    assert.deepEqual(
+      leader.rounds[0]!.findings,
+      s.insights({ limit: 10_000 }).findings,
+      'every finding of the round, as /insights has them',
+    );
+    const other = new FakeSubscriptions();
+    const notMine = { write: () => Promise.resolve([{ mine: false }]) } as unknown as GraphRepository;
+    await service(new FakeJourneys(), config(), notMine, other).tick();
+    assert.equal(other.rounds.length, 0);
+  });
+
+  it('refuses an episode gap shorter than two rounds, naming the field', () => {
+    assert.throws(
+      () => config({ intervalSeconds: 3600, episodeGapHours: 1 }),
+      (e: unknown) => /episodeGapHours/.test(String(e)) && /two rounds/.test(String(e)),
+    );
+  });
+
   it('answers 503 until its first round, and says so when disabled', async () => {
     const s = service(new FakeJourneys());
     assert.throws(

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, ServiceUnavailableException, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { GraphRepository, Journeys, releaseLease, takeLease, type JourneyRecord } from '@not/graph';
+import { GraphRepository, Journeys, releaseLease, SubscriptionStore, takeLease, type JourneyRecord } from '@not/graph';
 import { randomUUID } from 'node:crypto';
 import { Registry } from 'prom-client';
 import type { ExplorerConfig } from '../explorer.config.js';
@@ -65,11 +65,13 @@ export class TrendsService implements OnApplicationBootstrap, OnModuleDestroy {
   private running?: Promise<void>;
   private stopped = false;
   private failing = false;
+  private notifyFailing = false;
   private readonly me = randomUUID();
 
   constructor(
     private readonly journeys: Journeys,
     private readonly graph: GraphRepository,
+    private readonly subscriptions: SubscriptionStore,
     @Inject(EXPLORER_CONFIG) private readonly config: ExplorerConfig,
     registry: Registry,
   ) {
@@ -114,7 +116,10 @@ export class TrendsService implements OnApplicationBootstrap, OnModuleDestroy {
       const lead = await takeLease(this.graph, 'trends', this.me, this.cfg.intervalSeconds * 3000);
       this.gauges.leader.set(lead ? 1 : 0);
       this.gauges.apply(lead ? this.findings : [], this.entries.size);
-      if (lead) this.gauges.lastSuccess.set(Date.now() / 1000);
+      if (lead) {
+        this.gauges.lastSuccess.set(Date.now() / 1000);
+        await this.notify(now);
+      }
       if (this.failing) this.log.log('trends computed again after failures');
       this.failing = false;
     } catch (err) {
@@ -127,6 +132,28 @@ export class TrendsService implements OnApplicationBootstrap, OnModuleDestroy {
       this.failing = true;
     } finally {
       end();
+    }
+  }
+
+  /**
+   * The leader's part for subscriptions on findings: records this round's finding episodes and the
+   * firings they cause (delivered by the correlators' dispatcher). A failure here is logged once until it
+   * succeeds; the findings stay served and the next round tries again (an episode seen then still fires).
+   */
+  private async notify(now: number): Promise<void> {
+    try {
+      const subs = await this.subscriptions.enabled();
+      const fired = await this.subscriptions.recordInsights(subs, this.findings, now, this.cfg.episodeGapHours * HOUR);
+      if (fired) this.log.log(`${fired} firing(s) of subscriptions on findings recorded`);
+      if (this.notifyFailing) this.log.log('firings of subscriptions on findings recorded again after failures');
+      this.notifyFailing = false;
+    } catch (err) {
+      if (!this.notifyFailing)
+        this.log.error(
+          `the findings could not be matched against subscriptions; retried every round (logged once until it succeeds): ` +
+            `${err instanceof Error ? err.message : String(err)}`,
+        );
+      this.notifyFailing = true;
     }
   }
 
