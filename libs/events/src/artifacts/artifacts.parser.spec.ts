@@ -220,6 +220,27 @@ describe('Artifactory webhooks', () => {
     assert.ok(ev.entities.some((e) => e.label === 'Environment' && e.key === 'PROD'));
   });
 
+  it('keeps a domain it does not model (artifact_property) with the artifact it names, marked unmodelled', () => {
+    // artifact-property-added.json: JFrog's "Artifact Property was Added" example, sha256 ec1be623…, sample_repo/sample_path_dir/sample_artifact
+    const ev = single(af(artifactory['artifact-property-added.json']));
+    assert.deepEqual([ev.type, ev.stage, ev.props['unmodelled']], ['artifact_property.added', 'other', true]);
+    const artifact = ev.entities.find((e) => e.label === 'Artifact');
+    assert.equal(artifact?.key, 'sha256:ec1be623d148ed220f70f4f6125dc738b1d301a85b75e87c5b554fa3bb1b4141');
+    assert.ok(artifact?.aliases?.includes('path:sample_repo/sample_path_dir/sample_artifact'));
+    assert.deepEqual(
+      [ev.props['repository'], ev.props['path'], ev.props['propertyKey']],
+      ['sample_repo', 'sample_path_dir/sample_artifact', 'sample_prop_key'],
+    );
+  });
+
+  it('keeps an event type it does not model in a known domain with its artifact, marked unmodelled', () => {
+    const body = structuredClone(artifactory['docker-pushed.json']);
+    body.event_type = 'retagged';
+    const ev = single(af(body));
+    assert.deepEqual([ev.type, ev.stage, ev.props['unmodelled']], ['docker.retagged', 'other', true]);
+    assert.ok(ev.about.some((a) => a.entity.key === 'sha256:0b31b1c02ff458ad9b7b81cbdf8f028bd54699fa151f221d1e8de6817db93427'));
+  });
+
   it('does not take a placeholder checksum for a digest', () => {
     const ev = single(
       af({
