@@ -47,20 +47,19 @@ describe('Nexus Repository 3 webhooks', () => {
     assert.equal(ev.entities.find((e) => e.label === 'Artifact')?.key, 'path:raw-builds/platform/app/128/app-linux-amd64.tar.gz');
   });
 
-  it('keeps other webhook kinds as generic events', () => {
-    const ev = single(
-      nx(
-        {
-          timestamp: '2024-05-01T10:00:00.000+0000',
-          nodeId: 'N',
-          initiator: 'admin',
-          action: 'UPDATED',
-          repository: { format: 'npm', name: 'npm-hosted', type: 'hosted' },
-        },
-        { 'X-Nexus-Webhook-Id': 'rm:repository:repository' },
-      ),
-    );
-    assert.equal(ev.stage, 'other');
+  it('keeps a repository configuration event as a generic event with the repository it names, marked unmodelled', () => {
+    // repository-created.json: action CREATED of repository npm-hosted (format npm)
+    const ev = single(nx(nexus['repository-created.json'], { 'X-Nexus-Webhook-Id': 'rm:global:repository' }));
+    assert.deepEqual([ev.type, ev.stage, ev.props['unmodelled']], ['nexus.rm:global:repository', 'other', true]);
+    assert.deepEqual([ev.props['repository'], ev.props['format'], ev.props['action']], ['npm-hosted', 'npm', 'CREATED']);
+    assert.equal(ev.time, '2024-05-01T09:02:41.118Z');
+  });
+
+  it('keeps an asset event of a kind it does not model with the artifact it names', () => {
+    // asset-created-npm-scoped.json under another kind: asset @acme/ui/-/ui-2.0.1.tgz in npm-hosted
+    const ev = single(nx(nexus['asset-created-npm-scoped.json'], { 'X-Nexus-Webhook-Id': 'rm:repository:asset:v2' }));
+    assert.deepEqual([ev.type, ev.props['unmodelled']], ['nexus.rm:repository:asset:v2', true]);
+    assert.ok(ev.about.some((a) => a.entity.label === 'Artifact' && a.entity.key === 'purl:pkg:npm/%40acme/ui@2.0.1'));
   });
 
   rejectsBadInput('nexus', {
