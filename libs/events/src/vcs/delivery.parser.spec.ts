@@ -358,6 +358,14 @@ describe('Gitea create, delete, release, issues and Actions', () => {
     assert.equal(ev.time, '2024-05-03T08:00:00.000Z');
   });
 
+  it('keeps a Gitea event kind it does not model through the same path as GitHub, with the repository, commit and ref', () => {
+    // push.json under a kind Gitea sends and the project does not model: ref refs/heads/develop, after bffeb742…
+    const ev = parse('gitea', 'push.json', 'fork');
+    assert.deepEqual([ev.type, ev.stage, ev.props['unmodelled'], ev.props['ref']], ['fork', 'other', true, 'refs/heads/develop']);
+    about(ev, 'repository', 'Repository', repo);
+    about(ev, 'mentioned', 'Commit', `${repo}@${sha}`);
+  });
+
   it('reads Gitea Actions runs and jobs', () => {
     const run = parse('gitea', 'workflow-run.completed.json', 'workflow_run');
     assert.deepEqual([run.phase, run.outcome, run.time], ['finished', 'success', '2024-05-03T07:44:12.000Z']);
