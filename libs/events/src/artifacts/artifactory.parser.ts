@@ -8,11 +8,13 @@
  * - `build` uploaded / deleted / promoted: the build info of `<jpd_origin host>/<build_name>#<build_number>`, or the
  *   CI build a `buildInfoBuilds` rule says that build-info describes (JFrog does not name the CI server).
  * - `release_bundle` / `release_bundle_v2` events: a Release `<name>@<version>`.
- * - Other domains are kept as generic events. `data` may be an object or (newer event service) a JSON string.
+ * - Other domains and event types (`artifact_property`, `distribution`, a newer domain) are kept as generic events
+ *   (`other`, `unmodelled: true`, counted per kind) with the artifact, build-info or release bundle their `data`
+ *   still names. `data` may be an object or (newer event service) a JSON string.
  * - The id is `x-not-delivery-id`, else the body's `id`, else a hash of the body. Artifactory sends no
  *   event time except a build's start, so the time is `x-not-received-at` (set it in the relay).
  */
-import { EventBuilder, fallbackTime, hashId, header, type ParseContext } from '../context.js';
+import { EventBuilder, fallbackTime, hashId, header, type ParseContext, type Props } from '../context.js';
 import { coordinatesFromPath, hexDigest } from '../artifact-ids.js';
 import { fail } from '../errors.js';
 import { asObject, isObject, optArray, optId, optNumber, optString, reqId, reqString, type Json, type JsonObject } from '../json.js';
@@ -48,7 +50,7 @@ export function parseArtifactory(ctx: ParseContext, body: Json): TraceEvent[] {
   let phase: Phase | undefined;
   let outcome: Outcome | undefined;
   const time = fallbackTime(ctx);
-  const props: Record<string, string | number | boolean | readonly string[] | undefined> = {
+  const props: Props = {
     domain,
     eventType,
     origin,
@@ -149,6 +151,61 @@ export function parseArtifactory(ctx: ParseContext, body: Json): TraceEvent[] {
     }
     default:
       if (!isObject(data)) fail('expected an object', 'data');
+      unmodelledIdentities(ctx, b, data, origin, props);
+  }
+  if (!MODELLED[domain]?.test(eventType)) {
+    // A domain or event type the project does not model: a generic event with the identities found above, counted by kind.
+    props['unmodelled'] = true;
+    return [b.build(ctx, { id, type: `${domain}.${eventType}`, stage: 'other', time, props })];
   }
   return [b.build(ctx, { id, type: `${domain}.${eventType}`, stage, phase, outcome, time, props })];
+}
+
+/** The event types of each domain the project models (JFrog's "Event Types" pages); others are kept as generic events. */
+const MODELLED: Readonly<Record<string, RegExp>> = {
+  artifact: /^(?:deployed|deleted|moved|copied|cached)$/,
+  docker: /^(?:pushed|deleted|promoted)$/,
+  build: /^(?:uploaded|deleted|promoted)$/,
+  release_bundle: /^(?:created|signed|deleted)$/,
+  release_bundle_v2: /./,
+};
+
+/**
+ * The identities an event of a domain the project does not model (`artifact_property`, `artifactory_release_bundle`,
+ * `distribution`, a newer domain) still names in `data`: the artifact (`repo_key` + `path`, `sha256`), the
+ * build-info (`build_name` + `build_number`), the release bundle (`release_bundle_name` + `release_bundle_version`).
+ * Read leniently: a field of another type is skipped.
+ */
+function unmodelledIdentities(ctx: ParseContext, b: EventBuilder, data: JsonObject, origin: string | undefined, props: Props): void {
+  const text = (k: string): string | undefined => {
+    const v = data[k];
+    return typeof v === 'string' && v.trim() ? v : typeof v === 'number' ? String(v) : undefined;
+  };
+  const repoKey = text('repo_key');
+  const path = text('path');
+  if (repoKey && path) {
+    const sha256 = hexDigest('sha256', text('sha256'));
+    const coords = coordinatesFromPath(path);
+    addArtifact(
+      ctx,
+      b,
+      { digests: sha256 ? [sha256] : [], purl: coords?.purl, gav: coords?.gav, path: `${repoKey}/${path}` },
+      { name: text('name'), repository: repoKey },
+      'mentioned',
+    );
+    Object.assign(props, { repository: repoKey, path, propertyKey: text('property_key') });
+  }
+  const buildName = text('build_name');
+  const buildNumber = text('build_number');
+  if (buildName && buildNumber) {
+    const buildInfo = buildKey(normalizeHost(origin ?? ctx.origin.source), buildName, buildNumber);
+    b.concerns(b.entity('Build', buildInfo, { job: buildName, number: buildNumber }), 'mentioned');
+    Object.assign(props, { buildName, buildNumber, buildInfo });
+  }
+  const bundle = text('release_bundle_name');
+  const bundleVersion = text('release_bundle_version');
+  if (bundle && bundleVersion) {
+    b.concerns(b.entity('Release', releaseKey(bundle, bundleVersion), { product: bundle, version: bundleVersion }), 'mentioned');
+    Object.assign(props, { releaseBundle: bundle, version: bundleVersion });
+  }
 }

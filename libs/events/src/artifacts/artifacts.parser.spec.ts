@@ -47,20 +47,19 @@ describe('Nexus Repository 3 webhooks', () => {
     assert.equal(ev.entities.find((e) => e.label === 'Artifact')?.key, 'path:raw-builds/platform/app/128/app-linux-amd64.tar.gz');
   });
 
-  it('keeps other webhook kinds as generic events', () => {
-    const ev = single(
-      nx(
-        {
-          timestamp: '2024-05-01T10:00:00.000+0000',
-          nodeId: 'N',
-          initiator: 'admin',
-          action: 'UPDATED',
-          repository: { format: 'npm', name: 'npm-hosted', type: 'hosted' },
-        },
-        { 'X-Nexus-Webhook-Id': 'rm:repository:repository' },
-      ),
-    );
-    assert.equal(ev.stage, 'other');
+  it('keeps a repository configuration event as a generic event with the repository it names, marked unmodelled', () => {
+    // repository-created.json: action CREATED of repository npm-hosted (format npm)
+    const ev = single(nx(nexus['repository-created.json'], { 'X-Nexus-Webhook-Id': 'rm:global:repository' }));
+    assert.deepEqual([ev.type, ev.stage, ev.props['unmodelled']], ['nexus.rm:global:repository', 'other', true]);
+    assert.deepEqual([ev.props['repository'], ev.props['format'], ev.props['action']], ['npm-hosted', 'npm', 'CREATED']);
+    assert.equal(ev.time, '2024-05-01T09:02:41.118Z');
+  });
+
+  it('keeps an asset event of a kind it does not model with the artifact it names', () => {
+    // asset-created-npm-scoped.json under another kind: asset @acme/ui/-/ui-2.0.1.tgz in npm-hosted
+    const ev = single(nx(nexus['asset-created-npm-scoped.json'], { 'X-Nexus-Webhook-Id': 'rm:repository:asset:v2' }));
+    assert.deepEqual([ev.type, ev.props['unmodelled']], ['nexus.rm:repository:asset:v2', true]);
+    assert.ok(ev.about.some((a) => a.entity.label === 'Artifact' && a.entity.key === 'purl:pkg:npm/%40acme/ui@2.0.1'));
   });
 
   rejectsBadInput('nexus', {
@@ -218,6 +217,27 @@ describe('Artifactory webhooks', () => {
     assert.equal(ev.outcome, 'success');
     assert.ok(ev.entities.some((e) => e.label === 'Release' && e.key === 'platform@2024.5'));
     assert.ok(ev.entities.some((e) => e.label === 'Environment' && e.key === 'PROD'));
+  });
+
+  it('keeps a domain it does not model (artifact_property) with the artifact it names, marked unmodelled', () => {
+    // artifact-property-added.json: JFrog's "Artifact Property was Added" example, sha256 ec1be623…, sample_repo/sample_path_dir/sample_artifact
+    const ev = single(af(artifactory['artifact-property-added.json']));
+    assert.deepEqual([ev.type, ev.stage, ev.props['unmodelled']], ['artifact_property.added', 'other', true]);
+    const artifact = ev.entities.find((e) => e.label === 'Artifact');
+    assert.equal(artifact?.key, 'sha256:ec1be623d148ed220f70f4f6125dc738b1d301a85b75e87c5b554fa3bb1b4141');
+    assert.ok(artifact?.aliases?.includes('path:sample_repo/sample_path_dir/sample_artifact'));
+    assert.deepEqual(
+      [ev.props['repository'], ev.props['path'], ev.props['propertyKey']],
+      ['sample_repo', 'sample_path_dir/sample_artifact', 'sample_prop_key'],
+    );
+  });
+
+  it('keeps an event type it does not model in a known domain with its artifact, marked unmodelled', () => {
+    const body = structuredClone(artifactory['docker-pushed.json']);
+    body.event_type = 'retagged';
+    const ev = single(af(body));
+    assert.deepEqual([ev.type, ev.stage, ev.props['unmodelled']], ['docker.retagged', 'other', true]);
+    assert.ok(ev.about.some((a) => a.entity.key === 'sha256:0b31b1c02ff458ad9b7b81cbdf8f028bd54699fa151f221d1e8de6817db93427'));
   });
 
   it('does not take a placeholder checksum for a digest', () => {

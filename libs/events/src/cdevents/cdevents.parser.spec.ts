@@ -252,6 +252,18 @@ describe('CDEvents parser', () => {
     assert.ok(ev.links.length > 0);
   });
 
+  it('keeps a predicate the spec does not give its subject as a generic event of the same run, marked unmodelled', () => {
+    // conformance-v0.5-pipelinerun-finished.json with only context.type changed: subject mySubject123 from /event/source/123
+    const body = structuredClone(samples['conformance-v0.5-pipelinerun-finished.json']);
+    body.context.type = 'dev.cdevents.pipelinerun.paused.0.3.0';
+    const ev = single(parse(body));
+    assert.deepEqual(
+      [ev.type, ev.stage, ev.phase, ev.outcome, ev.props['unmodelled']],
+      ['dev.cdevents.pipelinerun.paused.0.3.0', 'other', undefined, undefined, true],
+    );
+    assert.ok(ev.about.some((a) => a.entity.label === 'Build' && a.entity.key === 'event/source/123/run/mySubject123'));
+  });
+
   it("reads a v0.5 pipeline run's uri as its url", () => {
     const ev = single(parse(samples['conformance-v0.5-pipelinerun-finished.json']));
     assert.equal(ev.props['url'], 'https://www.example.com/mySubject123');

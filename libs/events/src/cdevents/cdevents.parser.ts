@@ -159,9 +159,12 @@ function cdEvent(ctx: ParseContext, o: JsonObject, base: string, envelope: Envel
     subjectType: optString(subject, 'type', sp),
     typeVersion: m?.[3],
   };
-  const shape = m
+  const described = m
     ? describeSubject(ctx, b, { subject: m[1]!, predicate: m[2]!, subjectId, subjectSource, content, path: kp, props })
     : unmodelled(props);
+  // A predicate the spec does not give its subject (a newer one): the entities found above, as a generic event.
+  const predicates = m ? SPEC_PREDICATES[m[1]!] : undefined;
+  const shape = predicates && !predicates.has(m![2]!) ? unmodelled(props) : described;
   return b.build(ctx, {
     id: cdeventsEventId(source, id),
     type,
@@ -242,6 +245,24 @@ const RUN_OUTCOME: Readonly<Record<string, Outcome>> = {
   canceled: 'canceled',
   cancelled: 'canceled',
   skipped: 'canceled',
+};
+
+/** The predicates of each subject in the CDEvents spec (v0.4, v0.5); another is kept as a generic event. */
+const SPEC_PREDICATES: Readonly<Record<string, ReadonlySet<string>>> = {
+  pipelinerun: new Set(['queued', 'started', 'finished']),
+  taskrun: new Set(['started', 'finished']),
+  build: new Set(['queued', 'started', 'finished']),
+  change: new Set(['created', 'updated', 'reviewed', 'merged', 'abandoned']),
+  branch: new Set(['created', 'deleted']),
+  repository: new Set(['created', 'modified', 'deleted']),
+  artifact: new Set(['packaged', 'published', 'signed', 'deleted', 'downloaded']),
+  testcaserun: new Set(['queued', 'started', 'finished', 'skipped']),
+  testsuiterun: new Set(['queued', 'started', 'finished']),
+  testoutput: new Set(['published']),
+  environment: new Set(['created', 'modified', 'deleted']),
+  service: new Set(['deployed', 'upgraded', 'rolledback', 'removed', 'published']),
+  incident: new Set(['detected', 'reported', 'resolved']),
+  ticket: new Set(['created', 'updated', 'closed']),
 };
 
 const PHASE: Readonly<Record<string, Phase>> = {

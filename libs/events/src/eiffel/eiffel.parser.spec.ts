@@ -96,6 +96,7 @@ describe('Eiffel parser', () => {
     assert.equal(ev.type, 'EiffelSomethingNewEvent');
     assert.equal(ev.stage, 'other');
     assert.equal(ev.props['knownType'], false);
+    assert.equal(ev.props['unmodelled'], true);
     assert.deepEqual(ev.links, [
       { type: 'CAUSE', target: 'y-2' },
       { type: 'NEW_KIND', target: 'z-3' },

@@ -126,6 +126,8 @@ function parseEiffelEvent(ctx: ParseContext, value: Json, base: string): TraceEv
     tags: meta['tags'] !== undefined ? optStrings(meta, 'tags', mp) : undefined,
     missingLinks: missing.length ? missing : undefined,
     knownType: schemaVersion !== undefined,
+    // A type the protocol's definitions do not know (a custom or newer one): generic, counted by kind.
+    unmodelled: schemaVersion === undefined ? true : undefined,
   };
   const shape = describeType(ctx, b, type, id, data, dp, props, firstTarget(parsed));
   return b.build(ctx, { id, type, stage: shape.stage, phase: shape.phase, outcome: shape.outcome, time, props });

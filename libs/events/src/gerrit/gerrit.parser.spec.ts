@@ -133,11 +133,40 @@ describe('Gerrit stream events (events-rabbitmq)', () => {
     assert.equal(a.id, b.id);
   });
 
-  it('keeps other stream events as generic events', () => {
-    const ev = single(
-      parse({ type: 'project-created', projectName: 'platform/new', headName: 'refs/heads/main', eventCreatedOn: 1714563000 }),
+  it('keeps a project-created event as a generic event of the repository, marked unmodelled', () => {
+    // project-created.json: {"projectName":"TestRepo3","headName":"refs/heads/master",…}
+    const ev = single(parse(samples['project-created.json']));
+    assert.deepEqual([ev.type, ev.stage, ev.props['unmodelled']], ['project-created', 'other', true]);
+    assert.equal(ev.time, new Date(1700131789 * 1000).toISOString());
+    assert.equal(ev.props['ref'], 'refs/heads/master');
+    assert.equal(ev.props['project'], 'TestRepo3');
+    assert.ok(ev.about.some((a) => a.entity.label === 'Repository' && a.entity.key === 'review.example.org/testrepo3'));
+  });
+
+  it('keeps a change event of a type it does not model with the change, repository and patch set commit it names', () => {
+    // derived-wip-state-changed.json: change I8473b959… number 3401 of platform/build, patch set 2 revision b1d5bcc2…
+    const ev = single(parse(samples['derived-wip-state-changed.json']));
+    assert.deepEqual([ev.type, ev.stage, ev.props['unmodelled']], ['wip-state-changed', 'other', true]);
+    assert.equal(ev.phase, undefined);
+    const change = ev.entities.find((e) => e.label === 'Change');
+    assert.equal(change?.key, CHANGE);
+    assert.deepEqual(change?.aliases, [`${REPO}!3401`]);
+    assert.ok(ev.about.some((a) => a.entity.label === 'Repository' && a.entity.key === REPO));
+    assert.ok(ev.about.some((a) => a.role === 'mentioned' && a.entity.key === `${REPO}@b1d5bcc2f8b3b44bfa2d3cb6b5e1a4c7c0a7e2d9`));
+    assert.equal(ev.props['patchSet'], '2');
+  });
+
+  it('never rejects an unmodelled type for a missing or odd field: it keeps what it can read', () => {
+    const body = structuredClone(samples['derived-wip-state-changed.json']);
+    delete body.change.id;
+    body.patchSet.revision = 42;
+    const ev = single(parse(body));
+    assert.equal(ev.props['unmodelled'], true);
+    assert.equal(
+      ev.entities.some((e) => e.label === 'Change' || e.label === 'Commit'),
+      false,
     );
-    assert.equal(ev.stage, 'other');
+    assert.ok(ev.about.some((a) => a.entity.key === REPO));
   });
 
   rejectsBadInput('gerrit', {

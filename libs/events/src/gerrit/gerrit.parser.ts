@@ -1,7 +1,8 @@
 /**
  * Gerrit stream events as the events-rabbitmq plugin publishes them (the body is the stream event's JSON):
  * `patchset-created`, `change-merged`, `comment-added`, `change-abandoned` and `ref-updated`; other
- * types are kept as generic events.
+ * types (`project-created`, `hashtags-changed`, `wip-state-changed`, …) are kept as generic events marked
+ * `unmodelled`, with the change, repository, commit and ref they still name.
  *
  * - Gerrit host: the `x-not-gerrit-host` header (relay configuration) wins; then the host of `change.url`;
  *   then the plugin's `gerrit-front-url` header (canonicalWebUrl), then its `gerrit-host` header. A
@@ -18,6 +19,7 @@ import { EventBuilder, deliveryOrHashId, fallbackTime, header, repo, workItems, 
 import { fail } from '../errors.js';
 import {
   asObject,
+  isObject,
   join,
   optArray,
   optId,
@@ -66,19 +68,81 @@ export function parseGerrit(ctx: ParseContext, body: Json): TraceEvent[] {
   const time = created !== undefined ? isoFromEpoch(created, 'eventCreatedOn') : fallbackTime(ctx);
   const id = deliveryOrHashId(ctx);
   if (type === 'ref-updated') return [refUpdated(ctx, o, id, time)];
-  if (
-    o['change'] !== undefined ||
-    type === 'patchset-created' ||
-    type === 'change-merged' ||
-    type === 'comment-added' ||
-    type === 'change-abandoned'
-  ) {
+  if (type === 'patchset-created' || type === 'change-merged' || type === 'comment-added' || type === 'change-abandoned') {
     return [changeEvent(ctx, o, type, id, time)];
   }
-  return [new EventBuilder().build(ctx, { id, type, stage: 'other', time, props: { gerritName: header(ctx, 'gerrit-name') } })];
+  return [unmodelled(ctx, o, type, id, time)];
 }
 
-function changeEvent(ctx: ParseContext, o: JsonObject, type: string, id: string, time: string): TraceEvent {
+/** A text field, or nothing when it is absent or not text (an unmodelled kind is read leniently). */
+function text(o: JsonObject | undefined, key: string): string | undefined {
+  const v = o?.[key];
+  return typeof v === 'string' && v.trim() ? v : typeof v === 'number' ? String(v) : undefined;
+}
+
+function objectAt(o: JsonObject | undefined, key: string): JsonObject | undefined {
+  const v = o?.[key];
+  return isObject(v) ? v : undefined;
+}
+
+/**
+ * A stream event of a type the project does not model (`project-created`, `hashtags-changed`,
+ * `wip-state-changed`, `batch-ref-updated`, …): a generic event (`other`, `unmodelled: true`, counted per
+ * type) with the identities it still names: the change (`change.id`, `change.number`), the repository
+ * (`change.project`, `projectName`, `project`, `refUpdate.project`), the commit (`patchSet.revision`,
+ * `newRev`, `refUpdate.newRev`) and the ref (`refUpdate.refName`, `refName`, `headName`, `newHead`).
+ */
+function unmodelled(ctx: ParseContext, o: JsonObject, type: string, id: string, time: string): TraceEvent {
+  const change = objectAt(o, 'change');
+  const patchSet = objectAt(o, 'patchSet');
+  const refUpdates = o['refUpdates'];
+  const refUpdate = objectAt(o, 'refUpdate') ?? (Array.isArray(refUpdates) && isObject(refUpdates[0]) ? refUpdates[0] : undefined);
+  const project =
+    text(change, 'project') ??
+    text(o, 'projectName') ??
+    text(o, 'project') ??
+    text(objectAt(o, 'project'), 'name') ??
+    text(refUpdate, 'project');
+  const ref = text(refUpdate, 'refName') ?? text(o, 'refName') ?? text(o, 'headName') ?? text(o, 'newHead');
+  const sha = [text(patchSet, 'revision'), text(o, 'newRev'), text(refUpdate, 'newRev')].find((s) => s && isFullSha(s) && !isNullSha(s));
+  const changeId = text(change, 'id');
+  const number = text(change, 'number');
+  const host = gerritHost(ctx, text(change, 'url'));
+  const b = new EventBuilder();
+  const repository = host && project ? repo(ctx, `${host}/${project}`) : undefined;
+  if (repository) b.concerns(b.entity('Repository', repository, { url: `${host}/${project}` }), 'repository');
+  if (host && changeId) {
+    const changeRef = b.entity(
+      'Change',
+      gerritChangeKey(host, changeId),
+      { number, changeId, project, branch: text(change, 'branch'), url: text(change, 'url'), status: text(change, 'status') },
+      repository && number ? [changeKey(repository, number)] : [],
+    );
+    if (repository) b.relate(changeRef, 'IN_REPOSITORY', b.entity('Repository', repository, {}));
+    b.concerns(changeRef, 'change');
+  }
+  if (repository && sha) b.concerns(b.commit(ctx, repository, sha), 'mentioned');
+  return b.build(ctx, {
+    id,
+    type,
+    stage: 'other',
+    time,
+    props: {
+      unmodelled: true,
+      project,
+      changeNumber: number,
+      changeId,
+      patchSet: text(patchSet, 'number'),
+      ref,
+      sha: sha?.toLowerCase(),
+      gerritName: header(ctx, 'gerrit-name'),
+    },
+  });
+}
+
+type ChangeEventType = 'patchset-created' | 'change-merged' | 'comment-added' | 'change-abandoned';
+
+function changeEvent(ctx: ParseContext, o: JsonObject, type: ChangeEventType, id: string, time: string): TraceEvent {
   const change = reqObject(o, 'change', '');
   const cp = 'change';
   const project = reqString(change, 'project', cp);
@@ -197,8 +261,6 @@ function changeEvent(ctx: ParseContext, o: JsonObject, type: string, id: string,
       props['abandoner'] = account(o, 'abandoner', '');
       props['reason'] = optString(o, 'reason', '')?.slice(0, 500);
       break;
-    default:
-      stage = 'review';
   }
   return b.build(ctx, { id, type, stage, phase, outcome, time, props });
 }

@@ -87,6 +87,19 @@ describe('Jenkins mq-notifier parser', () => {
     assert.ok(ev.entities.some((e) => e.key === 'github.com/acme/app@9fceb02d0ae598e95dc970b74767f19372d61af8'));
   });
 
+  it('keeps a state it does not model as a generic event of the same build and commit, marked unmodelled', () => {
+    // derived-finalized.json: completed-success.json with state FINALIZED (job platform/app, build 128, GIT_COMMIT 9fceb02d…)
+    const ev = parse(samples['derived-finalized.json']);
+    assert.deepEqual([ev.type, ev.stage, ev.props['unmodelled']], ['jenkins.finalized', 'other', true]);
+    assert.equal(ev.phase, undefined);
+    assert.equal(ev.outcome, undefined);
+    assert.equal(ev.id, 'jenkins:ci.lund.example.com/jenkins/platform/app#128:finalized');
+    const build = 'ci.lund.example.com/jenkins/platform/app#128';
+    assert.ok(ev.about.some((a) => a.entity.label === 'Build' && a.entity.key === build));
+    const commit = 'github.com/acme/app@9fceb02d0ae598e95dc970b74767f19372d61af8';
+    assert.ok(ev.relations.some((r) => r.type === 'BUILT' && r.from.key === build && r.to.key === commit));
+  });
+
   it('takes its time from x-not-received-at when the relay sets it', () => {
     const ev = single(parseMessage(message('jenkins', samples['started.json'], { headers: { 'x-not-received-at': '1714557600000' } })));
     assert.equal(ev.time, '2024-05-01T10:00:00.000Z');

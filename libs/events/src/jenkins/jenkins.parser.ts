@@ -8,6 +8,8 @@
  * parameters and its repository from GIT_URL / ghprbAuthorRepoGitUrl / GERRIT_HOST + GERRIT_PROJECT.
  * The plugin carries no id, so a message with a build number is identified by build and state, and a
  * queue message by a hash of its body. Eiffel events from the eiffel-broadcaster plugin are `eiffel`.
+ * Another `state` (one a newer plugin sends) is a generic event (`other`, `unmodelled: true`) of the same
+ * build, commit and change.
  */
 import { EventBuilder, fallbackTime, hashId, repo, workItems, type ParseContext } from '../context.js';
 import { fail } from '../errors.js';
@@ -63,7 +65,7 @@ export function parseJenkins(ctx: ParseContext, body: Json): TraceEvent[] {
   const status = optString(o, 'status', '');
   const b = new EventBuilder();
 
-  let phase: Phase;
+  let phase: Phase | undefined;
   let outcome: Outcome | undefined;
   switch (state) {
     case 'QUEUED':
@@ -84,8 +86,10 @@ export function parseJenkins(ctx: ParseContext, body: Json): TraceEvent[] {
       phase = 'deleted';
       break;
     default:
-      phase = 'modified';
+      // A state the project does not model (a newer plugin's): kept as a generic event of the build, counted by kind.
+      phase = undefined;
   }
+  const modelled = phase !== undefined;
 
   const build =
     number !== undefined
@@ -128,11 +132,12 @@ export function parseJenkins(ctx: ParseContext, body: Json): TraceEvent[] {
     b.build(ctx, {
       id,
       type: `jenkins.${state.toLowerCase()}`,
-      stage: 'build',
+      stage: modelled ? 'build' : 'other',
       phase,
       outcome,
       time: fallbackTime(ctx),
       props: {
+        unmodelled: modelled ? undefined : true,
         job,
         number: number !== undefined ? Number(number) : undefined,
         url,

@@ -63,12 +63,48 @@ describe('Jira webhooks', () => {
     assert.ok(ev.about.some((a) => a.entity.key === 'ES-24'));
   });
 
-  it('keeps a kind it does not model (worklog) as a generic event of the issue', () => {
+  it('keeps a kind it does not model (worklog) as a generic event of the issue and its project, marked unmodelled', () => {
+    // worklog-updated-work-logged.json: issue ES-24 (id 10023) of project ES on http://localhost:9090, changelog 10101, timestamp 1717164468987
     const ev = parse(samples['worklog-updated-work-logged.json']);
-    assert.equal(ev.type, 'jira:worklog_updated');
-    assert.equal(ev.stage, 'work-item');
-    assert.equal(ev.phase, 'modified');
-    assert.ok(ev.about.some((a) => a.entity.key === 'ES-24'));
+    assert.deepEqual([ev.type, ev.stage, ev.props['unmodelled']], ['jira:worklog_updated', 'other', true]);
+    assert.equal(ev.phase, undefined);
+    assert.ok(ev.about.some((a) => a.entity.label === 'WorkItem' && a.entity.key === 'ES-24'));
+    assert.equal(ev.props['issue'], 'ES-24');
+    assert.equal(ev.props['project'], 'ES');
+    assert.equal(ev.time, new Date(1717164468987).toISOString());
+    assert.equal(ev.id, 'jira:localhost/10023/10101');
+  });
+
+  it('keeps an event without an issue (a released version) with the project it names, even without a timestamp', () => {
+    // The fields Atlassian documents for version events: version.{self, id, name, projectId}.
+    const ev = single(
+      parseMessage(
+        message('jira', {
+          webhookEvent: 'jira:version_released',
+          version: {
+            self: 'https://acme.atlassian.net/rest/api/2/version/10000',
+            id: '10000',
+            name: '1.0',
+            released: true,
+            projectId: 10002,
+          },
+        }),
+        { receivedAt: new Date('2024-06-01T12:00:00Z') },
+      ),
+    );
+    assert.deepEqual([ev.type, ev.stage, ev.props['unmodelled']], ['jira:version_released', 'other', true]);
+    assert.equal(ev.props['projectId'], '10002');
+    assert.equal(ev.props['version'], '1.0');
+    assert.equal(ev.props['tracker'], 'acme.atlassian.net');
+    assert.equal(ev.time, '2024-06-01T12:00:00.000Z');
+  });
+
+  it('still rejects a modelled issue event without its issue', () => {
+    const body = structuredClone(samples['issue-created.json']);
+    delete body.issue;
+    const r = parseMessage(message('jira', body));
+    assert.ok(!r.ok);
+    assert.equal(r.rejection.field, 'issue');
   });
 
   it('reads the Cloud changelog fieldId, linked issues and the development summary counts', () => {

@@ -11,12 +11,14 @@
  *   The events about a work item, ordered by time, are its status history.
  * - Development information: the linked issues (`fields.issuelinks`), the parent, and the development summary
  *   Jira puts in a custom field (`devSummaryJson` counts of commits, branches, pull requests, builds, deployments).
- * - Any other `webhookEvent` (comments, worklogs, sprints, …) is kept as a generic event of the work item it
- *   names (`issue.key`, or `comment`/`worklog` `issueId` when that is all it has), never rejected for being new.
+ * - Any other `webhookEvent` (comments, worklogs, versions, projects, sprints, …) is kept as a generic event
+ *   (`other`, `unmodelled: true`, counted per kind) of the work item it names (`issue.key`, or `comment`/`worklog`
+ *   `issueId` when that is all it has) and its project (`issue.fields.project.key`, `project.key`,
+ *   `version.projectId`), never rejected for being new; without a `timestamp` its time is the received time.
  * - Id: `jira:<tracker>/<issue id>/<changelog id>` for a change, else `jira:<tracker>/<issue id>/<webhookEvent>@<timestamp>`;
  *   the tracker is the host (and context path) of `issue.self`.
  */
-import { EventBuilder, hashId, type ParseContext, type Props } from '../context.js';
+import { EventBuilder, fallbackTime as receivedTime, hashId, type ParseContext, type Props } from '../context.js';
 import { fail } from '../errors.js';
 import { asObject, isObject, join, optArray, optObject, optString, reqString, type Json, type JsonObject } from '../json.js';
 import { normalizeHost } from '../keys.js';
@@ -31,8 +33,8 @@ export function parseJira(ctx: ParseContext, body: Json): TraceEvent[] {
   const ts = o['timestamp'];
   if (ts !== undefined && typeof ts !== 'number') fail('expected epoch milliseconds', 'timestamp');
   const issue = optObject(o, 'issue', '');
-  const isIssueEvent = webhookEvent.startsWith('jira:issue_');
-  if (isIssueEvent && !issue) fail(`required object is missing for ${webhookEvent}`, 'issue');
+  const modelled = MODELLED.has(webhookEvent);
+  if (modelled && !issue) fail(`required object is missing for ${webhookEvent}`, 'issue');
   const b = new EventBuilder();
   const props: Props = { webhookEvent, issueEventType: optString(o, 'issue_event_type_name', ''), user: userName(o) };
   let phase: Phase = 'modified';
@@ -98,7 +100,7 @@ export function parseJira(ctx: ParseContext, body: Json): TraceEvent[] {
         phase = 'modified';
     }
   } else {
-    // Comment, worklog and other events that name their issue by id only.
+    // Comment, worklog, version, project and other events that name their issue by id only, or no issue.
     for (const what of ['comment', 'worklog']) {
       const x = optObject(o, what, '');
       const id = x ? optString(x, 'issueId', what) : undefined;
@@ -110,9 +112,23 @@ export function parseJira(ctx: ParseContext, body: Json): TraceEvent[] {
       if (self) tracker = trackerOf(self);
     }
   }
+  if (!modelled) {
+    props['unmodelled'] = true;
+    const project = projectOf(o);
+    props['project'] ??= project.key;
+    props['projectId'] = project.id;
+    const version = o['version'];
+    if (isObject(version)) {
+      props['version'] = typeof version['name'] === 'string' ? version['name'] : undefined;
+      props['versionId'] = typeof version['id'] === 'string' ? version['id'] : undefined;
+      if (!tracker && typeof version['self'] === 'string') tracker = trackerOf(version['self']);
+    }
+  }
   if (tracker) props['tracker'] = tracker;
   const time =
-    typeof ts === 'number' ? isoFromMillis(ts, 'timestamp') : (fallbackTime ?? fail('expected the webhook timestamp', 'timestamp'));
+    typeof ts === 'number'
+      ? isoFromMillis(ts, 'timestamp')
+      : (fallbackTime ?? (modelled ? fail('expected the webhook timestamp', 'timestamp') : receivedTime(ctx)));
   const changelog = optObject(o, 'changelog', '');
   const changelogId = changelog ? optString(changelog, 'id', 'changelog') : undefined;
   const id =
@@ -120,7 +136,25 @@ export function parseJira(ctx: ParseContext, body: Json): TraceEvent[] {
       ? `jira:${tracker}/${issueId}/${changelogId ?? `${webhookEvent}@${typeof ts === 'number' ? ts : time}`}`
       : hashId('jira', ctx.body);
   const outcome = phase === 'finished' ? 'success' : undefined;
-  return [b.build(ctx, { id, type: webhookEvent, stage: 'work-item', phase, ...(outcome ? { outcome } : {}), time, props })];
+  return [
+    modelled
+      ? b.build(ctx, { id, type: webhookEvent, stage: 'work-item', phase, ...(outcome ? { outcome } : {}), time, props })
+      : b.build(ctx, { id, type: webhookEvent, stage: 'other', time, props }),
+  ];
+}
+
+/** The kinds the project models; any other `webhookEvent` is kept as a generic event marked `unmodelled`. */
+const MODELLED: ReadonlySet<string> = new Set(['jira:issue_created', 'jira:issue_updated', 'jira:issue_deleted']);
+
+/** The project an event without an issue names: `project.key` and `project.id` (project events), `version.projectId`. */
+function projectOf(o: JsonObject): { key?: string; id?: string } {
+  const idOf = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : typeof v === 'number' ? String(v) : undefined);
+  const project = o['project'];
+  const version = o['version'];
+  return {
+    key: isObject(project) && typeof project['key'] === 'string' && project['key'] ? project['key'] : undefined,
+    id: (isObject(project) ? idOf(project['id']) : undefined) ?? (isObject(version) ? idOf(version['projectId']) : undefined),
+  };
 }
 
 /** `https://acme.atlassian.net/rest/api/2/issue/10023` -> `acme.atlassian.net`; a context path before /rest/ is kept. */

@@ -227,6 +227,16 @@ describe('GitHub deployments, releases, tags, packages and issues', () => {
     about(ev, 'mentioned', 'Commit', `github.com/acme/app@${'c'.repeat(40)}`);
   });
 
+  it('keeps a pull request review (not modelled) with the pull request and head commit it names', () => {
+    // pull-request-closed-merged.json under the kind pull_request_review: acme/app pull request 42, head sha 0d1a26e6…
+    const ev = parse('github', 'pull-request-closed-merged.json', 'pull_request_review');
+    assert.deepEqual([ev.type, ev.stage, ev.props['unmodelled']], ['pull_request_review', 'other', true]);
+    const repo = 'github.com/acme/app';
+    about(ev, 'repository', 'Repository', repo);
+    about(ev, 'change', 'Change', `${repo}!42`);
+    about(ev, 'mentioned', 'Commit', `${repo}@0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c`);
+  });
+
   it('rejects a modelled event missing what identifies it, naming the field', () => {
     const body = { ...samples['github']!['workflow-run.completed.json']!, workflow_run: { status: 'completed' } };
     const r = parseMessage(message('github', body, { headers: { 'x-not-event': 'workflow_run' } }));
@@ -356,6 +366,14 @@ describe('Gitea create, delete, release, issues and Actions', () => {
     assert.deepEqual([ev.stage, ev.phase], ['work-item', 'finished']);
     about(ev, 'work-item', 'WorkItem', `${repo}#12`);
     assert.equal(ev.time, '2024-05-03T08:00:00.000Z');
+  });
+
+  it('keeps a Gitea event kind it does not model through the same path as GitHub, with the repository, commit and ref', () => {
+    // push.json under a kind Gitea sends and the project does not model: ref refs/heads/develop, after bffeb742…
+    const ev = parse('gitea', 'push.json', 'fork');
+    assert.deepEqual([ev.type, ev.stage, ev.props['unmodelled'], ev.props['ref']], ['fork', 'other', true, 'refs/heads/develop']);
+    about(ev, 'repository', 'Repository', repo);
+    about(ev, 'mentioned', 'Commit', `${repo}@${sha}`);
   });
 
   it('reads Gitea Actions runs and jobs', () => {

@@ -3,7 +3,7 @@
  * deployments, issues as work items, and a generic event for kinds the project does not model.
  */
 import { EventBuilder, fallbackTime, repo, workItems, type ParseContext } from '../context.js';
-import { isFullSha, isNullSha, releaseKey, environmentKey } from '../keys.js';
+import { changeKey, isFullSha, isNullSha, releaseKey, environmentKey } from '../keys.js';
 import { isObject, type Json, type JsonObject } from '../json.js';
 import type { EntityRef, Outcome, Phase, TraceEvent } from '../model.js';
 import { isoFromText } from '../time.js';
@@ -156,8 +156,8 @@ const NESTED = [
 /**
  * An event of a known tool whose kind the project does not model: kept as a generic event (`other`,
  * `unmodelled: true`, counted per kind by the correlator) with every identity still found in it: the
- * repository, the commit (`after`, `sha`, `head_sha`, `checkout_sha`, `commit_id`, also one level down)
- * and the ref.
+ * repository, the commit (`after`, `sha`, `head_sha`, `checkout_sha`, `commit_id`, also one level down, and a
+ * pull request's `head.sha`), the pull request (`pull_request.number`, a review's or comment's) and the ref.
  */
 export function unmodelled(ctx: ParseContext, o: JsonObject, id: string, kind: string, repositoryUrl: string | undefined): TraceEvent {
   const b = new EventBuilder();
@@ -175,11 +175,21 @@ export function unmodelled(ctx: ParseContext, o: JsonObject, id: string, kind: s
     const v: Json | undefined = o[n];
     if (isObject(v)) scan(v);
   }
+  // A pull request's review or comment names the pull request and its head commit.
+  const pr = o['pull_request'];
+  const head = isObject(pr) ? pr['head'] : undefined;
+  if (isObject(head)) scan(head);
   if (repositoryUrl) {
     const repository = repo(ctx, repositoryUrl);
     b.concerns(b.entity('Repository', repository, { url: repositoryUrl }), 'repository');
     const commit = commitIf(ctx, b, repository, sha);
     if (commit) b.concerns(commit, 'mentioned');
+    const number = isObject(pr) ? pr['number'] : undefined;
+    if (typeof number === 'number' && Number.isInteger(number)) {
+      const change = b.entity('Change', changeKey(repository, number), { number: String(number) });
+      b.concerns(change, 'change');
+      if (commit) b.relate(change, 'INCLUDES', commit);
+    }
   }
   const action = typeof o['action'] === 'string' ? o['action'] : undefined;
   return b.build(ctx, { id, type: kind, stage: 'other', time: fallbackTime(ctx), props: { unmodelled: true, action, ref, sha } });
