@@ -542,13 +542,14 @@ RETURN os, id, CASE WHEN n IS NULL THEN null ELSE ${ENTITY_FIELDS('n')} END AS x
 
 // libs/graph/src/walk.reads.ts WalkReads.closure
 UNWIND $rows AS r MATCH (x:Event {id: r.id})
-MATCH ANY SHORTEST (x)(${hop}){1,30}(d:Event) WHERE NOT d:Placeholder
+MATCH ${linked} AND NOT d:Placeholder
 WITH DISTINCT r.o AS o, d
 RETURN o, d.id AS id, [(d)-[:ABOUT]->(y) WHERE any(lb IN labels(y) WHERE lb IN $collect) | ${ENTITY_REF('y')}] AS xs;
 
 // libs/graph/src/walk.reads.ts WalkReads.closure.found
 UNWIND $rows AS r MATCH (x:Event {id: r.id})
-MATCH ANY SHORTEST (x)(${hop}){1,30}(d:Event) WHERE NOT d:Placeholder
+MATCH ${linked} AND NOT d:Placeholder
+WITH DISTINCT r, d
 WITH d, collect(r.os) AS oss
 RETURN oss, d.id AS id, [(d)-[:ABOUT]->(y) WHERE any(lb IN labels(y) WHERE lb IN $collect) | ${ENTITY_REF('y')}] AS xs;
 

@@ -161,11 +161,17 @@ export class WalkReads {
    */
   async closure(rows: readonly Tagged[], direction: Direction, skip: readonly string[], collect: readonly string[]): Promise<ClosureRow[]> {
     if (!rows.length) return [];
-    const hop = direction === 'down' ? '()<-[l WHERE NOT type(l) IN $skip]-(:Event)' : '()-[l WHERE NOT type(l) IN $skip]->(:Event)';
+    // A pruned breadth-first expansion from each start (each event once per start, whatever the number of
+    // paths), over links only: the other relationships that touch an event are ABOUT (to an entity) and
+    // PASSED (from a journey). Cheaper than a shortest-path search per reached event, with the same answer.
+    const linked =
+      direction === 'down'
+        ? `(x)<-[ls*1..30]-(d:Event) WHERE all(l IN ls WHERE NOT type(l) IN ['ABOUT', 'PASSED'] AND NOT type(l) IN $skip)`
+        : `(x)-[ls*1..30]->(d:Event) WHERE all(l IN ls WHERE NOT type(l) IN ['ABOUT', 'PASSED'] AND NOT type(l) IN $skip)`;
     if (oneOrigin(rows)) {
       return this.graph.read<ClosureRow>(
         `UNWIND $rows AS r MATCH (x:Event {id: r.id})
-         MATCH ANY SHORTEST (x)(${hop}){1,30}(d:Event) WHERE NOT d:Placeholder
+         MATCH ${linked} AND NOT d:Placeholder
          WITH DISTINCT r.o AS o, d
          RETURN o, d.id AS id, [(d)-[:ABOUT]->(y) WHERE any(lb IN labels(y) WHERE lb IN $collect) | ${ENTITY_REF('y')}] AS xs`,
         { rows, skip, collect },
@@ -175,7 +181,8 @@ export class WalkReads {
     // deployments meet the same shared history), and each reached event described once.
     const found = await this.graph.read<{ oss: string[][]; id: string; xs: EntityRow[] }>(
       `UNWIND $rows AS r MATCH (x:Event {id: r.id})
-       MATCH ANY SHORTEST (x)(${hop}){1,30}(d:Event) WHERE NOT d:Placeholder
+       MATCH ${linked} AND NOT d:Placeholder
+       WITH DISTINCT r, d
        WITH d, collect(r.os) AS oss
        RETURN oss, d.id AS id, [(d)-[:ABOUT]->(y) WHERE any(lb IN labels(y) WHERE lb IN $collect) | ${ENTITY_REF('y')}] AS xs`,
       { rows: byTarget(rows), skip, collect },
