@@ -227,9 +227,20 @@ describe('explorer web page in headless Chromium', () => {
         );
       }
       await waitUntil('two deliveries', async () => received >= 2, 120_000);
-      await row.locator('button', { hasText: 'Firings' }).click();
-      await page.locator('#sub-firings-title', { hasText: `Firings of ${name} (2)` }).waitFor({ timeout: 30_000 });
-      const statuses = await page.$$eval('#sub-firings tr td:nth-child(2)', (els) => els.map((e) => e.textContent));
+      // The dispatcher records a delivery once the receiver has answered: the page shows it when it reads
+      // the firings after that, so the list is opened again until it does.
+      let statuses: Array<string | null> = [];
+      await waitUntil(
+        'both firings listed as delivered',
+        async () => {
+          await row.locator('button', { hasText: 'Firings' }).click();
+          await page.locator('#sub-firings-title', { hasText: `Firings of ${name} (2)` }).waitFor({ timeout: 30_000 });
+          statuses = await page.$$eval('#sub-firings tr td:nth-child(2)', (els) => els.map((e) => e.textContent));
+          return statuses.every((x) => x === 'delivered');
+        },
+        30_000,
+        500,
+      );
       assert.deepEqual(statuses, ['delivered', 'delivered']);
       await page.screenshot({ path: join(SHOTS, 'subscriptions.png'), fullPage: true });
       await row.locator('button', { hasText: 'Delete' }).click();
