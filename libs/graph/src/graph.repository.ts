@@ -131,16 +131,7 @@ export class GraphRepository implements OnModuleDestroy {
    */
   async warmUp(batches: ReadonlyArray<readonly StoredEvent[]>): Promise<number> {
     const t0 = Date.now();
-    for (const events of batches) {
-      const session = this.driver.session({ database: this.config.database, defaultAccessMode: neo4j.session.WRITE });
-      const tx = session.beginTransaction();
-      try {
-        await writeBatch(tx as unknown as ManagedTransaction, events);
-      } finally {
-        await tx.rollback().catch(() => undefined);
-        await session.close();
-      }
-    }
+    for (const events of batches) await this.rolledBack((tx) => writeBatch(tx, events));
     return Date.now() - t0;
   }
 
@@ -150,20 +141,27 @@ export class GraphRepository implements OnModuleDestroy {
    */
   async profileWrite(events: readonly StoredEvent[]): Promise<StatementProfile[]> {
     const out: StatementProfile[] = [];
-    const session = this.driver.session({ database: this.config.database, defaultAccessMode: neo4j.session.WRITE });
-    const tx = session.beginTransaction();
-    try {
-      await writeBatch(tx as unknown as ManagedTransaction, events, (query, params) =>
+    await this.rolledBack((tx) =>
+      writeBatch(tx, events, (query, params) =>
         tx.run(`PROFILE ${query}`, params).then((res) => {
           out.push(statementProfile(query, res));
           return res;
         }),
-      );
+      ),
+    );
+    return out;
+  }
+
+  /** Runs `work` in a write transaction that is always rolled back: nothing it writes is kept. */
+  private async rolledBack(work: (tx: ManagedTransaction) => Promise<unknown>): Promise<void> {
+    const session = this.driver.session({ database: this.config.database, defaultAccessMode: neo4j.session.WRITE });
+    const tx = session.beginTransaction();
+    try {
+      await work(tx as unknown as ManagedTransaction);
     } finally {
       await tx.rollback().catch(() => undefined);
       await session.close();
     }
-    return out;
   }
 
   /** Writes a batch of events in one transaction; idempotent and order-free (see docs/graph-model.md). */
