@@ -9,17 +9,23 @@
  *   --rate=50            events per second, spread over the sites
  *   --fault-every=180    seconds between faults (the first after one interval)
  *   --settle=600         seconds to wait, after publishing stops, for the last events to arrive
- *   --config=<mesh.yaml> the mesh (default deploy/local/mesh.yaml)
+ *   --config=<mesh.yaml> the mesh (default bench/mesh.soak.yaml: its own ports and state folder)
  *
  * Faults, in turn: a central RabbitMQ node stopped and started again (each node in turn on a
  * cluster), the correlator killed with SIGKILL and restarted, Neo4j stopped and started again, a
- * site's RabbitMQ node stopped and started again.
+ * site's RabbitMQ node stopped and started again. For every site whose mesh entry has a
+ * `centralAmqpPort`, the soak puts a TCP fault proxy on that port in front of central, and adds
+ * three link faults: a black hole (half-open: no RST, nothing passes) held until the mesh's
+ * Prometheus fires TracesSiteLinkHung for that site (at most 6 minutes); a slow link (300 ± 150 ms,
+ * 16 KiB/s each way) for 4 minutes, during which that alert must stay quiet; and a link flapping
+ * 5 s up, 5 s down for 90 s. The report gives when the hung-link alert fired.
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadMesh, Mesh, publishToSite, type MeshStatus } from '@not/mesh';
 import neo4j, { type Driver } from 'neo4j-driver';
+import { FaultProxy } from '../test/support/fault-proxy.js';
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
 const HOURS = Number(args.get('hours') ?? 1);
@@ -79,12 +85,97 @@ interface Fault {
   readonly run: () => Promise<void>;
 }
 
-function faults(mesh: Mesh, status: MeshStatus): Fault[] {
-  const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The alerts the mesh's Prometheus has active: name, site label and state. */
+async function activeAlerts(status: MeshStatus): Promise<Array<{ name: string; site?: string; state: string }>> {
+  const res = await fetch(`${status.prometheus.url}/api/v1/alerts`);
+  if (!res.ok) throw new Error(`Prometheus /api/v1/alerts answered ${res.status}`);
+  const body = (await res.json()) as { data: { alerts: Array<{ labels: Record<string, string>; state: string }> } };
+  return body.data.alerts.map((a) => ({ name: a.labels['alertname']!, site: a.labels['site'], state: a.state }));
+}
+
+const HUNG_ALERT = 'TracesSiteLinkHung';
+const hungFiring = async (status: MeshStatus, site: string): Promise<boolean> =>
+  (await activeAlerts(status)).some((a) => a.name === HUNG_ALERT && a.site === site && a.state === 'firing');
+
+/** What the link faults saw, for the report. */
+const linkFindings: string[] = [];
+
+function linkFaults(status: MeshStatus, proxies: ReadonlyMap<string, FaultProxy>): Fault[] {
+  const sites = [...proxies.keys()];
+  if (sites.length === 0) return [];
+  let next = 0;
+  const pick = (): [string, FaultProxy] => {
+    const site = sites[next++ % sites.length]!;
+    return [site, proxies.get(site)!];
+  };
+  return [
+    {
+      name: 'link black hole',
+      run: async () => {
+        const [site, proxy] = pick();
+        log(`fault: black-holing the link of ${site} until ${HUNG_ALERT} fires`);
+        proxy.blackhole();
+        const since = Date.now();
+        let firedAfter: number | undefined;
+        try {
+          while (Date.now() - since < 360_000) {
+            await pause(5000);
+            if (await hungFiring(status, site).catch(() => false)) {
+              firedAfter = (Date.now() - since) / 1000;
+              break;
+            }
+          }
+        } finally {
+          proxy.heal();
+        }
+        linkFindings.push(
+          firedAfter === undefined
+            ? `${site} black-holed for 6 min: ${HUNG_ALERT} did NOT fire`
+            : `${site} black-holed: ${HUNG_ALERT} fired after ${firedAfter.toFixed(0)} s`,
+        );
+        log(linkFindings.at(-1)!);
+      },
+    },
+    {
+      name: 'slow link',
+      run: async () => {
+        const [site, proxy] = pick();
+        log(`fault: slowing the link of ${site} (300 ± 150 ms, 16 KiB/s) for 4 min`);
+        proxy.degrade({ latencyMs: 300, jitterMs: 150, bytesPerSecond: 16 * 1024 });
+        let fired = false;
+        try {
+          for (const end = Date.now() + 240_000; Date.now() < end;) {
+            await pause(5000);
+            if (await hungFiring(status, site).catch(() => false)) fired = true;
+          }
+        } finally {
+          proxy.heal();
+        }
+        linkFindings.push(`${site} slowed for 4 min: ${HUNG_ALERT} ${fired ? 'FIRED (a slow link must not look hung)' : 'stayed quiet'}`);
+        log(linkFindings.at(-1)!);
+      },
+    },
+    {
+      name: 'flapping link',
+      run: async () => {
+        const [site, proxy] = pick();
+        log(`fault: flapping the link of ${site} (5 s up, 5 s down) for 90 s`);
+        proxy.flap(5000, 5000);
+        await pause(90_000);
+        proxy.heal();
+      },
+    },
+  ];
+}
+
+function faults(mesh: Mesh, status: MeshStatus, proxies: ReadonlyMap<string, FaultProxy>): Fault[] {
   const centralNodes = mesh.centralNodeNames();
   let nextCentral = 0;
   let nextSite = 0;
-  return [
+  const links = linkFaults(status, proxies);
+  const nodeFaults: Fault[] = [
     {
       name: 'central RabbitMQ node restart',
       run: async () => {
@@ -124,10 +215,22 @@ function faults(mesh: Mesh, status: MeshStatus): Fault[] {
       },
     },
   ];
+  // A link fault between node and process faults, so each kind recurs within an hour.
+  return nodeFaults.flatMap((f, i) => (links[i] ? [f, links[i]] : [f]));
 }
 
 async function main(): Promise<void> {
-  const mesh = new Mesh(loadMesh(args.get('config') ?? 'deploy/local/mesh.yaml'), (m) => log(m));
+  const loaded = loadMesh(args.get('config') ?? 'bench/mesh.soak.yaml');
+  const mesh = new Mesh(loaded, (m) => log(m));
+  // The fault proxies first: the relays of those sites reach central only through them.
+  const proxies = new Map<string, FaultProxy>();
+  for (const site of loaded.config.sites) {
+    if (site.centralAmqpPort === undefined) continue;
+    const proxy = new FaultProxy(loaded.config.central.rabbitmq.amqpPort);
+    await proxy.listen(site.centralAmqpPort);
+    proxies.set(site.id, proxy);
+    log(`fault proxy for ${site.id}: 127.0.0.1:${site.centralAmqpPort} → central ${loaded.config.central.rabbitmq.amqpPort}`);
+  }
   let status = await mesh.status();
   if (!status.central.up || !status.neo4j.up) status = await mesh.up();
   const driver = neo4j.driver(status.neo4j.bolt, neo4j.auth.basic(status.neo4j.user, status.neo4j.password), {
@@ -161,7 +264,7 @@ async function main(): Promise<void> {
   })();
 
   // Faults, one at a time, in turn.
-  const list = faults(mesh, status);
+  const list = faults(mesh, status, proxies);
   let faulting = true;
   const faulter = (async () => {
     for (let i = 0; faulting; i++) {
@@ -226,11 +329,14 @@ async function main(): Promise<void> {
   out.write(`faults injected: ${injected.length}${injected.length ? ` (${injected.join('; ')})` : ''}\n`);
   out.write(`events published (confirmed by the site brokers): ${ids.length}; publish attempts retried: ${publishFailures}\n`);
   out.write(`lost: ${lost}\nduplicated: ${duplicated}\nmax publish→commit lag: ${(maxLagMs / 1000).toFixed(1)} s\n`);
+  for (const f of linkFindings) out.write(`link: ${f}\n`);
   out.write('memory (RSS MiB) at start → end:\n');
   for (const name of [...new Set([...Object.keys(memStart), ...Object.keys(memEnd)])].sort()) {
     out.write(`  ${name.padEnd(22)} ${String(memStart[name] ?? '-').padStart(6)} → ${String(memEnd[name] ?? '-').padStart(6)}\n`);
   }
-  process.exit(lost === 0 && duplicated === 0 ? 0 : 1);
+  for (const p of proxies.values()) await p.close();
+  const linkOk = linkFindings.every((f) => !/NOT fire|FIRED/.test(f));
+  process.exit(lost === 0 && duplicated === 0 && linkOk ? 0 : 1);
 }
 
 main().catch((err: unknown) => {

@@ -25,13 +25,13 @@ export class FaultProxy {
     private readonly targetHost = '127.0.0.1',
   ) {}
 
-  /** Listens on an ephemeral loopback port; resolves with it. */
-  async listen(): Promise<number> {
+  /** Listens on a loopback port (an ephemeral one unless given); resolves with it. */
+  async listen(port = 0): Promise<number> {
     const server = createServer((client) => this.accept(client));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
+      server.listen(port, '127.0.0.1', () => resolve());
     });
     const addr = server.address();
     if (!addr || typeof addr === 'string') throw new Error('the fault proxy has no port');

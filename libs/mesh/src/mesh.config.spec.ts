@@ -7,7 +7,7 @@ import { centralNodeName, centralNodePorts, meshConfigSchema, neo4jMemory } from
 
 describe('mesh configuration', () => {
   it('accepts the shipped local mesh and the test mesh', () => {
-    for (const file of ['deploy/local/mesh.yaml', 'test/mesh.test.yaml', 'test/mesh.cluster.test.yaml']) {
+    for (const file of ['deploy/local/mesh.yaml', 'test/mesh.test.yaml', 'test/mesh.cluster.test.yaml', 'bench/mesh.soak.yaml']) {
       const cfg = validateConfig(parse(readFileSync(file, 'utf8')), meshConfigSchema, file);
       assert.equal(cfg.sites.length, 2);
     }
@@ -76,6 +76,32 @@ describe('mesh configuration', () => {
       assert.ok(err instanceof ConfigError);
       assert.ok(
         err.problems.some((p) => p.includes('port 5810 is also used by central node 6')),
+        err.message,
+      );
+    }
+  });
+
+  it("takes a site's own port to central (a proxy or gateway between), only with one central node and a free port", () => {
+    const raw = parse(readFileSync('bench/mesh.soak.yaml', 'utf8')) as {
+      central: Record<string, unknown>;
+      sites: Array<{ centralAmqpPort?: number }>;
+    };
+    const cfg = validateConfig(raw, meshConfigSchema, 'mesh.yaml');
+    assert.equal(cfg.sites[1]!.centralAmqpPort, 5950);
+    assert.equal(cfg.sites[0]!.centralAmqpPort, undefined);
+    raw.central.nodes = 3;
+    raw.sites[0]!.centralAmqpPort = 5910;
+    try {
+      validateConfig(raw, meshConfigSchema, 'mesh.yaml');
+      assert.fail('expected a ConfigError');
+    } catch (err) {
+      assert.ok(err instanceof ConfigError);
+      assert.ok(
+        err.problems.some((p) => p.startsWith("sites[1].centralAmqpPort: a site's own port to central needs a single central node")),
+        err.message,
+      );
+      assert.ok(
+        err.problems.some((p) => p.startsWith('sites[0].centralAmqpPort: port 5910 is also used by site site-a amqpPort')),
         err.message,
       );
     }

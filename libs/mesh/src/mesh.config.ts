@@ -63,6 +63,12 @@ export const meshConfigSchema = z
           id: identifier,
           rabbitmq: rabbitPorts,
           relayPort: port,
+          /**
+           * The port this site's relay reaches central's AMQP listener at, when something stands
+           * between them (a gateway, a NAT, the soak's fault proxy); default: central's own port.
+           * Only with one central node.
+           */
+          centralAmqpPort: port.optional(),
           sources: z.array(sourceSchema).min(1),
         }),
       )
@@ -117,6 +123,16 @@ export const meshConfigSchema = z
       }
       rabbit(s.rabbitmq, `site ${s.id}`, ['sites', i, 'rabbitmq']);
       claim(s.relayPort, `relay ${s.id}`, ['sites', i, 'relayPort']);
+      if (s.centralAmqpPort !== undefined) {
+        if (cfg.central.nodes > 1) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['sites', i, 'centralAmqpPort'],
+            message: `a site's own port to central needs a single central node (central.nodes is ${cfg.central.nodes})`,
+          });
+        }
+        claim(s.centralAmqpPort, `the link of ${s.id} to central`, ['sites', i, 'centralAmqpPort']);
+      }
     });
     claim(cfg.neo4j.boltPort, 'neo4j', ['neo4j', 'boltPort']);
     claim(cfg.prometheus.port, 'prometheus', ['prometheus', 'port']);

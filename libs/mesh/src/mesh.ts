@@ -424,7 +424,10 @@ export class Mesh {
     return {
       site: site.id,
       // Every central node: the shovels pick one of them and move to another when theirs goes.
-      central: { urls: centrals.map((c) => c.amqpUrl(`site-${site.id}`, state.secrets.sitePasswords[site.id])), exchange: 'not.central' },
+      central: {
+        urls: centrals.map((c) => c.amqpUrl(`site-${site.id}`, state.secrets.sitePasswords[site.id], site.centralAmqpPort)),
+        exchange: 'not.central',
+      },
       brokers: [
         {
           name: 'main',

@@ -59,8 +59,9 @@ export class RabbitNode {
     return isAlive(this.pid());
   }
 
-  amqpUrl(user = 'admin', password = this.adminPassword): string {
-    return `amqp://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${this.ports.amqpPort}/%2F`;
+  /** `port`: where a client reaches this node when something stands between (default: the node's own). */
+  amqpUrl(user = 'admin', password = this.adminPassword, port = this.ports.amqpPort): string {
+    return `amqp://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${port}/%2F`;
   }
 
   managementUrl(): string {
