@@ -6,13 +6,15 @@
 // The cluster tier runs on a mesh of its own (central as three clustered nodes, test/mesh.cluster.test.yaml).
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { prepare, root, say, traces } from './prepare.mjs';
 
 const TIERS = {
   // The quality gates first: formatting, type-aware lint, unused code (scripts/lint.mjs).
   lint: { script: 'scripts/lint.mjs', needsMesh: false },
-  unit: { dirs: ['dist/libs', 'dist/apps'], suffix: '.spec.js', needsMesh: false },
+  // Unit specs share nothing (no mesh, no ports), so their files run side by side.
+  unit: { dirs: ['dist/libs', 'dist/apps'], suffix: '.spec.js', needsMesh: false, concurrency: availableParallelism() },
   integration: { dirs: ['dist/test/integration'], suffix: '.test.js', needsMesh: true },
   ops: { dirs: ['dist/test/ops'], suffix: '.test.js', needsMesh: true },
   e2e: { dirs: ['dist/test/e2e'], suffix: '.test.js', needsMesh: true },
@@ -65,16 +67,20 @@ function runLint() {
   });
 }
 
-function runTier(name, list, meshFile) {
+function runTier(name, list, meshFile, concurrency = 1) {
   // Outside the promise: its `resolve` would shadow path.resolve.
   const meshPath = resolve(root, meshFile);
   return new Promise((done) => {
     say(`${name}: ${list.length} test file(s)`);
-    const child = spawn(process.execPath, ['--enable-source-maps', '--test', '--test-reporter=spec', '--test-concurrency=1', ...list], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, NOT_TEST_MESH: meshPath },
-    });
+    const child = spawn(
+      process.execPath,
+      ['--enable-source-maps', '--test', '--test-reporter=spec', `--test-concurrency=${concurrency}`, ...list],
+      {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'inherit'],
+        env: { ...process.env, NOT_TEST_MESH: meshPath },
+      },
+    );
     let out = '';
     child.stdout.on('data', (d) => {
       out += d;
@@ -116,7 +122,7 @@ try {
       traces(['mesh', 'up', '--config', meshFile], 'starting the test mesh');
       meshUp = meshFile;
     }
-    const r = await runTier(tier, list, meshFile);
+    const r = await runTier(tier, list, meshFile, spec.concurrency);
     pass += r.pass;
     fail += r.fail;
     skipped += r.skipped;

@@ -249,4 +249,39 @@ describe('explorer web page in headless Chromium', () => {
       server.close();
     }
   });
+
+  it("subscribes from the page to the trends' findings, and shows the API's reason for a refused one", async () => {
+    await page.goto(status.explorer.url);
+    await page.fill('#token', status.explorer.token);
+    await page.dispatchEvent('#token', 'change');
+    await page.click('#subscriptions-go');
+    const name = `page forecasts ${randomBytes(3).toString('hex')}`;
+    await page.fill('#sub-name', name);
+    await page.selectOption('#sub-on', 'insight');
+    assert.equal(await page.isHidden('#sub-stage-fields'), true, 'the stage fields give way to the finding fields');
+    await page.selectOption('#sub-in-type', 'forecast');
+    await page.selectOption('#sub-in-segment', 'waiting-for-build');
+    await page.fill('#sub-in-site', 'site-b');
+    await page.fill('#sub-url', 'http://127.0.0.1:9/hook');
+    await page.click('#sub-form button');
+    const row = page.locator('#sub-table tr', { hasText: name });
+    await row.waitFor({ timeout: 30_000 });
+    assert.match((await row.textContent()) ?? '', /insight forecast waiting-for-build at site-b/);
+    // What the page sent is the API's insight condition (libs/graph/src/subscription.ts): one value per list
+    // given, no list for a field left empty (the area).
+    const res = await fetch(`${status.explorer.url}/api/v1/subscriptions`, {
+      headers: { authorization: `Bearer ${status.explorer.token}` },
+    });
+    const mine = ((await res.json()) as Array<{ id: string; name: string; condition: unknown }>).find((x) => x.name === name);
+    assert.deepEqual(mine?.condition, { on: 'insight', types: ['forecast'], segments: ['waiting-for-build'], sites: ['site-b'] });
+    await row.locator('button', { hasText: 'Delete' }).click();
+    await row.waitFor({ state: 'detached', timeout: 30_000 });
+
+    // A site id the API refuses: the page says why, and nothing is created.
+    await page.fill('#sub-name', `${name} refused`);
+    await page.fill('#sub-in-site', 'Site B');
+    await page.click('#sub-form button');
+    await page.locator('#message', { hasText: /must be a site id/ }).waitFor({ timeout: 30_000 });
+    assert.equal(await page.locator('#sub-table tr', { hasText: `${name} refused` }).count(), 0);
+  });
 });

@@ -124,7 +124,8 @@ describe('site links through a hostile network', () => {
 
   it('keeps moving on a slow link (latency, jitter, 16 KiB/s): progress stays fresh while a backlog waits', async () => {
     proxy.degrade({ latencyMs: 300, jitterMs: 150, bytesPerSecond: 16 * 1024 });
-    const events = freshEvents(600);
+    // About 400 KiB: half a minute through 16 KiB/s, a backlog the buffer holds meanwhile.
+    const events = freshEvents(300);
     const ids = events.map((e) => e.meta.id);
     await publish(events);
     let sawBacklog = false;

@@ -96,13 +96,37 @@
     say(subs.length ? '' : 'No subscriptions for this token yet.');
   }
 
+  // The stages a finding can be about are the trends view's: one list on the page.
+  for (const o of $('tr-segment').options) $('sub-in-segment').add(new Option(o.value, o.value));
+  $('sub-on').addEventListener('change', () => {
+    const insight = $('sub-on').value === 'insight';
+    $('sub-stage-fields').hidden = insight;
+    $('sub-insight-fields').hidden = !insight;
+  });
+
+  /** The condition the form describes; a field left empty means any. */
+  function condition() {
+    if ($('sub-on').value === 'insight') {
+      const c = { on: 'insight' };
+      const one = (key, value) => {
+        if (value) c[key] = [value];
+      };
+      one('types', $('sub-in-type').value);
+      one('segments', $('sub-in-segment').value);
+      one('sites', $('sub-in-site').value.trim());
+      one('areas', $('sub-in-area').value.trim());
+      return c;
+    }
+    const repo = $('sub-repo').value.trim();
+    return Object.assign({ on: 'stage', stage: $('sub-stage').value }, repo ? { change: { repository: repo } } : {});
+  }
+
   $('subscriptions-go').addEventListener('click', () => load().catch((e) => say(e.message)));
   $('sub-form').addEventListener('submit', (e) => {
     e.preventDefault();
-    const repo = $('sub-repo').value.trim();
     const body = {
       name: $('sub-name').value.trim(),
-      condition: Object.assign({ on: 'stage', stage: $('sub-stage').value }, repo ? { change: { repository: repo } } : {}),
+      condition: condition(),
       delivery: { type: 'webhook', url: $('sub-url').value.trim() },
     };
     call('POST', 'subscriptions', body)
