@@ -5,6 +5,17 @@ import { parse } from 'yaml';
 import { readFileSync } from 'node:fs';
 import { centralNodeName, centralNodePorts, meshConfigSchema, neo4jMemory } from './mesh.config.js';
 
+/** The problems a ConfigError lists for a mesh config that must be refused. */
+function problemsOf(raw: unknown): readonly string[] {
+  try {
+    validateConfig(raw, meshConfigSchema, 'mesh.yaml');
+  } catch (err) {
+    assert.ok(err instanceof ConfigError);
+    return err.problems;
+  }
+  assert.fail('expected a ConfigError');
+}
+
 describe('mesh configuration', () => {
   it('accepts the shipped local mesh and the test mesh', () => {
     for (const file of ['deploy/local/mesh.yaml', 'test/mesh.test.yaml', 'test/mesh.cluster.test.yaml', 'bench/mesh.soak.yaml']) {
@@ -37,20 +48,15 @@ describe('mesh configuration', () => {
     };
     raw.sites[1]!.relayPort = raw.sites[0]!.relayPort;
     raw.explorer.port = 15672;
-    try {
-      validateConfig(raw, meshConfigSchema, 'mesh.yaml');
-      assert.fail('expected a ConfigError');
-    } catch (err) {
-      assert.ok(err instanceof ConfigError);
-      assert.ok(
-        err.problems.some((p) => p.startsWith('sites[1].relayPort: port 8110 is also used by relay site-a')),
-        err.message,
-      );
-      assert.ok(
-        err.problems.some((p) => p.startsWith("explorer.port: port 15672 belongs to the machine's own RabbitMQ")),
-        err.message,
-      );
-    }
+    const problems = problemsOf(raw);
+    assert.ok(
+      problems.some((p) => p.startsWith('sites[1].relayPort: port 8110 is also used by relay site-a')),
+      problems.join('\n'),
+    );
+    assert.ok(
+      problems.some((p) => p.startsWith("explorer.port: port 15672 belongs to the machine's own RabbitMQ")),
+      problems.join('\n'),
+    );
   });
 
   it('gives each central node of a cluster its own ports, and refuses those that collide', () => {
@@ -69,16 +75,11 @@ describe('mesh configuration', () => {
     assert.deepEqual([0, 1, 2].map(centralNodeName), ['central', 'central-2', 'central-3']);
     // Six nodes two ports apart reach site-a's 5810.
     raw.central.nodes = 6;
-    try {
-      validateConfig(raw, meshConfigSchema, 'mesh.yaml');
-      assert.fail('expected a ConfigError');
-    } catch (err) {
-      assert.ok(err instanceof ConfigError);
-      assert.ok(
-        err.problems.some((p) => p.includes('port 5810 is also used by central node 6')),
-        err.message,
-      );
-    }
+    const problems = problemsOf(raw);
+    assert.ok(
+      problems.some((p) => p.includes('port 5810 is also used by central node 6')),
+      problems.join('\n'),
+    );
   });
 
   it("takes a site's own port to central (a proxy or gateway between), only with one central node and a free port", () => {
@@ -91,20 +92,15 @@ describe('mesh configuration', () => {
     assert.equal(cfg.sites[0]!.centralAmqpPort, undefined);
     raw.central.nodes = 3;
     raw.sites[0]!.centralAmqpPort = 5910;
-    try {
-      validateConfig(raw, meshConfigSchema, 'mesh.yaml');
-      assert.fail('expected a ConfigError');
-    } catch (err) {
-      assert.ok(err instanceof ConfigError);
-      assert.ok(
-        err.problems.some((p) => p.startsWith("sites[1].centralAmqpPort: a site's own port to central needs a single central node")),
-        err.message,
-      );
-      assert.ok(
-        err.problems.some((p) => p.startsWith('sites[0].centralAmqpPort: port 5910 is also used by site site-a amqpPort')),
-        err.message,
-      );
-    }
+    const problems = problemsOf(raw);
+    assert.ok(
+      problems.some((p) => p.startsWith("sites[1].centralAmqpPort: a site's own port to central needs a single central node")),
+      problems.join('\n'),
+    );
+    assert.ok(
+      problems.some((p) => p.startsWith('sites[0].centralAmqpPort: port 5910 is also used by site site-a amqpPort')),
+      problems.join('\n'),
+    );
   });
 
   it('keeps one central node by default', () => {
