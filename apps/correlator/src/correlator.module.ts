@@ -7,6 +7,7 @@ import { BatchWriter } from './batch.writer.js';
 import { CentralBroker } from './central.broker.js';
 import { CorrelatorSettings, type CorrelatorConfig } from './correlator.config.js';
 import { CorrelatorMetrics } from './correlator.metrics.js';
+import { CorrelatorStartup } from './correlator.startup.js';
 import { EiffelBusPublisher } from './eiffel-bus.publisher.js';
 import { INGEST_PATTERN, IngestController } from './ingest.controller.js';
 import { IngestService } from './ingest.service.js';
@@ -43,6 +44,7 @@ export class CorrelatorModule {
               url: centralUrls(config.amqp.url).join(', '),
             }),
         },
+        CorrelatorStartup,
         MonitorService,
         CorrelatorMetrics,
         BatchWriter,

@@ -1,4 +1,4 @@
-import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { GraphRepository } from '@not/graph';
 import { CENTRAL, RascalServer } from '@not/messaging';
 import { HealthRegistry } from '@not/observability';
@@ -11,7 +11,7 @@ const INTERVAL_MS = 15_000;
  * consumer lag (ingest queue depth) and placeholders still waiting for their event.
  */
 @Injectable()
-export class MonitorService implements OnApplicationShutdown {
+export class MonitorService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly log = new Logger(MonitorService.name);
   private timer?: NodeJS.Timeout;
 
@@ -25,7 +25,8 @@ export class MonitorService implements OnApplicationShutdown {
     health.register('broker', () => server.checkBroker());
   }
 
-  start(): void {
+  /** Samples now and every 15 s (the queue depth once the ingest subscription has connected). */
+  onApplicationBootstrap(): void {
     const tick = (): void => {
       void this.sample().finally(() => {
         this.timer = setTimeout(tick, INTERVAL_MS);

@@ -38,6 +38,7 @@ import { WalkService } from './walk.service.js';
 import { WebController } from './web.controller.js';
 import { TrendsController } from './trends/trends.controller.js';
 import { TrendsService } from './trends/trends.service.js';
+import { ExplorerStartup } from './explorer.startup.js';
 
 /** Every controller of the explorer: the OpenAPI test reads their routes from here. */
 export const EXPLORER_CONTROLLERS = [
@@ -64,6 +65,7 @@ export class ExplorerModule {
       controllers: EXPLORER_CONTROLLERS,
       providers: [
         { provide: EXPLORER_CONFIG, useValue: config },
+        ExplorerStartup,
         {
           provide: GraphRepository,
           inject: [Registry, HealthRegistry],

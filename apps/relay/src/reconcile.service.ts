@@ -1,4 +1,10 @@
-import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { BrokerAdmin, ManagementApiError, type ShovelDefinition } from '@not/messaging';
 import {
   bufferPolicy,
@@ -28,10 +34,10 @@ import { bufferQueueName, bufferQueueType, linkName, RELAY_PREFIX, SiteBroker } 
  * central exchange; in federation mode, on the central broker, a federation
  * upstream + policy pulling that buffer queue into a central queue of the same
  * name and a local shovel from there to the central exchange. Run once at start
- * by the bootstrap, then every `reconcileIntervalSeconds`; logs each change once.
+ * (Nest's application bootstrap), then every `reconcileIntervalSeconds`; logs each change once.
  */
 @Injectable()
-export class ReconcileService implements BeforeApplicationShutdown, OnApplicationShutdown {
+export class ReconcileService implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly log = new Logger(ReconcileService.name);
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
@@ -47,6 +53,12 @@ export class ReconcileService implements BeforeApplicationShutdown, OnApplicatio
     private readonly settings: RelaySettings,
     private readonly metrics: RelayMetrics,
   ) {}
+
+  /** A first pass (awaited: the HTTP listener opens after it), then one every `reconcileIntervalSeconds`. */
+  async onApplicationBootstrap(): Promise<void> {
+    await this.reconcile();
+    this.start();
+  }
 
   start(): void {
     const tick = (): void => {

@@ -127,5 +127,9 @@ export type WebhooksConfig = NonNullable<RelayConfig['webhooks']>;
 export const WEBHOOK_SOURCE = 'webhooks';
 
 export class RelaySettings {
-  constructor(readonly config: RelayConfig) {}
+  constructor(
+    readonly config: RelayConfig,
+    /** The file the config came from, for errors about files it names (default: a description). */
+    readonly file = 'the relay configuration',
+  ) {}
 }

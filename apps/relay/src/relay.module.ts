@@ -5,18 +5,19 @@ import { Registry } from 'prom-client';
 import { RelaySettings, type RelayConfig } from './relay.config.js';
 import { RelayMetrics } from './relay.metrics.js';
 import { ReconcileService } from './reconcile.service.js';
+import { RelayStartup } from './relay.startup.js';
 import { WebhookController } from './webhook.controller.js';
 import { WebhookPublisher } from './webhook.publisher.js';
 import { WebhookService } from './webhook.service.js';
 
 @Module({})
 export class RelayModule {
-  static forConfig(config: RelayConfig): DynamicModule {
+  static forConfig(config: RelayConfig, file?: string): DynamicModule {
     return {
       module: RelayModule,
       imports: [ObservabilityModule.forApp('relay')],
       providers: [
-        { provide: RelaySettings, useValue: new RelaySettings(config) },
+        { provide: RelaySettings, useValue: new RelaySettings(config, file) },
         {
           provide: RelayMetrics,
           inject: [Registry],
@@ -25,6 +26,7 @@ export class RelayModule {
             return new RelayMetrics(registry);
           },
         },
+        RelayStartup,
         ReconcileService,
         WebhookPublisher,
         WebhookService,
