@@ -286,6 +286,8 @@ async function main(): Promise<void> {
     writeFileSync(recordFile, JSON.stringify(record));
   };
   let pending: TraceEvent[] = [];
+  const growStart = Date.now();
+  const grownFrom = written;
   const flush = async (): Promise<void> => {
     for (let i = 0; i < pending.length; i += BATCH) await graph.writeEvents(pending.slice(i, i + BATCH));
     written += pending.length;
@@ -293,6 +295,8 @@ async function main(): Promise<void> {
     // The journey read model, as the correlator would keep it (lead time reads it).
     await journeys.drain();
     save();
+    const s = (Date.now() - growStart) / 1000;
+    log(`  ${written} events written, journeys kept (${Math.round((written - grownFrom) / Math.max(s, 1))} events/s since the start)`);
   };
   const results: string[] = [];
   for (const size of SIZES) {
