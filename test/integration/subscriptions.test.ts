@@ -247,9 +247,22 @@ describe('subscriptions: firings recorded once, from the ingest path, with no ti
     const start = new Date(t0 - 48 * HOUR).toISOString();
     assert.deepEqual(await firedFor(forecasts), [`insight:${first.id}@${start}`]);
     assert.deepEqual(await firedFor(anomalies), []);
-    // The finding gone for longer than the gap (its last sighting moved back), then back: a new episode.
-    await graph.write(`MATCH (x:InsightEpisode {finding: $id}) SET x.lastSeen = x.lastSeen - $back`, { id: first.id, back: gap + HOUR });
-    const later = t0 + 2 * HOUR;
+    // No round at all for longer than the gap (every explorer stopped), the finding still there after: the
+    // same episode, nothing fired again.
+    const restart = t0 + gap + 3 * HOUR;
+    await a.recordInsights(subs, [finding('forecast', restart - 40 * HOUR)], restart, gap);
+    assert.deepEqual(await firedFor(forecasts), [`insight:${first.id}@${start}`]);
+    // Rounds without the finding for longer than the gap: its episode is forgotten, and when it is back
+    // it begins a new one, which fires.
+    const gone = restart + 600_000;
+    await a.recordInsights(subs, [], gone, gap);
+    const [episode] = await graph.read<{ m: number }>(`MATCH (x:InsightEpisode {finding: $id}) RETURN x.missedSince AS m`, {
+      id: first.id,
+    });
+    assert.equal(Number(episode!.m), gone, 'missed since the first round without it');
+    await a.recordInsights(subs, [], gone + gap + 600_000, gap);
+    assert.deepEqual(await graph.read(`MATCH (x:InsightEpisode {finding: $id}) RETURN x`, { id: first.id }), [], 'forgotten');
+    const later = gone + gap + 1_200_000;
     await a.recordInsights(subs, [finding('forecast', later - 24 * HOUR)], later, gap);
     assert.deepEqual(await firedFor(forecasts), [
       `insight:${first.id}@${start}`,

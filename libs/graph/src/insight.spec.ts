@@ -119,16 +119,31 @@ describe('insight conditions', () => {
       'one episode, started at the first round',
     );
     assert.equal(rounds.at(-1)!.lastSeen, T0 + 3 * HOUR);
-    // Missing for 5 hours (within the gap): the same episode.
-    const back = T0 + 8 * HOUR;
-    assert.equal(nextEpisodes(known, [{ ...f, since: back }], back, gap)[0]!.since, T0 - 24 * HOUR);
-    // Missing for 7 hours: a new one, starting at the finding's since of that round.
-    const later = T0 + 10 * HOUR;
-    assert.deepEqual(nextEpisodes(known, [{ ...f, since: later - HOUR }], later, gap)[0], {
+    // Missed by the rounds for 5 hours (within the gap), then found again: the same episode.
+    const gone = T0 + 3 * HOUR + 10 * 60_000;
+    const missed = new Map([[f.id, { ...known.get(f.id)!, missedSince: gone }]]);
+    const back = gone + 5 * HOUR;
+    assert.deepEqual(nextEpisodes(missed, [{ ...f, since: back }], back, gap)[0], {
+      finding: f.id,
+      since: T0 - 24 * HOUR,
+      firstSeen: T0,
+      lastSeen: back,
+    });
+    // Missed for 7 hours: a new one, starting at the finding's since of that round.
+    const later = gone + 7 * HOUR;
+    assert.deepEqual(nextEpisodes(missed, [{ ...f, since: later - HOUR }], later, gap)[0], {
       finding: f.id,
       since: later - HOUR,
       firstSeen: later,
       lastSeen: later,
+    });
+    // No round at all for 9 hours (every explorer stopped), so never missed: the same episode when they are back.
+    const restart = T0 + 12 * HOUR;
+    assert.deepEqual(nextEpisodes(known, [{ ...f, since: restart - HOUR }], restart, gap)[0], {
+      finding: f.id,
+      since: T0 - 24 * HOUR,
+      firstSeen: T0,
+      lastSeen: restart,
     });
   });
 
@@ -151,8 +166,9 @@ describe('insight conditions', () => {
     const moved = { ...f, since: T0 - 20 * HOUR, severity: 0.7 };
     const next = new Map(nextEpisodes(episodes, [moved], T0 + 600_000, 6 * HOUR).map((e) => [e.finding, e]));
     assert.equal(insightFirings([s], [moved], next)[0]!.key, x!.key);
-    // A new episode after the gap: another key.
-    const again = new Map(nextEpisodes(episodes, [moved], T0 + 12 * HOUR, 6 * HOUR).map((e) => [e.finding, e]));
+    // A new episode after the rounds missed it for longer than the gap: another key.
+    const missed = new Map([...episodes].map(([k, e]) => [k, { ...e, missedSince: T0 + HOUR }]));
+    const again = new Map(nextEpisodes(missed, [moved], T0 + 12 * HOUR, 6 * HOUR).map((e) => [e.finding, e]));
     assert.notEqual(insightFirings([s], [moved], again)[0]!.key, x!.key);
     // The same finding for another site is another subject.
     const b = finding('forecast', 'site', 'site-b');

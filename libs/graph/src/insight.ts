@@ -34,9 +34,11 @@ export interface InsightFinding {
 }
 
 /**
- * One occurrence of a finding: from the round that first found it until it has been missing for
- * longer than the gap. A finding that holds over many rounds (its `since` moving as the windows slide)
- * stays one episode; one that is gone past the gap and comes back is a new one.
+ * One occurrence of a finding: from the round that first found it until it has been missing from the
+ * rounds for longer than the gap. A finding that holds over many rounds (its `since` moving as the
+ * windows slide) stays one episode; one that is gone past the gap and comes back is a new one. Only
+ * rounds that ran count: while no explorer computes trends (all stopped for a day, say), nothing is
+ * missing, and a finding still there when they are back continues its episode.
  */
 export interface InsightEpisode {
   /** The finding's id. */
@@ -47,11 +49,14 @@ export interface InsightEpisode {
   readonly firstSeen: number;
   /** The last round that found it. */
   readonly lastSeen: number;
+  /** The first round since then that did not find it, if any. */
+  readonly missedSince?: number;
 }
 
 /**
- * The episodes of this round's findings: each continues the one recorded for it when that was seen
- * within `gapMs`, else begins a new one now. Pure; the caller records the result.
+ * The episodes of this round's findings: each continues the one recorded for it unless the rounds have
+ * missed it for longer than `gapMs`, else begins a new one now. Pure; the caller records the result,
+ * and marks the recorded episodes this round did not find as missed since now (when not already).
  */
 export function nextEpisodes(
   known: ReadonlyMap<string, InsightEpisode>,
@@ -65,7 +70,9 @@ export function nextEpisodes(
     const e = known.get(f.id);
     out.set(
       f.id,
-      e && now - e.lastSeen <= gapMs ? { ...e, lastSeen: now } : { finding: f.id, since: f.since, firstSeen: now, lastSeen: now },
+      e && (e.missedSince === undefined || now - e.missedSince <= gapMs)
+        ? { finding: e.finding, since: e.since, firstSeen: e.firstSeen, lastSeen: now }
+        : { finding: f.id, since: f.since, firstSeen: now, lastSeen: now },
     );
   }
   return [...out.values()];

@@ -191,7 +191,8 @@ export class SubscriptionStore {
 
   /**
    * One trends round's findings (the trends leader's): continues or begins each finding's episode
-   * ({@link nextEpisodes}), forgets those not seen within `gapMs` (their finding, back, begins anew), and records the
+   * ({@link nextEpisodes}), marks the others missed from now on and forgets those missed for longer than
+   * `gapMs` (their finding, back, begins anew), and records the
    * firings of `insight` subscriptions for them — episodes and firings in one transaction, so a
    * finding fires once per episode whichever replica leads the next round. Returns the firings recorded.
    */
@@ -203,7 +204,13 @@ export class SubscriptionStore {
     const known = new Map<string, InsightEpisode>(
       rows.map(({ e }) => [
         String(e['finding']),
-        { finding: String(e['finding']), since: Number(e['since']), firstSeen: Number(e['firstSeen']), lastSeen: Number(e['lastSeen']) },
+        {
+          finding: String(e['finding']),
+          since: Number(e['since']),
+          firstSeen: Number(e['firstSeen']),
+          lastSeen: Number(e['lastSeen']),
+          ...(e['missedSince'] == null ? {} : { missedSince: Number(e['missedSince']) }),
+        },
       ]),
     );
     const episodes = nextEpisodes(known, findings, now, gapMs);
@@ -212,10 +219,12 @@ export class SubscriptionStore {
       `CALL () {
          UNWIND $episodes AS e
          MERGE (x:InsightEpisode {finding: e.finding})
-         SET x.since = e.since, x.firstSeen = e.firstSeen, x.lastSeen = e.lastSeen
+         SET x.since = e.since, x.firstSeen = e.firstSeen, x.lastSeen = e.lastSeen, x.missedSince = null
        }
        CALL () {
-         MATCH (x:InsightEpisode) WHERE x.lastSeen < $now - $gapMs
+         MATCH (x:InsightEpisode) WHERE NOT x.finding IN $ids
+         SET x.missedSince = coalesce(x.missedSince, $now)
+         WITH x WHERE x.missedSince < $now - $gapMs
          DELETE x
        }
        CALL () { ${RECORD_FIRINGS} }`,
@@ -226,6 +235,7 @@ export class SubscriptionStore {
           firstSeen: neo4j.int(e.firstSeen),
           lastSeen: neo4j.int(e.lastSeen),
         })),
+        ids,
         now: neo4j.int(now),
         gapMs: neo4j.int(gapMs),
         firings: firings.map((f) => int({ ...f, causeAt: null })),
