@@ -480,10 +480,12 @@ UNWIND $ids AS id MATCH (e:InsightEpisode {finding: id}) RETURN properties(e) AS
 CALL () {
   UNWIND $episodes AS e
   MERGE (x:InsightEpisode {finding: e.finding})
-  SET x.since = e.since, x.firstSeen = e.firstSeen, x.lastSeen = e.lastSeen
+  SET x.since = e.since, x.firstSeen = e.firstSeen, x.lastSeen = e.lastSeen, x.missedSince = null
 }
 CALL () {
-  MATCH (x:InsightEpisode) WHERE x.lastSeen < $now - $gapMs
+  MATCH (x:InsightEpisode) WHERE NOT x.finding IN $ids
+  SET x.missedSince = coalesce(x.missedSince, $now)
+  WITH x WHERE x.missedSince < $now - $gapMs
   DELETE x
 }
 CALL () { ${RECORD_FIRINGS} };
