@@ -149,16 +149,23 @@ describe('the relay repairs what is broken by hand', () => {
       'shovel recreated',
     );
     assert.equal((await admin.queue('not-relay.site-fix.ci')).type, 'quorum', 'queue recreated');
+    // What the broker last reported, so a timeout says where the shovel was stuck.
+    let seen = 'no status yet';
     await waitUntil(
       'the recreated shovel running',
       async () => {
         await relay.reconcile();
-        return (await admin.shovelStatus()).some((x) => x.name === 'not-relay-site-fix-ci' && x.state === 'running');
+        const st = (await admin.shovelStatus()).find((x) => x.name === 'not-relay-site-fix-ci');
+        seen = st ? `${st.state}${st.reason ? `: ${st.reason}` : ''}` : 'not in the shovel status';
+        return st?.state === 'running';
       },
       60_000,
       1000,
-    );
-    assert.equal(await created(), before + 1, 'the shovel counted as created once more (a queue is not an action)');
+    ).catch((err: Error) => {
+      throw new Error(`${err.message} (the shovel was last ${seen})`, { cause: err });
+    });
+    const actions = (await registry.metrics()).split('\n').filter((l) => l.startsWith('traces_relay_reconcile_actions_total{'));
+    assert.equal(await created(), before + 1, `the shovel counted as created once more (a queue is not an action); actions: ${actions.join(', ')}`);
   });
 });
 

@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { isAlive, portOpen, sleep, startDetached } from './process.js';
@@ -187,11 +187,12 @@ export class RabbitNode {
     }
   }
 
-  private ctlAsync(args: readonly string[]): Promise<{ status: number | null; output: string }> {
+  private ctlAsync(args: readonly string[], timeoutMs = 120_000): Promise<{ status: number | null; output: string }> {
     return new Promise((resolve) => {
       const child = spawn(join(RABBIT_BIN, 'rabbitmqctl'), ['-n', this.nodeName, ...args], {
         env: this.env(),
         stdio: ['ignore', 'pipe', 'pipe'],
+        timeout: timeoutMs,
       });
       let out = '';
       let err = '';
@@ -205,11 +206,9 @@ export class RabbitNode {
   async stop(): Promise<void> {
     const pid = this.pid();
     if (!isAlive(pid)) return;
-    spawnSync(join(RABBIT_BIN, 'rabbitmqctl'), ['-n', this.nodeName, 'stop', this.pidFile], {
-      env: this.env(),
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    // Asynchronously: a clustered node can take many seconds to stop, and whoever stops it (a fault test, the soak)
+    // keeps talking to the other brokers meanwhile; a blocked event loop would let their AMQP handshakes time out.
+    await this.ctlAsync(['stop', this.pidFile], 60_000);
     const deadline = Date.now() + 20_000;
     while (isAlive(pid) && Date.now() < deadline) await sleep(200);
     if (isAlive(pid)) process.kill(pid!, 'SIGKILL');
