@@ -165,7 +165,11 @@ describe('the relay repairs what is broken by hand', () => {
       throw new Error(`${err.message} (the shovel was last ${seen})`, { cause: err });
     });
     const actions = (await registry.metrics()).split('\n').filter((l) => l.startsWith('traces_relay_reconcile_actions_total{'));
-    assert.equal(await created(), before + 1, `the shovel counted as created once more (a queue is not an action); actions: ${actions.join(', ')}`);
+    assert.equal(
+      await created(),
+      before + 1,
+      `the shovel counted as created once more (a queue is not an action); actions: ${actions.join(', ')}`,
+    );
   });
 });
 
