@@ -316,6 +316,16 @@ RETURN k AS key, [(c)-[:REFERENCES]->(w:WorkItem) | w.key]
 // libs/graph/src/journey.ts MARK_JOURNEYS_PENDING
 UNWIND $ids AS id MATCH (e:Event {id: id}) SET e:JourneyPending;
 
+// libs/graph/src/journeys.ts LAST_CHANGE
+CALL {
+  MATCH (e:Event) WHERE e.ingestedAt IS NOT NULL
+  RETURN e.ingestedAt AS t ORDER BY e.ingestedAt DESC LIMIT 1
+  UNION ALL
+  MATCH (j:Journey) WHERE j.updatedAt IS NOT NULL
+  RETURN j.updatedAt AS t ORDER BY j.updatedAt DESC LIMIT 1
+}
+RETURN max(t).epochMillis AS at;
+
 // libs/graph/src/journeys.ts Journeys.propagate.pending
 MATCH (e:JourneyPending) RETURN e.id AS id, coalesce(e.ingestedAt, datetime.realtime()).epochMillis AS at LIMIT $limit;
 

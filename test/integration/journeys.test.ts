@@ -4,11 +4,11 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { parseMessage, type TraceEvent } from '@not/events';
-import { EntityReads, EventReads, GraphRepository, Journeys, WalkReads, stageSummaries, type JourneyRecord } from '@not/graph';
+import { EntityReads, EventReads, GraphRepository, Journeys, LAST_CHANGE, WalkReads, stageSummaries, type JourneyRecord } from '@not/graph';
 import { explorerConfigSchema } from '../../apps/explorer/src/explorer.config.js';
 import { eiffelPipeline, type Pipeline } from '../../apps/explorer/src/testing/eiffel-pipeline.js';
 import { WalkService } from '../../apps/explorer/src/walk.service.js';
-import { testStatus } from '../support/mesh.js';
+import { neo4jDriver, testStatus } from '../support/mesh.js';
 
 /**
  * The journey read model against a real Neo4j: written batch by batch as events arrive in any
@@ -171,6 +171,42 @@ describe('journeys: maintained as events arrive, equal to a rebuild and to the f
     );
     assert.deepEqual(j.events.map((e) => e.id).sort(), [...c1.journey].sort());
     assert.equal(j.furthestStage, 'release');
+  });
+
+  it('tells when the graph last changed: an event taken in, then its journey written, and not otherwise, from two indexes', async () => {
+    const run = `w${randomBytes(4).toString('hex')}`;
+    const p = eiffelPipeline(run, Date.UTC(2046, 10, 1));
+    const events = parsed(p);
+    await journeys.drain();
+    // Null on an empty graph (this test may run alone on a fresh mesh).
+    const quiet = await journeys.lastChange();
+    assert.equal(await journeys.lastChange(), quiet, 'unchanged while nothing is written');
+    await graph.writeEvents(events);
+    const written = (await journeys.lastChange())!;
+    assert.ok(written > (quiet ?? 0), 'events taken in move it');
+    await journeys.drain();
+    const journeyed = (await journeys.lastChange())!;
+    assert.ok(journeyed > written, 'the journeys written after them move it again');
+    // Redelivered events change nothing, so they leave it where it is.
+    await graph.writeEvents(events);
+    await journeys.drain();
+    assert.equal(await journeys.lastChange(), journeyed);
+    // Each side is read from the end of its index, not by scanning the label.
+    const status = await testStatus();
+    const driver = neo4jDriver(status);
+    try {
+      const { summary } = await driver.executeQuery(`EXPLAIN ${LAST_CHANGE}`, {}, { database: 'neo4j' });
+      const operators: string[] = [];
+      const visit = (op: { operatorType: string; children: unknown[] }): void => {
+        operators.push(op.operatorType.replace(/@.*$/, ''));
+        for (const c of op.children) visit(c as typeof op);
+      };
+      visit(summary.plan as unknown as { operatorType: string; children: unknown[] });
+      assert.equal(operators.filter((o) => /NodeIndexScan/.test(o)).length, 2, operators.join(' < '));
+      assert.ok(!operators.some((o) => /NodeByLabelScan|AllNodesScan|Sort/.test(o) && !/PartialSort/.test(o)), operators.join(' < '));
+    } finally {
+      await driver.close();
+    }
   });
 
   it('traces rebuild-journeys recomputes the model from the graph', async () => {

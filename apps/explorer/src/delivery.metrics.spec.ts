@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError } from '@not/config';
 import { Registry } from 'prom-client';
-import { DeliveryGauges, doraByArea, leadTimeSeries, waitingSeries, type DeliverySnapshot } from './delivery.metrics.js';
+import { DeliveryGauges, doraByArea, leadTimeSeries, mustRead, waitingSeries, type DeliverySnapshot } from './delivery.metrics.js';
 import { loadExplorerConfig } from './explorer.config.js';
 import { groupStats } from './lead-time.stats.js';
 import { SEGMENTS, segmentsOf, type Segment } from './lead-time.segments.js';
@@ -184,6 +184,38 @@ describe('delivery metrics: gauges', () => {
   });
 });
 
+describe('delivery metrics: a round on an unchanged graph', () => {
+  const minute = 60_000;
+  const last = { mark: 1_000, at: 10 * minute };
+
+  it('reads the graph on the first round, with nothing to re-export', () => {
+    assert.equal(mustRead(undefined, 1_000, 11 * minute, 15 * minute), true);
+  });
+
+  it('re-exports the last reading while nothing was taken in or written since it', () => {
+    assert.equal(mustRead(last, 1_000, 11 * minute, 15 * minute), false);
+    assert.equal(mustRead(last, 1_000, 24 * minute, 15 * minute), false);
+  });
+
+  it('reads again as soon as the graph changed', () => {
+    assert.equal(mustRead(last, 1_001, 11 * minute, 15 * minute), true);
+  });
+
+  it('reads again once the reading is as old as the refresh period, changed or not (the window slides)', () => {
+    assert.equal(mustRead(last, 1_000, 25 * minute, 15 * minute), true);
+  });
+
+  it('reads every round on a graph that tells no last change (empty, or its marks missing)', () => {
+    assert.equal(mustRead({ mark: null, at: 10 * minute }, null, 11 * minute, 15 * minute), true);
+  });
+
+  it('ages the waiting times of a re-exported reading to the round', () => {
+    const positions = [{ area: 'core', stage: 'waiting-for-build' as const, since: new Date(10 * minute).toISOString() }];
+    assert.equal(waitingSeries(positions, 11 * minute)[0]!.oldestSeconds, 60);
+    assert.equal(waitingSeries(positions, 14 * minute)[0]!.oldestSeconds, 240);
+  });
+});
+
 describe('delivery metrics: configuration', () => {
   const file = (text: string): string => {
     const f = join(mkdtempSync(join(tmpdir(), 'explorer-config-')), 'explorer.yaml');
@@ -192,12 +224,13 @@ describe('delivery metrics: configuration', () => {
   };
   const base = 'neo4j: { url: "bolt://127.0.0.1:7687", password: secret }\nhttp: { port: 8080 }\nauth: { tokens: [a-token-for-tests] }\n';
 
-  it('computes every minute over 30 days up to the release by default', () => {
+  it('computes every minute over 30 days up to the release by default, reading the graph in full at least every 15 minutes', () => {
     assert.deepEqual(loadExplorerConfig(file(base)).deliveryMetrics, {
       enabled: true,
       intervalSeconds: 60,
       windowDays: 30,
       until: 'release',
+      refreshSeconds: 900,
     });
   });
 

@@ -14,7 +14,9 @@ import { positionOf, SEGMENTS, type Segment } from './lead-time.segments.js';
  * TracesChangeStuckAtStage alert): lead time per stage and area, the bottleneck,
  * the changes waiting at each stage and the oldest of them, and the four DORA
  * figures per area. Computed in the background every `deliveryMetrics.intervalSeconds`
- * over the last `deliveryMetrics.windowDays`; a scrape only reads the last result.
+ * over the last `deliveryMetrics.windowDays`; a scrape only reads the last result. A round
+ * that finds the graph unchanged only ages the waiting times of the last reading, and a full
+ * reading is made at least every `deliveryMetrics.refreshSeconds`.
  */
 
 /** `stage` is a lead-time segment, or `total` for commit to the chosen end stage. */
@@ -102,6 +104,30 @@ export function waitingSeries(
   );
 }
 
+/** What a full round read: the figures that only change with the graph, and where each waiting change is. */
+export interface DeliveryReading {
+  /** The graph's last change when the round began (`Journeys.lastChange`). */
+  readonly mark: number | null;
+  /** When the round began (epoch ms): the end of the window it covers. */
+  readonly at: number;
+  readonly figures: Omit<DeliverySnapshot, 'waiting'>;
+  readonly positions: ReadonlyArray<{ area: string; stage: Segment; since: string }>;
+}
+
+/**
+ * Whether a round must read the graph again: when nothing was read yet, when the graph changed since the last
+ * reading, or when that reading is `refreshMs` old (the window slides over time alone). Otherwise the round
+ * re-exports the last reading with the waiting times aged to `now`: an idle graph store is not queried every interval.
+ */
+export function mustRead(
+  last: Pick<DeliveryReading, 'mark' | 'at'> | undefined,
+  mark: number | null,
+  now: number,
+  refreshMs: number,
+): boolean {
+  return last === undefined || mark === null || last.mark !== mark || now - last.at >= refreshMs;
+}
+
 /** The gauges, set from one snapshot at a time (all series of a snapshot replace the previous ones at once). */
 export class DeliveryGauges {
   readonly leadTime: Gauge<'stage' | 'area' | 'quantile'>;
@@ -116,6 +142,7 @@ export class DeliveryGauges {
   readonly windowEnd: Gauge;
   readonly failures: Counter;
   readonly duration: Histogram;
+  readonly reused: Counter;
   readonly leader: Gauge;
 
   constructor(registry: Registry) {
@@ -175,7 +202,7 @@ export class DeliveryGauges {
     });
     this.windowEnd = new Gauge({
       name: 'traces_explorer_delivery_metrics_window_end_timestamp_seconds',
-      help: 'The end of the window the exported delivery figures cover: when their computation started (Unix time)',
+      help: 'The end of the window the exported delivery figures cover: when the last round started, which read the graph or found it unchanged since (Unix time)',
       registers,
     });
     this.failures = new Counter({
@@ -187,6 +214,11 @@ export class DeliveryGauges {
       name: 'traces_explorer_delivery_metrics_duration_seconds',
       help: 'How long one computation of the delivery figures took',
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+      registers,
+    });
+    this.reused = new Counter({
+      name: 'traces_explorer_delivery_metrics_reused_total',
+      help: 'Rounds that found the graph unchanged since the last full computation: the waiting times were aged, nothing was read',
       registers,
     });
     this.leader = new Gauge({
@@ -238,6 +270,8 @@ export class DeliveryMetricsService implements OnApplicationBootstrap, OnModuleD
   private running?: Promise<void>;
   private failing = false;
   private stopped = false;
+  /** The last full reading, re-exported (aged) while the graph does not change. */
+  private last?: DeliveryReading;
   /** This replica, for the lease that lets one replica per deployment export the figures. */
   private readonly me = randomUUID();
 
@@ -291,13 +325,21 @@ export class DeliveryMetricsService implements OnApplicationBootstrap, OnModuleD
       const lead = await takeLease(this.graph, 'delivery-metrics', this.me, this.config.deliveryMetrics.intervalSeconds * 3000);
       this.gauges.leader.set(lead ? 1 : 0);
       if (!lead) {
+        // Another replica exports the figures; a reading kept here would be stale if this one leads again.
+        this.last = undefined;
         this.gauges.apply({ leadTime: [], bottleneck: [], waiting: [], dora: [] });
         return;
       }
       const now = Date.now();
-      const snapshot = await this.compute(now);
-      if (this.stopped) return;
-      this.gauges.apply(snapshot);
+      const mark = await this.journeys.lastChange();
+      const refreshMs = this.config.deliveryMetrics.refreshSeconds * 1000;
+      let reading = this.last;
+      if (mustRead(reading, mark, now, refreshMs)) reading = await this.read(now, mark);
+      else this.gauges.reused.inc();
+      if (this.stopped || !reading) return;
+      this.last = reading;
+      this.gauges.apply({ ...reading.figures, waiting: waitingSeries(reading.positions, now) });
+      // The figures hold for the graph as it is at this round: it did not change since the reading.
       this.gauges.windowEnd.set(now / 1000);
       this.gauges.lastSuccess.set(Date.now() / 1000);
       if (this.failing) this.log.log('delivery metrics computed again after failures');
@@ -316,15 +358,20 @@ export class DeliveryMetricsService implements OnApplicationBootstrap, OnModuleD
     }
   }
 
-  /** The figures for the window that ends at `now`. */
-  async compute(now: number): Promise<DeliverySnapshot> {
+  /** A full reading of the window that ends at `now`, on a graph whose last change was `mark`. */
+  private async read(now: number, mark: number | null): Promise<DeliveryReading> {
     const { windowDays, until } = this.config.deliveryMetrics;
     const to = new Date(now).toISOString();
     const from = new Date(now - windowDays * 86_400_000).toISOString();
     const { result: lt, deployments, incidents } = await this.leadTimes.measure({ from, to, until, groupBy: 'area' });
     const { leadTime, bottleneck } = leadTimeSeries(lt);
-    const waiting = waitingSeries(await this.positions(from, to, until), now);
-    return { leadTime, bottleneck, waiting, dora: doraByArea(deployments, lt.perChange, windowDays, incidents) };
+    const positions = await this.positions(from, to, until);
+    return {
+      mark,
+      at: now,
+      figures: { leadTime, bottleneck, dora: doraByArea(deployments, lt.perChange, windowDays, incidents) },
+      positions,
+    };
   }
 
   /** Where each change first committed in the window, and not yet at `until`, is now. */

@@ -116,8 +116,13 @@ export const explorerConfigSchema = z.strictObject({
         .default(30),
       /** The stage at which a change counts as delivered (lead time ends there; its events are the deployments). */
       until: z.enum(['merge', 'build', 'artifact', 'test', 'publication', 'promotion', 'deployment', 'release']).default('release'),
+      /**
+       * A round that finds no event taken in and no journey written since the last reading re-exports it
+       * with the waiting times aged; the graph is read in full at least this often all the same (the window slides).
+       */
+      refreshSeconds: z.number().int().min(5).max(86_400).default(900),
     })
-    .default({ enabled: true, intervalSeconds: 60, windowDays: 30, until: 'release' }),
+    .default({ enabled: true, intervalSeconds: 60, windowDays: 30, until: 'release', refreshSeconds: 900 }),
   /** Trends, anomalies, bottleneck forecasts and stuck changes from the journey model (docs/explorer.md, "Trends and insights"). */
   trends: trendsConfigSchema,
 });

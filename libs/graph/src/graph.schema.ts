@@ -21,6 +21,8 @@ export const SCHEMA_STATEMENTS: readonly string[] = [
       `CREATE INDEX journey_${stageProperty(stage, 'First')} IF NOT EXISTS FOR (n:Journey) ON (n.${stageProperty(stage, 'First')})`,
   ),
   'CREATE INDEX journey_furthest IF NOT EXISTS FOR (n:Journey) ON (n.furthestStage)',
+  // What changed since a reader's last round (changedSince, lastChange).
+  'CREATE INDEX journey_updated IF NOT EXISTS FOR (n:Journey) ON (n.updatedAt)',
   // Subscriptions and their firings (subscriptions.ts): one firing per key, ever.
   'CREATE CONSTRAINT subscription_id IF NOT EXISTS FOR (n:Subscription) REQUIRE n.id IS UNIQUE',
   'CREATE CONSTRAINT firing_key IF NOT EXISTS FOR (n:Firing) REQUIRE n.key IS UNIQUE',

@@ -19,6 +19,16 @@ import { RECORD_FIRINGS } from './subscriptions.js';
 import { GraphWalker, type WalkLimits } from './walk.js';
 import type { WalkReads } from './walk.reads.js';
 
+/** The newest event taken in and journey written, each read from the end of its index (`Journeys.lastChange`). */
+export const LAST_CHANGE = `CALL {
+  MATCH (e:Event) WHERE e.ingestedAt IS NOT NULL
+  RETURN e.ingestedAt AS t ORDER BY e.ingestedAt DESC LIMIT 1
+  UNION ALL
+  MATCH (j:Journey) WHERE j.updatedAt IS NOT NULL
+  RETURN j.updatedAt AS t ORDER BY j.updatedAt DESC LIMIT 1
+}
+RETURN max(t).epochMillis AS at`;
+
 /**
  * The journey read model in the graph store (see docs/architecture.md, "Journeys"):
  *
@@ -326,6 +336,16 @@ export class Journeys {
       { from: isoTime(from), since: since === null ? null : neo4j.int(since), limit: neo4j.int(limit) },
     );
     return { journeys: rows.map((r) => journeyFromProps(r.j)), cursor: rows.length ? Number(rows[rows.length - 1]!.at) : since };
+  }
+
+  /**
+   * When the graph last changed in a way the journeys' readers see: the newest event taken in or journey
+   * written (epoch ms; null on an empty graph). Two index-ordered reads of one row each, whatever the graph's size.
+   */
+  async lastChange(): Promise<number | null> {
+    const rows = await this.graph.read<{ at: number | null }>(LAST_CHANGE);
+    const at = rows[0]?.at;
+    return at === null || at === undefined ? null : Number(at);
   }
 
   /**
