@@ -1,5 +1,5 @@
 import { validateConfig } from '@not/config';
-import { centralRascalConfig } from '@not/messaging';
+import { centralRascalConfig, INGEST_POLICY, ingestPolicy } from '@not/messaging';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -327,14 +327,36 @@ interface Definitions {
   exchanges: Array<{ name: string; type: string; durable: boolean; arguments: Record<string, unknown> }>;
   queues: Array<{ name: string; durable: boolean; arguments: Record<string, unknown> }>;
   bindings: Array<{ source: string; destination: string; routing_key: string }>;
+  policies: Array<{
+    name: string;
+    vhost: string;
+    pattern: string;
+    'apply-to': string;
+    priority: number;
+    definition: Record<string, unknown>;
+  }>;
 }
 
 describe('RabbitMQ definitions', () => {
   const central = JSON.parse(readFileSync(join(DEPLOY, 'rabbitmq', 'central.definitions.json'), 'utf8')) as Definitions;
   const site = JSON.parse(readFileSync(join(DEPLOY, 'rabbitmq', 'site.definitions.json'), 'utf8')) as Definitions;
 
-  it('declare central exactly as the correlator does (same arguments, so neither side fails with PRECONDITION_FAILED)', () => {
-    const rascal = centralRascalConfig({ url: 'amqp://x', prefetch: 2000, deliveryLimit: 20, archiveMaxAge: '30D' }) as {
+  it("carry the ingest queue's settings as the policy the correlator sets, for the delivery limit it defaults to", () => {
+    const { pattern, priority, definition } = ingestPolicy(20);
+    assert.deepEqual(central.policies, [{ name: INGEST_POLICY, vhost: '/', pattern, 'apply-to': 'queues', priority, definition }]);
+    assert.ok(
+      new RegExp(pattern).test('not.ingest') && !new RegExp(pattern).test('not.ingest2') && !new RegExp(pattern).test('notxingest'),
+    );
+  });
+
+  it('declare central exactly as the correlator does with its policy (same arguments, so neither side fails with PRECONDITION_FAILED)', () => {
+    const rascal = centralRascalConfig({
+      url: 'amqp://x',
+      prefetch: 2000,
+      deliveryLimit: 20,
+      archiveMaxAge: '30D',
+      ingestArguments: 'policy',
+    }) as {
       vhosts: Record<
         string,
         {
@@ -411,7 +433,7 @@ describe('Kubernetes central broker (RabbitMQ Cluster and Messaging Topology Ope
   const all = kustomization.resources.flatMap((f) => parseAllDocuments(readFileSync(join(dir, f), 'utf8')).map((d) => d.toJS() as Topo));
   const of = (kind: string) => all.filter((r) => r.kind === kind && r.apiVersion === 'rabbitmq.com/v1beta1');
   const vhost = (
-    centralRascalConfig({ url: 'amqp://x', prefetch: 2000, deliveryLimit: 20, archiveMaxAge: '30D' }) as {
+    centralRascalConfig({ url: 'amqp://x', prefetch: 2000, deliveryLimit: 20, archiveMaxAge: '30D', ingestArguments: 'policy' }) as {
       vhosts: Record<
         string,
         {
@@ -437,6 +459,21 @@ describe('Kubernetes central broker (RabbitMQ Cluster and Messaging Topology Ope
     };
     const url = (parse(correlator.data['correlator.yaml']!) as { amqp: { url: string } }).amqp.url;
     assert.match(url, new RegExp(`@${name}\\.not-central\\.svc:5672/`), "the correlator uses the cluster's Service");
+  });
+
+  it("sets the ingest queue's policy as the correlator would", () => {
+    const [policy, ...others] = of('Policy');
+    assert.equal(others.length, 0);
+    const { pattern, priority, definition } = ingestPolicy(20);
+    assert.deepEqual(policy!.spec, {
+      name: INGEST_POLICY,
+      vhost: '/',
+      pattern,
+      applyTo: 'queues',
+      priority,
+      definition,
+      rabbitmqClusterReference: policy!.spec.rabbitmqClusterReference,
+    });
   });
 
   it('declares exchanges, queues and bindings exactly as the correlator does (no PRECONDITION_FAILED either way)', () => {

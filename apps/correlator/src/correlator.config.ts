@@ -1,4 +1,4 @@
-import { amqpUrl, httpSchema, neo4jSchema } from '@not/config';
+import { amqpUrl, httpSchema, managementSchema, neo4jSchema } from '@not/config';
 import { checkArtifactBuildRule } from '@not/events';
 import { z } from 'zod';
 
@@ -27,6 +27,12 @@ export const correlatorConfigSchema = z.strictObject({
     url: z.union([amqpUrl, z.array(amqpUrl).min(1)]),
     prefetch: z.number().int().min(1).max(10000).default(2000),
     deliveryLimit: z.number().int().min(1).default(20),
+    /**
+     * The central broker's management API (for a cluster, any node's). With it, the ingest queue's settings
+     * (dead-lettering, overflow, `deliveryLimit`) are the policy `not-ingest`, changed without declaring the
+     * queue again; without it they are the queue's arguments (docs/operations.md, "The ingest queue's settings").
+     */
+    management: managementSchema.optional(),
     archiveMaxAge: z
       .string()
       .regex(/^\d+[YMDhms]$/, 'must be like 7D, 30D, 12h')

@@ -35,9 +35,11 @@ export class CorrelatorModule {
         },
         {
           provide: RascalServer,
-          useFactory: () =>
+          inject: [CorrelatorStartup],
+          useFactory: (startup: CorrelatorStartup) =>
             new RascalServer({
-              config: centralRascalConfig(config.amqp),
+              // Read when consuming starts: the start-up hook decides how the ingest queue is declared.
+              config: () => centralRascalConfig({ ...config.amqp, ingestArguments: startup.ingestArguments }),
               subscription: CENTRAL.ingestSubscription,
               deadLetterPublication: CENTRAL.deadPublication,
               patternOf: () => INGEST_PATTERN,

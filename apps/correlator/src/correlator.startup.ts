@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { parseMessage, realisticChanges } from '@not/events';
+import { StartupError } from '@not/config';
 import { GraphRepository, type StoredEvent } from '@not/graph';
+import { amqpVhost, BrokerAdmin, CENTRAL, centralUrls, prepareIngestQueue, queueExists, type CentralTopologyOptions } from '@not/messaging';
 import { CorrelatorSettings } from './correlator.config.js';
 
 /** Synthetic pipeline events (a realistic multi-site stream), parsed as the correlator parses, in batches. */
@@ -35,8 +37,12 @@ export class CorrelatorStartup implements OnModuleInit {
     private readonly settings: CorrelatorSettings,
   ) {}
 
+  /** How the central topology declares `not.ingest` (decided here, read when the correlator starts consuming). */
+  ingestArguments: NonNullable<CentralTopologyOptions['ingestArguments']> = 'arguments';
+
   async onModuleInit(): Promise<void> {
     const { config } = this.settings;
+    await this.prepareCentralQueues();
     await this.graph.verify();
     await this.graph.ensureSchema();
     if (config.warmUpEvents > 0) {
@@ -46,5 +52,32 @@ export class CorrelatorStartup implements OnModuleInit {
         (err: unknown) => this.log.warn(`write path warm-up skipped: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`),
       );
     }
+  }
+
+  /**
+   * With `amqp.management`, the ingest queue's settings go in the policy `not-ingest` (set here, changed
+   * here when `amqp.deliveryLimit` changes) and a new queue is declared with its type only. Without it, a
+   * new queue is declared with its settings as arguments. An existing queue is used as it is either way.
+   */
+  private async prepareCentralQueues(): Promise<void> {
+    const { management, deliveryLimit, url } = this.settings.config.amqp;
+    if (!management) {
+      const exists = await queueExists(url, CENTRAL.ingestQueue).catch((err: unknown) => {
+        throw new StartupError(err instanceof Error ? err.message : String(err), 'amqp.url');
+      });
+      this.ingestArguments = exists ? 'existing' : 'arguments';
+      return;
+    }
+    const prepared = await prepareIngestQueue(new BrokerAdmin(management), deliveryLimit, amqpVhost(centralUrls(url)[0]!)).catch(
+      (err: unknown) => {
+        throw new StartupError(
+          `the central broker's management API could not set the ingest queue's policy: ${err instanceof Error ? err.message : String(err)}`,
+          'amqp.management',
+        );
+      },
+    );
+    this.ingestArguments = prepared.ingestArguments;
+    if (prepared.policyChanged) this.log.log(`policy not-ingest set on the central broker (delivery limit ${deliveryLimit})`);
+    if (prepared.notice) this.log.warn(prepared.notice);
   }
 }

@@ -1,5 +1,5 @@
 import { siteBindingKey, siteRoutingKey } from '@not/events';
-import type { FederationUpstreamDefinition, PolicyDefinition, ShovelDefinition } from '@not/messaging';
+import { amqpVhost, type FederationUpstreamDefinition, type PolicyDefinition, type ShovelDefinition } from '@not/messaging';
 import { WEBHOOK_SOURCE, type BrokerConfig, type RelayConfig } from './relay.config.js';
 import { bufferQueueName, linkName, type BufferedLink } from './site-broker.js';
 
@@ -47,8 +47,7 @@ function centralUris(config: RelayConfig): string | string[] {
 
 /** The central vhost, from the first central URL's path (`/%2F` or none: `/`). */
 export function centralVhost(config: RelayConfig): string {
-  const path = new URL(config.central.urls[0]!).pathname.replace(/^\//, '');
-  return path ? decodeURIComponent(path) : '/';
+  return amqpVhost(config.central.urls[0]!);
 }
 
 /** Shovel mode: on the site broker, from the buffer queue to the central exchange. */

@@ -1,8 +1,6 @@
-import { amqpUrl, httpSchema, httpUrl, identifier } from '@not/config';
+import { amqpUrl, httpSchema, identifier, managementSchema } from '@not/config';
 import { FORMATS } from '@not/events';
 import { z } from 'zod';
-
-const managementSchema = z.strictObject({ url: httpUrl, user: z.string().min(1), password: z.string().min(1) });
 
 const brokerSchema = z.strictObject({
   name: identifier,

@@ -7,6 +7,9 @@ export const amqpUrl = z.string().refine((s) => /^amqps?:\/\//.test(s), { messag
 
 export const httpUrl = z.string().refine((s) => /^https?:\/\//.test(s), { message: 'must be an http:// or https:// URL' });
 
+/** A RabbitMQ management HTTP API and the user that calls it. */
+export const managementSchema = z.strictObject({ url: httpUrl, user: z.string().min(1), password: z.string().min(1) });
+
 export const identifier = z
   .string()
   .regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lower-case letters, digits and dashes (it becomes part of routing keys and names)');

@@ -404,7 +404,11 @@ export class Mesh {
     const { artifactBuilds, buildInfoBuilds } = this.cfg.correlator;
     write('correlator', {
       // One URL per central node: the correlator connects to one and moves to another when it goes.
-      amqp: { url: centrals.length === 1 ? centrals[0]!.amqpUrl() : centrals.map((n) => n.amqpUrl()) },
+      amqp: {
+        url: centrals.length === 1 ? centrals[0]!.amqpUrl() : centrals.map((n) => n.amqpUrl()),
+        // The ingest queue's settings as a policy (set by the correlator through the first node's API).
+        management: { url: centrals[0]!.managementUrl(), user: 'admin', password: state.secrets.rabbitAdminPassword },
+      },
       neo4j,
       ...(artifactBuilds || buildInfoBuilds
         ? { parse: { ...(artifactBuilds ? { artifactBuilds } : {}), ...(buildInfoBuilds ? { buildInfoBuilds } : {}) } }

@@ -14,3 +14,9 @@ export function describeConnectError(err: unknown): string {
   if (/NOT_ALLOWED|vhost/i.test(msg)) return `the broker refused the virtual host (${msg})`;
   return msg;
 }
+
+/** The vhost an AMQP URL names, from its path (`/%2F` or none: `/`). */
+export function amqpVhost(url: string): string {
+  const path = new URL(url).pathname.replace(/^\//, '');
+  return path ? decodeURIComponent(path) : '/';
+}

@@ -34,8 +34,11 @@ class AmqpContext extends BaseRpcContext<[Message]> {
 }
 
 export interface RascalServerOptions {
-  /** Rascal configuration (vhosts, exchanges, queues, bindings, publications, subscriptions). */
-  readonly config: Record<string, unknown>;
+  /**
+   * Rascal configuration (vhosts, exchanges, queues, bindings, publications, subscriptions), or a function
+   * giving it when the server starts listening (after the app's start-up hooks, which may decide part of it).
+   */
+  readonly config: Record<string, unknown> | (() => Record<string, unknown>);
   /** The subscription to consume. */
   readonly subscription: string;
   /** The publication dead letters are forwarded through (with the reason in `x-not-reason`). */
@@ -65,7 +68,9 @@ export class RascalServer extends Server implements CustomTransportStrategy {
 
   async listen(callback: (err?: unknown) => void): Promise<void> {
     try {
-      this.broker = await rascal.BrokerAsPromised.create(rascal.withDefaultConfig(this.options.config));
+      this.broker = await rascal.BrokerAsPromised.create(
+        rascal.withDefaultConfig(typeof this.options.config === 'function' ? this.options.config() : this.options.config),
+      );
     } catch (err) {
       callback(new Error(`cannot reach the central broker at ${maskUrl(this.options.url)}: ${describeConnectError(err)}`));
       return;
