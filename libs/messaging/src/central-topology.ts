@@ -7,6 +7,7 @@ import { siteBindingKey } from '@not/events';
 import amqp from 'amqplib';
 import { describeConnectError, maskUrl } from './amqp-url.js';
 import { ManagementApiError, type BrokerAdmin, type PolicyDefinition } from './broker-admin.js';
+
 export const CENTRAL = {
   exchange: 'not.central',
   ingestQueue: 'not.ingest',
