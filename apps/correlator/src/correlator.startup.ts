@@ -24,7 +24,8 @@ function warmUpBatches(n: number, size: number): StoredEvent[][] {
 }
 
 /**
- * What must hold before the correlator consumes anything, run by Nest's init: Neo4j answers and
+ * What must hold before the correlator consumes anything, run by Nest's init: how the ingest queue
+ * is declared is settled on the central broker (its policy set, or the queue found), Neo4j answers and
  * takes the credentials (failing fast with the setting to change), the schema exists, and the write
  * path is warmed on synthetic events in a transaction that is rolled back.
  */

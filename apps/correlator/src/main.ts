@@ -8,7 +8,7 @@ import { CorrelatorModule } from './correlator.module.js';
 
 /**
  * The correlator's process: configuration, then Nest's lifecycle. Start-up work lives in hooks:
- * `onModuleInit` for what must hold before anything runs (CorrelatorStartup: Neo4j, schema, warm-up),
+ * `onModuleInit` for what must hold before anything runs (CorrelatorStartup: the ingest queue, Neo4j, schema, warm-up),
  * `onApplicationBootstrap` for the loops (monitor, journeys, notifications, Eiffel bus). Consuming
  * starts after both, then HTTP.
  */
