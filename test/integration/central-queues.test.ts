@@ -5,7 +5,7 @@ import { BrokerAdmin, CENTRAL, centralRascalConfig, INGEST_POLICY, ingestPolicy,
 import amqp from 'amqplib';
 import { IsolatedCentral } from '../support/central.js';
 import { testStatus, waitUntil } from '../support/mesh.js';
-import { stopChild } from '../support/processes.js';
+import { startApp, stopChild, writeTempConfig } from '../support/processes.js';
 
 type Queues = Record<string, { options: { arguments: Record<string, unknown> } }>;
 
@@ -139,6 +139,35 @@ describe("the ingest queue's settings as a policy", () => {
       const q = await central.queue(CENTRAL.ingestQueue);
       return q.ready === 0 && q.unacked === 0;
     });
+  });
+
+  it('starts on an existing queue when the management API does not answer, and refuses to declare a new one without it', async () => {
+    const unreachable = { url: 'http://127.0.0.1:1', user: 'admin', password: 'x' };
+    const fresh = await isolated();
+    const refused = startApp(
+      'correlator',
+      writeTempConfig('correlator', {
+        amqp: { url: fresh.url, management: unreachable },
+        neo4j: { url: status.neo4j.bolt, user: status.neo4j.user, password: status.neo4j.password },
+        http: { port: 8966 },
+        warmUpEvents: 0,
+      }),
+    );
+    const code = await new Promise<number | null>((resolve) => refused.on('exit', resolve));
+    assert.notEqual(code, 0);
+    assert.match(
+      refused.output(),
+      /management API could not set the ingest queue's policy: management API at http:\/\/127\.0\.0\.1:1 is unreachable .*not\.ingest does not exist yet .*check setting: amqp\.management/,
+    );
+    assert.equal(await queueExists(fresh.url, CENTRAL.ingestQueue), false, 'nothing declared');
+
+    const existing = await isolated();
+    await declareAsBefore(existing, ingestArguments('policy'));
+    const correlator = await existing.startCorrelator(8966, undefined, {
+      amqp: { url: existing.url, prefetch: 100, management: unreachable },
+      warmUpEvents: 0,
+    });
+    assert.match(correlator.output(), /using not\.ingest as it is, the policy not-ingest is checked again at the next start/);
   });
 
   it('without the management API, uses a queue declared by definitions (type only) as it is', async () => {

@@ -58,25 +58,31 @@ export class CorrelatorStartup implements OnModuleInit {
   /**
    * With `amqp.management`, the ingest queue's settings go in the policy `not-ingest` (set here, changed
    * here when `amqp.deliveryLimit` changes) and a new queue is declared with its type only. Without it, a
-   * new queue is declared with its settings as arguments. An existing queue is used as it is either way.
+   * new queue is declared with its settings as arguments. An existing queue is used as it is either way,
+   * also when the management API does not answer (a cluster's node that is down): the policy is then
+   * left as it is, with a warning; only a queue still to be declared needs it.
    */
   private async prepareCentralQueues(): Promise<void> {
     const { management, deliveryLimit, url } = this.settings.config.amqp;
-    if (!management) {
-      const exists = await queueExists(url, CENTRAL.ingestQueue).catch((err: unknown) => {
+    const exists = (): Promise<boolean> =>
+      queueExists(url, CENTRAL.ingestQueue).catch((err: unknown) => {
         throw new StartupError(err instanceof Error ? err.message : String(err), 'amqp.url');
       });
-      this.ingestArguments = exists ? 'existing' : 'arguments';
+    if (!management) {
+      this.ingestArguments = (await exists()) ? 'existing' : 'arguments';
       return;
     }
-    const prepared = await prepareIngestQueue(new BrokerAdmin(management), deliveryLimit, amqpVhost(centralUrls(url)[0]!)).catch(
-      (err: unknown) => {
-        throw new StartupError(
-          `the central broker's management API could not set the ingest queue's policy: ${err instanceof Error ? err.message : String(err)}`,
-          'amqp.management',
-        );
-      },
-    );
+    let prepared: Awaited<ReturnType<typeof prepareIngestQueue>>;
+    try {
+      prepared = await prepareIngestQueue(new BrokerAdmin(management), deliveryLimit, amqpVhost(centralUrls(url)[0]!));
+    } catch (err) {
+      const reason = `the central broker's management API could not set the ingest queue's policy: ${err instanceof Error ? err.message : String(err)}`;
+      if (!(await exists()))
+        throw new StartupError(`${reason}; ${CENTRAL.ingestQueue} does not exist yet and is declared under that policy`, 'amqp.management');
+      this.log.warn(`${reason}; using ${CENTRAL.ingestQueue} as it is, the policy not-ingest is checked again at the next start`);
+      this.ingestArguments = 'existing';
+      return;
+    }
     this.ingestArguments = prepared.ingestArguments;
     if (prepared.policyChanged) this.log.log(`policy not-ingest set on the central broker (delivery limit ${deliveryLimit})`);
     if (prepared.notice) this.log.warn(prepared.notice);
