@@ -53,7 +53,7 @@ export const DEFAULT_DETECT: DetectOptions = {
   horizonDays: 7,
   quietFraction: 0.3,
   stuckQuantile: 0.99,
-  stuckMargin: 1.5,
+  stuckMargin: 2,
   minSamples: 30,
   openLimitDays: 14,
   utcOffsetHours: 0,
