@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { validateConfig } from '@not/config';
+import { sameFields } from '@not/messaging';
 import {
   bufferPolicy,
   centralShovel,
@@ -8,7 +9,6 @@ import {
   federationPolicy,
   federationUpstream,
   linksOf,
-  sameFields,
   siteShovel,
 } from './link-definitions.js';
 import { relayConfigSchema } from './relay.config.js';

@@ -1,5 +1,10 @@
-import type { FederationUpstreamDefinition, PolicyDefinition, QueueInfo, ShovelDefinition } from '@not/messaging';
-import { sameFields } from './link-definitions.js';
+import {
+  sameFields,
+  type FederationUpstreamDefinition,
+  type PolicyDefinition,
+  type QueueInfo,
+  type ShovelDefinition,
+} from '@not/messaging';
 
 /**
  * What reconciling a broker changes, decided apart from doing it: pure functions from what the config

@@ -236,3 +236,20 @@ function safeReason(text: string): string {
     return text.slice(0, 200);
   }
 }
+
+/** True when every field we set has the wanted value in what the broker holds (`also`: fields whose absence matters). */
+export function sameFields(actual: unknown, wanted: object, also: readonly string[] = []): boolean {
+  const x = (actual ?? {}) as Record<string, unknown>;
+  const w = wanted as Record<string, unknown>;
+  const keys = new Set([...Object.keys(w), ...also]);
+  return [...keys].every((k) => stable(x[k]) === stable(w[k]));
+}
+
+/** JSON with object keys sorted: the broker may list a definition's keys in another order. */
+function stable(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) =>
+    x && typeof x === 'object' && !Array.isArray(x)
+      ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : x,
+  );
+}

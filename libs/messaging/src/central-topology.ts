@@ -6,7 +6,7 @@
 import { siteBindingKey } from '@not/events';
 import amqp from 'amqplib';
 import { describeConnectError, maskUrl } from './amqp-url.js';
-import { ManagementApiError, type BrokerAdmin, type PolicyDefinition } from './broker-admin.js';
+import { ManagementApiError, sameFields, type BrokerAdmin, type PolicyDefinition } from './broker-admin.js';
 
 export const CENTRAL = {
   exchange: 'not.central',
@@ -85,12 +85,7 @@ export interface IngestPreparation {
 export async function prepareIngestQueue(admin: BrokerAdmin, deliveryLimit: number, vhost = '/'): Promise<IngestPreparation> {
   const wanted = ingestPolicy(deliveryLimit);
   const current = (await admin.listPolicies(vhost)).find((p) => p.name === INGEST_POLICY);
-  const same =
-    current !== undefined &&
-    current.pattern === wanted.pattern &&
-    current['apply-to'] === wanted['apply-to'] &&
-    current.priority === wanted.priority &&
-    JSON.stringify(Object.entries(current.definition).sort()) === JSON.stringify(Object.entries(wanted.definition).sort());
+  const same = current !== undefined && sameFields(current, wanted);
   if (!same) await admin.putPolicy(INGEST_POLICY, wanted, vhost);
   const queue = await admin.queue(CENTRAL.ingestQueue, vhost).catch((err: unknown) => {
     if (err instanceof ManagementApiError && err.status === 404) return undefined;
