@@ -3,23 +3,41 @@
  * sites and three areas (working-hours and weekend seasonality, log-normal times, base failure
  * rates) with known episodes injected in the last four weeks — slow drifts of a stage's time, sudden
  * failure-rate shifts, queue build-ups that cross their objective, stuck changes, quiet periods —
- * and runs the explorer's detection (apps/explorer/src/trends) every two hours over those four
- * weeks, as the explorer's periodic job does, on the passages the history had at each time. Scores
- * the findings against the injected truth and prints one table.
+ * publishes each history through a mesh as the Eiffel events its tools would send (at its three
+ * sites: relays, shovels, the central queue, the correlator, the graph and the journey model), reads
+ * the journeys back from Neo4j as the explorer's trends do, and runs the explorer's detection
+ * (apps/explorer/src/trends) every two hours over those four weeks, as the explorer's periodic job
+ * does, on the passages the history had at each time. Scores the findings against the injected truth
+ * and prints one table, after a check that every change's passages read back from the graph are the
+ * generated ones.
  *
- * The journeys go straight to the detection functions: the mesh (relay, correlator, journey model)
- * is not in the loop here; its part is tested by the journey model's own tests.
+ * The mesh is bench/mesh.eval.yaml (started if it is not up; `traces mesh down --config
+ * bench/mesh.eval.yaml --purge` removes it). Every run publishes new changes (ids, shas and
+ * repositories of its own), so runs never meet in the graph.
  *
+ *   --config=<mesh.yaml>  another mesh with sites site-a, site-b and site-c
+ *   --direct          the generated journeys straight to the detection, no mesh: a few times faster,
+ *                     for tuning (`--set`); the table is the same when the mesh loses nothing
  *   --seeds=21,22,23  the histories (one per seed; the table pools them). The detection was tuned on
  *                     other seeds (11, 12); the reported table comes from these, which it never saw
  *   --step-hours=2    how often the detection runs
  *   --json            the table as JSON
  *   --set=forecastDays=5,trendP=0.01   other detection options (apps/explorer/src/trends/trends.detect.ts)
  */
+import { randomBytes } from 'node:crypto';
+import { GraphRepository, Journeys, WalkReads } from '@not/graph';
+import { loadMesh, Mesh, publishToSite, type MeshStatus } from '@not/mesh';
+import { areaOf } from '../apps/explorer/src/lead-time.service.js';
 import { DEFAULT_DETECT, detect, objectiveFor, type DetectOptions, type Finding } from '../apps/explorer/src/trends/trends.detect.js';
 import { asOf, byKey, passagesOf, type Passage } from '../apps/explorer/src/trends/trends.series.js';
 import { queueAt } from '../apps/explorer/src/trends/trends.detect.js';
-import { generateHistory, type Episode, type EpisodeType } from '../apps/explorer/src/testing/trends-history.js';
+import {
+  eiffelHistory,
+  generateHistory,
+  type Episode,
+  type EpisodeType,
+  type GeneratedChange,
+} from '../apps/explorer/src/testing/trends-history.js';
 import type { Segment } from '../apps/explorer/src/lead-time.segments.js';
 
 const args = new Map(
@@ -39,6 +57,9 @@ const SEEDS = (args.get('seeds') ?? '21,22,23').split(',').map((x) => {
   return n;
 });
 const VERBOSE = args.has('verbose');
+const DIRECT = args.has('direct');
+const CONFIG = args.get('config') ?? 'bench/mesh.eval.yaml';
+const RUN = randomBytes(3).toString('hex');
 const STEP_HOURS = num('step-hours', 2);
 
 const OPTIONS: DetectOptions = { ...DEFAULT_DETECT };
@@ -55,7 +76,7 @@ const START = Date.parse('2026-09-07T00:00:00Z'); // a Monday
 const DAYS = 56;
 const EVAL_FROM = START + 28 * DAY;
 const AREAS = ['payments', 'search', 'web'];
-const SITES = ['a', 'b', 'c'];
+const SITES = ['site-a', 'site-b', 'site-c'];
 const at = (day: number, hour = 0): number => START + day * DAY + hour * HOUR;
 
 /** Objectives as an explorer's config would give them: a queue objective for waiting for build, a p90 objective for test. */
@@ -68,11 +89,11 @@ const OBJECTIVES: Array<{ segment: Segment; area?: string; site?: string; queue?
 // period (a two-day holiday) overlaps no other episode: it would take away the changes they show in.
 const EPISODES: Episode[] = [
   { type: 'drift', segment: 'test', dimension: 'area', group: 'search', start: at(29, 9), end: at(36, 9), size: 0.12 },
-  { type: 'drift', segment: 'waiting-for-promotion', dimension: 'site', group: 'b', start: at(44, 0), end: at(51, 0), size: 0.12 },
+  { type: 'drift', segment: 'waiting-for-promotion', dimension: 'site', group: 'site-b', start: at(44, 0), end: at(51, 0), size: 0.12 },
   { type: 'failure-shift', segment: 'build', dimension: 'area', group: 'payments', start: at(31, 10), end: at(33, 10), size: 0.35 },
-  { type: 'failure-shift', segment: 'test', dimension: 'site', group: 'a', start: at(38, 13), end: at(40, 13), size: 0.4 },
-  { type: 'failure-shift', segment: 'build', dimension: 'site', group: 'c', start: at(52, 9), end: at(53, 12), size: 0.3 },
-  { type: 'build-up', segment: 'waiting-for-build', dimension: 'site', group: 'c', start: at(35, 0), end: at(42, 0), size: 2.5 },
+  { type: 'failure-shift', segment: 'test', dimension: 'site', group: 'site-a', start: at(38, 13), end: at(40, 13), size: 0.4 },
+  { type: 'failure-shift', segment: 'build', dimension: 'site', group: 'site-c', start: at(52, 9), end: at(53, 12), size: 0.3 },
+  { type: 'build-up', segment: 'waiting-for-build', dimension: 'site', group: 'site-c', start: at(35, 0), end: at(42, 0), size: 2.5 },
   { type: 'build-up', segment: 'waiting-for-build', dimension: 'area', group: 'web', start: at(49, 0), end: at(55, 0), size: 2.5 },
   ...[
     ['test', 'payments', 30.4],
@@ -107,9 +128,113 @@ interface Alarm {
   readonly forecasts: Array<{ t: number; crossing: number; interval: [number, number | null] }>;
 }
 
+const say = (m: string): boolean => process.stderr.write(`• ${m}\n`);
+
+/** What going through the mesh did to one seed's history. */
+interface MeshReport {
+  readonly events: number;
+  readonly publishSeconds: number;
+  readonly ingestSeconds: number;
+  readonly journeys: number;
+  readonly identical: number;
+}
+
+/**
+ * One seed's history through the mesh: published as Eiffel events at its sites, waited for until the
+ * graph holds every event and the journey model has taken them in, and read back as the explorer's
+ * trends read it (journeys changed since, area by the repository's prefix). The changes come back under
+ * their generated keys, with the events the graph gave their journeys.
+ */
+async function throughMesh(
+  mesh: { status: MeshStatus; graph: GraphRepository; journeys: Journeys },
+  seed: number,
+  generated: readonly GeneratedChange[],
+): Promise<{ changes: GeneratedChange[]; report: MeshReport }> {
+  const h = eiffelHistory(`eval-${RUN}-s${seed}`, generated);
+  const t0 = Date.now();
+  const bySite = new Map<string, Buffer[]>();
+  for (const e of h.events) {
+    const list = bySite.get(e.site) ?? bySite.set(e.site, []).get(e.site)!;
+    list.push(Buffer.from(JSON.stringify(e.event)));
+  }
+  let sent = 0;
+  let told = 0;
+  await Promise.all(
+    [...bySite].map(async ([site, bodies]) => {
+      for (let i = 0; i < bodies.length; i += 2000) {
+        sent += await publishToSite(mesh.status, site, 'ci', bodies.slice(i, i + 2000));
+        if (sent - told >= 20_000) say(`seed ${seed}: ${(told = sent)} of ${h.events.length} events published`);
+      }
+    }),
+  );
+  const published = Date.now();
+  const ids = h.events.map((e) => e.event.meta.id);
+  for (let last = -1, since = Date.now(); ;) {
+    let n = 0;
+    for (let i = 0; i < ids.length; i += 20_000) {
+      const [r] = await mesh.graph.read<{ n: number }>(
+        'UNWIND $ids AS id MATCH (e:Event {id: id}) WHERE NOT e:Placeholder RETURN count(e) AS n',
+        { ids: ids.slice(i, i + 20_000) },
+      );
+      n += Number(r!.n);
+    }
+    if (n === ids.length) break;
+    if (n !== last) [last, since] = [n, Date.now()];
+    else if (Date.now() - since > 300_000)
+      throw new Error(`seed ${seed}: the graph holds ${n} of the ${ids.length} events published and has taken none in for 5 minutes`);
+    say(`seed ${seed}: ${n} of ${ids.length} events in the graph`);
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+  }
+  if (!(await mesh.journeys.settled(600_000)))
+    throw new Error(`seed ${seed}: the journey model did not take the events in within 10 minutes`);
+  const ingested = Date.now();
+
+  const read = new Map<string, GeneratedChange>();
+  const from = new Date(START - DAY).toISOString();
+  for (let cursor: number | null = null; ;) {
+    const page = await mesh.journeys.changedSince(from, cursor, 10_000);
+    let fresh = 0;
+    for (const j of page.journeys) {
+      const key = h.keys.get(j.key);
+      if (key === undefined || read.has(key)) continue;
+      fresh++;
+      read.set(key, {
+        key,
+        repository: j.repository,
+        area: areaOf(h.areas, j.repository),
+        site: j.events[0]?.site ?? '',
+        events: j.events,
+      });
+    }
+    cursor = page.cursor;
+    if (page.journeys.length < 10_000 || (fresh === 0 && read.size >= h.keys.size)) break;
+  }
+  // The check that makes the table the mesh's: each change's passages, read back, are the generated ones.
+  let identical = 0;
+  const differ: string[] = [];
+  for (const g of generated) {
+    const r = read.get(g.key);
+    const want = JSON.stringify(passagesOf(g));
+    const got = r ? JSON.stringify(passagesOf({ ...r, repository: g.repository })) : 'missing';
+    if (want === got) identical++;
+    else if (differ.length < 3) differ.push(`${g.key}: generated ${want}, read back ${got}`);
+  }
+  if (differ.length) say(`seed ${seed}: passages that differ (the first ${differ.length}):\n  ${differ.join('\n  ')}`);
+  return {
+    changes: generated.map((g) => read.get(g.key) ?? { ...g, events: [] }).map((r, i) => ({ ...r, repository: generated[i]!.repository })),
+    report: {
+      events: h.events.length,
+      publishSeconds: (published - t0) / 1000,
+      ingestSeconds: (ingested - t0) / 1000,
+      journeys: read.size,
+      identical,
+    },
+  };
+}
+
 /** One seed's history, the detection run over its last four weeks, and what the scoring needs of it. */
-function runSeed(seed: number) {
-  const { changes, stuck } = generateHistory({
+async function runSeed(seed: number, mesh?: { status: MeshStatus; graph: GraphRepository; journeys: Journeys }) {
+  const history = generateHistory({
     start: START,
     days: DAYS,
     seed,
@@ -118,6 +243,9 @@ function runSeed(seed: number) {
     workRate: 2,
     episodes: EPISODES,
   });
+  const { stuck } = history;
+  const via = mesh ? await throughMesh(mesh, seed, history.changes) : undefined;
+  const changes = via?.changes ?? history.changes;
   const passages: Passage[] = [];
   const trials: ReturnType<typeof passagesOf>['trials'] = [];
   for (const c of changes) {
@@ -174,7 +302,16 @@ function runSeed(seed: number) {
       if (queueAt(asOf(k.passages, t), t, OPTIONS.openLimitDays * DAY) >= objective) return t;
     return null;
   };
-  return { seed, changes: changes.length, evaluations, series: keys.length, all: [...alarms.values()].flat(), explains, trueCrossing };
+  return {
+    seed,
+    changes: changes.length,
+    evaluations,
+    series: keys.length,
+    all: [...alarms.values()].flat(),
+    explains,
+    trueCrossing,
+    mesh: via?.report,
+  };
 }
 
 /** When a drift has grown the segment's time by 30 %: the size a team would call a change. */
@@ -183,7 +320,28 @@ function significantAt(e: Episode): number {
 }
 
 const started = Date.now();
-const runs = SEEDS.map(runSeed);
+const runs: Array<Awaited<ReturnType<typeof runSeed>>> = [];
+if (DIRECT) for (const seed of SEEDS) runs.push(await runSeed(seed));
+else {
+  const m = new Mesh(loadMesh(CONFIG), (line) => say(line));
+  let status = await m.status();
+  if (!status.correlator.up || !status.neo4j.up || status.sites.some((x) => !x.up || !x.relay.up)) status = await m.up();
+  for (const site of SITES)
+    if (!status.sites.some((x) => x.id === site))
+      throw new Error(`${CONFIG}: the mesh has no site "${site}" (the evaluation publishes at ${SITES.join(', ')})`);
+  const graph = new GraphRepository({
+    url: status.neo4j.bolt,
+    user: status.neo4j.user,
+    password: status.neo4j.password,
+    database: 'neo4j',
+  });
+  try {
+    const journeys = new Journeys(graph, new WalkReads(graph), () => ({ events: 20_000, walkSteps: 40 }));
+    for (const seed of SEEDS) runs.push(await runSeed(seed, { status, graph, journeys }));
+  } finally {
+    await graph.onModuleDestroy();
+  }
+}
 const explained = (r: (typeof runs)[number], a: Alarm): boolean => EPISODES.some((e) => r.explains(e, a.finding, a.first));
 
 const rows: Array<Record<string, string | number>> = [];
@@ -271,15 +429,39 @@ const waitAnomalies = runs.flatMap((r) =>
 );
 const unexplained = runs.flatMap((r) => r.all.filter((a) => !explained(r, a)).map((a) => `${r.seed}:${a.finding.id}@${iso(a.first)}`));
 
+const meshLine = DIRECT
+  ? 'the generated journeys went straight to the detection (--direct): no mesh in the loop'
+  : `through the mesh (${CONFIG}): ` +
+    runs
+      .map(
+        (r) =>
+          `seed ${r.seed}: ${r.mesh!.events} events published at ${SITES.length} sites in ${r.mesh!.publishSeconds.toFixed(0)} s, ` +
+          `all in the graph and the journey model after ${r.mesh!.ingestSeconds.toFixed(0)} s (${(r.mesh!.events / r.mesh!.ingestSeconds).toFixed(0)} events/s); ` +
+          `${r.mesh!.journeys} of ${r.changes} journeys read back, ${r.mesh!.identical} with exactly the generated passages`,
+      )
+      .join('; ');
 if (args.has('json')) {
-  process.stdout.write(JSON.stringify({ seeds: SEEDS, rows, quietAlarms: quietAlarms.length, unexplained }, null, 2) + '\n');
+  process.stdout.write(
+    JSON.stringify(
+      {
+        seeds: SEEDS,
+        mesh: DIRECT ? null : runs.map((r) => ({ seed: r.seed, ...r.mesh })),
+        rows,
+        quietAlarms: quietAlarms.length,
+        unexplained,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
 } else {
   const cols = Object.keys(rows[0]!);
   const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
   const line = (cells: string[]): string => '| ' + cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ') + ' |';
   process.stdout.write(
     `Trend evaluation: seeds ${SEEDS.join(', ')}; each ${DAYS} days of history, ${runs.map((r) => r.changes).join(' / ')} changes (3 areas × 3 sites); ` +
-      `detection every ${STEP_HOURS} h over the last 28 days (${runs[0]!.evaluations} runs × ${runs[0]!.series} series a seed; ${((Date.now() - started) / 1000).toFixed(0)} s in all)\n\n`,
+      `detection every ${STEP_HOURS} h over the last 28 days (${runs[0]!.evaluations} runs × ${runs[0]!.series} series a seed; ${((Date.now() - started) / 1000).toFixed(0)} s in all)\n` +
+      `${meshLine}\n\n`,
   );
   process.stdout.write(line(cols) + '\n' + line(widths.map((w) => '-'.repeat(w))) + '\n');
   for (const r of rows) process.stdout.write(line(cols.map((c) => String(r[c]))) + '\n');

@@ -41,4 +41,4 @@ export {
 export { EIFFEL_RUN_INSTANCE } from './eiffel/eiffel.parser.js';
 export { applyArtifactBuilds, checkArtifactBuildRule, buildByRules } from './provenance.js';
 export { cdeventsEventId, globalContextId, parseCdeventsEventId } from './cdevents/cdevents-ids.js';
-export { realisticChanges, type RealisticOptions, type StreamEvent } from './synthetic-stream.js';
+export { eiffelEmitter, realisticChanges, type RealisticOptions, type SiteEvent, type StreamEvent } from './synthetic-stream.js';

@@ -62,6 +62,43 @@ function uuid(s: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
+/** An Eiffel event as the generators build it, and the site that sends it. */
+export interface SiteEvent<S> {
+  readonly site: S;
+  readonly event: StreamEvent['event'];
+}
+
+/**
+ * Builds Eiffel events for a generator: each gets a new id derived from `prefix` and its number
+ * (the same prefix gives the same ids), `domainId` as its source, and is kept in `events` in the
+ * order built; `emit` returns the id, for later events to link to.
+ */
+export function eiffelEmitter<S>(
+  prefix: string,
+  domainId: string,
+): {
+  readonly events: Array<SiteEvent<S>>;
+  emit(site: S, type: string, version: string, at: number, data: Record<string, unknown>, links: Array<[string, string]>): string;
+} {
+  const events: Array<SiteEvent<S>> = [];
+  let n = 0;
+  return {
+    events,
+    emit(site, type, version, at, data, links) {
+      const id = uuid(`${prefix}:${n++}`);
+      events.push({
+        site,
+        event: {
+          meta: { id, type, version, time: at, source: { domainId } },
+          data,
+          links: links.map(([type, target]) => ({ type, target })),
+        },
+      });
+      return id;
+    },
+  };
+}
+
 /** Changes `from` .. `from + count - 1` of the stream the options describe, their events in sending order. */
 export function realisticChanges(options: RealisticOptions, from: number, count: number): StreamEvent[] {
   const o = {
@@ -95,27 +132,7 @@ function change(o: Full, c: number): StreamEvent[] {
   const t0 = o.startMs + c * o.spacingMs;
   // Consecutive changes share a work item, often across repositories (a feature touching several services).
   const workItem = `W${o.seed.replace(/[^A-Za-z0-9]/g, '').toUpperCase()}-${Math.floor(c / o.changesPerWorkItem)}`;
-  let n = 0;
-  const events: StreamEvent[] = [];
-  const emit = (
-    site: number,
-    type: string,
-    version: string,
-    at: number,
-    data: Record<string, unknown>,
-    links: Array<[string, string]>,
-  ): string => {
-    const id = uuid(`${o.seed}:${c}:${n++}`);
-    events.push({
-      site,
-      event: {
-        meta: { id, type, version, time: at, source: { domainId: 'traces.bench' } },
-        data,
-        links: links.map(([type, target]) => ({ type, target })),
-      },
-    });
-    return id;
-  };
+  const { events, emit } = eiffelEmitter<number>(`${o.seed}:${c}`, 'traces.bench');
 
   // The work item is defined by the first change that works on it; every change's commits resolve it in part.
   const firstOfItem = c - (c % o.changesPerWorkItem);

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { eiffelEmitter, type SiteEvent } from '@not/events';
 import type { JourneyEvent } from '@not/graph';
 import type { Segment } from '../lead-time.segments.js';
 import type { Dimension } from '../trends/trends.series.js';
@@ -167,4 +169,92 @@ export function generateHistory(o: HistoryOptions): { changes: GeneratedChange[]
     }
   }
   return { changes, stuck };
+}
+
+/** A generated history as real Eiffel events, and how to tell its changes in the graph. */
+export interface EiffelHistory {
+  /** Every event with the site that sends it, in time order (as the tools send them). */
+  readonly events: Array<SiteEvent<string>>;
+  /** The generated change's key by its commit's key in the graph (`<repository>@<sha>`). */
+  readonly keys: Map<string, string>;
+  /** The repository prefix (`git.example.com/<run>/`) of every change, and each area's repository. */
+  readonly prefix: string;
+  readonly areas: Array<{ name: string; repositoryPrefix: string }>;
+}
+
+/**
+ * The Eiffel events a generated history's tools would send, for running it through the mesh: per change
+ * a source change created (its commit) and submitted (its merge), a build triggered and finished (with
+ * an artifact created when it succeeds), a test suite started and finished, a confidence level and a
+ * composition (its release) — each at the time and site of the generated milestone it stands for, and
+ * nothing past where the change stopped. `run` makes every id, sha and repository new (one area is one
+ * repository, `git.example.com/<run>/<area>`), so histories never meet in one graph.
+ */
+export function eiffelHistory(run: string, changes: readonly GeneratedChange[]): EiffelHistory {
+  const { events, emit } = eiffelEmitter<string>(run, 'trends.eval');
+  const keys = new Map<string, string>();
+  const prefix = `git.example.com/${run}/`;
+  const areas = new Set<string>();
+  for (const c of changes) {
+    areas.add(c.area);
+    const sha = createHash('sha1').update(`${run}:${c.key}`).digest('hex');
+    const repoUri = `https://${prefix}${c.area}.git`;
+    keys.set(`${prefix}${c.area}@${sha}`, c.key);
+    const git = { commitId: sha, repoUri, repoName: c.area };
+    let scc = '';
+    let scs = '';
+    let act = '';
+    let art = '';
+    let tss = '';
+    let tsf = '';
+    for (const e of c.events) {
+      const at = Date.parse(e.time);
+      const on = (type: string, version: string, data: Record<string, unknown>, links: Array<[string, string]>): string =>
+        emit(e.site, type, version, at, data, links);
+      if (e.stage === 'commit')
+        scc = on('EiffelSourceChangeCreatedEvent', '5.0.1', { gitIdentifier: { ...git, branch: `feature/${sha.slice(0, 8)}` } }, []);
+      else if (e.stage === 'merge')
+        scs = on('EiffelSourceChangeSubmittedEvent', '4.0.1', { gitIdentifier: { ...git, branch: 'main' } }, [['CHANGE', scc]]);
+      else if (e.stage === 'build' && e.phase === 'triggered')
+        act = on('EiffelActivityTriggeredEvent', '5.0.1', { name: `${c.area} build`, triggers: [{ type: 'SOURCE_CHANGE' }] }, [
+          ['CAUSE', scs],
+        ]);
+      else if (e.stage === 'build') {
+        const ok = e.outcome === 'success';
+        if (ok) {
+          const digest = createHash('sha256').update(`${run}:${c.key}:artifact`).digest('hex');
+          art = on(
+            'EiffelArtifactCreatedEvent',
+            '4.0.2',
+            {
+              identity: `pkg:generic/${run}/${c.area}@${sha.slice(0, 12)}`,
+              fileInformation: [{ name: `${c.area}.tar.gz`, integrityProtection: { alg: 'SHA-256', digest } }],
+            },
+            [['CONTEXT', act]],
+          );
+          // The suite starts as the build finishes: the test segment runs from the build's end to the suite's.
+          tss = on('EiffelTestSuiteStartedEvent', '4.0.1', { name: `${c.area} suite` }, [['CAUSE', art]]);
+        }
+        on('EiffelActivityFinishedEvent', '4.1.1', { outcome: { conclusion: ok ? 'SUCCESSFUL' : 'UNSUCCESSFUL' } }, [
+          ['ACTIVITY_EXECUTION', act],
+        ]);
+      } else if (e.stage === 'test') {
+        tsf = on(
+          'EiffelTestSuiteFinishedEvent',
+          '4.1.1',
+          { outcome: { verdict: e.outcome === 'success' ? 'PASSED' : 'FAILED', conclusion: 'SUCCESSFUL' } },
+          [['TEST_SUITE_EXECUTION', tss]],
+        );
+      } else if (e.stage === 'promotion')
+        on('EiffelConfidenceLevelModifiedEvent', '4.0.1', { name: 'integration-tested', value: 'SUCCESS' }, [
+          ['SUBJECT', art],
+          ['CAUSE', tsf],
+        ]);
+      else if (e.stage === 'release')
+        on('EiffelCompositionDefinedEvent', '4.0.1', { name: `${c.area}-service`, version: sha.slice(0, 12) }, [['ELEMENT', art]]);
+      else throw new Error(`eiffelHistory: no Eiffel event stands for a generated "${e.stage}" milestone`);
+    }
+  }
+  events.sort((a, b) => a.event.meta.time - b.event.meta.time);
+  return { events, keys, prefix, areas: [...areas].map((name) => ({ name, repositoryPrefix: `${prefix}${name}` })) };
 }
