@@ -16,8 +16,9 @@ import { hingeFit, mannKendall, seasonalBaseline, t95, theilSen } from './trends
  *   Mann–Kendall p below `trendP`, Theil–Sen slope amounting to at least `trendMinChange` over the window,
  *   the line now that much above the seasons' usual and the last day's changes at least half of that;
  * - forecast / breach: the peak queue or p90 wait of 24-hour windows (the last `forecastDays`; quiet
- *   windows skipped) rises since a knot (a line flat until it, straight after; the slope passes a
- *   one-sided t-test at 5 %) and that line crosses the objective within `horizonDays`, with the
+ *   windows skipped) rises since a knot (a line flat until it, straight after; the knot at a window or a
+ *   skipped day; the slope passes a one-sided t-test at 5 %) and that line crosses the objective within
+ *   `horizonDays`, with the
  *   crossing's interval from the slope's 90 % t-interval; a breach when the last window is over it;
  * - stuck: a change in the segment longer than `stuckMargin` × the `stuckQuantile` of the history's times
  *   there for its area (and not longer than `openLimitDays`, past which it counts as abandoned).
@@ -394,9 +395,12 @@ export function forecast(
   // The rise since it began: a line flat until a knot and straight after it (the knot where it fits
   // best, at least three windows before now), so that the steady days before a build-up do not slow it.
   if (points.length < 5) return undefined;
+  // The knot may also fall on a day left out as quiet: a build-up that began over a weekend starts there.
   const fit = hingeFit(
     points.map((p) => (p.t - now) / DAY),
     points.map((p) => p.v),
+    3,
+    1,
   );
   if (!fit || fit.slope <= 0 || fit.level >= objective) return undefined;
   // Significant: the slope's one-sided t-test at 5 %.

@@ -129,6 +129,19 @@ describe('hinge fit', () => {
     assert.deepEqual([f.knot, f.slope, f.df, f.level], [-4, 2, 3, 10]);
   });
 
+  it('with a knot step, starts a rise inside a gap of the data (days left out) rather than at the point before it', () => {
+    // Flat at 4 until day −4, rising 3 a day from there; days −5 and −4 are missing (a weekend).
+    const x = [-8, -7, -6, -3, -2, -1, 0];
+    const y = x.map((v) => 4 + 3 * Math.max(0, v + 4));
+    const at = hingeFit(x, y, 3, 1)!;
+    assert.deepEqual([at.knot, at.df], [-4, 4]);
+    assert.ok(Math.abs(at.slope - 3) < 1e-9 && Math.abs(at.level - 16) < 1e-9 && at.se < 1e-9, JSON.stringify(at));
+    // Without it the knot can only be a point of the data: the line bends at −6 or −3 and fits worse.
+    const only = hingeFit(x, y)!;
+    assert.ok([-6, -3].includes(only.knot) && only.se > 0, JSON.stringify(only));
+    assert.throws(() => hingeFit(x, y, 3, 0), /knotStep must be > 0/);
+  });
+
   it('gives a slope whose 90 % t-interval holds the true one about 90 % of the time (noise around a rise)', () => {
     const noise = gaussian(mulberry32(11));
     const x = Array.from({ length: 10 }, (_, i) => i - 9);

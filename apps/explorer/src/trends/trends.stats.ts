@@ -134,7 +134,7 @@ export function t95(df: number): number {
 }
 
 export interface HingeFit {
-  /** Where the rise starts (an x of the data; the first x when the whole series is one line). */
+  /** Where the rise starts (an x of the data or, with `knotStep`, a step into a gap; the first x when the whole series is one line). */
   readonly knot: number;
   /** Slope after the knot, its standard error and degrees of freedom (one less when the knot was chosen). */
   readonly slope: number;
@@ -155,14 +155,24 @@ export interface HingeFit {
  * the knot chosen among the data's x (with at least `minTail` points from it on) by the smallest
  * residual sum of squares. A queue that starts to build up after a steady week is such a line: the
  * slope comes from the build-up alone, not from the flat days before it. `x` ascending.
+ *
+ * With `knotStep`, the knot may also sit every `knotStep` inside a gap between two x (where the caller
+ * left points out, such as quiet weekend days): a rise that began in the gap then starts there, rather
+ * than at the point before it, whose flat days would pull the slope down, or the point after it.
  */
-export function hingeFit(x: readonly number[], y: readonly number[], minTail = 3): HingeFit | undefined {
+export function hingeFit(x: readonly number[], y: readonly number[], minTail = 3, knotStep?: number): HingeFit | undefined {
   const n = x.length;
   if (n !== y.length) throw new Error(`hingeFit: ${n} x values but ${y.length} y values`);
-  let best: (HingeFit & { sse: number }) | undefined;
+  if (knotStep !== undefined && !(knotStep > 0)) throw new Error(`hingeFit: knotStep must be > 0 (got ${knotStep})`);
+  const knots: number[] = [];
   for (let k = 0; k <= n - minTail; k++) {
-    const h = x.map((v) => Math.max(0, v - x[k]!));
-    const df = n - 2 - (k > 0 ? 1 : 0);
+    knots.push(x[k]!);
+    if (knotStep !== undefined && k + 1 < n) for (let v = x[k]! + knotStep; v < x[k + 1]! - 1e-9; v += knotStep) knots.push(v);
+  }
+  let best: (HingeFit & { sse: number }) | undefined;
+  for (const knot of knots) {
+    const h = x.map((v) => Math.max(0, v - knot));
+    const df = n - 2 - (knot > x[0]! ? 1 : 0);
     if (df < 1) continue;
     const mh = h.reduce((s, v) => s + v, 0) / n;
     const my = y.reduce((s, v) => s + v, 0) / n;
@@ -178,7 +188,6 @@ export function hingeFit(x: readonly number[], y: readonly number[], minTail = 3
     let sse = 0;
     for (let i = 0; i < n; i++) sse += (y[i]! - a - b * h[i]!) ** 2;
     if (best && sse >= best.sse - 1e-9) continue;
-    const knot = x[k]!;
     const sd = Math.sqrt(sse / df);
     const t = t95(df);
     best = {
