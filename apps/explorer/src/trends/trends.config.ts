@@ -37,6 +37,7 @@ export const trendsConfigSchema = z
     trendDays: z.number().int().min(2).max(60).default(d.trendDays),
     trendP: z.number().gt(0).max(0.2).default(d.trendP),
     trendMinChange: z.number().min(0).max(10).default(d.trendMinChange),
+    trendMinLevel: z.number().min(0).max(10).default(d.trendMinLevel),
     forecastDays: z.number().int().min(4).max(60).default(d.forecastDays),
     horizonDays: z.number().min(0.25).max(60).default(d.horizonDays),
     quietFraction: z.number().min(0).max(1).default(d.quietFraction),

@@ -14,7 +14,7 @@ import { hingeFit, mannKendall, seasonalBaseline, t95, theilSen } from './trends
  *   the history before (one-sided binomial test, normal approximation);
  * - trend, wait: over the last `trendDays`, the deseasonalised log waits (each change's) rise —
  *   Mann–Kendall p below `trendP`, Theil–Sen slope amounting to at least `trendMinChange` over the window,
- *   the line now that much above the seasons' usual and the last day's changes at least half of that;
+ *   the line now `trendMinLevel` above the seasons' usual and the last day's changes half of `trendMinChange`;
  * - forecast / breach: the peak queue or p90 wait of 24-hour windows (the last `forecastDays`; quiet
  *   windows skipped) rises since a knot (a line flat until it, straight after; the knot at a window or a
  *   skipped day; the slope passes a one-sided t-test at 5 %) and that line crosses the objective within
@@ -32,6 +32,7 @@ export interface DetectOptions {
   readonly trendDays: number;
   readonly trendP: number;
   readonly trendMinChange: number;
+  readonly trendMinLevel: number;
   readonly forecastDays: number;
   readonly horizonDays: number;
   readonly quietFraction: number;
@@ -50,6 +51,7 @@ export const DEFAULT_DETECT: DetectOptions = {
   trendDays: 7,
   trendP: 0.001,
   trendMinChange: 0.3,
+  trendMinLevel: 0.2,
   forecastDays: 7,
   horizonDays: 7,
   quietFraction: 0.3,
@@ -265,11 +267,13 @@ export function waitTrend(k: SeriesKey, passages: readonly Passage[], now: numbe
   const points = [...bins.entries()].sort(([a], [b]) => a - b).map(([b, v]) => ({ t: from + (b + 0.5) * 6 * HOUR, v: median(v) }));
   const change = Math.exp(ts.slope * o.trendDays) - 1;
   if (ts.slope <= 0 || change < o.trendMinChange) return undefined;
-  // Material as well as significant: the line now is `trendMinChange` above the seasons' usual time,
-  // and the changes of the last day wait at least half of that more than usual. A slope that a thin stretch (a
+  // Material as well as significant: the line now is `trendMinLevel` above the seasons' usual time,
+  // and the changes of the last day wait at least half of `trendMinChange` more than usual. (A line
+  // fitted over the whole window lags a drift that began within it: a level of +30 % there would come a
+  // day after the drift reached it.) A slope that a thin stretch (a
   // holiday, a quiet site) tilts while the waits stay at their usual level is no trend to report.
   const lastDay = all.filter((w) => w.t >= now - DAY).map((w) => w.v);
-  if (lastDay.length < 5 || median(lastDay) < Math.log(1 + o.trendMinChange / 2) || ts.intercept < Math.log(1 + o.trendMinChange))
+  if (lastDay.length < 5 || median(lastDay) < Math.log(1 + o.trendMinChange / 2) || ts.intercept < Math.log(1 + o.trendMinLevel))
     return undefined;
   const current = Math.exp(base(now).median + ts.intercept);
   const ratioPerDay = Math.exp(ts.slope) - 1;
