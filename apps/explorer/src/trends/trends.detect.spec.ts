@@ -154,6 +154,15 @@ describe('trends', () => {
     assert.equal(waitTrend(KEY, history(5, 1200, dip), NOW, O), undefined);
   });
 
+  it('reports no trend right after a quiet day (a holiday), which the same waits show without the quiet rule', () => {
+    // The drift above, but only one in five changes came in over the last 24 hours: under
+    // quietFraction (0.3) of the same hours in the weeks before.
+    const rising = history(3, 1200, (t) => (t >= NOW - 7 * DAY ? Math.pow(1.12, (t - (NOW - 7 * DAY)) / DAY) : 1));
+    const quiet = rising.filter((p, i) => p.entered < NOW - DAY || i % 5 === 0);
+    assert.equal(waitTrend(KEY, quiet, NOW, O), undefined);
+    assert.ok(waitTrend(KEY, quiet, NOW, { ...O, quietFraction: 0 }), 'a trend when quiet days are not told apart');
+  });
+
   it('finds no trend in usual weeks', () => {
     let alarms = 0;
     for (let seed = 1; seed <= 30; seed++) if (waitTrend(KEY, history(200 + seed, 1200), NOW, O)) alarms++;

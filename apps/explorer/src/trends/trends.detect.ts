@@ -15,6 +15,7 @@ import { hingeFit, mannKendall, seasonalBaseline, t95, theilSen } from './trends
  * - trend, wait: over the last `trendDays`, the deseasonalised log waits (each change's) rise —
  *   Mann–Kendall p below `trendP`, Theil–Sen slope amounting to at least `trendMinChange` over the window,
  *   the line now `trendMinLevel` above the seasons' usual and the last day's changes half of `trendMinChange`;
+ *   none after a quiet day (arrivals under `quietFraction` of the same day in the weeks before);
  * - forecast / breach: the peak queue or p90 wait of 24-hour windows (the last `forecastDays`; quiet
  *   windows skipped) rises since a knot (a line flat until it, straight after; the knot at a window or a
  *   skipped day; the slope passes a one-sided t-test at 5 %) and that line crosses the objective within
@@ -237,6 +238,22 @@ function pct(r: number): string {
   return `${Math.round(r * 100)} %`;
 }
 
+/**
+ * Whether the last 24 hours were quiet for their time of the week: fewer arrivals than `quietFraction`
+ * × the median of the same 24 hours in the weeks of the history before (a weekend is quiet only
+ * when weekends before were busier).
+ */
+function quietDay(passages: readonly Passage[], now: number, o: DetectOptions): boolean {
+  const count = (from: number, to: number): number => {
+    let n = 0;
+    for (const p of passages) if (p.entered >= from && p.entered < to) n++;
+    return n;
+  };
+  const before: number[] = [];
+  for (let w = 1; w * 7 <= o.historyDays; w++) before.push(count(now - DAY - w * 7 * DAY, now - w * 7 * DAY));
+  return before.length > 0 && count(now - DAY, now) < o.quietFraction * median(before);
+}
+
 /** A sustained rise of the (deseasonalised) wait over the last `trendDays`. */
 export function waitTrend(k: SeriesKey, passages: readonly Passage[], now: number, o: DetectOptions): Finding | undefined {
   const from = now - o.trendDays * DAY;
@@ -272,6 +289,9 @@ export function waitTrend(k: SeriesKey, passages: readonly Passage[], now: numbe
   // fitted over the whole window lags a drift that began within it: a level of +30 % there would come a
   // day after the drift reached it.) A slope that a thin stretch (a
   // holiday, a quiet site) tilts while the waits stay at their usual level is no trend to report.
+  // Not after a quiet day (a holiday): with few changes coming in, the ones that leave are mostly
+  // the long stays that came in before it, so waits seem to rise while nothing has changed.
+  if (quietDay(passages, now, o)) return undefined;
   const lastDay = all.filter((w) => w.t >= now - DAY).map((w) => w.v);
   if (lastDay.length < 5 || median(lastDay) < Math.log(1 + o.trendMinChange / 2) || ts.intercept < Math.log(1 + o.trendMinLevel))
     return undefined;
