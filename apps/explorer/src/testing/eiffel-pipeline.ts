@@ -11,6 +11,7 @@
  *   C5 (WI-5) → merge → build → A5 → tests at site B fail      (stops at test)
  */
 import { createHash } from 'node:crypto';
+import { eiffelEmitter } from '@not/events';
 
 interface PipelineEvent {
   readonly site: 'a' | 'b';
@@ -61,31 +62,7 @@ export function eiffelPipeline(run: string, base: number): Pipeline {
   const product = `shop-${run.toLowerCase()}`;
   const repoUri = `https://git.example.com/explorer/${product}.git`;
   const repository = `git.example.com/explorer/${product}`;
-  let n = 0;
-  const id = (): string => {
-    const h = createHash('sha256').update(`${run}:${n++}`).digest('hex');
-    return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
-  };
-  const events: PipelineEvent[] = [];
-  const emit = (
-    site: 'a' | 'b',
-    type: string,
-    version: string,
-    at: number,
-    data: Record<string, unknown>,
-    links: Array<[string, string]>,
-  ): string => {
-    const eid = id();
-    events.push({
-      site,
-      event: {
-        meta: { id: eid, type, version, time: at, source: { domainId: 'explorer.test' } } as PipelineEvent['event']['meta'],
-        data,
-        links: links.map(([type, target]) => ({ type, target })),
-      },
-    });
-    return eid;
-  };
+  const { events, emit } = eiffelEmitter<'a' | 'b'>(run, 'explorer.test');
   const sha = (name: string): string => createHash('sha1').update(`${run}:${name}`).digest('hex');
   const digest = (name: string): string => createHash('sha256').update(`${run}:artifact:${name}`).digest('hex');
   const artifacts = {} as Pipeline['artifacts'];

@@ -244,14 +244,17 @@ function pct(r: number): string {
  * when weekends before were busier).
  */
 function quietDay(passages: readonly Passage[], now: number, o: DetectOptions): boolean {
-  const count = (from: number, to: number): number => {
-    let n = 0;
-    for (const p of passages) if (p.entered >= from && p.entered < to) n++;
-    return n;
-  };
-  const before: number[] = [];
-  for (let w = 1; w * 7 <= o.historyDays; w++) before.push(count(now - DAY - w * 7 * DAY, now - w * 7 * DAY));
-  return before.length > 0 && count(now - DAY, now) < o.quietFraction * median(before);
+  const weeks = Math.floor(o.historyDays / 7);
+  if (weeks < 1) return false;
+  // counts[w]: arrivals in the 24 hours ending w weeks before now (w = 0: the last day), in one pass.
+  const counts = new Array<number>(weeks + 1).fill(0);
+  for (const p of passages) {
+    const ago = now - p.entered;
+    if (ago <= 0) continue;
+    const w = Math.floor(ago / (7 * DAY));
+    if (w <= weeks && ago - w * 7 * DAY <= DAY) counts[w]!++;
+  }
+  return counts[0]! < o.quietFraction * median(counts.slice(1));
 }
 
 /** A sustained rise of the (deseasonalised) wait over the last `trendDays`. */

@@ -156,9 +156,10 @@ export interface HingeFit {
  * residual sum of squares. A queue that starts to build up after a steady week is such a line: the
  * slope comes from the build-up alone, not from the flat days before it. `x` ascending.
  *
- * With `knotStep`, the knot may also sit every `knotStep` inside a gap between two x (where the caller
- * left points out, such as quiet weekend days): a rise that began in the gap then starts there, rather
- * than at the point before it, whose flat days would pull the slope down, or the point after it.
+ * With `knotStep`, the knot may also sit every `knotStep` inside the gap after each x it may sit at
+ * (where the caller left points out, such as quiet weekend days; in the last such gap, `minTail` − 1
+ * points follow it): a rise that began in the gap then starts there, rather than at the point before
+ * it, whose flat days would pull the slope down, or at the point after it.
  */
 export function hingeFit(x: readonly number[], y: readonly number[], minTail = 3, knotStep?: number): HingeFit | undefined {
   const n = x.length;
