@@ -19,8 +19,8 @@ import { hingeFit, mannKendall, seasonalBaseline, t95, theilSen } from './trends
  * - forecast / breach: the peak queue or p90 wait of 24-hour windows (the last `forecastDays`; quiet
  *   windows skipped) rises since a knot (a line flat until it, straight after; the knot at a window or a
  *   skipped day; the slope passes a one-sided t-test at 5 %) and that line crosses the objective within
- *   `horizonDays`, with the
- *   crossing's interval from the slope's 90 % t-interval; a breach when the last window is over it;
+ *   `horizonDays`, with the crossing's interval from the slope's 90 % t-interval; a breach when the last
+ *   window is over it;
  * - stuck: a change in the segment longer than `stuckMargin` × the `stuckQuantile` of the history's times
  *   there for its area (and not longer than `openLimitDays`, past which it counts as abandoned).
  */
@@ -259,6 +259,9 @@ function quietDay(passages: readonly Passage[], now: number, o: DetectOptions): 
 
 /** A sustained rise of the (deseasonalised) wait over the last `trendDays`. */
 export function waitTrend(k: SeriesKey, passages: readonly Passage[], now: number, o: DetectOptions): Finding | undefined {
+  // Not after a quiet day (a holiday): with few changes coming in, the ones that leave are mostly
+  // the long stays that came in before it, so waits seem to rise while nothing has changed.
+  if (quietDay(passages, now, o)) return undefined;
   const from = now - o.trendDays * DAY;
   const history = waits(passages, now - o.historyDays * DAY, from).map((w) => ({ t: w.t, v: Math.log(Math.max(w.v, 1)) }));
   const base = seasonalBaseline(history, o.minSamples, LOG_FLOOR, o.utcOffsetHours);
@@ -288,13 +291,10 @@ export function waitTrend(k: SeriesKey, passages: readonly Passage[], now: numbe
   const change = Math.exp(ts.slope * o.trendDays) - 1;
   if (ts.slope <= 0 || change < o.trendMinChange) return undefined;
   // Material as well as significant: the line now is `trendMinLevel` above the seasons' usual time,
-  // and the changes of the last day wait at least half of `trendMinChange` more than usual. (A line
-  // fitted over the whole window lags a drift that began within it: a level of +30 % there would come a
-  // day after the drift reached it.) A slope that a thin stretch (a
-  // holiday, a quiet site) tilts while the waits stay at their usual level is no trend to report.
-  // Not after a quiet day (a holiday): with few changes coming in, the ones that leave are mostly
-  // the long stays that came in before it, so waits seem to rise while nothing has changed.
-  if (quietDay(passages, now, o)) return undefined;
+  // and the changes of the last day wait at least half of `trendMinChange` more than usual. A slope
+  // that a thin stretch (a holiday, a quiet site) tilts while the waits stay at their usual level is no
+  // trend to report. (A line fitted over the whole window lags a drift that began within it: a level of
+  // +30 % there would come a day after the drift reached it.)
   const lastDay = all.filter((w) => w.t >= now - DAY).map((w) => w.v);
   if (lastDay.length < 5 || median(lastDay) < Math.log(1 + o.trendMinChange / 2) || ts.intercept < Math.log(1 + o.trendMinLevel))
     return undefined;
