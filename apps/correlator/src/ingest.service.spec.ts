@@ -48,11 +48,32 @@ describe('IngestService: bodies as received and the central Eiffel bus', () => {
     assert.equal(submitted[0]!.outbox, 'eiffel.artifact.EiffelArtifactCreatedEvent.notag.site-a');
   });
 
-  it('keeps the routing key the tool used when the site passed it on', async () => {
+  it('keeps the routing key the tool used when the site passed it on through its intake queue', async () => {
     const { ingest, submitted } = service();
-    const key = 'eiffel.artifact.EiffelArtifactCreatedEvent.notag.my.domain';
-    await ingest.accept(message(JSON.stringify(example('EiffelArtifactCreatedEvent')), { 'x-eiffel-routing-key': key }));
+    const key = 'eiffel.artifact.EiffelArtifactCreatedEvent.release-42.my.domain';
+    // The x-death header as RabbitMQ writes it when a message expires from a queue (the dead-lettering
+    // guide, "Dead-Lettered Messages": queue, reason, count, exchange, routing-keys, time), newest first:
+    // here the intake queue's entry behind an entry of central's own.
+    const deaths = [
+      { queue: 'not.ingest', reason: 'rejected', count: 1, exchange: 'not.central', 'routing-keys': ['site.site-a.ci.eiffel'] },
+      { queue: 'not-relay.site-a.ci.intake', reason: 'expired', count: 1, exchange: 'eiffel', 'routing-keys': [key] },
+    ];
+    await ingest.accept(message(JSON.stringify(example('EiffelArtifactCreatedEvent')), { 'x-death': deaths }));
     assert.equal(submitted[0]!.outbox, key);
+  });
+
+  it("builds the key when the header names another site's or source's intake queue, or is no Sepia key", async () => {
+    const built = 'eiffel.artifact.EiffelArtifactCreatedEvent.notag.site-a';
+    for (const death of [
+      { queue: 'not-relay.site-b.ci.intake', 'routing-keys': ['eiffel.artifact.EiffelArtifactCreatedEvent.t.d'] },
+      { queue: 'not-relay.site-a.other.intake', 'routing-keys': ['eiffel.artifact.EiffelArtifactCreatedEvent.t.d'] },
+      { queue: 'not-relay.site-a.ci.intake', 'routing-keys': ['eiffel.#'] },
+      { queue: 'not-relay.site-a.ci.intake', 'routing-keys': [] },
+    ]) {
+      const { ingest, submitted } = service();
+      await ingest.accept(message(JSON.stringify(example('EiffelArtifactCreatedEvent')), { 'x-death': [death] }));
+      assert.equal(submitted[0]!.outbox, built, JSON.stringify(death));
+    }
   });
 
   it('gives each event of an array message its own element as its body', async () => {

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { parseMessage, routingKeySegments, type ParseOptions, type TraceEvent } from '@not/events';
 import type { StoredEvent } from '@not/graph';
-import { EIFFEL_ROUTING_KEY_HEADER, isSepiaRoutingKey, PoisonMessageError, sepiaRoutingKey, type AmqpMessage } from '@not/messaging';
+import { isSepiaRoutingKey, keptRoutingKey, PoisonMessageError, sepiaRoutingKey, type AmqpMessage } from '@not/messaging';
 import { BatchWriter } from './batch.writer.js';
 import { CorrelatorSettings } from './correlator.config.js';
 import { CorrelatorMetrics } from './correlator.metrics.js';
@@ -43,9 +43,9 @@ export class IngestService {
   /**
    * Each event keeps the body it arrived in (the parser accepted it as UTF-8 JSON), and an Eiffel event
    * the routing key to republish it with on the central Eiffel bus: the Sepia key its tool used at the
-   * site when the relay kept it, else one built from the event.
+   * site when the relay kept it (the source's `keepRoutingKey`), else one built from the event.
    */
-  private withBody(msg: AmqpMessage, events: readonly TraceEvent[]): StoredEvent[] {
+  private withBody(msg: AmqpMessage, events: readonly TraceEvent[], site: string, source: string): StoredEvent[] {
     const raw = Buffer.from(msg.body).toString('utf8');
     if (!events.some((e) => e.format === 'eiffel')) return events.map((e) => ({ ...e, raw }));
     // An Eiffel message may hold an array of events: each keeps its own element, as it arrived.
@@ -57,7 +57,7 @@ export class IngestService {
         if (typeof id === 'string' && !own.has(id)) own.set(id, JSON.stringify(x));
       }
     }
-    const kept = msg.headers[EIFFEL_ROUTING_KEY_HEADER];
+    const kept = keptRoutingKey(msg.headers, site, source);
     return events.map((e) => {
       if (e.format !== 'eiffel') return { ...e, raw };
       const body = own.get(e.id) ?? raw;
@@ -71,7 +71,7 @@ export class IngestService {
   }
 
   async accept(msg: AmqpMessage): Promise<void> {
-    const { site = 'unknown', format = 'unknown' } = routingKeySegments(msg.routingKey);
+    const { site = 'unknown', source = 'unknown', format = 'unknown' } = routingKeySegments(msg.routingKey);
     const parsed = parseMessage(
       { body: msg.body, headers: msg.headers, routingKey: msg.routingKey },
       { ...this.parseOptions, receivedAt: receivedAt(msg) },
@@ -85,7 +85,7 @@ export class IngestService {
       throw new PoisonMessageError(text);
     }
     try {
-      const result = await this.writer.submit(this.withBody(msg, parsed.events));
+      const result = await this.writer.submit(this.withBody(msg, parsed.events, site, source));
       const now = Date.now();
       for (const e of parsed.events) {
         this.metrics.events.inc({ site: e.site, format: e.format, stage: e.stage, result: 'accepted' });

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { validateConfig } from '@not/config';
-import { sameFields } from '@not/messaging';
+import { keptRoutingKey, sameFields } from '@not/messaging';
 import {
   bufferPolicy,
+  intakePolicy,
   centralShovel,
   centralVhost,
   federationPolicy,
@@ -105,6 +106,54 @@ describe('federation link definitions', () => {
     assert.ok(!sameFields({ ...s, 'dest-exchange-key': 'tampered' }, s));
     const { 'dest-exchange-key': _, ...noKey } = s;
     assert.ok(!sameFields(s, noKey, ['dest-exchange-key']));
+  });
+});
+
+describe('keeping the routing key a tool published with', () => {
+  const cfg = config({
+    sources: [{ name: 'eiffel', broker: 'ci', format: 'eiffel', exchange: 'eiffel', keepRoutingKey: true, maxLength: 700 }],
+  });
+  const link = linksOf(cfg)[0]!;
+
+  it("hands every message of exactly the source's intake queue on to its buffer at once, at least once, under the buffer's limit", () => {
+    const p = intakePolicy(cfg.site, link);
+    assert.equal(p['apply-to'], 'queues');
+    assert.deepEqual(p.definition, {
+      'message-ttl': 0,
+      'dead-letter-exchange': '',
+      'dead-letter-routing-key': 'not-relay.site-a.eiffel',
+      'dead-letter-strategy': 'at-least-once',
+      'max-length': 700,
+      overflow: 'reject-publish',
+    });
+    const re = new RegExp(p.pattern);
+    assert.ok(re.test('not-relay.site-a.eiffel.intake'));
+    assert.ok(!re.test('not-relay.site-a.eiffel'));
+    assert.ok(!re.test('not-relay.site-a.eiffelXintake'));
+  });
+
+  it('is read back at central from the x-death entry of that intake queue', () => {
+    // The entry RabbitMQ writes when the message expires from the intake (the dead-lettering guide's x-death fields).
+    const key = 'eiffel.activity.EiffelActivityFinishedEvent.mytag.other.domain';
+    const death = { queue: 'not-relay.site-a.eiffel.intake', reason: 'expired', count: 1, exchange: 'eiffel', 'routing-keys': [key] };
+    assert.equal(keptRoutingKey({ 'x-death': [death] }, 'site-a', 'eiffel'), key);
+    assert.equal(keptRoutingKey({ 'x-death': [death] }, 'site-b', 'eiffel'), undefined);
+    assert.equal(keptRoutingKey({ 'x-death': 'garbage' }, 'site-a', 'eiffel'), undefined);
+    assert.equal(keptRoutingKey({}, 'site-a', 'eiffel'), undefined);
+  });
+
+  it('is for Eiffel sources only, and says so by path', () => {
+    assert.throws(
+      () => config({ sources: [{ name: 'jenkins', broker: 'ci', format: 'jenkins', exchange: 'jenkins', keepRoutingKey: true }] }),
+      (err: Error & { problems?: string[] }) =>
+        err.problems?.[0] ===
+        'sources[0].keepRoutingKey: is for Eiffel sources (the central Eiffel bus republishes with it); source "jenkins" has format jenkins',
+    );
+    assert.equal(
+      linksOf(config()).every((l) => !l.keepRoutingKey),
+      true,
+      'off unless asked for',
+    );
   });
 });
 

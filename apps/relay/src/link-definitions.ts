@@ -1,7 +1,15 @@
 import { siteBindingKey, siteRoutingKey } from '@not/events';
-import { amqpVhost, type FederationUpstreamDefinition, type PolicyDefinition, type ShovelDefinition } from '@not/messaging';
+import {
+  amqpVhost,
+  bufferQueueName,
+  intakeQueueName,
+  linkName,
+  type FederationUpstreamDefinition,
+  type PolicyDefinition,
+  type ShovelDefinition,
+} from '@not/messaging';
 import { WEBHOOK_SOURCE, type BrokerConfig, type RelayConfig } from './relay.config.js';
-import { bufferQueueName, linkName, type BufferedLink } from './site-broker.js';
+import type { BufferedLink } from './site-broker.js';
 
 /**
  * What the relay wants to exist on the brokers, as pure data: the reconciler
@@ -84,6 +92,30 @@ export function bufferPolicy(site: string, link: BufferedLink): PolicyDefinition
     // Exact-name pattern: outranks an operator's broad policies (only one policy applies to a queue).
     priority: 100,
     definition: { 'max-length': link.maxLength, overflow: 'reject-publish' },
+  };
+}
+
+/**
+ * `keepRoutingKey`: the intake queue's policy. A message TTL of 0 dead-letters each message as soon as
+ * it reaches the head of the queue, through the default exchange straight into the buffer queue; the
+ * broker records the tool's exchange and routing key in the message's `x-death` header on the way
+ * (`keptRoutingKey` of @not/messaging reads it back at central). `at-least-once`: the intake keeps a message until
+ * the buffer has taken it (RabbitMQ's quorum queue dead-lettering; it needs `reject-publish`), so a
+ * full buffer holds messages back here rather than dropping them. The same limit as the buffer's.
+ */
+export function intakePolicy(site: string, link: BufferedLink): PolicyDefinition {
+  return {
+    pattern: `^${escapeRegExp(intakeQueueName(site, link.name))}$`,
+    'apply-to': 'queues',
+    priority: 100,
+    definition: {
+      'message-ttl': 0,
+      'dead-letter-exchange': '',
+      'dead-letter-routing-key': bufferQueueName(site, link.name),
+      'dead-letter-strategy': 'at-least-once',
+      'max-length': link.maxLength,
+      overflow: 'reject-publish',
+    },
   };
 }
 

@@ -81,8 +81,8 @@ export function planSiteShovels(
 }
 
 /**
- * Site broker: the buffer queues' policies, put where missing or different. Never deleted: the buffer
- * queue of a source no longer configured stays (it may hold events), and so does its limit.
+ * Site broker: the buffer (and intake) queues' policies, put where missing or different. Never deleted:
+ * the queues of a source no longer configured stay (they may hold events), and so do their limits.
  */
 export function planBufferPolicies(
   wanted: ReadonlyMap<string, PolicyDefinition>,
@@ -94,7 +94,7 @@ export function planBufferPolicies(
     if (current !== undefined && sameFields(current, def)) continue;
     const verb = current === undefined ? 'created' : 'replaced';
     const limit = `max-length ${String(def.definition['max-length'])}, overflow ${String(def.definition['overflow'])}`;
-    plan.push({ kind: 'put-policy', name, def, verb, message: `${verb} buffer policy ${name} (${limit}) for queues ${def.pattern}` });
+    plan.push({ kind: 'put-policy', name, def, verb, message: `${verb} policy ${name} (${limit}) for queues ${def.pattern}` });
   }
   return plan;
 }

@@ -5,9 +5,19 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { BrokerAdmin, ManagementApiError, type ShovelDefinition } from '@not/messaging';
+import {
+  BrokerAdmin,
+  bufferQueueName,
+  intakeQueueName,
+  linkName,
+  ManagementApiError,
+  RELAY_PREFIX,
+  type QueueInfo,
+  type ShovelDefinition,
+} from '@not/messaging';
 import {
   bufferPolicy,
+  intakePolicy,
   centralShovel,
   centralVhost,
   federationPolicy,
@@ -26,7 +36,7 @@ import {
 } from './reconcile.plan.js';
 import { RelaySettings } from './relay.config.js';
 import { RelayMetrics } from './relay.metrics.js';
-import { bufferQueueName, bufferQueueType, linkName, RELAY_PREFIX, SiteBroker } from './site-broker.js';
+import { bufferQueueType, SiteBroker } from './site-broker.js';
 
 /**
  * Keeps the brokers in the state the config describes: on each site broker a
@@ -136,13 +146,12 @@ export class ReconcileService implements OnApplicationBootstrap, BeforeApplicati
     // Every mode reads a durable buffer queue on the site broker, of the same name.
     for (const source of sources) {
       const queue = bufferQueueName(config.site, source.name);
+      const intake = intakeQueueName(config.site, source.name);
       const type = bufferQueueType(source);
-      const current = await admin.queue(queue).catch((err: unknown) => {
-        if (err instanceof ManagementApiError && err.status === 404) return undefined;
-        throw err;
-      });
-      // The limit first, as a policy: a queue created below has it from its first message.
+      const [current, currentIntake] = await Promise.all([queueInfo(admin, queue), queueInfo(admin, intake)]);
+      // The limits first, as policies: a queue created below has them from its first message.
       const policy = new Map([[linkName(config.site, source.name), bufferPolicy(config.site, source)]]);
+      if (source.keepRoutingKey) policy.set(intake, intakePolicy(config.site, source));
       for (const a of planBufferPolicies(policy, policies)) await this.apply(admin, a);
       if (current?.type && current.type !== type && source.mode === 'shovel') {
         // Left by federation mode: a shovel reads a classic queue as well; redeclaring it would fail.
@@ -167,7 +176,7 @@ export class ReconcileService implements OnApplicationBootstrap, BeforeApplicati
       }
       this.bufferConflicts.delete(source.name);
       this.clearProblem(`${queue}:type`);
-      await site.declareBuffer(config.site, source, current !== undefined);
+      await site.declareBuffer(config.site, source, { buffer: current !== undefined, intake: currentIntake !== undefined });
       if (source.mode === 'shovel') wanted.set(linkName(config.site, source.name), siteShovel(config, site.config, source));
     }
     for (const a of planSiteShovels(wanted, existing, `${RELAY_PREFIX}-${config.site}-`)) {
@@ -177,15 +186,20 @@ export class ReconcileService implements OnApplicationBootstrap, BeforeApplicati
     const states = new Map((await admin.shovelStatus()).map((s) => [s.name, s]));
     for (const source of sources) {
       const queue = bufferQueueName(config.site, source.name);
-      const q = await admin.queue(queue).catch(() => undefined);
+      const intake = intakeQueueName(config.site, source.name);
+      const [q, i] = await Promise.all([admin.queue(queue).catch(() => undefined), admin.queue(intake).catch(() => undefined)]);
       if (q) {
         const { limit, problem } = bufferLimit(queue, q, linkName(config.site, source.name), source.maxLength);
         if (limit !== undefined) this.metrics.bufferLimit.set({ site: config.site, source: source.name }, limit);
         if (problem) this.reportProblem(`${queue}:limit`, problem);
         else this.clearProblem(`${queue}:limit`);
       }
+      const problem = i && intakeProblem(intake, i);
+      if (problem) this.reportProblem(`${intake}:policy`, problem);
+      else this.clearProblem(`${intake}:policy`);
       if (q?.messages !== undefined) {
-        this.metrics.bufferMessages.set({ site: config.site, source: source.name }, q.messages);
+        // What waits at the site: the buffer's messages and any the intake has not handed on yet.
+        this.metrics.bufferMessages.set({ site: config.site, source: source.name }, q.messages + (i?.messages ?? 0));
         this.observeProgress(source.name, q.messages, q.message_stats?.ack ?? 0);
       }
       if (source.mode !== 'shovel') continue;
@@ -382,6 +396,24 @@ export class ReconcileService implements OnApplicationBootstrap, BeforeApplicati
     clearTimeout(this.timer);
     await this.running;
   }
+}
+
+function queueInfo(admin: BrokerAdmin, queue: string): Promise<QueueInfo | undefined> {
+  return admin.queue(queue).catch((err: unknown) => {
+    if (err instanceof ManagementApiError && err.status === 404) return undefined;
+    throw err;
+  });
+}
+
+/**
+ * An intake queue whose policy is not the relay's hands nothing on to the buffer: its messages stay
+ * (none is lost) until the policy is in effect. Nothing is judged before the broker reports the
+ * queue's policy (seconds after the queue is declared).
+ */
+function intakeProblem(queue: string, info: Pick<QueueInfo, 'policy' | 'effective_policy_definition'>): string | undefined {
+  if (info.effective_policy_definition === undefined || info.policy === queue) return undefined;
+  const which = info.policy ? `policy ${info.policy} is in effect (a higher priority)` : 'no policy is in effect';
+  return `intake queue ${queue}: ${which}, not ${queue}, so its messages are not handed on to the buffer; they wait there until it is (docs/relay.md, "Keeping the tool's routing key")`;
 }
 
 const LINK_STATES = ['running', 'starting', 'terminated', 'blocked', 'flow', 'error', 'shutdown', 'missing', 'unknown', 'other'];

@@ -21,6 +21,11 @@ const sourceSchema = z.strictObject({
   mode: z.enum(['shovel', 'federation']).default('shovel'),
   /** Buffer queue length limit; beyond it the broker refuses new messages (reject-publish), never drops. */
   maxLength: z.number().int().min(1).default(1_000_000),
+  /**
+   * Eiffel only: keep the routing key each tool published with, for the central Eiffel bus (an intake
+   * queue in front of the buffer records it; docs/relay.md, "Keeping the tool's routing key").
+   */
+  keepRoutingKey: z.boolean().default(false),
 });
 
 export const WEBHOOK_KINDS = [
@@ -87,6 +92,13 @@ export const relayConfigSchema = z
     cfg.sources.forEach((s, i) => {
       if (!brokers.has(s.broker)) {
         ctx.addIssue({ code: 'custom', path: ['sources', i, 'broker'], message: `no broker named "${s.broker}" in brokers[]` });
+      }
+      if (s.keepRoutingKey && s.format !== 'eiffel') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sources', i, 'keepRoutingKey'],
+          message: `is for Eiffel sources (the central Eiffel bus republishes with it); source "${s.name}" has format ${s.format}`,
+        });
       }
       if (s.mode === 'federation' && !cfg.central.management) {
         ctx.addIssue({

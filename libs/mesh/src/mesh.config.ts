@@ -38,11 +38,18 @@ const buildRule = z.strictObject({
   run: z.string().optional(),
 });
 
-const sourceSchema = z.strictObject({
-  name: identifier,
-  format: z.enum(FORMATS),
-  exchange: z.string().min(1),
-});
+const sourceSchema = z
+  .strictObject({
+    name: identifier,
+    format: z.enum(FORMATS),
+    exchange: z.string().min(1),
+    /** Eiffel sources: the relay keeps each tool's routing key for the central Eiffel bus (docs/relay.md). */
+    keepRoutingKey: z.boolean().optional(),
+  })
+  .refine((s) => !s.keepRoutingKey || s.format === 'eiffel', {
+    path: ['keepRoutingKey'],
+    message: 'is for Eiffel sources (the central Eiffel bus republishes with it)',
+  });
 
 export const meshConfigSchema = z
   .strictObject({

@@ -38,7 +38,7 @@ export interface MeshStatus {
       /** The site's own user on the central broker: may publish only `site.<id>.#` to not.central. */
       centralUser: string;
       centralPassword: string;
-      sources: Array<{ name: string; format: string; exchange: string }>;
+      sources: Array<{ name: string; format: string; exchange: string; keepRoutingKey?: boolean }>;
     }
   >;
   readonly neo4j: Endpoint & { bolt: string; user: string; password: string };
@@ -439,7 +439,13 @@ export class Mesh {
           management: { url: node.managementUrl(), user: 'admin', password: state.secrets.rabbitAdminPassword },
         },
       ],
-      sources: site.sources.map((s) => ({ name: s.name, broker: 'main', format: s.format, exchange: s.exchange })),
+      sources: site.sources.map((s) => ({
+        name: s.name,
+        broker: 'main',
+        format: s.format,
+        exchange: s.exchange,
+        ...(s.keepRoutingKey ? { keepRoutingKey: true } : {}),
+      })),
       webhooks: {
         broker: 'main',
         secrets: Object.fromEntries(

@@ -3,5 +3,6 @@ export * from './amqp-url.js';
 export * from './central-topology.js';
 export * from './rascal.server.js';
 export * from './publisher.js';
+export * from './relay-queues.js';
 export * from './replay.js';
 export * from './sepia.js';

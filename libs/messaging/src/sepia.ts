@@ -6,9 +6,6 @@
  * the last segment). A consumer binds `eiffel.*.EiffelArtifactCreatedEvent.#` or `eiffel.#.<domain>`.
  */
 
-/** The AMQP header in which a site's relay keeps the routing key an Eiffel event was published with. */
-export const EIFFEL_ROUTING_KEY_HEADER = 'x-eiffel-routing-key';
-
 /** Event type → family (the word after `eiffel.`), as Eiffel SDKs group the protocol's types. */
 const FAMILIES: ReadonlyArray<readonly [RegExp, string]> = [
   [/^EiffelActivity/, 'activity'],
