@@ -6,6 +6,7 @@
  *       for central — the ceiling each hop of the relay path has;
  *   (b) one shovel: events published with confirms at the site exchange, counted
  *       when consumed at central (buffer queue → shovel on-confirm → central exchange);
+ *       and again with keepRoutingKey (intake queue → dead-lettered into the buffer → shovel);
  *   (c) one federation link, the same way (upstream + policy + central shovel);
  *   (d) webhooks: POST → 202 (after the site broker's confirm) with a concurrency
  *       level, beside the raw figure for the same confirmed single-message publishes.
@@ -181,9 +182,13 @@ class Bench {
   }
 
   /** Creates the link for one source and waits until it runs. */
-  async link(source: string, mode: 'shovel' | 'federation'): Promise<{ exchange: string; reconciler: ReconcileService }> {
+  async link(
+    source: string,
+    mode: 'shovel' | 'federation',
+    keepRoutingKey = false,
+  ): Promise<{ exchange: string; reconciler: ReconcileService }> {
     const exchange = `bench.${this.id}.${source}`;
-    const reconciler = this.reconciler([{ name: source, broker: 'main', format: 'eiffel', exchange, mode }]);
+    const reconciler = this.reconciler([{ name: source, broker: 'main', format: 'eiffel', exchange, mode, keepRoutingKey }]);
     await reconciler.reconcile();
     const name = `not-relay-${this.site}-${source}`;
     const deadline = Date.now() + 60_000;
@@ -207,11 +212,14 @@ class Bench {
       .catch(() => undefined);
     for (const p of await this.siteAdmin.listShovelParameters())
       if (p.name.startsWith(`not-relay-${this.site}-`)) await this.siteAdmin.deleteShovel(p.name);
+    for (const p of await this.siteAdmin.listPolicies())
+      if (p.name.startsWith(`not-relay-${this.site}-`) || p.name.startsWith(`not-relay.${this.site}.`))
+        await this.siteAdmin.deletePolicy(p.name);
     for (const q of await this.siteAdmin.listQueues()) {
       if (q.name.startsWith(`not-relay.${this.site}.`) || q.name.startsWith(`bench.${this.id}`))
         await this.siteApi('DELETE', `/api/queues/%2F/${encodeURIComponent(q.name)}`);
     }
-    for (const x of ['shovel', 'federation', 'raw', 'webhooks'])
+    for (const x of ['shovel', 'keyed', 'federation', 'raw', 'webhooks'])
       await this.siteApi('DELETE', `/api/exchanges/%2F/${encodeURIComponent(`bench.${this.id}.${x}`)}`);
     await this.central('DELETE', `/api/vhosts/${this.vhost}`);
   }
@@ -359,6 +367,10 @@ async function main(): Promise<void> {
     const shovel = await bench.link('shovel', 'shovel');
     const viaShovel = await endToEnd(status.sites[0]!.amqp, shovel.exchange, (i) => `ci.${i % 8}`, bench.centralUrl, 'bench.count', EVENTS);
 
+    log(`shovel with keepRoutingKey: ${EVENTS} events published at the site, counted at central`);
+    const keyed = await bench.link('keyed', 'shovel', true);
+    const viaIntake = await endToEnd(status.sites[0]!.amqp, keyed.exchange, (i) => `ci.${i % 8}`, bench.centralUrl, 'bench.count', EVENTS);
+
     log(`federation: ${EVENTS} events published at the site, counted at central`);
     const fed = await bench.link('federation', 'federation');
     const viaFederation = await endToEnd(
@@ -386,6 +398,10 @@ async function main(): Promise<void> {
         `${viaShovel.eps.toFixed(0)} events/s (${((viaShovel.eps / slowest) * 100).toFixed(0)} % of the slower raw hop)`,
       ],
       [`  publish rate at the site meanwhile`, `${viaShovel.publishEps.toFixed(0)} events/s`],
+      [
+        `one shovel with keepRoutingKey: site publish → intake → dead-lettered to the buffer → shovel → central consume`,
+        `${viaIntake.eps.toFixed(0)} events/s (${((viaIntake.eps / slowest) * 100).toFixed(0)} %; publish ${viaIntake.publishEps.toFixed(0)}/s)`,
+      ],
       [
         `one federation link: site publish → buffer → federation → central queue → shovel → central consume`,
         `${viaFederation.eps.toFixed(0)} events/s (${((viaFederation.eps / slowest) * 100).toFixed(0)} %)`,
