@@ -36,6 +36,13 @@
  *   --replay                      also replay the full-path burst from the archive stream (what
  *                                 `traces replay` does: the events are already in the graph, so each
  *                                 is a redelivery) and report the rate until the correlator has taken them
+ *   --archive=1000000             instead of the measurements: replay at scale. Publishes that many
+ *                                 realistic events to the central exchange with site routing keys (as
+ *                                 the shovels deliver them; a backlog of at most 100,000 in not.ingest),
+ *                                 reports the rate the correlator drains them at (new events, as a
+ *                                 replay into an empty graph takes them), then replays them all from the
+ *                                 archive stream (redeliveries, as `traces replay` over a graph that has
+ *                                 them) and reports that rate and the time for all of them
  *   --config=<mesh.yaml>          another mesh
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -43,11 +50,11 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseMessage, realisticChanges } from '@not/events';
+import { parseMessage, realisticChanges, siteRoutingKey } from '@not/events';
 
 import { GraphRepository, toBatchRows, type StoredEvent } from '@not/graph';
 import { loadMesh, Mesh, publishToSite, type MeshStatus } from '@not/mesh';
-import { replayArchive } from '@not/messaging';
+import { publishConfirmed, replayArchive } from '@not/messaging';
 import neo4j, { type Driver } from 'neo4j-driver';
 import { parse, stringify } from 'yaml';
 
@@ -64,6 +71,8 @@ if (!Number.isInteger(CORRELATORS) || CORRELATORS < 1) throw new Error('--correl
 const PROFILE = args.has('profile');
 const LIMIT = args.has('limit');
 const REPLAY = args.has('replay');
+const ARCHIVE = args.has('archive') ? Number(args.get('archive')) : undefined;
+if (ARCHIVE !== undefined && (!Number.isInteger(ARCHIVE) || ARCHIVE < 1)) throw new Error('--archive takes a whole number of events');
 const SHAPE = args.get('shape') ?? 'realistic';
 if (SHAPE !== 'realistic' && SHAPE !== 'reference') throw new Error('--shape must be realistic or reference');
 const SIZES = (args.get('sizes') ?? '')
@@ -581,7 +590,83 @@ async function grow(status: MeshStatus, target: number): Promise<void> {
   }
 }
 
+/**
+ * Replay at scale (--archive=N): N realistic events put on the central exchange as the site shovels would
+ * (the central admin's credentials, each event under its site's routing key), drained by the correlator
+ * from a backlog; then all of them replayed from the archive stream.
+ */
+async function archiveReplay(status: MeshStatus, n: number): Promise<void> {
+  const cpu = new CpuLedger(meshProcesses(status));
+  const backlog = 100_000;
+  const chunk = 10_000;
+  await journeysSettled(status);
+  process.stderr.write(`• archive: ${n} events to ${status.central.exchange} at central, at most ${backlog} waiting in not.ingest\n`);
+  const from = new Date(Date.now() - 1000);
+  const before = await accepted(status);
+  const t0 = performance.now();
+  const drain = await cpu.measure(
+    'first ingest from not.ingest',
+    () => n,
+    async () => {
+      let published = 0;
+      let lastReport = 0;
+      while (published < n) {
+        const taken = (await accepted(status)) - before;
+        if (published - taken >= backlog) {
+          await new Promise((r) => setTimeout(r, 500));
+          continue;
+        }
+        const events = generate(Math.min(chunk, n - published));
+        await publishConfirmed(
+          status.central.amqp,
+          status.central.exchange,
+          events.map((e) => ({
+            body: body(e),
+            routingKey: siteRoutingKey(status.sites[(e.site ?? 0) % status.sites.length]!.id, 'ci', 'eiffel'),
+          })),
+        );
+        published += events.length;
+        if (taken - lastReport >= 100_000) {
+          lastReport = taken;
+          const s = (performance.now() - t0) / 1000;
+          process.stderr.write(`•   ${taken} taken in by the correlator (${(taken / s).toFixed(0)} events/s so far)\n`);
+        }
+      }
+      while ((await accepted(status)) - before < n) await new Promise((r) => setTimeout(r, 250));
+      return n / ((performance.now() - t0) / 1000);
+    },
+  );
+  const to = new Date(Date.now() + 1000);
+  const lag = await cpu.measure(
+    'journeys after it',
+    () => n,
+    () => journeysSettled(status),
+  );
+  process.stderr.write(`• replay: the ${n} events again from the archive stream\n`);
+  const r0 = performance.now();
+  const replay = await cpu.measure(
+    'replay (redeliveries)',
+    () => n,
+    () => replayWindow(status, from, to),
+  );
+  const replaySeconds = (performance.now() - r0) / 1000;
+  process.stdout.write(`\n## replay at scale: ${n} events (${SHAPE} shape), graph of ${await graphSize(status)} events after\n`);
+  const rows = [
+    ['first ingest: correlator draining not.ingest (new events)', `${drain.toFixed(0)} events/s (${(n / drain / 60).toFixed(1)} min)`],
+    ['journeys up to date after the last of them', `${lag.toFixed(1)} s`],
+    [
+      `replay from the archive: ${replay.messages} messages (redeliveries)`,
+      `${replay.rate.toFixed(0)} events/s (${(replaySeconds / 60).toFixed(1)} min from start to the last taken in)`,
+    ],
+  ];
+  const w = Math.max(...rows.map((x) => x[0]!.length));
+  for (const [k, v] of rows) process.stdout.write(`${k!.padEnd(w)}  ${v}\n`);
+  cpu.print();
+  process.stdout.write(`\nreproduce: npm run bench:ingest -- --archive=${n} --shape=${SHAPE}\n`);
+}
+
 async function measure(mesh: Mesh, status: MeshStatus): Promise<void> {
+  if (ARCHIVE !== undefined) return archiveReplay(status, ARCHIVE);
   if (!SIZES.length) return PROFILE ? profile(status) : measureOnce(mesh, status, true);
   for (const size of SIZES) {
     await grow(status, size);
