@@ -36,7 +36,7 @@ export class RelayMetrics {
     });
     this.bufferMessages = new Gauge({
       name: 'traces_relay_buffer_messages',
-      help: 'Messages waiting in a source buffer queue on the site broker',
+      help: 'Messages waiting at the site for a source: in its buffer queue (and its intake queue, with keepRoutingKey)',
       labelNames: ['site', 'source'],
       registers,
     });
