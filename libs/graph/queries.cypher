@@ -479,9 +479,12 @@ RETURN CASE WHEN found THEN 1 ELSE 0 END AS n;
 MATCH (f:Firing {subscription: $id}) RETURN properties(f) AS f ORDER BY f.createdAt DESC, f.id LIMIT $limit;
 
 // libs/graph/src/subscriptions.ts SubscriptionStore.sweepStuck.rows
-MATCH (j:Journey) WHERE j.furthestStage = $stage AND j.stoppedStage IS NULL AND j.${last} < $before
+MATCH (j:Journey) WHERE j.key > $after AND j.furthestStage = $stage AND j.stoppedStage IS NULL AND j.${last} < $before
+  AND ($repository IS NULL OR j.repository STARTS WITH $repository)
+  AND ($workItem IS NULL OR $workItem IN coalesce(j.workItems, []))
   AND NOT EXISTS { MATCH (f:Firing {key: $id + '|' + j.key}) }
-RETURN j {${JOURNEY_RECORD}} AS j LIMIT $limit;
+WITH j ORDER BY j.key LIMIT $limit
+RETURN j {${JOURNEY_RECORD}} AS j;
 
 // libs/graph/src/subscriptions.ts SubscriptionStore.recordInsights.rows
 UNWIND $ids AS id MATCH (e:InsightEpisode {finding: id}) RETURN properties(e) AS e;

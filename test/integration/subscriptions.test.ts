@@ -216,6 +216,36 @@ describe('subscriptions: firings recorded once, from the ingest path, with no ti
     assert.deepEqual(await firedFor(stuck), released);
   });
 
+  it('fires for a stuck change behind other stuck changes its filter does not match, more than one round reads', async () => {
+    subs = [];
+    const run = `k${randomBytes(4).toString('hex')}`;
+    // Months old: the released commits have waited there longer than the day the condition allows.
+    const pipelines = ['a', 'b', 'c'].map((x, i) => eiffelPipeline(`${run}${x}`, Date.UTC(2025, 4, 1 + i)));
+    await ingest(
+      pipelines.flatMap((p) => parsed(p)),
+      3,
+    );
+    const released = pipelines
+      .flatMap((p) =>
+        Object.values(p.commits)
+          .filter((c) => c.times.release !== undefined)
+          .map((c) => `${p.repository}@${c.sha}`),
+      )
+      .sort();
+    assert.ok(released.length >= 4, 'the plans release several commits');
+    // The last in key order, by its sha: the commit is checked on each journey read, so every journey
+    // stuck at release in the graph is a candidate (these pipelines' others, and other tests').
+    const target = released[released.length - 1]!;
+    const stuck = await subscribe({ on: 'stuck', stage: 'release', after: '1d', change: { commit: target.split('@')[1] } });
+    const now = Date.now();
+    // Pages of one journey (the old sweep read one page a round, the same one every round): the round
+    // reads on past the others until its one firing is found.
+    await store.sweepStuck(subs, now, 1, 10_000_000);
+    assert.deepEqual(await firedFor(stuck), [target]);
+    for (let round = 0; round < 3; round++) await store.sweepStuck(subs, now + round, 1);
+    assert.deepEqual(await firedFor(stuck), [target], 'once');
+  });
+
   it('records an insight firing once per finding episode, with two leaders recording a round at once, and again after a gap', async () => {
     subs = [];
     const run = `i${randomBytes(4).toString('hex')}`;

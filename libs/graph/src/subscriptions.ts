@@ -87,6 +87,9 @@ function iso(ms: unknown): string | null {
 
 /** Subscriptions and their firings in the graph store (see docs/graph-model.md, "Subscriptions"). */
 export class SubscriptionStore {
+  /** Per `stuck` subscription, the journey key its last sweep stopped after: the next round goes on from there. */
+  private readonly stuckCursor = new Map<string, string>();
+
   constructor(private readonly graph: GraphRepository) {}
 
   /** Saves a subscription (a new one, or a replacement of the owner's one with the same id). */
@@ -163,9 +166,14 @@ export class SubscriptionStore {
 
   /**
    * Fires `stuck` subscriptions: journeys whose furthest stage is the watched one, reached longer ago
-   * than `after` (event time), that have not fired for it yet. At most `limit` per subscription a round.
+   * than `after` (event time), that have not fired for it yet. A round stops for a subscription once
+   * `limit` of its firings are found. The candidates are read in pages of `limit` in key order, at most `scanLimit` a round, and the
+   * next round goes on after the last one read (from the first again once the end is reached): journeys
+   * the change filter does not match — stuck changes of other repositories or areas, which never fire and
+   * so stay candidates — cannot hold back the ones it does. The repository prefix and the work item are
+   * also asked of the store; area and commit are checked on each journey read.
    */
-  async sweepStuck(subs: readonly Subscription[], now: number, limit = 500): Promise<number> {
+  async sweepStuck(subs: readonly Subscription[], now: number, limit = 500, scanLimit = 20_000): Promise<number> {
     let fired = 0;
     for (const s of subs) {
       const c = s.condition;
@@ -173,17 +181,40 @@ export class SubscriptionStore {
       const before = new Date(now - durationMs(c.after)).toISOString();
       // The property name comes from the stage enum (stageProperty), never from the request text.
       const last = stageProperty(c.stage, 'Last');
-      const rows = await this.graph.read<{ j: Props }>(
-        `MATCH (j:Journey) WHERE j.furthestStage = $stage AND j.stoppedStage IS NULL AND j.${last} < $before
-           AND NOT EXISTS { MATCH (f:Firing {key: $id + '|' + j.key}) }
-         RETURN j {${JOURNEY_RECORD}} AS j LIMIT $limit`,
-        { stage: c.stage, before, id: s.id, limit: neo4j.int(limit) },
-      );
-      const firings = rows.flatMap(({ j }) => {
-        const journey = journeyFromProps(j);
-        const since = stuckSince(s, journey);
-        return since !== null && since < before ? [{ ...stuckFiring(s, journey, since), causeAt: null }] : [];
-      });
+      const firings: Array<FiringRow & { causeAt: number | null }> = [];
+      let after = this.stuckCursor.get(s.id) ?? '';
+      for (let scanned = 0; ;) {
+        const rows = await this.graph.read<{ j: Props }>(
+          `MATCH (j:Journey) WHERE j.key > $after AND j.furthestStage = $stage AND j.stoppedStage IS NULL AND j.${last} < $before
+             AND ($repository IS NULL OR j.repository STARTS WITH $repository)
+             AND ($workItem IS NULL OR $workItem IN coalesce(j.workItems, []))
+             AND NOT EXISTS { MATCH (f:Firing {key: $id + '|' + j.key}) }
+           WITH j ORDER BY j.key LIMIT $limit
+           RETURN j {${JOURNEY_RECORD}} AS j`,
+          {
+            after,
+            stage: c.stage,
+            before,
+            repository: c.change?.repository ?? null,
+            workItem: c.change?.workItem ?? null,
+            id: s.id,
+            limit: neo4j.int(limit),
+          },
+        );
+        for (const { j } of rows) {
+          const journey = journeyFromProps(j);
+          const since = stuckSince(s, journey);
+          if (since !== null && since < before) firings.push({ ...stuckFiring(s, journey, since), causeAt: null });
+        }
+        scanned += rows.length;
+        if (rows.length < limit) {
+          after = '';
+          break;
+        }
+        after = journeyFromProps(rows[rows.length - 1]!.j).key;
+        if (firings.length >= limit || scanned >= scanLimit) break;
+      }
+      this.stuckCursor.set(s.id, after);
       fired += await this.record(firings);
     }
     return fired;
