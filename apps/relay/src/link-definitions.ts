@@ -86,13 +86,12 @@ export function federationUpstream(broker: BrokerConfig, site: string, link: Buf
  * broker refuses new messages (publishers see a nack) rather than dropping the oldest.
  */
 export function bufferPolicy(site: string, link: BufferedLink): PolicyDefinition {
-  return {
-    pattern: `^${escapeRegExp(bufferQueueName(site, link.name))}$`,
-    'apply-to': 'queues',
-    // Exact-name pattern: outranks an operator's broad policies (only one policy applies to a queue).
-    priority: 100,
-    definition: { 'max-length': link.maxLength, overflow: 'reject-publish' },
-  };
+  return queuePolicy(bufferQueueName(site, link.name), { 'max-length': link.maxLength, overflow: 'reject-publish' });
+}
+
+/** A policy for exactly one queue: its exact-name pattern outranks an operator's broad policies (only one policy applies to a queue). */
+function queuePolicy(queue: string, definition: PolicyDefinition['definition']): PolicyDefinition {
+  return { pattern: `^${escapeRegExp(queue)}$`, 'apply-to': 'queues', priority: 100, definition };
 }
 
 /**
@@ -104,30 +103,19 @@ export function bufferPolicy(site: string, link: BufferedLink): PolicyDefinition
  * full buffer holds messages back here rather than dropping them. The same limit as the buffer's.
  */
 export function intakePolicy(site: string, link: BufferedLink): PolicyDefinition {
-  return {
-    pattern: `^${escapeRegExp(intakeQueueName(site, link.name))}$`,
-    'apply-to': 'queues',
-    priority: 100,
-    definition: {
-      'message-ttl': 0,
-      'dead-letter-exchange': '',
-      'dead-letter-routing-key': bufferQueueName(site, link.name),
-      'dead-letter-strategy': 'at-least-once',
-      'max-length': link.maxLength,
-      overflow: 'reject-publish',
-    },
-  };
+  return queuePolicy(intakeQueueName(site, link.name), {
+    'message-ttl': 0,
+    'dead-letter-exchange': '',
+    'dead-letter-routing-key': bufferQueueName(site, link.name),
+    'dead-letter-strategy': 'at-least-once',
+    'max-length': link.maxLength,
+    overflow: 'reject-publish',
+  });
 }
 
 /** Federation mode: the policy that makes the central queue of the same name a federated queue of that upstream. */
 export function federationPolicy(site: string, link: BufferedLink): PolicyDefinition {
-  return {
-    pattern: `^${escapeRegExp(bufferQueueName(site, link.name))}$`,
-    'apply-to': 'queues',
-    // Exact-name pattern: outranks an operator's broad policies (only one policy applies to a queue).
-    priority: 100,
-    definition: { 'federation-upstream': linkName(site, link.name) },
-  };
+  return queuePolicy(bufferQueueName(site, link.name), { 'federation-upstream': linkName(site, link.name) });
 }
 
 /**

@@ -143,12 +143,15 @@ export class ReconcileService implements OnApplicationBootstrap, BeforeApplicati
     const policies = new Map((await admin.listPolicies()).map((p) => [p.name, p]));
     const wanted = new Map<string, ShovelDefinition>();
     const changed = new Set<string>();
+    /** Sources with an intake queue (kept, or left by keepRoutingKey): only theirs are read back below. */
+    const withIntake = new Set<string>();
     // Every mode reads a durable buffer queue on the site broker, of the same name.
     for (const source of sources) {
       const queue = bufferQueueName(config.site, source.name);
       const intake = intakeQueueName(config.site, source.name);
       const type = bufferQueueType(source);
       const [current, currentIntake] = await Promise.all([queueInfo(admin, queue), queueInfo(admin, intake)]);
+      if (source.keepRoutingKey || currentIntake) withIntake.add(source.name);
       // The limits first, as policies: a queue created below has them from its first message.
       const policy = new Map([[linkName(config.site, source.name), bufferPolicy(config.site, source)]]);
       if (source.keepRoutingKey) policy.set(intake, intakePolicy(config.site, source));
@@ -187,7 +190,10 @@ export class ReconcileService implements OnApplicationBootstrap, BeforeApplicati
     for (const source of sources) {
       const queue = bufferQueueName(config.site, source.name);
       const intake = intakeQueueName(config.site, source.name);
-      const [q, i] = await Promise.all([admin.queue(queue).catch(() => undefined), admin.queue(intake).catch(() => undefined)]);
+      const [q, i] = await Promise.all([
+        admin.queue(queue).catch(() => undefined),
+        withIntake.has(source.name) ? admin.queue(intake).catch(() => undefined) : undefined,
+      ]);
       if (q) {
         const { limit, problem } = bufferLimit(queue, q, linkName(config.site, source.name), source.maxLength);
         if (limit !== undefined) this.metrics.bufferLimit.set({ site: config.site, source: source.name }, limit);
