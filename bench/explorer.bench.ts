@@ -16,8 +16,9 @@
  *   --config=<mesh.yaml>  another mesh
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { loadMesh, Mesh, publishToSite, readState, type MeshStatus } from '@not/mesh';
+import { readdirSync, readFileSync } from 'node:fs';
+import { loadMesh, Mesh, openSitePublisher, publishToSite, readState, type MeshStatus, type SitePublisher } from '@not/mesh';
+import { GraphRepository, Journeys, WalkReads } from '@not/graph';
 import { eiffelPipeline, type Pipeline } from '../apps/explorer/src/testing/eiffel-pipeline.js';
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
@@ -45,20 +46,37 @@ async function publish(status: MeshStatus, pipelines: readonly Pipeline[]): Prom
   }
 }
 
-/** Steady ingest: a new pipeline's events every tick, at about `rate` events/s in all, until stopped. */
+/**
+ * Steady ingest: a new pipeline's events every tick, at about `rate` events/s in all, until stopped,
+ * through one connection per site kept open as a tool keeps its own.
+ */
 function ingest(status: MeshStatus, rate: number): { stop: () => Promise<number> } {
   let stopped = false;
   let sent = 0;
   let n = 0;
   const loop = (async () => {
-    const perPipeline = eiffelPipeline('probe', Date.now()).events.length;
-    const interval = (perPipeline / rate) * 1000;
-    while (!stopped) {
-      const t0 = Date.now();
-      const p = eiffelPipeline(`ing${run}x${n++}`, Date.now() - DAY);
-      await publish(status, [p]);
-      sent += p.events.length;
-      await new Promise((r) => setTimeout(r, Math.max(0, interval - (Date.now() - t0))));
+    const publishers = new Map<string, SitePublisher>();
+    for (const site of ['a', 'b']) publishers.set(site, await openSitePublisher(status, `site-${site}`, 'ci'));
+    try {
+      const perPipeline = eiffelPipeline('probe', Date.now()).events.length;
+      const interval = (perPipeline / rate) * 1000;
+      // Ticks keep to the clock; a pipeline's confirms are awaited beside the next ticks (at most 50 in flight).
+      const inFlight = new Set<Promise<void>>();
+      for (let next = Date.now(); !stopped; next += interval) {
+        const p = eiffelPipeline(`ing${run}x${n++}`, Date.now() - DAY);
+        const done: Promise<void> = Promise.all(
+          [...publishers].map(async ([site, publisher]) => {
+            const bodies = p.events.filter((e) => e.site === site).map((e) => Buffer.from(JSON.stringify(e.event)));
+            if (bodies.length) sent += await publisher.publish(bodies);
+          }),
+        ).then(() => void inFlight.delete(done));
+        inFlight.add(done);
+        if (inFlight.size >= 50) await Promise.race(inFlight);
+        await new Promise((r) => setTimeout(r, Math.max(0, next + interval - Date.now())));
+      }
+      await Promise.all(inFlight);
+    } finally {
+      for (const publisher of publishers.values()) await publisher.close();
     }
   })();
   return {
@@ -110,6 +128,49 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/** The mesh's processes by name: the apps, Neo4j and Prometheus from its state, and its RabbitMQ nodes (by their home directory). */
+function meshProcesses(stateDir: string): Map<string, number> {
+  const out = new Map<string, number>(
+    Object.entries(readState(stateDir)?.pids ?? {}).filter((e): e is [string, number] => typeof e[1] === 'number'),
+  );
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      const home = cmd.indexOf('-home');
+      const dir = home >= 0 ? cmd[home + 1] : undefined;
+      if (cmd[0]?.endsWith('beam.smp') && dir?.startsWith(`${stateDir}/rabbitmq/`))
+        out.set(`rabbitmq ${dir.split('/').pop()}`, Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** Starts counting the CPU of the mesh's processes and of this one; the result gives % of a core each. */
+function cpuMeter(stateDir: string): () => Array<[string, number]> {
+  const pids = meshProcesses(stateDir);
+  const before = new Map([...pids].map(([name, pid]) => [name, cpuSeconds(pid)]));
+  const self = process.cpuUsage();
+  const t0 = performance.now();
+  return () => {
+    const seconds = (performance.now() - t0) / 1000;
+    const used = process.cpuUsage(self);
+    const rows: Array<[string, number]> = [...pids].map(([name, pid]) => {
+      let now = NaN;
+      try {
+        now = cpuSeconds(pid);
+      } catch {
+        // stopped meanwhile
+      }
+      return [name, ((now - before.get(name)!) / seconds) * 100];
+    });
+    rows.push(['this benchmark (users, ingest)', ((used.user + used.system) / 1e6 / seconds) * 100]);
+    return rows;
+  };
+}
+
 async function main(): Promise<void> {
   const mesh = new Mesh(loadMesh(args.get('config')), log);
   let status = await mesh.status();
@@ -132,10 +193,26 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 500));
   }
 
+  // The users ask about changes published a while ago: the journey model has taken them in (as it has
+  // within a second when the correlator keeps up), so their traces are the explorer's kept answers.
+  const graph = new GraphRepository({
+    url: status.neo4j.bolt,
+    user: status.neo4j.user,
+    password: status.neo4j.password,
+    database: 'neo4j',
+  });
+  try {
+    const journeys = new Journeys(graph, new WalkReads(graph), () => ({ events: 20_000, walkSteps: 40 }));
+    log('waiting for the journey model to take in the published pipelines');
+    if (!(await journeys.settled(600_000))) throw new Error('the journey model did not take in the published pipelines within 10 minutes');
+  } finally {
+    await graph.onModuleDestroy();
+  }
   log(`${USERS} users for ${SECONDS} s${RATE ? `, ingest at ${RATE} events/s` : ''}`);
   const feed = RATE > 0 ? ingest(status, RATE) : undefined;
   const times = new Map<string, number[]>(CHOSEN.map((r) => [r.name, []]));
   const errors = new Map<string, Map<number, number>>(CHOSEN.map((r) => [r.name, new Map()]));
+  const meter = cpuMeter(status.stateDir);
   const end = Date.now() + SECONDS * 1000;
   await Promise.all(
     Array.from({ length: USERS }, async () => {
@@ -150,6 +227,7 @@ async function main(): Promise<void> {
       }
     }),
   );
+  const loadCpu = meter();
   const sent = feed ? await feed.stop() : 0;
 
   const rows = CHOSEN.map((r) => {
@@ -168,6 +246,9 @@ async function main(): Promise<void> {
     `${'all routes'.padEnd(22)} ${(all.length / SECONDS).toFixed(1).padStart(8)} req/s  p50 ${pct(all, 0.5).toFixed(0).padStart(6)} ms  p99 ${pct(all, 0.99).toFixed(0).padStart(6)} ms`,
   );
   if (feed) rows.push(`ingest offered: ${(sent / SECONDS).toFixed(0)} events/s`);
+  // Where the machine's cores went while the users asked.
+  for (const [name, pct] of loadCpu.sort((a, b) => b[1] - a[1]))
+    rows.push(`CPU under load ${name.padEnd(32)} ${pct.toFixed(0).padStart(4)} % of a core`);
 
   if (IDLE_SECONDS > 0) {
     // Nothing asks, nothing arrives: what the explorer and Neo4j cost on their own (background figures, journey step).

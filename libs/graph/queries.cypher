@@ -59,7 +59,7 @@ UNWIND $ids AS id MATCH (e:Event {id: id}) WHERE NOT e:Placeholder RETURN ${DELI
 // libs/graph/src/deliveries.ts DeliveryReads.journeysAt.rows
 MATCH (j:Journey) WHERE j.${first} < $to AND j.${last} >= $from
 WITH j ORDER BY j.${first}, j.key LIMIT $limit
-RETURN j {${JOURNEY_RECORD}} AS j;
+RETURN ${JOURNEY_PASSAGES} AS j;
 
 // libs/graph/src/eiffel.reads.ts RawEventReads.rawOf
 UNWIND $ids AS id MATCH (e:Event {id: id}) WHERE NOT e:Placeholder RETURN ${FIELDS};
@@ -72,7 +72,9 @@ MATCH (e:Event) ${WHERE} RETURN ${FIELDS} ORDER BY e.time, e.id SKIP $skip LIMIT
 
 // libs/graph/src/entity.reads.ts EntityReads.commitsBySha.rows
 MATCH (c:Commit) WHERE c.sha STARTS WITH $prefix AND ($repository IS NULL OR c.repository = $repository)
-RETURN ${ENTITY_FIELDS('c')} AS x ORDER BY c.key LIMIT $limit;
+WITH c ORDER BY c.key LIMIT $limit
+OPTIONAL MATCH (j:Journey {key: c.key})
+RETURN ${ENTITY_FIELDS('c')} AS x, CASE WHEN j IS NULL OR j:JourneyDirty THEN null ELSE j.basis END AS basis;
 
 // libs/graph/src/entity.reads.ts EntityReads.entity.rows
 OPTIONAL MATCH (k:${label} {key: $key})
@@ -407,7 +409,7 @@ RETURN now, EXISTS { MATCH (e:JourneyPending) WHERE e.ingestedAt IS NULL OR e.in
 // libs/graph/src/journeys.ts Journeys.reachedIn.rows
 MATCH (j:Journey) WHERE j.${p} >= $from AND j.${p} < $to
 WITH j ORDER BY j.${p}, j.key LIMIT $limit
-RETURN j {${JOURNEY_RECORD}} AS j;
+RETURN ${JOURNEY_PASSAGES} AS j;
 
 // libs/graph/src/journeys.ts Journeys.changedSince.rows
 MATCH (j:Journey) WHERE j.commitFirst >= $from AND ($since IS NULL OR j.updatedAt >= datetime({epochMillis: $since}))
@@ -425,7 +427,10 @@ RETURN id, e.stage AS stage, e:JourneyPending AS pending,
 
 // libs/graph/src/journeys.ts Journeys.passing.rows
 UNWIND $ids AS id MATCH (e:Event {id: id})
-RETURN id, [(j:Journey)-[:PASSED]->(e) | {key: j.key, repository: j.repository, artifacts: j.artifacts}] AS js;
+OPTIONAL MATCH (j:Journey)-[:PASSED]->(e)
+WITH id, collect(DISTINCT j.repository) AS repositories, collect(j) AS js
+RETURN id, repositories,
+       CASE WHEN size($named) = 0 THEN false ELSE any(x IN js WHERE any(a IN coalesce(x.artifacts, []) WHERE a IN $named)) END AS named;
 
 // libs/graph/src/journeys.ts Journeys.eventTimes.rows
 UNWIND $ids AS id MATCH (e:Event {id: id}) WHERE NOT e:Placeholder

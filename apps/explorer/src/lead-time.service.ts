@@ -6,7 +6,7 @@ import {
   type DeliveryEventRow,
   type IncidentEventRow,
   type JourneyEvent,
-  type JourneyRecord,
+  type JourneyPassages,
   type JourneyStage,
 } from '@not/graph';
 import type { ExplorerConfig } from './explorer.config.js';
@@ -105,7 +105,9 @@ export class LeadTimeService {
     const groups = new Map<string, ChangeLeadTimeDto[]>();
     for (const c of perChange) {
       const name = q.groupBy === 'area' ? c.area : q.groupBy === 'site' ? c.site : 'all';
-      groups.set(name, [...(groups.get(name) ?? []), c]);
+      const group = groups.get(name);
+      if (group) group.push(c);
+      else groups.set(name, [c]);
     }
     const days = (Date.parse(q.to) - Date.parse(q.from)) / 86_400_000;
     const incidents = incidentsOf(incidentEvents);
@@ -129,15 +131,20 @@ export class LeadTimeService {
           }));
     // What each deployment carried: the areas of the journeys that passed it, and (for incidents) its artifacts.
     const records = [...new Map([...targets, ...allDeployments].map((d) => [d.key, d])).values()];
-    const passing = await this.journeys.passing([...new Set(records.flatMap((d) => d.events))]);
-    const carried = await this.artifactsCarried(records, passing, incidents);
+    const passing = await this.journeys.passing(
+      [...new Set(records.flatMap((d) => d.events))],
+      [...new Set(incidents.flatMap((i) => i.artifacts))],
+    );
+    const carried = await this.artifactsCarried(records, passing);
     const measured = new Map<string, AreaDeployment>(
       records.map((d) => [
         d.key,
         {
           ...d,
           artifacts: [...new Set([...d.artifacts, ...(carried.get(d.key) ?? [])])].sort(),
-          areas: [...new Set(d.events.flatMap((id) => passing.get(id) ?? []).map((j) => areaOf(this.config.areas, j.repository)))].sort(),
+          areas: [
+            ...new Set(d.events.flatMap((id) => passing.get(id)?.repositories ?? []).map((r) => areaOf(this.config.areas, r))),
+          ].sort(),
         },
       ]),
     );
@@ -196,7 +203,7 @@ export class LeadTimeService {
 
   /** The lead time of each change whose end point (the first event of `until` that `isEnd` accepts) lies in the window. */
   private changesOf(
-    journeys: readonly JourneyRecord[],
+    journeys: readonly JourneyPassages[],
     q: LeadTimeQuery,
     isEnd: (e: JourneyEvent) => boolean,
     start: LeadTimeStart,
@@ -229,19 +236,15 @@ export class LeadTimeService {
 
   /**
    * The artifacts each deployment carried, for the deployments an incident could be blamed on: those
-   * whose journeys reached an artifact the incident names. Only those are walked upstream (a
-   * journey's artifacts include ones built from the change but never deployed).
+   * whose journeys reached an artifact an incident names (`named` in `passing`). Only those are walked
+   * upstream (a journey's artifacts include ones built from the change but never deployed).
    */
   private async artifactsCarried(
     targets: readonly DeploymentRecord[],
-    passing: ReadonlyMap<string, ReadonlyArray<{ artifacts: readonly string[] }>>,
-    incidents: readonly Incident[],
+    passing: ReadonlyMap<string, { named: boolean }>,
   ): Promise<Map<string, string[]>> {
-    const named = new Set(incidents.flatMap((i) => i.artifacts));
-    if (!named.size) return new Map();
-    const suspects = targets.filter((t) =>
-      t.events.some((id) => (passing.get(id) ?? []).some((j) => j.artifacts.some((a) => named.has(a)))),
-    );
+    const suspects = targets.filter((t) => t.events.some((id) => passing.get(id)?.named === true));
+    if (!suspects.length) return new Map();
     const up = await this.walker.walkMany(
       suspects.map((t) => ({ origin: t.key, events: [...t.events] })),
       'up',

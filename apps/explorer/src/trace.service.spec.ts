@@ -12,8 +12,10 @@ function harness(traceCache: number) {
   const commit = { eid: 'c', label: 'Commit', key: 'git.example.com/a@abc123', props: {} };
   const model = { dirty: false, basis: 1 as number | null, present: true };
   let walks = 0;
+  let records = 0;
   const entityReads = {
-    commitsBySha: async () => [commit],
+    // The lookup reads the journey's basis as the model holds it, like byKey.
+    commitsBySha: async () => [{ ...commit, journeyBasis: model.present && !model.dirty ? model.basis : null }],
     workItemsOf: async () => [],
     relationsAmong: async () => [],
     mergesOf: async () => [],
@@ -27,12 +29,12 @@ function harness(traceCache: number) {
   } as unknown as WalkService;
   const journeys = {
     byKey: async () =>
-      model.present
+      ++records && model.present
         ? { journey: { events: [], stages: [], furthestStage: null } as unknown as JourneyRecord, dirty: model.dirty, basis: model.basis }
         : undefined,
   } as unknown as Journeys;
   const service = new TraceService(entityReads, eventReads, {} as WalkReads, walker, journeys, { journeys: { waitMs: 0, traceCache } });
-  return { service, model, walks: () => walks };
+  return { service, model, walks: () => walks, records: () => records };
 }
 
 describe('commit traces kept per journey basis', () => {
@@ -41,6 +43,7 @@ describe('commit traces kept per journey basis', () => {
     const first = await h.service.forCommit('abc123');
     const again = await h.service.forCommit('abc1');
     assert.equal(h.walks(), 1, 'the second answer needs no walk');
+    assert.equal(h.records(), 1, 'nor the journey record: the lookup told its basis');
     assert.equal(again.subject.query, 'abc1');
     assert.deepEqual({ ...again, subject: first.subject }, first);
   });

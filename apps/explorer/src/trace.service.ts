@@ -40,16 +40,18 @@ export class TraceService {
     }
     if (found.length > 1)
       throw ambiguous(`the short sha "${sha}" matches ${found.length > 20 ? 'more than 20' : found.length} commits`, found);
-    const subject = { kind: 'commit' as const, query: sha, key: found[0]!.key };
-    const model = await this.journeys.byKey(subject.key);
-    const stamp = model && !model.dirty ? model.basis : null;
+    const { journeyBasis, ...commit } = found[0]!;
+    const subject = { kind: 'commit' as const, query: sha, key: commit.key };
+    // A kept trace is answered on the lookup's round trip alone; otherwise the journey record and a walk.
     const kept = this.cache.get(subject.key);
-    if (stamp !== null && kept?.basis === stamp) {
+    if (journeyBasis !== null && kept?.basis === journeyBasis) {
       this.cache.delete(subject.key);
       this.cache.set(subject.key, kept);
       return { subject, ...kept.answer };
     }
-    const { subject: _, ...answer } = await this.trace(subject, [found[0]!], [], model);
+    const model = await this.journeys.byKey(subject.key);
+    const stamp = model && !model.dirty ? model.basis : null;
+    const { subject: _, ...answer } = await this.trace(subject, [commit], [], model);
     const size = this.config.journeys.traceCache;
     if (stamp !== null && size > 0) {
       this.cache.delete(subject.key);

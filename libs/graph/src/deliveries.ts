@@ -2,7 +2,7 @@ import neo4j from 'neo4j-driver';
 import type { EventRow } from './read-rows.js';
 import { GraphRepository } from './graph.repository.js';
 import { isoTime } from './read-rows.js';
-import { JOURNEY_RECORD, journeyFromProps, stageProperty, type JourneyRecord, type JourneyStage } from './journey.js';
+import { JOURNEY_PASSAGES, passagesFromProps, stageProperty, type JourneyPassages, type JourneyStage } from './journey.js';
 
 /**
  * Reads for deployments and releases as the delivery figures count them: each event of the stage
@@ -88,16 +88,16 @@ export class DeliveryReads {
   }
 
   /** Journeys with an event at `stage` in [from, to): first reached before `to`, last after `from`. */
-  async journeysAt(stage: JourneyStage, from: string, to: string, limit: number): Promise<JourneyRecord[]> {
+  async journeysAt(stage: JourneyStage, from: string, to: string, limit: number): Promise<JourneyPassages[]> {
     const first = stageProperty(stage, 'First');
     const last = stageProperty(stage, 'Last');
     const rows = await this.graph.read<{ j: Record<string, unknown> }>(
       `MATCH (j:Journey) WHERE j.${first} < $to AND j.${last} >= $from
        WITH j ORDER BY j.${first}, j.key LIMIT $limit
-       RETURN j {${JOURNEY_RECORD}} AS j`,
+       RETURN ${JOURNEY_PASSAGES} AS j`,
       { from: isoTime(from), to: isoTime(to), limit: neo4j.int(limit) },
     );
-    return rows.map((r) => journeyFromProps(r.j));
+    return rows.map((r) => passagesFromProps(r.j));
   }
 }
 

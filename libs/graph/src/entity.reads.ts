@@ -16,14 +16,24 @@ export type EntityLabelName =
 export class EntityReads {
   constructor(private readonly graph: GraphRepository) {}
 
-  /** Commits whose sha starts with `prefix` (or equals it), optionally in one repository. */
-  async commitsBySha(prefix: string, repository: string | undefined, limit: number): Promise<EntityRow[]> {
-    const rows = await this.graph.read<{ x: EntityRow }>(
+  /**
+   * Commits whose sha starts with `prefix` (or equals it), optionally in one repository, each with the
+   * basis of its journey in the model when that journey is clean (null when it has none or is marked
+   * for recomputation): what tells a kept trace of the commit still holds, in the same round trip.
+   */
+  async commitsBySha(
+    prefix: string,
+    repository: string | undefined,
+    limit: number,
+  ): Promise<Array<EntityRow & { journeyBasis: number | null }>> {
+    const rows = await this.graph.read<{ x: EntityRow; basis: number | null }>(
       `MATCH (c:Commit) WHERE c.sha STARTS WITH $prefix AND ($repository IS NULL OR c.repository = $repository)
-       RETURN ${ENTITY_FIELDS('c')} AS x ORDER BY c.key LIMIT $limit`,
+       WITH c ORDER BY c.key LIMIT $limit
+       OPTIONAL MATCH (j:Journey {key: c.key})
+       RETURN ${ENTITY_FIELDS('c')} AS x, CASE WHEN j IS NULL OR j:JourneyDirty THEN null ELSE j.basis END AS basis`,
       { prefix, repository: repository ?? null, limit: neo4j.int(limit) },
     );
-    return rows.map((r) => r.x);
+    return rows.map((r) => ({ ...r.x, journeyBasis: r.basis === null ? null : Number(r.basis) }));
   }
 
   /**

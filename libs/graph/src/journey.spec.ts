@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { journeyFromProps, journeyOf, journeyProps, stageProperty, type JourneyEvent } from './journey.js';
+import { journeyFromProps, journeyOf, journeyProps, passagesFromProps, stageProperty, type JourneyEvent } from './journey.js';
 
 const commit = { key: 'git.example.com/shop@abc123', props: { repository: 'git.example.com/shop', sha: 'abc123' } };
 const ev = (
@@ -120,5 +120,17 @@ describe('journeyOf', () => {
       'no nulls in lists',
     );
     assert.deepEqual(journeyFromProps(props), j);
+  });
+
+  it('reads the same passages from the one string and, for a record written before it, from the lists', () => {
+    const j = journeyOf(commit, [...events, ev('e-odd', 'test', '2030-01-01T11:00:00.000Z', 'site "b"\n', 'finished', 'FAILED')], [], false);
+    const props = journeyProps(j);
+    const want = { key: j.key, repository: j.repository, events: j.events, workItems: j.workItems, truncated: false };
+    assert.equal(typeof props['passages'], 'string');
+    assert.deepEqual(passagesFromProps(props), want);
+    const { passages: _, ...older } = props;
+    assert.deepEqual(passagesFromProps(older), want);
+    // Missing phases and outcomes come back as null either way.
+    assert.ok(passagesFromProps(props).events.some((e) => e.phase === null && e.outcome === null));
   });
 });

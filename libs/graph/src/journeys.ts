@@ -4,12 +4,15 @@ import { GraphRepository } from './graph.repository.js';
 import { isoTime } from './read-rows.js';
 import {
   JOURNEY_ORDER,
+  JOURNEY_PASSAGES,
   JOURNEY_RECORD,
   journeyFromProps,
   journeyOf,
   journeyProps,
+  passagesFromProps,
   stageProperty,
   type JourneyEvent,
+  type JourneyPassages,
   type JourneyRecord,
   type JourneyStage,
 } from './journey.js';
@@ -312,15 +315,15 @@ export class Journeys {
   }
 
   /** Journeys that first reached `stage` in [from, to), oldest first, at most `limit`. */
-  async reachedIn(stage: JourneyStage, from: string, to: string, limit: number): Promise<JourneyRecord[]> {
+  async reachedIn(stage: JourneyStage, from: string, to: string, limit: number): Promise<JourneyPassages[]> {
     const p = stageProperty(stage, 'First');
     const rows = await this.graph.read<{ j: Record<string, unknown> }>(
       `MATCH (j:Journey) WHERE j.${p} >= $from AND j.${p} < $to
        WITH j ORDER BY j.${p}, j.key LIMIT $limit
-       RETURN j {${JOURNEY_RECORD}} AS j`,
+       RETURN ${JOURNEY_PASSAGES} AS j`,
       { from: isoTime(from), to: isoTime(to), limit: neo4j.int(limit) },
     );
-    return rows.map((r) => journeyFromProps(r.j));
+    return rows.map((r) => passagesFromProps(r.j));
   }
 
   /**
@@ -396,20 +399,23 @@ export class Journeys {
     return out;
   }
 
-  /** The journeys (commit key, repository, artifacts) that passed each of the given events. */
-  async passing(ids: readonly string[]): Promise<Map<string, Array<{ key: string; repository: string; artifacts: string[] }>>> {
-    const out = new Map<string, Array<{ key: string; repository: string; artifacts: string[] }>>();
+  /**
+   * What passed each of the given events: the repositories of the journeys, and whether one of them
+   * reached an artifact of `named` (an incident names it). Summed up in the store: a release of ten
+   * thousand commits answers with one row.
+   */
+  async passing(ids: readonly string[], named: readonly string[]): Promise<Map<string, { repositories: string[]; named: boolean }>> {
+    const out = new Map<string, { repositories: string[]; named: boolean }>();
     if (!ids.length) return out;
-    const rows = await this.graph.read<{ id: string; js: Array<{ key: string; repository: string; artifacts: string[] | null }> }>(
+    const rows = await this.graph.read<{ id: string; repositories: string[]; named: boolean }>(
       `UNWIND $ids AS id MATCH (e:Event {id: id})
-       RETURN id, [(j:Journey)-[:PASSED]->(e) | {key: j.key, repository: j.repository, artifacts: j.artifacts}] AS js`,
-      { ids },
+       OPTIONAL MATCH (j:Journey)-[:PASSED]->(e)
+       WITH id, collect(DISTINCT j.repository) AS repositories, collect(j) AS js
+       RETURN id, repositories,
+              CASE WHEN size($named) = 0 THEN false ELSE any(x IN js WHERE any(a IN coalesce(x.artifacts, []) WHERE a IN $named)) END AS named`,
+      { ids, named },
     );
-    for (const r of rows)
-      out.set(
-        r.id,
-        r.js.map((j) => ({ key: j.key, repository: j.repository, artifacts: j.artifacts ?? [] })),
-      );
+    for (const r of rows) out.set(r.id, { repositories: r.repositories, named: r.named });
     return out;
   }
 
