@@ -67,7 +67,9 @@ function ingest(status: MeshStatus, rate: number): { stop: () => Promise<number>
         const done: Promise<void> = Promise.all(
           [...publishers].map(async ([site, publisher]) => {
             const bodies = p.events.filter((e) => e.site === site).map((e) => Buffer.from(JSON.stringify(e.event)));
-            if (bodies.length) sent += await publisher.publish(bodies);
+            // Added after the confirm: \`sent += await …\` would read \`sent\` before the wait and lose the other site's count.
+            const confirmed = bodies.length ? await publisher.publish(bodies) : 0;
+            sent += confirmed;
           }),
         ).then(() => void inFlight.delete(done));
         inFlight.add(done);
