@@ -1,9 +1,10 @@
 /**
  * Explorer load benchmark (`npm run bench:explorer`): against the local mesh (deploy/local/mesh.yaml,
  * started if needed, apps included), drives the explorer's HTTP API the way users do while ingest
- * runs at a steady rate through the sites, and reports per route the throughput and p50/p99, then
- * the CPU the explorer and Neo4j use when nobody asks anything. Not a test: the figures depend on
- * the machine (and on what else runs on it).
+ * runs at a steady rate through the sites, and reports per route the throughput and p50/p99, the CPU
+ * each of the mesh's processes (and the benchmark itself) used meanwhile, then the CPU the explorer
+ * and Neo4j use when nobody asks anything. The users ask about pipelines the journey model has taken
+ * in. Not a test: the figures depend on the machine (and on what else runs on it).
  *
  *   --pipelines=20        Eiffel pipelines published first (about 45 events each, two sites), the
  *                         population the users ask about; a larger graph comes from bench:query

@@ -123,7 +123,12 @@ describe('journeyOf', () => {
   });
 
   it('reads the same passages from the one string and, for a record written before it, from the lists', () => {
-    const j = journeyOf(commit, [...events, ev('e-odd', 'test', '2030-01-01T11:00:00.000Z', 'site "b"\n', 'finished', 'FAILED')], [], false);
+    const j = journeyOf(
+      commit,
+      [...events, ev('e-odd', 'test', '2030-01-01T11:00:00.000Z', 'site "b"\n', 'finished', 'FAILED')],
+      [],
+      false,
+    );
     const props = journeyProps(j);
     const want = { key: j.key, repository: j.repository, events: j.events, workItems: j.workItems, truncated: false };
     assert.equal(typeof props['passages'], 'string');
