@@ -64,7 +64,8 @@ function ingest(status: MeshStatus, rate: number): { stop: () => Promise<number>
       // Ticks keep to the clock; a pipeline's confirms are awaited beside the next ticks (at most 50 in flight).
       const inFlight = new Set<Promise<void>>();
       for (let next = Date.now(); !stopped; next += interval) {
-        const p = eiffelPipeline(`ing${run}x${n++}`, Date.now() - DAY);
+        // Pipelines of 20 repositories, as a site's CI builds the same repositories again and again.
+        const p = eiffelPipeline(`ing${run}x${n}`, Date.now() - DAY, { repository: `shop-ingest-${n++ % 20}` });
         const done: Promise<void> = Promise.all(
           [...publishers].map(async ([site, publisher]) => {
             const bodies = p.events.filter((e) => e.site === site).map((e) => Buffer.from(JSON.stringify(e.event)));

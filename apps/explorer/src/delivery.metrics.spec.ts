@@ -5,7 +5,17 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError } from '@not/config';
 import { Registry } from 'prom-client';
-import { DeliveryGauges, doraByArea, leadTimeSeries, mustRead, waitingSeries, type DeliverySnapshot } from './delivery.metrics.js';
+import {
+  boundedAreas,
+  DeliveryGauges,
+  doraByArea,
+  leadTimeSeries,
+  mustRead,
+  OTHER_AREA,
+  relabelAreas,
+  waitingSeries,
+  type DeliverySnapshot,
+} from './delivery.metrics.js';
 import { loadExplorerConfig } from './explorer.config.js';
 import { groupStats } from './lead-time.stats.js';
 import { SEGMENTS, segmentsOf, type Segment } from './lead-time.segments.js';
@@ -224,14 +234,22 @@ describe('delivery metrics: configuration', () => {
   };
   const base = 'neo4j: { url: "bolt://127.0.0.1:7687", password: secret }\nhttp: { port: 8080 }\nauth: { tokens: [a-token-for-tests] }\n';
 
-  it('computes every minute over 30 days up to the release by default, reading the graph in full at least every 15 minutes', () => {
+  it('computes every minute over 30 days up to the release by default, reading the graph in full at least every 15 minutes, for at most 50 areas', () => {
     assert.deepEqual(loadExplorerConfig(file(base)).deliveryMetrics, {
       enabled: true,
       intervalSeconds: 60,
       windowDays: 30,
       until: 'release',
       refreshSeconds: 900,
+      maxAreas: 50,
     });
+  });
+
+  it('rejects fewer than 2 areas (one named and other)', () => {
+    assert.throws(
+      () => loadExplorerConfig(file(`${base}deliveryMetrics: { maxAreas: 1 }\n`)),
+      (e: unknown) => e instanceof ConfigError && /deliveryMetrics.maxAreas/.test(e.message),
+    );
   });
 
   it('rejects an interval under 5 seconds, an empty window and an unknown stage, all at once', () => {
@@ -242,6 +260,72 @@ describe('delivery metrics: configuration', () => {
         /deliveryMetrics.intervalSeconds/.test(e.message) &&
         /deliveryMetrics.windowDays/.test(e.message) &&
         /deliveryMetrics.until/.test(e.message),
+    );
+  });
+});
+
+describe('delivery metrics: bounded area labels', () => {
+  const counts = new Map([
+    ['payments', 1],
+    ['git.example.com/big', 9],
+    ['git.example.com/mid', 5],
+    ['git.example.com/small-a', 2],
+    ['git.example.com/small-b', 2],
+  ]);
+
+  it('keeps every area while there are no more than the maximum', () => {
+    const label = boundedAreas(new Set(['payments']), counts, 5);
+    assert.deepEqual([...counts.keys()].map(label), [...counts.keys()]);
+  });
+
+  it('keeps configured areas, then the repositories with the most changes, and sums the rest up as other', () => {
+    const label = boundedAreas(new Set(['payments']), counts, 4);
+    assert.deepEqual(
+      [...counts.keys()].map(label),
+      ['payments', 'git.example.com/big', 'git.example.com/mid', OTHER_AREA, OTHER_AREA],
+      'a configured area stays whatever its count; 4 labels in all, other among them',
+    );
+    assert.equal(new Set([...counts.keys()].map(label)).size, 4);
+    // Ties go by name.
+    const tied = boundedAreas(
+      new Set(),
+      new Map([
+        ['b', 1],
+        ['a', 1],
+        ['c', 1],
+      ]),
+      2,
+    );
+    assert.deepEqual(['a', 'b', 'c'].map(tied), ['a', OTHER_AREA, OTHER_AREA]);
+  });
+
+  it('computes the figures of other from its changes, not from the groups it replaces', () => {
+    const a = change('r1', { merge: 1, buildStart: 1, buildEnd: 2, testEnd: 3, promotion: 3, reached: 4 });
+    const b = change('r2', { merge: 1, buildStart: 1, buildEnd: 2, testEnd: 3, promotion: 3, reached: 10 });
+    const c = change('r3', { merge: 1, buildStart: 1, buildEnd: 2, testEnd: 3, promotion: 3, reached: 6 });
+    const perChange = [a, b, c].map((x, i) => ({
+      ...x,
+      commit: `c${i}`,
+      site: 's',
+      start: iso(T0),
+      workItem: null,
+      ticket: 0,
+      reached: iso(T0),
+    }));
+    const deployment = { key: 'd', areas: ['r2', 'r3'] } as unknown as Parameters<typeof relabelAreas>[1][number];
+    const label = (x: string): string => (x === 'r1' ? x : OTHER_AREA);
+    const out = relabelAreas({ perChange, groups: [] }, [deployment], [{ area: 'r3', stage: 'test', since: iso(T0) }], label);
+    assert.deepEqual(
+      out.groups.map((g) => g.name),
+      [OTHER_AREA, 'r1'],
+    );
+    const other = out.groups.find((g) => g.name === OTHER_AREA)!;
+    assert.deepEqual(other, { name: OTHER_AREA, ...groupStats([b, c]) });
+    assert.equal(other.total.count, 2);
+    assert.deepEqual(out.deployments[0]!.areas, [OTHER_AREA]);
+    assert.deepEqual(
+      out.positions.map((p) => p.area),
+      [OTHER_AREA],
     );
   });
 });

@@ -6,7 +6,7 @@ import type { ExplorerConfig } from './explorer.config.js';
 import { EXPLORER_CONFIG } from './explorer.tokens.js';
 import { areaOf, LeadTimeService, type AreaDeployment } from './lead-time.service.js';
 import type { ChangeLeadTimeDto, LeadTimeDto } from './api.schemas.js';
-import { causeOf, dora, type Incident } from './lead-time.stats.js';
+import { causeOf, dora, groupStats, type Incident } from './lead-time.stats.js';
 import { positionOf, SEGMENTS, type Segment } from './lead-time.segments.js';
 
 /**
@@ -33,6 +33,53 @@ export interface DeliverySnapshot {
     changeFailureRatio: number | null;
     timeToRestoreSeconds: number | null;
   }>;
+}
+
+/** The `area` of the series that sums up the areas beyond `deliveryMetrics.maxAreas`. */
+export const OTHER_AREA = 'other';
+
+/**
+ * The `area` label of each area, so that the series carry at most `max` of them: configured areas keep
+ * their names; an area that is a repository (no configured area matched it) keeps its name only among
+ * those with the most changes (`counts`, then by name), the others become {@link OTHER_AREA}. Identity
+ * while there are no more than `max` areas.
+ */
+export function boundedAreas(configured: ReadonlySet<string>, counts: ReadonlyMap<string, number>, max: number): (area: string) => string {
+  if (counts.size <= max) return (a) => a;
+  const kept = new Set([...counts.keys()].filter((a) => configured.has(a)));
+  const rest = [...counts].filter(([a]) => !configured.has(a)).sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1));
+  for (const [a] of rest) {
+    if (kept.size >= max - 1) break;
+    kept.add(a);
+  }
+  return (a) => (kept.has(a) ? a : OTHER_AREA);
+}
+
+/** A lead-time answer's changes, deployments and waiting changes with their areas relabelled, and the groups per label. */
+export function relabelAreas(
+  lt: Pick<LeadTimeDto, 'perChange' | 'groups'>,
+  deployments: readonly AreaDeployment[],
+  positions: ReadonlyArray<{ area: string; stage: Segment; since: string }>,
+  label: (area: string) => string,
+): {
+  groups: LeadTimeDto['groups'];
+  perChange: ChangeLeadTimeDto[];
+  deployments: AreaDeployment[];
+  positions: Array<{ area: string; stage: Segment; since: string }>;
+} {
+  const perChange = lt.perChange.map((c) => ({ ...c, area: label(c.area) }));
+  const by = new Map<string, ChangeLeadTimeDto[]>();
+  for (const c of perChange) {
+    const list = by.get(c.area);
+    if (list) list.push(c);
+    else by.set(c.area, [c]);
+  }
+  return {
+    groups: [...by.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, list]) => ({ name, ...groupStats(list) })),
+    perChange,
+    deployments: deployments.map((d) => ({ ...d, areas: [...new Set(d.areas.map(label))].sort() })),
+    positions: positions.map((p) => ({ ...p, area: label(p.area) })),
+  };
 }
 
 /** Lead time (p50, p90 of each segment and of the total) and each segment's share, per area, from a lead-time answer grouped by area. */
@@ -363,13 +410,19 @@ export class DeliveryMetricsService implements OnApplicationBootstrap, OnModuleD
     const { windowDays, until } = this.config.deliveryMetrics;
     const to = new Date(now).toISOString();
     const from = new Date(now - windowDays * 86_400_000).toISOString();
-    const { result: lt, deployments, incidents } = await this.leadTimes.measure({ from, to, until, groupBy: 'area' });
-    const { leadTime, bottleneck } = leadTimeSeries(lt);
-    const positions = await this.positions(from, to, until);
+    const { result, deployments: measured, incidents } = await this.leadTimes.measure({ from, to, until, groupBy: 'area' });
+    const waiting = await this.positions(from, to, until);
+    // Bounded labels: every area seen in the window counts once per change, deployment or waiting change.
+    const counts = new Map<string, number>();
+    for (const a of [...result.perChange.map((c) => c.area), ...measured.flatMap((d) => d.areas), ...waiting.map((p) => p.area)])
+      counts.set(a, (counts.get(a) ?? 0) + 1);
+    const label = boundedAreas(new Set(this.config.areas.map((a) => a.name)), counts, this.config.deliveryMetrics.maxAreas);
+    const { groups, perChange, deployments, positions } = relabelAreas(result, measured, waiting, label);
+    const { leadTime, bottleneck } = leadTimeSeries({ groups });
     return {
       mark,
       at: now,
-      figures: { leadTime, bottleneck, dora: doraByArea(deployments, lt.perChange, windowDays, incidents) },
+      figures: { leadTime, bottleneck, dora: doraByArea(deployments, perChange, windowDays, incidents) },
       positions,
     };
   }

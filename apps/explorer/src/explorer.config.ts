@@ -121,8 +121,14 @@ export const explorerConfigSchema = z.strictObject({
        * with the waiting times aged; the graph is read in full at least this often all the same (the window slides).
        */
       refreshSeconds: z.number().int().min(5).max(86_400).default(900),
+      /**
+       * At most this many `area` label values (labels stay bounded as repositories come): configured areas
+       * keep their names, and a repository outside them only among the areas with the most changes; the
+       * rest are summed up as `other`.
+       */
+      maxAreas: z.number().int().min(2).max(10_000).default(50),
     })
-    .default({ enabled: true, intervalSeconds: 60, windowDays: 30, until: 'release', refreshSeconds: 900 }),
+    .default({ enabled: true, intervalSeconds: 60, windowDays: 30, until: 'release', refreshSeconds: 900, maxAreas: 50 }),
   /** Trends, anomalies, bottleneck forecasts and stuck changes from the journey model (docs/explorer.md, "Trends and insights"). */
   trends: trendsConfigSchema,
 });

@@ -104,6 +104,8 @@ export const meshConfigSchema = z
        * the explorer validates at start: e.g. a short `intervalSeconds` and the `objectives` a test forecasts against.
        */
       trends: z.record(z.string(), z.unknown()).optional(),
+      /** Passed to the explorer as its `deliveryMetrics` section (docs/operations.md), validated by the explorer at start. */
+      deliveryMetrics: z.record(z.string(), z.unknown()).optional(),
     }),
   })
   .superRefine((cfg, ctx) => {

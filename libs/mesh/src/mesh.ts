@@ -420,6 +420,7 @@ export class Mesh {
       http: { port: this.cfg.explorer.port },
       auth: { tokens: [explorerToken(state)] },
       ...(this.cfg.explorer.trends ? { trends: this.cfg.explorer.trends } : {}),
+      ...(this.cfg.explorer.deliveryMetrics ? { deliveryMetrics: this.cfg.explorer.deliveryMetrics } : {}),
     });
     for (const site of this.cfg.sites) write(`relay-${site.id}`, this.relayConfig(site, centrals, sites.get(site.id)!, state));
   }

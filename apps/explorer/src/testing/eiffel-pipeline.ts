@@ -57,11 +57,13 @@ export interface Pipeline {
 
 const M = 60_000;
 
-export function eiffelPipeline(run: string, base: number): Pipeline {
+/** `repository`: the git repository's name (default: the product's, one repository per run). */
+export function eiffelPipeline(run: string, base: number, options: { repository?: string } = {}): Pipeline {
   const tag = run.toUpperCase().replace(/[^A-Z0-9]/g, '');
   const product = `shop-${run.toLowerCase()}`;
-  const repoUri = `https://git.example.com/explorer/${product}.git`;
-  const repository = `git.example.com/explorer/${product}`;
+  const repoName = options.repository ?? product;
+  const repoUri = `https://git.example.com/explorer/${repoName}.git`;
+  const repository = `git.example.com/explorer/${repoName}`;
   const { events, emit } = eiffelEmitter<'a' | 'b'>(run, 'explorer.test');
   const sha = (name: string): string => createHash('sha1').update(`${run}:${name}`).digest('hex');
   const digest = (name: string): string => createHash('sha256').update(`${run}:artifact:${name}`).digest('hex');
@@ -94,7 +96,7 @@ export function eiffelPipeline(run: string, base: number): Pipeline {
     const s = sha(name);
     const workItem = `${tag}-${name.slice(1)}`;
     const journey: string[] = [];
-    const git = { commitId: s, repoUri, repoName: product };
+    const git = { commitId: s, repoUri, repoName };
     const scc = emit(
       'a',
       'EiffelSourceChangeCreatedEvent',
