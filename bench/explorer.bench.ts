@@ -19,7 +19,7 @@
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { loadMesh, Mesh, openSitePublisher, publishToSite, readState, type MeshStatus, type SitePublisher } from '@not/mesh';
-import { GraphRepository, Journeys, WalkReads } from '@not/graph';
+import { meshGraph, meshJourneys } from './mesh-graph.js';
 import { eiffelPipeline, type Pipeline } from '../apps/explorer/src/testing/eiffel-pipeline.js';
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
@@ -199,16 +199,11 @@ async function main(): Promise<void> {
 
   // The users ask about changes published a while ago: the journey model has taken them in (as it has
   // within a second when the correlator keeps up), so their traces are the explorer's kept answers.
-  const graph = new GraphRepository({
-    url: status.neo4j.bolt,
-    user: status.neo4j.user,
-    password: status.neo4j.password,
-    database: 'neo4j',
-  });
+  const graph = meshGraph(status);
   try {
-    const journeys = new Journeys(graph, new WalkReads(graph), () => ({ events: 20_000, walkSteps: 40 }));
     log('waiting for the journey model to take in the published pipelines');
-    if (!(await journeys.settled(600_000))) throw new Error('the journey model did not take in the published pipelines within 10 minutes');
+    if (!(await meshJourneys(graph).settled(600_000)))
+      throw new Error('the journey model did not take in the published pipelines within 10 minutes');
   } finally {
     await graph.onModuleDestroy();
   }

@@ -52,8 +52,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseMessage, realisticChanges, siteRoutingKey } from '@not/events';
 
-import { GraphRepository, toBatchRows, type StoredEvent } from '@not/graph';
+import { toBatchRows, type StoredEvent } from '@not/graph';
 import { loadMesh, Mesh, publishToSite, type MeshStatus } from '@not/mesh';
+import { meshGraph } from './mesh-graph.js';
 import { publishConfirmed, replayArchive } from '@not/messaging';
 import neo4j, { type Driver } from 'neo4j-driver';
 import { parse, stringify } from 'yaml';
@@ -156,10 +157,6 @@ async function foundIds(d: Driver, ids: readonly string[]): Promise<string[]> {
   return r.records.map((x) => x.get('id') as string);
 }
 
-function repository(status: MeshStatus): GraphRepository {
-  return new GraphRepository({ url: status.neo4j.bolt, user: status.neo4j.user, password: status.neo4j.password, database: 'neo4j' });
-}
-
 /** n fresh events, parsed as the correlator parses them, each with the body it came in (the graph keeps it). */
 function parsed(n: number): StoredEvent[] {
   const events: StoredEvent[] = [];
@@ -173,7 +170,7 @@ function parsed(n: number): StoredEvent[] {
 
 /** PROFILE of every statement of one batch on the graph as it is (rolled back). */
 async function profile(status: MeshStatus): Promise<void> {
-  const graph = repository(status);
+  const graph = meshGraph(status);
   try {
     // The first run plans and compiles the statements; the second is the one reported.
     await graph.profileWrite(parsed(BATCH));
@@ -318,7 +315,7 @@ async function journeysSettled(status: MeshStatus): Promise<number> {
 }
 
 async function rawCeiling(status: MeshStatus, n = BURST): Promise<number> {
-  const graph = repository(status);
+  const graph = meshGraph(status);
   const events = parsed(n);
   const t0 = performance.now();
   const batches: StoredEvent[][] = [];

@@ -25,8 +25,9 @@
  *   --set=forecastDays=5,trendP=0.01   other detection options (apps/explorer/src/trends/trends.detect.ts)
  */
 import { randomBytes } from 'node:crypto';
-import { GraphRepository, Journeys, WalkReads } from '@not/graph';
+import { GraphRepository, Journeys } from '@not/graph';
 import { loadMesh, Mesh, publishToSite, type MeshStatus } from '@not/mesh';
+import { meshGraph, meshJourneys } from './mesh-graph.js';
 import { areaOf } from '../apps/explorer/src/lead-time.service.js';
 import { DEFAULT_DETECT, detect, objectiveFor, type DetectOptions, type Finding } from '../apps/explorer/src/trends/trends.detect.js';
 import { asOf, byKey, passagesOf, type Passage } from '../apps/explorer/src/trends/trends.series.js';
@@ -333,14 +334,9 @@ else {
   for (const site of SITES)
     if (!status.sites.some((x) => x.id === site))
       throw new Error(`${CONFIG}: the mesh has no site "${site}" (the evaluation publishes at ${SITES.join(', ')})`);
-  const graph = new GraphRepository({
-    url: status.neo4j.bolt,
-    user: status.neo4j.user,
-    password: status.neo4j.password,
-    database: 'neo4j',
-  });
+  const graph = meshGraph(status);
   try {
-    const journeys = new Journeys(graph, new WalkReads(graph), () => ({ events: 20_000, walkSteps: 40 }));
+    const journeys = meshJourneys(graph);
     for (const seed of SEEDS) runs.push(await runSeed(seed, { status, graph, journeys }));
   } finally {
     await graph.onModuleDestroy();
