@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { parseMessage, type TraceEvent } from '@not/events';
-import { GraphRepository } from '@not/graph';
+import { EntityReads, GraphRepository, Journeys, WalkReads } from '@not/graph';
+import { Registry } from 'prom-client';
 import type { MeshStatus } from '@not/mesh';
 import { traceEvent } from '../support/factories.js';
 import { neo4jDriver, testStatus } from '../support/mesh.js';
@@ -18,6 +19,33 @@ describe('GraphRepository against a real Neo4j', () => {
     await graph.ensureSchema();
   });
   after(async () => graph?.onModuleDestroy());
+
+  it('labels each query with the function that sent it, also when the text was sent before', async () => {
+    const registry = new Registry();
+    const timedGraph = new GraphRepository({
+      url: status.neo4j.bolt,
+      user: status.neo4j.user,
+      password: status.neo4j.password,
+      database: 'neo4j',
+    });
+    timedGraph.instrument(registry, 'test');
+    try {
+      const entities = new EntityReads(timedGraph);
+      const journeys = new Journeys(timedGraph, new WalkReads(timedGraph), () => ({ events: 100, walkSteps: 5 }));
+      for (let i = 0; i < 3; i++) {
+        await entities.commitsBySha('0000000000ff', undefined, 1);
+        await journeys.byKey('git.example.com/none@0000000000ff');
+      }
+      const counts = new Map(
+        (await registry.getSingleMetric('traces_test_neo4j_duration_seconds')!.get()).values
+          .filter((v) => (v as { metricName?: string }).metricName === 'traces_test_neo4j_duration_seconds_count')
+          .map((v) => [v.labels['query'], v.value]),
+      );
+      assert.deepEqual(Object.fromEntries(counts), { 'EntityReads.commitsBySha': 3, 'Journeys.byKey': 3 });
+    } finally {
+      await timedGraph.onModuleDestroy();
+    }
+  });
 
   it('creates the uniqueness constraints it relies on', async () => {
     const rows = await graph.read<{ name: string }>('SHOW CONSTRAINTS YIELD name RETURN name');

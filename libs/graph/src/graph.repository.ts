@@ -55,6 +55,7 @@ export class GraphRepository implements OnModuleDestroy {
    */
   private readonly bookmarks: BookmarkManager = neo4j.bookmarkManager();
   private histogram?: Histogram<'operation' | 'result' | 'query'>;
+  private readonly queryNames = new Map<string, string>();
 
   constructor(private readonly config: Neo4jConfig) {
     this.driver = neo4j.driver(config.url, neo4j.auth.basic(config.user, config.password), {
@@ -186,32 +187,53 @@ export class GraphRepository implements OnModuleDestroy {
    * runs five or six reads in a row. Transient failures are retried for RETRY_MS, as writes are.
    */
   async read<T extends RecordShape = RecordShape>(query: string, params: Record<string, unknown> = {}): Promise<T[]> {
-    return this.timed('read', async () => {
-      const deadline = Date.now() + RETRY_MS;
-      for (let delay = 100; ; delay = Math.min(delay * 2, 2_000)) {
-        const session = this.driver.session({
-          database: this.config.database,
-          defaultAccessMode: neo4j.session.READ,
-          bookmarkManager: this.bookmarks,
-        });
-        try {
-          const res: QueryResult<T> = await session.run<T>(query, params);
-          return res.records.map((r) => r.toObject());
-        } catch (err) {
-          if (!neo4j.isRetryableError(err as Error) || Date.now() + delay > deadline) throw err;
-        } finally {
-          await session.close();
+    return this.timed(
+      'read',
+      async () => {
+        const deadline = Date.now() + RETRY_MS;
+        for (let delay = 100; ; delay = Math.min(delay * 2, 2_000)) {
+          const session = this.driver.session({
+            database: this.config.database,
+            defaultAccessMode: neo4j.session.READ,
+            bookmarkManager: this.bookmarks,
+          });
+          try {
+            const res: QueryResult<T> = await session.run<T>(query, params);
+            return res.records.map((r) => r.toObject());
+          } catch (err) {
+            if (!neo4j.isRetryableError(err as Error) || Date.now() + delay > deadline) throw err;
+          } finally {
+            await session.close();
+          }
+          await new Promise((resolve) => setTimeout(resolve, delay));
         }
-        await new Promise((resolve) => setTimeout(resolve, delay));
-      }
-    });
+      },
+      this.queryName(query),
+    );
   }
 
   /** Runs one write query (parameters only) in a managed transaction, retried on transient failures. */
   async write<T extends RecordShape = RecordShape>(query: string, params: Record<string, unknown> = {}): Promise<T[]> {
-    return this.timed('write', () =>
-      this.session('WRITE').executeWrite(async (tx) => (await tx.run<T>(query, params)).records.map((r) => r.toObject())),
+    return this.timed(
+      'write',
+      () => this.session('WRITE').executeWrite(async (tx) => (await tx.run<T>(query, params)).records.map((r) => r.toObject())),
+      this.queryName(query),
     );
+  }
+
+  /**
+   * The `query` label of a query text: the function that sends it, read from the call stack the first
+   * time the text is sent and remembered (query texts are constants of their functions). A stack is
+   * costly where source maps are on, and a trace sends several queries.
+   */
+  private queryName(query: string): string {
+    if (!this.histogram) return '';
+    let name = this.queryNames.get(query);
+    if (name === undefined) {
+      name = callerName();
+      if (this.queryNames.size < 10_000) this.queryNames.set(query, name);
+    }
+    return name;
   }
 
   /** Eiffel events waiting to be republished on the central Eiffel bus (see WRITE_RAW), oldest write first. */
@@ -281,7 +303,7 @@ function callerName(): string {
   Error.stackTraceLimit = 6;
   const stack = new Error().stack ?? '';
   Error.stackTraceLimit = limit;
-  // Frames: Error, callerName, timed, read/write, then the caller.
+  // Frames: Error, callerName, queryName or timed, read/write, then the caller.
   for (const line of stack.split('\n').slice(4)) {
     const m = /^\s*at (?:async )?([\w$.]+) /.exec(line);
     const name = m?.[1]?.replace(/^Object\./, '');
