@@ -297,6 +297,15 @@ describe('delivery metrics: bounded area labels', () => {
       2,
     );
     assert.deepEqual(['a', 'b', 'c'].map(tied), ['a', OTHER_AREA, OTHER_AREA]);
+    // More areas configured than the bound: all of them keep their names, every repository is other.
+    const configured = boundedAreas(new Set(['payments', 'git.example.com/big', 'git.example.com/mid']), counts, 2);
+    assert.deepEqual([...counts.keys()].map(configured), [
+      'payments',
+      'git.example.com/big',
+      'git.example.com/mid',
+      OTHER_AREA,
+      OTHER_AREA,
+    ]);
   });
 
   it('computes the figures of other from its changes, not from the groups it replaces', () => {

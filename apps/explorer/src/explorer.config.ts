@@ -123,8 +123,8 @@ export const explorerConfigSchema = z.strictObject({
       refreshSeconds: z.number().int().min(5).max(86_400).default(900),
       /**
        * At most this many `area` label values (labels stay bounded as repositories come): configured areas
-       * keep their names, and a repository outside them only among the areas with the most changes; the
-       * rest are summed up as `other`.
+       * keep their names (all of them, should there be more), and a repository outside them only among the
+       * areas with the most changes; the rest are summed up as `other`.
        */
       maxAreas: z.number().int().min(2).max(10_000).default(50),
     })
