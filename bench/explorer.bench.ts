@@ -11,7 +11,8 @@
  *   --users=16            concurrent users; each picks a route and a subject at random per request
  *   --seconds=30          how long the users ask
  *   --rate=500            events/s published during the measurement (0: no ingest)
- *   --idle-seconds=30     how long CPU is sampled with no users and no ingest
+ *   --idle-seconds=30     how long CPU is sampled with no users and no ingest, once the explorer found the
+ *                         graph unchanged after the load
  *   --routes=a,b          only these routes (by the names printed, spaces as dashes: trace-by-commit,
  *                         trace-by-work-item, trace-by-artifact, release, lead-time), default all
  *   --config=<mesh.yaml>  another mesh
@@ -253,8 +254,23 @@ async function main(): Promise<void> {
     // Nothing asks, nothing arrives: what the explorer and Neo4j cost on their own (background figures, journey step).
     const state = readState(status.stateDir);
     const pids = { explorer: state?.pids['explorer'], neo4j: state?.pids['neo4j'], correlator: state?.pids['correlator'] };
-    log(`sampling idle CPU for ${IDLE_SECONDS} s (after 5 s for the ingest to drain)`);
-    await new Promise((r) => setTimeout(r, 5000));
+    // Idle is the steady state: the journey step has taken the ingest in, and the explorer's delivery figures
+    // found the graph unchanged once (the reading of the changed graph and its round are behind).
+    log('waiting for the ingest to be taken in and the explorer to find the graph unchanged (at most 5 minutes)');
+    const graph = meshGraph(status);
+    try {
+      await meshJourneys(graph).settled(300_000);
+    } finally {
+      await graph.onModuleDestroy();
+    }
+    const reused = async (): Promise<number> => {
+      const text = await (await fetch(`${status.explorer.url}/metrics`)).text();
+      return Number(/^traces_explorer_delivery_metrics_reused_total (\S+)$/m.exec(text)?.[1] ?? NaN);
+    };
+    const first = await reused();
+    for (const until = Date.now() + 300_000; Date.now() < until && !((await reused()) > first);)
+      await new Promise((r) => setTimeout(r, 2000));
+    log(`sampling idle CPU for ${IDLE_SECONDS} s`);
     const before = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, pid ? cpuSeconds(pid) : NaN]));
     await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
     for (const [k, pid] of Object.entries(pids)) {
