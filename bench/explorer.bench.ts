@@ -20,7 +20,7 @@
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { loadMesh, Mesh, openSitePublisher, publishToSite, readState, type MeshStatus, type SitePublisher } from '@not/mesh';
-import { meshGraph, meshJourneys } from './mesh-graph.js';
+import { modelSettled } from './mesh-graph.js';
 import { eiffelPipeline, type Pipeline } from '../apps/explorer/src/testing/eiffel-pipeline.js';
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
@@ -200,14 +200,9 @@ async function main(): Promise<void> {
 
   // The users ask about changes published a while ago: the journey model has taken them in (as it has
   // within a second when the correlator keeps up), so their traces are the explorer's kept answers.
-  const graph = meshGraph(status);
-  try {
-    log('waiting for the journey model to take in the published pipelines');
-    if (!(await meshJourneys(graph).settled(600_000)))
-      throw new Error('the journey model did not take in the published pipelines within 10 minutes');
-  } finally {
-    await graph.onModuleDestroy();
-  }
+  log('waiting for the journey model to take in the published pipelines');
+  if (!(await modelSettled(status, 600_000)))
+    throw new Error('the journey model did not take in the published pipelines within 10 minutes');
   log(`${USERS} users for ${SECONDS} s${RATE ? `, ingest at ${RATE} events/s` : ''}`);
   const feed = RATE > 0 ? ingest(status, RATE) : undefined;
   const times = new Map<string, number[]>(CHOSEN.map((r) => [r.name, []]));
@@ -252,17 +247,10 @@ async function main(): Promise<void> {
 
   if (IDLE_SECONDS > 0) {
     // Nothing asks, nothing arrives: what the explorer and Neo4j cost on their own (background figures, journey step).
-    const state = readState(status.stateDir);
-    const pids = { explorer: state?.pids['explorer'], neo4j: state?.pids['neo4j'], correlator: state?.pids['correlator'] };
     // Idle is the steady state: the journey step has taken the ingest in, and the explorer's delivery figures
     // found the graph unchanged once (the reading of the changed graph and its round are behind).
     log('waiting for the ingest to be taken in and the explorer to find the graph unchanged (at most 5 minutes)');
-    const graph = meshGraph(status);
-    try {
-      await meshJourneys(graph).settled(300_000);
-    } finally {
-      await graph.onModuleDestroy();
-    }
+    await modelSettled(status, 300_000);
     const reused = async (): Promise<number> => {
       const text = await (await fetch(`${status.explorer.url}/metrics`)).text();
       return Number(/^traces_explorer_delivery_metrics_reused_total (\S+)$/m.exec(text)?.[1] ?? NaN);
@@ -271,12 +259,11 @@ async function main(): Promise<void> {
     for (const until = Date.now() + 300_000; Date.now() < until && !((await reused()) > first);)
       await new Promise((r) => setTimeout(r, 2000));
     log(`sampling idle CPU for ${IDLE_SECONDS} s`);
-    const before = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, pid ? cpuSeconds(pid) : NaN]));
+    const idle = cpuMeter(status.stateDir);
     await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
-    for (const [k, pid] of Object.entries(pids)) {
-      const used = pid ? cpuSeconds(pid) - before[k]! : NaN;
-      rows.push(`idle CPU ${k.padEnd(11)} ${((used / IDLE_SECONDS) * 100).toFixed(1)} % of a core`);
-    }
+    const used = new Map(idle());
+    for (const k of ['explorer', 'neo4j', 'correlator'])
+      rows.push(`idle CPU ${k.padEnd(11)} ${(used.get(k) ?? NaN).toFixed(1)} % of a core`);
   }
   process.stdout.write(rows.join('\n') + '\n');
 }

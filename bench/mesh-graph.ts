@@ -10,3 +10,13 @@ export function meshGraph(status: MeshStatus): GraphRepository {
 export function meshJourneys(graph: GraphRepository): Journeys {
   return new Journeys(graph, new WalkReads(graph), () => ({ events: 20_000, walkSteps: 40 }));
 }
+
+/** Waits, at most `ms`, until the journey step has taken in what was written before the call; false if it has not. */
+export async function modelSettled(status: MeshStatus, ms: number): Promise<boolean> {
+  const graph = meshGraph(status);
+  try {
+    return await meshJourneys(graph).settled(ms);
+  } finally {
+    await graph.onModuleDestroy();
+  }
+}
