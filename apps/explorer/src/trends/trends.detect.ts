@@ -146,12 +146,33 @@ function where(k: SeriesKey): string {
   return k.dimension === 'all' ? k.segment : `${k.segment} at ${k.dimension} ${k.group}`;
 }
 
-/** Departed passages: (departure time, seconds spent). */
-function waits(passages: readonly Passage[], from: number, to: number): Array<{ t: number; v: number; change: string }> {
-  const out: Array<{ t: number; v: number; change: string }> = [];
-  for (const p of passages)
-    if (p.left !== null && p.left >= from && p.left < to) out.push({ t: p.left, v: (p.left - p.entered) / 1000, change: p.change });
-  return out;
+type Wait = { t: number; v: number; change: string };
+
+/** Each key's departures in the order they left: built once per passages array, which the detection asks for many windows of. */
+const departures = new WeakMap<readonly Passage[], Wait[]>();
+
+/** Departed passages in [from, to), in the order they left: (departure time, seconds spent). */
+function waits(passages: readonly Passage[], from: number, to: number): Wait[] {
+  let all = departures.get(passages);
+  if (!all) {
+    all = [];
+    for (const p of passages) if (p.left !== null) all.push({ t: p.left, v: (p.left - p.entered) / 1000, change: p.change });
+    all.sort((a, b) => a.t - b.t);
+    departures.set(passages, all);
+  }
+  return all.slice(firstAt(all, from), firstAt(all, to));
+}
+
+/** The index of the first departure at or after `t` (binary search). */
+function firstAt(all: readonly Wait[], t: number): number {
+  let lo = 0;
+  let hi = all.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (all[mid]!.t < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** A shift of the wait against its seasonal baseline in the last `recentHours`. */

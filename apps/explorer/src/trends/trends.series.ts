@@ -212,23 +212,27 @@ export function seriesOf(
   });
 }
 
-/** The key of a series as one string (for maps and ids). */
-function keyString(k: SeriesKey): string {
-  return `${k.segment}\u0000${k.dimension}\u0000${k.group}`;
-}
-
 /** Passages and trials split by segment and group, for the given dimensions. */
 export function byKey(
   passages: readonly Passage[],
   trials: readonly Trial[],
   dimensions: readonly Dimension[],
 ): Map<string, { key: SeriesKey; passages: Passage[]; trials: Trial[] }> {
-  const out = new Map<string, { key: SeriesKey; passages: Passage[]; trials: Trial[] }>();
-  const slot = (segment: Segment, dimension: Dimension, group: string): { passages: Passage[]; trials: Trial[] } => {
-    const key = { segment, dimension, group };
-    const s = keyString(key);
-    let v = out.get(s);
-    if (!v) out.set(s, (v = { key, passages: [], trials: [] }));
+  type Slot = { key: SeriesKey; passages: Passage[]; trials: Trial[] };
+  const out = new Map<string, Slot>();
+  // By segment, then group: no key string per passage (a round splits hundreds of thousands of them).
+  const slots = new Map<Dimension, Map<Segment, Map<string, Slot>>>();
+  const slot = (segment: Segment, dimension: Dimension, group: string): Slot => {
+    let bySegment = slots.get(dimension);
+    if (!bySegment) slots.set(dimension, (bySegment = new Map()));
+    let byGroup = bySegment.get(segment);
+    if (!byGroup) bySegment.set(segment, (byGroup = new Map()));
+    let v = byGroup.get(group);
+    if (!v) {
+      const key = { segment, dimension, group };
+      byGroup.set(group, (v = { key, passages: [], trials: [] }));
+      out.set(`${segment}\u0000${dimension}\u0000${group}`, v);
+    }
     return v;
   };
   for (const d of dimensions) {

@@ -1,4 +1,4 @@
-import { errorFunction, median, medianAbsoluteDeviation, probit } from 'simple-statistics';
+import { errorFunction, median, probit } from 'simple-statistics';
 
 /**
  * The statistics of trends, pure: Mann–Kendall's test for a monotonic trend,
@@ -65,28 +65,48 @@ export function theilSen(
   return { slope, intercept, low: slopes[Math.min(n - 1, Math.max(0, lo))]!, high: slopes[Math.min(n - 1, Math.max(0, hi))]! };
 }
 
+/** The median of ascending values (the mean of the middle two for an even count), as simple-statistics' `median`. */
+function medianSorted(xs: Float64Array): number {
+  const n = xs.length;
+  return n % 2 ? xs[(n - 1) / 2]! : (xs[n / 2 - 1]! + xs[n / 2]!) / 2;
+}
+
 /** A robust location and scale: the median and 1.4826 × MAD (the standard deviation for normal data), at least `floor`. */
 export function robust(values: readonly number[], floor: number): { median: number; scale: number; n: number } {
   if (!values.length) throw new Error('robust: no values');
-  const m = median([...values]);
-  const mad = values.length > 1 ? medianAbsoluteDeviation([...values]) : 0;
+  // Two sorts of a typed copy: a baseline is kept per season over tens of thousands of changes, every round.
+  const m = medianSorted(Float64Array.from(values).sort());
+  const mad = values.length > 1 ? medianSorted(Float64Array.from(values, (v) => Math.abs(v - m)).sort()) : 0;
   return { median: m, scale: Math.max(1.4826 * mad, floor), n: values.length };
+}
+
+const HOUR_MS = 3_600_000;
+
+/** The season of a time as a number: 0–23 the weekday hours, 24–47 the weekend hours, on the team's clock. */
+function seasonIndex(t: number, utcOffsetHours: number): number {
+  const hours = Math.floor((t + utcOffsetHours * HOUR_MS) / HOUR_MS);
+  const hour = ((hours % 24) + 24) % 24;
+  // 1970-01-01 was a Thursday: day 0 of the epoch is weekday 4 (Sunday 0, Saturday 6).
+  const weekday = (((Math.floor(hours / 24) + 4) % 7) + 7) % 7;
+  return (weekday === 0 || weekday === 6 ? 24 : 0) + hour;
 }
 
 /** The season of a time: weekday or weekend, and the hour of day, shifted by `utcOffsetHours` to the team's clock. */
 export function seasonOf(t: number, utcOffsetHours = 0): string {
-  const d = new Date(t + utcOffsetHours * 3_600_000);
-  const day = d.getUTCDay();
-  return `${day === 0 || day === 6 ? 'weekend' : 'weekday'}-${String(d.getUTCHours()).padStart(2, '0')}`;
+  const i = seasonIndex(t, utcOffsetHours);
+  return `${i >= 24 ? 'weekend' : 'weekday'}-${String(i % 24).padStart(2, '0')}`;
 }
 
 /** Samples a season needs for a baseline of its own (a quiet hour of the night has one change a day or so). */
 const SEASON_MIN = 8;
 
+type Baseline = { median: number; scale: number; n: number };
+
 /**
  * A seasonal baseline: a robust location and scale per season from (time, value) samples; a season
  * with fewer than `seasonMin` samples borrows the pooled baseline of all seasons of its kind (weekday
- * or weekend), then of everything. Undefined when there are fewer than `min` samples in all.
+ * or weekend), then of everything. Undefined when there are fewer than `min` samples in all. Each
+ * baseline is computed when first asked for, once.
  */
 export function seasonalBaseline(
   samples: ReadonlyArray<{ t: number; v: number }>,
@@ -94,29 +114,28 @@ export function seasonalBaseline(
   floor: number,
   utcOffsetHours = 0,
   seasonMin = Math.min(min, SEASON_MIN),
-): ((t: number) => { median: number; scale: number; n: number }) | undefined {
+): ((t: number) => Baseline) | undefined {
   if (samples.length < min) return undefined;
-  const by = new Map<string, number[]>();
-  const kinds = new Map<string, number[]>();
-  for (const s of samples) {
-    const season = seasonOf(s.t, utcOffsetHours);
-    (by.get(season) ?? by.set(season, []).get(season)!).push(s.v);
-    const kind = season.slice(0, 7);
-    (kinds.get(kind) ?? kinds.set(kind, []).get(kind)!).push(s.v);
-  }
-  const all = robust(
-    samples.map((s) => s.v),
-    floor,
-  );
-  const cache = new Map<string, { median: number; scale: number; n: number }>();
+  const by: number[][] = Array.from({ length: 48 }, () => []);
+  for (const s of samples) by[seasonIndex(s.t, utcOffsetHours)]!.push(s.v);
+  let all: Baseline | undefined;
+  const kinds: Array<Baseline | null | undefined> = [undefined, undefined];
+  const kindOf = (k: number): Baseline | null => {
+    let b = kinds[k];
+    if (b === undefined) {
+      const values = by.slice(k * 24, k * 24 + 24).flat();
+      b = kinds[k] = values.length >= seasonMin ? robust(values, floor) : null;
+    }
+    return b;
+  };
+  const cache: Array<Baseline | undefined> = new Array<Baseline | undefined>(48);
   return (t) => {
-    const season = seasonOf(t, utcOffsetHours);
-    let b = cache.get(season);
+    const i = seasonIndex(t, utcOffsetHours);
+    let b = cache[i];
     if (!b) {
-      const own = by.get(season) ?? [];
-      const kind = kinds.get(season.slice(0, 7)) ?? [];
-      b = own.length >= seasonMin ? robust(own, floor) : kind.length >= seasonMin ? robust(kind, floor) : all;
-      cache.set(season, b);
+      const own = by[i]!;
+      b = own.length >= seasonMin ? robust(own, floor) : (kindOf(i >= 24 ? 1 : 0) ?? (all ??= robust(samples.map((s) => s.v), floor)));
+      cache[i] = b;
     }
     return b;
   };
