@@ -134,7 +134,14 @@ export function seasonalBaseline(
     let b = cache[i];
     if (!b) {
       const own = by[i]!;
-      b = own.length >= seasonMin ? robust(own, floor) : (kindOf(i >= 24 ? 1 : 0) ?? (all ??= robust(samples.map((s) => s.v), floor)));
+      b =
+        own.length >= seasonMin
+          ? robust(own, floor)
+          : (kindOf(i >= 24 ? 1 : 0) ??
+            (all ??= robust(
+              samples.map((s) => s.v),
+              floor,
+            )));
       cache[i] = b;
     }
     return b;
