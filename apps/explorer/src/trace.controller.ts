@@ -1,4 +1,4 @@
-import { Controller, Get, Param, Query, UseGuards } from '@nestjs/common';
+import { Controller, Get, Header, Param, Query, UseGuards } from '@nestjs/common';
 import type { z } from 'zod';
 import { BearerGuard } from './auth.guard.js';
 import { TraceService } from './trace.service.js';
@@ -10,12 +10,14 @@ import { ArtifactParams, ChangeParams, CommitParams, EmptyQuery, KeyParams, Trac
 export class TraceController {
   constructor(private readonly traces: TraceService) {}
 
+  /** A TraceDto, sent as the JSON the service keeps for it. */
   @Get('commit/:sha')
+  @Header('Content-Type', 'application/json; charset=utf-8')
   commit(
     @Param(new ZodPipe(CommitParams)) { sha }: z.output<typeof CommitParams>,
     @Query(new ZodPipe(TraceQuery)) q: z.output<typeof TraceQuery>,
-  ): Promise<TraceDto> {
-    return this.traces.forCommit(sha, q.repo);
+  ): Promise<string> {
+    return this.traces.forCommitJson(sha, q.repo);
   }
 
   @Get('work-item/:key')

@@ -48,6 +48,24 @@ describe('commit traces kept per journey basis', () => {
     assert.deepEqual({ ...again, subject: first.subject }, first);
   });
 
+  it('sends the JSON of the trace, serialised once for a kept trace, with the subject asked for', async () => {
+    const h = harness(10);
+    const object = await h.service.forCommit('abc123');
+    const json = await h.service.forCommitJson('abc12');
+    assert.deepEqual(JSON.parse(json), { ...object, subject: { ...object.subject, query: 'abc12' } });
+    assert.deepEqual(Object.keys(JSON.parse(json)), Object.keys(object), 'the same fields, the subject first');
+    const stringify = JSON.stringify;
+    let calls = 0;
+    JSON.stringify = ((...args: Parameters<typeof stringify>) => (calls++, stringify(...args))) as typeof stringify;
+    try {
+      assert.deepEqual(JSON.parse(await h.service.forCommitJson('abc1')).subject.query, 'abc1');
+    } finally {
+      JSON.stringify = stringify;
+    }
+    assert.equal(calls, 1, 'only the subject is serialised again');
+    assert.equal(h.walks(), 1);
+  });
+
   it('walks again once the journey is marked dirty or recomputed, or when there is no journey', async () => {
     const h = harness(10);
     await h.service.forCommit('abc123');

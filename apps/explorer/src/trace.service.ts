@@ -9,6 +9,13 @@ import { WalkService, type WalkResult } from './walk.service.js';
 
 type Model = { journey: JourneyRecord; dirty: boolean; basis: number | null } | undefined;
 
+/** A commit trace without its subject, with the journey basis it was computed at and, once asked for, its JSON (less the opening brace). */
+interface Kept {
+  readonly basis: number | null;
+  readonly answer: Omit<TraceDto, 'subject'>;
+  json?: string;
+}
+
 /** "Where is my change now?": a journey downstream from a commit, work item, change or artifact. */
 @Injectable()
 export class TraceService {
@@ -19,7 +26,7 @@ export class TraceService {
    * yet taken in by the journey step (well under a second when the correlator keeps up) is missing from
    * it until then, as it is from the journey model and the live stream.
    */
-  private readonly cache = new Map<string, { basis: number; answer: Omit<TraceDto, 'subject'> }>();
+  private readonly cache = new Map<string, Kept>();
 
   constructor(
     private readonly entityReads: EntityReads,
@@ -31,6 +38,21 @@ export class TraceService {
   ) {}
 
   async forCommit(sha: string, repo?: string): Promise<TraceDto> {
+    const { subject, trace } = await this.commitTrace(sha, repo);
+    return { subject, ...trace.answer };
+  }
+
+  /**
+   * The commit trace as the JSON the API sends: a kept trace's body is serialised once, not per request
+   * (a pipeline's trace is tens of kilobytes, and serialising it was most of what a kept answer cost).
+   */
+  async forCommitJson(sha: string, repo?: string): Promise<string> {
+    const { subject, trace } = await this.commitTrace(sha, repo);
+    trace.json ??= JSON.stringify(trace.answer).slice(1);
+    return `{"subject":${JSON.stringify(subject)}${trace.json.length > 1 ? ',' : ''}${trace.json}`;
+  }
+
+  private async commitTrace(sha: string, repo: string | undefined): Promise<{ subject: TraceDto['subject']; trace: Kept }> {
     const found = await this.entityReads.commitsBySha(sha, repo, 21);
     if (found.length === 0) {
       throw notFound(`no commit whose sha ${sha.length === 40 ? 'is' : 'starts with'} "${sha}"${repo ? ` in repository "${repo}"` : ''}`, [
@@ -47,18 +69,19 @@ export class TraceService {
     if (journeyBasis !== null && kept?.basis === journeyBasis) {
       this.cache.delete(subject.key);
       this.cache.set(subject.key, kept);
-      return { subject, ...kept.answer };
+      return { subject, trace: kept };
     }
     const model = await this.journeys.byKey(subject.key);
     const stamp = model && !model.dirty ? model.basis : null;
     const { subject: _, ...answer } = await this.trace(subject, [commit], [], model);
+    const trace: Kept = { basis: stamp, answer };
     const size = this.config.journeys.traceCache;
     if (stamp !== null && size > 0) {
       this.cache.delete(subject.key);
-      this.cache.set(subject.key, { basis: stamp, answer });
+      this.cache.set(subject.key, trace);
       while (this.cache.size > size) this.cache.delete(this.cache.keys().next().value!);
     }
-    return { subject, ...answer };
+    return { subject, trace };
   }
 
   async forWorkItem(key: string): Promise<TraceDto> {

@@ -8,6 +8,7 @@ import { groupBy } from './collections.js';
 import { ALIASED_LABELS, aliasId, keyRank, rankKeys } from './entity-keys.js';
 import { cypherIdent, SCHEMA_STATEMENTS } from './graph.schema.js';
 import { MARK_JOURNEYS_PENDING } from './journey.js';
+import { untraced } from './untraced.js';
 
 export interface WriteResult {
   /** Events new to the graph (including placeholders filled in). */
@@ -198,7 +199,7 @@ export class GraphRepository implements OnModuleDestroy {
             bookmarkManager: this.bookmarks,
           });
           try {
-            const res: QueryResult<T> = await session.run<T>(query, params);
+            const res: QueryResult<T> = await untraced(() => session.run<T>(query, params));
             return res.records.map((r) => r.toObject());
           } catch (err) {
             if (!neo4j.isRetryableError(err as Error) || Date.now() + delay > deadline) throw err;
@@ -216,7 +217,7 @@ export class GraphRepository implements OnModuleDestroy {
   async write<T extends RecordShape = RecordShape>(query: string, params: Record<string, unknown> = {}): Promise<T[]> {
     return this.timed(
       'write',
-      () => this.session('WRITE').executeWrite(async (tx) => (await tx.run<T>(query, params)).records.map((r) => r.toObject())),
+      () => this.session('WRITE').executeWrite(async (tx) => (await untraced(() => tx.run<T>(query, params))).records.map((r) => r.toObject())),
       this.queryName(query),
     );
   }
@@ -364,7 +365,7 @@ function statementProfile(query: string, res: QueryResult): StatementProfile {
 /** How a batch's statements are sent: `tx.run`, or with PROFILE to see where a batch's time goes. */
 type Run = (query: string, params: Record<string, unknown>) => PromiseLike<QueryResult>;
 
-async function writeBatch(tx: ManagedTransaction, events: readonly StoredEvent[], run: Run = (q, p) => tx.run(q, p)): Promise<WriteResult> {
+async function writeBatch(tx: ManagedTransaction, events: readonly StoredEvent[], run: Run = (q, p) => untraced(() => tx.run(q, p))): Promise<WriteResult> {
   const all = toBatchRows(events);
   const first: Array<PromiseLike<QueryResult>> = [run(WRITE_EVENTS, { events: all.events })];
   if (all.raws.length) first.push(run(WRITE_RAW, { rows: all.raws }));
