@@ -153,6 +153,32 @@ describe('trends service', () => {
     assert.equal(breach[0]!.evidence.kind === 'breach' && breach[0]!.evidence.current, 5);
     assert.equal(s.insights({ limit: 100, site: 'a', type: 'breach' }).findings.length, 0);
   });
+
+  it('judges unchanged series at a new time as a fresh service would, and takes a changed journey in', async () => {
+    const now = Date.now();
+    const journeys: JourneyRecord[] = [];
+    for (let d = 1; d <= 6; d++)
+      for (let i = 0; i < 10; i++) journeys.push(built(`git.example.com/acme/payments@c${d}-${i}`, now - d * DAY + i * 600_000, 'c'));
+    for (let i = 0; i < 5; i++) journeys.push(waiting(`git.example.com/acme/payments@w${i}`, now - 6 * HOUR, 'c'));
+    const objectives = config({ objectives: [{ segment: 'waiting-for-build', site: 'c', queue: 3 }] });
+    const j = new FakeJourneys();
+    const s = service(j, objectives);
+    j.pages = [{ journeys, cursor: 1 }];
+    await s.tick();
+    // Nothing changed; two days on, the five changes have waited long enough to be stuck.
+    const later = now + 2 * DAY;
+    const fresh = new FakeJourneys();
+    fresh.pages = [{ journeys, cursor: 1 }];
+    const other = service(fresh, objectives);
+    await other.tick();
+    assert.deepEqual(s.computeFindings(later), other.computeFindings(later));
+    // Three of the five were built: two wait now, and the findings were judged on that.
+    const stuckNow = (): number => s.computeFindings(later).filter((f) => f.type === 'stuck').length;
+    assert.equal(stuckNow(), 5);
+    j.pages = [{ journeys: [0, 1, 2].map((i) => built(`git.example.com/acme/payments@w${i}`, now - 6 * HOUR, 'c')), cursor: 2 }];
+    await s.tick();
+    assert.equal(stuckNow(), 2);
+  });
 });
 
 describe('trend query validation', () => {

@@ -57,6 +57,11 @@ export class TrendsService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly gauges: TrendsGauges;
   private readonly cfg: TrendsConfig;
   private readonly entries = new Map<string, Entry>();
+  /**
+   * The entries' passages and trials split by series, kept while no entry changes: a round on a graph
+   * that did not change only judges them at a new time (and each series' departures stay sorted).
+   */
+  private series?: ReturnType<typeof byKey>;
   private cursor: number | null = null;
   private truncated = false;
   private findings: Finding[] = [];
@@ -170,11 +175,16 @@ export class TrendsService implements OnApplicationBootstrap, OnModuleDestroy {
       this.cursor = cursor;
       if (journeys.length < this.cfg.maxJourneysPerRound) break;
     }
-    for (const [k, e] of this.entries) if (e.start < from) this.entries.delete(k);
+    for (const [k, e] of this.entries)
+      if (e.start < from) {
+        this.entries.delete(k);
+        this.series = undefined;
+      }
     if (this.entries.size > this.cfg.maxJourneys) {
       const oldest = [...this.entries.entries()].sort((a, b) => a[1].start - b[1].start);
       for (const [k] of oldest.slice(0, this.entries.size - this.cfg.maxJourneys)) this.entries.delete(k);
       this.truncated = true;
+      this.series = undefined;
     }
   }
 
@@ -182,6 +192,7 @@ export class TrendsService implements OnApplicationBootstrap, OnModuleDestroy {
     const area = areaOf(this.config.areas, j.repository);
     const { passages, trials } = passagesOf({ key: j.key, repository: j.repository, area, events: j.events }, this.cfg.until);
     const start = passages[0]?.entered;
+    this.series = undefined;
     if (start === undefined) this.entries.delete(j.key);
     else this.entries.set(j.key, { start, passages, trials });
   }
@@ -202,9 +213,12 @@ export class TrendsService implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Every finding, per segment, for everything, each area and each site; ranked. */
   computeFindings(now: number): Finding[] {
-    const { passages, trials } = this.all();
+    if (!this.series) {
+      const { passages, trials } = this.all();
+      this.series = byKey(passages, trials, ['all', 'area', 'site']);
+    }
     const out: Finding[] = [];
-    for (const { key, passages: ps, trials: ts } of byKey(passages, trials, ['all', 'area', 'site']).values()) {
+    for (const { key, passages: ps, trials: ts } of this.series.values()) {
       out.push(...detect(key, ps, ts, now, this.options(), objectiveFor(this.cfg.objectives, key)));
     }
     return rank(out);
