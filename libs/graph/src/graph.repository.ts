@@ -217,7 +217,8 @@ export class GraphRepository implements OnModuleDestroy {
   async write<T extends RecordShape = RecordShape>(query: string, params: Record<string, unknown> = {}): Promise<T[]> {
     return this.timed(
       'write',
-      () => this.session('WRITE').executeWrite(async (tx) => (await untraced(() => tx.run<T>(query, params))).records.map((r) => r.toObject())),
+      () =>
+        this.session('WRITE').executeWrite(async (tx) => (await untraced(() => tx.run<T>(query, params))).records.map((r) => r.toObject())),
       this.queryName(query),
     );
   }
@@ -365,7 +366,11 @@ function statementProfile(query: string, res: QueryResult): StatementProfile {
 /** How a batch's statements are sent: `tx.run`, or with PROFILE to see where a batch's time goes. */
 type Run = (query: string, params: Record<string, unknown>) => PromiseLike<QueryResult>;
 
-async function writeBatch(tx: ManagedTransaction, events: readonly StoredEvent[], run: Run = (q, p) => untraced(() => tx.run(q, p))): Promise<WriteResult> {
+async function writeBatch(
+  tx: ManagedTransaction,
+  events: readonly StoredEvent[],
+  run: Run = (q, p) => untraced(() => tx.run(q, p)),
+): Promise<WriteResult> {
   const all = toBatchRows(events);
   const first: Array<PromiseLike<QueryResult>> = [run(WRITE_EVENTS, { events: all.events })];
   if (all.raws.length) first.push(run(WRITE_RAW, { rows: all.raws }));
