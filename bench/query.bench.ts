@@ -349,7 +349,7 @@ async function main(): Promise<void> {
     const sample = <T>(xs: readonly T[], i: number): T => xs[(i * 7919) % xs.length]!;
     const commitOf = (i: number): string => (SHAPE === 'realistic' ? sample(realistic.commits, i) : pick(i).commits.C1.sha);
     const releaseEventOf = (i: number): string => (SHAPE === 'realistic' ? sample(realistic.releaseEvents, i) : pick(i).releaseEvents[2]!);
-    const trace = await time(SAMPLES, (i) => traces.forCommit(commitOf(i)));
+    const trace = await time(SAMPLES, (i) => traces.forCommitJson(commitOf(i)));
     const search = await time(SAMPLES, (i) => eiffel.search(releaseEventOf(i), { ult: ['ALL'], dlt: [], levels: 5, limit: 1000 }));
     const lead = await time(SLOW_SAMPLES, (i) => {
       const from = YEAR + ((i * 37) % 300) * DAY;

@@ -37,19 +37,15 @@ export class TraceService {
     @Inject(EXPLORER_CONFIG) private readonly config: Pick<ExplorerConfig, 'journeys'>,
   ) {}
 
-  async forCommit(sha: string, repo?: string): Promise<TraceDto> {
-    const { subject, trace } = await this.commitTrace(sha, repo);
-    return { subject, ...trace.answer };
-  }
-
   /**
-   * The commit trace as the JSON the API sends: a kept trace's body is serialised once, not per request
-   * (a pipeline's trace is tens of kilobytes, and serialising it was most of what a kept answer cost).
+   * The commit trace (a TraceDto) as the JSON the API sends: a kept trace's body is serialised once, not
+   * per request (a pipeline's trace is tens of kilobytes, and serialising it was most of what a kept
+   * answer cost).
    */
   async forCommitJson(sha: string, repo?: string): Promise<string> {
     const { subject, trace } = await this.commitTrace(sha, repo);
     trace.json ??= JSON.stringify(trace.answer).slice(1);
-    return `{"subject":${JSON.stringify(subject)}${trace.json.length > 1 ? ',' : ''}${trace.json}`;
+    return `{"subject":${JSON.stringify(subject)},${trace.json}`;
   }
 
   private async commitTrace(sha: string, repo: string | undefined): Promise<{ subject: TraceDto['subject']; trace: Kept }> {
