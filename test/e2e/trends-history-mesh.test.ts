@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { GraphRepository, Journeys, WalkReads, type JourneyRecord } from '@not/graph';
+import { GraphRepository, Journeys, WalkReads, type JourneyPassages } from '@not/graph';
 import { publishToSite, type MeshStatus } from '@not/mesh';
 import type { Driver } from 'neo4j-driver';
 import { areaOf } from '../../apps/explorer/src/lead-time.service.js';
@@ -69,7 +69,7 @@ describe('e2e: a generated delivery history through the mesh comes back from the
     const journeys = new Journeys(graph, new WalkReads(graph), () => ({ events: 20_000, walkSteps: 40 }));
     assert.ok(await journeys.settled(120_000), 'the journey model takes the events in');
 
-    const read = new Map<string, JourneyRecord>();
+    const read = new Map<string, JourneyPassages>();
     const page = await journeys.changedSince(new Date(start - DAY).toISOString(), null, 100_000);
     for (const j of page.journeys) {
       const key = h.keys.get(j.key);

@@ -14,6 +14,7 @@ import {
   OTHER_AREA,
   relabelAreas,
   waitingSeries,
+  WaitingChanges,
   type DeliverySnapshot,
 } from './delivery.metrics.js';
 import { loadExplorerConfig } from './explorer.config.js';
@@ -166,6 +167,106 @@ describe('delivery metrics: where a change waits', () => {
       { stage: 'build', area: 'core', changes: 2, oldestSeconds: 9 * 3600 },
       { stage: 'build', area: 'web', changes: 1, oldestSeconds: 3600 },
     ]);
+  });
+});
+
+describe('delivery metrics: waiting changes kept from the journeys written since the last round', () => {
+  /** A journey's passages: events at hours after T0. */
+  const journey = (key: string, repository: string, events: Array<[string, string | null, string | null, number]>) => ({
+    key,
+    repository,
+    workItems: [],
+    truncated: false,
+    events: events.map(([stage, phase, outcome, h], i) => ({
+      id: `${key}-${i}`,
+      stage,
+      phase,
+      outcome,
+      time: iso(T0 + h * H),
+      site: 's1',
+    })),
+  });
+  const areas = (repository: string): string => (repository.startsWith('core') ? 'core' : repository);
+  const window = [T0 - 24 * H, T0 + 48 * H] as const;
+
+  it('places each change at the segment it is in, and since when', () => {
+    const w = new WaitingChanges('release', areas);
+    w.take(
+      [
+        journey('core-a@1', 'core-a', [['commit', null, null, 0]]),
+        journey('core-b@2', 'core-b', [
+          ['commit', null, null, 1],
+          ['merge', null, null, 2],
+          ['build', 'started', null, 3],
+        ]),
+        journey('web@3', 'web', [
+          ['commit', null, null, 1],
+          ['build', 'finished', 'success', 4],
+          ['test', 'finished', 'success', 5],
+        ]),
+      ],
+      100,
+    );
+    assert.equal(w.cursor, 100);
+    assert.deepEqual(w.positions(...window), [
+      { area: 'core', stage: 'coding', since: iso(T0) },
+      { area: 'core', stage: 'build', since: iso(T0 + 3 * H) },
+      { area: 'web', stage: 'waiting-for-promotion', since: iso(T0 + 5 * H) },
+    ]);
+  });
+
+  it('moves a rewritten journey, and lets it go once it reaches the end stage', () => {
+    const w = new WaitingChanges('release', areas);
+    w.take([journey('core@1', 'core', [['commit', null, null, 0]]), journey('core@2', 'core', [['commit', null, null, 0]])], 100);
+    w.take(
+      [
+        journey('core@1', 'core', [
+          ['commit', null, null, 0],
+          ['merge', null, null, 2],
+        ]),
+      ],
+      200,
+    );
+    assert.deepEqual(w.positions(...window), [
+      { area: 'core', stage: 'waiting-for-build', since: iso(T0 + 2 * H) },
+      { area: 'core', stage: 'coding', since: iso(T0) },
+    ]);
+    w.take(
+      [
+        journey('core@2', 'core', [
+          ['commit', null, null, 0],
+          ['release', null, null, 9],
+        ]),
+      ],
+      300,
+    );
+    assert.deepEqual(w.positions(...window), [{ area: 'core', stage: 'waiting-for-build', since: iso(T0 + 2 * H) }]);
+    assert.equal(w.size, 1, 'the released change is forgotten');
+    assert.equal(w.cursor, 300);
+  });
+
+  it('counts a change only while its first commit is in the window, and forgets it once the window has passed it', () => {
+    const w = new WaitingChanges('deployment', areas);
+    w.take(
+      [
+        journey('core@old', 'core', [['commit', null, null, 0]]),
+        journey('core@new', 'core', [['commit', null, null, 30]]),
+        journey('core@none', 'core', [['build', 'started', null, 2]]),
+      ],
+      1,
+    );
+    assert.equal(w.size, 2, 'a journey without a commit has no position');
+    assert.deepEqual(
+      w.positions(T0 - H, T0 + 24 * H).map((p) => p.since),
+      [iso(T0)],
+      'the change first committed after the window ends is left out, not forgotten',
+    );
+    assert.deepEqual(
+      w.positions(T0 + H, T0 + 48 * H).map((p) => p.stage),
+      ['coding'],
+      'the change first committed before the window is left out',
+    );
+    assert.equal(w.size, 1, 'and forgotten');
   });
 });
 

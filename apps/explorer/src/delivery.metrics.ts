@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { GraphRepository, Journeys, releaseLease, takeLease } from '@not/graph';
+import { GraphRepository, Journeys, releaseLease, takeLease, type JourneyPassages } from '@not/graph';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ExplorerConfig } from './explorer.config.js';
 import { EXPLORER_CONFIG } from './explorer.tokens.js';
@@ -34,6 +34,9 @@ export interface DeliverySnapshot {
     timeToRestoreSeconds: number | null;
   }>;
 }
+
+/** Journeys read per query while the waiting changes catch up with the journey model. */
+const WAITING_PAGE = 5000;
 
 /** The `area` of the series that sums up the areas beyond `deliveryMetrics.maxAreas`. */
 export const OTHER_AREA = 'other';
@@ -149,6 +152,56 @@ export function waitingSeries(
   return [...by.values()].sort((a, b) =>
     a.area < b.area ? -1 : a.area > b.area ? 1 : SEGMENTS.indexOf(a.stage) - SEGMENTS.indexOf(b.stage),
   );
+}
+
+/** Where one waiting change is, and when its first commit was (epoch ms). */
+interface Waiting {
+  readonly start: number;
+  readonly area: string;
+  readonly stage: Segment;
+  readonly since: string;
+}
+
+/**
+ * Where each change that has not reached `until` is now, kept from the journeys written since the last
+ * round (`Journeys.changedSince`) instead of read again in full: a round under ingest reads the few
+ * journeys the ingest wrote. A journey that reaches `until`, or has no commit, leaves; one whose first
+ * commit leaves the window is left out of `positions` (and forgotten).
+ */
+export class WaitingChanges {
+  private readonly at = new Map<string, Waiting>();
+  /** The write time of the last journey taken (`changedSince`'s cursor). */
+  cursor: number | null = null;
+
+  constructor(
+    private readonly until: string,
+    private readonly areaOf: (repository: string) => string,
+  ) {}
+
+  /** Takes a page of journeys written since the cursor, and the page's cursor. */
+  take(journeys: readonly JourneyPassages[], cursor: number | null): void {
+    for (const j of journeys) {
+      const first = j.events.find((e) => e.stage === 'commit');
+      const p = first ? positionOf(j.events, this.until) : undefined;
+      if (p) this.at.set(j.key, { start: Date.parse(first!.time), area: this.areaOf(j.repository), ...p });
+      else this.at.delete(j.key);
+    }
+    this.cursor = cursor;
+  }
+
+  /** The changes whose first commit is in [from, to) (epoch ms), and where each is. */
+  positions(from: number, to: number): Array<{ area: string; stage: Segment; since: string }> {
+    const out: Array<{ area: string; stage: Segment; since: string }> = [];
+    for (const [key, w] of this.at) {
+      if (w.start < from) this.at.delete(key);
+      else if (w.start < to) out.push({ area: w.area, stage: w.stage, since: w.since });
+    }
+    return out;
+  }
+
+  get size(): number {
+    return this.at.size;
+  }
 }
 
 /** What a full round read: the figures that only change with the graph, and where each waiting change is. */
@@ -319,6 +372,8 @@ export class DeliveryMetricsService implements OnApplicationBootstrap, OnModuleD
   private stopped = false;
   /** The last full reading, re-exported (aged) while the graph does not change. */
   private last?: DeliveryReading;
+  /** Where the waiting changes are, kept from round to round. */
+  private waiting?: WaitingChanges;
   /** This replica, for the lease that lets one replica per deployment export the figures. */
   private readonly me = randomUUID();
 
@@ -374,6 +429,7 @@ export class DeliveryMetricsService implements OnApplicationBootstrap, OnModuleD
       if (!lead) {
         // Another replica exports the figures; a reading kept here would be stale if this one leads again.
         this.last = undefined;
+        this.waiting = undefined;
         this.gauges.apply({ leadTime: [], bottleneck: [], waiting: [], dora: [] });
         return;
       }
@@ -427,14 +483,21 @@ export class DeliveryMetricsService implements OnApplicationBootstrap, OnModuleD
     };
   }
 
-  /** Where each change first committed in the window, and not yet at `until`, is now. */
+  /**
+   * Where each change first committed in the window, and not yet at `until`, is now: the journeys written
+   * since the last round are taken into the kept positions, in pages, until none is left (the first round
+   * reads the window's journeys in full).
+   */
   private async positions(from: string, to: string, until: string): Promise<Array<{ area: string; stage: Segment; since: string }>> {
-    const started = await this.journeys.reachedIn('commit', from, to, this.config.limits.leadTimeChanges);
-    const out: Array<{ area: string; stage: Segment; since: string }> = [];
-    for (const j of started) {
-      const p = positionOf(j.events, until);
-      if (p) out.push({ area: areaOf(this.config.areas, j.repository), ...p });
+    const w = (this.waiting ??= new WaitingChanges(until, (repository) => areaOf(this.config.areas, repository)));
+    for (;;) {
+      const before = w.cursor;
+      const { journeys, cursor } = await this.journeys.changedSince(from, before, WAITING_PAGE);
+      w.take(journeys, cursor);
+      // A full page whose journeys were all written in one millisecond cannot move the cursor: the rest
+      // of that millisecond is read the next round (never skipped: the cursor is inclusive).
+      if (journeys.length < WAITING_PAGE || cursor === before || this.stopped) break;
     }
-    return out;
+    return w.positions(Date.parse(from), Date.parse(to));
   }
 }

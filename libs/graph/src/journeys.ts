@@ -328,17 +328,17 @@ export class Journeys {
 
   /**
    * Journeys whose first commit is at or after `from` and that were written at or after `since`
-   * (epoch ms; null: all of them), oldest write first, at most `limit`, with only their events: what
+   * (epoch ms; null: all of them), oldest write first, at most `limit`, with their passages: what
    * changed since a reader's last round. `cursor` is the last one's write time (the next round's `since`).
    */
-  async changedSince(from: string, since: number | null, limit: number): Promise<{ journeys: JourneyRecord[]; cursor: number | null }> {
+  async changedSince(from: string, since: number | null, limit: number): Promise<{ journeys: JourneyPassages[]; cursor: number | null }> {
     const rows = await this.graph.read<{ j: Record<string, unknown>; at: number }>(
       `MATCH (j:Journey) WHERE j.commitFirst >= $from AND ($since IS NULL OR j.updatedAt >= datetime({epochMillis: $since}))
        WITH j ORDER BY j.updatedAt, j.key LIMIT $limit
-       RETURN j {.key, .repository, .evIds, .evStages, .evPhases, .evOutcomes, .evTimes, .evSites} AS j, j.updatedAt.epochMillis AS at`,
+       RETURN ${JOURNEY_PASSAGES} AS j, j.updatedAt.epochMillis AS at`,
       { from: isoTime(from), since: since === null ? null : neo4j.int(since), limit: neo4j.int(limit) },
     );
-    return { journeys: rows.map((r) => journeyFromProps(r.j)), cursor: rows.length ? Number(rows[rows.length - 1]!.at) : since };
+    return { journeys: rows.map((r) => passagesFromProps(r.j)), cursor: rows.length ? Number(rows[rows.length - 1]!.at) : since };
   }
 
   /**

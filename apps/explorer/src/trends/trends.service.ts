@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, ServiceUnavailableException, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { GraphRepository, Journeys, releaseLease, SubscriptionStore, takeLease, type JourneyRecord } from '@not/graph';
+import { GraphRepository, Journeys, releaseLease, SubscriptionStore, takeLease, type JourneyPassages } from '@not/graph';
 import { randomUUID } from 'node:crypto';
 import { Registry } from 'prom-client';
 import type { ExplorerConfig } from '../explorer.config.js';
@@ -188,7 +188,7 @@ export class TrendsService implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
-  private add(j: JourneyRecord): void {
+  private add(j: JourneyPassages): void {
     const area = areaOf(this.config.areas, j.repository);
     const { passages, trials } = passagesOf({ key: j.key, repository: j.repository, area, events: j.events }, this.cfg.until);
     const start = passages[0]?.entered;
