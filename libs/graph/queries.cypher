@@ -318,6 +318,17 @@ RETURN k AS key, [(c)-[:REFERENCES]->(w:WorkItem) | w.key]
 // libs/graph/src/journey.ts MARK_JOURNEYS_PENDING
 UNWIND $ids AS id MATCH (e:Event {id: id}) SET e:JourneyPending;
 
+// libs/graph/src/journeys.ts CHANGED_IN_WINDOW
+MATCH (j:Journey) WHERE j.commitFirst >= $from
+WITH j ORDER BY j.updatedAt, j.key LIMIT $limit
+RETURN ${JOURNEY_PASSAGES} AS j, j.updatedAt.epochMillis AS at;
+
+// libs/graph/src/journeys.ts CHANGED_SINCE
+MATCH (j:Journey) USING INDEX j:Journey(updatedAt)
+WHERE j.updatedAt >= datetime({epochMillis: $since}) AND j.commitFirst >= $from
+WITH j ORDER BY j.updatedAt, j.key LIMIT $limit
+RETURN ${JOURNEY_PASSAGES} AS j, j.updatedAt.epochMillis AS at;
+
 // libs/graph/src/journeys.ts LAST_CHANGE
 CALL {
   MATCH (e:Event) WHERE e.ingestedAt IS NOT NULL
@@ -410,11 +421,6 @@ RETURN now, EXISTS { MATCH (e:JourneyPending) WHERE e.ingestedAt IS NULL OR e.in
 MATCH (j:Journey) WHERE j.${p} >= $from AND j.${p} < $to
 WITH j ORDER BY j.${p}, j.key LIMIT $limit
 RETURN ${JOURNEY_PASSAGES} AS j;
-
-// libs/graph/src/journeys.ts Journeys.changedSince.rows
-MATCH (j:Journey) WHERE j.commitFirst >= $from AND ($since IS NULL OR j.updatedAt >= datetime({epochMillis: $since}))
-WITH j ORDER BY j.updatedAt, j.key LIMIT $limit
-RETURN j {.key, .repository, .evIds, .evStages, .evPhases, .evOutcomes, .evTimes, .evSites} AS j, j.updatedAt.epochMillis AS at;
 
 // libs/graph/src/journeys.ts Journeys.byKey
 MATCH (j:Journey {key: $key}) RETURN j {${JOURNEY_RECORD}} AS j, j:JourneyDirty AS dirty, j.basis AS basis;

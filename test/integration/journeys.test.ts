@@ -3,8 +3,19 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
+import neo4j from 'neo4j-driver';
 import { parseMessage, type TraceEvent } from '@not/events';
-import { EntityReads, EventReads, GraphRepository, Journeys, LAST_CHANGE, WalkReads, stageSummaries, type JourneyRecord } from '@not/graph';
+import {
+  CHANGED_SINCE,
+  EntityReads,
+  EventReads,
+  GraphRepository,
+  Journeys,
+  LAST_CHANGE,
+  WalkReads,
+  stageSummaries,
+  type JourneyRecord,
+} from '@not/graph';
 import { explorerConfigSchema } from '../../apps/explorer/src/explorer.config.js';
 import { eiffelPipeline, type Pipeline } from '../../apps/explorer/src/testing/eiffel-pipeline.js';
 import { WalkService } from '../../apps/explorer/src/walk.service.js';
@@ -204,6 +215,32 @@ describe('journeys: maintained as events arrive, equal to a rebuild and to the f
       visit(summary.plan as unknown as { operatorType: string; children: unknown[] });
       assert.equal(operators.filter((o) => /NodeIndexScan/.test(o)).length, 2, operators.join(' < '));
       assert.ok(!operators.some((o) => /NodeByLabelScan|AllNodesScan|Sort/.test(o) && !/PartialSort/.test(o)), operators.join(' < '));
+    } finally {
+      await driver.close();
+    }
+  });
+
+  it("reads what changed since a reader's cursor in write order, not the whole window sorted", async () => {
+    // A reader's round after the first asks for the journeys written since its cursor: a seek on the
+    // write-time index, in its order, whatever the planner thinks of the window's size.
+    const driver = neo4jDriver(await testStatus());
+    try {
+      const { summary } = await driver.executeQuery(
+        `EXPLAIN ${CHANGED_SINCE}`,
+        { from: '2026-01-01T00:00:00.000Z', since: neo4j.int(Date.now() - 60_000), limit: neo4j.int(5000) },
+        { database: 'neo4j' },
+      );
+      const operators: string[] = [];
+      const visit = (op: { operatorType: string; arguments: Record<string, unknown>; children: unknown[] }): void => {
+        operators.push(`${op.operatorType.replace(/@.*$/, '')} ${String(op.arguments['Details'] ?? '')}`);
+        for (const c of op.children) visit(c as typeof op);
+      };
+      visit(summary.plan as unknown as { operatorType: string; arguments: Record<string, unknown>; children: unknown[] });
+      assert.ok(
+        operators.some((o) => /^NodeIndexSeekByRange .*Journey\(updatedAt\)/.test(o)),
+        operators.join(' < '),
+      );
+      assert.ok(!operators.some((o) => /^(Sort|Top) /.test(o)), `ordered by the index, not sorted: ${operators.join(' < ')}`);
     } finally {
       await driver.close();
     }

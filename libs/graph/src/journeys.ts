@@ -22,6 +22,21 @@ import { RECORD_FIRINGS } from './subscriptions.js';
 import { GraphWalker, type WalkLimits } from './walk.js';
 import type { WalkReads } from './walk.reads.js';
 
+/** Every journey of a window, by first commit (`Journeys.changedSince` without a cursor). */
+const CHANGED_IN_WINDOW = `MATCH (j:Journey) WHERE j.commitFirst >= $from
+WITH j ORDER BY j.updatedAt, j.key LIMIT $limit
+RETURN ${JOURNEY_PASSAGES} AS j, j.updatedAt.epochMillis AS at`;
+
+/**
+ * The journeys of a window written since a cursor (`Journeys.changedSince`): few, so they are sought in
+ * write order and the window's bound filters them. Left to itself, the planner may read the whole window
+ * by first commit and sort it, every round of every reader.
+ */
+export const CHANGED_SINCE = `MATCH (j:Journey) USING INDEX j:Journey(updatedAt)
+WHERE j.updatedAt >= datetime({epochMillis: $since}) AND j.commitFirst >= $from
+WITH j ORDER BY j.updatedAt, j.key LIMIT $limit
+RETURN ${JOURNEY_PASSAGES} AS j, j.updatedAt.epochMillis AS at`;
+
 /** The newest event taken in and journey written, each read from the end of its index (`Journeys.lastChange`). */
 export const LAST_CHANGE = `CALL {
   MATCH (e:Event) WHERE e.ingestedAt IS NOT NULL
@@ -332,12 +347,11 @@ export class Journeys {
    * changed since a reader's last round. `cursor` is the last one's write time (the next round's `since`).
    */
   async changedSince(from: string, since: number | null, limit: number): Promise<{ journeys: JourneyPassages[]; cursor: number | null }> {
-    const rows = await this.graph.read<{ j: Record<string, unknown>; at: number }>(
-      `MATCH (j:Journey) WHERE j.commitFirst >= $from AND ($since IS NULL OR j.updatedAt >= datetime({epochMillis: $since}))
-       WITH j ORDER BY j.updatedAt, j.key LIMIT $limit
-       RETURN ${JOURNEY_PASSAGES} AS j, j.updatedAt.epochMillis AS at`,
-      { from: isoTime(from), since: since === null ? null : neo4j.int(since), limit: neo4j.int(limit) },
-    );
+    const rows = await this.graph.read<{ j: Record<string, unknown>; at: number }>(since === null ? CHANGED_IN_WINDOW : CHANGED_SINCE, {
+      from: isoTime(from),
+      since: since === null ? null : neo4j.int(since),
+      limit: neo4j.int(limit),
+    });
     return { journeys: rows.map((r) => passagesFromProps(r.j)), cursor: rows.length ? Number(rows[rows.length - 1]!.at) : since };
   }
 
