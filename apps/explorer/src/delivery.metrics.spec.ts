@@ -13,6 +13,7 @@ import {
   mustRead,
   OTHER_AREA,
   relabelAreas,
+  roundPlan,
   waitingSeries,
   WaitingChanges,
   type DeliverySnapshot,
@@ -327,6 +328,37 @@ describe('delivery metrics: a round on an unchanged graph', () => {
   });
 });
 
+describe('delivery metrics: what a round reads while the graph keeps changing', () => {
+  const minute = 60_000;
+  const last = { mark: 1_000, at: 10 * minute };
+  const plan = (mark: number | null, now: number, reading: { mark: number | null; at: number } | undefined = last) =>
+    roundPlan(reading, mark, now, 15 * minute, 5 * minute);
+
+  it('reads everything on the first round, and on a graph that tells no last change', () => {
+    assert.equal(roundPlan(undefined, 1_000, 11 * minute, 15 * minute, 5 * minute), 'full');
+    assert.equal(plan(null, 11 * minute, { mark: null, at: 10 * minute }), 'full');
+  });
+
+  it('reads nothing while the graph is unchanged, until the refresh period', () => {
+    assert.equal(plan(1_000, 14 * minute), 'none');
+    assert.equal(plan(1_000, 24 * minute), 'none');
+    assert.equal(plan(1_000, 25 * minute), 'full');
+  });
+
+  it('brings only the waiting changes up to date while the last full reading is younger than the lead-time period', () => {
+    assert.equal(plan(1_001, 11 * minute), 'waiting');
+    assert.equal(plan(1_002, 14 * minute + 59_999), 'waiting');
+  });
+
+  it('reads everything again once the graph changed and the lead-time period has passed', () => {
+    assert.equal(plan(1_002, 15 * minute), 'full');
+  });
+
+  it('never waits longer than the refresh period, should it be the shorter', () => {
+    assert.equal(roundPlan(last, 1_001, 12 * minute, 2 * minute, 5 * minute), 'full');
+  });
+});
+
 describe('delivery metrics: configuration', () => {
   const file = (text: string): string => {
     const f = join(mkdtempSync(join(tmpdir(), 'explorer-config-')), 'explorer.yaml');
@@ -335,13 +367,14 @@ describe('delivery metrics: configuration', () => {
   };
   const base = 'neo4j: { url: "bolt://127.0.0.1:7687", password: secret }\nhttp: { port: 8080 }\nauth: { tokens: [a-token-for-tests] }\n';
 
-  it('computes every minute over 30 days up to the release by default, reading the graph in full at least every 15 minutes, for at most 50 areas', () => {
+  it('computes every minute over 30 days up to the release by default, reading the graph in full at least every 15 minutes and lead time at most every 5, for at most 50 areas', () => {
     assert.deepEqual(loadExplorerConfig(file(base)).deliveryMetrics, {
       enabled: true,
       intervalSeconds: 60,
       windowDays: 30,
       until: 'release',
       refreshSeconds: 900,
+      leadTimeSeconds: 300,
       maxAreas: 50,
     });
   });

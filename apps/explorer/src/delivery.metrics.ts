@@ -16,7 +16,9 @@ import { positionOf, SEGMENTS, type Segment } from './lead-time.segments.js';
  * figures per area. Computed in the background every `deliveryMetrics.intervalSeconds`
  * over the last `deliveryMetrics.windowDays`; a scrape only reads the last result. A round
  * that finds the graph unchanged only ages the waiting times of the last reading, and a full
- * reading is made at least every `deliveryMetrics.refreshSeconds`.
+ * reading is made at least every `deliveryMetrics.refreshSeconds`. While the graph keeps changing,
+ * the waiting changes are brought up to date every round and the rest is read again every
+ * `deliveryMetrics.leadTimeSeconds`.
  */
 
 /** `stage` is a lead-time segment, or `total` for commit to the chosen end stage. */
@@ -212,6 +214,26 @@ export interface DeliveryReading {
   readonly at: number;
   readonly figures: Omit<DeliverySnapshot, 'waiting'>;
   readonly positions: ReadonlyArray<{ area: string; stage: Segment; since: string }>;
+  /** The `area` label of each area, as bounded when the figures were read. */
+  readonly label: (area: string) => string;
+}
+
+/**
+ * What a round reads: `full`, the lead time, bottleneck and DORA figures and the waiting changes
+ * ({@link mustRead}, and no sooner than `leadTimeMs` after the last full reading while the graph keeps
+ * changing); `waiting`, only the journeys written since the last round, for where the waiting changes
+ * are (the other figures stay those of the last full reading); `none`, nothing (the graph is unchanged).
+ */
+export function roundPlan(
+  last: Pick<DeliveryReading, 'mark' | 'at'> | undefined,
+  mark: number | null,
+  now: number,
+  refreshMs: number,
+  leadTimeMs: number,
+): 'full' | 'waiting' | 'none' {
+  if (!mustRead(last, mark, now, refreshMs)) return 'none';
+  if (last === undefined || mark === null || now - last.at >= Math.min(leadTimeMs, refreshMs)) return 'full';
+  return 'waiting';
 }
 
 /**
@@ -435,15 +457,21 @@ export class DeliveryMetricsService implements OnApplicationBootstrap, OnModuleD
       }
       const now = Date.now();
       const mark = await this.journeys.lastChange();
-      const refreshMs = this.config.deliveryMetrics.refreshSeconds * 1000;
+      const { refreshSeconds, leadTimeSeconds, windowDays, until } = this.config.deliveryMetrics;
+      const plan = roundPlan(this.last, mark, now, refreshSeconds * 1000, leadTimeSeconds * 1000);
       let reading = this.last;
-      if (mustRead(reading, mark, now, refreshMs)) reading = await this.read(now, mark);
-      else this.gauges.reused.inc();
+      if (plan === 'full') reading = await this.read(now, mark);
+      else if (plan === 'waiting' && reading) {
+        const from = new Date(now - windowDays * 86_400_000).toISOString();
+        const waiting = await this.positions(from, new Date(now).toISOString(), until);
+        reading = { ...reading, positions: waiting.map((p) => ({ ...p, area: reading!.label(p.area) })) };
+      } else this.gauges.reused.inc();
       if (this.stopped || !reading) return;
       this.last = reading;
       this.gauges.apply({ ...reading.figures, waiting: waitingSeries(reading.positions, now) });
-      // The figures hold for the graph as it is at this round: it did not change since the reading.
-      this.gauges.windowEnd.set(now / 1000);
+      // The figures hold for the graph as it is at this round, unless it changed since they were read
+      // and only the waiting changes were brought up to date: their window then ends at that reading.
+      this.gauges.windowEnd.set((plan === 'waiting' ? reading.at : now) / 1000);
       this.gauges.lastSuccess.set(Date.now() / 1000);
       if (this.failing) this.log.log('delivery metrics computed again after failures');
       this.failing = false;
@@ -480,6 +508,7 @@ export class DeliveryMetricsService implements OnApplicationBootstrap, OnModuleD
       at: now,
       figures: { leadTime, bottleneck, dora: doraByArea(deployments, perChange, windowDays, incidents) },
       positions,
+      label,
     };
   }
 

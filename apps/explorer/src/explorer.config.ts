@@ -122,13 +122,26 @@ export const explorerConfigSchema = z.strictObject({
        */
       refreshSeconds: z.number().int().min(5).max(86_400).default(900),
       /**
+       * While the graph keeps changing, lead time, the bottleneck and the DORA figures are read again at
+       * most this often; where the waiting changes are is brought up to date every round all the same.
+       */
+      leadTimeSeconds: z.number().int().min(5).max(86_400).default(300),
+      /**
        * At most this many `area` label values (labels stay bounded as repositories come): configured areas
        * keep their names (all of them, should there be more), and a repository outside them only among the
        * areas with the most changes; the rest are summed up as `other`.
        */
       maxAreas: z.number().int().min(2).max(10_000).default(50),
     })
-    .default({ enabled: true, intervalSeconds: 60, windowDays: 30, until: 'release', refreshSeconds: 900, maxAreas: 50 }),
+    .default({
+      enabled: true,
+      intervalSeconds: 60,
+      windowDays: 30,
+      until: 'release',
+      refreshSeconds: 900,
+      leadTimeSeconds: 300,
+      maxAreas: 50,
+    }),
   /** Trends, anomalies, bottleneck forecasts and stuck changes from the journey model (docs/explorer.md, "Trends and insights"). */
   trends: trendsConfigSchema,
 });
