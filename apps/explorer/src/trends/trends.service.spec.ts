@@ -171,13 +171,13 @@ describe('trends service', () => {
     fresh.pages = [{ journeys, cursor: 1 }];
     const other = service(fresh, objectives);
     await other.tick();
-    assert.deepEqual(s.computeFindings(later), other.computeFindings(later));
+    assert.deepEqual(await s.computeFindings(later), await other.computeFindings(later));
     // Three of the five were built: two wait now, and the findings were judged on that.
-    const stuckNow = (): number => s.computeFindings(later).filter((f) => f.type === 'stuck').length;
-    assert.equal(stuckNow(), 5);
+    const stuckNow = async (): Promise<number> => (await s.computeFindings(later)).filter((f) => f.type === 'stuck').length;
+    assert.equal(await stuckNow(), 5);
     j.pages = [{ journeys: [0, 1, 2].map((i) => built(`git.example.com/acme/payments@w${i}`, now - 6 * HOUR, 'c')), cursor: 2 }];
     await s.tick();
-    assert.equal(stuckNow(), 2);
+    assert.equal(await stuckNow(), 2);
   });
 });
 

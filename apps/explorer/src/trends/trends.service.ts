@@ -41,6 +41,9 @@ interface Entry {
   readonly trials: Trial[];
 }
 
+/** How long a round judges series before it lets the event loop answer requests. */
+const SLICE_MS = 20;
+
 /** The series most one /trends answer holds. */
 const MAX_SERIES = 60;
 
@@ -116,7 +119,7 @@ export class TrendsService implements OnApplicationBootstrap, OnModuleDestroy {
     try {
       const now = Date.now();
       await this.take(now);
-      this.findings = this.computeFindings(now);
+      this.findings = await this.computeFindings(now);
       this.generatedAt = now;
       const lead = await takeLease(this.graph, 'trends', this.me, this.cfg.intervalSeconds * 3000);
       this.gauges.leader.set(lead ? 1 : 0);
@@ -211,15 +214,25 @@ export class TrendsService implements OnApplicationBootstrap, OnModuleDestroy {
     return this.cfg;
   }
 
-  /** Every finding, per segment, for everything, each area and each site; ranked. */
-  computeFindings(now: number): Finding[] {
+  /**
+   * Every finding, per segment, for everything, each area and each site; ranked. The series are judged
+   * one after another with the event loop let go between them every {@link SLICE_MS}: on a large window
+   * the whole takes seconds, and the API's requests are answered in between.
+   */
+  async computeFindings(now: number): Promise<Finding[]> {
     if (!this.series) {
       const { passages, trials } = this.all();
       this.series = byKey(passages, trials, ['all', 'area', 'site']);
     }
+    const series = this.series;
     const out: Finding[] = [];
-    for (const { key, passages: ps, trials: ts } of this.series.values()) {
+    let slice = performance.now();
+    for (const { key, passages: ps, trials: ts } of series.values()) {
       out.push(...detect(key, ps, ts, now, this.options(), objectiveFor(this.cfg.objectives, key)));
+      if (performance.now() - slice >= SLICE_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        slice = performance.now();
+      }
     }
     return rank(out);
   }
