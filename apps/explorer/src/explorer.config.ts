@@ -133,15 +133,8 @@ export const explorerConfigSchema = z.strictObject({
        */
       maxAreas: z.number().int().min(2).max(10_000).default(50),
     })
-    .default({
-      enabled: true,
-      intervalSeconds: 60,
-      windowDays: 30,
-      until: 'release',
-      refreshSeconds: 900,
-      leadTimeSeconds: 300,
-      maxAreas: 50,
-    }),
+    // Absent, the section is read as empty: every field takes its own default.
+    .prefault({}),
   /** Trends, anomalies, bottleneck forecasts and stuck changes from the journey model (docs/explorer.md, "Trends and insights"). */
   trends: trendsConfigSchema,
 });
