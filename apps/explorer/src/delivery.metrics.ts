@@ -523,8 +523,9 @@ export class DeliveryMetricsService implements OnApplicationBootstrap, OnModuleD
       const before = w.cursor;
       const { journeys, cursor } = await this.journeys.changedSince(from, before, WAITING_PAGE);
       w.take(journeys, cursor);
-      // A full page whose journeys were all written in one millisecond cannot move the cursor: the rest
-      // of that millisecond is read the next round (never skipped: the cursor is inclusive).
+      // A full page written all in one millisecond could not move the cursor: stop rather than read it
+      // again. (The journey step writes at most `journeys.batch` journeys per transaction, each with its
+      // own clock reading, so a page of 5,000 spans several transactions and milliseconds.)
       if (journeys.length < WAITING_PAGE || cursor === before || this.stopped) break;
     }
     return w.positions(Date.parse(from), Date.parse(to));
