@@ -457,14 +457,13 @@ export class DeliveryMetricsService implements OnApplicationBootstrap, OnModuleD
       }
       const now = Date.now();
       const mark = await this.journeys.lastChange();
-      const { refreshSeconds, leadTimeSeconds, windowDays, until } = this.config.deliveryMetrics;
+      const { refreshSeconds, leadTimeSeconds } = this.config.deliveryMetrics;
       const plan = roundPlan(this.last, mark, now, refreshSeconds * 1000, leadTimeSeconds * 1000);
       let reading = this.last;
       if (plan === 'full') reading = await this.read(now, mark);
       else if (plan === 'waiting' && reading) {
-        const from = new Date(now - windowDays * 86_400_000).toISOString();
-        const waiting = await this.positions(from, new Date(now).toISOString(), until);
-        reading = { ...reading, positions: waiting.map((p) => ({ ...p, area: reading!.label(p.area) })) };
+        const label = reading.label;
+        reading = { ...reading, positions: (await this.positions(now)).map((p) => ({ ...p, area: label(p.area) })) };
       } else this.gauges.reused.inc();
       if (this.stopped || !reading) return;
       this.last = reading;
@@ -495,7 +494,7 @@ export class DeliveryMetricsService implements OnApplicationBootstrap, OnModuleD
     const to = new Date(now).toISOString();
     const from = new Date(now - windowDays * 86_400_000).toISOString();
     const { result, deployments: measured, incidents } = await this.leadTimes.measure({ from, to, until, groupBy: 'area' });
-    const waiting = await this.positions(from, to, until);
+    const waiting = await this.positions(now);
     // Bounded labels: every area seen in the window counts once per change, deployment or waiting change.
     const counts = new Map<string, number>();
     for (const a of [...result.perChange.map((c) => c.area), ...measured.flatMap((d) => d.areas), ...waiting.map((p) => p.area)])
@@ -513,21 +512,23 @@ export class DeliveryMetricsService implements OnApplicationBootstrap, OnModuleD
   }
 
   /**
-   * Where each change first committed in the window, and not yet at `until`, is now: the journeys written
-   * since the last round are taken into the kept positions, in pages, until none is left (the first round
-   * reads the window's journeys in full).
+   * Where each change first committed in the window that ends at `now`, and not yet at `until`, is: the
+   * journeys written since the last round are taken into the kept positions, in pages, until none is left
+   * (the first round reads the window's journeys in full).
    */
-  private async positions(from: string, to: string, until: string): Promise<Array<{ area: string; stage: Segment; since: string }>> {
+  private async positions(now: number): Promise<Array<{ area: string; stage: Segment; since: string }>> {
+    const { windowDays, until } = this.config.deliveryMetrics;
+    const from = now - windowDays * 86_400_000;
     const w = (this.waiting ??= new WaitingChanges(until, (repository) => areaOf(this.config.areas, repository)));
     for (;;) {
       const before = w.cursor;
-      const { journeys, cursor } = await this.journeys.changedSince(from, before, WAITING_PAGE);
+      const { journeys, cursor } = await this.journeys.changedSince(new Date(from).toISOString(), before, WAITING_PAGE);
       w.take(journeys, cursor);
       // A full page written all in one millisecond could not move the cursor: stop rather than read it
       // again. (The journey step writes at most `journeys.batch` journeys per transaction, each with its
       // own clock reading, so a page of 5,000 spans several transactions and milliseconds.)
       if (journeys.length < WAITING_PAGE || cursor === before || this.stopped) break;
     }
-    return w.positions(Date.parse(from), Date.parse(to));
+    return w.positions(from, now);
   }
 }
