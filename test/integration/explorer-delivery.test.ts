@@ -10,6 +10,7 @@ import { GraphRepository, Journeys, WalkReads } from '@not/graph';
 import { JsonLogger } from '@not/observability';
 import { explorerConfigSchema } from '../../apps/explorer/src/explorer.config.js';
 import { ExplorerModule } from '../../apps/explorer/src/explorer.module.js';
+import { LeadTimeService } from '../../apps/explorer/src/lead-time.service.js';
 import { traceEvent } from '../support/factories.js';
 import { testStatus } from '../support/mesh.js';
 
@@ -345,6 +346,37 @@ describe('delivery figures per environment against a real Neo4j', () => {
       timeToRestoreSeconds: 30 * 60,
       rollbacks: 0,
     });
+  });
+
+  it('gives the same figures without the environments (as the delivery figures ask), and leaves only those out', async () => {
+    const leadTimes = app.get(LeadTimeService);
+    for (const until of ['release', 'deployment']) {
+      const q = { from: t(0), to: t(10 * 24 * 60), until, groupBy: 'area' as const };
+      const all = await leadTimes.measure(q);
+      const lean = await leadTimes.measure(q, { environments: false });
+      assert.deepEqual(lean.result.environments, [], until);
+      assert.ok(all.result.environments.length > 0, `${until}: the full answer has its environments`);
+      assert.deepEqual({ ...lean.result, environments: [] }, { ...all.result, environments: [] }, until);
+      assert.deepEqual(lean.deployments, all.deployments, until);
+      assert.deepEqual(lean.incidents, all.incidents, until);
+    }
+    // The release figures, as stated above: two releases, c1 and c2 at 50 min each, 1.1 failed.
+    const lean = await leadTimes.measure({ from: t(0), to: t(10 * 24 * 60), until: 'release', groupBy: 'area' }, { environments: false });
+    assert.deepEqual(
+      lean.result.perChange.map((c) => [c.commit, c.total]),
+      [
+        [commit(1).key, 50 * 60],
+        [commit(2).key, 50 * 60],
+      ],
+    );
+    assert.deepEqual(
+      lean.deployments.map((d) => [d.failed, d.areas]),
+      [
+        [false, [repo]],
+        [false, [repo]],
+      ],
+    );
+    assert.equal(lean.result.dora.changeFailureRate, 1 / 2);
   });
 
   it('refuses an environment without until=deployment, saying why', async () => {

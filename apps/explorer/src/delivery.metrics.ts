@@ -493,7 +493,11 @@ export class DeliveryMetricsService implements OnApplicationBootstrap, OnModuleD
     const { windowDays, until } = this.config.deliveryMetrics;
     const to = new Date(now).toISOString();
     const from = new Date(now - windowDays * 86_400_000).toISOString();
-    const { result, deployments: measured, incidents } = await this.leadTimes.measure({ from, to, until, groupBy: 'area' });
+    const {
+      result,
+      deployments: measured,
+      incidents,
+    } = await this.leadTimes.measure({ from, to, until, groupBy: 'area' }, { environments: false });
     const waiting = await this.positions(now);
     // Bounded labels: every area seen in the window counts once per change, deployment or waiting change.
     const counts = new Map<string, number>();
