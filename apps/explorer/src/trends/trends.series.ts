@@ -212,34 +212,51 @@ export function seriesOf(
   });
 }
 
-/** Passages and trials split by segment and group, for the given dimensions. */
-export function byKey(
-  passages: readonly Passage[],
-  trials: readonly Trial[],
-  dimensions: readonly Dimension[],
-): Map<string, { key: SeriesKey; passages: Passage[]; trials: Trial[] }> {
-  type Slot = { key: SeriesKey; passages: Passage[]; trials: Trial[] };
-  const out = new Map<string, Slot>();
-  // By segment, then group: no key string per passage (a round splits hundreds of thousands of them).
-  const slots = new Map<Dimension, Map<Segment, Map<string, Slot>>>();
-  const slot = (segment: Segment, dimension: Dimension, group: string): Slot => {
-    let bySegment = slots.get(dimension);
-    if (!bySegment) slots.set(dimension, (bySegment = new Map()));
+/** One series: its key, and the passages and trials that fall in it. */
+export interface SeriesSlot {
+  readonly key: SeriesKey;
+  readonly passages: Passage[];
+  readonly trials: Trial[];
+}
+
+/**
+ * Splits passages and trials into their series (one per segment and group of each dimension), a
+ * batch at a time: a caller with hundreds of thousands of them can let the event loop go between batches.
+ */
+export class SeriesSplit {
+  /** Every series met so far, by `segment \0 dimension \0 group`. */
+  readonly series = new Map<string, SeriesSlot>();
+  // By dimension, segment, then group: no key string per passage.
+  private readonly slots = new Map<Dimension, Map<Segment, Map<string, SeriesSlot>>>();
+
+  constructor(private readonly dimensions: readonly Dimension[]) {}
+
+  add(passages: readonly Passage[], trials: readonly Trial[]): void {
+    for (const d of this.dimensions) {
+      for (const p of passages) this.slot(p.segment, d, groupOf(p, d)).passages.push(p);
+      for (const t of trials) this.slot(t.segment, d, groupOf(t, d)).trials.push(t);
+    }
+  }
+
+  private slot(segment: Segment, dimension: Dimension, group: string): SeriesSlot {
+    let bySegment = this.slots.get(dimension);
+    if (!bySegment) this.slots.set(dimension, (bySegment = new Map()));
     let byGroup = bySegment.get(segment);
     if (!byGroup) bySegment.set(segment, (byGroup = new Map()));
     let v = byGroup.get(group);
     if (!v) {
-      const key = { segment, dimension, group };
-      byGroup.set(group, (v = { key, passages: [], trials: [] }));
-      out.set(`${segment}\u0000${dimension}\u0000${group}`, v);
+      byGroup.set(group, (v = { key: { segment, dimension, group }, passages: [], trials: [] }));
+      this.series.set(`${segment}\u0000${dimension}\u0000${group}`, v);
     }
     return v;
-  };
-  for (const d of dimensions) {
-    for (const p of passages) slot(p.segment, d, groupOf(p, d)).passages.push(p);
-    for (const t of trials) slot(t.segment, d, groupOf(t, d)).trials.push(t);
   }
-  return out;
+}
+
+/** Passages and trials split by segment and group, for the given dimensions. */
+export function byKey(passages: readonly Passage[], trials: readonly Trial[], dimensions: readonly Dimension[]): Map<string, SeriesSlot> {
+  const split = new SeriesSplit(dimensions);
+  split.add(passages, trials);
+  return split.series;
 }
 
 /** What the passages looked like at `now`: later ones dropped, a later departure or stop not yet happened. */

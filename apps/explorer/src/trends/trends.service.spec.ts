@@ -112,6 +112,38 @@ describe('trends service', () => {
     );
   });
 
+  it('keeps the newest maxJourneys journeys by first commit, whatever order they came in, ties in the order taken', async () => {
+    const now = Date.now();
+    const key = (n: string, i: number): string => `git.example.com/acme/payments@${n}${i}`;
+    // 90 recent changes first, then 20 that committed together 8 days ago, then 20 from 10 days ago: 130 for 100 places.
+    const recent = Array.from({ length: 90 }, (_, i) => waiting(key('r', i), now - 5 * DAY + i * 60_000));
+    const tied = Array.from({ length: 20 }, (_, i) => waiting(key('t', i), now - 8 * DAY));
+    const old = Array.from({ length: 20 }, (_, i) => waiting(key('o', i), now - 10 * DAY));
+    const j = new FakeJourneys();
+    j.pages = [{ journeys: [...recent, ...tied, ...old], cursor: 1 }];
+    const s = service(j, config({ maxJourneys: 100 }));
+    await s.tick();
+    const queue = (from: number, to: number): number[] =>
+      s
+        .trends({
+          groupBy: 'all',
+          bucket: 'hour',
+          segment: 'waiting-for-build',
+          from: new Date(from).toISOString(),
+          to: new Date(to).toISOString(),
+        })
+        .series[0]!.points.map((p) => p.queue);
+    // 30 too many: the 20 oldest go, and the first 10 taken of the 20 tied ones; the other 10 wait from 8 days ago.
+    assert.deepEqual([...new Set(queue(now - 7 * DAY, now - 6 * DAY))], [10]);
+    assert.equal(
+      queue(now - 9 * DAY, now - 8.5 * DAY).reduce((a, b) => a + b, 0),
+      0,
+      'none of the oldest is left',
+    );
+    assert.equal(queue(now - HOUR, now).at(-1), 100);
+    assert.equal(s.trends({ groupBy: 'all', bucket: 'day' }).truncated, true);
+  });
+
   it('reads only what changed since its last round, and a rewritten journey replaces the earlier one', async () => {
     const now = Date.now();
     const j = new FakeJourneys();

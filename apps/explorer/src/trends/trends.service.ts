@@ -10,7 +10,17 @@ import type { TrendsConfig } from './trends.config.js';
 import { detect, objectiveFor, rank, type DetectOptions, type Finding, type FindingType } from './trends.detect.js';
 import { TrendsGauges } from './trends.metrics.js';
 import type { InsightsDto, TrendsDto } from '../api.schemas.js';
-import { byKey, groupOf, passagesOf, seriesOf, type Dimension, type Passage, type Trial } from './trends.series.js';
+import {
+  byKey,
+  groupOf,
+  passagesOf,
+  SeriesSplit,
+  seriesOf,
+  type Dimension,
+  type Passage,
+  type SeriesSlot,
+  type Trial,
+} from './trends.series.js';
 
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
@@ -44,6 +54,17 @@ interface Entry {
 /** How long a round judges series before it lets the event loop answer requests. */
 const SLICE_MS = 20;
 
+/** Lets the event loop go (to answer requests) once a slice of work has run {@link SLICE_MS}. */
+class Slices {
+  private start = performance.now();
+
+  async next(): Promise<void> {
+    if (performance.now() - this.start < SLICE_MS) return;
+    await new Promise((resolve) => setImmediate(resolve));
+    this.start = performance.now();
+  }
+}
+
 /** The series most one /trends answer holds. */
 const MAX_SERIES = 60;
 
@@ -64,7 +85,7 @@ export class TrendsService implements OnApplicationBootstrap, OnModuleDestroy {
    * The entries' passages and trials split by series, kept while no entry changes: a round on a graph
    * that did not change only judges them at a new time (and each series' departures stay sorted).
    */
-  private series?: ReturnType<typeof byKey>;
+  private series?: ReadonlyMap<string, SeriesSlot>;
   private cursor: number | null = null;
   private truncated = false;
   private findings: Finding[] = [];
@@ -165,16 +186,23 @@ export class TrendsService implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
-  /** Reads the journeys written since the last round (a few pages at most) and forgets those older than the window. */
+  /**
+   * Reads the journeys written since the last round (a few pages at most) and forgets those older than the
+   * window; a page is taken in slices of {@link SLICE_MS}, with the event loop let go between them.
+   */
   private async take(now: number): Promise<void> {
     const from = now - (this.cfg.historyDays + this.cfg.openLimitDays) * DAY;
+    const slices = new Slices();
     for (let page = 0; page < 5; page++) {
       const { journeys, cursor } = await this.journeys.changedSince(
         new Date(from).toISOString(),
         this.cursor,
         this.cfg.maxJourneysPerRound,
       );
-      for (const j of journeys) this.add(j);
+      for (const j of journeys) {
+        this.add(j);
+        await slices.next();
+      }
       this.cursor = cursor;
       if (journeys.length < this.cfg.maxJourneysPerRound) break;
     }
@@ -183,9 +211,15 @@ export class TrendsService implements OnApplicationBootstrap, OnModuleDestroy {
         this.entries.delete(k);
         this.series = undefined;
       }
-    if (this.entries.size > this.cfg.maxJourneys) {
-      const oldest = [...this.entries.entries()].sort((a, b) => a[1].start - b[1].start);
-      for (const [k] of oldest.slice(0, this.entries.size - this.cfg.maxJourneys)) this.entries.delete(k);
+    const excess = this.entries.size - this.cfg.maxJourneys;
+    if (excess > 0) {
+      // The oldest go: the `excess`-th oldest start found on a numeric sort of the starts alone, then the
+      // entries up to it dropped (a comparator sort of every entry took a good part of a round).
+      const starts = Float64Array.from(this.entries.values(), (e) => e.start).sort();
+      const bound = starts[excess - 1]!;
+      // Every entry older than the bound goes, and of those at the bound the first ones until `excess` went.
+      let atBound = excess - starts.indexOf(bound);
+      for (const [k, e] of this.entries) if (e.start < bound || (e.start === bound && atBound-- > 0)) this.entries.delete(k);
       this.truncated = true;
       this.series = undefined;
     }
@@ -220,19 +254,19 @@ export class TrendsService implements OnApplicationBootstrap, OnModuleDestroy {
    * the whole takes seconds, and the API's requests are answered in between.
    */
   async computeFindings(now: number): Promise<Finding[]> {
+    const slices = new Slices();
     if (!this.series) {
-      const { passages, trials } = this.all();
-      this.series = byKey(passages, trials, ['all', 'area', 'site']);
-    }
-    const series = this.series;
-    const out: Finding[] = [];
-    let slice = performance.now();
-    for (const { key, passages: ps, trials: ts } of series.values()) {
-      out.push(...detect(key, ps, ts, now, this.options(), objectiveFor(this.cfg.objectives, key)));
-      if (performance.now() - slice >= SLICE_MS) {
-        await new Promise((resolve) => setImmediate(resolve));
-        slice = performance.now();
+      const split = new SeriesSplit(['all', 'area', 'site']);
+      for (const e of this.entries.values()) {
+        split.add(e.passages, e.trials);
+        await slices.next();
       }
+      this.series = split.series;
+    }
+    const out: Finding[] = [];
+    for (const { key, passages: ps, trials: ts } of this.series.values()) {
+      out.push(...detect(key, ps, ts, now, this.options(), objectiveFor(this.cfg.objectives, key)));
+      await slices.next();
     }
     return rank(out);
   }
