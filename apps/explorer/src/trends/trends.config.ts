@@ -24,6 +24,11 @@ export const trendsConfigSchema = z
     enabled: z.boolean().default(true),
     /** How often the journeys changed since the last round are read and the findings recomputed. */
     intervalSeconds: z.number().int().min(10).max(86_400).default(300),
+    /**
+     * A round that finds no journey written since the last one keeps the findings (their gauges still age);
+     * they are judged again at least this often all the same, as time alone moves them (stuck changes, forecasts).
+     */
+    refreshSeconds: z.number().int().min(10).max(86_400).default(900),
     /** Most journeys read per round (the rest follow in the next rounds). */
     maxJourneysPerRound: z.number().int().min(100).max(1_000_000).default(20_000),
     /** Most journeys held in memory; past it the oldest go first. */

@@ -14,6 +14,7 @@ export class TrendsGauges {
   readonly journeys: Gauge;
   readonly lastSuccess: Gauge;
   readonly failures: Counter;
+  readonly reused: Counter;
   readonly duration: Histogram;
   readonly leader: Gauge;
 
@@ -69,6 +70,11 @@ export class TrendsGauges {
       name: 'traces_explorer_trends_duration_seconds',
       help: 'How long one round of the trend computation took',
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+      registers,
+    });
+    this.reused = new Counter({
+      name: 'traces_explorer_trends_reused_total',
+      help: 'Rounds that found no journey written since the last one and kept the findings (judged again every trends.refreshSeconds)',
       registers,
     });
     this.leader = new Gauge({

@@ -144,6 +144,41 @@ describe('trends service', () => {
     assert.equal(s.trends({ groupBy: 'all', bucket: 'day' }).truncated, true);
   });
 
+  it('keeps the findings while no journey is written, and judges them again after refreshSeconds or a change', async () => {
+    const now = Date.now();
+    const j = new FakeJourneys();
+    j.pages = [{ journeys: [waiting('git.example.com/acme/payments@1', now - 5 * HOUR)], cursor: 1 }];
+    const registry = new Registry();
+    const s = new TrendsService(
+      j as unknown as Journeys,
+      graph,
+      new FakeSubscriptions() as unknown as SubscriptionStore,
+      config(),
+      registry,
+    );
+    const reused = async (): Promise<number> =>
+      (await registry.getSingleMetric('traces_explorer_trends_reused_total')!.get()).values[0]!.value;
+    await s.tick();
+    const first = s.insights({ limit: 10 }).generatedAt;
+    await new Promise((r) => setTimeout(r, 5));
+    await s.tick();
+    assert.equal(s.insights({ limit: 10 }).generatedAt, first, 'nothing written: the findings of the first round stay');
+    assert.equal(await reused(), 1);
+    j.pages = [{ journeys: [built('git.example.com/acme/payments@1', now - 5 * HOUR)], cursor: 2 }];
+    await s.tick();
+    const second = s.insights({ limit: 10 }).generatedAt;
+    assert.ok(second > first, 'a journey written: judged again');
+    const realNow = Date.now;
+    Date.now = () => realNow() + 900_000;
+    try {
+      await s.tick();
+    } finally {
+      Date.now = realNow;
+    }
+    assert.ok(s.insights({ limit: 10 }).generatedAt > second, 'refreshSeconds (900) later: judged again');
+    assert.equal(await reused(), 1);
+  });
+
   it('reads only what changed since its last round, and a rewritten journey replaces the earlier one', async () => {
     const now = Date.now();
     const j = new FakeJourneys();

@@ -140,8 +140,11 @@ export class TrendsService implements OnApplicationBootstrap, OnModuleDestroy {
     try {
       const now = Date.now();
       await this.take(now);
-      this.findings = await this.computeFindings(now);
-      this.generatedAt = now;
+      // Unchanged journeys (the split kept) and findings judged less than refreshSeconds ago: keep them.
+      if (this.series === undefined || this.generatedAt === null || now - this.generatedAt >= this.cfg.refreshSeconds * 1000) {
+        this.findings = await this.computeFindings(now);
+        this.generatedAt = now;
+      } else this.gauges.reused.inc();
       const lead = await takeLease(this.graph, 'trends', this.me, this.cfg.intervalSeconds * 3000);
       this.gauges.leader.set(lead ? 1 : 0);
       this.gauges.apply(lead ? this.findings : [], this.entries.size);
