@@ -163,7 +163,11 @@ describe('trends service', () => {
     await new Promise((r) => setTimeout(r, 5));
     await s.tick();
     assert.equal(s.insights({ limit: 10 }).generatedAt, first, 'nothing written: the findings of the first round stay');
-    assert.equal(await reused(), 1);
+    // The journey model answers the journey at the cursor again (its time is the cursor): still nothing new.
+    j.pages = [{ journeys: [waiting('git.example.com/acme/payments@1', now - 5 * HOUR)], cursor: 1 }];
+    await s.tick();
+    assert.equal(s.insights({ limit: 10 }).generatedAt, first, 'the same journey read again: the findings stay');
+    assert.equal(await reused(), 2);
     j.pages = [{ journeys: [built('git.example.com/acme/payments@1', now - 5 * HOUR)], cursor: 2 }];
     await s.tick();
     const second = s.insights({ limit: 10 }).generatedAt;
@@ -176,7 +180,7 @@ describe('trends service', () => {
       Date.now = realNow;
     }
     assert.ok(s.insights({ limit: 10 }).generatedAt > second, 'refreshSeconds (900) later: judged again');
-    assert.equal(await reused(), 1);
+    assert.equal(await reused(), 2);
   });
 
   it('reads only what changed since its last round, and a rewritten journey replaces the earlier one', async () => {

@@ -65,6 +65,16 @@ class Slices {
   }
 }
 
+/** Whether two lists of passages (or trials) hold the same facts, field by field. */
+function sameFacts<T extends object>(a: readonly T[], b: readonly T[]): boolean {
+  if (a.length !== b.length) return false;
+  return a.every((x, i) => {
+    const y = b[i] as Record<string, unknown>;
+    const entries = Object.entries(x);
+    return entries.length === Object.keys(y).length && entries.every(([k, v]) => y[k] === v);
+  });
+}
+
 /** The series most one /trends answer holds. */
 const MAX_SERIES = 60;
 
@@ -232,9 +242,16 @@ export class TrendsService implements OnApplicationBootstrap, OnModuleDestroy {
     const area = areaOf(this.config.areas, j.repository);
     const { passages, trials } = passagesOf({ key: j.key, repository: j.repository, area, events: j.events }, this.cfg.until);
     const start = passages[0]?.entered;
+    const before = this.entries.get(j.key);
+    if (start === undefined) {
+      if (before) this.series = undefined;
+      this.entries.delete(j.key);
+      return;
+    }
+    // A journey read again unchanged (each round reads the last one it saw again, at the cursor's time) changes nothing.
+    if (before && before.start === start && sameFacts(before.passages, passages) && sameFacts(before.trials, trials)) return;
     this.series = undefined;
-    if (start === undefined) this.entries.delete(j.key);
-    else this.entries.set(j.key, { start, passages, trials });
+    this.entries.set(j.key, { start, passages, trials });
   }
 
   private all(): { passages: Passage[]; trials: Trial[] } {
