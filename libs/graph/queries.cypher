@@ -339,6 +339,12 @@ CALL {
 }
 RETURN max(t).epochMillis AS at;
 
+// libs/graph/src/journeys.ts ANY_EVENT_IN
+UNWIND $spans AS s
+RETURN EXISTS {
+  MATCH (e:Event) WHERE e.time >= datetime({epochMillis: s.from}) AND e.time < datetime({epochMillis: s.to})
+} AS any;
+
 // libs/graph/src/journeys.ts Journeys.propagate.pending
 MATCH (e:JourneyPending) RETURN e.id AS id, coalesce(e.ingestedAt, datetime.realtime()).epochMillis AS at LIMIT $limit;
 

@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import neo4j from 'neo4j-driver';
 import { parseMessage, type TraceEvent } from '@not/events';
 import {
+  ANY_EVENT_IN,
   CHANGED_SINCE,
   EntityReads,
   EventReads,
@@ -241,6 +242,55 @@ describe('journeys: maintained as events arrive, equal to a rebuild and to the f
         operators.join(' < '),
       );
       assert.ok(!operators.some((o) => /^(Sort|Top) /.test(o)), `ordered by the index, not sorted: ${operators.join(' < ')}`);
+    } finally {
+      await driver.close();
+    }
+  });
+
+  it('tells whether any event lies in spans of event time, from a seek on the event-time index', async () => {
+    // A minute of its own, decades after every other test's events.
+    const start = Date.UTC(2071, 2, 3) + Math.floor(Math.random() * 100_000) * 60_000;
+    const events = parsed(eiffelPipeline(`s${randomBytes(4).toString('hex')}`, start));
+    const times = events.map((e) => Date.parse(e.time)).sort((a, b) => a - b);
+    const first = times[0]!;
+    const last = times[times.length - 1]!;
+    const within = { from: first, to: last + 1 };
+    assert.equal(await journeys.anyEventIn([within]), false, 'nothing there before the pipeline is written');
+    await graph.writeEvents(events);
+    assert.equal(await journeys.anyEventIn([within]), true);
+    // Spans are half-open: one that ends at the first event's time, or starts just after the last, holds none.
+    assert.equal(await journeys.anyEventIn([{ from: first - 60_000, to: first }]), false);
+    assert.equal(await journeys.anyEventIn([{ from: last + 1, to: last + 60_000 }]), false);
+    assert.equal(await journeys.anyEventIn([{ from: last, to: last + 1 }]), true, 'the last event is at the start of its span');
+    // Any one span holding an event is enough; an empty span holds none.
+    assert.equal(
+      await journeys.anyEventIn([
+        { from: first - 60_000, to: first },
+        { from: first, to: first + 1 },
+      ]),
+      true,
+    );
+    assert.equal(await journeys.anyEventIn([{ from: last, to: last }]), false);
+    assert.equal(await journeys.anyEventIn([]), false);
+    // Each span is a range seek on the event-time index, never a scan of the events.
+    const driver = neo4jDriver(await testStatus());
+    try {
+      const { summary } = await driver.executeQuery(
+        `EXPLAIN ${ANY_EVENT_IN}`,
+        { spans: [{ from: neo4j.int(first), to: neo4j.int(last) }] },
+        { database: 'neo4j' },
+      );
+      const operators: string[] = [];
+      const visit = (op: { operatorType: string; arguments: Record<string, unknown>; children: unknown[] }): void => {
+        operators.push(`${op.operatorType.replace(/@.*$/, '')} ${String(op.arguments['Details'] ?? '')}`);
+        for (const c of op.children) visit(c as typeof op);
+      };
+      visit(summary.plan as unknown as { operatorType: string; arguments: Record<string, unknown>; children: unknown[] });
+      assert.ok(
+        operators.some((o) => /^NodeIndexSeekByRange .*Event\(time\)/.test(o)),
+        operators.join(' < '),
+      );
+      assert.ok(!operators.some((o) => /^(NodeByLabelScan|AllNodesScan|NodeIndexScan) /.test(o)), operators.join(' < '));
     } finally {
       await driver.close();
     }

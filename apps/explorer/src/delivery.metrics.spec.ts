@@ -4,21 +4,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError } from '@not/config';
+import type { GraphRepository, Journeys } from '@not/graph';
 import { Registry } from 'prom-client';
 import {
   boundedAreas,
   DeliveryGauges,
+  DeliveryMetricsService,
   doraByArea,
   leadTimeSeries,
-  mustRead,
   OTHER_AREA,
   relabelAreas,
   roundPlan,
+  slidOver,
   waitingSeries,
   WaitingChanges,
   type DeliverySnapshot,
 } from './delivery.metrics.js';
-import { loadExplorerConfig } from './explorer.config.js';
+import { explorerConfigSchema, loadExplorerConfig } from './explorer.config.js';
+import type { LeadTimeService } from './lead-time.service.js';
 import { groupStats } from './lead-time.stats.js';
 import { SEGMENTS, segmentsOf, type Segment } from './lead-time.segments.js';
 
@@ -298,33 +301,114 @@ describe('delivery metrics: gauges', () => {
 
 describe('delivery metrics: a round on an unchanged graph', () => {
   const minute = 60_000;
+  const day = 24 * 60 * minute;
   const last = { mark: 1_000, at: 10 * minute };
 
   it('reads the graph on the first round, with nothing to re-export', () => {
-    assert.equal(mustRead(undefined, 1_000, 11 * minute, 15 * minute), true);
+    assert.equal(roundPlan(undefined, 1_000, 11 * minute, 60 * minute, 5 * minute), 'full');
   });
 
-  it('re-exports the last reading while nothing was taken in or written since it', () => {
-    assert.equal(mustRead(last, 1_000, 11 * minute, 15 * minute), false);
-    assert.equal(mustRead(last, 1_000, 24 * minute, 15 * minute), false);
+  it('asks only whether the window slid over an event while nothing was taken in or written since the reading', () => {
+    assert.equal(roundPlan(last, 1_000, 11 * minute, 60 * minute, 5 * minute), 'slide');
+    assert.equal(roundPlan(last, 1_000, 69 * minute, 60 * minute, 5 * minute), 'slide');
   });
 
-  it('reads again as soon as the graph changed', () => {
-    assert.equal(mustRead(last, 1_001, 11 * minute, 15 * minute), true);
-  });
-
-  it('reads again once the reading is as old as the refresh period, changed or not (the window slides)', () => {
-    assert.equal(mustRead(last, 1_000, 25 * minute, 15 * minute), true);
+  it('reads again once the reading is as old as the refresh period, changed or not', () => {
+    assert.equal(roundPlan(last, 1_000, 70 * minute, 60 * minute, 5 * minute), 'full');
   });
 
   it('reads every round on a graph that tells no last change (empty, or its marks missing)', () => {
-    assert.equal(mustRead({ mark: null, at: 10 * minute }, null, 11 * minute, 15 * minute), true);
+    assert.equal(roundPlan({ mark: null, at: 10 * minute }, null, 11 * minute, 60 * minute, 5 * minute), 'full');
+  });
+
+  it('names the event times the window left behind and the ones it reached since the window the reading holds for', () => {
+    // A 30-day window read at day 40 and found unslid at day 40 + 1 minute holds for the window ending then.
+    const reading = { windowEnd: 40 * day + minute };
+    assert.deepEqual(slidOver(reading, 40 * day + 2 * minute, 30 * day), [
+      { from: 10 * day + minute, to: 10 * day + 2 * minute },
+      { from: 40 * day + minute, to: 40 * day + 2 * minute },
+    ]);
+    // In the same round nothing slid.
+    for (const span of slidOver(reading, reading.windowEnd, 30 * day)) assert.equal(span.to - span.from, 0);
   });
 
   it('ages the waiting times of a re-exported reading to the round', () => {
     const positions = [{ area: 'core', stage: 'waiting-for-build' as const, since: new Date(10 * minute).toISOString() }];
     assert.equal(waitingSeries(positions, 11 * minute)[0]!.oldestSeconds, 60);
     assert.equal(waitingSeries(positions, 14 * minute)[0]!.oldestSeconds, 240);
+  });
+});
+
+describe('delivery metrics: rounds of the service on an unchanged graph', () => {
+  const DAY = 86_400_000;
+  /** The service over a graph whose last change stays put; `slid` answers whether the window slid over an event. */
+  function service(slid: () => boolean) {
+    const config = explorerConfigSchema.parse({
+      neo4j: { url: 'bolt://127.0.0.1:7687', password: 'secret' },
+      http: { port: 1 },
+      auth: { tokens: ['a-token-for-tests'] },
+    });
+    const measured: string[] = [];
+    const asked: Array<Array<{ from: number; to: number }>> = [];
+    const empty = { perChange: [], groups: [], overall: null, dora: null, environments: [] };
+    const leadTimes = {
+      measure: async (q: { to: string }) => {
+        measured.push(q.to);
+        return { result: empty, deployments: [], incidents: [] };
+      },
+    };
+    const journeys = {
+      lastChange: async () => 1_000,
+      anyEventIn: async (spans: Array<{ from: number; to: number }>) => {
+        asked.push(spans);
+        return slid();
+      },
+      changedSince: async (_from: string, since: number | null) => ({ journeys: [], cursor: since }),
+    };
+    const graph = { write: async () => [{ mine: true }] };
+    const registry = new Registry();
+    const svc = new DeliveryMetricsService(
+      leadTimes as unknown as LeadTimeService,
+      journeys as unknown as Journeys,
+      graph as unknown as GraphRepository,
+      config,
+      registry,
+    );
+    const value = async (name: string): Promise<number> =>
+      (await registry.getMetricsAsJSON()).find((m) => m.name === name)!.values[0]!.value;
+    return { svc, measured, asked, value };
+  }
+
+  it('reads in full once, then only whether the window slid over an event; the figures then hold for the window ending at the round', async () => {
+    let slid = false;
+    const { svc, measured, asked, value } = service(() => slid);
+    const t1 = Date.now();
+    await svc.tick();
+    assert.equal(measured.length, 1, 'the first round reads in full');
+    const firstEnd = Date.parse(measured[0]!);
+    assert.ok(firstEnd >= t1);
+    assert.equal(asked.length, 0, 'a full reading needs no slide');
+    await new Promise((r) => setTimeout(r, 5));
+    const t2 = Date.now();
+    await svc.tick();
+    assert.equal(measured.length, 1, 'no event slid in or out: nothing read again');
+    assert.equal(await value('traces_explorer_delivery_metrics_reused_total'), 1);
+    // Asked: what left the window (30 days before) and what entered it, since the full reading's window end.
+    const [left, entered] = asked[0]!;
+    assert.equal(left!.from, firstEnd - 30 * DAY);
+    assert.equal(entered!.from, firstEnd);
+    assert.ok(entered!.to >= t2 && left!.to === entered!.to - 30 * DAY);
+    const secondEnd = (await value('traces_explorer_delivery_metrics_window_end_timestamp_seconds')) * 1000;
+    assert.equal(secondEnd, entered!.to, 'the figures hold for the window that ends at the round');
+    // The next round asks from there on.
+    await new Promise((r) => setTimeout(r, 5));
+    slid = true;
+    await svc.tick();
+    assert.equal(asked[1]![1]!.from, secondEnd);
+    assert.equal(measured.length, 2, 'an event slid in or out: read in full again');
+    assert.equal(Date.parse(measured[1]!), asked[1]![1]!.to, 'over the window that ends at the round');
+    assert.equal(await value('traces_explorer_delivery_metrics_reused_total'), 1);
+    await svc.onModuleDestroy();
   });
 });
 
@@ -339,9 +423,9 @@ describe('delivery metrics: what a round reads while the graph keeps changing', 
     assert.equal(plan(null, 11 * minute, { mark: null, at: 10 * minute }), 'full');
   });
 
-  it('reads nothing while the graph is unchanged, until the refresh period', () => {
-    assert.equal(plan(1_000, 14 * minute), 'none');
-    assert.equal(plan(1_000, 24 * minute), 'none');
+  it('reads only the slide while the graph is unchanged, until the refresh period', () => {
+    assert.equal(plan(1_000, 14 * minute), 'slide');
+    assert.equal(plan(1_000, 24 * minute), 'slide');
     assert.equal(plan(1_000, 25 * minute), 'full');
   });
 
@@ -367,13 +451,13 @@ describe('delivery metrics: configuration', () => {
   };
   const base = 'neo4j: { url: "bolt://127.0.0.1:7687", password: secret }\nhttp: { port: 8080 }\nauth: { tokens: [a-token-for-tests] }\n';
 
-  it('computes every minute over 30 days up to the release by default, reading the graph in full at least every 15 minutes and lead time at most every 5, for at most 50 areas', () => {
+  it('computes every minute over 30 days up to the release by default, reading the graph in full at least every hour and lead time at most every 5, for at most 50 areas', () => {
     assert.deepEqual(loadExplorerConfig(file(base)).deliveryMetrics, {
       enabled: true,
       intervalSeconds: 60,
       windowDays: 30,
       until: 'release',
-      refreshSeconds: 900,
+      refreshSeconds: 3600,
       leadTimeSeconds: 300,
       maxAreas: 50,
     });

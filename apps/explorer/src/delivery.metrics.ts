@@ -15,8 +15,9 @@ import { positionOf, SEGMENTS, type Segment } from './lead-time.segments.js';
  * the changes waiting at each stage and the oldest of them, and the four DORA
  * figures per area. Computed in the background every `deliveryMetrics.intervalSeconds`
  * over the last `deliveryMetrics.windowDays`; a scrape only reads the last result. A round
- * that finds the graph unchanged only ages the waiting times of the last reading, and a full
- * reading is made at least every `deliveryMetrics.refreshSeconds`. While the graph keeps changing,
+ * that finds the graph unchanged asks only whether the window slid over any event since the last
+ * reading: if not, that reading holds for the window that ends now, and only its waiting times age
+ * (a full reading is made at least every `deliveryMetrics.refreshSeconds`). While the graph keeps changing,
  * the waiting changes are brought up to date every round and the rest is read again every
  * `deliveryMetrics.leadTimeSeconds`.
  */
@@ -210,8 +211,13 @@ export class WaitingChanges {
 export interface DeliveryReading {
   /** The graph's last change when the round began (`Journeys.lastChange`). */
   readonly mark: number | null;
-  /** When the round began (epoch ms): the end of the window it covers. */
+  /** When the round that read the graph began (epoch ms). */
   readonly at: number;
+  /**
+   * The end of the window the reading holds for: `at`, or a later round's start when the window slid
+   * over no event between them (the same events are in it, so are the same figures).
+   */
+  readonly windowEnd: number;
   readonly figures: Omit<DeliverySnapshot, 'waiting'>;
   readonly positions: ReadonlyArray<{ area: string; stage: Segment; since: string }>;
   /** The `area` label of each area, as bounded when the figures were read. */
@@ -219,10 +225,12 @@ export interface DeliveryReading {
 }
 
 /**
- * What a round reads: `full`, the lead time, bottleneck and DORA figures and the waiting changes
- * ({@link mustRead}, and no sooner than `leadTimeMs` after the last full reading while the graph keeps
- * changing); `waiting`, only the journeys written since the last round, for where the waiting changes
- * are (the other figures stay those of the last full reading); `none`, nothing (the graph is unchanged).
+ * What a round reads: `full`, the lead time, bottleneck and DORA figures and the waiting changes (on the
+ * first round, on a graph that tells no last change, once the last full reading is `refreshMs` old, and
+ * when the graph changed, though no sooner than `leadTimeMs` after the last full reading); `waiting`,
+ * only the journeys written since the last round, for where the waiting changes are (the other figures
+ * stay those of the last full reading); `slide`, only whether the window slid over any event
+ * ({@link slidOver}): the graph is unchanged since the last full reading.
  */
 export function roundPlan(
   last: Pick<DeliveryReading, 'mark' | 'at'> | undefined,
@@ -230,24 +238,24 @@ export function roundPlan(
   now: number,
   refreshMs: number,
   leadTimeMs: number,
-): 'full' | 'waiting' | 'none' {
-  if (!mustRead(last, mark, now, refreshMs)) return 'none';
-  if (last === undefined || mark === null || now - last.at >= Math.min(leadTimeMs, refreshMs)) return 'full';
-  return 'waiting';
+): 'full' | 'waiting' | 'slide' {
+  if (last === undefined || mark === null || now - last.at >= refreshMs) return 'full';
+  if (last.mark === mark) return 'slide';
+  return now - last.at >= leadTimeMs ? 'full' : 'waiting';
 }
 
 /**
- * Whether a round must read the graph again: when nothing was read yet, when the graph changed since the last
- * reading, or when that reading is `refreshMs` old (the window slides over time alone). Otherwise the round
- * re-exports the last reading with the waiting times aged to `now`: an idle graph store is not queried every interval.
+ * The spans of event time ([from, to), epoch ms) that sliding a window of `windowMs` from ending at
+ * `reading.windowEnd` to ending at `now` moved out of it and into it. A reading's figures depend only on
+ * the events whose time is in its window (the end stage's, the deployments and incidents, the first
+ * commits of the waiting changes): with no event in these spans, on an unchanged graph, they are the
+ * figures of the window that ends at `now`.
  */
-export function mustRead(
-  last: Pick<DeliveryReading, 'mark' | 'at'> | undefined,
-  mark: number | null,
-  now: number,
-  refreshMs: number,
-): boolean {
-  return last === undefined || mark === null || last.mark !== mark || now - last.at >= refreshMs;
+export function slidOver(reading: Pick<DeliveryReading, 'windowEnd'>, now: number, windowMs: number): Array<{ from: number; to: number }> {
+  return [
+    { from: reading.windowEnd - windowMs, to: now - windowMs },
+    { from: reading.windowEnd, to: now },
+  ];
 }
 
 /** The gauges, set from one snapshot at a time (all series of a snapshot replace the previous ones at once). */
@@ -340,7 +348,7 @@ export class DeliveryGauges {
     });
     this.reused = new Counter({
       name: 'traces_explorer_delivery_metrics_reused_total',
-      help: 'Rounds that found the graph unchanged since the last full computation: the waiting times were aged, nothing was read',
+      help: 'Rounds that found the graph unchanged since the last full computation and no event in or out of the slid window: the waiting times were aged, only the slide was read',
       registers,
     });
     this.leader = new Gauge({
@@ -458,19 +466,26 @@ export class DeliveryMetricsService implements OnApplicationBootstrap, OnModuleD
       const now = Date.now();
       const mark = await this.journeys.lastChange();
       const { refreshSeconds, leadTimeSeconds } = this.config.deliveryMetrics;
-      const plan = roundPlan(this.last, mark, now, refreshSeconds * 1000, leadTimeSeconds * 1000);
+      let plan: 'full' | 'waiting' | 'slide' | 'none' = roundPlan(this.last, mark, now, refreshSeconds * 1000, leadTimeSeconds * 1000);
+      if (plan === 'slide') {
+        const slid = await this.journeys.anyEventIn(slidOver(this.last!, now, this.config.deliveryMetrics.windowDays * 86_400_000));
+        plan = slid ? 'full' : 'none';
+      }
       let reading = this.last;
       if (plan === 'full') reading = await this.read(now, mark);
       else if (plan === 'waiting' && reading) {
         const label = reading.label;
         reading = { ...reading, positions: (await this.positions(now)).map((p) => ({ ...p, area: label(p.area) })) };
-      } else this.gauges.reused.inc();
+      } else if (reading) {
+        reading = { ...reading, windowEnd: now };
+        this.gauges.reused.inc();
+      }
       if (this.stopped || !reading) return;
       this.last = reading;
       this.gauges.apply({ ...reading.figures, waiting: waitingSeries(reading.positions, now) });
-      // The figures hold for the graph as it is at this round, unless it changed since they were read
-      // and only the waiting changes were brought up to date: their window then ends at that reading.
-      this.gauges.windowEnd.set((plan === 'waiting' ? reading.at : now) / 1000);
+      // The figures hold for the window that ends at this round, unless the graph changed since they
+      // were read and only the waiting changes were brought up to date: their window ends earlier then.
+      this.gauges.windowEnd.set(reading.windowEnd / 1000);
       this.gauges.lastSuccess.set(Date.now() / 1000);
       if (this.failing) this.log.log('delivery metrics computed again after failures');
       this.failing = false;
@@ -509,6 +524,7 @@ export class DeliveryMetricsService implements OnApplicationBootstrap, OnModuleD
     return {
       mark,
       at: now,
+      windowEnd: now,
       figures: { leadTime, bottleneck, dora: doraByArea(deployments, perChange, windowDays, incidents) },
       positions,
       label,

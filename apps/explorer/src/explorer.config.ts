@@ -117,10 +117,11 @@ export const explorerConfigSchema = z.strictObject({
       /** The stage at which a change counts as delivered (lead time ends there; its events are the deployments). */
       until: z.enum(['merge', 'build', 'artifact', 'test', 'publication', 'promotion', 'deployment', 'release']).default('release'),
       /**
-       * A round that finds no event taken in and no journey written since the last reading re-exports it
-       * with the waiting times aged; the graph is read in full at least this often all the same (the window slides).
+       * A round that finds no event taken in and no journey written since the last reading asks only
+       * whether the window slid over any event since; if not, it re-exports the reading with the waiting
+       * times aged. The graph is read in full at least this often all the same.
        */
-      refreshSeconds: z.number().int().min(5).max(86_400).default(900),
+      refreshSeconds: z.number().int().min(5).max(86_400).default(3600),
       /**
        * While the graph keeps changing, lead time, the bottleneck and the DORA figures are read again at
        * most this often; where the waiting changes are is brought up to date every round all the same.

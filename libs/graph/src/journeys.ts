@@ -48,6 +48,15 @@ export const LAST_CHANGE = `CALL {
 RETURN max(t).epochMillis AS at`;
 
 /**
+ * Whether any event's own time lies in one of the spans [from, to) (epoch ms; `Journeys.anyEventIn`):
+ * one seek on the event-time index per span, ended by the first event found.
+ */
+export const ANY_EVENT_IN = `UNWIND $spans AS s
+RETURN EXISTS {
+  MATCH (e:Event) WHERE e.time >= datetime({epochMillis: s.from}) AND e.time < datetime({epochMillis: s.to})
+} AS any`;
+
+/**
  * The journey read model in the graph store (see docs/architecture.md, "Journeys"):
  *
  * 1. the batch that writes new events labels them `:JourneyPending`, in its own transaction;
@@ -363,6 +372,17 @@ export class Journeys {
     const rows = await this.graph.read<{ at: number | null }>(LAST_CHANGE);
     const at = rows[0]?.at;
     return at === null || at === undefined ? null : Number(at);
+  }
+
+  /**
+   * Whether any event's own time lies in one of `spans` ([from, to), epoch ms): a reader that read a window
+   * learns whether sliding it moved any event in or out, without reading it again.
+   */
+  async anyEventIn(spans: ReadonlyArray<{ from: number; to: number }>): Promise<boolean> {
+    const open = spans.filter((s) => s.to > s.from).map((s) => ({ from: neo4j.int(s.from), to: neo4j.int(s.to) }));
+    if (!open.length) return false;
+    const rows = await this.graph.read<{ any: boolean }>(ANY_EVENT_IN, { spans: open });
+    return rows.some((r) => r.any);
   }
 
   /**
