@@ -71,11 +71,13 @@ export const correlatorConfigSchema = z.strictObject({
       batch: z.number().int().min(1).max(10_000).default(500),
       /** How long to wait before looking again when a round found nothing to do. */
       idleMs: z.number().int().min(10).max(60_000).default(1000),
+      /** While rounds keep finding nothing, the wait doubles up to this (a commit of this correlator starts a round at once). */
+      idleMaxMs: z.number().int().min(10).max(600_000).default(10_000),
       /** Walk limits: keep them equal to the explorer's `limits` so journeys match its traces. */
       walkSteps: z.number().int().min(1).max(200).default(40),
       events: z.number().int().min(10).max(1_000_000).default(20_000),
     })
-    .default({ enabled: true, batch: 500, idleMs: 1000, walkSteps: 40, events: 20_000 }),
+    .default({ enabled: true, batch: 500, idleMs: 1000, idleMaxMs: 10_000, walkSteps: 40, events: 20_000 }),
   /**
    * The central Eiffel bus: every accepted Eiffel event is republished once per event id, exactly as it
    * arrived, on this topic exchange of the central broker with its Sepia routing key
@@ -90,8 +92,10 @@ export const correlatorConfigSchema = z.strictObject({
         .default('eiffel'),
       /** How often the outbox is checked when no batch has just committed. */
       pollMs: z.number().int().min(50).max(60_000).default(1000),
+      /** While checks keep finding it empty, the wait doubles up to this (a commit checks at once). */
+      pollMaxMs: z.number().int().min(50).max(600_000).default(10_000),
     })
-    .default({ enabled: true, exchange: 'eiffel', pollMs: 1000 }),
+    .default({ enabled: true, exchange: 'eiffel', pollMs: 1000, pollMaxMs: 10_000 }),
   /**
    * Subscriptions (docs/explorer.md, "Subscriptions"): firings are recorded by the journey step as events
    * arrive and delivered from the graph's outbox by every correlator (each firing claimed by one at a time).
@@ -101,6 +105,12 @@ export const correlatorConfigSchema = z.strictObject({
       enabled: z.boolean().default(true),
       /** How often the outbox is looked at when a round found nothing to deliver. */
       pollMs: z.number().int().min(20).max(60_000).default(500),
+      /**
+       * While rounds keep finding nothing, the wait doubles up to this: the longest a firing recorded
+       * elsewhere (the explorer's findings, another correlator) or a retry falls due waits to be seen.
+       * Firings recorded by this correlator's journey step are delivered at once.
+       */
+      pollMaxMs: z.number().int().min(20).max(600_000).default(5000),
       /** Most firings delivered at once. */
       concurrency: z.number().int().min(1).max(200).default(16),
       /** How long a webhook may take to answer before the attempt counts as failed. */
@@ -124,6 +134,7 @@ export const correlatorConfigSchema = z.strictObject({
     .default({
       enabled: true,
       pollMs: 500,
+      pollMaxMs: 5000,
       concurrency: 16,
       timeoutMs: 10_000,
       retryForSeconds: 86_400,

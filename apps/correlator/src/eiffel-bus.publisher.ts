@@ -39,6 +39,7 @@ export class EiffelBusPublisher implements OnApplicationBootstrap, OnModuleDestr
     this.loop = new OutboxLoop(
       () => this.drain(),
       () => settings.config.eiffelBus.pollMs,
+      () => settings.config.eiffelBus.pollMaxMs,
     );
     if (settings.config.eiffelBus.enabled) writer.onCommitted(() => this.loop.kick());
   }
@@ -53,11 +54,12 @@ export class EiffelBusPublisher implements OnApplicationBootstrap, OnModuleDestr
     this.loop.kick();
   }
 
-  private async drain(): Promise<void> {
+  /** Publishes what the outbox holds; true when it published something or failed (look again soon). */
+  private async drain(): Promise<boolean> {
     try {
-      for (;;) {
+      for (let found = false; ; found = true) {
         const rows = await this.graph.outbox(BATCH);
-        if (!rows.length) return;
+        if (!rows.length) return found;
         const exchange = this.settings.config.eiffelBus.exchange;
         const ch = await this.broker.confirmChannel(exchange);
         for (const r of rows) {
@@ -70,12 +72,13 @@ export class EiffelBusPublisher implements OnApplicationBootstrap, OnModuleDestr
         await ch.waitForConfirms();
         await this.graph.clearOutbox(rows.map((r) => r.id));
         this.published.inc({ result: 'ok' }, rows.length);
-        if (rows.length < BATCH) return;
+        if (rows.length < BATCH) return true;
       }
     } catch (err) {
       this.published.inc({ result: 'error' });
       this.log.warn(`central Eiffel bus: ${describeConnectError(err)}; the outbox keeps the events, retrying`);
       await this.broker.drop();
+      return true;
     }
   }
 

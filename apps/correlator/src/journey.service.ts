@@ -4,12 +4,14 @@ import { Counter, Histogram, Registry } from 'prom-client';
 import { BatchWriter } from './batch.writer.js';
 import { CorrelatorSettings } from './correlator.config.js';
 import { NotificationDispatcher } from './notification.dispatcher.js';
+import { idleDelay } from './outbox.loop.js';
 
 /**
  * Keeps the journey read model up to date behind the batch writer: rounds of
  * {@link Journeys.step} back to back while there is work (events marked pending
- * by committed batches, journeys marked dirty), one look every `idleMs` when
- * there is none, and at once after a batch commits. Work left by a stop is in the graph and is picked up
+ * by committed batches, journeys marked dirty), a look after `idleMs` when there
+ * is none (doubling up to `idleMaxMs` while looks keep finding none), and at once
+ * after a batch commits. Work left by a stop is in the graph and is picked up
  * at start. With subscriptions on, the rounds also record the firings the new facts cause, and the
  * dispatcher is woken when they did.
  */
@@ -24,6 +26,8 @@ export class JourneyService implements OnApplicationBootstrap, OnModuleDestroy {
   private stopped = false;
   private failing = false;
   private idle = true;
+  /** Rounds in a row that found nothing to do. */
+  private idleRounds = 0;
 
   constructor(
     graph: GraphRepository,
@@ -70,12 +74,16 @@ export class JourneyService implements OnApplicationBootstrap, OnModuleDestroy {
     this.idle = delay > 0;
     this.timer = setTimeout(() => {
       this.idle = false;
-      this.running = this.round().then((busy) => this.loop(busy ? 0 : this.settings.config.journeys.idleMs));
+      this.running = this.round().then((r) => {
+        const { idleMs, idleMaxMs } = this.settings.config.journeys;
+        this.idleRounds = r === 'idle' ? this.idleRounds + 1 : 0;
+        this.loop(r === 'busy' ? 0 : idleDelay(idleMs, idleMaxMs, this.idleRounds));
+      });
     }, delay);
   }
 
-  /** One round; true when it found work (the next one follows at once). */
-  private async round(): Promise<boolean> {
+  /** One round: `busy` when it found work (the next one follows at once), `idle` when none, `failed`. */
+  private async round(): Promise<'busy' | 'idle' | 'failed'> {
     const end = this.duration.startTimer();
     try {
       const r = await this.journeys.step(this.settings.config.journeys.batch);
@@ -84,7 +92,7 @@ export class JourneyService implements OnApplicationBootstrap, OnModuleDestroy {
       if (r.firings) this.dispatcher.kick();
       if (this.failing) this.log.log('journeys are being updated again');
       this.failing = false;
-      return r.events > 0 || r.journeys > 0;
+      return r.events > 0 || r.journeys > 0 ? 'busy' : 'idle';
     } catch (err) {
       end({ result: 'error' });
       if (!this.failing) {
@@ -94,7 +102,7 @@ export class JourneyService implements OnApplicationBootstrap, OnModuleDestroy {
         );
       }
       this.failing = true;
-      return false;
+      return 'failed';
     }
   }
 }

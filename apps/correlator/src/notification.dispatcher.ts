@@ -89,6 +89,7 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
     this.loop = new OutboxLoop(
       () => this.round(),
       () => settings.config.subscriptions.pollMs,
+      () => settings.config.subscriptions.pollMaxMs,
     );
     this.deliveries = new Counter({
       name: 'traces_correlator_notification_deliveries_total',
@@ -142,8 +143,10 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
     if (this.settings.config.subscriptions.enabled) this.loop.kick();
   }
 
-  private async round(): Promise<void> {
+  /** One look at the outbox; true when it delivered something or failed (look again soon). */
+  private async round(): Promise<boolean> {
     const s = this.settings.config.subscriptions;
+    let found = false;
     try {
       const now = Date.now();
       if (now - this.lastStuck >= s.stuckEverySeconds * 1000) {
@@ -153,6 +156,7 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
       for (;;) {
         const due = await this.store.claim(s.concurrency, s.timeoutMs * 3, this.token);
         if (!due.length) break;
+        found = true;
         await Promise.all(due.map((f) => this.deliver(f)));
       }
       if (Date.now() - this.lastBacklog >= 5000) {
@@ -164,10 +168,12 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
       }
       if (this.failing) this.log.log('firings are being delivered again');
       this.failing = false;
+      return found;
     } catch (err) {
       if (!this.failing)
         this.log.warn(`firings could not be read or recorded (${describeConnectError(err)}); they stay in the graph, retrying`);
       this.failing = true;
+      return true;
     }
   }
 
