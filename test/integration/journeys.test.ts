@@ -22,6 +22,29 @@ import { eiffelPipeline, type Pipeline } from '../../apps/explorer/src/testing/e
 import { WalkService } from '../../apps/explorer/src/walk.service.js';
 import { neo4jDriver, testStatus } from '../support/mesh.js';
 
+interface PlanOperator {
+  operatorType: string;
+  arguments: Record<string, unknown>;
+  children: PlanOperator[];
+}
+
+/** The operators of the plan Neo4j makes for `query` (`EXPLAIN`: nothing runs), each with its details. */
+async function planOf(query: string, params: Record<string, unknown> = {}): Promise<Array<{ type: string; details: string }>> {
+  const driver = neo4jDriver(await testStatus());
+  try {
+    const { summary } = await driver.executeQuery(`EXPLAIN ${query}`, params, { database: 'neo4j' });
+    const out: Array<{ type: string; details: string }> = [];
+    const visit = (op: PlanOperator): void => {
+      out.push({ type: op.operatorType.replace(/@.*$/, ''), details: String(op.arguments['Details'] ?? '') });
+      for (const c of op.children) visit(c);
+    };
+    visit(summary.plan as unknown as PlanOperator);
+    return out;
+  } finally {
+    await driver.close();
+  }
+}
+
 /**
  * The journey read model against a real Neo4j: written batch by batch as events arrive in any
  * order, with repeats and across two sites, it ends where a rebuild from the whole graph ends,
@@ -204,47 +227,22 @@ describe('journeys: maintained as events arrive, equal to a rebuild and to the f
     await journeys.drain();
     assert.equal(await journeys.lastChange(), journeyed);
     // Each side is read from the end of its index, not by scanning the label.
-    const status = await testStatus();
-    const driver = neo4jDriver(status);
-    try {
-      const { summary } = await driver.executeQuery(`EXPLAIN ${LAST_CHANGE}`, {}, { database: 'neo4j' });
-      const operators: string[] = [];
-      const visit = (op: { operatorType: string; children: unknown[] }): void => {
-        operators.push(op.operatorType.replace(/@.*$/, ''));
-        for (const c of op.children) visit(c as typeof op);
-      };
-      visit(summary.plan as unknown as { operatorType: string; children: unknown[] });
-      assert.equal(operators.filter((o) => /NodeIndexScan/.test(o)).length, 2, operators.join(' < '));
-      assert.ok(!operators.some((o) => /NodeByLabelScan|AllNodesScan|Sort/.test(o) && !/PartialSort/.test(o)), operators.join(' < '));
-    } finally {
-      await driver.close();
-    }
+    const operators = (await planOf(LAST_CHANGE)).map((o) => o.type);
+    assert.equal(operators.filter((o) => /NodeIndexScan/.test(o)).length, 2, operators.join(' < '));
+    assert.ok(!operators.some((o) => /NodeByLabelScan|AllNodesScan|Sort/.test(o) && !/PartialSort/.test(o)), operators.join(' < '));
   });
 
   it("reads what changed since a reader's cursor in write order, not the whole window sorted", async () => {
     // A reader's round after the first asks for the journeys written since its cursor: a seek on the
     // write-time index, in its order, whatever the planner thinks of the window's size.
-    const driver = neo4jDriver(await testStatus());
-    try {
-      const { summary } = await driver.executeQuery(
-        `EXPLAIN ${CHANGED_SINCE}`,
-        { from: '2026-01-01T00:00:00.000Z', since: neo4j.int(Date.now() - 60_000), limit: neo4j.int(5000) },
-        { database: 'neo4j' },
-      );
-      const operators: string[] = [];
-      const visit = (op: { operatorType: string; arguments: Record<string, unknown>; children: unknown[] }): void => {
-        operators.push(`${op.operatorType.replace(/@.*$/, '')} ${String(op.arguments['Details'] ?? '')}`);
-        for (const c of op.children) visit(c as typeof op);
-      };
-      visit(summary.plan as unknown as { operatorType: string; arguments: Record<string, unknown>; children: unknown[] });
-      assert.ok(
-        operators.some((o) => /^NodeIndexSeekByRange .*Journey\(updatedAt\)/.test(o)),
-        operators.join(' < '),
-      );
-      assert.ok(!operators.some((o) => /^(Sort|Top) /.test(o)), `ordered by the index, not sorted: ${operators.join(' < ')}`);
-    } finally {
-      await driver.close();
-    }
+    const operators = (
+      await planOf(CHANGED_SINCE, { from: '2026-01-01T00:00:00.000Z', since: neo4j.int(Date.now() - 60_000), limit: neo4j.int(5000) })
+    ).map((o) => `${o.type} ${o.details}`);
+    assert.ok(
+      operators.some((o) => /^NodeIndexSeekByRange .*Journey\(updatedAt\)/.test(o)),
+      operators.join(' < '),
+    );
+    assert.ok(!operators.some((o) => /^(Sort|Top) /.test(o)), `ordered by the index, not sorted: ${operators.join(' < ')}`);
   });
 
   it('tells whether any event lies in spans of event time, from a seek on the event-time index', async () => {
@@ -273,27 +271,14 @@ describe('journeys: maintained as events arrive, equal to a rebuild and to the f
     assert.equal(await journeys.anyEventIn([{ from: last, to: last }]), false);
     assert.equal(await journeys.anyEventIn([]), false);
     // Each span is a range seek on the event-time index, never a scan of the events.
-    const driver = neo4jDriver(await testStatus());
-    try {
-      const { summary } = await driver.executeQuery(
-        `EXPLAIN ${ANY_EVENT_IN}`,
-        { spans: [{ from: neo4j.int(first), to: neo4j.int(last) }] },
-        { database: 'neo4j' },
-      );
-      const operators: string[] = [];
-      const visit = (op: { operatorType: string; arguments: Record<string, unknown>; children: unknown[] }): void => {
-        operators.push(`${op.operatorType.replace(/@.*$/, '')} ${String(op.arguments['Details'] ?? '')}`);
-        for (const c of op.children) visit(c as typeof op);
-      };
-      visit(summary.plan as unknown as { operatorType: string; arguments: Record<string, unknown>; children: unknown[] });
-      assert.ok(
-        operators.some((o) => /^NodeIndexSeekByRange .*Event\(time\)/.test(o)),
-        operators.join(' < '),
-      );
-      assert.ok(!operators.some((o) => /^(NodeByLabelScan|AllNodesScan|NodeIndexScan) /.test(o)), operators.join(' < '));
-    } finally {
-      await driver.close();
-    }
+    const operators = (await planOf(ANY_EVENT_IN, { spans: [{ from: neo4j.int(first), to: neo4j.int(last) }] })).map(
+      (o) => `${o.type} ${o.details}`,
+    );
+    assert.ok(
+      operators.some((o) => /^NodeIndexSeekByRange .*Event\(time\)/.test(o)),
+      operators.join(' < '),
+    );
+    assert.ok(!operators.some((o) => /^(NodeByLabelScan|AllNodesScan|NodeIndexScan) /.test(o)), operators.join(' < '));
   });
 
   it('traces rebuild-journeys recomputes the model from the graph', async () => {
