@@ -57,9 +57,10 @@ export class EiffelBusPublisher implements OnApplicationBootstrap, OnModuleDestr
   /** Publishes what the outbox holds; true when it published something or failed (look again soon). */
   private async drain(): Promise<boolean> {
     try {
-      for (let found = false; ; found = true) {
+      let published = false;
+      for (;;) {
         const rows = await this.graph.outbox(BATCH);
-        if (!rows.length) return found;
+        if (!rows.length) return published;
         const exchange = this.settings.config.eiffelBus.exchange;
         const ch = await this.broker.confirmChannel(exchange);
         for (const r of rows) {
@@ -72,6 +73,7 @@ export class EiffelBusPublisher implements OnApplicationBootstrap, OnModuleDestr
         await ch.waitForConfirms();
         await this.graph.clearOutbox(rows.map((r) => r.id));
         this.published.inc({ result: 'ok' }, rows.length);
+        published = true;
         if (rows.length < BATCH) return true;
       }
     } catch (err) {

@@ -36,19 +36,18 @@ describe('outbox loop: looks again soon while there is work, less often while th
       loop.kick();
       await settle();
       assert.equal(found.length, 1, 'the first look at once');
-      // Idle looks: after 100, 200, 400, then 400 ms.
-      await advance(99);
-      assert.equal(found.length, 1);
-      await advance(1);
-      assert.equal(found.length, 2);
-      await advance(199);
-      assert.equal(found.length, 2, 'the third look waits twice the base');
-      await advance(1);
-      assert.equal(found.length, 3);
-      await advance(400);
-      assert.equal(found.length, 4);
-      await advance(400);
-      assert.equal(found.length, 5, 'no longer than the most');
+      // Idle looks: after 100, 200, 400, then 400 ms (no longer than the most), none a millisecond sooner.
+      for (const [wait, looks] of [
+        [100, 2],
+        [200, 3],
+        [400, 4],
+        [400, 5],
+      ] as const) {
+        await advance(wait - 1);
+        assert.equal(found.length, looks - 1, `look ${looks} waits ${wait} ms`);
+        await advance(1);
+        assert.equal(found.length, looks);
+      }
       // Work appears: a kick looks at once, and the next look is back at the base.
       work = true;
       loop.kick();
