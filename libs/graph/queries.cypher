@@ -71,10 +71,14 @@ MATCH (e:Event) ${WHERE} RETURN count(e) AS n;
 MATCH (e:Event) ${WHERE} RETURN ${FIELDS} ORDER BY e.time, e.id SKIP $skip LIMIT $limit;
 
 // libs/graph/src/entity.reads.ts EntityReads.commitsBySha.rows
-MATCH (c:Commit) WHERE c.sha STARTS WITH $prefix AND ($repository IS NULL OR c.repository = $repository)
-WITH c ORDER BY c.key LIMIT $limit
-OPTIONAL MATCH (j:Journey {key: c.key})
-RETURN ${ENTITY_FIELDS('c')} AS x, CASE WHEN j IS NULL OR j:JourneyDirty THEN null ELSE j.basis END AS basis;
+UNWIND $lookups AS q
+CALL (q) {
+  MATCH (c:Commit) WHERE c.sha STARTS WITH q.prefix AND (q.repository IS NULL OR c.repository = q.repository)
+  WITH c ORDER BY c.key LIMIT $limit
+  OPTIONAL MATCH (j:Journey {key: c.key})
+  RETURN ${ENTITY_FIELDS('c')} AS x, CASE WHEN j IS NULL OR j:JourneyDirty THEN null ELSE j.basis END AS basis
+}
+RETURN q.i AS i, x, basis;
 
 // libs/graph/src/entity.reads.ts EntityReads.entity.rows
 OPTIONAL MATCH (k:${label} {key: $key})

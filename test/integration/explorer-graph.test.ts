@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { EntityRef, TraceEvent } from '@not/events';
-import { GraphRepository } from '@not/graph';
+import { EntityReads, GraphRepository } from '@not/graph';
 import { JsonLogger } from '@not/observability';
 import { explorerConfigSchema } from '../../apps/explorer/src/explorer.config.js';
 import { ExplorerModule } from '../../apps/explorer/src/explorer.module.js';
@@ -155,6 +155,44 @@ describe('explorer reads against a real Neo4j', () => {
     assert.equal(r.status, 409);
     assert.deepEqual(r.body.candidates, [commit(shaA).key, commit(shaB).key]);
     assert.equal((await get(`/api/v1/trace/commit/${prefix}a`)).status, 200);
+  });
+
+  it('looks up many shas in one query, each answer its own: shared prefix, full sha, one repository, none', async () => {
+    const found = await new EntityReads(graph).commitsBySha(
+      [
+        { prefix },
+        { prefix: shaB },
+        { prefix: shaA, repository: `${repo}-other` },
+        { prefix: `${prefix}a`, repository: repo },
+        { prefix: 'f'.repeat(40) },
+      ],
+      21,
+    );
+    assert.deepEqual(
+      found.map((rows) => rows.map((r) => r.key)),
+      [[commit(shaA).key, commit(shaB).key], [commit(shaB).key], [], [commit(shaA).key], []],
+    );
+    const limited = await new EntityReads(graph).commitsBySha([{ prefix }, { prefix }], 1);
+    assert.deepEqual(
+      limited.map((rows) => rows.map((r) => r.key)),
+      [[commit(shaA).key], [commit(shaA).key]],
+      'the limit holds per lookup, first by key',
+    );
+  });
+
+  it('answers concurrent commit traces each for its own sha', async () => {
+    const asks = [`${prefix}a`, prefix, shaB, 'f'.repeat(40), `${shaA}?repo=${encodeURIComponent(`${repo}-other`)}`];
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => get(`/api/v1/trace/commit/${asks[i % asks.length]!}`)));
+    answers.forEach((r, i) => {
+      const want = [
+        [200, commit(shaA).key],
+        [409, undefined],
+        [200, commit(shaB).key],
+        [404, undefined],
+        [404, undefined],
+      ][i % asks.length]!;
+      assert.deepEqual([r.status, r.body.subject?.key], want, `ask ${i}: ${asks[i % asks.length]}`);
+    });
   });
 
   it('follows the entity layer: build of the commit, what it produced, the composite and release containing it, the deployment', async () => {

@@ -33,7 +33,7 @@ describe('GraphRepository against a real Neo4j', () => {
       const entities = new EntityReads(timedGraph);
       const journeys = new Journeys(timedGraph, new WalkReads(timedGraph), () => ({ events: 100, walkSteps: 5 }));
       for (let i = 0; i < 3; i++) {
-        await entities.commitsBySha('0000000000ff', undefined, 1);
+        await entities.commitsBySha([{ prefix: '0000000000ff' }], 1);
         await journeys.byKey('git.example.com/none@0000000000ff');
       }
       const counts = new Map(

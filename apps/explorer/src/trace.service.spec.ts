@@ -16,7 +16,8 @@ function harness(traceCache: number) {
   let records = 0;
   const entityReads = {
     // The lookup reads the journey's basis as the model holds it, like byKey.
-    commitsBySha: async () => [{ ...commit, journeyBasis: model.present && !model.dirty ? model.basis : null }],
+    commitsBySha: async (asks: unknown[]) =>
+      asks.map(() => [{ ...commit, journeyBasis: model.present && !model.dirty ? model.basis : null }]),
     workItemsOf: async () => [],
     relationsAmong: async () => [],
     mergesOf: async () => [],

@@ -1,6 +1,7 @@
 import { parseCommitKey } from '@not/events';
 import { ConflictException, HttpException, Inject, Injectable, NotFoundException } from '@nestjs/common';
-import { EntityReads, EventReads, WalkReads, Journeys, type EntityRow, type JourneyRecord } from '@not/graph';
+import { EntityReads, EventReads, WalkReads, Journeys, type CommitLookup, type EntityRow, type JourneyRecord } from '@not/graph';
+import { Coalescer } from './coalescer.js';
 import { assembleJourney, joinsThrough } from './journey.js';
 import type { ArtifactTraceDto, JourneyDto, TraceDto, UpstreamDto } from './api.schemas.js';
 import type { ExplorerConfig } from './explorer.config.js';
@@ -28,6 +29,15 @@ export class TraceService {
    */
   private readonly cache = new Map<string, Kept>();
 
+  /**
+   * The commit lookups every commit trace starts with (kept or not), sent together when requests come
+   * together: two queries out at most, the asks that come meanwhile in the next (up to 64).
+   */
+  private readonly lookups = new Coalescer<CommitLookup, Array<EntityRow & { journeyBasis: number | null }>>(
+    (asks) => this.entityReads.commitsBySha(asks, 21),
+    { inFlight: 2, maxBatch: 64 },
+  );
+
   constructor(
     private readonly entityReads: EntityReads,
     private readonly eventReads: EventReads,
@@ -49,7 +59,7 @@ export class TraceService {
   }
 
   private async commitTrace(sha: string, repo: string | undefined): Promise<{ subject: TraceDto['subject']; trace: Kept }> {
-    const found = await this.entityReads.commitsBySha(sha, repo, 21);
+    const found = await this.lookups.ask({ prefix: sha, repository: repo });
     if (found.length === 0) {
       throw notFound(`no commit whose sha ${sha.length === 40 ? 'is' : 'starts with'} "${sha}"${repo ? ` in repository "${repo}"` : ''}`, [
         'check the sha (git rev-parse HEAD) and, with ?repo=, the normalised repository key (host/path, no scheme or .git)',

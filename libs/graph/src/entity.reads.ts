@@ -4,6 +4,12 @@ import { GraphRepository } from './graph.repository.js';
 import { ALIASED_LABELS, aliasId } from './entity-keys.js';
 import { ENTITY_FIELDS, type EntityRow } from './read-rows.js';
 
+/** A commit asked for by a sha or its prefix, optionally in one repository. */
+export interface CommitLookup {
+  readonly prefix: string;
+  readonly repository?: string | undefined;
+}
+
 /** Entity labels the explorer looks up by key; put into query text only from this fixed list. */
 export type EntityLabelName =
   'Commit' | 'Change' | 'WorkItem' | 'Build' | 'TestRun' | 'Artifact' | 'Environment' | 'Release' | 'Repository';
@@ -17,23 +23,28 @@ export class EntityReads {
   constructor(private readonly graph: GraphRepository) {}
 
   /**
-   * Commits whose sha starts with `prefix` (or equals it), optionally in one repository, each with the
-   * basis of its journey in the model when that journey is clean (null when it has none or is marked
-   * for recomputation): what tells a kept trace of the commit still holds, in the same round trip.
+   * For each lookup, the commits whose sha starts with its `prefix` (or equals it), optionally in one
+   * repository, first `limit` by key, each with the basis of its journey in the model when that journey
+   * is clean (null when it has none or is marked for recomputation): what tells a kept trace of the
+   * commit still holds, in the same round trip. Many lookups go in one query (a busy explorer sends the
+   * lookups of concurrent requests together): a query's own cost on the server is several times a
+   * lookup's.
    */
-  async commitsBySha(
-    prefix: string,
-    repository: string | undefined,
-    limit: number,
-  ): Promise<Array<EntityRow & { journeyBasis: number | null }>> {
-    const rows = await this.graph.read<{ x: EntityRow; basis: number | null }>(
-      `MATCH (c:Commit) WHERE c.sha STARTS WITH $prefix AND ($repository IS NULL OR c.repository = $repository)
-       WITH c ORDER BY c.key LIMIT $limit
-       OPTIONAL MATCH (j:Journey {key: c.key})
-       RETURN ${ENTITY_FIELDS('c')} AS x, CASE WHEN j IS NULL OR j:JourneyDirty THEN null ELSE j.basis END AS basis`,
-      { prefix, repository: repository ?? null, limit: neo4j.int(limit) },
+  async commitsBySha(lookups: readonly CommitLookup[], limit: number): Promise<Array<Array<EntityRow & { journeyBasis: number | null }>>> {
+    const rows = await this.graph.read<{ i: number; x: EntityRow; basis: number | null }>(
+      `UNWIND $lookups AS q
+       CALL (q) {
+         MATCH (c:Commit) WHERE c.sha STARTS WITH q.prefix AND (q.repository IS NULL OR c.repository = q.repository)
+         WITH c ORDER BY c.key LIMIT $limit
+         OPTIONAL MATCH (j:Journey {key: c.key})
+         RETURN ${ENTITY_FIELDS('c')} AS x, CASE WHEN j IS NULL OR j:JourneyDirty THEN null ELSE j.basis END AS basis
+       }
+       RETURN q.i AS i, x, basis`,
+      { lookups: lookups.map((q, i) => ({ i, prefix: q.prefix, repository: q.repository ?? null })), limit: neo4j.int(limit) },
     );
-    return rows.map((r) => ({ ...r.x, journeyBasis: r.basis === null ? null : Number(r.basis) }));
+    const found = lookups.map(() => [] as Array<EntityRow & { journeyBasis: number | null }>);
+    for (const r of rows) found[Number(r.i)]!.push({ ...r.x, journeyBasis: r.basis === null ? null : Number(r.basis) });
+    return found;
   }
 
   /**
