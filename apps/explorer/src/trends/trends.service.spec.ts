@@ -144,6 +144,39 @@ describe('trends service', () => {
     assert.equal(s.trends({ groupBy: 'all', bucket: 'day' }).truncated, true);
   });
 
+  it('keeps the findings when the journey read again at the cursor is one it left out as the oldest', async () => {
+    const now = Date.now();
+    const key = (i: number): string => `git.example.com/acme/payments@${i}`;
+    // 100 places; the last journey written (the cursor's) committed before all the others: it is left out.
+    const newer = Array.from({ length: 100 }, (_, i) => waiting(key(i), now - 5 * DAY + i * 60_000));
+    const oldest = waiting(key(100), now - 10 * DAY);
+    const j = new FakeJourneys();
+    j.pages = [{ journeys: [...newer, oldest], cursor: 1 }];
+    const registry = new Registry();
+    const s = new TrendsService(
+      j as unknown as Journeys,
+      graph,
+      new FakeSubscriptions() as unknown as SubscriptionStore,
+      config({ maxJourneys: 100 }),
+      registry,
+    );
+    await s.tick();
+    const first = s.insights({ limit: 10 }).generatedAt;
+    await new Promise((r) => setTimeout(r, 5));
+    // The journey model answers the journey at the cursor again, unchanged.
+    j.pages = [{ journeys: [waiting(key(100), now - 10 * DAY)], cursor: 1 }];
+    await s.tick();
+    assert.equal(s.insights({ limit: 10 }).generatedAt, first, 'the findings of the first round stay');
+    assert.equal((await registry.getSingleMetric('traces_explorer_trends_reused_total')!.get()).values[0]!.value, 1);
+    assert.equal(s.trends({ groupBy: 'all', bucket: 'day' }).truncated, true);
+    // A journey newer than the oldest kept still enters, and the findings are judged again.
+    j.pages = [{ journeys: [waiting(key(101), now - HOUR)], cursor: 2 }];
+    await s.tick();
+    assert.ok(s.insights({ limit: 10 }).generatedAt > first, 'a newer journey written: judged again');
+    const queue = s.trends({ groupBy: 'all', bucket: 'hour', segment: 'waiting-for-build' }).series[0]!.points.at(-1)!.queue;
+    assert.equal(queue, 100, 'still the newest 100');
+  });
+
   it('keeps the findings while no journey is written, and judges them again after refreshSeconds or a change', async () => {
     const now = Date.now();
     const j = new FakeJourneys();

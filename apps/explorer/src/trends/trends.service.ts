@@ -98,6 +98,8 @@ export class TrendsService implements OnApplicationBootstrap, OnModuleDestroy {
   private series?: ReadonlyMap<string, SeriesSlot>;
   private cursor: number | null = null;
   private truncated = false;
+  /** The first commit of the oldest journey kept when journeys were last left out (trends.maxJourneys). */
+  private floor: number | undefined;
   private findings: Finding[] = [];
   private generatedAt: number | null = null;
   private timer?: NodeJS.Timeout;
@@ -223,6 +225,8 @@ export class TrendsService implements OnApplicationBootstrap, OnModuleDestroy {
       if (e.start < from) {
         this.entries.delete(k);
         this.series = undefined;
+        // Places came free: who is oldest is found again when journeys are next left out.
+        this.floor = undefined;
       }
     const excess = this.entries.size - this.cfg.maxJourneys;
     if (excess > 0) {
@@ -234,6 +238,8 @@ export class TrendsService implements OnApplicationBootstrap, OnModuleDestroy {
       let atBound = excess - starts.indexOf(bound);
       for (const [k, e] of this.entries) if (e.start < bound || (e.start === bound && atBound-- > 0)) this.entries.delete(k);
       this.truncated = true;
+      // The excess went, so the oldest kept is the next start in order.
+      this.floor = starts[excess];
       this.series = undefined;
     }
   }
@@ -243,6 +249,10 @@ export class TrendsService implements OnApplicationBootstrap, OnModuleDestroy {
     const { passages, trials } = passagesOf({ key: j.key, repository: j.repository, area, events: j.events }, this.cfg.until);
     const start = passages[0]?.entered;
     const before = this.entries.get(j.key);
+    // A journey older than every one kept, while they fill every place, would be left out again at once: it
+    // is not taken (each round reads the journey at its cursor again, and that may be one left out).
+    if (!before && start !== undefined && this.floor !== undefined && start < this.floor && this.entries.size >= this.cfg.maxJourneys)
+      return;
     if (start === undefined) {
       if (before) this.series = undefined;
       this.entries.delete(j.key);
