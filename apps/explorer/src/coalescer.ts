@@ -1,3 +1,10 @@
+/** An ask waiting for its answer. */
+interface Waiter<Q, A> {
+  readonly ask: Q;
+  readonly resolve: (a: A) => void;
+  readonly reject: (e: unknown) => void;
+}
+
 /**
  * Sends concurrent asks of one kind together: an ask goes at once while fewer than `inFlight` batches
  * are out; asks that come while they are all out wait, and go as one batch (at most `maxBatch` asks)
@@ -8,7 +15,7 @@
  * batch fails with its error, and the others are not touched.
  */
 export class Coalescer<Q, A> {
-  private readonly waiting: Array<{ ask: Q; resolve: (a: A) => void; reject: (e: unknown) => void }> = [];
+  private readonly waiting: Array<Waiter<Q, A>> = [];
   private out = 0;
 
   constructor(
@@ -36,7 +43,7 @@ export class Coalescer<Q, A> {
     }
   }
 
-  private async answer(batch: Array<{ ask: Q; resolve: (a: A) => void; reject: (e: unknown) => void }>): Promise<void> {
+  private async answer(batch: ReadonlyArray<Waiter<Q, A>>): Promise<void> {
     try {
       const answers = await this.run(batch.map((w) => w.ask));
       if (answers.length !== batch.length) throw new Error(`a batch of ${batch.length} asks came back with ${answers.length} answers`);

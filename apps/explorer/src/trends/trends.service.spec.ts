@@ -65,8 +65,14 @@ class FakeSubscriptions {
   }
 }
 
-function service(journeys: FakeJourneys, c = config(), g = graph, subs = new FakeSubscriptions()): TrendsService {
-  return new TrendsService(journeys as unknown as Journeys, g, subs as unknown as SubscriptionStore, c, new Registry());
+function service(
+  journeys: FakeJourneys,
+  c = config(),
+  g = graph,
+  subs = new FakeSubscriptions(),
+  registry = new Registry(),
+): TrendsService {
+  return new TrendsService(journeys as unknown as Journeys, g, subs as unknown as SubscriptionStore, c, registry);
 }
 
 describe('trends service', () => {
@@ -153,13 +159,7 @@ describe('trends service', () => {
     const j = new FakeJourneys();
     j.pages = [{ journeys: [...newer, oldest], cursor: 1 }];
     const registry = new Registry();
-    const s = new TrendsService(
-      j as unknown as Journeys,
-      graph,
-      new FakeSubscriptions() as unknown as SubscriptionStore,
-      config({ maxJourneys: 100 }),
-      registry,
-    );
+    const s = service(j, config({ maxJourneys: 100 }), graph, new FakeSubscriptions(), registry);
     await s.tick();
     const first = s.insights({ limit: 10 }).generatedAt;
     await new Promise((r) => setTimeout(r, 5));
@@ -182,13 +182,7 @@ describe('trends service', () => {
     const j = new FakeJourneys();
     j.pages = [{ journeys: [waiting('git.example.com/acme/payments@1', now - 5 * HOUR)], cursor: 1 }];
     const registry = new Registry();
-    const s = new TrendsService(
-      j as unknown as Journeys,
-      graph,
-      new FakeSubscriptions() as unknown as SubscriptionStore,
-      config(),
-      registry,
-    );
+    const s = service(j, config(), graph, new FakeSubscriptions(), registry);
     const reused = async (): Promise<number> =>
       (await registry.getSingleMetric('traces_explorer_trends_reused_total')!.get()).values[0]!.value;
     await s.tick();
