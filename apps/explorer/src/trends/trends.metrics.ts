@@ -15,6 +15,8 @@ export class TrendsGauges {
   readonly lastSuccess: Gauge;
   readonly failures: Counter;
   readonly reused: Counter;
+  readonly read: Counter<'result'>;
+  readonly dropped: Counter<'reason'>;
   readonly duration: Histogram;
   readonly leader: Gauge;
 
@@ -75,6 +77,20 @@ export class TrendsGauges {
     this.reused = new Counter({
       name: 'traces_explorer_trends_reused_total',
       help: 'Rounds that found no journey written since the last one and kept the findings (judged again every trends.refreshSeconds)',
+      registers,
+    });
+    this.read = new Counter({
+      name: 'traces_explorer_trends_journeys_read_total',
+      help:
+        'Journeys the rounds read, by what became of them: new, changed (their series are split again), unchanged ' +
+        '(read again at the cursor), not_taken (older than every one kept while trends.maxJourneys are kept), removed (no passage: not kept)',
+      labelNames: ['result'],
+      registers,
+    });
+    this.dropped = new Counter({
+      name: 'traces_explorer_trends_journeys_dropped_total',
+      help: 'Journeys let go from memory: aged (their first commit left the window), excess (the oldest beyond trends.maxJourneys)',
+      labelNames: ['reason'],
       registers,
     });
     this.leader = new Gauge({

@@ -75,6 +75,12 @@ function service(
   return new TrendsService(journeys as unknown as Journeys, g, subs as unknown as SubscriptionStore, c, registry);
 }
 
+/** A counter's values by one label. */
+async function counts(registry: Registry, name: string, label: string): Promise<Record<string, number>> {
+  const values = (await registry.getSingleMetric(name)!.get()).values;
+  return Object.fromEntries(values.map((v) => [String(v.labels[label]), v.value]));
+}
+
 describe('trends service', () => {
   it('hands each round of the lease holder, and only its, to the subscriptions on findings', async () => {
     const t0 = Date.now() - 20 * DAY;
@@ -169,9 +175,12 @@ describe('trends service', () => {
     assert.equal(s.insights({ limit: 10 }).generatedAt, first, 'the findings of the first round stay');
     assert.equal((await registry.getSingleMetric('traces_explorer_trends_reused_total')!.get()).values[0]!.value, 1);
     assert.equal(s.trends({ groupBy: 'all', bucket: 'day' }).truncated, true);
+    assert.deepEqual(await counts(registry, 'traces_explorer_trends_journeys_read_total', 'result'), { new: 101, not_taken: 1 });
+    assert.deepEqual(await counts(registry, 'traces_explorer_trends_journeys_dropped_total', 'reason'), { excess: 1 });
     // A journey newer than the oldest kept still enters, and the findings are judged again.
     j.pages = [{ journeys: [waiting(key(101), now - HOUR)], cursor: 2 }];
     await s.tick();
+    assert.deepEqual(await counts(registry, 'traces_explorer_trends_journeys_dropped_total', 'reason'), { excess: 2 });
     assert.ok(s.insights({ limit: 10 }).generatedAt > first, 'a newer journey written: judged again');
     const queue = s.trends({ groupBy: 'all', bucket: 'hour', segment: 'waiting-for-build' }).series[0]!.points.at(-1)!.queue;
     assert.equal(queue, 100, 'still the newest 100');
@@ -197,6 +206,7 @@ describe('trends service', () => {
     assert.equal(await reused(), 2);
     j.pages = [{ journeys: [built('git.example.com/acme/payments@1', now - 5 * HOUR)], cursor: 2 }];
     await s.tick();
+    assert.deepEqual(await counts(registry, 'traces_explorer_trends_journeys_read_total', 'result'), { new: 1, unchanged: 1, changed: 1 });
     const second = s.insights({ limit: 10 }).generatedAt;
     assert.ok(second > first, 'a journey written: judged again');
     const realNow = Date.now;

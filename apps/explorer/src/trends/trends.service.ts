@@ -224,12 +224,14 @@ export class TrendsService implements OnApplicationBootstrap, OnModuleDestroy {
     for (const [k, e] of this.entries)
       if (e.start < from) {
         this.entries.delete(k);
+        this.gauges.dropped.inc({ reason: 'aged' });
         this.series = undefined;
         // Places came free: who is oldest is found again when journeys are next left out.
         this.floor = undefined;
       }
     const excess = this.entries.size - this.cfg.maxJourneys;
     if (excess > 0) {
+      this.gauges.dropped.inc({ reason: 'excess' }, excess);
       // The oldest go: the `excess`-th oldest start found on a numeric sort of the starts alone, then the
       // entries up to it dropped (a comparator sort of every entry took a good part of a round).
       const starts = Float64Array.from(this.entries.values(), (e) => e.start).sort();
@@ -251,15 +253,22 @@ export class TrendsService implements OnApplicationBootstrap, OnModuleDestroy {
     const before = this.entries.get(j.key);
     // A journey older than every one kept, while they fill every place, would be left out again at once: it
     // is not taken (each round reads the journey at its cursor again, and that may be one left out).
-    if (!before && start !== undefined && this.floor !== undefined && start < this.floor && this.entries.size >= this.cfg.maxJourneys)
+    if (!before && start !== undefined && this.floor !== undefined && start < this.floor && this.entries.size >= this.cfg.maxJourneys) {
+      this.gauges.read.inc({ result: 'not_taken' });
       return;
+    }
     if (start === undefined) {
+      this.gauges.read.inc({ result: 'removed' });
       if (before) this.series = undefined;
       this.entries.delete(j.key);
       return;
     }
     // A journey read again unchanged (each round reads the last one it saw again, at the cursor's time) changes nothing.
-    if (before && before.start === start && sameFacts(before.passages, passages) && sameFacts(before.trials, trials)) return;
+    if (before && before.start === start && sameFacts(before.passages, passages) && sameFacts(before.trials, trials)) {
+      this.gauges.read.inc({ result: 'unchanged' });
+      return;
+    }
+    this.gauges.read.inc({ result: before ? 'changed' : 'new' });
     this.series = undefined;
     this.entries.set(j.key, { start, passages, trials });
   }
