@@ -183,7 +183,7 @@ describe('the OpenAPI document: generated, covering every route, and what every 
     assert.equal((await call('GET', `/api/v1/subscriptions/${sub}/firings?limit=10`)).status, 200);
     assert.equal((await call('DELETE', `/api/v1/subscriptions/${sub}`)).status, 204);
 
-    // Trends answer 503 until their first round has finished; the answer that counts is the 200.
+    // Trends answer 503 until their first findings are judged; the answer that counts is the 200.
     await waitUntil('a trends round', async () => (await call('GET', '/api/v1/trends?bucket=day')).status === 200, 120_000, 2000);
     assert.equal((await call('GET', '/api/v1/insights?limit=20')).status, 200);
 

@@ -73,7 +73,7 @@ const lookups = {
   '404': err('nothing with that identity: `hint` says what to check'),
   '409': err('ambiguous: `candidates` lists the matches'),
 };
-const trendErrors = { ...common, '503': err('trends are disabled, or their first round has not finished') };
+const trendErrors = { ...common, '503': err('trends are disabled, or their first findings are not judged yet (the window is being read)') };
 const body = (schema: z.ZodType, required = true): Json => ({
   required,
   content: { 'application/json': { schema: API_SCHEMAS.get(schema) ? ref(schema) : jsonSchema(schema, 'input') } },

@@ -15,6 +15,7 @@ export class TrendsGauges {
   readonly lastSuccess: Gauge;
   readonly failures: Counter;
   readonly reused: Counter;
+  readonly backlog: Counter;
   readonly read: Counter<'result'>;
   readonly dropped: Counter<'reason'>;
   readonly duration: Histogram;
@@ -77,6 +78,11 @@ export class TrendsGauges {
     this.reused = new Counter({
       name: 'traces_explorer_trends_reused_total',
       help: 'Rounds that found no journey written since the last one and kept the findings (judged again every trends.refreshSeconds)',
+      registers,
+    });
+    this.backlog = new Counter({
+      name: 'traces_explorer_trends_backlog_rounds_total',
+      help: 'Rounds that read full pages (a backlog: the window after a start, a burst of ingest) and left judging to the round that reads the rest',
       registers,
     });
     this.read = new Counter({

@@ -186,6 +186,83 @@ describe('trends service', () => {
     assert.equal(queue, 100, 'still the newest 100');
   });
 
+  it('reads a backlog round after round without waiting, and judges once it is read', async () => {
+    const now = Date.now();
+    const key = (i: number): string => `git.example.com/acme/payments@${i}`;
+    const j = new FakeJourneys();
+    // Six pages of 100 (maxJourneysPerRound): a round reads five, the sixth is short.
+    j.pages = Array.from({ length: 6 }, (_, p) => ({
+      journeys: Array.from({ length: p < 5 ? 100 : 50 }, (_, i) => waiting(key(p * 100 + i), now - 5 * DAY + (p * 100 + i) * 60_000)),
+      cursor: p + 1,
+    }));
+    const registry = new Registry();
+    const subs = new FakeSubscriptions();
+    const s = service(j, config({ maxJourneysPerRound: 100 }), graph, subs, registry);
+    await s.tick();
+    assert.throws(
+      () => s.insights({ limit: 10 }),
+      (e: unknown) => e instanceof ServiceUnavailableException && /500 so far/.test(JSON.stringify(e.getResponse())),
+      'five full pages read: not judged on part of the window',
+    );
+    assert.equal(subs.rounds.length, 0, 'nothing judged, nothing told to the subscriptions');
+    assert.equal((await registry.getSingleMetric('traces_explorer_trends_backlog_rounds_total')!.get()).values[0]!.value, 1);
+    await s.tick();
+    assert.equal(s.insights({ limit: 10 }).journeys, 550, 'the rest read: judged on the whole window');
+    assert.equal(subs.rounds.length, 1);
+  });
+
+  it('runs the next round at once while a backlog is read, then waits intervalSeconds', async () => {
+    const now = Date.now();
+    const j = new FakeJourneys();
+    j.pages = Array.from({ length: 11 }, (_, p) => ({
+      journeys: Array.from({ length: p < 10 ? 100 : 1 }, (_, i) =>
+        waiting(`git.example.com/acme/payments@${p}-${i}`, now - DAY + p * HOUR),
+      ),
+      cursor: p + 1,
+    }));
+    const s = service(j, config({ maxJourneysPerRound: 100, intervalSeconds: 300 }));
+    s.onApplicationBootstrap();
+    try {
+      for (let i = 0; i < 200 && j.asked.length < 11; i++) await new Promise((r) => setTimeout(r, 10));
+      // Three rounds of the default 300 s interval would take 15 minutes; these come one after another.
+      assert.equal(j.asked.length, 11, 'the eleven pages read by rounds that followed each other');
+      for (let i = 0; i < 100; i++) {
+        try {
+          s.insights({ limit: 1 });
+          break;
+        } catch {
+          await new Promise((r) => setTimeout(r, 10));
+        }
+      }
+      assert.equal(s.insights({ limit: 1 }).journeys, 1001);
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(j.asked.length, 11, 'no backlog left: the next round waits its interval');
+    } finally {
+      await s.onModuleDestroy();
+    }
+  });
+
+  it('judges a backlog that does not end once refreshSeconds have passed', async () => {
+    const now = Date.now();
+    const j = new FakeJourneys();
+    const page = (p: number) => ({
+      journeys: Array.from({ length: 100 }, (_, i) => waiting(`git.example.com/acme/payments@${p}-${i}`, now - DAY + p * HOUR)),
+      cursor: p + 1,
+    });
+    j.pages = Array.from({ length: 10 }, (_, p) => page(p));
+    const s = service(j, config({ maxJourneysPerRound: 100, refreshSeconds: 60 }));
+    await s.tick();
+    assert.throws(() => s.insights({ limit: 1 }), ServiceUnavailableException);
+    const realNow = Date.now;
+    Date.now = () => realNow() + 61_000;
+    try {
+      await s.tick();
+    } finally {
+      Date.now = realNow;
+    }
+    assert.equal(s.insights({ limit: 1 }).journeys, 1000, 'still full pages, but refreshSeconds after the backlog began: judged');
+  });
+
   it('keeps the findings while no journey is written, and judges them again after refreshSeconds or a change', async () => {
     const now = Date.now();
     const j = new FakeJourneys();

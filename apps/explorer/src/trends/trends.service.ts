@@ -51,6 +51,9 @@ interface Entry {
   readonly trials: Trial[];
 }
 
+/** Pages of `trends.maxJourneysPerRound` journeys one round reads at most. */
+const PAGES_PER_ROUND = 5;
+
 /** How long a round judges series before it lets the event loop answer requests. */
 const SLICE_MS = 20;
 
@@ -100,6 +103,8 @@ export class TrendsService implements OnApplicationBootstrap, OnModuleDestroy {
   private truncated = false;
   /** The first commit of the oldest journey kept when journeys were last left out (trends.maxJourneys). */
   private floor: number | undefined;
+  /** Since when the rounds have found a backlog (a round read its five pages full), or undefined. */
+  private backlogSince: number | undefined;
   private findings: Finding[] = [];
   private generatedAt: number | null = null;
   private timer?: NodeJS.Timeout;
@@ -135,7 +140,8 @@ export class TrendsService implements OnApplicationBootstrap, OnModuleDestroy {
   private loop(): void {
     void this.tick().finally(() => {
       if (this.stopped) return;
-      this.timer = setTimeout(() => this.loop(), this.cfg.intervalSeconds * 1000);
+      // A backlog (the window after a start, a burst of ingest) is read round after round, without waiting.
+      this.timer = setTimeout(() => this.loop(), this.backlogSince === undefined ? this.cfg.intervalSeconds * 1000 : 0);
       this.timer.unref();
     });
   }
@@ -151,22 +157,30 @@ export class TrendsService implements OnApplicationBootstrap, OnModuleDestroy {
     const end = this.gauges.duration.startTimer();
     try {
       const now = Date.now();
-      await this.take(now);
+      const more = await this.take(now);
+      this.backlogSince = more ? (this.backlogSince ?? now) : undefined;
+      const refresh = this.cfg.refreshSeconds * 1000;
+      // While a backlog is read the findings wait for the whole of it (the first ones after a start would be
+      // judged on part of the window), but not longer than refreshSeconds.
+      if (this.backlogSince !== undefined && now - this.backlogSince < refresh) this.gauges.backlog.inc();
       // Unchanged journeys (the split kept) and findings judged less than refreshSeconds ago: keep them.
-      if (this.series === undefined || this.generatedAt === null || now - this.generatedAt >= this.cfg.refreshSeconds * 1000) {
+      else if (this.series === undefined || this.generatedAt === null || now - this.generatedAt >= refresh) {
         this.findings = await this.computeFindings(now);
         this.generatedAt = now;
       } else this.gauges.reused.inc();
       const lead = await takeLease(this.graph, 'trends', this.me, this.cfg.intervalSeconds * 3000);
       this.gauges.leader.set(lead ? 1 : 0);
       this.gauges.apply(lead ? this.findings : [], this.entries.size);
-      if (lead) {
+      // Nothing judged yet (the window is still being read): no finding has ended, none is told.
+      if (lead && this.generatedAt !== null) {
         this.gauges.lastSuccess.set(Date.now() / 1000);
         await this.notify(now);
       }
       if (this.failing) this.log.log('trends computed again after failures');
       this.failing = false;
     } catch (err) {
+      // The next round waits its interval: a failing graph store is not asked again at once.
+      this.backlogSince = undefined;
       this.gauges.failures.inc();
       if (!this.failing)
         this.log.error(
@@ -203,12 +217,14 @@ export class TrendsService implements OnApplicationBootstrap, OnModuleDestroy {
 
   /**
    * Reads the journeys written since the last round (a few pages at most) and forgets those older than the
-   * window; a page is taken in slices of {@link SLICE_MS}, with the event loop let go between them.
+   * window; a page is taken in slices of {@link SLICE_MS}, with the event loop let go between them. True
+   * when the last page was full: more are waiting.
    */
-  private async take(now: number): Promise<void> {
+  private async take(now: number): Promise<boolean> {
     const from = now - (this.cfg.historyDays + this.cfg.openLimitDays) * DAY;
     const slices = new Slices();
-    for (let page = 0; page < 5; page++) {
+    let more = false;
+    for (let page = 0; page < PAGES_PER_ROUND; page++) {
       const { journeys, cursor } = await this.journeys.changedSince(
         new Date(from).toISOString(),
         this.cursor,
@@ -218,8 +234,10 @@ export class TrendsService implements OnApplicationBootstrap, OnModuleDestroy {
         this.add(j);
         await slices.next();
       }
+      // A full page that could not move the cursor (all written in one millisecond) is no backlog to chase.
+      more = journeys.length >= this.cfg.maxJourneysPerRound && cursor !== this.cursor;
       this.cursor = cursor;
-      if (journeys.length < this.cfg.maxJourneysPerRound) break;
+      if (!more) break;
     }
     for (const [k, e] of this.entries)
       if (e.start < from) {
@@ -244,6 +262,7 @@ export class TrendsService implements OnApplicationBootstrap, OnModuleDestroy {
       this.floor = starts[excess];
       this.series = undefined;
     }
+    return more;
   }
 
   private add(j: JourneyPassages): void {
@@ -319,7 +338,9 @@ export class TrendsService implements OnApplicationBootstrap, OnModuleDestroy {
     if (this.generatedAt === null)
       throw new ServiceUnavailableException({
         statusCode: 503,
-        message: 'trends are not computed yet: the first round is under way; ask again in a few seconds',
+        message:
+          `trends are not computed yet: the journeys of the window are being read (${this.entries.size} so far); ` +
+          'ask again in a few seconds',
       });
     return this.generatedAt;
   }
