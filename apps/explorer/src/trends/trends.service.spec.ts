@@ -75,6 +75,17 @@ function service(
   return new TrendsService(journeys as unknown as Journeys, g, subs as unknown as SubscriptionStore, c, registry);
 }
 
+/** A round of `s` with the clock `aheadMs` ahead. */
+async function tickAhead(s: TrendsService, aheadMs: number): Promise<void> {
+  const realNow = Date.now;
+  Date.now = () => realNow() + aheadMs;
+  try {
+    await s.tick();
+  } finally {
+    Date.now = realNow;
+  }
+}
+
 /** A counter's values by one label. */
 async function counts(registry: Registry, name: string, label: string): Promise<Record<string, number>> {
   const values = (await registry.getSingleMetric(name)!.get()).values;
@@ -253,13 +264,7 @@ describe('trends service', () => {
     const s = service(j, config({ maxJourneysPerRound: 100, refreshSeconds: 60 }));
     await s.tick();
     assert.throws(() => s.insights({ limit: 1 }), ServiceUnavailableException);
-    const realNow = Date.now;
-    Date.now = () => realNow() + 61_000;
-    try {
-      await s.tick();
-    } finally {
-      Date.now = realNow;
-    }
+    await tickAhead(s, 61_000);
     assert.equal(s.insights({ limit: 1 }).journeys, 1000, 'still full pages, but refreshSeconds after the backlog began: judged');
   });
 
@@ -286,13 +291,7 @@ describe('trends service', () => {
     assert.deepEqual(await counts(registry, 'traces_explorer_trends_journeys_read_total', 'result'), { new: 1, unchanged: 1, changed: 1 });
     const second = s.insights({ limit: 10 }).generatedAt;
     assert.ok(second > first, 'a journey written: judged again');
-    const realNow = Date.now;
-    Date.now = () => realNow() + 900_000;
-    try {
-      await s.tick();
-    } finally {
-      Date.now = realNow;
-    }
+    await tickAhead(s, 900_000);
     assert.ok(s.insights({ limit: 10 }).generatedAt > second, 'refreshSeconds (900) later: judged again');
     assert.equal(await reused(), 2);
   });
