@@ -1,6 +1,15 @@
 import { parseCommitKey } from '@not/events';
 import { ConflictException, HttpException, Inject, Injectable, NotFoundException } from '@nestjs/common';
-import { EntityReads, EventReads, WalkReads, Journeys, type CommitLookup, type EntityRow, type JourneyRecord } from '@not/graph';
+import {
+  EntityReads,
+  EventReads,
+  WalkReads,
+  Journeys,
+  type CommitLookup,
+  type EntityRow,
+  type FoundCommit,
+  type JourneyRecord,
+} from '@not/graph';
 import { Coalescer } from './coalescer.js';
 import { assembleJourney, joinsThrough } from './journey.js';
 import type { ArtifactTraceDto, JourneyDto, TraceDto, UpstreamDto } from './api.schemas.js';
@@ -33,10 +42,10 @@ export class TraceService {
    * The commit lookups every commit trace starts with (kept or not), sent together when requests come
    * together: two queries out at most, the asks that come meanwhile in the next (up to 64).
    */
-  private readonly lookups = new Coalescer<CommitLookup, Array<EntityRow & { journeyBasis: number | null }>>(
-    (asks) => this.entityReads.commitsBySha(asks, 21),
-    { inFlight: 2, maxBatch: 64 },
-  );
+  private readonly lookups = new Coalescer<CommitLookup, FoundCommit[]>((asks) => this.entityReads.commitsBySha(asks, 21), {
+    inFlight: 2,
+    maxBatch: 64,
+  });
 
   constructor(
     private readonly entityReads: EntityReads,

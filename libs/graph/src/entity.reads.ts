@@ -10,6 +10,9 @@ export interface CommitLookup {
   readonly repository?: string | undefined;
 }
 
+/** A commit a {@link CommitLookup} found, with the basis of its clean journey (null: none, or marked for recomputation). */
+export type FoundCommit = EntityRow & { journeyBasis: number | null };
+
 /** Entity labels the explorer looks up by key; put into query text only from this fixed list. */
 export type EntityLabelName =
   'Commit' | 'Change' | 'WorkItem' | 'Build' | 'TestRun' | 'Artifact' | 'Environment' | 'Release' | 'Repository';
@@ -30,7 +33,7 @@ export class EntityReads {
    * lookups of concurrent requests together): a query's own cost on the server is several times a
    * lookup's.
    */
-  async commitsBySha(lookups: readonly CommitLookup[], limit: number): Promise<Array<Array<EntityRow & { journeyBasis: number | null }>>> {
+  async commitsBySha(lookups: readonly CommitLookup[], limit: number): Promise<FoundCommit[][]> {
     const rows = await this.graph.read<{ i: number; x: EntityRow; basis: number | null }>(
       `UNWIND $lookups AS q
        CALL (q) {
@@ -42,7 +45,7 @@ export class EntityReads {
        RETURN q.i AS i, x, basis`,
       { lookups: lookups.map((q, i) => ({ i, prefix: q.prefix, repository: q.repository ?? null })), limit: neo4j.int(limit) },
     );
-    const found = lookups.map(() => [] as Array<EntityRow & { journeyBasis: number | null }>);
+    const found = lookups.map((): FoundCommit[] => []);
     for (const r of rows) found[Number(r.i)]!.push({ ...r.x, journeyBasis: r.basis === null ? null : Number(r.basis) });
     return found;
   }
